@@ -1,0 +1,89 @@
+# Builds the Deno backend for Triton.
+#   make build            library, stub helpers, test host and a ready backend dir in build/deno/
+#   make test             installs the pinned Deno if missing, builds, runs every test
+#   make bench            the benchmark
+#   make install PREFIX=/opt/tritonserver/backends/deno
+#   make asan             the same build with AddressSanitizer and UBSan, in build-asan/
+
+DENO_VERSION := 2.9.6
+PINNED_DENO  := $(CURDIR)/tools/deno/node_modules/@deno/linux-x64-glibc/deno
+DENO         ?= $(PINNED_DENO)
+BUILD        ?= build
+SANITIZE     ?=
+PREFIX       ?= /opt/tritonserver/backends/deno
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE -Iffi/include $(SANITIZE)
+LDFLAGS += -shared -Wl,--as-needed $(SANITIZE)
+
+BACKEND_DIR := $(BUILD)/deno
+LIB_SRCS  := $(wildcard ffi/src/*.c)
+STUB_SRCS := $(wildcard ffi/stub/*.c)
+HOST_SRCS := $(wildcard tests/harness/*.c)
+HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h tests/harness/*.h)
+TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts
+
+.PHONY: all build deno test bench install asan clean check
+
+all: build
+
+# The pinned Deno comes from the npm package `deno`, which ships the real binary.
+deno: $(PINNED_DENO)
+$(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
+	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@test -x $@ && touch $@
+
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+
+$(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS)
+
+$(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STUB_SRCS) -o $@ $(LDFLAGS)
+
+# The test host plays Triton: it exports the TRITONSERVER_/TRITONBACKEND_ functions the backend calls.
+$(BUILD)/libtriton_host.so: $(HOST_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/harness $(HOST_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
+
+# A checkout's backend dir links to the live TypeScript trees, so edits need no rebuild.
+$(BACKEND_DIR)/.layout: $(PINNED_DENO)
+	@mkdir -p $(BACKEND_DIR)
+	ln -sfn $(CURDIR)/runtime $(BACKEND_DIR)/runtime
+	ln -sfn $(CURDIR)/sandbox $(BACKEND_DIR)/sandbox
+	ln -sfn $(CURDIR)/ffi $(BACKEND_DIR)/ffi
+	ln -sfn $(DENO) $(BACKEND_DIR)/deno
+	@touch $@
+
+# Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code.
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
+	@touch $@
+
+test: build
+	$(DENO) task test
+
+asan:
+	$(MAKE) build BUILD=build-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+
+bench: build
+	$(DENO) task bench
+
+check: $(PINNED_DENO)
+	$(DENO) task check
+
+install: build
+	install -d $(PREFIX) $(PREFIX)/deno_dir
+	install -m 0755 $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(PREFIX)/
+	install -m 0755 $(DENO) $(PREFIX)/deno
+	rm -rf $(PREFIX)/runtime $(PREFIX)/sandbox $(PREFIX)/ffi
+	cp -R runtime sandbox $(PREFIX)/
+	mkdir -p $(PREFIX)/ffi && cp -R ffi/stub ffi/include ffi/WIRE_FORMAT.md $(PREFIX)/ffi/
+	find $(PREFIX)/runtime $(PREFIX)/sandbox -name '*_test.ts' -delete
+	DENO_DIR=$(PREFIX)/deno_dir $(PREFIX)/deno cache --no-config --import-map=$(PREFIX)/runtime/import_map.json $(addprefix $(PREFIX)/,$(TS_ENTRYPOINTS))
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,172 @@
+/*
+ * tdn_wire.h: the shared-memory wire format between libtriton_deno.so (the
+ * parent, inside Triton) and a Deno stub process. ffi/WIRE_FORMAT.md explains
+ * it in prose; runtime/wire/layout.ts mirrors every number here, and
+ * tests/wire/ checks both sides against the same golden bytes.
+ *
+ * All integers are little-endian. Every struct is naturally aligned and has
+ * no implicit padding, so the same offsets hold in C and in TypeScript.
+ */
+#ifndef TDN_WIRE_H
+#define TDN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Region ------------------------------------------------------------ */
+
+#define TDN_WIRE_MAGIC 0x314E4454u /* "TDN1" read as a little-endian u32 */
+#define TDN_WIRE_VERSION 1u
+
+/* The stub finds the region as this inherited file descriptor; the region
+ * has no name by the time the stub runs. */
+#define TDN_STUB_REGION_FD 3
+
+/* Bytes of the control page at the start of the region. The arena (all
+ * payloads) starts right after it; every payload offset is arena-relative. */
+#define TDN_CONTROL_SIZE 4096u
+
+/* Tensor data inside the arena starts on this boundary. */
+#define TDN_TENSOR_ALIGN 64u
+
+/* Records each ring holds; indices are free-running u32 counters. */
+#define TDN_RING_CAPACITY 32u
+
+/* ---- Records: one 32-byte message on a ring ----------------------------- */
+
+/* Parent -> stub kinds. */
+#define TDN_MSG_INIT 1u     /* payload: UTF-8 JSON init arguments */
+#define TDN_MSG_EXECUTE 2u  /* id: batch id; payload: tdn_batch_header */
+#define TDN_MSG_GROWN 3u    /* aux: 0 granted / 1 refused; length: arena size */
+#define TDN_MSG_FINALIZE 4u /* run finalize, answer FINALIZED, exit */
+
+/* Stub -> parent kinds. */
+#define TDN_MSG_READY 64u     /* initialize succeeded */
+#define TDN_MSG_ERROR 65u     /* id: batch id or 0; aux: error code; payload: UTF-8 text */
+#define TDN_MSG_RESULT 66u    /* id: batch id; payload: tdn_result_header */
+#define TDN_MSG_GROW 67u      /* length: arena bytes the stub needs in total */
+#define TDN_MSG_FINALIZED 68u /* finalize returned (or threw: aux = 1) */
+
+typedef struct tdn_record {
+  uint16_t kind;
+  uint16_t flags;  /* reserved, 0 */
+  uint32_t aux;    /* small kind-specific value */
+  uint64_t id;     /* batch id where the kind has one */
+  uint64_t offset; /* arena offset of the payload */
+  uint64_t length; /* payload bytes, or a size for GROW/GROWN */
+} tdn_record;
+
+/* ---- Rings: one per direction, single producer, single consumer --------- */
+
+/* A consumer that finds the ring empty sets consumer_sleeping, re-reads tail
+ * and only then futex-waits on tail; a producer bumps tail and futex-wakes
+ * it only when consumer_sleeping is set. All accesses are sequentially
+ * consistent, so a wake-up cannot be lost and the busy path makes no
+ * system call. The same protocol guards a full ring with head and
+ * producer_sleeping. */
+typedef struct tdn_ring {
+  uint32_t tail; /* records published (futex word) */
+  uint32_t consumer_sleeping;
+  uint8_t pad0[56]; /* keeps producer and consumer words on separate cache lines */
+  uint32_t head; /* records consumed (futex word) */
+  uint32_t producer_sleeping;
+  uint8_t pad1[56];
+  tdn_record records[TDN_RING_CAPACITY];
+} tdn_ring;
+
+/* The control page. Only the parent writes magic..arena_size; each ring is
+ * written by its producer (tail side) and its consumer (head side). */
+typedef struct tdn_control {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t window_size; /* bytes both sides have mapped (the most the region may grow to) */
+  uint64_t arena_size;  /* current usable arena bytes (region size - TDN_CONTROL_SIZE) */
+  uint32_t parent_pid;
+  uint32_t reserved0;
+  uint8_t pad0[32];
+  tdn_ring to_stub;
+  tdn_ring to_parent;
+} tdn_control;
+
+/* ---- Payloads: arena-relative offsets throughout ------------------------ */
+
+/* A UTF-8 string (not NUL-terminated). */
+typedef struct tdn_str {
+  uint64_t offset;
+  uint32_t length;
+  uint32_t reserved;
+} tdn_str;
+
+/* A tensor: name, TRITONSERVER_DataType, shape (int64[rank]) and data. BYTES
+ * data is Triton's layout: per element a u32 length then the bytes. */
+typedef struct tdn_tensor {
+  tdn_str name;
+  uint32_t datatype;
+  uint32_t rank;
+  uint64_t shape_offset;
+  uint64_t data_offset; /* multiple of TDN_TENSOR_ALIGN */
+  uint64_t data_size;
+} tdn_tensor;
+
+/* EXECUTE payload: a batch header then uint64 request_offsets[request_count]. */
+typedef struct tdn_batch_header {
+  uint32_t request_count;
+  uint32_t reserved;
+  uint64_t arena_used; /* first arena byte the stub may use for its results */
+} tdn_batch_header;
+
+typedef struct tdn_request {
+  tdn_str id;
+  tdn_str correlation_id_string; /* length 0 unless the id is a string */
+  uint64_t correlation_id;       /* the numeric form, 0 when it is a string */
+  uint32_t flags;                /* TRITONSERVER_RequestFlag bits */
+  uint32_t input_count;
+  uint64_t inputs_offset; /* tdn_tensor[input_count] */
+  uint32_t requested_output_count;
+  uint32_t reserved;
+  uint64_t requested_outputs_offset; /* tdn_str[requested_output_count] */
+  tdn_str parameters_json;           /* reserved: length 0 in version 1 */
+} tdn_request;
+
+/* RESULT payload: a result header pointing at one tdn_response per request,
+ * in request order. */
+typedef struct tdn_result_header {
+  uint32_t response_count;
+  uint32_t reserved;
+  uint64_t responses_offset;
+} tdn_result_header;
+
+#define TDN_STATUS_OK 0u
+#define TDN_STATUS_ERROR 1u
+
+typedef struct tdn_response {
+  uint32_t status;     /* TDN_STATUS_* */
+  uint32_t error_code; /* TRITONSERVER_Error_Code when status is ERROR */
+  tdn_str error_message;
+  uint32_t output_count;
+  uint32_t flags; /* reserved, 0 */
+  uint64_t outputs_offset; /* tdn_tensor[output_count] */
+  tdn_str parameters_json; /* reserved: length 0 in version 1 */
+} tdn_response;
+
+/* Limits the parent enforces on everything the stub writes. */
+#define TDN_MAX_NAME_LENGTH 1024u
+#define TDN_MAX_RANK 64u
+#define TDN_MAX_OUTPUTS 1024u
+#define TDN_MAX_ERROR_LENGTH 65536u
+
+/* Layout checks: TypeScript hard-codes these offsets. */
+_Static_assert(sizeof(tdn_record) == 32, "tdn_record layout");
+_Static_assert(sizeof(tdn_ring) == 128 + 32 * TDN_RING_CAPACITY, "tdn_ring layout");
+_Static_assert(offsetof(tdn_ring, head) == 64, "tdn_ring layout");
+_Static_assert(offsetof(tdn_control, to_stub) == 64, "tdn_control layout");
+_Static_assert(offsetof(tdn_control, to_parent) == 64 + sizeof(tdn_ring), "tdn_control layout");
+_Static_assert(sizeof(tdn_control) <= TDN_CONTROL_SIZE, "control page overflow");
+_Static_assert(sizeof(tdn_str) == 16, "tdn_str layout");
+_Static_assert(sizeof(tdn_tensor) == 48, "tdn_tensor layout");
+_Static_assert(sizeof(tdn_batch_header) == 16, "tdn_batch_header layout");
+_Static_assert(sizeof(tdn_request) == 88, "tdn_request layout");
+_Static_assert(sizeof(tdn_result_header) == 16, "tdn_result_header layout");
+_Static_assert(sizeof(tdn_response) == 56, "tdn_response layout");
+
+#endif /* TDN_WIRE_H */
