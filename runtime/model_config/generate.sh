@@ -51,8 +51,9 @@ cd "${here}"
   --path model_config.proto .
 
 # Generated code follows protoc-gen-es conventions (e.g. `& {}` for empty
-# messages) rather than ours, so it is exempt from lint but kept formatted so
-# `deno fmt --check` stays clean.
+# messages) rather than ours, so it is exempt from lint. It is formatted with
+# Deno's defaults (--no-config) so the output does not depend on the project's
+# fmt settings, and stays clean even where no deno.json excludes it.
 out="${here}/model_config_pb.ts"
 {
   echo "// deno-lint-ignore-file"
@@ -60,9 +61,10 @@ out="${here}/model_config_pb.ts"
 } >"${out}.tmp"
 mv "${out}.tmp" "${out}"
 
-deno="$(command -v deno || true)"
-if [[ -z "${deno}" ]]; then
-  deno="${here}/../../tools/deno/node_modules/@deno/linux-x64-glibc/deno"
+# Prefer the project's pinned Deno so the formatting never drifts.
+deno="${here}/../../tools/deno/node_modules/@deno/linux-x64-glibc/deno"
+if [[ ! -x "${deno}" ]]; then
+  deno="$(command -v deno)"
 fi
-"${deno}" fmt --quiet "${out}"
+"${deno}" fmt --no-config --quiet "${out}"
 echo "generated ${out}"

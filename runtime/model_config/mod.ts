@@ -1,3 +1,6 @@
+// Dependencies are pinned inline as `npm:` specifiers, the same ones the
+// generated model_config_pb.ts uses, so these modules resolve on their own
+// whether or not the project's deno.json (or an import map) is in effect.
 /**
  * Typed Triton model configuration for the runtime: the generated protobuf-es
  * schema of Triton's `ModelConfig`, a `config.pbtxt` parser, and conversion
@@ -169,7 +172,9 @@ function int64AsNumbers(desc: DescMessage, json: JsonValue): JsonValue {
     if (value === undefined) continue;
     switch (field.fieldKind) {
       case "scalar":
-        if (INT64_TYPES.has(field.scalar)) object[field.name] = int64Value(value);
+        if (INT64_TYPES.has(field.scalar)) {
+          object[field.name] = int64Value(value);
+        }
         break;
       case "message":
         int64AsNumbers(field.message, value);
@@ -183,14 +188,18 @@ function int64AsNumbers(desc: DescMessage, json: JsonValue): JsonValue {
         }
         break;
       case "map": {
-        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        if (
+          value === null || typeof value !== "object" || Array.isArray(value)
+        ) {
           break;
         }
         const entries: JsonObject = value;
         for (const key of Object.keys(entries)) {
           if (field.mapKind === "message") {
             int64AsNumbers(field.message, entries[key]);
-          } else if (field.mapKind === "scalar" && INT64_TYPES.has(field.scalar)) {
+          } else if (
+            field.mapKind === "scalar" && INT64_TYPES.has(field.scalar)
+          ) {
             entries[key] = int64Value(entries[key]);
           }
         }

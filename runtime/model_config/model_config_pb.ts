@@ -61,6 +61,8 @@ export const ModelRateLimiterSchema: GenMessage<
   messageDesc(file_model_config, 0);
 
 /**
+ * A named resource and how many units an instance needs.
+ *
  * @generated from message inference.ModelRateLimiter.Resource
  */
 export type ModelRateLimiter_Resource =
@@ -153,6 +155,8 @@ export const ModelInstanceGroupSchema: GenMessage<
   messageDesc(file_model_config, 1);
 
 /**
+ * An extra device (e.g. an NVDLA core) an instance needs.
+ *
  * @generated from message inference.ModelInstanceGroup.SecondaryDevice
  */
 export type ModelInstanceGroup_SecondaryDevice =
@@ -179,6 +183,8 @@ export const ModelInstanceGroup_SecondaryDeviceSchema: GenMessage<
   messageDesc(file_model_config, 1, 0);
 
 /**
+ * Kind of secondary device.
+ *
  * @generated from enum inference.ModelInstanceGroup.SecondaryDevice.SecondaryDeviceKind
  */
 export enum ModelInstanceGroup_SecondaryDevice_SecondaryDeviceKind {
@@ -198,6 +204,8 @@ export const ModelInstanceGroup_SecondaryDevice_SecondaryDeviceKindSchema:
   enumDesc(file_model_config, 1, 0, 0);
 
 /**
+ * Device class the instances of the group run on.
+ *
  * @generated from enum inference.ModelInstanceGroup.Kind
  */
 export enum ModelInstanceGroup_Kind {
@@ -311,6 +319,8 @@ export const ModelInputSchema: GenMessage<ModelInput> = /*@__PURE__*/
   messageDesc(file_model_config, 3);
 
 /**
+ * Image layout of an input, if any.
+ *
  * @generated from enum inference.ModelInput.Format
  */
 export enum ModelInput_Format {
@@ -420,6 +430,8 @@ export const BatchInputSchema: GenMessage<BatchInput> = /*@__PURE__*/
   messageDesc(file_model_config, 5);
 
 /**
+ * How a batch input is derived from the requests.
+ *
  * @generated from enum inference.BatchInput.Kind
  */
 export enum BatchInput_Kind {
@@ -490,6 +502,8 @@ export const BatchOutputSchema: GenMessage<BatchOutput> = /*@__PURE__*/
   messageDesc(file_model_config, 6);
 
 /**
+ * How a batch output is split over the requests.
+ *
  * @generated from enum inference.BatchOutput.Kind
  */
 export enum BatchOutput_Kind {
@@ -545,6 +559,8 @@ export const ModelVersionPolicySchema: GenMessage<
   messageDesc(file_model_config, 7);
 
 /**
+ * Serve the highest-numbered versions.
+ *
  * @generated from message inference.ModelVersionPolicy.Latest
  */
 export type ModelVersionPolicy_Latest =
@@ -566,6 +582,8 @@ export const ModelVersionPolicy_LatestSchema: GenMessage<
   messageDesc(file_model_config, 7, 0);
 
 /**
+ * Serve every version found.
+ *
  * @generated from message inference.ModelVersionPolicy.All
  */
 export type ModelVersionPolicy_All =
@@ -582,6 +600,8 @@ export const ModelVersionPolicy_AllSchema: GenMessage<
   messageDesc(file_model_config, 7, 1);
 
 /**
+ * Serve exactly the listed versions.
+ *
  * @generated from message inference.ModelVersionPolicy.Specific
  */
 export type ModelVersionPolicy_Specific =
@@ -664,6 +684,8 @@ export const ModelOptimizationPolicySchema: GenMessage<
   messageDesc(file_model_config, 8);
 
 /**
+ * Graph optimization level.
+ *
  * @generated from message inference.ModelOptimizationPolicy.Graph
  */
 export type ModelOptimizationPolicy_Graph =
@@ -685,6 +707,8 @@ export const ModelOptimizationPolicy_GraphSchema: GenMessage<
   messageDesc(file_model_config, 8, 0);
 
 /**
+ * CUDA settings (graphs, events, copy streams).
+ *
  * @generated from message inference.ModelOptimizationPolicy.Cuda
  */
 export type ModelOptimizationPolicy_Cuda =
@@ -721,6 +745,8 @@ export const ModelOptimizationPolicy_CudaSchema: GenMessage<
   messageDesc(file_model_config, 8, 1);
 
 /**
+ * A CUDA graph to capture for a batch size and input shapes.
+ *
  * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec
  */
 export type ModelOptimizationPolicy_Cuda_GraphSpec =
@@ -754,6 +780,8 @@ export const ModelOptimizationPolicy_Cuda_GraphSpecSchema: GenMessage<
   messageDesc(file_model_config, 8, 1, 0);
 
 /**
+ * A tensor shape without the batch dimension.
+ *
  * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape
  */
 export type ModelOptimizationPolicy_Cuda_GraphSpec_Shape =
@@ -775,6 +803,8 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_ShapeSchema: GenMessage<
   messageDesc(file_model_config, 8, 1, 0, 0);
 
 /**
+ * Smallest batch size and shapes the captured graph serves.
+ *
  * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec.LowerBound
  */
 export type ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound =
@@ -800,6 +830,8 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_LowerBoundSchema:
   messageDesc(file_model_config, 8, 1, 0, 1);
 
 /**
+ * Preferred execution accelerators per device class.
+ *
  * @generated from message inference.ModelOptimizationPolicy.ExecutionAccelerators
  */
 export type ModelOptimizationPolicy_ExecutionAccelerators =
@@ -828,6 +860,8 @@ export const ModelOptimizationPolicy_ExecutionAcceleratorsSchema: GenMessage<
   messageDesc(file_model_config, 8, 2);
 
 /**
+ * One accelerator and its parameters.
+ *
  * @generated from message inference.ModelOptimizationPolicy.ExecutionAccelerators.Accelerator
  */
 export type ModelOptimizationPolicy_ExecutionAccelerators_Accelerator =
@@ -857,6 +891,8 @@ export const ModelOptimizationPolicy_ExecutionAccelerators_AcceleratorSchema:
   messageDesc(file_model_config, 8, 2, 0);
 
 /**
+ * Whether to stage transfers through pinned host memory.
+ *
  * @generated from message inference.ModelOptimizationPolicy.PinnedMemoryBuffer
  */
 export type ModelOptimizationPolicy_PinnedMemoryBuffer =
@@ -878,6 +914,8 @@ export const ModelOptimizationPolicy_PinnedMemoryBufferSchema: GenMessage<
   messageDesc(file_model_config, 8, 3);
 
 /**
+ * Scheduling priority of the model.
+ *
  * @generated from enum inference.ModelOptimizationPolicy.ModelPriority
  */
 export enum ModelOptimizationPolicy_ModelPriority {
@@ -942,6 +980,8 @@ export const ModelQueuePolicySchema: GenMessage<
   messageDesc(file_model_config, 9);
 
 /**
+ * What happens to a request whose queue timeout expires.
+ *
  * @generated from enum inference.ModelQueuePolicy.TimeoutAction
  */
 export enum ModelQueuePolicy_TimeoutAction {
@@ -1071,6 +1111,8 @@ export const ModelSequenceBatchingSchema: GenMessage<
   messageDesc(file_model_config, 11);
 
 /**
+ * One control signal and the values that encode it.
+ *
  * @generated from message inference.ModelSequenceBatching.Control
  */
 export type ModelSequenceBatching_Control =
@@ -1112,6 +1154,8 @@ export const ModelSequenceBatching_ControlSchema: GenMessage<
   messageDesc(file_model_config, 11, 0);
 
 /**
+ * Which sequence signal the control carries.
+ *
  * @generated from enum inference.ModelSequenceBatching.Control.Kind
  */
 export enum ModelSequenceBatching_Control_Kind {
@@ -1145,6 +1189,8 @@ export const ModelSequenceBatching_Control_KindSchema: GenEnum<
   enumDesc(file_model_config, 11, 0, 0);
 
 /**
+ * A model input that carries sequence control signals.
+ *
  * @generated from message inference.ModelSequenceBatching.ControlInput
  */
 export type ModelSequenceBatching_ControlInput =
@@ -1171,6 +1217,8 @@ export const ModelSequenceBatching_ControlInputSchema: GenMessage<
   messageDesc(file_model_config, 11, 1);
 
 /**
+ * How an implicit state tensor starts out.
+ *
  * @generated from message inference.ModelSequenceBatching.InitialState
  */
 export type ModelSequenceBatching_InitialState =
@@ -1219,6 +1267,8 @@ export const ModelSequenceBatching_InitialStateSchema: GenMessage<
   messageDesc(file_model_config, 11, 2);
 
 /**
+ * An implicit state tensor pair carried between requests.
+ *
  * @generated from message inference.ModelSequenceBatching.State
  */
 export type ModelSequenceBatching_State =
@@ -1270,6 +1320,8 @@ export const ModelSequenceBatching_StateSchema: GenMessage<
   messageDesc(file_model_config, 11, 3);
 
 /**
+ * Each sequence keeps one batch slot for its lifetime.
+ *
  * @generated from message inference.ModelSequenceBatching.StrategyDirect
  */
 export type ModelSequenceBatching_StrategyDirect =
@@ -1296,6 +1348,8 @@ export const ModelSequenceBatching_StrategyDirectSchema: GenMessage<
   messageDesc(file_model_config, 11, 4);
 
 /**
+ * Batch the oldest requests across candidate sequences.
+ *
  * @generated from message inference.ModelSequenceBatching.StrategyOldest
  */
 export type ModelSequenceBatching_StrategyOldest =
@@ -1356,6 +1410,8 @@ export const ModelEnsemblingSchema: GenMessage<ModelEnsembling> = /*@__PURE__*/
   messageDesc(file_model_config, 12);
 
 /**
+ * One model run in the ensemble and its tensor mappings.
+ *
  * @generated from message inference.ModelEnsembling.Step
  */
 export type ModelEnsembling_Step = Message<"inference.ModelEnsembling.Step"> & {
@@ -1448,6 +1504,8 @@ export const ModelWarmupSchema: GenMessage<ModelWarmup> = /*@__PURE__*/
   messageDesc(file_model_config, 14);
 
 /**
+ * How one warmup input tensor is generated.
+ *
  * @generated from message inference.ModelWarmup.Input
  */
 export type ModelWarmup_Input = Message<"inference.ModelWarmup.Input"> & {
@@ -1560,6 +1618,8 @@ export const ModelRepositoryAgentsSchema: GenMessage<
   messageDesc(file_model_config, 17);
 
 /**
+ * One repository agent and its parameters.
+ *
  * @generated from message inference.ModelRepositoryAgents.Agent
  */
 export type ModelRepositoryAgents_Agent =
@@ -1626,6 +1686,8 @@ export const ModelMetricsSchema: GenMessage<ModelMetrics> = /*@__PURE__*/
   messageDesc(file_model_config, 19);
 
 /**
+ * A metric override.
+ *
  * @generated from message inference.ModelMetrics.MetricControl
  */
 export type ModelMetrics_MetricControl =
@@ -1658,6 +1720,8 @@ export const ModelMetrics_MetricControlSchema: GenMessage<
   messageDesc(file_model_config, 19, 0);
 
 /**
+ * Which metric family to override.
+ *
  * @generated from message inference.ModelMetrics.MetricControl.MetricIdentifier
  */
 export type ModelMetrics_MetricControl_MetricIdentifier =
@@ -1679,6 +1743,8 @@ export const ModelMetrics_MetricControl_MetricIdentifierSchema: GenMessage<
   messageDesc(file_model_config, 19, 0, 0);
 
 /**
+ * Histogram bucket boundaries.
+ *
  * @generated from message inference.ModelMetrics.MetricControl.HistogramOptions
  */
 export type ModelMetrics_MetricControl_HistogramOptions =

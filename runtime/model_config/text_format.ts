@@ -1,3 +1,6 @@
+// Dependencies are pinned inline as `npm:` specifiers, the same ones the
+// generated model_config_pb.ts uses, so these modules resolve on their own
+// whether or not the project's deno.json (or an import map) is in effect.
 /**
  * A parser for the protobuf text format, the syntax of Triton's
  * `config.pbtxt` files, driven by protobuf-es descriptors so it works for any
@@ -179,8 +182,7 @@ type Token =
   );
 
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/y;
-const NUMBER =
-  /0[xX][0-9A-Fa-f]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fF]?/y;
+const NUMBER = /0[xX][0-9A-Fa-f]+|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fF]?/y;
 // What may not directly follow a number: `12abc` or `1.2.3` is one bad token,
 // not a number followed by an identifier.
 const NUMBER_TAIL = /[A-Za-z0-9_.]+/y;
@@ -389,9 +391,7 @@ class Lexer {
       }
       if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
         throw this.#error(
-          `invalid Unicode escape "${
-            text.slice(this.#pos, this.#pos + length)
-          }"`,
+          `invalid Unicode escape "${text.slice(this.#pos, this.#pos + length)}"`,
           line,
           column,
         );
@@ -407,10 +407,16 @@ class Lexer {
   /** Reads the `\uXXXX` or `\UXXXXXXXX` escape starting at `at`. */
   #unicodeEscapeAt(at: number, line: number, column: number): number {
     const length = this.#text[at + 1] === "u" ? 4 : 8;
-    const digits = this.#text.slice(at + 2, at + 2 + length);
-    if (digits.length !== length || ![...digits].every((d) => HEX.test(d))) {
+    let digits = "";
+    while (
+      digits.length < length &&
+      HEX.test(this.#text[at + 2 + digits.length] ?? "")
+    ) {
+      digits += this.#text[at + 2 + digits.length];
+    }
+    if (digits.length !== length) {
       throw this.#error(
-        `invalid Unicode escape "${this.#text.slice(at, at + 2 + length)}"`,
+        `invalid Unicode escape "${this.#text.slice(at, at + 2)}${digits}"`,
         line,
         column,
       );
@@ -510,9 +516,7 @@ function describe(token: Token): string {
     case "number":
       return `number ${token.text}`;
     case "string":
-      return `string ${
-        token.text.length > 40 ? `${token.text.slice(0, 37)}...` : token.text
-      }`;
+      return `string ${token.text.length > 40 ? `${token.text.slice(0, 37)}...` : token.text}`;
   }
 }
 
@@ -567,11 +571,7 @@ class Parser {
     depth: number,
     open: { readonly token: Token; readonly field: string } | undefined,
   ): void {
-    const close = open === undefined
-      ? undefined
-      : isPunct(open.token, "<")
-      ? ">"
-      : "}";
+    const close = open === undefined ? undefined : isPunct(open.token, "<") ? ">" : "}";
     // Field numbers already given, to reject repeats of singular fields.
     const seen = new Set<number>();
     for (;;) {
@@ -625,9 +625,7 @@ class Parser {
           `field "${field.name}" specified more than once in ${desc.typeName}`,
         );
       }
-      const other = field.oneof?.fields.find((f) =>
-        f !== field && seen.has(f.number)
-      );
+      const other = field.oneof?.fields.find((f) => f !== field && seen.has(f.number));
       if (other !== undefined && field.oneof !== undefined) {
         this.#fail(
           name,
@@ -1016,9 +1014,7 @@ class Parser {
         token,
         where,
         type,
-        `expected ${desc.typeName} value name or number, found ${
-          describe(token)
-        }`,
+        `expected ${desc.typeName} value name or number, found ${describe(token)}`,
       );
     }
     const { start, value, text } = this.#parseSignedInteger(where, type);

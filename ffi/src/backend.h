@@ -1,0 +1,19 @@
+/*
+ * backend.h: state of the loaded backend, one per Triton process. Created
+ * in TRITONBACKEND_Initialize, hung on the backend handle with
+ * TRITONBACKEND_BackendSetState, freed in TRITONBACKEND_Finalize. Models
+ * read it; nothing writes it after initialization.
+ */
+#ifndef TDN_BACKEND_H
+#define TDN_BACKEND_H
+
+#include "options.h"
+
+typedef struct tdn_backend {
+  char* name;         /* as Triton knows the backend ("deno") */
+  char* backend_dir;  /* absolute: holds deno, deno_dir/, runtime/, sandbox/, ffi/ */
+  char* stub_library; /* <backend_dir>/libtriton_deno_stub.so */
+  tdn_options options;
+} tdn_backend;
+
+#endif /* TDN_BACKEND_H */

@@ -1,0 +1,193 @@
+/*
+ * batch_collect.c: see batch_collect.h.
+ */
+#include "batch_collect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "tdn_wire.h"
+
+static TRITONSERVER_Error* out_of_memory(void)
+{
+  return tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
+}
+
+static TRITONSERVER_Error* collect_input(
+    TRITONBACKEND_Request* request, uint32_t index, tdn_input_desc* input)
+{
+  TRITONBACKEND_Input* handle = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestInputByIndex(request, index, &handle), "cannot read input %u", index);
+  TRITONSERVER_DataType datatype;
+  uint64_t byte_size = 0;
+  uint32_t buffer_count = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_InputProperties(
+          handle, &input->name, &datatype, &input->shape, &input->rank, &byte_size,
+          &buffer_count),
+      "cannot read the properties of input %u", index);
+  input->datatype = (uint32_t)datatype;
+  if (strlen(input->name) > TDN_MAX_NAME_LENGTH || input->rank > TDN_MAX_RANK) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "input '%.64s' has a name of %zu bytes and rank %u; at most %u bytes and rank %u are "
+        "supported",
+        input->name, strlen(input->name), input->rank, TDN_MAX_NAME_LENGTH, TDN_MAX_RANK);
+  }
+  if (buffer_count == 0) {
+    return NULL;
+  }
+  tdn_input_buffer* buffers = calloc(buffer_count, sizeof(*buffers));
+  if (buffers == NULL) {
+    return out_of_memory();
+  }
+  input->buffers = buffers;
+  input->buffer_count = buffer_count;
+  uint64_t total = 0;
+  for (uint32_t b = 0; b < buffer_count; ++b) {
+    TRITONSERVER_MemoryType memory_type = TRITONSERVER_MEMORY_CPU;
+    int64_t memory_type_id = 0;
+    TDN_RETURN_IF_ERROR_CTX(
+        TRITONBACKEND_InputBuffer(
+            handle, b, &buffers[b].data, &buffers[b].size, &memory_type, &memory_type_id),
+        "cannot read buffer %u of input '%s'", b, input->name);
+    if (memory_type != TRITONSERVER_MEMORY_CPU && memory_type != TRITONSERVER_MEMORY_CPU_PINNED) {
+      return tdn_error(
+          TRITONSERVER_ERROR_UNSUPPORTED,
+          "input '%s' is in GPU memory; the deno backend reads inputs from CPU memory only",
+          input->name);
+    }
+    if (buffers[b].size > 0 && buffers[b].data == NULL) {
+      return tdn_error(
+          TRITONSERVER_ERROR_INTERNAL, "buffer %u of input '%s' has no data", b, input->name);
+    }
+    if (__builtin_add_overflow(total, buffers[b].size, &total)) {
+      return tdn_error(TRITONSERVER_ERROR_INTERNAL, "input '%s' is too large", input->name);
+    }
+  }
+  if (total != byte_size) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "input '%s' has %llu bytes in its buffers but declares %llu",
+        input->name, (unsigned long long)total, (unsigned long long)byte_size);
+  }
+  return NULL;
+}
+
+static TRITONSERVER_Error* collect_identity(TRITONBACKEND_Request* request, tdn_request_desc* desc)
+{
+  TDN_RETURN_IF_ERROR_CTX(TRITONBACKEND_RequestId(request, &desc->id), "cannot read the request id");
+  if (desc->id == NULL) {
+    desc->id = "";
+  }
+  desc->correlation_id_string = "";
+  /* The numeric form fails when the id is a string; then ask for that. */
+  TRITONSERVER_Error* numeric = TRITONBACKEND_RequestCorrelationId(request, &desc->correlation_id);
+  if (numeric != NULL) {
+    TRITONSERVER_ErrorDelete(numeric);
+    desc->correlation_id = 0;
+    TDN_RETURN_IF_ERROR_CTX(
+        TRITONBACKEND_RequestCorrelationIdString(request, &desc->correlation_id_string),
+        "cannot read the correlation id");
+    if (desc->correlation_id_string == NULL) {
+      desc->correlation_id_string = "";
+    }
+  }
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestFlags(request, &desc->flags), "cannot read the request flags");
+  return NULL;
+}
+
+static TRITONSERVER_Error* collect_request(TRITONBACKEND_Request* request, tdn_request_desc* desc)
+{
+  TDN_RETURN_IF_ERROR(collect_identity(request, desc));
+  uint32_t input_count = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestInputCount(request, &input_count), "cannot count the inputs");
+  if (input_count > 0) {
+    tdn_input_desc* inputs = calloc(input_count, sizeof(*inputs));
+    if (inputs == NULL) {
+      return out_of_memory();
+    }
+    desc->inputs = inputs;
+    desc->input_count = input_count;
+    for (uint32_t i = 0; i < input_count; ++i) {
+      TDN_RETURN_IF_ERROR(collect_input(request, i, &inputs[i]));
+    }
+  }
+  uint32_t output_count = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestOutputCount(request, &output_count),
+      "cannot count the requested outputs");
+  if (output_count > 0) {
+    const char** names = calloc(output_count, sizeof(*names));
+    if (names == NULL) {
+      return out_of_memory();
+    }
+    desc->requested_outputs = names;
+    desc->requested_output_count = output_count;
+    for (uint32_t i = 0; i < output_count; ++i) {
+      TDN_RETURN_IF_ERROR_CTX(
+          TRITONBACKEND_RequestOutputName(request, i, &names[i]),
+          "cannot read requested output %u", i);
+      if (strlen(names[i]) > TDN_MAX_NAME_LENGTH) {
+        return tdn_error(
+            TRITONSERVER_ERROR_INVALID_ARG,
+            "requested output '%.64s...' has a name longer than %u bytes", names[i],
+            TDN_MAX_NAME_LENGTH);
+      }
+    }
+  }
+  return NULL;
+}
+
+TRITONSERVER_Error* tdn_batch_collect(
+    TRITONBACKEND_Request** requests, uint32_t count, tdn_collected_batch* batch)
+{
+  memset(batch, 0, sizeof(*batch));
+  if (count == 0) {
+    return NULL;
+  }
+  batch->requests = calloc(count, sizeof(*batch->requests));
+  batch->sendable = calloc(count, sizeof(*batch->sendable));
+  batch->sendable_index = calloc(count, sizeof(*batch->sendable_index));
+  if (batch->requests == NULL || batch->sendable == NULL || batch->sendable_index == NULL) {
+    tdn_collected_batch_free(batch);
+    return out_of_memory();
+  }
+  batch->count = count;
+  for (uint32_t r = 0; r < count; ++r) {
+    tdn_collected_request* collected = &batch->requests[r];
+    collected->request = requests[r];
+    collected->error = collect_request(requests[r], &collected->desc);
+    if (collected->error != NULL && collected->desc.id != NULL && collected->desc.id[0] != '\0') {
+      collected->error = tdn_error_context(collected->error, "request '%s'", collected->desc.id);
+    }
+    if (collected->error == NULL) {
+      batch->sendable[batch->sendable_count] = collected->desc;
+      batch->sendable_index[batch->sendable_count] = r;
+      batch->sendable_count++;
+    }
+  }
+  return NULL;
+}
+
+void tdn_collected_batch_free(tdn_collected_batch* batch)
+{
+  for (uint32_t r = 0; r < batch->count; ++r) {
+    tdn_collected_request* collected = &batch->requests[r];
+    for (uint32_t i = 0; i < collected->desc.input_count; ++i) {
+      free((void*)collected->desc.inputs[i].buffers);
+    }
+    free((void*)collected->desc.inputs);
+    free((void*)collected->desc.requested_outputs);
+    if (collected->error != NULL) {
+      TRITONSERVER_ErrorDelete(collected->error);
+    }
+  }
+  free(batch->requests);
+  free(batch->sendable);
+  free(batch->sendable_index);
+  memset(batch, 0, sizeof(*batch));
+}

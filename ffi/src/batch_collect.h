@@ -1,0 +1,39 @@
+/*
+ * batch_collect.h: reads what Execute was handed (TRITONBACKEND_Request
+ * handles) into the plain descriptions batch_writer.h encodes. Nothing is
+ * copied here: names, shapes and input buffers are Triton's and stay valid
+ * until the requests are released, which happens after the batch is done.
+ *
+ * A request that cannot be sent (an input in GPU memory, an API error) gets
+ * its own error and is left out of the batch; the others go ahead.
+ */
+#ifndef TDN_BATCH_COLLECT_H
+#define TDN_BATCH_COLLECT_H
+
+#include <stdint.h>
+
+#include "batch_writer.h"
+#include "triton_api.h"
+
+typedef struct tdn_collected_request {
+  TRITONBACKEND_Request* request;
+  TRITONSERVER_Error* error; /* non-NULL: answer with this, do not send */
+  tdn_request_desc desc;     /* valid when error is NULL */
+} tdn_collected_request;
+
+typedef struct tdn_collected_batch {
+  uint32_t count;
+  tdn_collected_request* requests; /* [count], in Triton's order */
+  uint32_t sendable_count;
+  tdn_request_desc* sendable;     /* descs of requests without error, in order */
+  uint32_t* sendable_index;       /* sendable[i] is requests[sendable_index[i]] */
+} tdn_collected_batch;
+
+/* Fills `batch`; fails only when out of memory (then nothing needs freeing). */
+TRITONSERVER_Error* tdn_batch_collect(
+    TRITONBACKEND_Request** requests, uint32_t count, tdn_collected_batch* batch);
+
+/* Frees what collect allocated, including errors still attached. */
+void tdn_collected_batch_free(tdn_collected_batch* batch);
+
+#endif /* TDN_BATCH_COLLECT_H */

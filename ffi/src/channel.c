@@ -1,0 +1,148 @@
+/*
+ * channel.c: ring push/pop with the spin-then-futex protocol. Every access
+ * to a shared ring word is a sequentially consistent atomic, as the wire
+ * format requires: the producer's "publish tail, then read
+ * consumer_sleeping" and the consumer's "set consumer_sleeping, then
+ * re-read tail" cannot both miss each other, so no wake-up is lost.
+ * Futexes are the shared kind (no FUTEX_PRIVATE_FLAG): two processes.
+ */
+#include "channel.h"
+
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+static uint32_t load(const uint32_t* word)
+{
+  return __atomic_load_n(word, __ATOMIC_SEQ_CST);
+}
+
+static void store(uint32_t* word, uint32_t value)
+{
+  __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static void futex_wake(uint32_t* word)
+{
+  syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* Sleeps while *word == expected, at most timeout_ns. Spurious returns are
+ * fine: callers re-check. */
+static void futex_wait(uint32_t* word, uint32_t expected, uint64_t timeout_ns)
+{
+  struct timespec timeout = {
+      .tv_sec = (time_t)(timeout_ns / TDN_NS_PER_SECOND),
+      .tv_nsec = (long)(timeout_ns % TDN_NS_PER_SECOND),
+  };
+  syscall(SYS_futex, word, FUTEX_WAIT, expected, &timeout, NULL, 0);
+}
+
+void tdn_channel_init(tdn_channel* channel, tdn_control* control)
+{
+  channel->to_stub = &control->to_stub;
+  channel->to_parent = &control->to_parent;
+  channel->published = 0;
+  channel->consumed = 0;
+}
+
+bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* diag)
+{
+  tdn_ring* ring = channel->to_stub;
+  const uint32_t head = load(&ring->head);
+  const uint32_t in_flight = channel->published - head;
+  if (in_flight > TDN_RING_CAPACITY) {
+    return tdn_diag_set(
+        diag, "the stub reported consuming record %u of the %u we sent", head, channel->published);
+  }
+  if (in_flight == TDN_RING_CAPACITY) {
+    /* We never have more than a couple of records outstanding, so a full
+     * ring means the stub stopped reading. */
+    return tdn_diag_set(diag, "the stub stopped reading its ring (%u records unread)", in_flight);
+  }
+  memcpy(&ring->records[channel->published % TDN_RING_CAPACITY], record, sizeof(*record));
+  channel->published++;
+  store(&ring->tail, channel->published);
+  if (load(&ring->consumer_sleeping) != 0) {
+    futex_wake(&ring->tail);
+  }
+  return true;
+}
+
+/* Takes a record if one is published; TDN_NOTHING if the ring is empty. */
+static tdn_receive_status try_take(tdn_channel* channel, tdn_record* record, tdn_diag* diag)
+{
+  tdn_ring* ring = channel->to_parent;
+  const uint32_t tail = load(&ring->tail);
+  const uint32_t available = tail - channel->consumed;
+  if (available == 0) {
+    return TDN_NOTHING;
+  }
+  if (available > TDN_RING_CAPACITY) {
+    tdn_diag_set(
+        diag, "the stub published tail %u while the parent had consumed %u of a %u-record ring",
+        tail, channel->consumed, TDN_RING_CAPACITY);
+    return TDN_BROKEN;
+  }
+  /* Copied once: the stub cannot change the record after we checked it. */
+  memcpy(record, &ring->records[channel->consumed % TDN_RING_CAPACITY], sizeof(*record));
+  channel->consumed++;
+  store(&ring->head, channel->consumed);
+  if (load(&ring->producer_sleeping) != 0) {
+    futex_wake(&ring->head);
+  }
+  return TDN_RECEIVED;
+}
+
+tdn_receive_status tdn_channel_receive(
+    tdn_channel* channel, tdn_record* record, uint64_t spin_ns, uint64_t wait_ns, tdn_diag* diag)
+{
+  tdn_receive_status status = try_take(channel, record, diag);
+  if (status != TDN_NOTHING) {
+    return status;
+  }
+  const uint64_t start = tdn_now_ns();
+  if (spin_ns > 0) {
+    /* A fast stub answers within microseconds; spinning here saves the
+     * ~25 us futex wake-up on the busy path. */
+    for (unsigned i = 1;; ++i) {
+      if (load(&channel->to_parent->tail) != channel->consumed) {
+        return try_take(channel, record, diag);
+      }
+      cpu_relax();
+      if (i % 64 == 0 && tdn_now_ns() - start >= spin_ns) {
+        break;
+      }
+    }
+  }
+  tdn_ring* ring = channel->to_parent;
+  for (;;) {
+    const uint64_t elapsed = tdn_now_ns() - start;
+    if (elapsed >= wait_ns) {
+      return TDN_NOTHING;
+    }
+    store(&ring->consumer_sleeping, 1);
+    const uint32_t tail = load(&ring->tail);
+    if (tail == channel->consumed) {
+      futex_wait(&ring->tail, tail, wait_ns - elapsed);
+    }
+    store(&ring->consumer_sleeping, 0);
+    status = try_take(channel, record, diag);
+    if (status != TDN_NOTHING) {
+      return status;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/*
+ * errors.c: see errors.h. Messages are formatted into a heap buffer because
+ * they can quote long strings (a stub's error text is up to 64 KiB).
+ */
+#include "errors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static char* format_message(const char* format, va_list args)
+{
+  char* text = NULL;
+  if (vasprintf(&text, format, args) < 0) {
+    return NULL;
+  }
+  return text;
+}
+
+TRITONSERVER_Error* tdn_error(TRITONSERVER_Error_Code code, const char* format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  char* text = format_message(format, args);
+  va_end(args);
+  /* TRITONSERVER_ErrorNew copies the message. */
+  TRITONSERVER_Error* error =
+      TRITONSERVER_ErrorNew(code, text != NULL ? text : "out of memory formatting an error");
+  free(text);
+  return error;
+}
+
+TRITONSERVER_Error* tdn_error_context(TRITONSERVER_Error* error, const char* format, ...)
+{
+  if (error == NULL) {
+    return NULL;
+  }
+  va_list args;
+  va_start(args, format);
+  char* context = format_message(format, args);
+  va_end(args);
+  TRITONSERVER_Error* wrapped = tdn_error(
+      TRITONSERVER_ErrorCode(error), "%s: %s", context != NULL ? context : "(no context)",
+      TRITONSERVER_ErrorMessage(error));
+  free(context);
+  TRITONSERVER_ErrorDelete(error);
+  return wrapped;
+}

@@ -1,0 +1,338 @@
+/*
+ * instance.c: the per-instance entry points, including Execute, where
+ * requests arrive. The path of a batch, top to bottom:
+ *
+ *   TRITONBACKEND_ModelInstanceExecute
+ *     tdn_batch_collect        (batch_collect.c)   Triton requests -> descriptions
+ *     tdn_supervisor_ensure_running (supervisor.c) a live stub, restarted if needed
+ *     tdn_batch_encode         (batch_writer.c)    descriptions -> EXECUTE payload in the arena
+ *     tdn_supervisor_execute   (supervisor.c)      EXECUTE -> (GROW)* -> RESULT | ERROR
+ *     tdn_result_decode        (result_reader.c)   RESULT payload, validated
+ *     tdn_respond_result       (response_sender.c) outputs -> Triton responses
+ *   then statistics, RequestRelease, and a restart if the stub failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch_collect.h"
+#include "batch_writer.h"
+#include "clock.h"
+#include "errors.h"
+#include "init_args.h"
+#include "instance.h"
+#include "log.h"
+#include "response_sender.h"
+#include "result_reader.h"
+#include "stub_command.h"
+
+static void instance_free(tdn_instance* instance)
+{
+  if (instance == NULL) {
+    return;
+  }
+  tdn_supervisor_stop(&instance->supervisor);
+  tdn_stub_command_free(&instance->command);
+  free(instance->init_json);
+  free(instance->name);
+  free(instance);
+}
+
+static TRITONSERVER_Error* read_identity(
+    TRITONBACKEND_ModelInstance* handle, tdn_instance* instance)
+{
+  const char* name = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceName(handle, &name), "cannot read the instance name");
+  if ((instance->name = strdup(name)) == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceKind(handle, &instance->kind), "cannot read the instance kind");
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceDeviceId(handle, &instance->device_id),
+      "cannot read the instance device id");
+  TRITONBACKEND_Model* model_handle = NULL;
+  void* model_state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceModel(handle, &model_handle), "cannot reach the model");
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelState(model_handle, &model_state), "cannot read the model state");
+  instance->model = model_state;
+  return NULL;
+}
+
+static TRITONSERVER_Error* instance_create(
+    TRITONBACKEND_ModelInstance* handle, tdn_instance** created)
+{
+  tdn_instance* instance = calloc(1, sizeof(*instance));
+  if (instance == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  /* Stopping a supervisor that never started is a no-op, so instance_free
+   * is safe from here on. */
+  const tdn_supervisor_config empty = {0};
+  tdn_supervisor_init(&instance->supervisor, &empty);
+
+  TRITONSERVER_Error* error = read_identity(handle, instance);
+  if (error == NULL) {
+    error = tdn_stub_command_build(instance->model, instance->name, &instance->command);
+  }
+  if (error == NULL) {
+    error = tdn_init_args_build(
+        instance->model, instance->name, instance->kind, instance->device_id,
+        &instance->init_json, &instance->init_json_length);
+  }
+  if (error == NULL) {
+    const tdn_options* options = &instance->model->backend->options;
+    const tdn_supervisor_config config = {
+        .instance_name = instance->name,
+        .init_json = instance->init_json,
+        .init_json_length = instance->init_json_length,
+        .command = &instance->command,
+        .region_prefix = options->shm_region_prefix_name,
+        .window_size = options->shm_max_byte_size,
+        .initial_arena = options->shm_default_byte_size,
+        .growth = options->shm_growth_byte_size,
+        .start_timeout_ms = options->stub_timeout_seconds * 1000,
+        .execute_timeout_ms = options->execute_timeout_ms,
+    };
+    tdn_supervisor_init(&instance->supervisor, &config);
+    error = tdn_supervisor_start(&instance->supervisor);
+  }
+  if (error != NULL) {
+    instance_free(instance);
+    return error;
+  }
+  *created = instance;
+  return NULL;
+}
+
+/* "model 'm', instance 'i'" for load errors, from Triton's handles alone
+ * (the tdn_instance may not exist). */
+static void describe_instance(TRITONBACKEND_ModelInstance* handle, char* text, size_t capacity)
+{
+  const char* instance_name = NULL;
+  const char* model_name = NULL;
+  TRITONBACKEND_Model* model = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ModelInstanceName(handle, &instance_name);
+  if (error == NULL) {
+    error = TRITONBACKEND_ModelInstanceModel(handle, &model);
+  }
+  if (error == NULL) {
+    error = TRITONBACKEND_ModelName(model, &model_name);
+  }
+  if (error != NULL) {
+    TRITONSERVER_ErrorDelete(error);
+  }
+  snprintf(
+      text, capacity, "model '%s', instance '%s'", model_name != NULL ? model_name : "?",
+      instance_name != NULL ? instance_name : "?");
+}
+
+/* Triton calls this for each instance of a model (instance_group count),
+ * after TRITONBACKEND_ModelInitialize, possibly on several threads at once
+ * for different instances. It starts the instance's stub and waits until
+ * the model's initialize() has run (READY) or failed (ERROR, whose text
+ * becomes the load error). The tdn_instance is owned by the instance handle
+ * until TRITONBACKEND_ModelInstanceFinalize. */
+TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelInstance* handle)
+{
+  tdn_instance* instance = NULL;
+  TRITONSERVER_Error* error = instance_create(handle, &instance);
+  if (error != NULL) {
+    char context[512];
+    describe_instance(handle, context, sizeof(context));
+    return tdn_error_context(error, "%s", context);
+  }
+  error = TRITONBACKEND_ModelInstanceSetState(handle, instance);
+  if (error != NULL) {
+    error = tdn_error_context(error, "instance '%s': cannot store its state", instance->name);
+    instance_free(instance);
+    return error;
+  }
+  TDN_LOG_INFO(
+      "TRITONBACKEND_ModelInstanceInitialize: %s (%s device %d)", instance->name,
+      tdn_instance_kind_name(instance->kind), (int)instance->device_id);
+  return NULL;
+}
+
+/* Triton calls this when it unloads the instance; no Execute is running or
+ * will run. The stub is asked to finalize, given 5 s, then killed; the
+ * region and the tdn_instance are freed. */
+TRITONSERVER_Error* TRITONBACKEND_ModelInstanceFinalize(TRITONBACKEND_ModelInstance* handle)
+{
+  void* state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
+  tdn_instance* instance = state;
+  if (instance != NULL) {
+    TDN_LOG_INFO("TRITONBACKEND_ModelInstanceFinalize: %s", instance->name);
+  }
+  instance_free(instance);
+  return NULL;
+}
+
+/* Timestamps Triton's statistics want, per batch. */
+typedef struct batch_times {
+  uint64_t exec_start;
+  uint64_t compute_start;
+  uint64_t compute_end;
+  uint64_t exec_end;
+} batch_times;
+
+/* Answers every request that was sent to the stub with the same error. */
+static void fail_sent(tdn_collected_batch* batch, bool* succeeded, TRITONSERVER_Error* error)
+{
+  for (uint32_t i = 0; i < batch->sendable_count; ++i) {
+    const uint32_t r = batch->sendable_index[i];
+    TRITONSERVER_Error* copy =
+        tdn_error(TRITONSERVER_ErrorCode(error), "%s", TRITONSERVER_ErrorMessage(error));
+    tdn_respond_error(batch->requests[r].request, copy);
+    succeeded[r] = false;
+  }
+  TRITONSERVER_ErrorDelete(error);
+}
+
+/* Sends the sendable requests to the stub and answers them. */
+static void run_batch(
+    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
+{
+  tdn_supervisor* supervisor = &instance->supervisor;
+  TRITONSERVER_Error* error = tdn_supervisor_ensure_running(supervisor);
+  if (error != NULL) {
+    fail_sent(batch, succeeded, error);
+    return;
+  }
+  uint64_t needed = 0;
+  tdn_diag why;
+  if (!tdn_batch_measure(batch->sendable, batch->sendable_count, &needed, &why)) {
+    fail_sent(
+        batch, succeeded,
+        tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", instance->name, why.text));
+    return;
+  }
+  error = tdn_supervisor_reserve(supervisor, needed);
+  if (error != NULL) {
+    fail_sent(batch, succeeded, error);
+    return;
+  }
+  uint64_t arena_used = 0;
+  if (!tdn_batch_encode(
+          tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), batch->sendable,
+          batch->sendable_count, &arena_used, &why)) {
+    fail_sent(
+        batch, succeeded,
+        tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", instance->name, why.text));
+    return;
+  }
+
+  tdn_reply reply;
+  times->compute_start = tdn_now_ns();
+  error = tdn_supervisor_execute(supervisor, arena_used, &reply);
+  times->compute_end = tdn_now_ns();
+  if (error != NULL) {
+    fail_sent(batch, succeeded, error);
+    return;
+  }
+  if (reply.kind == TDN_MSG_ERROR) {
+    /* The model failed the whole batch (an exception in execute). */
+    fail_sent(batch, succeeded, tdn_error(reply.code, "%s", reply.message));
+    tdn_reply_free(&reply);
+    return;
+  }
+  /* The arena may have grown during the batch: read its current size. */
+  tdn_result_view result;
+  if (!tdn_result_decode(
+          tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), reply.offset,
+          reply.length, batch->sendable_count, &result, &why)) {
+    fail_sent(
+        batch, succeeded,
+        tdn_error(
+            TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance->name, why.text));
+    return;
+  }
+  for (uint32_t i = 0; i < batch->sendable_count; ++i) {
+    const uint32_t r = batch->sendable_index[i];
+    succeeded[r] = tdn_respond_result(
+        batch->requests[r].request, &batch->sendable[i], &result.responses[i],
+        tdn_supervisor_arena(supervisor), instance->name);
+  }
+  tdn_result_view_free(&result);
+}
+
+static void report_and_release(
+    tdn_instance* instance, TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch,
+    const bool* succeeded, const batch_times* times)
+{
+  for (uint32_t r = 0; r < batch->count; ++r) {
+    TRITONBACKEND_Request* request = batch->requests[r].request;
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ModelInstanceReportStatistics(
+            handle, request, succeeded[r], times->exec_start, times->compute_start,
+            times->compute_end, times->exec_end),
+        "cannot report request statistics");
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
+        "cannot release a request");
+  }
+  if (batch->sendable_count > 0) {
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ModelInstanceReportBatchStatistics(
+            handle, batch->sendable_count, times->exec_start, times->compute_start,
+            times->compute_end, times->exec_end),
+        "cannot report batch statistics");
+  }
+  (void)instance;
+}
+
+/* Triton calls this with a batch of requests for this instance, one call
+ * at a time per instance. We answer every request with exactly one final
+ * response and release it, then return NULL: from then on the requests
+ * are ours, not Triton's, whatever happened to them. */
+TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
+    TRITONBACKEND_ModelInstance* handle, TRITONBACKEND_Request** requests,
+    const uint32_t request_count)
+{
+  batch_times times = {.exec_start = tdn_now_ns()};
+  void* state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
+  tdn_instance* instance = state;
+
+  /* Out of memory here leaves the requests with Triton (we return the
+   * error before owning them), which then fails them for us. */
+  tdn_collected_batch batch;
+  TDN_RETURN_IF_ERROR_CTX(
+      tdn_batch_collect(requests, request_count, &batch), "instance '%s'", instance->name);
+  bool* succeeded = calloc(request_count > 0 ? request_count : 1, sizeof(bool));
+  if (succeeded == NULL) {
+    tdn_collected_batch_free(&batch);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': out of memory", instance->name);
+  }
+
+  for (uint32_t r = 0; r < batch.count; ++r) {
+    if (batch.requests[r].error != NULL) {
+      tdn_respond_error(batch.requests[r].request, batch.requests[r].error);
+      batch.requests[r].error = NULL;
+    }
+  }
+  times.compute_start = times.compute_end = tdn_now_ns();
+  if (batch.sendable_count > 0) {
+    run_batch(instance, &batch, succeeded, &times);
+  }
+  times.exec_end = tdn_now_ns();
+  report_and_release(instance, handle, &batch, succeeded, &times);
+  tdn_collected_batch_free(&batch);
+  free(succeeded);
+
+  /* A stub that failed during the batch is replaced now, with the batch
+   * already answered, so the next batch finds it ready. */
+  if (instance->supervisor.pid <= 0) {
+    TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
+    if (error != NULL) {
+      TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
+    }
+  }
+  return NULL;
+}

@@ -1,0 +1,30 @@
+/*
+ * instance.h: state of one model instance: its identity, the prepared stub
+ * command and INIT arguments, and the supervisor that owns the stub.
+ * Created in TRITONBACKEND_ModelInstanceInitialize, hung on the instance
+ * handle, freed in TRITONBACKEND_ModelInstanceFinalize. Triton runs at most
+ * one Execute per instance at a time, so nothing here needs a lock.
+ */
+#ifndef TDN_INSTANCE_H
+#define TDN_INSTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "stub_process.h"
+#include "supervisor.h"
+#include "triton_api.h"
+
+typedef struct tdn_instance {
+  const tdn_model* model; /* owned by the model handle; outlives the instance */
+  char* name;
+  TRITONSERVER_InstanceGroupKind kind;
+  int32_t device_id;
+  tdn_stub_command command; /* reused by every (re)start */
+  char* init_json;
+  size_t init_json_length;
+  tdn_supervisor supervisor; /* owns the stub, its region and its channel */
+} tdn_instance;
+
+#endif /* TDN_INSTANCE_H */

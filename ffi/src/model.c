@@ -1,0 +1,148 @@
+/*
+ * model.c: the per-model entry points. A model holds no process of its
+ * own: each instance runs its own stub (instance.c). The model only
+ * gathers what every instance's INIT arguments share.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+#include "model.h"
+#include "triton_api.h"
+
+static void model_free(tdn_model* model)
+{
+  if (model == NULL) {
+    return;
+  }
+  free(model->name);
+  free(model->repository);
+  free(model->config_json);
+  free(model);
+}
+
+static TRITONSERVER_Error* read_config(TRITONBACKEND_Model* handle, tdn_model* model)
+{
+  TRITONSERVER_Message* message = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelConfig(handle, 1, &message), "cannot read the model configuration");
+  const char* json = NULL;
+  size_t length = 0;
+  TRITONSERVER_Error* error = TRITONSERVER_MessageSerializeToJson(message, &json, &length);
+  if (error != NULL) {
+    error = tdn_error_context(error, "cannot serialize the model configuration");
+  } else if ((model->config_json = strndup(json, length)) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  /* ModelConfig's message is ours to delete. */
+  TDN_LOG_IF_ERROR(TRITONSERVER_MessageDelete(message), "deleting the model configuration");
+  return error;
+}
+
+static TRITONSERVER_Error* read_identity(TRITONBACKEND_Model* handle, tdn_model* model)
+{
+  const char* name = NULL;
+  TDN_RETURN_IF_ERROR_CTX(TRITONBACKEND_ModelName(handle, &name), "cannot read the model name");
+  if ((model->name = strdup(name)) == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelVersion(handle, &model->version), "cannot read the model version");
+  TRITONBACKEND_ArtifactType artifact_type;
+  const char* repository = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelRepository(handle, &artifact_type, &repository),
+      "cannot read the model repository path");
+  if (artifact_type != TRITONBACKEND_ARTIFACT_FILESYSTEM || repository == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED, "the model repository must be on a filesystem");
+  }
+  if (repository[0] != '/' || strchr(repository, ',') != NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "the model directory '%s' must be an absolute path without commas (the stub's "
+        "--allow-read list cannot express commas)",
+        repository);
+  }
+  if ((model->repository = strdup(repository)) == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  return NULL;
+}
+
+static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model** created)
+{
+  tdn_model* model = calloc(1, sizeof(*model));
+  if (model == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  TRITONBACKEND_Backend* backend_handle = NULL;
+  void* backend_state = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ModelBackend(handle, &backend_handle);
+  if (error == NULL) {
+    error = TRITONBACKEND_BackendState(backend_handle, &backend_state);
+  }
+  if (error != NULL) {
+    error = tdn_error_context(error, "cannot reach the deno backend's state");
+  }
+  model->backend = backend_state;
+  if (error == NULL) {
+    error = read_identity(handle, model);
+  }
+  if (error == NULL) {
+    error = read_config(handle, model);
+  }
+  if (error != NULL) {
+    model_free(model);
+    return error;
+  }
+  *created = model;
+  return NULL;
+}
+
+/* Triton calls this when it loads a model version served by this backend,
+ * before any of the model's instances. The tdn_model it creates is owned by
+ * the model handle until TRITONBACKEND_ModelFinalize. */
+TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* handle)
+{
+  tdn_model* model = NULL;
+  TRITONSERVER_Error* error = model_create(handle, &model);
+  if (error != NULL) {
+    const char* name = NULL;
+    TRITONSERVER_Error* name_error = TRITONBACKEND_ModelName(handle, &name);
+    if (name_error != NULL) {
+      TRITONSERVER_ErrorDelete(name_error);
+    }
+    if (name_error != NULL || name == NULL) {
+      name = "?";
+    }
+    return tdn_error_context(error, "model '%s'", name);
+  }
+  error = TRITONBACKEND_ModelSetState(handle, model);
+  if (error != NULL) {
+    const char* name_copy = model->name;
+    error = tdn_error_context(error, "model '%s': cannot store the model state", name_copy);
+    model_free(model);
+    return error;
+  }
+  TDN_LOG_INFO(
+      "TRITONBACKEND_ModelInitialize: %s (version %llu, directory %s)", model->name,
+      (unsigned long long)model->version, model->repository);
+  return NULL;
+}
+
+/* Triton calls this when it unloads the model, after every instance of it
+ * has been finalized. It frees the tdn_model. */
+TRITONSERVER_Error* TRITONBACKEND_ModelFinalize(TRITONBACKEND_Model* handle)
+{
+  void* state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(TRITONBACKEND_ModelState(handle, &state), "cannot read the model state");
+  tdn_model* model = state;
+  if (model != NULL) {
+    TDN_LOG_INFO("TRITONBACKEND_ModelFinalize: %s", model->name);
+  }
+  model_free(model);
+  return NULL;
+}

@@ -1,0 +1,22 @@
+/*
+ * model.h: state of one loaded model (one version). Created in
+ * TRITONBACKEND_ModelInitialize, hung on the model handle, freed in
+ * TRITONBACKEND_ModelFinalize after all its instances are gone. Instances
+ * read it; nothing writes it after initialization.
+ */
+#ifndef TDN_MODEL_H
+#define TDN_MODEL_H
+
+#include <stdint.h>
+
+#include "backend.h"
+
+typedef struct tdn_model {
+  const tdn_backend* backend; /* owned by the backend handle; outlives the model */
+  char* name;
+  uint64_t version;
+  char* repository;  /* the model's directory, as TRITONBACKEND_ModelRepository gives it */
+  char* config_json; /* Triton's model configuration, serialized */
+} tdn_model;
+
+#endif /* TDN_MODEL_H */

@@ -1,0 +1,119 @@
+/*
+ * response_sender.c: see response_sender.h. This is the one place tensor
+ * bytes leave the arena: one memcpy per output into the buffer Triton
+ * hands us.
+ */
+#include "response_sender.h"
+
+#include <string.h>
+
+#include "datatype.h"
+#include "errors.h"
+#include "log.h"
+#include "tdn_wire.h"
+
+void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error)
+{
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* failure = TRITONBACKEND_ResponseNew(&response, request);
+  if (failure != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create an error response", failure);
+    TDN_LOG_ERROR("the lost error was: %s", TRITONSERVER_ErrorMessage(error));
+  } else {
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error),
+        "cannot send an error response");
+  }
+  /* ResponseSend does not take the error: it is still ours. */
+  TRITONSERVER_ErrorDelete(error);
+}
+
+static bool is_requested(const tdn_request_desc* desc, const char* name)
+{
+  if (desc->requested_output_count == 0) {
+    return true;
+  }
+  for (uint32_t i = 0; i < desc->requested_output_count; ++i) {
+    if (strcmp(desc->requested_outputs[i], name) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static TRITONSERVER_Error* add_output(
+    TRITONBACKEND_Response* response, const tdn_output_view* output, const uint8_t* arena,
+    const char* instance_name)
+{
+  TRITONBACKEND_Output* handle = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ResponseOutput(
+          response, &handle, output->name, (TRITONSERVER_DataType)output->datatype,
+          output->shape, output->rank),
+      "cannot create output '%s'", output->name);
+  void* buffer = NULL;
+  TRITONSERVER_MemoryType memory_type = TRITONSERVER_MEMORY_CPU;
+  int64_t memory_type_id = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_OutputBuffer(handle, &buffer, output->data_size, &memory_type, &memory_type_id),
+      "cannot allocate %llu bytes for output '%s'", (unsigned long long)output->data_size,
+      output->name);
+  if (output->data_size == 0) {
+    return NULL;
+  }
+  if (buffer == NULL ||
+      (memory_type != TRITONSERVER_MEMORY_CPU && memory_type != TRITONSERVER_MEMORY_CPU_PINNED)) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED,
+        "Triton offered non-CPU memory for output '%s'; the deno backend writes CPU memory only",
+        output->name);
+  }
+  memcpy(buffer, arena + output->data_offset, output->data_size);
+  /* The stub could have changed BYTES data after validation; check the copy
+   * Triton will actually read. */
+  if (output->datatype == TDN_DATATYPE_BYTES &&
+      !tdn_bytes_layout_is_valid(buffer, output->data_size, output->element_count)) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL,
+        "stub for instance '%s' changed the BYTES data of output '%s' while it was being read",
+        instance_name, output->name);
+  }
+  return NULL;
+}
+
+bool tdn_respond_result(
+    TRITONBACKEND_Request* request, const tdn_request_desc* desc,
+    const tdn_response_view* view, const uint8_t* arena, const char* instance_name)
+{
+  if (view->problem != NULL) {
+    tdn_respond_error(
+        request, tdn_error(
+                     TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance_name,
+                     view->problem));
+    return false;
+  }
+  if (view->status == TDN_STATUS_ERROR) {
+    tdn_respond_error(
+        request, tdn_error((TRITONSERVER_Error_Code)view->error_code, "%s", view->error_message));
+    return false;
+  }
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ResponseNew(&response, request);
+  if (error != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create a response", error);
+    return false;
+  }
+  for (uint32_t k = 0; k < view->output_count && error == NULL; ++k) {
+    if (is_requested(desc, view->outputs[k].name)) {
+      error = add_output(response, &view->outputs[k], arena, instance_name);
+    }
+  }
+  const bool success = error == NULL;
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error),
+      "cannot send a response");
+  if (error != NULL) {
+    TRITONSERVER_ErrorDelete(error);
+  }
+  return success;
+}

@@ -1,0 +1,18 @@
+/*
+ * stub_command.h: the stub's command line and environment
+ * (ffi/WIRE_FORMAT.md, "The stub process"), built once per instance and
+ * reused for every restart.
+ */
+#ifndef TDN_STUB_COMMAND_H
+#define TDN_STUB_COMMAND_H
+
+#include "model.h"
+#include "stub_process.h"
+#include "triton_api.h"
+
+TRITONSERVER_Error* tdn_stub_command_build(
+    const tdn_model* model, const char* instance_name, tdn_stub_command* command);
+
+void tdn_stub_command_free(tdn_stub_command* command);
+
+#endif /* TDN_STUB_COMMAND_H */

@@ -1,0 +1,38 @@
+/*
+ * stub_process.h: starting, watching and stopping one stub process. The
+ * stub leads its own process group, so killing the group also reaches
+ * anything it spawned.
+ */
+#ifndef TDN_STUB_PROCESS_H
+#define TDN_STUB_PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+/* Everything execve needs, prepared before fork: the child may only make
+ * async-signal-safe calls, so it must not allocate or format. */
+typedef struct tdn_stub_command {
+  char* path;   /* absolute path of deno */
+  char** argv;  /* NULL-terminated */
+  char** envp;  /* NULL-terminated */
+} tdn_stub_command;
+
+/* fork + execve with: descriptor 3 = region_fd, 0 = /dev/null, 1 and 2
+ * inherited, nothing else open; default signal handling, empty signal mask,
+ * its own process group. Fails if fork fails or the exec itself fails (the
+ * child reports execve's errno through a close-on-exec pipe). */
+bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, tdn_diag* diag);
+
+/* True if the stub has exited; it is left a zombie (so its pid and process
+ * group cannot be reused) until tdn_stub_kill_and_reap. `how` gets "exited
+ * with status 1" or "was killed by signal 9 (SIGKILL)". */
+bool tdn_stub_has_exited(pid_t pid, tdn_diag* how);
+
+/* SIGKILLs the stub's process group and reaps the stub (blocking until it
+ * is gone, which SIGKILL makes prompt). `how` (may be NULL) gets how it
+ * ended. */
+void tdn_stub_kill_and_reap(pid_t pid, tdn_diag* how);
+
+#endif /* TDN_STUB_PROCESS_H */

@@ -1,0 +1,469 @@
+/*
+ * supervisor.c: see supervisor.h. All waiting happens in await_record(): it
+ * sleeps on the channel in slices of at most 10 ms and between slices
+ * checks the process and the deadline, so a dead or stuck stub is noticed
+ * within a slice, and GROW requests are answered wherever they arrive.
+ */
+#include "supervisor.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "utf8.h"
+
+#define SPIN_NS (20 * 1000ull)           /* busy-wait before sleeping: ~20 us */
+#define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
+#define FINALIZE_GRACE_NS (5 * TDN_NS_PER_SECOND)
+#define BACKOFF_FIRST_MS 100ull
+#define BACKOFF_MAX_MS 5000ull
+
+typedef enum wait_outcome {
+  WAIT_RECORD,   /* a record other than GROW arrived */
+  WAIT_DEADLINE, /* the deadline passed first */
+  WAIT_DIED,     /* the stub exited */
+  WAIT_BROKEN,   /* protocol violation; `why` says what */
+} wait_outcome;
+
+void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config* config)
+{
+  memset(supervisor, 0, sizeof(*supervisor));
+  supervisor->config = *config;
+  supervisor->region = (tdn_region)TDN_REGION_INIT;
+  supervisor->pid = 0;
+}
+
+/* Kills and reaps the stub (if any) and drops the region. */
+static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
+{
+  if (supervisor->pid > 0) {
+    tdn_stub_kill_and_reap(supervisor->pid, how);
+    supervisor->pid = 0;
+  }
+  tdn_region_destroy(&supervisor->region);
+}
+
+static bool send_record(
+    tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
+    uint64_t length, tdn_diag* why)
+{
+  tdn_record record;
+  memset(&record, 0, sizeof(record));
+  record.kind = kind;
+  record.aux = aux;
+  record.id = id;
+  record.offset = offset;
+  record.length = length;
+  return tdn_channel_send(&supervisor->channel, &record, why);
+}
+
+/* GROW: back more of the window if allowed, and say what we did. */
+static bool answer_grow(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
+{
+  tdn_diag problem;
+  uint32_t refused = 0;
+  if (!tdn_region_grow(&supervisor->region, record->length, supervisor->config.growth, &problem)) {
+    refused = 1;
+    TDN_LOG_WARN(
+        "stub for instance '%s' asked for %llu arena bytes; refused: %s",
+        supervisor->config.instance_name, (unsigned long long)record->length, problem.text);
+  }
+  return send_record(
+      supervisor, TDN_MSG_GROWN, refused, 0, 0, supervisor->region.arena_size, why);
+}
+
+/* Waits for the next record that is not GROW. deadline_ns 0: none. */
+static wait_outcome await_record(
+    tdn_supervisor* supervisor, uint64_t deadline_ns, bool spin, tdn_record* record,
+    tdn_diag* why)
+{
+  for (;;) {
+    uint64_t slice = SLICE_NS;
+    if (deadline_ns != 0) {
+      const uint64_t now = tdn_now_ns();
+      if (now >= deadline_ns) {
+        return WAIT_DEADLINE;
+      }
+      if (deadline_ns - now < slice) {
+        slice = deadline_ns - now;
+      }
+    }
+    const tdn_receive_status status =
+        tdn_channel_receive(&supervisor->channel, record, spin ? SPIN_NS : 0, slice, why);
+    spin = false;
+    if (status == TDN_BROKEN) {
+      return WAIT_BROKEN;
+    }
+    if (status == TDN_RECEIVED) {
+      if (record->kind != TDN_MSG_GROW) {
+        return WAIT_RECORD;
+      }
+      if (!answer_grow(supervisor, record, why)) {
+        return WAIT_BROKEN;
+      }
+      continue;
+    }
+    /* Records first, death second: a stub may answer and then exit. */
+    if (tdn_stub_has_exited(supervisor->pid, why)) {
+      return WAIT_DIED;
+    }
+  }
+}
+
+/* Copies the text of an ERROR record out of the arena, checked and made
+ * printable. */
+static bool read_error_text(
+    const tdn_supervisor* supervisor, const tdn_record* record, char** text, tdn_diag* why)
+{
+  const uint64_t arena_size = supervisor->region.arena_size;
+  if (record->length > TDN_MAX_ERROR_LENGTH || record->offset > arena_size ||
+      record->length > arena_size - record->offset) {
+    return tdn_diag_set(
+        why, "sent an ERROR whose text [%llu, +%llu) is not within the %llu-byte arena (at most %u bytes)",
+        (unsigned long long)record->offset, (unsigned long long)record->length,
+        (unsigned long long)arena_size, TDN_MAX_ERROR_LENGTH);
+  }
+  *text = malloc(record->length + 1);
+  if (*text == NULL) {
+    return tdn_diag_set(why, "sent an ERROR the parent could not copy: out of memory");
+  }
+  memcpy(*text, tdn_supervisor_arena(supervisor) + record->offset, record->length);
+  (*text)[record->length] = '\0';
+  tdn_utf8_sanitize(*text, record->length);
+  return true;
+}
+
+/* A record kind as the wire format names it, for messages. */
+static const char* kind_name(uint16_t kind)
+{
+  switch (kind) {
+    case TDN_MSG_INIT:
+      return "INIT";
+    case TDN_MSG_EXECUTE:
+      return "EXECUTE";
+    case TDN_MSG_GROWN:
+      return "GROWN";
+    case TDN_MSG_FINALIZE:
+      return "FINALIZE";
+    case TDN_MSG_READY:
+      return "READY";
+    case TDN_MSG_ERROR:
+      return "ERROR";
+    case TDN_MSG_RESULT:
+      return "RESULT";
+    case TDN_MSG_GROW:
+      return "GROW";
+    case TDN_MSG_FINALIZED:
+      return "FINALIZED";
+    default:
+      return "an unknown kind";
+  }
+}
+
+static TRITONSERVER_Error_Code error_code_from(uint32_t aux)
+{
+  return aux <= TRITONSERVER_ERROR_CANCELLED ? (TRITONSERVER_Error_Code)aux
+                                             : TRITONSERVER_ERROR_INTERNAL;
+}
+
+/* The first arena size: the configured default, grown in growth steps if
+ * the INIT arguments alone need more. */
+static TRITONSERVER_Error* initial_arena_size(const tdn_supervisor_config* config, uint64_t* size)
+{
+  const uint64_t max_arena = config->window_size - TDN_CONTROL_SIZE;
+  uint64_t arena = config->initial_arena;
+  if (config->init_json_length > arena) {
+    const uint64_t steps = (config->init_json_length - arena + config->growth - 1) / config->growth;
+    arena = steps <= (max_arena - arena) / config->growth ? arena + steps * config->growth
+                                                          : max_arena;
+  }
+  if (config->init_json_length > max_arena) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "the INIT arguments (%zu bytes, mostly the model configuration) do not fit the "
+        "shared memory window; raise shm-max-byte-size",
+        config->init_json_length);
+  }
+  *size = arena;
+  return NULL;
+}
+
+/* Region, INIT, spawn, handshake. On failure everything is torn down. */
+static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
+{
+  const tdn_supervisor_config* config = &supervisor->config;
+  uint64_t arena_size = 0;
+  TDN_RETURN_IF_ERROR(initial_arena_size(config, &arena_size));
+  tdn_diag why;
+  if (!tdn_region_create(
+          &supervisor->region, config->region_prefix, config->window_size, arena_size, &why)) {
+    return tdn_error(TRITONSERVER_ERROR_UNAVAILABLE, "%s", why.text);
+  }
+  memcpy(tdn_supervisor_arena(supervisor), config->init_json, config->init_json_length);
+  tdn_channel_init(&supervisor->channel, tdn_region_control(&supervisor->region));
+  /* Queued before the stub exists: it finds INIT as soon as it looks. */
+  if (!send_record(supervisor, TDN_MSG_INIT, 0, 0, 0, config->init_json_length, &why) ||
+      !tdn_stub_spawn(config->command, supervisor->region.fd, &supervisor->pid, &why)) {
+    teardown(supervisor, NULL);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot start the stub: %s", why.text);
+  }
+  const pid_t pid = supervisor->pid;
+  const uint64_t deadline = tdn_now_ns() + config->start_timeout_ms * TDN_NS_PER_MS;
+  tdn_record record;
+  TRITONSERVER_Error* error = NULL;
+  switch (await_record(supervisor, deadline, false, &record, &why)) {
+    case WAIT_RECORD:
+      if (record.kind == TDN_MSG_READY) {
+        return NULL;
+      }
+      if (record.kind == TDN_MSG_ERROR) {
+        char* text = NULL;
+        if (read_error_text(supervisor, &record, &text, &why)) {
+          error = tdn_error(error_code_from(record.aux), "%s", text);
+          free(text);
+          break;
+        }
+      } else {
+        tdn_diag_set(
+            &why, "sent %s (kind %u) instead of READY or ERROR", kind_name(record.kind),
+            record.kind);
+      }
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL, "the stub (pid %d) broke the protocol during start: %s",
+          (int)pid, why.text);
+      break;
+    case WAIT_DIED:
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL,
+          "the stub (pid %d) %s during start, before answering INIT (its output is in Triton's "
+          "log)",
+          (int)pid, why.text);
+      break;
+    case WAIT_DEADLINE:
+      error = tdn_error(
+          TRITONSERVER_ERROR_UNAVAILABLE,
+          "the stub (pid %d) did not answer INIT within %llu s (stub-timeout-seconds) and was "
+          "killed",
+          (int)pid, (unsigned long long)(config->start_timeout_ms / 1000));
+      break;
+    case WAIT_BROKEN:
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL, "the stub (pid %d) broke the protocol during start: %s",
+          (int)pid, why.text);
+      break;
+  }
+  teardown(supervisor, NULL);
+  return error;
+}
+
+TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor)
+{
+  TRITONSERVER_Error* error = start_stub(supervisor);
+  if (error == NULL) {
+    TDN_LOG_INFO(
+        "stub for instance '%s' is ready (pid %d)", supervisor->config.instance_name,
+        (int)supervisor->pid);
+  }
+  return error;
+}
+
+static uint64_t backoff_ms(uint32_t failed_starts)
+{
+  uint64_t delay = BACKOFF_FIRST_MS;
+  for (uint32_t i = 1; i < failed_starts && delay < BACKOFF_MAX_MS; ++i) {
+    delay *= 2;
+  }
+  return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
+}
+
+TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor)
+{
+  const char* name = supervisor->config.instance_name;
+  if (supervisor->pid > 0) {
+    tdn_diag how;
+    if (!tdn_stub_has_exited(supervisor->pid, &how)) {
+      return NULL;
+    }
+    TDN_LOG_WARN("stub for instance '%s' %s while idle; restarting", name, how.text);
+    teardown(supervisor, NULL);
+  }
+  const uint64_t now = tdn_now_ns();
+  if (supervisor->failed_starts > 0 && now < supervisor->retry_at_ns) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE,
+        "stub for instance '%s' is unavailable: %u restart(s) failed, the last with: %s; next "
+        "attempt in %llu ms",
+        name, supervisor->failed_starts,
+        supervisor->last_start_error != NULL ? supervisor->last_start_error : "?",
+        (unsigned long long)((supervisor->retry_at_ns - now + TDN_NS_PER_MS - 1) / TDN_NS_PER_MS));
+  }
+  TRITONSERVER_Error* error = start_stub(supervisor);
+  if (error == NULL) {
+    TDN_LOG_INFO("stub for instance '%s' restarted (pid %d)", name, (int)supervisor->pid);
+    supervisor->failed_starts = 0;
+    free(supervisor->last_start_error);
+    supervisor->last_start_error = NULL;
+    return NULL;
+  }
+  supervisor->failed_starts++;
+  const uint64_t delay = backoff_ms(supervisor->failed_starts);
+  supervisor->retry_at_ns = tdn_now_ns() + delay * TDN_NS_PER_MS;
+  free(supervisor->last_start_error);
+  supervisor->last_start_error = strdup(TRITONSERVER_ErrorMessage(error));
+  TDN_LOG_WARN(
+      "stub for instance '%s' failed to restart (attempt %u): %s; next attempt in %llu ms", name,
+      supervisor->failed_starts, TRITONSERVER_ErrorMessage(error), (unsigned long long)delay);
+  return tdn_error_context(
+      error, "stub for instance '%s' is unavailable: restart failed (next attempt in %llu ms)",
+      name, (unsigned long long)delay);
+}
+
+TRITONSERVER_Error* tdn_supervisor_reserve(tdn_supervisor* supervisor, uint64_t bytes)
+{
+  tdn_diag why;
+  if (tdn_region_grow(&supervisor->region, bytes, supervisor->config.growth, &why)) {
+    return NULL;
+  }
+  const bool too_big = bytes > tdn_region_max_arena(&supervisor->region);
+  return tdn_error(
+      too_big ? TRITONSERVER_ERROR_INVALID_ARG : TRITONSERVER_ERROR_UNAVAILABLE,
+      "the batch needs %llu bytes of shared memory on instance '%s': %s%s",
+      (unsigned long long)bytes, supervisor->config.instance_name, why.text,
+      too_big ? "; raise shm-max-byte-size or send smaller requests" : "");
+}
+
+/* Turns a failed wait during execute into the batch's error, stopping the
+ * stub. */
+static TRITONSERVER_Error* execute_failed(
+    tdn_supervisor* supervisor, wait_outcome outcome, const tdn_diag* why)
+{
+  const char* name = supervisor->config.instance_name;
+  const pid_t pid = supervisor->pid;
+  tdn_diag how;
+  teardown(supervisor, &how);
+  TRITONSERVER_Error* error = NULL;
+  switch (outcome) {
+    case WAIT_DIED:
+      /* `how` from the reap is the authoritative exit description. */
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s during execute; restarting",
+          name, how.text);
+      break;
+    case WAIT_DEADLINE:
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL,
+          "execute exceeded the %llu ms deadline on instance '%s'; the stub was killed and is "
+          "restarting",
+          (unsigned long long)supervisor->config.execute_timeout_ms, name);
+      break;
+    case WAIT_BROKEN:
+    case WAIT_RECORD:
+      error = tdn_error(
+          TRITONSERVER_ERROR_INTERNAL,
+          "stub for instance '%s' broke the protocol during execute: %s; it was killed and is "
+          "restarting",
+          name, why->text);
+      break;
+  }
+  TDN_LOG_WARN("%s (pid %d)", TRITONSERVER_ErrorMessage(error), (int)pid);
+  return error;
+}
+
+TRITONSERVER_Error* tdn_supervisor_execute(
+    tdn_supervisor* supervisor, uint64_t arena_used, tdn_reply* reply)
+{
+  memset(reply, 0, sizeof(*reply));
+  tdn_diag why;
+  if (supervisor->pid <= 0) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE, "stub for instance '%s' is not running",
+        supervisor->config.instance_name);
+  }
+  const uint64_t batch_id = ++supervisor->last_batch_id;
+  if (!send_record(supervisor, TDN_MSG_EXECUTE, 0, batch_id, 0, arena_used, &why)) {
+    return execute_failed(supervisor, WAIT_BROKEN, &why);
+  }
+  const uint64_t timeout_ms = supervisor->config.execute_timeout_ms;
+  const uint64_t deadline = timeout_ms == 0 ? 0 : tdn_now_ns() + timeout_ms * TDN_NS_PER_MS;
+  tdn_record record;
+  const wait_outcome outcome = await_record(supervisor, deadline, true, &record, &why);
+  if (outcome != WAIT_RECORD) {
+    return execute_failed(supervisor, outcome, &why);
+  }
+  if (record.kind == TDN_MSG_RESULT && record.id == batch_id) {
+    reply->kind = TDN_MSG_RESULT;
+    reply->offset = record.offset;
+    reply->length = record.length;
+    return NULL;
+  }
+  if (record.kind == TDN_MSG_ERROR && (record.id == batch_id || record.id == 0)) {
+    if (!read_error_text(supervisor, &record, &reply->message, &why)) {
+      return execute_failed(supervisor, WAIT_BROKEN, &why);
+    }
+    reply->kind = TDN_MSG_ERROR;
+    reply->code = error_code_from(record.aux);
+    return NULL;
+  }
+  tdn_diag_set(
+      &why, "sent %s (kind %u) with id %llu while batch %llu was in flight", kind_name(record.kind),
+      record.kind, (unsigned long long)record.id, (unsigned long long)batch_id);
+  return execute_failed(supervisor, WAIT_BROKEN, &why);
+}
+
+void tdn_reply_free(tdn_reply* reply)
+{
+  free(reply->message);
+  memset(reply, 0, sizeof(*reply));
+}
+
+void tdn_supervisor_stop(tdn_supervisor* supervisor)
+{
+  const char* name = supervisor->config.instance_name;
+  if (supervisor->pid > 0) {
+    tdn_diag why;
+    if (send_record(supervisor, TDN_MSG_FINALIZE, 0, 0, 0, 0, &why)) {
+      const uint64_t deadline = tdn_now_ns() + FINALIZE_GRACE_NS;
+      tdn_record record;
+      for (;;) {
+        const wait_outcome outcome = await_record(supervisor, deadline, false, &record, &why);
+        if (outcome == WAIT_RECORD && record.kind == TDN_MSG_FINALIZED) {
+          if (record.aux != 0) {
+            TDN_LOG_WARN("stub for instance '%s': the model's finalize() threw", name);
+          }
+          break;
+        }
+        if (outcome == WAIT_RECORD && record.kind == TDN_MSG_ERROR) {
+          char* text = NULL;
+          if (read_error_text(supervisor, &record, &text, &why)) {
+            TDN_LOG_WARN("stub for instance '%s' during finalize: %s", name, text);
+            free(text);
+          }
+          continue;
+        }
+        if (outcome == WAIT_DEADLINE) {
+          TDN_LOG_WARN(
+              "stub for instance '%s' did not finish finalize within 5 s; killing it", name);
+        } else if (outcome == WAIT_RECORD) {
+          TDN_LOG_WARN(
+              "stub for instance '%s' sent %s during finalize; killing it", name,
+              kind_name(record.kind));
+        } else if (outcome == WAIT_BROKEN) {
+          TDN_LOG_WARN(
+              "stub for instance '%s' broke the protocol during finalize (%s); killing it", name,
+              why.text);
+        }
+        break;
+      }
+    } else {
+      TDN_LOG_WARN("stub for instance '%s' cannot be asked to finalize: %s", name, why.text);
+    }
+  }
+  /* SIGKILL regardless: a stub that answered is exiting anyway, and one
+   * that did not (or a model that blocks SIGTERM) must not hold the unload. */
+  teardown(supervisor, NULL);
+  free(supervisor->last_start_error);
+  supervisor->last_start_error = NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * supervisor.h: the life of one instance's stub. It owns the region, the
+ * channel and the process, runs the INIT handshake, carries one batch at a
+ * time (EXECUTE -> GROW/GROWN* -> RESULT or ERROR) while watching the
+ * process and the deadline, and restarts a failed stub with backoff.
+ *
+ * Any failure of the stub itself (death, deadline, protocol violation)
+ * leaves the supervisor stopped: the stub killed and reaped, the region
+ * gone. tdn_supervisor_ensure_running then starts a fresh one.
+ */
+#ifndef TDN_SUPERVISOR_H
+#define TDN_SUPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "channel.h"
+#include "region.h"
+#include "stub_process.h"
+#include "triton_api.h"
+
+/* What a stub needs; the strings belong to the instance and outlive it. */
+typedef struct tdn_supervisor_config {
+  const char* instance_name;
+  const char* init_json;
+  size_t init_json_length;
+  const tdn_stub_command* command;
+  const char* region_prefix;
+  uint64_t window_size;   /* shm-max-byte-size */
+  uint64_t initial_arena; /* shm-default-byte-size */
+  uint64_t growth;        /* shm-growth-byte-size */
+  uint64_t start_timeout_ms;
+  uint64_t execute_timeout_ms; /* 0: no deadline */
+} tdn_supervisor_config;
+
+typedef struct tdn_supervisor {
+  tdn_supervisor_config config;
+  tdn_region region;
+  tdn_channel channel;
+  pid_t pid;              /* > 0 while a stub runs */
+  uint64_t last_batch_id; /* batch ids start at 1; 0 means "no batch" on the wire */
+  uint32_t failed_starts; /* consecutive, for backoff */
+  uint64_t retry_at_ns;
+  char* last_start_error;
+} tdn_supervisor;
+
+/* What the stub answered to a batch. */
+typedef struct tdn_reply {
+  uint16_t kind;            /* TDN_MSG_RESULT or TDN_MSG_ERROR */
+  uint64_t offset, length;  /* RESULT: the tdn_result_header's place (unchecked) */
+  TRITONSERVER_Error_Code code; /* ERROR */
+  char* message;            /* ERROR: sanitized copy; free with tdn_reply_free */
+} tdn_reply;
+
+void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config* config);
+
+/* First start, at instance load: no backoff; the error is the load error
+ * (for a stub that reported ERROR, its text verbatim). */
+TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
+
+/* Before a batch: restarts a stub that died or was stopped, honouring the
+ * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
+TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
+
+/* Grows the region so the arena has at least `bytes`. */
+TRITONSERVER_Error* tdn_supervisor_reserve(tdn_supervisor* supervisor, uint64_t bytes);
+
+static inline uint8_t* tdn_supervisor_arena(const tdn_supervisor* supervisor)
+{
+  return tdn_region_arena(&supervisor->region);
+}
+
+static inline uint64_t tdn_supervisor_arena_size(const tdn_supervisor* supervisor)
+{
+  return supervisor->region.arena_size;
+}
+
+/* Sends the batch already encoded at arena offset 0 (arena_used bytes) and
+ * waits for its RESULT or ERROR. An error return means the stub failed
+ * (died, missed the deadline, broke the protocol): it has been stopped and
+ * the message says so, naming the instance. */
+TRITONSERVER_Error* tdn_supervisor_execute(
+    tdn_supervisor* supervisor, uint64_t arena_used, tdn_reply* reply);
+
+void tdn_reply_free(tdn_reply* reply);
+
+/* Unload: FINALIZE, up to 5 s for FINALIZED, then SIGKILL regardless. */
+void tdn_supervisor_stop(tdn_supervisor* supervisor);
+
+#endif /* TDN_SUPERVISOR_H */

@@ -1,0 +1,81 @@
+/**
+ * The shape of a model: the class `model.ts` default-exports, and what its
+ * `initialize` receives.
+ *
+ * @module
+ */
+
+import type { ModelConfig } from "../model_config/mod.ts";
+import type { InferenceRequest } from "./request.ts";
+import type { InferenceResponse } from "./response.ts";
+
+/**
+ * What `initialize` receives: the model's configuration and where this
+ * instance runs. The string fields match python_backend's `args` keys.
+ *
+ * @example Read a config.pbtxt parameter
+ * ```ts
+ * import type { InitializeArgs } from "@triton/deno";
+ *
+ * function threshold(args: InitializeArgs): number {
+ *   return Number(args.modelConfig.parameters["threshold"]?.stringValue ?? "0.5");
+ * }
+ * console.log(typeof threshold); // "function"
+ * ```
+ */
+export interface InitializeArgs {
+  /** The model configuration, decoded (protobuf-es `ModelConfig`; camelCase fields, int64 as bigint). */
+  readonly modelConfig: ModelConfig;
+  /** The model configuration JSON exactly as Triton gave it (python_backend's `model_config`). */
+  readonly modelConfigJson: string;
+  /** `"CPU"`, `"GPU"` or `"MODEL"`. */
+  readonly modelInstanceKind: string;
+  /** The device id of this instance, as a decimal string. */
+  readonly modelInstanceDeviceId: string;
+  /** The instance's name, e.g. `"add_sub_0_1"`. */
+  readonly modelInstanceName: string;
+  /** The model's directory (the one holding config.pbtxt). */
+  readonly modelRepository: string;
+  /** The version being loaded, e.g. `"1"`. */
+  readonly modelVersion: string;
+  /** The model's name. */
+  readonly modelName: string;
+}
+
+/**
+ * A model: what the default export of `model.ts` must construct. The
+ * runtime creates one object per model instance, calls `initialize` once,
+ * `execute` per batch, and `finalize` at unload. Each may be async.
+ *
+ * @example A whole model: OUTPUT0 is a copy of INPUT0, whatever its datatype
+ * ```ts
+ * import { type InferenceRequest, InferenceResponse, type Model, Tensor } from "@triton/deno";
+ *
+ * export default class Identity implements Model {
+ *   execute(requests: InferenceRequest[]): InferenceResponse[] {
+ *     return requests.map((request) => {
+ *       const input = request.input("INPUT0");
+ *       const output = new Tensor("OUTPUT0", input.datatype, input.shape, input.data);
+ *       return new InferenceResponse([output]);
+ *     });
+ *   }
+ * }
+ * ```
+ */
+export interface Model {
+  /**
+   * Called once before the first `execute`. Throwing (or rejecting) fails the
+   * model load with the error's message.
+   */
+  initialize?(args: InitializeArgs): void | Promise<void>;
+
+  /**
+   * Called per batch with one or more requests; must return exactly one
+   * response per request, in order. Throwing fails every request of the
+   * batch (with the error's code if it is a `TritonError`).
+   */
+  execute(requests: InferenceRequest[]): InferenceResponse[] | Promise<InferenceResponse[]>;
+
+  /** Called once at unload. The runtime waits a bounded time for it. */
+  finalize?(): void | Promise<void>;
+}

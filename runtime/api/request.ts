@@ -1,0 +1,232 @@
+/**
+ * One inference request as the model sees it: its inputs (views into shared
+ * memory), what the client asked for, and a way to write outputs straight
+ * into shared memory.
+ *
+ * @module
+ */
+
+import {
+  dataTypeArrayType,
+  dataTypeByteSize,
+  type DataTypeName,
+  type FixedSizeDataTypeName,
+  isDataTypeName,
+} from "./datatype.ts";
+import { describeValue } from "./describe.ts";
+import { ErrorCode, TritonError } from "./error.ts";
+import { checkShape } from "./shape.ts";
+import { markTensorInArena, Tensor } from "./tensor.ts";
+import { type TensorValues, viewOf } from "./values.ts";
+
+/**
+ * A block of the arena handed out for one output.
+ *
+ * @internal The contract between the API and the Worker runtime.
+ */
+export interface ArenaAllocation {
+  /** Arena-relative offset of the block (a multiple of 64). */
+  offset: number;
+  /** A view over the arena at `offset`, at least as long as requested. */
+  bytes: Uint8Array;
+}
+
+/**
+ * Hands out 64-byte aligned blocks of the arena for the current batch; may
+ * ask the parent to grow the arena.
+ *
+ * @internal The contract between the API and the Worker runtime.
+ */
+export interface ArenaAllocator {
+  /** Reserves `byteLength` bytes; throws if the arena cannot hold them. */
+  allocate(byteLength: number): ArenaAllocation;
+}
+
+/**
+ * Everything a request is built from.
+ *
+ * @internal Built by the Worker runtime (see internal.ts `makeRequest`).
+ */
+export interface RequestInit {
+  /** The request id the client chose ("" when none). */
+  id: string;
+  /** The sequence correlation id: a number or a string (0n when none). */
+  correlationId: bigint | string;
+  /** `TRITONSERVER_RequestFlag` bits (1 sequence start, 2 sequence end). */
+  flags: number;
+  /** The input tensors. */
+  inputs: Tensor[];
+  /** The outputs the client asked for; empty means all. */
+  requestedOutputNames: string[];
+  /** Where `allocateOutput` places output data. */
+  allocator: ArenaAllocator;
+}
+
+const NO_PARAMETERS: Readonly<Record<string, string | number | boolean>> = Object.freeze({});
+
+/**
+ * An inference request. The runtime builds these; a model reads its inputs and
+ * creates its outputs.
+ *
+ * Inputs and allocated outputs view the shared memory of the current batch,
+ * which the next batch reuses: they are valid until `execute` returns (or its
+ * promise settles). Copy what must outlive the batch, e.g. `input.data.slice()`.
+ *
+ * @example Read inputs and write an output into shared memory
+ * ```ts
+ * import { type InferenceRequest, InferenceResponse } from "@triton/deno";
+ *
+ * function double(request: InferenceRequest): InferenceResponse {
+ *   const input = request.input("INPUT0", "FP32");
+ *   const output = request.allocateOutput("OUTPUT0", "FP32", input.shape);
+ *   for (let i = 0; i < input.data.length; i++) output.data[i] = 2 * input.data[i];
+ *   return new InferenceResponse([output]);
+ * }
+ * console.log(typeof double); // "function"
+ * ```
+ */
+export class InferenceRequest {
+  /** The request id the client chose (`""` when none). */
+  readonly id: string;
+  /** The sequence correlation id: a number, or a string for string ids (`0n` when none). */
+  readonly correlationId: bigint | string;
+  /** `TRITONSERVER_RequestFlag` bits: 1 = sequence start, 2 = sequence end. */
+  readonly flags: number;
+  /** The input tensors, in the order Triton gave them. Their data views shared memory: read only. */
+  readonly inputs: readonly Tensor[];
+  /** The outputs the client asked for; empty means all. Triton drops the others. */
+  readonly requestedOutputNames: readonly string[];
+  /** Request parameters. Not carried over the wire yet: always empty. */
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  readonly #inputsByName: ReadonlyMap<string, Tensor>;
+  readonly #allocator: ArenaAllocator;
+
+  /**
+   * @internal Requests come from the runtime; models do not build them.
+   */
+  constructor(init: RequestInit) {
+    this.id = init.id;
+    this.correlationId = init.correlationId;
+    this.flags = init.flags;
+    this.inputs = Object.freeze(Array.from(init.inputs));
+    this.requestedOutputNames = Object.freeze(Array.from(init.requestedOutputNames));
+    this.parameters = NO_PARAMETERS;
+    const byName = new Map<string, Tensor>();
+    for (const input of this.inputs) {
+      if (!byName.has(input.name)) byName.set(input.name, input);
+    }
+    this.#inputsByName = byName;
+    this.#allocator = init.allocator;
+    Object.freeze(this);
+  }
+
+  /**
+   * The input called `name`, optionally checking its datatype (which also
+   * types its `data`).
+   *
+   * @param name The input's name, as declared in config.pbtxt.
+   * @param datatype If given, the datatype the input must have.
+   * @throws {TritonError} `INVALID_ARG` naming the input if it is missing
+   * (listing the inputs present) or has another datatype.
+   *
+   * @example
+   * ```ts
+   * import type { InferenceRequest } from "@triton/deno";
+   *
+   * function sum(request: InferenceRequest): number {
+   *   return request.input("INPUT0", "FP32").data.reduce((a, b) => a + b, 0);
+   * }
+   * console.log(typeof sum); // "function"
+   * ```
+   */
+  input(name: string): Tensor;
+  input<D extends DataTypeName>(name: string, datatype: D): Tensor<D>;
+  input(name: string, datatype?: DataTypeName): Tensor {
+    const tensor = this.#inputsByName.get(name);
+    if (tensor === undefined) {
+      const present = this.inputs.map((input) => `'${input.name}'`).join(", ");
+      throw new TritonError(
+        `request has no input '${name}'; ` +
+          (present === "" ? "it has no inputs" : `its inputs are ${present}`),
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    if (datatype !== undefined && tensor.datatype !== datatype) {
+      throw new TritonError(
+        `input '${name}' has datatype ${tensor.datatype}, expected ${datatype}`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    return tensor;
+  }
+
+  /**
+   * Creates an output tensor whose `data` lives directly in the shared memory
+   * Triton reads from: filling it is the only copy the output ever needs.
+   * The contents start out unspecified (like `numpy.empty`): write every
+   * element. Like the inputs, the tensor is valid only for this batch. `BYTES` outputs cannot be allocated this way because their size
+   * depends on their contents; build them with `new Tensor(...)`.
+   *
+   * @param name The output's name, as declared in config.pbtxt.
+   * @param datatype Any datatype except `BYTES`.
+   * @param shape Non-negative integer dimensions.
+   * @throws {TritonError} `INVALID_ARG` for `BYTES`, an unknown datatype or a
+   * bad shape; the runtime's error if shared memory cannot grow enough.
+   *
+   * @example
+   * ```ts
+   * import type { InferenceRequest, Tensor } from "@triton/deno";
+   *
+   * function zeros(request: InferenceRequest): Tensor<"INT32"> {
+   *   const output = request.allocateOutput("OUTPUT0", "INT32", [2, 2]);
+   *   output.data.fill(0);
+   *   return output;
+   * }
+   * console.log(typeof zeros); // "function"
+   * ```
+   */
+  allocateOutput<D extends FixedSizeDataTypeName>(
+    name: string,
+    datatype: D,
+    shape: readonly number[],
+  ): Tensor<D> {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TritonError(
+        `allocateOutput needs a non-empty output name, got ${describeValue(name)}`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    const owner = `output '${name}'`;
+    if ((datatype as DataTypeName) === "BYTES") {
+      throw new TritonError(
+        `allocateOutput cannot place BYTES ${owner} in shared memory, because its size ` +
+          `depends on its strings; build it with new Tensor("${name}", "BYTES", shape, strings)`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    if (!isDataTypeName(datatype)) {
+      throw new TritonError(
+        `${owner}: unknown datatype ${describeValue(datatype)}`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    const { dims, elementCount } = checkShape(owner, shape);
+    const elementSize = dataTypeByteSize(datatype);
+    const byteLength = elementCount * elementSize;
+    if (!Number.isSafeInteger(byteLength)) {
+      throw new TritonError(`${owner}: shape is too large`, ErrorCode.INVALID_ARG);
+    }
+    const { offset, bytes } = this.#allocator.allocate(byteLength);
+    if (bytes.byteLength < byteLength || bytes.byteOffset % elementSize !== 0) {
+      throw new TritonError(
+        `${owner}: the arena returned ${bytes.byteLength} bytes at byte offset ` +
+          `${bytes.byteOffset} for a request of ${byteLength}`,
+        ErrorCode.INTERNAL,
+      );
+    }
+    const data = viewOf(dataTypeArrayType(datatype), bytes.buffer, bytes.byteOffset, elementCount);
+    const tensor = new Tensor(name, datatype, dims, data as TensorValues<D>);
+    markTensorInArena(tensor, offset);
+    return tensor;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The HTTP handler: Triton's HTTP/REST endpoints (KServe v2 plus Triton's
+ * binary data, statistics, model configuration and model repository
+ * extensions) over a {@linkcode ModelManager}.
+ *
+ * @module
+ */
+
+import { modelConfigFromTritonJson, modelConfigToTritonJson } from "../model_config/mod.ts";
+import { readBody } from "./body.ts";
+import { HEADER_LENGTH_HEADER, splitBody } from "./binary_body.ts";
+import { ErrorCode, errorResponse, invalidArg, ServeError } from "./errors.ts";
+import { parseInferRequest } from "./infer_request.ts";
+import { buildInferResponse } from "./infer_response.ts";
+import { modelMetadata, serverMetadata } from "./metadata.ts";
+import type { ModelManager } from "./model_manager.ts";
+import { matchRoute, type Route } from "./router.ts";
+
+/** What the handler needs from the server. */
+export interface HandlerContext {
+  /** The models. */
+  readonly manager: ModelManager;
+  /** The largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  /** True once shutdown began: the server is live but no longer ready. */
+  readonly stopping: () => boolean;
+}
+
+/**
+ * Creates the request handler for `Deno.serve`.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.serve({ port: 8000 }, createHandler({ manager, maxBodyBytes: 1 << 26, stopping: () => false }));
+ * ```
+ */
+export function createHandler(context: HandlerContext): (request: Request) => Promise<Response> {
+  return async (request: Request): Promise<Response> => {
+    try {
+      const route = matchRoute(new URL(request.url).pathname);
+      return await dispatch(context, route, request);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+function dispatch(context: HandlerContext, route: Route, request: Request): Promise<Response> {
+  const { manager } = context;
+  switch (route.kind) {
+    case "server_metadata":
+      requireMethod(request, "GET");
+      return Promise.resolve(json(serverMetadata()));
+    case "health": {
+      requireMethod(request, "GET");
+      const ok = route.which === "live" ? true : !context.stopping() && manager.allReady();
+      return Promise.resolve(new Response(null, { status: ok ? 200 : 400 }));
+    }
+    case "all_stats":
+      requireMethod(request, "GET");
+      return Promise.resolve(
+        json({ model_stats: manager.allServed().map((served) => served.stats.toJson()) }),
+      );
+    case "model":
+      return handleModel(context, route, request);
+    case "repository_index":
+      return handleIndex(context, route.repository, request);
+    case "repository_control":
+      return handleControl(context, route, request);
+    case "not_found":
+      return Promise.resolve(
+        errorResponse(new ServeError(ErrorCode.NOT_FOUND, "Not Found", 404)),
+      );
+  }
+}
+
+async function handleModel(
+  context: HandlerContext,
+  route: Extract<Route, { kind: "model" }>,
+  request: Request,
+): Promise<Response> {
+  const { manager } = context;
+  switch (route.action) {
+    case "metadata": {
+      requireMethod(request, "GET");
+      const served = manager.servedVersion(route.model, route.version);
+      const versions = route.version === undefined
+        ? manager.readyVersions(route.model)
+        : [route.version];
+      return json(modelMetadata(served.signature, versions));
+    }
+    case "ready": {
+      requireMethod(request, "GET");
+      if (manager.isReady(route.model, route.version)) return new Response(null, { status: 200 });
+      return errorResponse(invalidArg("Model version not ready"));
+    }
+    case "config": {
+      requireMethod(request, "GET");
+      const served = manager.servedVersion(route.model, route.version);
+      return new Response(modelConfigToTritonJson(served.config), {
+        headers: { "content-type": "application/json" },
+      });
+    }
+    case "stats": {
+      requireMethod(request, "GET");
+      const served = route.version === undefined
+        ? manager.readyVersions(route.model).map((v) => manager.servedVersion(route.model, v))
+        : [manager.servedVersion(route.model, route.version)];
+      if (served.length === 0) manager.servedVersion(route.model); // Throws the right error.
+      return json({ model_stats: served.map((version) => version.stats.toJson()) });
+    }
+    case "infer":
+      return await handleInfer(context, route.model, route.version, request);
+  }
+}
+
+async function handleInfer(
+  context: HandlerContext,
+  model: string,
+  version: number | undefined,
+  request: Request,
+): Promise<Response> {
+  requireMethod(request, "POST");
+  const served = context.manager.servedVersion(model, version);
+  if (served.signature.decoupled) {
+    throw new ServeError(
+      ErrorCode.UNSUPPORTED,
+      "HTTP end point doesn't support models with decoupled transaction policy",
+    );
+  }
+  const body = await readBody(request, context.maxBodyBytes);
+  const parsed = parseInferRequest(
+    served.signature,
+    splitBody(body, request.headers.get(HEADER_LENGTH_HEADER)),
+  );
+  const outcome = await served.scheduler.submit(parsed.request);
+  try {
+    const result = outcome.result;
+    if (!result.ok) throw new ServeError(result.code, result.message);
+    return buildInferResponse({
+      id: parsed.request.id,
+      model,
+      version: served.version,
+      parameters: result.parameters,
+      outputs: result.outputs,
+    }, parsed.format);
+  } finally {
+    outcome.release();
+  }
+}
+
+async function handleIndex(
+  context: HandlerContext,
+  repository: string | undefined,
+  request: Request,
+): Promise<Response> {
+  requireMethod(request, "POST");
+  rejectRepositoryName(repository);
+  const body = await readJsonObject(request, context.maxBodyBytes);
+  let ready = false;
+  if (body.ready !== undefined) {
+    if (typeof body.ready !== "boolean") throw invalidArg("Unable to parse 'ready'");
+    ready = body.ready;
+  }
+  return json(context.manager.index(ready));
+}
+
+async function handleControl(
+  context: HandlerContext,
+  route: Extract<Route, { kind: "repository_control" }>,
+  request: Request,
+): Promise<Response> {
+  requireMethod(request, "POST");
+  rejectRepositoryName(route.repository);
+  const body = await readJsonObject(request, context.maxBodyBytes);
+  const parameters = body.parameters ?? {};
+  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
+    throw invalidArg("Unable to parse 'parameters'");
+  }
+  const entries = Object.entries(parameters as Record<string, unknown>);
+  if (route.action === "load") {
+    let override;
+    for (const [key, value] of entries) {
+      if (key === "config") {
+        if (typeof value !== "string") throw invalidArg("Unable to parse 'config'");
+        try {
+          override = modelConfigFromTritonJson(value);
+        } catch (error) {
+          throw invalidArg(`failed to load '${route.model}': ${(error as Error).message}`);
+        }
+      } else if (key.startsWith("file:")) {
+        throw new ServeError(
+          ErrorCode.UNSUPPORTED,
+          `load parameter '${key}': model files in the request are not supported`,
+        );
+      }
+    }
+    await context.manager.load(route.model, override);
+  } else {
+    for (const [key, value] of entries) {
+      if (key === "unload_dependents" && typeof value !== "boolean") {
+        throw invalidArg("Unable to parse 'unload_dependents'");
+      }
+    }
+    await context.manager.unload(route.model);
+  }
+  return new Response(null, { status: 200, headers: { "content-type": "application/json" } });
+}
+
+function rejectRepositoryName(repository: string | undefined): void {
+  if (repository !== undefined) {
+    throw new ServeError(
+      ErrorCode.UNSUPPORTED,
+      "'repository_name' specification is not supported",
+    );
+  }
+}
+
+/** An optional JSON object body; empty means `{}`. */
+async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const body = await readBody(request, limit);
+  if (body.byteLength === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch (error) {
+    throw invalidArg(`failed to parse the request JSON buffer: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidArg("failed to parse the request JSON buffer: not an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function requireMethod(request: Request, method: "GET" | "POST"): void {
+  if (request.method !== method) {
+    throw new ServeError(ErrorCode.UNSUPPORTED, "Method Not Allowed", 405);
+  }
+}
+
+function json(value: unknown): Response {
+  return new Response(JSON.stringify(value), { headers: { "content-type": "application/json" } });
+}

@@ -1,0 +1,418 @@
+/**
+ * The server's bridge to the Deno backend through the test host: loads the
+ * backend and models (`host_backend_load`, `host_model_load`), and runs
+ * batches (`host_execute`, on Deno's thread pool) by building one host
+ * request per inference request and reading back its response.
+ *
+ * @module
+ */
+
+import { dataTypeCode, dataTypeFromCode } from "../api/datatype.ts";
+import { ErrorCode } from "../api/error.ts";
+import { cString, ErrorText, type HostLibrary, readText } from "./host_library.ts";
+import type { BatchExecutor } from "./scheduler.ts";
+import type {
+  ExecutionTimings,
+  InferRequest,
+  InferResult,
+  OutputTensor,
+  ParameterValue,
+  RequestOutcome,
+} from "./types.ts";
+
+/** `TRITONSERVER_ParameterType` values. */
+const PARAMETER_STRING = 0;
+const PARAMETER_INT = 1;
+const PARAMETER_BOOL = 2;
+const PARAMETER_DOUBLE = 3;
+
+/** How long to wait for a final response after execute returned (a safety net). */
+const FINAL_RESPONSE_WAIT_MS = 30_000;
+
+/** The backend, loaded into the host. */
+export class HostBackend {
+  /** The library. */
+  readonly library: HostLibrary;
+  /** `TRITONBACKEND_Backend*`. */
+  readonly handle: Deno.PointerObject;
+
+  private constructor(library: HostLibrary, handle: Deno.PointerObject) {
+    this.library = library;
+    this.handle = handle;
+  }
+
+  /**
+   * dlopens the backend library and runs `TRITONBACKEND_Initialize`.
+   *
+   * @param library The host library.
+   * @param libraryPath `libtriton_deno.so`.
+   * @param backendDirectory The backend directory (`build/deno`).
+   * @param config The backend's `--backend-config` settings.
+   * @throws {Error} With the backend's message if it fails to initialize.
+   */
+  static load(
+    library: HostLibrary,
+    libraryPath: string,
+    backendDirectory: string,
+    config: Readonly<Record<string, string>>,
+  ): HostBackend {
+    const error = new ErrorText();
+    const handle = library.symbols.host_backend_load(
+      cString("deno"),
+      cString(libraryPath),
+      cString(backendDirectory),
+      cString(JSON.stringify(config)),
+      error.buffer,
+      error.capacity,
+    );
+    if (handle === null) throw new Error(`failed to load the Deno backend: ${error.text()}`);
+    return new HostBackend(library, handle);
+  }
+
+  /** Runs `TRITONBACKEND_Finalize`; every model must be unloaded first. */
+  async unload(): Promise<void> {
+    const error = new ErrorText();
+    const status = await this.library.symbols.host_backend_unload(
+      this.handle,
+      error.buffer,
+      error.capacity,
+    );
+    if (status !== 0) throw new Error(`failed to unload the Deno backend: ${error.text()}`);
+  }
+}
+
+/** One model version loaded into the host, with its instances. */
+export class HostModel implements BatchExecutor {
+  readonly #library: HostLibrary;
+  readonly #handle: Deno.PointerObject;
+  readonly #instances: Deno.PointerObject[];
+  readonly #name: string;
+  readonly #version: number;
+  readonly #scratch = { buffer: new Uint8Array(16384) };
+  #unloaded = false;
+
+  private constructor(
+    library: HostLibrary,
+    handle: Deno.PointerObject,
+    name: string,
+    version: number,
+  ) {
+    this.#library = library;
+    this.#handle = handle;
+    this.#name = name;
+    this.#version = version;
+    const count = library.symbols.host_model_instance_count(handle);
+    this.#instances = [];
+    for (let i = 0; i < count; i++) {
+      const instance = library.symbols.host_model_instance(handle, i);
+      if (instance === null) throw new Error(`model '${name}' has no instance ${i}`);
+      this.#instances.push(instance);
+    }
+  }
+
+  /**
+   * Loads a model version: `TRITONBACKEND_ModelInitialize`, then one
+   * `ModelInstanceInitialize` per instance (each starts a stub). Runs off
+   * the event loop.
+   *
+   * @throws {Error} With the backend's message when the load fails.
+   */
+  static async load(
+    backend: HostBackend,
+    name: string,
+    version: number,
+    directory: string,
+    configJson: string,
+    instanceCount: number,
+  ): Promise<HostModel> {
+    const error = new ErrorText();
+    const nameText = cString(name);
+    const directoryText = cString(directory);
+    const configText = cString(configJson);
+    const handle = await backend.library.symbols.host_model_load(
+      backend.handle,
+      nameText,
+      BigInt(version),
+      directoryText,
+      configText,
+      instanceCount,
+      0,
+      error.buffer,
+      error.capacity,
+    );
+    if (handle === null) throw new Error(error.text());
+    return new HostModel(backend.library, handle, name, version);
+  }
+
+  /** The number of instances. */
+  get instanceCount(): number {
+    return this.#instances.length;
+  }
+
+  /** The configuration JSON the backend holds (after any auto-complete). */
+  configJson(): string {
+    return readText(
+      (out, cap) => this.#library.symbols.host_model_config_json(this.#handle, out, cap),
+      this.#scratch,
+    );
+  }
+
+  /** Finalizes the instances (stopping their stubs) and the model. */
+  async unload(): Promise<void> {
+    if (this.#unloaded) return;
+    this.#unloaded = true;
+    const error = new ErrorText();
+    const status = await this.#library.symbols.host_model_unload(
+      this.#handle,
+      error.buffer,
+      error.capacity,
+    );
+    if (status !== 0) {
+      throw new Error(`unloading '${this.#name}' version ${this.#version}: ${error.text()}`);
+    }
+  }
+
+  /** Runs one batch on instance `instance`; see {@linkcode BatchExecutor}. */
+  async execute(instance: number, requests: readonly InferRequest[]): Promise<RequestOutcome[]> {
+    const symbols = this.#library.symbols;
+    const instanceHandle = this.#instances[instance];
+    const handles: Deno.PointerObject[] = [];
+    const owned = new Set<Deno.PointerObject>(); // Freed here unless an outcome took them.
+    const outcomes: (RequestOutcome | undefined)[] = [];
+    try {
+      for (const request of requests) {
+        const built = this.#buildRequest(request);
+        if (typeof built === "string") {
+          outcomes.push(failed(ErrorCode.INVALID_ARG, built));
+        } else {
+          handles.push(built);
+          owned.add(built);
+          outcomes.push(undefined);
+        }
+      }
+      if (handles.length === 0) return outcomes as RequestOutcome[];
+      const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
+      const reportsBefore = this.#batchReports(instanceHandle);
+      const error = new ErrorText();
+      const status = await symbols.host_execute(
+        instanceHandle,
+        pointers,
+        handles.length,
+        error.buffer,
+        error.capacity,
+      );
+      if (status < 0) throw new Error(`execute on '${this.#name}': ${error.text()}`);
+      const timings = this.#batchTimings(instanceHandle, reportsBefore);
+      let next = 0;
+      for (let i = 0; i < outcomes.length; i++) {
+        if (outcomes[i] !== undefined) continue;
+        const handle = handles[next++];
+        outcomes[i] = await this.#collect(handle, requests[i], timings);
+        owned.delete(handle);
+      }
+      return outcomes as RequestOutcome[];
+    } finally {
+      for (const handle of owned) symbols.host_request_free(handle);
+    }
+  }
+
+  /** Builds a host request; returns the reason as a string if the host refuses it. */
+  #buildRequest(request: InferRequest): Deno.PointerObject | string {
+    const symbols = this.#library.symbols;
+    const correlation = request.correlationId;
+    const handle = symbols.host_request_new(
+      cString(request.id),
+      typeof correlation === "bigint" ? correlation : 0n,
+      cString(typeof correlation === "string" ? correlation : ""),
+      request.flags,
+      request.timeoutUs,
+    );
+    if (handle === null) return "the host refused to create a request";
+    const error = new ErrorText();
+    for (const input of request.inputs) {
+      const shape = new BigInt64Array(input.shape.map(BigInt));
+      const status = symbols.host_request_add_input(
+        handle,
+        cString(input.name),
+        dataTypeCode(input.datatype),
+        shape,
+        input.shape.length,
+        input.data,
+        BigInt(input.data.byteLength),
+        1,
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 0) {
+        symbols.host_request_free(handle);
+        return error.text();
+      }
+    }
+    for (const output of request.requestedOutputs) {
+      symbols.host_request_add_requested_output(handle, cString(output));
+    }
+    for (const [key, value] of request.parameters) addParameter(this.#library, handle, key, value);
+    return handle;
+  }
+
+  #batchReports(instance: Deno.PointerObject): number {
+    return this.#instanceStats(instance).batch_reports;
+  }
+
+  #instanceStats(instance: Deno.PointerObject): InstanceStats {
+    const text = readText(
+      (out, cap) => this.#library.symbols.host_instance_stats_json(instance, out, cap),
+      this.#scratch,
+    );
+    return JSON.parse(text) as InstanceStats;
+  }
+
+  /** The batch's timings, if the backend reported batch statistics for it. */
+  #batchTimings(instance: Deno.PointerObject, reportsBefore: number): ExecutionTimings | undefined {
+    const stats = this.#instanceStats(instance);
+    if (stats.batch_reports === reportsBefore) return undefined;
+    const [execStart, computeStart, computeEnd, execEnd] = stats.last_batch_ns;
+    return {
+      computeInputNs: computeStart - execStart,
+      computeInferNs: computeEnd - computeStart,
+      computeOutputNs: execEnd - computeEnd,
+    };
+  }
+
+  /** Reads a request's response into an outcome that frees the request when released. */
+  async #collect(
+    handle: Deno.PointerObject,
+    request: InferRequest,
+    timings: ExecutionTimings | undefined,
+  ): Promise<RequestOutcome> {
+    const symbols = this.#library.symbols;
+    let record = this.#result(handle);
+    if (!record.final) {
+      await symbols.host_request_wait(handle, FINAL_RESPONSE_WAIT_MS);
+      record = this.#result(handle);
+    }
+    let freed = false;
+    const release = () => {
+      if (!freed) symbols.host_request_free(handle);
+      freed = true;
+    };
+    const result = this.#toResult(handle, record, request);
+    if (!result.ok) release();
+    return { result, timings, release };
+  }
+
+  #result(handle: Deno.PointerObject): HostResult {
+    const text = readText(
+      (out, cap) => this.#library.symbols.host_request_result_json(handle, out, cap),
+      this.#scratch,
+    );
+    return JSON.parse(text) as HostResult;
+  }
+
+  #toResult(handle: Deno.PointerObject, record: HostResult, request: InferRequest): InferResult {
+    const model = `model '${this.#name}'`;
+    const responses = record.responses.filter((response) => !response.flags_only);
+    if (responses.length === 0) {
+      return {
+        ok: false,
+        code: ErrorCode.INTERNAL,
+        message: `${model} sent no response for request '${request.id}'`,
+      };
+    }
+    if (responses.length > 1) {
+      return {
+        ok: false,
+        code: ErrorCode.INTERNAL,
+        message: `expected a single response, got ${responses.length}`,
+      };
+    }
+    const response = responses[0];
+    const index = record.responses.indexOf(response);
+    if (response.error !== null) {
+      return { ok: false, code: response.error.code, message: response.error.message };
+    }
+    const wanted = new Set(request.requestedOutputs);
+    const outputs: OutputTensor[] = [];
+    response.outputs.forEach((output, outputIndex) => {
+      if (wanted.size > 0 && !wanted.has(output.name)) return;
+      const datatype = dataTypeFromCode(output.datatype_code);
+      if (datatype === undefined) return;
+      const byteSize = output.has_buffer ? output.byte_size : 0;
+      outputs.push({
+        name: output.name,
+        datatype,
+        shape: output.shape,
+        byteSize,
+        read: (destination: Uint8Array) => {
+          if (byteSize === 0) return;
+          const copied = this.#library.symbols.host_request_output_data(
+            handle,
+            index,
+            outputIndex,
+            destination,
+            BigInt(destination.byteLength),
+          );
+          if (Number(copied) !== byteSize) {
+            throw new Error(`output '${output.name}': the host returned ${copied} bytes`);
+          }
+        },
+      });
+    });
+    for (const name of wanted) {
+      if (!outputs.some((output) => output.name === name)) {
+        return {
+          ok: false,
+          code: ErrorCode.INTERNAL,
+          message: `${model} did not return the requested output '${name}'`,
+        };
+      }
+    }
+    return { ok: true, outputs, parameters: response.parameters };
+  }
+}
+
+function addParameter(
+  library: HostLibrary,
+  handle: Deno.PointerObject,
+  key: string,
+  value: ParameterValue,
+): void {
+  const name = cString(key);
+  const empty = cString("");
+  if (typeof value === "string") {
+    library.symbols.host_request_add_parameter(handle, name, PARAMETER_STRING, cString(value), 0n, 0);
+  } else if (typeof value === "boolean") {
+    library.symbols.host_request_add_parameter(handle, name, PARAMETER_BOOL, empty, value ? 1n : 0n, 0);
+  } else if (Number.isSafeInteger(value)) {
+    library.symbols.host_request_add_parameter(handle, name, PARAMETER_INT, empty, BigInt(value), 0);
+  } else {
+    library.symbols.host_request_add_parameter(handle, name, PARAMETER_DOUBLE, empty, 0n, value);
+  }
+}
+
+function failed(code: number, message: string): RequestOutcome {
+  return { result: { ok: false, code, message }, timings: undefined, release() {} };
+}
+
+/** `host_instance_stats_json`, the fields used here. */
+interface InstanceStats {
+  batch_reports: number;
+  last_batch_ns: [number, number, number, number];
+}
+
+/** `host_request_result_json`, the fields used here. */
+interface HostResult {
+  final: boolean;
+  responses: {
+    flags_only: boolean;
+    error: { code: number; message: string } | null;
+    parameters: Record<string, ParameterValue>;
+    outputs: {
+      name: string;
+      datatype_code: number;
+      shape: number[];
+      byte_size: number;
+      has_buffer: boolean;
+    }[];
+  }[];
+}

@@ -1,0 +1,441 @@
+/**
+ * The model manager: which models the repository holds, their states
+ * (LOADING, READY, UNLOADING, UNAVAILABLE with a reason, as Triton's
+ * repository index reports them), and for each ready version its host model,
+ * scheduler and statistics. Loads and unloads of one model are serialized;
+ * different models proceed independently. A model that fails to load is
+ * UNAVAILABLE with its reason while the others serve.
+ *
+ * @module
+ */
+
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  type ModelConfig,
+  ModelInstanceGroup_Kind,
+  ModelInstanceGroupSchema,
+  modelConfigFromTritonJson,
+  modelConfigToTritonJson,
+} from "../model_config/mod.ts";
+import { baselinePolicy, type SandboxPolicy } from "../../sandbox/permissions.ts";
+import { ErrorCode, ServeError } from "./errors.ts";
+import { type ModelSignature, modelSignature } from "./model_signature.ts";
+import { listModelNames, type ModelSpec, readModelSpec } from "./repository.ts";
+import { type BatchExecutor, batchingPolicy, Scheduler } from "./scheduler.ts";
+import { ModelStatistics } from "./stats.ts";
+
+/** A model version's state, as Triton names it. */
+export type ModelState = "LOADING" | "READY" | "UNLOADING" | "UNAVAILABLE";
+
+/** A loaded model version and what serves it. */
+export interface ServedVersion {
+  /** The version number. */
+  readonly version: number;
+  /** The model's interface. */
+  readonly signature: ModelSignature;
+  /** The configuration as the backend holds it. */
+  readonly config: ModelConfig;
+  /** Queues and batches its requests. */
+  readonly scheduler: Scheduler;
+  /** Its statistics. */
+  readonly stats: ModelStatistics;
+  /** Its executor (the host model). */
+  readonly executor: LoadedExecutor;
+}
+
+/** An executor that can be unloaded: a host model, or a fake in tests. */
+export interface LoadedExecutor extends BatchExecutor {
+  /** The configuration JSON the backend holds (auto-completed, if it did). */
+  configJson(): string;
+  /** Finalizes the instances and the model. */
+  unload(): Promise<void>;
+}
+
+/** Loads one model version; the seam between the manager and the host. */
+export type VersionLoader = (
+  spec: ModelSpec,
+  version: number,
+  configJson: string,
+  instanceCount: number,
+) => Promise<LoadedExecutor>;
+
+/** One line of the repository index. */
+export interface IndexEntry {
+  /** The model's name. */
+  name: string;
+  /** The version, when the model was ever loaded. */
+  version?: string;
+  /** Its state, when the model was ever loaded. */
+  state?: ModelState;
+  /** Why it is in that state ("" when READY). */
+  reason?: string;
+}
+
+/** What the startup log says about a model. */
+export interface ModelReport {
+  /** The model's name. */
+  readonly name: string;
+  /** Its state. */
+  readonly state: ModelState;
+  /** Why, when not READY. */
+  readonly reason: string;
+  /** The versions served. */
+  readonly versions: readonly number[];
+  /** Instances per version. */
+  readonly instances: number;
+  /** The sandbox policy its model code runs under. */
+  readonly sandbox: SandboxPolicy | undefined;
+}
+
+interface ModelRecord {
+  readonly name: string;
+  state: ModelState;
+  reason: string;
+  everLoaded: boolean;
+  latestVersion: number;
+  spec: ModelSpec | undefined;
+  served: Map<number, ServedVersion>;
+  /** The tail of this model's load/unload chain. */
+  busy: Promise<void>;
+}
+
+/**
+ * Owns the models of one repository.
+ *
+ * @example
+ * ```ts ignore
+ * const manager = new ModelManager("models", loader);
+ * await manager.loadAll(["add_sub"]);
+ * const served = manager.servedVersion("add_sub");
+ * ```
+ */
+export class ModelManager {
+  readonly #repository: string;
+  readonly #loader: VersionLoader;
+  readonly #records = new Map<string, ModelRecord>();
+
+  /**
+   * @param repository The model repository directory.
+   * @param loader Loads one version (the host, or a fake in tests).
+   */
+  constructor(repository: string, loader: VersionLoader) {
+    this.#repository = repository;
+    this.#loader = loader;
+  }
+
+  /**
+   * Loads the named models, or every model in the repository when `names`
+   * is empty. A model that fails stays UNAVAILABLE with its reason; the
+   * others load regardless.
+   *
+   * @throws {ServeError} If a named model is not in the repository.
+   */
+  async loadAll(names: readonly string[]): Promise<ModelReport[]> {
+    const available = listModelNames(this.#repository);
+    const wanted = names.length === 0 ? available : [...names];
+    for (const name of wanted) {
+      if (!available.includes(name)) {
+        throw new ServeError(
+          ErrorCode.NOT_FOUND,
+          `model '${name}' is not in the model repository '${this.#repository}'`,
+        );
+      }
+    }
+    await Promise.all(wanted.map((name) => this.load(name).catch(() => {})));
+    return wanted.map((name) => this.report(name));
+  }
+
+  /**
+   * Loads a model (or reloads it: the new versions take over once ready,
+   * then the old ones drain and unload). `override` replaces config.pbtxt
+   * (the load API's `config` parameter).
+   *
+   * @throws {ServeError} `INVALID_ARG` with the reason when it fails to load.
+   */
+  load(name: string, override?: ModelConfig): Promise<void> {
+    const record = this.#record(name);
+    const run = record.busy.then(() => this.#load(record, override));
+    record.busy = run.catch(() => {});
+    return run;
+  }
+
+  async #load(record: ModelRecord, override: ModelConfig | undefined): Promise<void> {
+    const previous = record.served;
+    record.state = "LOADING";
+    record.reason = "";
+    record.everLoaded = true;
+    let spec: ModelSpec;
+    const served = new Map<number, ServedVersion>();
+    try {
+      spec = readModelSpec(this.#repository, record.name, override);
+      record.spec = spec;
+      record.latestVersion = spec.versions.at(-1) ?? 0;
+      normalizeConfig(spec.config);
+      const instanceCount = countInstances(spec.config);
+      const configJson = modelConfigToTritonJson(spec.config);
+      for (const version of spec.versions) {
+        const executor = await this.#loader(spec, version, configJson, instanceCount);
+        try {
+          served.set(version, serveVersion(record.name, version, executor));
+        } catch (error) {
+          await executor.unload().catch(() => {});
+          throw error;
+        }
+      }
+    } catch (error) {
+      for (const version of served.values()) await version.executor.unload().catch(() => {});
+      record.state = previous.size > 0 ? "READY" : "UNAVAILABLE";
+      record.reason = messageOf(error);
+      throw new ServeError(
+        ErrorCode.INVALID_ARG,
+        `load failed for model '${record.name}': ${messageOf(error)}`,
+      );
+    }
+    record.served = served;
+    record.state = "READY";
+    record.reason = "";
+    await retire(previous.values(), `model '${record.name}' was reloaded`);
+  }
+
+  /**
+   * Unloads a model: new requests get UNAVAILABLE, queued and running ones
+   * finish, then its instances are finalized (stubs stopped).
+   *
+   * @throws {ServeError} `NOT_FOUND` for a model the repository does not hold.
+   */
+  unload(name: string): Promise<void> {
+    const record = this.#record(name);
+    const run = record.busy.then(async () => {
+      if (record.served.size === 0) return;
+      record.state = "UNLOADING";
+      const served = record.served;
+      record.served = new Map();
+      try {
+        await retire(served.values(), `model '${name}' is unloading`);
+      } finally {
+        record.state = "UNAVAILABLE";
+        record.reason = "unloaded";
+      }
+    });
+    record.busy = run.catch(() => {});
+    return run;
+  }
+
+  /** Unloads every model (for shutdown); never throws. Returns the errors met. */
+  async unloadAll(): Promise<string[]> {
+    const errors: string[] = [];
+    await Promise.all(
+      [...this.#records.keys()].map((name) =>
+        this.unload(name).catch((error) => errors.push(messageOf(error)))
+      ),
+    );
+    return errors;
+  }
+
+  /**
+   * The version serving requests for `name`: `version`, or the latest READY
+   * one.
+   *
+   * @throws {ServeError} NOT_FOUND for an unknown model or version,
+   * UNAVAILABLE for one that is not ready.
+   */
+  servedVersion(name: string, version?: number): ServedVersion {
+    const record = this.#records.get(name);
+    if (record === undefined && !this.#inRepository(name)) {
+      throw new ServeError(
+        ErrorCode.NOT_FOUND,
+        `Request for unknown model: '${name}' is not found`,
+      );
+    }
+    const served = record?.served ?? new Map<number, ServedVersion>();
+    if (version === undefined) {
+      const latest = [...served.keys()].sort((a, b) => a - b).at(-1);
+      if (latest !== undefined && record?.state === "READY") return served.get(latest)!;
+      throw new ServeError(
+        ErrorCode.UNAVAILABLE,
+        `Request for unknown model: '${name}' has no available versions` +
+          (record?.reason ? ` (${record.state}: ${record.reason})` : ""),
+      );
+    }
+    const found = served.get(version);
+    if (found !== undefined && record?.state === "READY") return found;
+    if (found === undefined && !(record?.spec?.versions.includes(version) ?? false)) {
+      throw new ServeError(
+        ErrorCode.NOT_FOUND,
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
+    }
+    throw new ServeError(
+      ErrorCode.UNAVAILABLE,
+      `Request for unknown model: '${name}' version ${version} is not at ready state`,
+    );
+  }
+
+  /** The READY versions of a model, ascending (empty when it is not ready). */
+  readyVersions(name: string): number[] {
+    const record = this.#records.get(name);
+    if (record === undefined || record.state !== "READY") return [];
+    return [...record.served.keys()].sort((a, b) => a - b);
+  }
+
+  /** Whether a model (or one of its versions) is ready. */
+  isReady(name: string, version?: number): boolean {
+    try {
+      this.servedVersion(name, version);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every model this manager has seen is READY (Triton's server readiness). */
+  allReady(): boolean {
+    for (const record of this.#records.values()) {
+      if (record.everLoaded && record.state !== "READY" && record.reason !== "unloaded") {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every served version's statistics, for `/v2/models/stats`. */
+  allServed(): ServedVersion[] {
+    return [...this.#records.values()].flatMap((record) => [...record.served.values()]);
+  }
+
+  /**
+   * The repository index: every model in the repository; those ever loaded
+   * with version, state and reason (Triton lists never-loaded models by name
+   * only).
+   */
+  index(readyOnly: boolean): IndexEntry[] {
+    const names = new Set([...listModelNamesSafe(this.#repository), ...this.#records.keys()]);
+    const entries: IndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const record = this.#records.get(name);
+      if (record === undefined || !record.everLoaded) {
+        if (!readyOnly) entries.push({ name });
+        continue;
+      }
+      const versions = record.served.size > 0
+        ? [...record.served.keys()].sort((a, b) => a - b)
+        : [record.latestVersion];
+      for (const version of versions) {
+        if (readyOnly && record.state !== "READY") continue;
+        entries.push({
+          name,
+          version: version > 0 ? String(version) : undefined,
+          state: record.state,
+          reason: record.reason,
+        });
+      }
+    }
+    return entries;
+  }
+
+  /** The startup-log summary of one model. */
+  report(name: string): ModelReport {
+    const record = this.#record(name);
+    const versions = [...record.served.keys()].sort((a, b) => a - b);
+    const first = versions.length > 0 ? record.served.get(versions[0]) : undefined;
+    return {
+      name,
+      state: record.state,
+      reason: record.reason,
+      versions,
+      instances: first?.executor.instanceCount ?? 0,
+      sandbox: record.spec !== undefined ? baselinePolicy(record.spec.directory) : undefined,
+    };
+  }
+
+  #record(name: string): ModelRecord {
+    let record = this.#records.get(name);
+    if (record === undefined) {
+      if (!this.#inRepository(name)) {
+        throw new ServeError(
+          ErrorCode.NOT_FOUND,
+          `failed to load '${name}', failed to poll from model repository: ` +
+            `no model '${name}' in '${this.#repository}'`,
+        );
+      }
+      record = {
+        name,
+        state: "UNAVAILABLE",
+        reason: "",
+        everLoaded: false,
+        latestVersion: 0,
+        spec: undefined,
+        served: new Map(),
+        busy: Promise.resolve(),
+      };
+      this.#records.set(name, record);
+    }
+    return record;
+  }
+
+  #inRepository(name: string): boolean {
+    return listModelNamesSafe(this.#repository).includes(name);
+  }
+}
+
+function serveVersion(name: string, version: number, executor: LoadedExecutor): ServedVersion {
+  const config = modelConfigFromTritonJson(executor.configJson());
+  const signature = modelSignature(config);
+  if (signature.name !== name) {
+    throw new Error(`the backend renamed model '${name}' to '${signature.name}'`);
+  }
+  const stats = new ModelStatistics(name, version);
+  const scheduler = new Scheduler(executor, batchingPolicy(config, signature), stats);
+  return { version, signature, config, scheduler, stats, executor };
+}
+
+/** Closes the versions' schedulers (draining them), then unloads their models. */
+async function retire(versions: Iterable<ServedVersion>, reason: string): Promise<void> {
+  const errors: string[] = [];
+  await Promise.all(
+    [...versions].map(async (served) => {
+      await served.scheduler.close(reason);
+      await served.executor.unload().catch((error) => errors.push(messageOf(error)));
+    }),
+  );
+  if (errors.length > 0) throw new Error(errors.join("; "));
+}
+
+/**
+ * Fills in what Triton fills in before a backend sees a configuration:
+ * one CPU instance when no instance group is given, and group names, counts
+ * and kinds (CPU: this server has no GPU).
+ */
+export function normalizeConfig(config: ModelConfig): void {
+  if (config.instanceGroup.length === 0) {
+    config.instanceGroup.push(
+      create(ModelInstanceGroupSchema, { kind: ModelInstanceGroup_Kind.CPU, count: 1 }),
+    );
+  }
+  config.instanceGroup.forEach((group, index) => {
+    if (group.name === "") group.name = `${config.name}_${index}`;
+    if (group.count < 1) group.count = 1;
+    if (group.kind === ModelInstanceGroup_Kind.GPU) {
+      throw new Error(`instance group '${group.name}' asks for KIND_GPU, and there is no GPU`);
+    }
+    if (group.kind === ModelInstanceGroup_Kind.AUTO) group.kind = ModelInstanceGroup_Kind.CPU;
+  });
+}
+
+/** Instances the config asks for: the sum of its groups' counts, at least 1. */
+export function countInstances(config: ModelConfig): number {
+  const total = config.instanceGroup.reduce((sum, group) => sum + Math.max(1, group.count), 0);
+  return Math.max(1, total);
+}
+
+function listModelNamesSafe(repository: string): string[] {
+  try {
+    return listModelNames(repository);
+  } catch {
+    return [];
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

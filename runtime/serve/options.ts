@@ -1,0 +1,120 @@
+/**
+ * Command-line options of `deno task serve`, validated with zod.
+ *
+ * ```
+ * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
+ *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
+ * ```
+ *
+ * @module
+ */
+
+import { z } from "npm:zod@3.25.76";
+
+/** Triton's default limit on an HTTP request body (`--http-max-input-size`): 64 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const MODEL_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const optionsSchema = z.object({
+  modelRepository: z.string().min(1).default("models"),
+  httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
+  httpAddress: z.string().min(1).default("127.0.0.1"),
+  models: z.array(
+    z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
+  ).default([]),
+  maxBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  backendConfig: z.record(z.string(), z.string()).default({}),
+  build: z.string().min(1).default("build"),
+});
+
+/** The validated options. */
+export type ServeOptions = z.infer<typeof optionsSchema>;
+
+/** Thrown for an unknown flag, a missing value, or a value zod rejects. */
+export class OptionsError extends Error {
+  /** @param message What is wrong, naming the flag. */
+  constructor(message: string) {
+    super(message);
+    this.name = "OptionsError";
+  }
+}
+
+/** The usage text printed by `--help` and after an options error. */
+export const USAGE = `usage: deno task serve [options]
+  --model-repository DIR   the model repository (default: models)
+  --http-port N            the HTTP port (default: 8000; 0 picks a free one)
+  --http-address ADDR      the address to listen on (default: 127.0.0.1)
+  --model NAME             load only this model (repeatable; default: all)
+  --max-body-bytes N       the largest request body accepted (default: 64 MiB)
+  --backend-config K=V     a setting passed to the Deno backend (repeatable)
+  --build DIR              the build directory holding the libraries (default: build)`;
+
+const FLAGS: Record<string, keyof RawOptions> = {
+  "--model-repository": "modelRepository",
+  "--http-port": "httpPort",
+  "--http-address": "httpAddress",
+  "--model": "models",
+  "--max-body-bytes": "maxBodyBytes",
+  "--backend-config": "backendConfig",
+  "--build": "build",
+};
+
+interface RawOptions {
+  modelRepository?: string;
+  httpPort?: string;
+  httpAddress?: string;
+  models: string[];
+  maxBodyBytes?: string;
+  backendConfig: Record<string, string>;
+  build?: string;
+}
+
+/**
+ * Parses the command line. Flags take their value as the next argument or
+ * after `=`; `--model` and `--backend-config` may repeat.
+ *
+ * @throws {OptionsError} Naming the first problem.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./options.ts";
+ *
+ * const options = parseOptions(["--http-port", "8080", "--model=add_sub"]);
+ * console.log(options.httpPort, options.models); // 8080 ["add_sub"]
+ * ```
+ */
+export function parseOptions(args: readonly string[]): ServeOptions {
+  const raw: RawOptions = { models: [], backendConfig: {} };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const equals = arg.indexOf("=");
+    const flag = equals > 0 ? arg.slice(0, equals) : arg;
+    const key = FLAGS[flag];
+    if (key === undefined) throw new OptionsError(`unknown option '${arg}'`);
+    let value: string;
+    if (equals > 0) {
+      value = arg.slice(equals + 1);
+    } else {
+      if (i + 1 >= args.length) throw new OptionsError(`option '${flag}' needs a value`);
+      value = args[++i];
+    }
+    if (key === "models") {
+      raw.models.push(value);
+    } else if (key === "backendConfig") {
+      const split = value.indexOf("=");
+      if (split <= 0) throw new OptionsError(`option '${flag}' takes KEY=VALUE, got '${value}'`);
+      raw.backendConfig[value.slice(0, split)] = value.slice(split + 1);
+    } else {
+      raw[key] = value;
+    }
+  }
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = Object.entries(FLAGS).find(([, name]) => name === issue.path[0])?.[0] ??
+      String(issue.path[0]);
+    throw new OptionsError(`option '${flag}': ${issue.message}`);
+  }
+  return parsed.data;
+}

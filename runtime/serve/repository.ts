@@ -1,0 +1,168 @@
+/**
+ * Reads a Triton model repository: one directory per model holding
+ * `config.pbtxt` and numbered version directories (`<repo>/<model>/1/...`).
+ * The version policy in the config picks which versions are served.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { type ModelConfig, parseModelConfigText } from "../model_config/mod.ts";
+
+/** What the repository says about one model, ready to be loaded. */
+export interface ModelSpec {
+  /** The model's name: its directory name. */
+  readonly name: string;
+  /** The model's directory, absolute. */
+  readonly directory: string;
+  /** The parsed configuration, with `name` filled in as Triton does. */
+  readonly config: ModelConfig;
+  /** The versions to serve, ascending, chosen by the version policy. */
+  readonly versions: readonly number[];
+}
+
+/** A model directory that cannot be served, with the reason Triton would give. */
+export class ModelSpecError extends Error {
+  /** @param message The reason, shown as the model's state reason. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelSpecError";
+  }
+}
+
+/**
+ * The model names in a repository: its subdirectories (hidden ones skipped),
+ * sorted.
+ *
+ * @throws {Deno.errors.NotFound} If the repository does not exist.
+ *
+ * @example
+ * ```ts
+ * import { listModelNames } from "./repository.ts";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${dir}/add_sub`);
+ * console.log(listModelNames(dir)); // ["add_sub"]
+ * ```
+ */
+export function listModelNames(repository: string): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(repository)) {
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isDirectory || (entry.isSymlink && isDirectory(join(repository, entry.name)))) {
+      names.push(entry.name);
+    }
+  }
+  return names.sort();
+}
+
+/**
+ * Reads and checks one model: `config.pbtxt` (syntax errors carry
+ * file:line:column), the name, and the versions its policy selects.
+ *
+ * @param repository The repository directory.
+ * @param name The model's name.
+ * @param override A configuration to use instead of `config.pbtxt` (the
+ * load API's `config` parameter).
+ * @throws {ModelSpecError} With the reason the model cannot be served.
+ */
+export function readModelSpec(
+  repository: string,
+  name: string,
+  override?: ModelConfig,
+): ModelSpec {
+  const directory = resolve(repository, name);
+  if (!isDirectory(directory)) {
+    throw new ModelSpecError(`no model directory '${name}' in repository '${repository}'`);
+  }
+  const config = override ?? readConfigFile(directory, name);
+  if (config.name === "") config.name = name;
+  if (config.name !== name) {
+    throw new ModelSpecError(
+      `unexpected directory name '${name}' for model '${config.name}', ` +
+        "directory name must equal model name",
+    );
+  }
+  const available = listVersions(directory);
+  const versions = selectVersions(config, available);
+  if (versions.length === 0) {
+    throw new ModelSpecError(
+      `at least one version must be available under the version policy of model '${name}'`,
+    );
+  }
+  return { name, directory, config, versions };
+}
+
+function readConfigFile(directory: string, name: string): ModelConfig {
+  const configPath = join(directory, "config.pbtxt");
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(configPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new ModelSpecError(`failed to load '${name}': no config.pbtxt in ${directory}`);
+    }
+    throw new ModelSpecError(`failed to read ${configPath}: ${messageOf(error)}`);
+  }
+  try {
+    return parseModelConfigText(text, configPath);
+  } catch (error) {
+    throw new ModelSpecError(`failed to load '${name}': ${messageOf(error)}`);
+  }
+}
+
+/** The numeric subdirectories of a model directory, ascending. */
+export function listVersions(directory: string): number[] {
+  const versions: number[] = [];
+  for (const entry of Deno.readDirSync(directory)) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    if (!isDirectory(join(directory, entry.name))) continue;
+    const version = Number(entry.name);
+    if (Number.isSafeInteger(version) && version > 0) versions.push(version);
+  }
+  return versions.sort((a, b) => a - b);
+}
+
+/**
+ * The versions a config's `version_policy` serves out of `available`:
+ * `latest { num_versions }` (the default, 1), `all`, or `specific { versions }`.
+ *
+ * @example
+ * ```ts
+ * import { selectVersions } from "./repository.ts";
+ * import { parseModelConfigText } from "../model_config/mod.ts";
+ *
+ * const config = parseModelConfigText('version_policy { latest { num_versions: 2 } }');
+ * console.log(selectVersions(config, [1, 2, 3])); // [2, 3]
+ * ```
+ */
+export function selectVersions(config: ModelConfig, available: readonly number[]): number[] {
+  const sorted = [...available].sort((a, b) => a - b);
+  const policy = config.versionPolicy?.policyChoice;
+  switch (policy?.case) {
+    case "all":
+      return sorted;
+    case "specific": {
+      const wanted = new Set(policy.value.versions.map(Number));
+      return sorted.filter((version) => wanted.has(version));
+    }
+    case "latest": {
+      const count = Math.max(1, policy.value.numVersions);
+      return sorted.slice(-count);
+    }
+    default:
+      return sorted.slice(-1);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

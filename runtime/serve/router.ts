@@ -1,0 +1,84 @@
+/**
+ * Maps request paths to Triton's HTTP/REST endpoints, with the same patterns
+ * Triton's HTTP frontend uses (server, model, repository).
+ *
+ * @module
+ */
+
+/** An endpoint and the names and numbers its path carries. */
+export type Route =
+  | { readonly kind: "server_metadata" }
+  | { readonly kind: "health"; readonly which: "live" | "ready" }
+  | {
+    readonly kind: "model";
+    readonly action: "metadata" | "ready" | "config" | "stats" | "infer";
+    readonly model: string;
+    readonly version: number | undefined;
+  }
+  | { readonly kind: "all_stats" }
+  | { readonly kind: "repository_index"; readonly repository: string | undefined }
+  | {
+    readonly kind: "repository_control";
+    readonly action: "load" | "unload";
+    readonly model: string;
+    readonly repository: string | undefined;
+  }
+  | { readonly kind: "not_found" };
+
+const SERVER = /^\/v2(?:\/health\/(live|ready))?$/;
+const MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|ready|config|stats))?$/;
+const REPOSITORY = /^\/v2\/repository(?:\/([^/]+))?\/(index|models\/([^/]+)\/(load|unload))$/;
+
+/**
+ * The endpoint for a URL path (percent-escapes in names are decoded).
+ *
+ * @example
+ * ```ts
+ * import { matchRoute } from "./router.ts";
+ *
+ * console.log(matchRoute("/v2/models/add_sub/versions/1/infer"));
+ * // { kind: "model", action: "infer", model: "add_sub", version: 1 }
+ * ```
+ */
+export function matchRoute(path: string): Route {
+  let match = SERVER.exec(path);
+  if (match !== null) {
+    return match[1] === undefined
+      ? { kind: "server_metadata" }
+      : { kind: "health", which: match[1] as "live" | "ready" };
+  }
+  match = MODEL.exec(path);
+  if (match !== null) {
+    const model = decode(match[1]);
+    if (model === undefined) return { kind: "not_found" };
+    if (model === "stats" && match[2] === undefined && match[3] === undefined) {
+      return { kind: "all_stats" };
+    }
+    const version = match[2] === undefined ? undefined : Number(match[2]);
+    if (version !== undefined && !Number.isSafeInteger(version)) return { kind: "not_found" };
+    const action = (match[3] ?? "metadata") as "metadata" | "ready" | "config" | "stats" | "infer";
+    return { kind: "model", action, model, version };
+  }
+  match = REPOSITORY.exec(path);
+  if (match !== null) {
+    const repository = match[1] === undefined ? undefined : decode(match[1]);
+    if (match[2] === "index") return { kind: "repository_index", repository };
+    const model = decode(match[3]);
+    if (model === undefined) return { kind: "not_found" };
+    return {
+      kind: "repository_control",
+      action: match[4] as "load" | "unload",
+      model,
+      repository,
+    };
+  }
+  return { kind: "not_found" };
+}
+
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Starts the HTTP server: loads the Deno backend into the test host, loads
+ * the repository's models, serves Triton's HTTP/REST protocol, and shuts
+ * down gracefully (stop accepting, finish in-flight requests, unload every
+ * model so each stub is finalized, unload the backend).
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { HostBackend, HostModel } from "./host_executor.ts";
+import { openHostLibrary } from "./host_library.ts";
+import { createHandler } from "./handlers.ts";
+import { type ModelReport, ModelManager, type VersionLoader } from "./model_manager.ts";
+import type { ServeOptions } from "./options.ts";
+
+/** A running server. */
+export interface RunningServer {
+  /** The address it listens on. */
+  readonly hostname: string;
+  /** The port it listens on (the chosen one when 0 was asked for). */
+  readonly port: number;
+  /** What became of each model at startup. */
+  readonly models: readonly ModelReport[];
+  /**
+   * Stops accepting connections, lets in-flight requests finish, unloads
+   * every model and the backend. Resolves with the problems met (empty when
+   * all went well).
+   */
+  shutdown(): Promise<string[]>;
+}
+
+/** Where the build put the libraries, from the build directory. */
+export function buildPaths(build: string): {
+  hostLibrary: string;
+  backendDirectory: string;
+  backendLibrary: string;
+} {
+  const backendDirectory = resolve(build, "deno");
+  return {
+    hostLibrary: resolve(build, "libtriton_host.so"),
+    backendDirectory,
+    backendLibrary: resolve(backendDirectory, "libtriton_deno.so"),
+  };
+}
+
+/**
+ * Starts serving. `log` receives one line per event (startup lines name
+ * each model's state, instances and sandbox permissions).
+ *
+ * @throws {Error} If the backend does not load, or a `--model` is not in
+ * the repository.
+ */
+export async function startServer(
+  options: ServeOptions,
+  log: (line: string) => void,
+): Promise<RunningServer> {
+  const paths = buildPaths(options.build);
+  const library = openHostLibrary(paths.hostLibrary);
+  let backend: HostBackend;
+  try {
+    backend = HostBackend.load(
+      library,
+      paths.backendLibrary,
+      paths.backendDirectory,
+      options.backendConfig,
+    );
+  } catch (error) {
+    library.close();
+    throw error;
+  }
+  const loader: VersionLoader = (spec, version, configJson, instanceCount) =>
+    HostModel.load(backend, spec.name, version, spec.directory, configJson, instanceCount);
+  const repository = resolve(options.modelRepository);
+  const manager = new ModelManager(repository, loader);
+  let reports: ModelReport[];
+  try {
+    reports = await manager.loadAll(options.models);
+  } catch (error) {
+    await manager.unloadAll();
+    await backend.unload().catch(() => {});
+    library.close();
+    throw error;
+  }
+  log(`model repository ${repository}: ${reports.length} model(s)`);
+  for (const report of reports) log(describeModel(report));
+
+  let stopping = false;
+  const handler = createHandler({
+    manager,
+    maxBodyBytes: options.maxBodyBytes,
+    stopping: () => stopping,
+  });
+  const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: options.httpAddress,
+    port: options.httpPort,
+    onListen: (address) => onListen(address),
+  }, handler);
+  const address = await listening;
+  log(`listening on http://${address.hostname}:${address.port}`);
+
+  let shutdown: Promise<string[]> | undefined;
+  return {
+    hostname: address.hostname,
+    port: address.port,
+    models: reports,
+    shutdown: () => {
+      shutdown ??= (async () => {
+        stopping = true;
+        log("shutting down: no new connections, finishing in-flight requests");
+        await server.shutdown();
+        const problems = await manager.unloadAll();
+        await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
+        library.close();
+        log(problems.length === 0 ? "stopped" : `stopped with problems: ${problems.join("; ")}`);
+        return problems;
+      })();
+      return shutdown;
+    },
+  };
+}
+
+/** The startup line for one model. */
+export function describeModel(report: ModelReport): string {
+  if (report.state !== "READY") {
+    return `model ${report.name}: ${report.state}: ${report.reason}`;
+  }
+  const sandbox = report.sandbox;
+  const list = (values: readonly string[] | undefined) =>
+    values === undefined || values.length === 0 ? "none" : values.join(",");
+  return `model ${report.name}: READY, version ${report.versions.join(",")}, ` +
+    `${report.instances} instance(s), sandbox read=${list(sandbox?.read)} ` +
+    `write=${list(sandbox?.write)} net=${list(sandbox?.net)} env=${list(sandbox?.env)}`;
+}

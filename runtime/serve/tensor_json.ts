@@ -1,0 +1,331 @@
+/**
+ * Tensor data as JSON, the way Triton's HTTP frontend reads and writes it:
+ * `data` is a flat or nested array in row-major order; BOOL is `true`/`false`,
+ * integers and floats are numbers, BYTES elements are strings. FP16 and BF16
+ * travel only as binary data.
+ *
+ * 64-bit integers beyond 2^53 cannot survive `JSON.parse` as numbers: the
+ * reader throws {@linkcode InexactIntegerError} so the caller can parse the
+ * header again with {@linkcode parseJsonExact}, which keeps them exact.
+ *
+ * @module
+ */
+
+import type { DataTypeName } from "../api/datatype.ts";
+import { dataTypeByteSize } from "../api/datatype.ts";
+import { ErrorCode, invalidArg, ServeError } from "./errors.ts";
+
+/** A 64-bit integer input held a number JSON.parse could not keep exact. */
+export class InexactIntegerError extends Error {
+  /** @param input The input's name. */
+  constructor(input: string) {
+    super(`input '${input}' holds an integer beyond 2^53; parse the JSON exactly`);
+    this.name = "InexactIntegerError";
+  }
+}
+
+/** A number literal of an integer, for {@linkcode parseJsonExact}. */
+const INTEGER_LITERAL = /^-?[0-9]+$/;
+
+/**
+ * `JSON.parse`, but integer literals that a double cannot hold exactly become
+ * `bigint`s (using the reviver's access to the source text).
+ *
+ * @example
+ * ```ts
+ * import { parseJsonExact } from "./tensor_json.ts";
+ *
+ * console.log(parseJsonExact("[9007199254740993]")); // [9007199254740993n]
+ * ```
+ */
+export function parseJsonExact(text: string): unknown {
+  return JSON.parse(text, function (_key, value: unknown, context?: { source?: string }) {
+    if (
+      typeof value === "number" && !Number.isSafeInteger(value) &&
+      context?.source !== undefined && INTEGER_LITERAL.test(context.source)
+    ) {
+      return BigInt(context.source);
+    }
+    return value;
+  });
+}
+
+const INTEGER_RANGES: Partial<Record<DataTypeName, readonly [number, number]>> = {
+  UINT8: [0, 0xff],
+  UINT16: [0, 0xffff],
+  UINT32: [0, 0xffff_ffff],
+  INT8: [-0x80, 0x7f],
+  INT16: [-0x8000, 0x7fff],
+  INT32: [-0x8000_0000, 0x7fff_ffff],
+};
+
+const INT64_RANGE = [-(1n << 63n), (1n << 63n) - 1n] as const;
+const UINT64_RANGE = [0n, (1n << 64n) - 1n] as const;
+
+const encoder = new TextEncoder();
+
+/**
+ * Converts an input's JSON `data` into the tensor's bytes (Triton's binary
+ * layout: little-endian, BYTES as u32 length + bytes per element).
+ *
+ * @param input The input's name, for messages.
+ * @param datatype The input's datatype.
+ * @param data The `data` member as parsed.
+ * @param elementCount The element count its shape implies.
+ * @throws {ServeError} `INVALID_ARG` naming the input and the problem.
+ * @throws {InexactIntegerError} When a 64-bit integer lost precision in parsing.
+ *
+ * @example
+ * ```ts
+ * import { jsonToTensorBytes } from "./tensor_json.ts";
+ *
+ * const bytes = jsonToTensorBytes("X", "INT32", [[1, 2], [3, 4]], 4);
+ * console.log(new Int32Array(bytes.buffer)); // Int32Array [1, 2, 3, 4]
+ * ```
+ */
+export function jsonToTensorBytes(
+  input: string,
+  datatype: DataTypeName,
+  data: unknown,
+  elementCount: number,
+): Uint8Array<ArrayBuffer> {
+  if (datatype === "FP16" || datatype === "BF16") {
+    throw invalidArg(
+      `receiving ${datatype} data via JSON is not supported. ` +
+        `Please use the binary data format for input ${input}`,
+    );
+  }
+  if (!Array.isArray(data)) {
+    throw invalidArg(`Unable to parse 'data' of input '${input}': expected an array`);
+  }
+  const elements = flatten(data);
+  if (elements.length !== elementCount) {
+    throw invalidArg(
+      `Unable to parse 'data' of input '${input}': shape does not match true shape of ` +
+        `'data' field (${elements.length} elements given, the shape needs ${elementCount})`,
+    );
+  }
+  if (datatype === "BYTES") return encodeStrings(input, elements);
+
+  const out = new Uint8Array(elementCount * dataTypeByteSize(datatype));
+  const fail = (index: number, want: string): never => {
+    throw invalidArg(
+      `Unable to parse 'data' of input '${input}': element ${index} must be ${want}, ` +
+        `got ${JSON.stringify(elements[index]) ?? String(elements[index])}`,
+    );
+  };
+  switch (datatype) {
+    case "BOOL":
+      for (let i = 0; i < elementCount; i++) {
+        const value = elements[i];
+        if (typeof value !== "boolean") fail(i, "true or false");
+        out[i] = value ? 1 : 0;
+      }
+      return out;
+    case "FP32":
+    case "FP64": {
+      const view = datatype === "FP32" ? new Float32Array(out.buffer) : new Float64Array(out.buffer);
+      for (let i = 0; i < elementCount; i++) {
+        const value = elements[i];
+        if (typeof value !== "number") fail(i, "a number");
+        view[i] = value as number;
+      }
+      return out;
+    }
+    case "INT64":
+    case "UINT64": {
+      const [low, high] = datatype === "INT64" ? INT64_RANGE : UINT64_RANGE;
+      const view = datatype === "INT64" ? new BigInt64Array(out.buffer) : new BigUint64Array(out.buffer);
+      for (let i = 0; i < elementCount; i++) {
+        const value = elements[i];
+        let exact: bigint;
+        if (typeof value === "bigint") {
+          exact = value;
+        } else if (typeof value === "number" && Number.isInteger(value)) {
+          if (!Number.isSafeInteger(value)) throw new InexactIntegerError(input);
+          exact = BigInt(value);
+        } else {
+          return fail(i, `an integer (${datatype})`);
+        }
+        if (exact < low || exact > high) fail(i, `within the range of ${datatype}`);
+        view[i] = exact;
+      }
+      return out;
+    }
+    default: {
+      const range = INTEGER_RANGES[datatype];
+      if (range === undefined) throw invalidArg(`invalid datatype for input ${input}`);
+      const view = integerView(datatype, out.buffer);
+      for (let i = 0; i < elementCount; i++) {
+        const value = elements[i];
+        if (typeof value !== "number" || !Number.isInteger(value)) fail(i, `an integer (${datatype})`);
+        if ((value as number) < range[0] || (value as number) > range[1]) {
+          fail(i, `within the range of ${datatype}`);
+        }
+        view[i] = value as number;
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * Converts an output's bytes into the JSON `data` array Triton returns.
+ * 64-bit integers beyond 2^53 are written exactly (as raw JSON numbers).
+ *
+ * @throws {ServeError} `INVALID_ARG` for FP16/BF16 (binary only), `INTERNAL`
+ * when the bytes do not fit the shape.
+ *
+ * @example
+ * ```ts
+ * import { tensorBytesToJson } from "./tensor_json.ts";
+ *
+ * const bytes = new Uint8Array(new Float32Array([0.5, 2]).buffer);
+ * console.log(tensorBytesToJson("Y", "FP32", bytes, 2)); // [0.5, 2]
+ * ```
+ */
+export function tensorBytesToJson(
+  output: string,
+  datatype: DataTypeName,
+  bytes: Uint8Array,
+  elementCount: number,
+): unknown[] {
+  if (datatype === "FP16" || datatype === "BF16") {
+    throw invalidArg(
+      `sending ${datatype} data via JSON is not supported. ` +
+        "Please use the binary data format for output",
+    );
+  }
+  const mismatch = () =>
+    new ServeError(
+      ErrorCode.INTERNAL,
+      `output tensor shape does not match size of output for '${output}'`,
+    );
+  if (datatype === "BYTES") return decodeStrings(bytes, elementCount, mismatch);
+  if (bytes.byteLength !== elementCount * dataTypeByteSize(datatype)) throw mismatch();
+  const buffer = alignedCopy(bytes, dataTypeByteSize(datatype));
+  switch (datatype) {
+    case "BOOL": {
+      const result: boolean[] = new Array(elementCount);
+      for (let i = 0; i < elementCount; i++) result[i] = buffer[i] !== 0;
+      return result;
+    }
+    case "FP32":
+      return Array.from(new Float32Array(buffer.buffer, buffer.byteOffset, elementCount));
+    case "FP64":
+      return Array.from(new Float64Array(buffer.buffer, buffer.byteOffset, elementCount));
+    case "INT64":
+    case "UINT64": {
+      const view = datatype === "INT64"
+        ? new BigInt64Array(buffer.buffer, buffer.byteOffset, elementCount)
+        : new BigUint64Array(buffer.buffer, buffer.byteOffset, elementCount);
+      const result: unknown[] = new Array(elementCount);
+      for (let i = 0; i < elementCount; i++) {
+        const value = view[i];
+        const asNumber = Number(value);
+        result[i] = Number.isSafeInteger(asNumber) ? asNumber : rawJson(value.toString());
+      }
+      return result;
+    }
+    default:
+      return Array.from(integerView(datatype, buffer.buffer, buffer.byteOffset, elementCount));
+  }
+}
+
+/** `JSON.rawJSON` (V8 has it; TypeScript's lib does not declare it yet). */
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON.bind(JSON);
+
+type IntegerArray = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array;
+
+function integerView(
+  datatype: DataTypeName,
+  buffer: ArrayBufferLike,
+  byteOffset = 0,
+  length?: number,
+): IntegerArray {
+  switch (datatype) {
+    case "UINT8":
+      return new Uint8Array(buffer, byteOffset, length);
+    case "UINT16":
+      return new Uint16Array(buffer, byteOffset, length);
+    case "UINT32":
+      return new Uint32Array(buffer, byteOffset, length);
+    case "INT8":
+      return new Int8Array(buffer, byteOffset, length);
+    case "INT16":
+      return new Int16Array(buffer, byteOffset, length);
+    case "INT32":
+      return new Int32Array(buffer, byteOffset, length);
+    default:
+      throw new ServeError(ErrorCode.INTERNAL, `not an integer datatype: ${datatype}`);
+  }
+}
+
+/** The bytes themselves when suitably aligned for a typed-array view, else a copy. */
+function alignedCopy(bytes: Uint8Array, alignment: number): Uint8Array {
+  return bytes.byteOffset % alignment === 0 ? bytes : bytes.slice();
+}
+
+/** Flattens nested arrays (row-major); the fast path is an already flat array. */
+function flatten(data: unknown[]): unknown[] {
+  let nested = false;
+  for (let i = 0; i < data.length; i++) {
+    if (Array.isArray(data[i])) {
+      nested = true;
+      break;
+    }
+  }
+  if (!nested) return data;
+  const out: unknown[] = [];
+  const visit = (items: unknown[]) => {
+    for (const item of items) {
+      if (Array.isArray(item)) visit(item);
+      else out.push(item);
+    }
+  };
+  visit(data);
+  return out;
+}
+
+function encodeStrings(input: string, elements: unknown[]): Uint8Array<ArrayBuffer> {
+  const encoded: Uint8Array[] = new Array(elements.length);
+  let total = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const value = elements[i];
+    if (typeof value !== "string") {
+      throw invalidArg(
+        `Unable to parse 'data' of input '${input}': element ${i} must be a string (BYTES), ` +
+          `got ${JSON.stringify(value) ?? String(value)}`,
+      );
+    }
+    encoded[i] = encoder.encode(value);
+    total += 4 + encoded[i].byteLength;
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let position = 0;
+  for (const element of encoded) {
+    view.setUint32(position, element.byteLength, true);
+    out.set(element, position + 4);
+    position += 4 + element.byteLength;
+  }
+  return out;
+}
+
+const decoder = new TextDecoder();
+
+function decodeStrings(bytes: Uint8Array, count: number, mismatch: () => Error): string[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const result: string[] = new Array(count);
+  let position = 0;
+  for (let i = 0; i < count; i++) {
+    if (position + 4 > bytes.byteLength) throw mismatch();
+    const length = view.getUint32(position, true);
+    position += 4;
+    if (position + length > bytes.byteLength) throw mismatch();
+    result[i] = decoder.decode(bytes.subarray(position, position + length));
+    position += length;
+  }
+  if (position !== bytes.byteLength) throw mismatch();
+  return result;
+}

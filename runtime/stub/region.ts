@@ -1,0 +1,111 @@
+/**
+ * The stub's view of the shared-memory region: the control page, the two
+ * rings on it (waiting through shared futexes), the arena, and the fields
+ * only the parent writes. Views are created once at attach: creating
+ * `getArrayBuffer` views repeatedly triggers GC storms.
+ *
+ * @example
+ * ```ts ignore
+ * import { openStubLibrary } from "../../ffi/stub/bindings.ts";
+ * import { attachRegion } from "./region.ts";
+ *
+ * const region = attachRegion(openStubLibrary(Deno.args[0]));
+ * const init = region.toStub.pop();
+ * ```
+ *
+ * @module
+ */
+
+import type { StubLibrary } from "../../ffi/stub/bindings.ts";
+import { CONTROL, CONTROL_SIZE, STUB_REGION_FD } from "../wire/layout.ts";
+import { Ring, type RingWaiter } from "../wire/ring.ts";
+
+/** The attached region. */
+export interface Region {
+  /** The parent -> stub ring. */
+  readonly toStub: Ring;
+  /** The stub -> parent ring. */
+  readonly toParent: Ring;
+  /** The arena as the main thread sees it (the whole window past the control page). */
+  readonly arena: ArrayBuffer;
+  /** Bytes mapped past the control page: the most the arena can grow to. */
+  readonly maxArenaSize: number;
+  /** The current arena size, as the parent last published it. */
+  arenaSize(): number;
+  /** The parent's process id, as the parent wrote it. */
+  parentPid(): number;
+  /** A fresh view of the arena (to transfer to the Worker). */
+  newArenaView(): ArrayBuffer;
+}
+
+/** The descriptor is not a usable region. */
+export class RegionError extends Error {
+  /** @param message What went wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RegionError";
+  }
+}
+
+/**
+ * Maps the region inherited as descriptor 3 and builds its views.
+ *
+ * @param library The stub helper library.
+ * @param fd The descriptor (tests pass their own).
+ * @throws {RegionError} If the descriptor is not a region of this version.
+ */
+export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD): Region {
+  const attached = library.attach(fd);
+  if (attached === undefined) {
+    throw new RegionError(
+      `descriptor ${fd} is not a shared-memory region of wire version 1 (the stub must be started by libtriton_deno.so)`,
+    );
+  }
+  const { base, windowSize } = attached;
+  const maxArenaSize = windowSize - CONTROL_SIZE;
+  const control = Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE);
+  const controlView = new DataView(control);
+  const arena = Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
+
+  // Futex addresses of the ring words, computed once per word.
+  const addresses = new Map<number, Deno.PointerObject>();
+  const addressOf = (index: number): Deno.PointerObject => {
+    let address = addresses.get(index);
+    if (address === undefined) {
+      const pointer = Deno.UnsafePointer.offset(base, index * 4);
+      if (pointer === null) throw new RegionError("null futex address");
+      address = pointer;
+      addresses.set(index, address);
+    }
+    return address;
+  };
+  const futexWaiter: RingWaiter = {
+    wait(_words, index, expected, timeoutMs) {
+      const ms = timeoutMs === Infinity ? -1 : Math.min(Math.ceil(timeoutMs), 0x7fff_ffff);
+      return library.futexWait(addressOf(index), expected, ms) === "timed-out" ? "timed-out" : "ok";
+    },
+    wake(_words, index) {
+      library.futexWake(addressOf(index));
+    },
+  };
+
+  return {
+    toStub: new Ring(control, CONTROL.TO_STUB, futexWaiter),
+    toParent: new Ring(control, CONTROL.TO_PARENT, futexWaiter),
+    arena,
+    maxArenaSize,
+    arenaSize(): number {
+      const size = Number(controlView.getBigUint64(CONTROL.ARENA_SIZE, true));
+      if (size > maxArenaSize) {
+        throw new RegionError(`arena_size ${size} exceeds the ${maxArenaSize}-byte window`);
+      }
+      return size;
+    },
+    parentPid(): number {
+      return controlView.getUint32(CONTROL.PARENT_PID, true);
+    },
+    newArenaView(): ArrayBuffer {
+      return Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
+    },
+  };
+}

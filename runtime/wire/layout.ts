@@ -1,0 +1,328 @@
+/**
+ * The wire format's numbers, mirrored from `ffi/include/tdn_wire.h` under the
+ * same names (the C `TDN_` prefix dropped). That header is the source of
+ * truth; `tests/wire/` checks both sides against the same golden bytes.
+ *
+ * Struct offsets are byte offsets from the start of the struct; all integers
+ * are little-endian.
+ *
+ * @example Locate the to_stub ring's tail word
+ * ```ts
+ * import { CONTROL, RING } from "./layout.ts";
+ *
+ * const tailByteOffset = CONTROL.TO_STUB + RING.TAIL;
+ * console.log(tailByteOffset); // 64
+ * ```
+ *
+ * @module
+ */
+
+/** `TDN_WIRE_MAGIC`: "TDN1" read as a little-endian u32. */
+export const WIRE_MAGIC = 0x314e4454;
+/** `TDN_WIRE_VERSION`. */
+export const WIRE_VERSION = 1;
+/** `TDN_STUB_REGION_FD`: the descriptor the stub inherits the region as. */
+export const STUB_REGION_FD = 3;
+/** `TDN_CONTROL_SIZE`: bytes of the control page; the arena starts after it. */
+export const CONTROL_SIZE = 4096;
+/** `TDN_TENSOR_ALIGN`: tensor data in the arena starts on this boundary. */
+export const TENSOR_ALIGN = 64;
+/** `TDN_RING_CAPACITY`: records per ring; indices are free-running u32 counters. */
+export const RING_CAPACITY = 32;
+
+/** `TDN_MSG_*`: record kinds. Parent -> stub below 64, stub -> parent from 64. */
+export const MSG = {
+  /** `TDN_MSG_INIT`: payload is the UTF-8 JSON init arguments. */
+  INIT: 1,
+  /** `TDN_MSG_EXECUTE`: id is the batch id; payload is a `tdn_batch_header`. */
+  EXECUTE: 2,
+  /** `TDN_MSG_GROWN`: aux 0 granted / 1 refused; length is the arena size. */
+  GROWN: 3,
+  /** `TDN_MSG_FINALIZE`: run finalize, answer FINALIZED, exit. */
+  FINALIZE: 4,
+  /** `TDN_MSG_READY`: initialize succeeded. */
+  READY: 64,
+  /** `TDN_MSG_ERROR`: id is the batch id or 0; aux an error code; payload UTF-8 text. */
+  ERROR: 65,
+  /** `TDN_MSG_RESULT`: id is the batch id; payload is a `tdn_result_header`. */
+  RESULT: 66,
+  /** `TDN_MSG_GROW`: length is the arena bytes the stub needs in total. */
+  GROW: 67,
+  /** `TDN_MSG_FINALIZED`: finalize returned (aux 0) or threw (aux 1). */
+  FINALIZED: 68,
+} as const;
+
+/** `GROWN` aux values. */
+export const GROWN_AUX = {
+  /** The parent grew the arena. */
+  GRANTED: 0,
+  /** The parent refused (window exhausted or a limit). */
+  REFUSED: 1,
+} as const;
+
+/** `FINALIZED` aux values. */
+export const FINALIZED_AUX = {
+  /** `finalize()` returned (or the model has none). */
+  OK: 0,
+  /** `finalize()` threw. */
+  THREW: 1,
+} as const;
+
+/** `tdn_record`: one 32-byte message on a ring. */
+export const RECORD = {
+  /** u16 kind (`MSG`). */
+  KIND: 0,
+  /** u16 flags, reserved 0. */
+  FLAGS: 2,
+  /** u32 small kind-specific value. */
+  AUX: 4,
+  /** u64 batch id where the kind has one. */
+  ID: 8,
+  /** u64 arena offset of the payload. */
+  OFFSET: 16,
+  /** u64 payload bytes, or a size for GROW/GROWN. */
+  LENGTH: 24,
+  /** `sizeof(tdn_record)`. */
+  SIZE: 32,
+} as const;
+
+/** `tdn_ring`: one direction, single producer, single consumer. */
+export const RING = {
+  /** u32 records published (futex word). */
+  TAIL: 0,
+  /** u32 set by a consumer about to sleep on `TAIL`. */
+  CONSUMER_SLEEPING: 4,
+  /** u32 records consumed (futex word); on its own cache line. */
+  HEAD: 64,
+  /** u32 set by a producer about to sleep on `HEAD` (ring full). */
+  PRODUCER_SLEEPING: 68,
+  /** `tdn_record records[TDN_RING_CAPACITY]`. */
+  RECORDS: 128,
+  /** `sizeof(tdn_ring)`. */
+  SIZE: 128 + RECORD.SIZE * RING_CAPACITY,
+} as const;
+
+/** `tdn_control`: the control page at the start of the region. */
+export const CONTROL = {
+  /** u32 `WIRE_MAGIC`. */
+  MAGIC: 0,
+  /** u32 `WIRE_VERSION`. */
+  VERSION: 4,
+  /** u64 bytes both sides have mapped (the most the region may grow to). */
+  WINDOW_SIZE: 8,
+  /** u64 current usable arena bytes. */
+  ARENA_SIZE: 16,
+  /** u32 the parent's process id. */
+  PARENT_PID: 24,
+  /** u32 reserved. */
+  RESERVED0: 28,
+  /** `tdn_ring to_stub` (parent -> stub). */
+  TO_STUB: 64,
+  /** `tdn_ring to_parent` (stub -> parent). */
+  TO_PARENT: 64 + RING.SIZE,
+  /** `sizeof(tdn_control)`. */
+  SIZE: 64 + 2 * RING.SIZE,
+} as const;
+
+/** `tdn_str`: a UTF-8 string in the arena, not NUL-terminated. */
+export const STR = {
+  /** u64 arena offset. */
+  OFFSET: 0,
+  /** u32 bytes. */
+  LENGTH: 8,
+  /** u32 reserved. */
+  RESERVED: 12,
+  /** `sizeof(tdn_str)`. */
+  SIZE: 16,
+} as const;
+
+/** `tdn_tensor`: name, datatype, shape (int64[rank]) and data. */
+export const TENSOR = {
+  /** `tdn_str` name. */
+  NAME: 0,
+  /** u32 `TRITONSERVER_DataType`. */
+  DATATYPE: 16,
+  /** u32 number of dimensions. */
+  RANK: 20,
+  /** u64 arena offset of int64[rank]. */
+  SHAPE_OFFSET: 24,
+  /** u64 arena offset of the data, a multiple of `TENSOR_ALIGN`. */
+  DATA_OFFSET: 32,
+  /** u64 data bytes. */
+  DATA_SIZE: 40,
+  /** `sizeof(tdn_tensor)`. */
+  SIZE: 48,
+} as const;
+
+/** `tdn_batch_header`: the EXECUTE payload, followed by u64 request_offsets[]. */
+export const BATCH_HEADER = {
+  /** u32 requests in the batch. */
+  REQUEST_COUNT: 0,
+  /** u32 reserved. */
+  RESERVED: 4,
+  /** u64 first arena byte the stub may use for its results. */
+  ARENA_USED: 8,
+  /** `sizeof(tdn_batch_header)`; the u64 request offsets follow. */
+  SIZE: 16,
+} as const;
+
+/** `tdn_request`: one inference request of a batch. */
+export const REQUEST = {
+  /** `tdn_str` request id. */
+  ID: 0,
+  /** `tdn_str` correlation id when it is a string (length 0 otherwise). */
+  CORRELATION_ID_STRING: 16,
+  /** u64 numeric correlation id (0 when it is a string). */
+  CORRELATION_ID: 32,
+  /** u32 `TRITONSERVER_RequestFlag` bits. */
+  FLAGS: 40,
+  /** u32 number of inputs. */
+  INPUT_COUNT: 44,
+  /** u64 arena offset of `tdn_tensor[input_count]`. */
+  INPUTS_OFFSET: 48,
+  /** u32 number of requested output names (0: all outputs). */
+  REQUESTED_OUTPUT_COUNT: 56,
+  /** u32 reserved. */
+  RESERVED: 60,
+  /** u64 arena offset of `tdn_str[requested_output_count]`. */
+  REQUESTED_OUTPUTS_OFFSET: 64,
+  /** `tdn_str` request parameters JSON, reserved (length 0) in version 1. */
+  PARAMETERS_JSON: 72,
+  /** `sizeof(tdn_request)`. */
+  SIZE: 88,
+} as const;
+
+/** `tdn_result_header`: the RESULT payload. */
+export const RESULT_HEADER = {
+  /** u32 responses (one per request, in order). */
+  RESPONSE_COUNT: 0,
+  /** u32 reserved. */
+  RESERVED: 4,
+  /** u64 arena offset of `tdn_response[response_count]`. */
+  RESPONSES_OFFSET: 8,
+  /** `sizeof(tdn_result_header)`. */
+  SIZE: 16,
+} as const;
+
+/** `tdn_response`: the outcome of one request. */
+export const RESPONSE = {
+  /** u32 `STATUS`. */
+  STATUS: 0,
+  /** u32 `TRITONSERVER_Error_Code` when the status is ERROR. */
+  ERROR_CODE: 4,
+  /** `tdn_str` error message. */
+  ERROR_MESSAGE: 8,
+  /** u32 number of outputs. */
+  OUTPUT_COUNT: 24,
+  /** u32 reserved, 0. */
+  FLAGS: 28,
+  /** u64 arena offset of `tdn_tensor[output_count]`. */
+  OUTPUTS_OFFSET: 32,
+  /** `tdn_str` response parameters JSON, reserved (length 0) in version 1. */
+  PARAMETERS_JSON: 40,
+  /** `sizeof(tdn_response)`. */
+  SIZE: 56,
+} as const;
+
+/** `TDN_STATUS_*`: a response's status. */
+export const STATUS = {
+  /** `TDN_STATUS_OK`. */
+  OK: 0,
+  /** `TDN_STATUS_ERROR`. */
+  ERROR: 1,
+} as const;
+
+/** `TDN_MAX_NAME_LENGTH`: longest tensor name in bytes. */
+export const MAX_NAME_LENGTH = 1024;
+/** `TDN_MAX_RANK`: most dimensions of a tensor. */
+export const MAX_RANK = 64;
+/** `TDN_MAX_OUTPUTS`: most outputs of one response. */
+export const MAX_OUTPUTS = 1024;
+/** `TDN_MAX_ERROR_LENGTH`: longest error message in bytes. */
+export const MAX_ERROR_LENGTH = 65536;
+
+/** `TRITONSERVER_Error_Code` values (ffi/include/triton_api.h). */
+export const ERROR_CODE = {
+  /** `TRITONSERVER_ERROR_UNKNOWN`. */
+  UNKNOWN: 0,
+  /** `TRITONSERVER_ERROR_INTERNAL`. */
+  INTERNAL: 1,
+  /** `TRITONSERVER_ERROR_NOT_FOUND`. */
+  NOT_FOUND: 2,
+  /** `TRITONSERVER_ERROR_INVALID_ARG`. */
+  INVALID_ARG: 3,
+  /** `TRITONSERVER_ERROR_UNAVAILABLE`. */
+  UNAVAILABLE: 4,
+  /** `TRITONSERVER_ERROR_UNSUPPORTED`. */
+  UNSUPPORTED: 5,
+  /** `TRITONSERVER_ERROR_ALREADY_EXISTS`. */
+  ALREADY_EXISTS: 6,
+  /** `TRITONSERVER_ERROR_CANCELLED`. */
+  CANCELLED: 7,
+} as const;
+
+/** `TRITONSERVER_DataType` values (ffi/include/triton_api.h). */
+export const DATATYPE = {
+  /** `TRITONSERVER_TYPE_INVALID`. */
+  INVALID: 0,
+  /** `TRITONSERVER_TYPE_BOOL` (one byte per element). */
+  BOOL: 1,
+  /** `TRITONSERVER_TYPE_UINT8`. */
+  UINT8: 2,
+  /** `TRITONSERVER_TYPE_UINT16`. */
+  UINT16: 3,
+  /** `TRITONSERVER_TYPE_UINT32`. */
+  UINT32: 4,
+  /** `TRITONSERVER_TYPE_UINT64`. */
+  UINT64: 5,
+  /** `TRITONSERVER_TYPE_INT8`. */
+  INT8: 6,
+  /** `TRITONSERVER_TYPE_INT16`. */
+  INT16: 7,
+  /** `TRITONSERVER_TYPE_INT32`. */
+  INT32: 8,
+  /** `TRITONSERVER_TYPE_INT64`. */
+  INT64: 9,
+  /** `TRITONSERVER_TYPE_FP16`. */
+  FP16: 10,
+  /** `TRITONSERVER_TYPE_FP32`. */
+  FP32: 11,
+  /** `TRITONSERVER_TYPE_FP64`. */
+  FP64: 12,
+  /** `TRITONSERVER_TYPE_BYTES`: per element a u32 length, then the bytes. */
+  BYTES: 13,
+  /** `TRITONSERVER_TYPE_BF16`. */
+  BF16: 14,
+} as const;
+
+/**
+ * Bytes per element of each fixed-size datatype, indexed by its code; 0 for
+ * INVALID and for BYTES (variable length).
+ */
+export const DATATYPE_ELEMENT_SIZE: readonly number[] = Object.freeze([
+  0, // INVALID
+  1, // BOOL
+  1, // UINT8
+  2, // UINT16
+  4, // UINT32
+  8, // UINT64
+  1, // INT8
+  2, // INT16
+  4, // INT32
+  8, // INT64
+  2, // FP16
+  4, // FP32
+  8, // FP64
+  0, // BYTES
+  2, // BF16
+]);
+
+/**
+ * Rounds `offset` up to the next multiple of `TENSOR_ALIGN`.
+ *
+ * @param offset A non-negative byte offset.
+ * @returns The aligned offset.
+ */
+export function alignUp(offset: number): number {
+  return Math.ceil(offset / TENSOR_ALIGN) * TENSOR_ALIGN;
+}

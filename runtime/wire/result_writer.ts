@@ -1,0 +1,261 @@
+/**
+ * Encodes a batch's responses as a RESULT payload in the arena.
+ *
+ * Layout, from a 64-aligned base the allocator hands out (after everything
+ * the batch already allocated): `tdn_result_header`; `tdn_response[n]`; the
+ * `tdn_tensor`s of response 0, then of response 1, ...; every tensor's shape
+ * (int64[rank]) in the same order; the strings (per response: the error
+ * message, then each output name); then the data of each tensor that is not
+ * in the arena yet, each at the next 64-byte boundary. The layout is fixed so
+ * that `tests/wire/golden/result_v1.bin` pins it.
+ *
+ * An output whose bytes already are a 64-aligned view of the arena below the
+ * result (allocated through the allocator during `execute`, or an input
+ * passed through) is referenced, not copied; any other data is copied once.
+ *
+ * @example Write one OK response
+ * ```ts
+ * import { BumpAllocator } from "./arena_allocator.ts";
+ * import { writeResult } from "./result_writer.ts";
+ * import { DATATYPE } from "./layout.ts";
+ *
+ * const arena = new ArrayBuffer(4096);
+ * const allocator = new BumpAllocator({ arena, start: 0, arenaSize: () => 4096 });
+ * const { offset, length } = writeResult(allocator, [{
+ *   ok: true,
+ *   outputs: [{
+ *     name: "OUT",
+ *     datatypeCode: DATATYPE.UINT8,
+ *     shape: [2],
+ *     bytes: new Uint8Array([1, 2]),
+ *   }],
+ * }]);
+ * console.log(offset, length); // 0 194
+ * ```
+ *
+ * @module
+ */
+
+import type { BumpAllocator } from "./arena_allocator.ts";
+import {
+  alignUp,
+  MAX_ERROR_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_OUTPUTS,
+  MAX_RANK,
+  RESPONSE,
+  RESULT_HEADER,
+  STATUS,
+  STR,
+  TENSOR,
+} from "./layout.ts";
+
+/** An output tensor ready for the wire. */
+export interface ResultOutput {
+  /** Tensor name. */
+  name: string;
+  /** `TRITONSERVER_DataType` code. */
+  datatypeCode: number;
+  /** Dimensions. */
+  shape: readonly number[];
+  /** The data in wire layout (BYTES: u32 length + bytes per element). */
+  bytes: Uint8Array;
+  /**
+   * Set by the producer when the data lives in the arena; advisory only: the
+   * writer itself checks whether `bytes` is a referenceable arena view.
+   */
+  arenaOffset?: number | undefined;
+}
+
+/** One response: outputs, or an error. */
+export type ResultResponse =
+  | { ok: true; outputs: readonly ResultOutput[] }
+  | { ok: false; code: number; message: string };
+
+/** Where the RESULT payload was written (the record's offset and length). */
+export interface WrittenResult {
+  /** Arena offset of the `tdn_result_header`. */
+  offset: number;
+  /** Bytes from the header to the end of the last data. */
+  length: number;
+}
+
+/** A response the wire format cannot carry; the message names the field. */
+export class ResultFormatError extends Error {
+  /** @param message What is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ResultFormatError";
+  }
+}
+
+const TWO_TO_32 = 0x1_0000_0000;
+const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+interface PlannedOutput {
+  output: ResultOutput;
+  name: Uint8Array;
+  /** Arena offset when referenced in place, else undefined (copied). */
+  inPlace: number | undefined;
+  /** Offset of the copied data relative to the base. */
+  dataAt: number;
+}
+
+interface PlannedResponse {
+  response: ResultResponse;
+  message: Uint8Array;
+  outputs: PlannedOutput[];
+}
+
+/**
+ * Writes `responses` (one per request, in order) as a RESULT payload.
+ *
+ * @param allocator The batch's allocator; the result goes after its cursor.
+ * @param responses The responses.
+ * @returns The payload's offset and length.
+ * @throws {ResultFormatError} If a response exceeds a wire limit.
+ * @throws {ArenaExhaustedError} If the arena cannot hold the result.
+ */
+export function writeResult(
+  allocator: BumpAllocator,
+  responses: readonly ResultResponse[],
+): WrittenResult {
+  const arena = allocator.arena;
+  // The result starts at the next boundary; data below it may be referenced.
+  const resultStart = alignUp(allocator.cursor);
+  let tensorCount = 0;
+  let dimCount = 0;
+  let stringBytes = 0;
+  const plan: PlannedResponse[] = responses.map((response, r) => {
+    if (response.ok) {
+      if (response.outputs.length > MAX_OUTPUTS) {
+        throw new ResultFormatError(
+          `response ${r} has ${response.outputs.length} outputs, more than ${MAX_OUTPUTS}`,
+        );
+      }
+      const outputs = response.outputs.map((output, o): PlannedOutput => {
+        const name = utf8.encode(output.name);
+        checkOutput(output, name, `response ${r} output ${o}`);
+        stringBytes += name.byteLength;
+        dimCount += output.shape.length;
+        const bytes = output.bytes;
+        const inPlace = bytes.buffer === arena &&
+            bytes.byteOffset % 64 === 0 &&
+            bytes.byteOffset + bytes.byteLength <= resultStart
+          ? bytes.byteOffset
+          : undefined;
+        return { output, name, inPlace, dataAt: 0 };
+      });
+      tensorCount += outputs.length;
+      return { response, message: EMPTY, outputs };
+    }
+    const message = truncateUtf8(utf8.encode(response.message), MAX_ERROR_LENGTH);
+    stringBytes += message.byteLength;
+    return { response, message, outputs: [] };
+  });
+
+  // Offsets relative to the (64-aligned) base.
+  const responsesAt = RESULT_HEADER.SIZE;
+  const tensorsAt = responsesAt + responses.length * RESPONSE.SIZE;
+  const shapesAt = tensorsAt + tensorCount * TENSOR.SIZE;
+  const stringsAt = shapesAt + dimCount * 8;
+  let end = stringsAt + stringBytes;
+  for (const planned of plan) {
+    for (const output of planned.outputs) {
+      if (output.inPlace !== undefined) continue;
+      output.dataAt = alignUp(end);
+      end = output.dataAt + output.output.bytes.byteLength;
+    }
+  }
+
+  const base = allocator.reserve(end);
+  const view = new DataView(arena, base, end);
+  const bytes = new Uint8Array(arena, base, end);
+  view.setUint32(RESULT_HEADER.RESPONSE_COUNT, responses.length, true);
+  view.setUint32(RESULT_HEADER.RESERVED, 0, true);
+  setU64(view, RESULT_HEADER.RESPONSES_OFFSET, base + responsesAt);
+
+  let tensorAt = tensorsAt;
+  let shapeAt = shapesAt;
+  let stringAt = stringsAt;
+  const writeString = (at: number, text: Uint8Array): void => {
+    setU64(view, at + STR.OFFSET, base + stringAt);
+    view.setUint32(at + STR.LENGTH, text.byteLength, true);
+    view.setUint32(at + STR.RESERVED, 0, true);
+    bytes.set(text, stringAt);
+    stringAt += text.byteLength;
+  };
+
+  plan.forEach((planned, r) => {
+    const at = responsesAt + r * RESPONSE.SIZE;
+    const { response } = planned;
+    view.setUint32(at + RESPONSE.STATUS, response.ok ? STATUS.OK : STATUS.ERROR, true);
+    view.setUint32(at + RESPONSE.ERROR_CODE, response.ok ? 0 : response.code >>> 0, true);
+    writeString(at + RESPONSE.ERROR_MESSAGE, planned.message);
+    view.setUint32(at + RESPONSE.OUTPUT_COUNT, planned.outputs.length, true);
+    view.setUint32(at + RESPONSE.FLAGS, 0, true);
+    setU64(view, at + RESPONSE.OUTPUTS_OFFSET, base + tensorAt);
+    // parameters_json: reserved, empty.
+    setU64(view, at + RESPONSE.PARAMETERS_JSON + STR.OFFSET, 0);
+    view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.LENGTH, 0, true);
+    view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.RESERVED, 0, true);
+
+    for (const { output, name, inPlace, dataAt } of planned.outputs) {
+      writeString(tensorAt + TENSOR.NAME, name);
+      view.setUint32(tensorAt + TENSOR.DATATYPE, output.datatypeCode, true);
+      view.setUint32(tensorAt + TENSOR.RANK, output.shape.length, true);
+      setU64(view, tensorAt + TENSOR.SHAPE_OFFSET, base + shapeAt);
+      for (const dim of output.shape) {
+        view.setBigInt64(shapeAt, BigInt(dim), true);
+        shapeAt += 8;
+      }
+      let dataOffset: number;
+      if (inPlace !== undefined) {
+        dataOffset = inPlace;
+      } else {
+        dataOffset = base + dataAt;
+        bytes.set(output.bytes, dataAt);
+      }
+      setU64(view, tensorAt + TENSOR.DATA_OFFSET, dataOffset);
+      setU64(view, tensorAt + TENSOR.DATA_SIZE, output.bytes.byteLength);
+      tensorAt += TENSOR.SIZE;
+    }
+  });
+  return { offset: base, length: end };
+}
+
+function checkOutput(output: ResultOutput, name: Uint8Array, where: string): void {
+  if (name.byteLength === 0 || name.byteLength > MAX_NAME_LENGTH) {
+    throw new ResultFormatError(
+      `${where} name is ${name.byteLength} bytes; it must be 1 to ${MAX_NAME_LENGTH}`,
+    );
+  }
+  if (!Number.isInteger(output.datatypeCode) || output.datatypeCode < 0) {
+    throw new ResultFormatError(`${where} (${output.name}) has datatype ${output.datatypeCode}`);
+  }
+  if (output.shape.length > MAX_RANK) {
+    throw new ResultFormatError(
+      `${where} (${output.name}) has rank ${output.shape.length}, more than ${MAX_RANK}`,
+    );
+  }
+  for (const dim of output.shape) {
+    if (!Number.isSafeInteger(dim) || dim < 0) {
+      throw new ResultFormatError(`${where} (${output.name}) has dimension ${dim}`);
+    }
+  }
+}
+
+/** Cuts UTF-8 text to at most `max` bytes without splitting a character. */
+function truncateUtf8(text: Uint8Array, max: number): Uint8Array {
+  if (text.byteLength <= max) return text;
+  let end = max;
+  // Step back over continuation bytes (10xxxxxx) to a character start.
+  while (end > 0 && (text[end] & 0xc0) === 0x80) end--;
+  return text.subarray(0, end);
+}
+
+function setU64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value % TWO_TO_32, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_TO_32), true);
+}

@@ -1,0 +1,354 @@
+/**
+ * The ring protocol of `tdn_wire.h`: a single-producer, single-consumer
+ * queue of 32-byte `tdn_record`s with free-running u32 `head`/`tail`
+ * counters, usable over the region's control page (shared with the parent
+ * process) or over a SharedArrayBuffer with the same layout (between the
+ * stub's main thread and the model's Worker).
+ *
+ * The sleep/wake rule is the header's: a consumer that finds the ring empty
+ * spins briefly, sets `consumer_sleeping`, re-reads `tail` and only then
+ * sleeps on `tail`; a producer writes the record, bumps `tail`, and wakes the
+ * consumer only when `consumer_sleeping` is set. Every word access is an
+ * `Atomics` operation (sequentially consistent), so a wake-up cannot be lost
+ * and the busy path makes no system call. A full ring is handled the same
+ * way with `head` and `producer_sleeping`.
+ *
+ * How to sleep is pluggable ({@linkcode RingWaiter}): `Atomics.wait` /
+ * `Atomics.waitAsync` for a SharedArrayBuffer ({@linkcode atomicsWaiter}), a
+ * shared futex through FFI for the region (runtime/stub/region.ts).
+ *
+ * @example A ring in a SharedArrayBuffer
+ * ```ts
+ * import { atomicsWaiter, Ring } from "./ring.ts";
+ * import { MSG, RING } from "./layout.ts";
+ *
+ * const ring = new Ring(new SharedArrayBuffer(RING.SIZE), 0, atomicsWaiter);
+ * ring.push({ kind: MSG.READY, flags: 0, aux: 0, id: 0n, offset: 0, length: 0 });
+ * console.log(ring.tryPop()?.kind); // 64
+ * ```
+ *
+ * @module
+ */
+
+import { RECORD, RING, RING_CAPACITY } from "./layout.ts";
+
+/** One `tdn_record`. */
+export interface WireRecord {
+  /** `MSG` kind. */
+  kind: number;
+  /** Reserved, 0. */
+  flags: number;
+  /** Small kind-specific value (u32). */
+  aux: number;
+  /** Batch id (u64) where the kind has one, else 0n. */
+  id: bigint;
+  /** Arena offset of the payload. */
+  offset: number;
+  /** Payload bytes, or a size for GROW/GROWN. */
+  length: number;
+}
+
+/** Outcome of a wait: woken (or the word already differed), or timed out. */
+export type WaitOutcome = "ok" | "timed-out";
+
+/**
+ * How a ring sleeps and wakes. `words` is the ring's Int32Array view, which
+ * starts at byte 0 of the ring's buffer; `index` is a word index into it.
+ */
+export interface RingWaiter {
+  /** Sleeps while `words[index] === expected`, at most `timeoutMs` ms. */
+  wait(
+    words: Int32Array,
+    index: number,
+    expected: number,
+    timeoutMs: number,
+  ): WaitOutcome;
+  /** Wakes a thread sleeping on `words[index]`. */
+  wake(words: Int32Array, index: number): void;
+  /** Like `wait` without blocking the event loop (only where possible). */
+  waitAsync?(
+    words: Int32Array,
+    index: number,
+    expected: number,
+    timeoutMs: number,
+  ): Promise<WaitOutcome>;
+}
+
+/** Thrown when a ring's counters are impossible (more pending records than slots). */
+export class RingCorruptedError extends Error {
+  /** @param message What was found. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RingCorruptedError";
+  }
+}
+
+/** {@linkcode RingWaiter} for rings in a SharedArrayBuffer: `Atomics.wait`/`waitAsync`/`notify`. */
+export const atomicsWaiter: Required<RingWaiter> = {
+  wait(words, index, expected, timeoutMs): WaitOutcome {
+    const result = Atomics.wait(words, index, expected, timeoutMs);
+    return result === "timed-out" ? "timed-out" : "ok";
+  },
+  wake(words, index): void {
+    Atomics.notify(words, index);
+  },
+  async waitAsync(words, index, expected, timeoutMs): Promise<WaitOutcome> {
+    const result = Atomics.waitAsync(words, index, expected, timeoutMs);
+    const value = result.async ? await result.value : result.value;
+    return value === "timed-out" ? "timed-out" : "ok";
+  },
+};
+
+/** Default busy-wait before sleeping: ~20 us keeps a busy round trip at ~0.2 us. */
+export const DEFAULT_SPIN_MICROS = 20;
+
+const TWO_TO_32 = 0x1_0000_0000;
+
+/** One direction of `tdn_ring` at a byte offset of a buffer. */
+export class Ring {
+  readonly #words: Int32Array;
+  readonly #view: DataView;
+  readonly #waiter: RingWaiter;
+  readonly #records: number;
+  readonly #tail: number;
+  readonly #consumerSleeping: number;
+  readonly #head: number;
+  readonly #producerSleeping: number;
+
+  /**
+   * @param buffer The buffer holding the ring: the control page or a SharedArrayBuffer.
+   * @param byteOffset Where the `tdn_ring` starts in `buffer` (a multiple of 4).
+   * @param waiter How to sleep and wake.
+   * @throws {RangeError} If the ring does not fit in `buffer`.
+   */
+  constructor(
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    waiter: RingWaiter,
+  ) {
+    if (
+      !Number.isSafeInteger(byteOffset) || byteOffset < 0 ||
+      byteOffset % 4 !== 0 || byteOffset + RING.SIZE > buffer.byteLength
+    ) {
+      throw new RangeError(
+        `a ring at byte ${byteOffset} does not fit a ${buffer.byteLength}-byte buffer`,
+      );
+    }
+    this.#words = new Int32Array(buffer, 0, (byteOffset + RING.SIZE) >> 2);
+    this.#view = new DataView(buffer, byteOffset, RING.SIZE);
+    this.#waiter = waiter;
+    this.#records = RING.RECORDS;
+    this.#tail = (byteOffset + RING.TAIL) >> 2;
+    this.#consumerSleeping = (byteOffset + RING.CONSUMER_SLEEPING) >> 2;
+    this.#head = (byteOffset + RING.HEAD) >> 2;
+    this.#producerSleeping = (byteOffset + RING.PRODUCER_SLEEPING) >> 2;
+  }
+
+  /** Records published and not yet consumed. */
+  get pending(): number {
+    return this.#pendingCount(
+      Atomics.load(this.#words, this.#tail),
+      Atomics.load(this.#words, this.#head),
+    );
+  }
+
+  /**
+   * Publishes `record` if there is a free slot.
+   *
+   * @returns `false` if the ring is full.
+   * @throws {RingCorruptedError} If the counters are impossible.
+   */
+  tryPush(record: WireRecord): boolean {
+    const tail = Atomics.load(this.#words, this.#tail);
+    const head = Atomics.load(this.#words, this.#head);
+    if (this.#pendingCount(tail, head) === RING_CAPACITY) return false;
+    this.#write((tail >>> 0) % RING_CAPACITY, record);
+    Atomics.store(this.#words, this.#tail, (tail + 1) | 0);
+    if (Atomics.load(this.#words, this.#consumerSleeping) !== 0) {
+      this.#waiter.wake(this.#words, this.#tail);
+    }
+    return true;
+  }
+
+  /**
+   * Publishes `record`, sleeping while the ring is full.
+   *
+   * @param record The record.
+   * @param timeoutMs The longest to wait for a free slot.
+   * @returns `false` if the ring stayed full for `timeoutMs`.
+   */
+  push(record: WireRecord, timeoutMs = Infinity): boolean {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.tryPush(record)) {
+      Atomics.store(this.#words, this.#producerSleeping, 1);
+      const head = Atomics.load(this.#words, this.#head);
+      const tail = Atomics.load(this.#words, this.#tail);
+      if (this.#pendingCount(tail, head) === RING_CAPACITY) {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          Atomics.store(this.#words, this.#producerSleeping, 0);
+          return false;
+        }
+        this.#waiter.wait(this.#words, this.#head, head, left);
+      }
+      Atomics.store(this.#words, this.#producerSleeping, 0);
+    }
+    return true;
+  }
+
+  /**
+   * Takes the oldest record if there is one.
+   *
+   * @throws {RingCorruptedError} If the counters are impossible.
+   */
+  tryPop(): WireRecord | undefined {
+    const head = Atomics.load(this.#words, this.#head);
+    const tail = Atomics.load(this.#words, this.#tail);
+    if (this.#pendingCount(tail, head) === 0) return undefined;
+    const record = this.#read((head >>> 0) % RING_CAPACITY);
+    Atomics.store(this.#words, this.#head, (head + 1) | 0);
+    if (Atomics.load(this.#words, this.#producerSleeping) !== 0) {
+      this.#waiter.wake(this.#words, this.#head);
+    }
+    return record;
+  }
+
+  /**
+   * Takes the oldest record, spinning for `spinMicros` and then sleeping
+   * (blocking the thread) until one arrives or `timeoutMs` passes.
+   *
+   * @returns The record, or `undefined` on timeout.
+   */
+  pop(
+    timeoutMs = Infinity,
+    spinMicros = DEFAULT_SPIN_MICROS,
+  ): WireRecord | undefined {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const record = this.tryPop();
+      if (record !== undefined) return record;
+      if (this.#spin(spinMicros)) continue;
+      const head = this.#prepareToSleep();
+      if (head !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          Atomics.store(this.#words, this.#consumerSleeping, 0);
+          return this.tryPop();
+        }
+        this.#waiter.wait(this.#words, this.#tail, head, left);
+      }
+      Atomics.store(this.#words, this.#consumerSleeping, 0);
+    }
+  }
+
+  /**
+   * Like {@linkcode Ring.pop} but sleeps without blocking the event loop.
+   *
+   * @returns The record, or `undefined` on timeout.
+   * @throws {TypeError} If the waiter cannot wait asynchronously.
+   */
+  async popAsync(
+    timeoutMs = Infinity,
+    spinMicros = DEFAULT_SPIN_MICROS,
+  ): Promise<WireRecord | undefined> {
+    const waitAsync = this.#waiter.waitAsync;
+    if (waitAsync === undefined) {
+      throw new TypeError("this ring's waiter cannot wait asynchronously");
+    }
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const record = this.tryPop();
+      if (record !== undefined) return record;
+      if (this.#spin(spinMicros)) continue;
+      const head = this.#prepareToSleep();
+      if (head !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          Atomics.store(this.#words, this.#consumerSleeping, 0);
+          return this.tryPop();
+        }
+        await waitAsync.call(this.#waiter, this.#words, this.#tail, head, left);
+      }
+      Atomics.store(this.#words, this.#consumerSleeping, 0);
+    }
+  }
+
+  /**
+   * Sets `consumer_sleeping` and re-reads `tail`.
+   *
+   * @returns The head value to sleep on, or `undefined` if a record arrived
+   * meanwhile (then do not sleep).
+   */
+  #prepareToSleep(): number | undefined {
+    Atomics.store(this.#words, this.#consumerSleeping, 1);
+    const head = Atomics.load(this.#words, this.#head);
+    const tail = Atomics.load(this.#words, this.#tail);
+    return this.#pendingCount(tail, head) === 0 ? head : undefined;
+  }
+
+  /** Busy-waits up to `micros` for a record; true if one is there. */
+  #spin(micros: number): boolean {
+    if (micros <= 0) return false;
+    const head = Atomics.load(this.#words, this.#head);
+    const end = performance.now() + micros / 1000;
+    do {
+      for (let i = 0; i < 64; i++) {
+        if (Atomics.load(this.#words, this.#tail) !== head) return true;
+      }
+    } while (performance.now() < end);
+    return false;
+  }
+
+  #pendingCount(tail: number, head: number): number {
+    const pending = (tail - head) >>> 0;
+    if (pending > RING_CAPACITY) {
+      throw new RingCorruptedError(
+        `ring counters are impossible: tail ${tail >>> 0}, head ${head >>> 0}`,
+      );
+    }
+    return pending;
+  }
+
+  #write(slot: number, record: WireRecord): void {
+    const at = this.#records + slot * RECORD.SIZE;
+    const view = this.#view;
+    view.setUint16(at + RECORD.KIND, record.kind, true);
+    view.setUint16(at + RECORD.FLAGS, record.flags, true);
+    view.setUint32(at + RECORD.AUX, record.aux >>> 0, true);
+    view.setBigUint64(at + RECORD.ID, BigInt.asUintN(64, record.id), true);
+    writeU64(view, at + RECORD.OFFSET, record.offset);
+    writeU64(view, at + RECORD.LENGTH, record.length);
+  }
+
+  #read(slot: number): WireRecord {
+    const at = this.#records + slot * RECORD.SIZE;
+    const view = this.#view;
+    return {
+      kind: view.getUint16(at + RECORD.KIND, true),
+      flags: view.getUint16(at + RECORD.FLAGS, true),
+      aux: view.getUint32(at + RECORD.AUX, true),
+      id: view.getBigUint64(at + RECORD.ID, true),
+      offset: readU64(view, at + RECORD.OFFSET, "offset"),
+      length: readU64(view, at + RECORD.LENGTH, "length"),
+    };
+  }
+}
+
+/** Writes a non-negative safe integer as a little-endian u64. */
+function writeU64(view: DataView, at: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`record field ${value} is not a u64 this side can write`);
+  }
+  view.setUint32(at, value % TWO_TO_32, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_TO_32), true);
+}
+
+/** Reads a little-endian u64 that must be a safe integer (offsets, sizes). */
+function readU64(view: DataView, at: number, field: string): number {
+  const low = view.getUint32(at, true);
+  const high = view.getUint32(at + 4, true);
+  if (high >= 0x20_0000) {
+    throw new RingCorruptedError(`record ${field} exceeds 2^53`);
+  }
+  return high * TWO_TO_32 + low;
+}

@@ -1,0 +1,143 @@
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "../api/_test_assert.ts";
+import { MSG, RING, RING_CAPACITY } from "./layout.ts";
+import { atomicsWaiter, Ring, RingCorruptedError, type WireRecord } from "./ring.ts";
+import { createWorkerChannel, openWorkerChannel } from "./worker_channel.ts";
+
+function record(id: number, extra: Partial<WireRecord> = {}): WireRecord {
+  return { kind: MSG.EXECUTE, flags: 0, aux: 0, id: BigInt(id), offset: 0, length: 0, ...extra };
+}
+
+function newRing(): { ring: Ring; words: Int32Array } {
+  const buffer = new SharedArrayBuffer(RING.SIZE);
+  return { ring: new Ring(buffer, 0, atomicsWaiter), words: new Int32Array(buffer) };
+}
+
+Deno.test("ring: every record field survives a push and a pop", () => {
+  const { ring } = newRing();
+  const sent: WireRecord = {
+    kind: MSG.GROWN,
+    flags: 7,
+    aux: 0xffff_ffff,
+    id: 0xffff_ffff_ffff_fffen,
+    offset: 2 ** 40 + 64,
+    length: Number.MAX_SAFE_INTEGER,
+  };
+  assert(ring.tryPush(sent));
+  assertEquals(ring.pending, 1);
+  assertEquals(ring.tryPop(), sent);
+  assertStrictEquals(ring.tryPop(), undefined);
+});
+
+Deno.test("ring: the record layout is tdn_record's", () => {
+  const buffer = new SharedArrayBuffer(RING.SIZE);
+  const ring = new Ring(buffer, 0, atomicsWaiter);
+  ring.push({ kind: 2, flags: 0, aux: 3, id: 5n, offset: 64, length: 2 ** 32 + 1 });
+  const view = new DataView(buffer);
+  assertEquals(view.getUint32(RING.TAIL, true), 1);
+  assertEquals(view.getUint16(RING.RECORDS, true), 2);
+  assertEquals(view.getUint32(RING.RECORDS + 4, true), 3);
+  assertEquals(view.getBigUint64(RING.RECORDS + 8, true), 5n);
+  assertEquals(view.getBigUint64(RING.RECORDS + 16, true), 64n);
+  assertEquals(view.getBigUint64(RING.RECORDS + 24, true), 2n ** 32n + 1n);
+});
+
+Deno.test("ring: wraps around its slots and its u32 counters", () => {
+  const { ring, words } = newRing();
+  // Start just below 2^32 so the free-running counters wrap during the test.
+  const start = 0xffff_fff0 | 0;
+  Atomics.store(words, RING.TAIL / 4, start);
+  Atomics.store(words, RING.HEAD / 4, start);
+  for (let i = 0; i < 5 * RING_CAPACITY; i++) {
+    assert(ring.tryPush(record(i)));
+    if (i % 3 === 2) {
+      assertEquals(ring.tryPop()?.id, BigInt(i - 2));
+      assertEquals(ring.tryPop()?.id, BigInt(i - 1));
+      assertEquals(ring.tryPop()?.id, BigInt(i));
+    }
+  }
+  assert(Atomics.load(words, RING.TAIL / 4) >>> 0 < 0xffff_fff0, "tail wrapped");
+});
+
+Deno.test("ring: a full ring refuses a record and push times out", () => {
+  const { ring } = newRing();
+  for (let i = 0; i < RING_CAPACITY; i++) assert(ring.tryPush(record(i)));
+  assertEquals(ring.tryPush(record(99)), false);
+  const started = performance.now();
+  assertEquals(ring.push(record(99), 20), false);
+  assert(performance.now() - started >= 19);
+  assertEquals(ring.tryPop()?.id, 0n);
+  assert(ring.tryPush(record(99)));
+  assertEquals(ring.pending, RING_CAPACITY);
+});
+
+Deno.test("ring: pop times out on an empty ring and leaves consumer_sleeping clear", () => {
+  const { ring, words } = newRing();
+  const started = performance.now();
+  assertStrictEquals(ring.pop(20), undefined);
+  assert(performance.now() - started >= 19);
+  assertEquals(Atomics.load(words, RING.CONSUMER_SLEEPING / 4), 0);
+});
+
+Deno.test("ring: impossible counters are reported, not trusted", () => {
+  const { ring, words } = newRing();
+  Atomics.store(words, RING.TAIL / 4, RING_CAPACITY + 1);
+  assertThrows(() => ring.tryPop(), RingCorruptedError, "impossible");
+  assertThrows(() => ring.tryPush(record(1)), RingCorruptedError);
+});
+
+Deno.test("ring: a ring that does not fit its buffer is refused", () => {
+  assertThrows(() => new Ring(new SharedArrayBuffer(RING.SIZE), 4, atomicsWaiter), RangeError);
+});
+
+Deno.test("ring: the producer wakes only a consumer that said it sleeps", () => {
+  let wakes = 0;
+  const buffer = new SharedArrayBuffer(RING.SIZE);
+  const words = new Int32Array(buffer);
+  const ring = new Ring(buffer, 0, { ...atomicsWaiter, wake: () => void wakes++ });
+  ring.push(record(1));
+  assertEquals(wakes, 0);
+  Atomics.store(words, RING.CONSUMER_SLEEPING / 4, 1);
+  ring.push(record(2));
+  assertEquals(wakes, 1);
+});
+
+async function echoRoundTrips(blocking: boolean, count: number): Promise<number[]> {
+  const buffer = createWorkerChannel(0);
+  const channel = openWorkerChannel(buffer);
+  const worker = new Worker(new URL("./testdata/echo_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  worker.postMessage({ buffer, blocking });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      channel.toWorker.push(record(i));
+      const reply = channel.toMain.pop(5000);
+      times.push(performance.now() - started);
+      assertEquals(reply?.id, BigInt(i) + 1n);
+    }
+    channel.toWorker.push(record(0, { kind: 0 }));
+  } finally {
+    worker.terminate();
+  }
+  return times.sort((a, b) => a - b);
+}
+
+Deno.test("ring: records cross to a Worker and back (Atomics.waitAsync in the Worker)", async () => {
+  const times = await echoRoundTrips(false, 2000);
+  const median = times[times.length >> 1] * 1000;
+  const p99 = times[Math.floor(times.length * 0.99)] * 1000;
+  console.log(`waitAsync Worker round trip: median ${median.toFixed(1)} us, p99 ${p99.toFixed(1)} us`);
+});
+
+Deno.test("ring: records cross to a Worker and back (blocking Atomics.wait in the Worker)", async () => {
+  const times = await echoRoundTrips(true, 2000);
+  const median = times[times.length >> 1] * 1000;
+  console.log(`blocking Worker round trip: median ${median.toFixed(1)} us`);
+});

@@ -1,0 +1,38 @@
+/**
+ * The one message the stub's main thread posts to the model's Worker. After
+ * it, everything goes through the channel's rings.
+ *
+ * @module
+ */
+
+/** The strings `initialize(args)` is built from (python_backend's `args`). */
+export interface InitializeStrings {
+  /** Triton's model configuration JSON. */
+  modelConfigJson: string;
+  /** The model's name. */
+  modelName: string;
+  /** The version being loaded. */
+  modelVersion: string;
+  /** The model's directory. */
+  modelRepository: string;
+  /** The instance's name. */
+  modelInstanceName: string;
+  /** `CPU`, `GPU`, `MODEL` or `AUTO`. */
+  modelInstanceKind: string;
+  /** The device id as a decimal string. */
+  modelInstanceDeviceId: string;
+}
+
+/** The start message. */
+export interface WorkerStart {
+  /** The arena (transferred: a view of the shared region past the control page). */
+  arena: ArrayBuffer;
+  /** The channel buffer (`runtime/wire/worker_channel.ts`). */
+  channel: SharedArrayBuffer;
+  /** `file:` URL of the model module. */
+  modelUrl: string;
+  /** Arena offset where an initialization error's text may go. */
+  errorTextOffset: number;
+  /** For `initialize(args)`. */
+  initialize: InitializeStrings;
+}

@@ -1,0 +1,143 @@
+/**
+ * The raw FFI binding of libtriton_host.so (tests/harness/host_api.h), plus
+ * the small helpers every call needs: NUL-terminated strings, error
+ * out-buffers and variable-length text results.
+ *
+ * @example
+ * ```ts ignore
+ * import { openHostLibrary, readText } from "./ffi.ts";
+ *
+ * const lib = openHostLibrary("build/libtriton_host.so");
+ * console.log(readText((out, cap) => lib.symbols.host_log_read(out, cap)));
+ * ```
+ *
+ * @module
+ */
+
+const HOST_SYMBOLS = {
+  host_set_api_version: { parameters: ["u32", "u32"], result: "void" },
+  host_set_log_verbose: { parameters: ["i32"], result: "void" },
+  host_backend_load: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "u32"],
+    result: "pointer",
+  },
+  host_backend_unload: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  host_model_load: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer", "u32", "u32", "buffer", "u32"],
+    result: "pointer",
+  },
+  host_model_unload: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  host_model_instance_count: { parameters: ["pointer"], result: "u32" },
+  host_model_instance: { parameters: ["pointer", "u32"], result: "pointer" },
+  host_model_config_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
+  host_request_new: {
+    parameters: ["buffer", "u64", "buffer", "u32", "u64"],
+    result: "pointer",
+  },
+  host_request_add_input: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "u32",
+      "buffer",
+      "u32",
+      "buffer",
+      "u64",
+      "u32",
+      "buffer",
+      "u32",
+    ],
+    result: "i32",
+  },
+  host_request_add_requested_output: { parameters: ["pointer", "buffer"], result: "i32" },
+  host_request_add_parameter: {
+    parameters: ["pointer", "buffer", "u32", "buffer", "i64", "f64"],
+    result: "i32",
+  },
+  host_request_cancel: { parameters: ["pointer"], result: "void" },
+  host_request_wait: { parameters: ["pointer", "u32"], result: "i32" },
+  host_request_wait_nonblocking: {
+    name: "host_request_wait",
+    parameters: ["pointer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  host_request_result_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
+  host_request_output_data: {
+    parameters: ["pointer", "u32", "u32", "buffer", "u64"],
+    result: "i64",
+  },
+  host_request_free: { parameters: ["pointer"], result: "void" },
+  host_execute: { parameters: ["pointer", "buffer", "u32", "buffer", "u32"], result: "i32" },
+  host_execute_nonblocking: {
+    name: "host_execute",
+    parameters: ["pointer", "buffer", "u32", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  host_instance_stats_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
+  host_violations_json: { parameters: ["buffer", "u64"], result: "u64" },
+  host_violations_reset: { parameters: [], result: "void" },
+  host_log_read: { parameters: ["buffer", "u64"], result: "u64" },
+  host_log_clear: { parameters: [], result: "void" },
+  host_bench_run: {
+    parameters: ["pointer", "pointer", "u32", "u32", "buffer", "buffer", "buffer", "u32"],
+    result: "i64",
+    nonblocking: true,
+  },
+  host_pingpong_floor: {
+    parameters: ["u32", "u32", "buffer", "buffer", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+} as const;
+
+/** The dlopen'ed host library with its typed symbols. */
+export type HostLibrary = Deno.DynamicLibrary<typeof HOST_SYMBOLS>;
+
+/** Opens libtriton_host.so. */
+export function openHostLibrary(path: string): HostLibrary {
+  return Deno.dlopen(path, HOST_SYMBOLS);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A NUL-terminated UTF-8 copy of a string, for a `const char*` parameter. */
+export function cString(text: string): Uint8Array<ArrayBuffer> {
+  if (text.includes("\0")) throw new TypeError("a C string cannot contain NUL");
+  return encoder.encode(`${text}\0`);
+}
+
+/** An out-buffer for error text and its capacity. */
+export class ErrorText {
+  /** The buffer passed as `char* error_text`. */
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(4096);
+  /** The capacity passed as `uint32_t error_cap`. */
+  readonly capacity: number = this.buffer.byteLength;
+
+  /** The NUL-terminated text written into the buffer. */
+  text(): string {
+    const end = this.buffer.indexOf(0);
+    return decoder.decode(this.buffer.subarray(0, end < 0 ? this.buffer.byteLength : end));
+  }
+}
+
+/**
+ * Reads a variable-length text result: the call writes into (out, cap) and
+ * returns the full length; a longer result is fetched again with room for it.
+ */
+export function readText(call: (out: Uint8Array<ArrayBuffer>, cap: bigint) => number | bigint): string {
+  let out = new Uint8Array(16384);
+  let length = Number(call(out, BigInt(out.byteLength)));
+  if (length >= out.byteLength) {
+    out = new Uint8Array(length + 1);
+    length = Number(call(out, BigInt(out.byteLength)));
+  }
+  return decoder.decode(out.subarray(0, Math.min(length, out.byteLength - 1)));
+}
+
+/** A pointer's address as a bigint, for arrays of handles. */
+export function pointerValue(pointer: Deno.PointerValue): bigint {
+  return BigInt(Deno.UnsafePointer.value(pointer));
+}

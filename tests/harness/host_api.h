@@ -1,0 +1,154 @@
+/*
+ * host_api.h: the driver API of libtriton_host.so, called by the Deno tests
+ * through FFI (tests/harness/host.ts). Triton's own C API, which the backend
+ * calls, is defined by the other files of this directory.
+ *
+ * Conventions, chosen to be easy to call from Deno FFI:
+ *   - handles are plain pointers; strings are NUL-terminated UTF-8;
+ *   - a function that can fail takes (char* error_text, uint32_t error_cap)
+ *     and writes the reason there; it returns NULL or a negative number;
+ *   - a function returning variable-sized text writes into (out, cap) and
+ *     returns the full length, excluding the NUL: call again with a bigger
+ *     buffer when the result is >= cap.
+ */
+#ifndef HOST_API_H
+#define HOST_API_H
+
+#include <stdint.h>
+
+#include "triton_api.h"
+
+#define HOST_EXPORT __attribute__((visibility("default")))
+
+/* ---- Server-wide settings. ---- */
+
+/* The TRITONBACKEND API version the host reports (default 1.19); lets a test
+ * check that the backend refuses a server that is too old. */
+HOST_EXPORT void host_set_api_version(uint32_t major, uint32_t minor);
+/* Whether TRITONSERVER_LogIsEnabled(VERBOSE) answers true (default no). */
+HOST_EXPORT void host_set_log_verbose(int32_t enabled);
+
+/* ---- Backend. ---- */
+
+/* dlopens the backend library (after making the host's own symbols global),
+ * resolves its entry points and runs TRITONBACKEND_Initialize.
+ * cmdline_json is a JSON object of string values: the backend's
+ * --backend-config settings; an empty object gives a config without
+ * "cmdline", as in Triton. */
+HOST_EXPORT TRITONBACKEND_Backend* host_backend_load(const char* name, const char* library_path,
+                                                     const char* backend_dir,
+                                                     const char* cmdline_json, char* error_text,
+                                                     uint32_t error_cap);
+/* Runs TRITONBACKEND_Finalize and dlcloses the library. Fails if models are
+ * still loaded. Returns 0, or -1 with the reason (the backend is freed
+ * anyway unless models are loaded). */
+HOST_EXPORT int32_t host_backend_unload(TRITONBACKEND_Backend* backend, char* error_text,
+                                        uint32_t error_cap);
+
+/* ---- Model. ---- */
+
+#define HOST_MODEL_AUTO_COMPLETE 1u
+
+/* Runs TRITONBACKEND_ModelInitialize, then ModelInstanceInitialize for each
+ * of instance_count CPU instances named "<name>_0_<i>". On the first error
+ * it finalizes what was initialized, frees everything and returns NULL with
+ * the error's message. */
+HOST_EXPORT TRITONBACKEND_Model* host_model_load(TRITONBACKEND_Backend* backend, const char* name,
+                                                 uint64_t version, const char* model_dir,
+                                                 const char* config_json, uint32_t instance_count,
+                                                 uint32_t flags, char* error_text,
+                                                 uint32_t error_cap);
+/* Finalizes every instance, then the model, and frees it. Finalize errors
+ * are reported (the first one) but do not stop the unload. */
+HOST_EXPORT int32_t host_model_unload(TRITONBACKEND_Model* model, char* error_text,
+                                      uint32_t error_cap);
+HOST_EXPORT uint32_t host_model_instance_count(TRITONBACKEND_Model* model);
+HOST_EXPORT TRITONBACKEND_ModelInstance* host_model_instance(TRITONBACKEND_Model* model,
+                                                              uint32_t index);
+/* The model's current configuration JSON (after any ModelSetConfig). */
+HOST_EXPORT uint64_t host_model_config_json(TRITONBACKEND_Model* model, char* out, uint64_t cap);
+
+/* ---- Requests. ---- */
+
+/* correlation_id_string: NULL or "" for a numeric correlation id. */
+HOST_EXPORT TRITONBACKEND_Request* host_request_new(const char* id, uint64_t correlation_id,
+                                                    const char* correlation_id_string,
+                                                    uint32_t flags, uint64_t timeout_us);
+/* Copies the data, split into buffer_count buffers allocated separately
+ * (the last takes the remainder) to exercise multi-buffer inputs. The byte
+ * size is checked against the shape as Triton does (BYTES: the
+ * length-prefixed elements must exactly fill it). */
+HOST_EXPORT int32_t host_request_add_input(TRITONBACKEND_Request* request, const char* name,
+                                           uint32_t datatype, const int64_t* shape,
+                                           uint32_t rank, const void* data, uint64_t byte_size,
+                                           uint32_t buffer_count, char* error_text,
+                                           uint32_t error_cap);
+HOST_EXPORT int32_t host_request_add_requested_output(TRITONBACKEND_Request* request,
+                                                      const char* name);
+/* type: TRITONSERVER_ParameterType; the matching value argument is used. */
+HOST_EXPORT int32_t host_request_add_parameter(TRITONBACKEND_Request* request, const char* key,
+                                               uint32_t type, const char* string_value,
+                                               int64_t int_value, double double_value);
+HOST_EXPORT void host_request_cancel(TRITONBACKEND_Request* request);
+/* 1 when the request has its final response and has been released, 0 if
+ * the timeout passed first. */
+HOST_EXPORT int32_t host_request_wait(TRITONBACKEND_Request* request, uint32_t timeout_ms);
+/* JSON: release count and flags, responses (error, flags, parameters,
+ * outputs' name/datatype/shape/byte_size), statistics reports, latency. */
+HOST_EXPORT uint64_t host_request_result_json(TRITONBACKEND_Request* request, char* out,
+                                              uint64_t cap);
+/* Copies one output's bytes; returns its size, or -1 if there is no such
+ * output. Copies nothing when cap is too small. */
+HOST_EXPORT int64_t host_request_output_data(TRITONBACKEND_Request* request,
+                                             uint32_t response_index, uint32_t output_index,
+                                             void* out, uint64_t cap);
+/* Frees the request. An executed request that was never released or never
+ * got a final response counts as a violation; a request the backend still
+ * holds responses or factories for is leaked on purpose (and counted). */
+HOST_EXPORT void host_request_free(TRITONBACKEND_Request* request);
+
+/* ---- Execution. ---- */
+
+/* Calls TRITONBACKEND_ModelInstanceExecute synchronously under the
+ * instance's execute lock. Returns 0 if it succeeded; 1 if it returned an
+ * error (written to error_text; the host then answered and released every
+ * request the backend had not, as Triton does); -1 on bad arguments. */
+HOST_EXPORT int32_t host_execute(TRITONBACKEND_ModelInstance* instance,
+                                 TRITONBACKEND_Request* const* requests, uint32_t count,
+                                 char* error_text, uint32_t error_cap);
+
+/* ---- Observations. ---- */
+
+/* JSON of the instance's statistics reports. */
+HOST_EXPORT uint64_t host_instance_stats_json(TRITONBACKEND_ModelInstance* instance, char* out,
+                                              uint64_t cap);
+/* JSON: {"violations":{name:count...},"live":{kind:count...}}. */
+HOST_EXPORT uint64_t host_violations_json(char* out, uint64_t cap);
+HOST_EXPORT void host_violations_reset(void);
+/* The in-memory log, one line per TRITONSERVER_LogMessage. */
+HOST_EXPORT uint64_t host_log_read(char* out, uint64_t cap);
+HOST_EXPORT void host_log_clear(void);
+
+/* ---- Benchmark. ---- */
+
+/* Runs request_total requests cloned from template_request (sharing its
+ * input buffers) from `concurrency` client threads. Each execute carries one
+ * request and goes to the lowest-numbered free instance of the model.
+ * latencies_ns receives request_total values (submit to final response, in
+ * completion order). Returns the number of requests that failed, or -1 with
+ * error_text; *elapsed_ns receives the wall time of the whole run. */
+HOST_EXPORT int64_t host_bench_run(TRITONBACKEND_Model* model,
+                                   TRITONBACKEND_Request* template_request,
+                                   uint32_t request_total, uint32_t concurrency,
+                                   uint64_t* latencies_ns, uint64_t* elapsed_ns,
+                                   char* error_text, uint32_t error_cap);
+
+/* The C-to-C floor: forks a child that ping-pongs a 64-byte message with
+ * this process through a MAP_SHARED anonymous region, using the wire
+ * format's ring protocol (spin spin_us, then futex wait). Writes the round
+ * trip median and p99 in ns. Returns 0, or -1 with error_text. */
+HOST_EXPORT int32_t host_pingpong_floor(uint32_t iterations, uint32_t spin_us,
+                                        uint64_t* median_ns, uint64_t* p99_ns, char* error_text,
+                                        uint32_t error_cap);
+
+#endif /* HOST_API_H */

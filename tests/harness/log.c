@@ -1,0 +1,80 @@
+/*
+ * log.c: Triton's log, kept in memory so tests can read what the backend
+ * logged; echoed to stderr when TRITON_HOST_LOG=1. Lines look like
+ * Triton's: "<I|W|E|V> <file>:<line>] <message>".
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_api.h"
+#include "host_internal.h"
+
+/* Enough for any test; past it lines are dropped, and the drop is noted. */
+#define HOST_LOG_LIMIT (16u << 20)
+
+static pthread_mutex_t host_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static host_text host_log_text;
+static bool host_log_overflowed;
+static atomic_bool host_log_verbose;
+
+void host_set_log_verbose(int32_t enabled) { atomic_store(&host_log_verbose, enabled != 0); }
+
+static bool host_log_echo(void) {
+  const char* setting = getenv("TRITON_HOST_LOG");
+  return setting != NULL && strcmp(setting, "1") == 0;
+}
+
+void host_log_append(const char* level, const char* file, int line, const char* message) {
+  host_text entry = {0};
+  host_text_printf(&entry, "%s %s:%d] %s\n", level, file == NULL ? "?" : file, line,
+                   message == NULL ? "" : message);
+  pthread_mutex_lock(&host_log_lock);
+  if (host_log_text.length + entry.length <= HOST_LOG_LIMIT) {
+    host_text_append(&host_log_text, entry.data, entry.length);
+  } else if (!host_log_overflowed) {
+    static const char notice[] = "W host:0] log limit reached, later lines dropped\n";
+    host_text_append(&host_log_text, notice, sizeof notice - 1);
+    host_log_overflowed = true;
+  }
+  pthread_mutex_unlock(&host_log_lock);
+  if (host_log_echo()) fputs(entry.data, stderr);
+  host_text_free(&entry);
+}
+
+bool TRITONSERVER_LogIsEnabled(TRITONSERVER_LogLevel level) {
+  if (level == TRITONSERVER_LOG_VERBOSE) return atomic_load(&host_log_verbose);
+  return level == TRITONSERVER_LOG_INFO || level == TRITONSERVER_LOG_WARN ||
+         level == TRITONSERVER_LOG_ERROR;
+}
+
+TRITONSERVER_Error* TRITONSERVER_LogMessage(TRITONSERVER_LogLevel level, const char* filename,
+                                            const int line, const char* msg) {
+  const char* tag;
+  switch (level) {
+    case TRITONSERVER_LOG_INFO: tag = "I"; break;
+    case TRITONSERVER_LOG_WARN: tag = "W"; break;
+    case TRITONSERVER_LOG_ERROR: tag = "E"; break;
+    case TRITONSERVER_LOG_VERBOSE: tag = "V"; break;
+    default:
+      return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "unknown log level %d", (int)level);
+  }
+  if (!TRITONSERVER_LogIsEnabled(level)) return NULL;
+  host_log_append(tag, filename, line, msg);
+  return NULL;
+}
+
+uint64_t host_log_read(char* out, uint64_t cap) {
+  pthread_mutex_lock(&host_log_lock);
+  uint64_t length = host_text_export(&host_log_text, out, cap);
+  pthread_mutex_unlock(&host_log_lock);
+  return length;
+}
+
+void host_log_clear(void) {
+  pthread_mutex_lock(&host_log_lock);
+  host_text_free(&host_log_text);
+  host_log_overflowed = false;
+  pthread_mutex_unlock(&host_log_lock);
+}

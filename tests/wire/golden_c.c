@@ -1,0 +1,238 @@
+/*
+ * golden_c: the C side of the wire golden test. It runs the backend's own
+ * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_reader.c)
+ * against committed bytes that the TypeScript side checks too.
+ *
+ *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
+ *   golden_c check-batch FILE   exit 0 only if the encoder reproduces FILE byte for byte
+ *   golden_c read-result FILE   decode FILE as an arena holding a RESULT header at offset 0
+ *                               (2 responses) and print it as canonical JSON
+ *
+ * Build: gcc -std=c11 -D_GNU_SOURCE -Iffi/include -Iffi/src tests/wire/golden_c.c
+ *        ffi/src/batch_writer.c ffi/src/result_reader.c -o build/golden_c
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch_writer.h"
+#include "result_reader.h"
+#include "tdn_wire.h"
+
+/* ---- The sample batch (tests/wire/golden/batch_v1.bin) ------------------ */
+
+enum { DATATYPE_INT32 = 8, DATATYPE_FP32 = 11, DATATYPE_BYTES = 13 };
+
+/* Request 0: id "req-0", correlation id 42, flags 0. */
+static const float request0_input0_data[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+static const int64_t request0_input0_shape[2] = {1, 4};
+/* BYTES in Triton's layout: "ab" then "" (u32 little-endian length + bytes). */
+static const uint8_t request0_input1_data[10] = {2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0};
+static const int64_t request0_input1_shape[1] = {2};
+static const tdn_input_buffer request0_input0_buffers[1] = {
+    {request0_input0_data, sizeof(request0_input0_data)}};
+static const tdn_input_buffer request0_input1_buffers[1] = {
+    {request0_input1_data, sizeof(request0_input1_data)}};
+static const tdn_input_desc request0_inputs[2] = {
+    {"INPUT0", DATATYPE_FP32, 2, request0_input0_shape, 1, request0_input0_buffers},
+    {"INPUT1", DATATYPE_BYTES, 1, request0_input1_shape, 1, request0_input1_buffers},
+};
+static const char* const request0_outputs[1] = {"OUTPUT0"};
+
+/* Request 1: no id, correlation id string "seq-A", flags 3 (start | end). */
+static const int32_t request1_input0_data[3] = {-1, 0, 7};
+static const int64_t request1_input0_shape[1] = {3};
+static const tdn_input_buffer request1_input0_buffers[1] = {
+    {request1_input0_data, sizeof(request1_input0_data)}};
+static const tdn_input_desc request1_inputs[1] = {
+    {"INPUT0", DATATYPE_INT32, 1, request1_input0_shape, 1, request1_input0_buffers},
+};
+
+static const tdn_request_desc sample_batch[2] = {
+    {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs},
+    {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL},
+};
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static int fail(const char* format, const char* detail)
+{
+  fprintf(stderr, "golden_c: ");
+  fprintf(stderr, format, detail);
+  fprintf(stderr, "\n");
+  return 1;
+}
+
+static uint8_t* read_file(const char* path, uint64_t* size)
+{
+  FILE* file = fopen(path, "rb");
+  if (file == NULL) {
+    return NULL;
+  }
+  uint8_t* data = NULL;
+  long length = -1;
+  if (fseek(file, 0, SEEK_END) == 0 && (length = ftell(file)) >= 0 &&
+      fseek(file, 0, SEEK_SET) == 0) {
+    data = malloc(length > 0 ? (size_t)length : 1);
+    if (data != NULL && fread(data, 1, (size_t)length, file) != (size_t)length) {
+      free(data);
+      data = NULL;
+    }
+  }
+  fclose(file);
+  *size = (uint64_t)(length > 0 ? length : 0);
+  return data;
+}
+
+/* Encodes the sample into a fresh arena; the caller frees it. */
+static uint8_t* encode_sample(uint64_t* used)
+{
+  tdn_diag diag;
+  uint64_t needed;
+  if (!tdn_batch_measure(sample_batch, 2, &needed, &diag)) {
+    fail("measure failed: %s", diag.text);
+    return NULL;
+  }
+  /* Stale bytes everywhere: the encoder must overwrite every byte it emits. */
+  uint8_t* arena = malloc(needed);
+  if (arena == NULL) {
+    return NULL;
+  }
+  memset(arena, 0xA5, needed);
+  if (!tdn_batch_encode(arena, needed, sample_batch, 2, used, &diag)) {
+    fail("encode failed: %s", diag.text);
+    free(arena);
+    return NULL;
+  }
+  return arena;
+}
+
+static void print_json_string(const char* text)
+{
+  putchar('"');
+  for (const unsigned char* c = (const unsigned char*)text; *c != '\0'; ++c) {
+    if (*c == '"' || *c == '\\') {
+      printf("\\%c", *c);
+    } else if (*c < 0x20) {
+      printf("\\u%04x", *c);
+    } else {
+      putchar(*c);
+    }
+  }
+  putchar('"');
+}
+
+/* ---- Commands ----------------------------------------------------------- */
+
+static int write_batch(const char* path)
+{
+  uint64_t used;
+  uint8_t* arena = encode_sample(&used);
+  if (arena == NULL) {
+    return 1;
+  }
+  FILE* file = fopen(path, "wb");
+  int status = 0;
+  if (file == NULL || fwrite(arena, 1, used, file) != used) {
+    status = fail("cannot write %s", path);
+  }
+  if (file != NULL && fclose(file) != 0) {
+    status = fail("cannot write %s", path);
+  }
+  free(arena);
+  return status;
+}
+
+static int check_batch(const char* path)
+{
+  uint64_t expected_size;
+  uint8_t* expected = read_file(path, &expected_size);
+  if (expected == NULL) {
+    return fail("cannot read %s", path);
+  }
+  uint64_t used;
+  uint8_t* arena = encode_sample(&used);
+  int status = arena == NULL ? 1 : 0;
+  if (arena != NULL && used != expected_size) {
+    fprintf(stderr, "golden_c: encoder wrote %llu bytes, %s has %llu\n",
+            (unsigned long long)used, path, (unsigned long long)expected_size);
+    status = 1;
+  }
+  for (uint64_t i = 0; status == 0 && i < used; ++i) {
+    if (arena[i] != expected[i]) {
+      fprintf(stderr, "golden_c: first difference at byte %llu: encoder 0x%02x, %s 0x%02x\n",
+              (unsigned long long)i, arena[i], path, expected[i]);
+      status = 1;
+    }
+  }
+  free(arena);
+  free(expected);
+  return status;
+}
+
+static int read_result(const char* path)
+{
+  uint64_t size;
+  uint8_t* arena = read_file(path, &size);
+  if (arena == NULL) {
+    return fail("cannot read %s", path);
+  }
+  tdn_result_view result;
+  tdn_diag diag;
+  if (!tdn_result_decode(arena, size, 0, sizeof(tdn_result_header), 2, &result, &diag)) {
+    free(arena);
+    return fail("the result %s", diag.text);
+  }
+  int status = 0;
+  printf("{\"responses\":[");
+  for (uint32_t r = 0; r < result.response_count; ++r) {
+    const tdn_response_view* response = &result.responses[r];
+    if (response->problem != NULL) {
+      status = fail("the result %s", response->problem);
+      break;
+    }
+    printf("%s{\"status\":%u,\"error_code\":%u,\"error\":", r == 0 ? "" : ",", response->status,
+           response->error_code);
+    print_json_string(response->error_message);
+    printf(",\"outputs\":[");
+    for (uint32_t k = 0; k < response->output_count; ++k) {
+      const tdn_output_view* output = &response->outputs[k];
+      printf("%s{\"name\":", k == 0 ? "" : ",");
+      print_json_string(output->name);
+      printf(",\"datatype\":%u,\"shape\":[", output->datatype);
+      for (uint32_t d = 0; d < output->rank; ++d) {
+        printf("%s%lld", d == 0 ? "" : ",", (long long)output->shape[d]);
+      }
+      printf("],\"data_hex\":\"");
+      for (uint64_t i = 0; i < output->data_size; ++i) {
+        printf("%02x", arena[output->data_offset + i]);
+      }
+      printf("\"}");
+    }
+    printf("]}");
+  }
+  printf("]}\n");
+  tdn_result_view_free(&result);
+  free(arena);
+  return status;
+}
+
+int main(int argc, char** argv)
+{
+  const uint16_t probe = 1;
+  if (*(const uint8_t*)&probe != 1) {
+    return fail("%s", "the sample data assumes a little-endian host");
+  }
+  if (argc == 3 && strcmp(argv[1], "write-batch") == 0) {
+    return write_batch(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "check-batch") == 0) {
+    return check_batch(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "read-result") == 0) {
+    return read_result(argv[2]);
+  }
+  fprintf(stderr, "usage: golden_c write-batch|check-batch|read-result FILE\n");
+  return 2;
+}
