@@ -34,15 +34,21 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS)
 
+# Never sanitized: stubs start with a clean environment, so no sanitizer runtime is preloaded there.
 $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(STUB_SRCS) -o $@ $(LDFLAGS)
+	$(CC) $(filter-out $(SANITIZE),$(CFLAGS)) $(STUB_SRCS) -o $@ $(filter-out $(SANITIZE),$(LDFLAGS))
+
+# Encodes and decodes the golden wire samples with the library's own encoder and validator.
+$(BUILD)/golden_c: tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_reader.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_reader.c -o $@ $(SANITIZE)
 
 # The test host plays Triton: it exports the TRITONSERVER_/TRITONBACKEND_ functions the backend calls.
 $(BUILD)/libtriton_host.so: $(HOST_SRCS) $(HEADERS)

@@ -77,7 +77,8 @@ static TRITONSERVER_Error* collect_input(
 
 static TRITONSERVER_Error* collect_identity(TRITONBACKEND_Request* request, tdn_request_desc* desc)
 {
-  TDN_RETURN_IF_ERROR_CTX(TRITONBACKEND_RequestId(request, &desc->id), "cannot read the request id");
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestId(request, &desc->id), "cannot read the request id");
   if (desc->id == NULL) {
     desc->id = "";
   }

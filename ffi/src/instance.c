@@ -261,9 +261,10 @@ static void run_batch(
   tdn_result_view_free(&result);
 }
 
+/* Statistics first: a request must not be touched once released. */
 static void report_and_release(
-    tdn_instance* instance, TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch,
-    const bool* succeeded, const batch_times* times)
+    TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch, const bool* succeeded,
+    const batch_times* times)
 {
   for (uint32_t r = 0; r < batch->count; ++r) {
     TRITONBACKEND_Request* request = batch->requests[r].request;
@@ -283,7 +284,6 @@ static void report_and_release(
             times->compute_end, times->exec_end),
         "cannot report batch statistics");
   }
-  (void)instance;
 }
 
 /* Triton calls this with a batch of requests for this instance, one call
@@ -322,7 +322,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
     run_batch(instance, &batch, succeeded, &times);
   }
   times.exec_end = tdn_now_ns();
-  report_and_release(instance, handle, &batch, succeeded, &times);
+  report_and_release(handle, &batch, succeeded, &times);
   tdn_collected_batch_free(&batch);
   free(succeeded);
 

@@ -124,8 +124,10 @@ static TRITONSERVER_Error* find_default_deno(const char* backend_dir, char** fou
           is_executable_file(joined) && realpath(joined, absolute) != NULL) {
         *found = strdup(absolute);
         free(directories);
-        return *found != NULL ? NULL
-                              : tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
+        if (*found == NULL) {
+          return tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
+        }
+        return NULL;
       }
     }
     free(directories);

@@ -110,8 +110,8 @@ static bool decode_output(
   out->name = copy_string(arena, &tensor->name, true);
   if (out->name == NULL) {
     return tdn_diag_set(
-        problem, "returned output %u of response %u with a name that is not UTF-8 text", output_index,
-        response_index);
+        problem, "returned output %u of response %u with a name that is not UTF-8 text",
+        output_index, response_index);
   }
   const char* name = out->name;
   if (!tdn_datatype_is_valid(tensor->datatype)) {
@@ -122,13 +122,15 @@ static bool decode_output(
   out->datatype = tensor->datatype;
   if (tensor->rank > TDN_MAX_RANK) {
     return tdn_diag_set(
-        problem, "returned output '%s' with rank %u, at most %u allowed", name, tensor->rank, TDN_MAX_RANK);
+        problem, "returned output '%s' with rank %u, at most %u allowed",
+        name, tensor->rank, TDN_MAX_RANK);
   }
   out->rank = tensor->rank;
   if (tensor->rank > 0) {
     out->shape = malloc((size_t)tensor->rank * sizeof(int64_t));
     if (out->shape == NULL) {
-      return tdn_diag_set(problem, "returned output '%s' that could not be decoded: out of memory", name);
+      return tdn_diag_set(
+          problem, "returned output '%s' that could not be decoded: out of memory", name);
     }
     if (!read_struct(arena, tensor->shape_offset, out->shape, (uint64_t)tensor->rank * 8)) {
       return tdn_diag_set(
@@ -197,26 +199,31 @@ static bool decode_response(
   }
   if (wire.status != TDN_STATUS_OK && wire.status != TDN_STATUS_ERROR) {
     return tdn_diag_set(
-        problem, "returned response %u with status %u, expected 0 (OK) or 1 (ERROR)", index, wire.status);
+        problem, "returned response %u with status %u, expected 0 (OK) or 1 (ERROR)",
+        index, wire.status);
   }
   out->status = wire.status;
   if (wire.error_code > 7) {
     return tdn_diag_set(
-        problem, "returned response %u with error_code %u, expected 0 to 7", index, wire.error_code);
+        problem, "returned response %u with error_code %u, expected 0 to 7",
+        index, wire.error_code);
   }
   out->error_code = wire.error_code;
   if (wire.error_message.length > TDN_MAX_ERROR_LENGTH) {
     return tdn_diag_set(
-        problem, "returned response %u with an error message of %u bytes, at most %u allowed", index,
+        problem, "returned response %u with an error message of %u bytes, at most %u allowed",
+        index,
         wire.error_message.length, TDN_MAX_ERROR_LENGTH);
   }
   out->error_message = copy_string(arena, &wire.error_message, false);
   if (out->error_message == NULL) {
-    return tdn_diag_set(problem, "returned response %u with its error message outside the arena", index);
+    return tdn_diag_set(problem, "returned response %u with its error message outside the arena",
+    index);
   }
   if (wire.output_count > TDN_MAX_OUTPUTS) {
     return tdn_diag_set(
-        problem, "returned response %u with %u outputs, at most %u allowed", index, wire.output_count,
+        problem, "returned response %u with %u outputs, at most %u allowed",
+        index, wire.output_count,
         TDN_MAX_OUTPUTS);
   }
   if (wire.output_count == 0) {
@@ -224,7 +231,8 @@ static bool decode_response(
   }
   out->outputs = calloc(wire.output_count, sizeof(tdn_output_view));
   if (out->outputs == NULL) {
-    return tdn_diag_set(problem, "returned response %u that could not be decoded: out of memory", index);
+    return tdn_diag_set(problem, "returned response %u that could not be decoded: out of memory",
+    index);
   }
   out->output_count = wire.output_count;
   for (uint32_t k = 0; k < wire.output_count; ++k) {
@@ -233,7 +241,8 @@ static bool decode_response(
     if (tensor_offset < wire.outputs_offset ||
         !read_struct(arena, tensor_offset, &tensor, sizeof(tensor))) {
       return tdn_diag_set(
-          problem, "returned response %u with outputs_offset %llu: output %u is outside the arena", index,
+          problem, "returned response %u with outputs_offset %llu: output %u is outside the arena",
+          index,
           (unsigned long long)wire.outputs_offset, k);
     }
     if (!decode_output(arena, &tensor, index, k, &out->outputs[k], problem)) {
@@ -268,7 +277,8 @@ bool tdn_result_decode(
   const arena_view arena = {.base = arena_base, .size = arena_size};
   if (length < sizeof(tdn_result_header) || !in_bounds(&arena, offset, length)) {
     return tdn_diag_set(
-        diag, "returned a RESULT at [%llu, +%llu) that is not a result header inside the %llu-byte arena",
+        diag, "returned a RESULT at [%llu, +%llu) that is not a result header inside the %llu-byte "
+        "arena",
         (unsigned long long)offset, (unsigned long long)length, (unsigned long long)arena_size);
   }
   tdn_result_header header;

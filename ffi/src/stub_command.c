@@ -84,6 +84,7 @@ TRITONSERVER_Error* tdn_stub_command_build(
       "--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s,%s", dir, dir, dir, model->repository, deno);
   *arg++ = format("--allow-run=%s", deno);
   *arg++ = format("%s/runtime/stub/main.ts", dir);
+  *arg++ = strdup(backend->stub_library);
   const size_t used = (size_t)(arg - command->argv);
 
   command->envp[0] = format("DENO_DIR=%s/deno_dir", dir);

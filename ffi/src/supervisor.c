@@ -122,7 +122,8 @@ static bool read_error_text(
   if (record->length > TDN_MAX_ERROR_LENGTH || record->offset > arena_size ||
       record->length > arena_size - record->offset) {
     return tdn_diag_set(
-        why, "sent an ERROR whose text [%llu, +%llu) is not within the %llu-byte arena (at most %u bytes)",
+        why, "sent an ERROR whose text [%llu, +%llu) is not within the %llu-byte arena (at most %u "
+        "bytes)",
         (unsigned long long)record->offset, (unsigned long long)record->length,
         (unsigned long long)arena_size, TDN_MAX_ERROR_LENGTH);
   }

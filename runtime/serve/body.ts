@@ -36,7 +36,10 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (declared !== null) {
     const size = /^[0-9]+$/.test(declared.trim()) ? Number(declared) : NaN;
     if (!Number.isSafeInteger(size)) {
-      throw new ServeError(ErrorCode.INVALID_ARG, `Unable to parse Content-Length, got: ${declared}`);
+      throw new ServeError(
+        ErrorCode.INVALID_ARG,
+        `Unable to parse Content-Length, got: ${declared}`,
+      );
     }
     if (size > limit) throw bodyTooLarge(size, limit);
   }

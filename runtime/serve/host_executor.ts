@@ -89,6 +89,8 @@ export class HostModel implements BatchExecutor {
   readonly #name: string;
   readonly #version: number;
   readonly #scratch = { buffer: new Uint8Array(16384) };
+  /** Per instance, the backend's batch-statistics count after its last execute. */
+  readonly #batchReports: number[];
   #unloaded = false;
 
   private constructor(
@@ -108,6 +110,9 @@ export class HostModel implements BatchExecutor {
       if (instance === null) throw new Error(`model '${name}' has no instance ${i}`);
       this.#instances.push(instance);
     }
+    this.#batchReports = this.#instances.map((instance) =>
+      this.#instanceStats(instance).batch_reports
+    );
   }
 
   /**
@@ -192,7 +197,6 @@ export class HostModel implements BatchExecutor {
       }
       if (handles.length === 0) return outcomes as RequestOutcome[];
       const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
-      const reportsBefore = this.#batchReports(instanceHandle);
       const error = new ErrorText();
       const status = await symbols.host_execute(
         instanceHandle,
@@ -202,7 +206,7 @@ export class HostModel implements BatchExecutor {
         error.capacity,
       );
       if (status < 0) throw new Error(`execute on '${this.#name}': ${error.text()}`);
-      const timings = this.#batchTimings(instanceHandle, reportsBefore);
+      const timings = this.#batchTimings(instance);
       let next = 0;
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] !== undefined) continue;
@@ -255,10 +259,6 @@ export class HostModel implements BatchExecutor {
     return handle;
   }
 
-  #batchReports(instance: Deno.PointerObject): number {
-    return this.#instanceStats(instance).batch_reports;
-  }
-
   #instanceStats(instance: Deno.PointerObject): InstanceStats {
     const text = readText(
       (out, cap) => this.#library.symbols.host_instance_stats_json(instance, out, cap),
@@ -267,10 +267,16 @@ export class HostModel implements BatchExecutor {
     return JSON.parse(text) as InstanceStats;
   }
 
-  /** The batch's timings, if the backend reported batch statistics for it. */
-  #batchTimings(instance: Deno.PointerObject, reportsBefore: number): ExecutionTimings | undefined {
-    const stats = this.#instanceStats(instance);
-    if (stats.batch_reports === reportsBefore) return undefined;
+  /**
+   * The batch's timings, if the backend reported batch statistics for it.
+   * Only this executor runs batches on the instance, so comparing with the
+   * count seen after the previous batch tells whether this one reported.
+   */
+  #batchTimings(instance: number): ExecutionTimings | undefined {
+    const stats = this.#instanceStats(this.#instances[instance]);
+    const reported = stats.batch_reports !== this.#batchReports[instance];
+    this.#batchReports[instance] = stats.batch_reports;
+    if (!reported) return undefined;
     const [execStart, computeStart, computeEnd, execEnd] = stats.last_batch_ns;
     return {
       computeInputNs: computeStart - execStart,
@@ -380,11 +386,32 @@ function addParameter(
   const name = cString(key);
   const empty = cString("");
   if (typeof value === "string") {
-    library.symbols.host_request_add_parameter(handle, name, PARAMETER_STRING, cString(value), 0n, 0);
+    library.symbols.host_request_add_parameter(
+      handle,
+      name,
+      PARAMETER_STRING,
+      cString(value),
+      0n,
+      0,
+    );
   } else if (typeof value === "boolean") {
-    library.symbols.host_request_add_parameter(handle, name, PARAMETER_BOOL, empty, value ? 1n : 0n, 0);
+    library.symbols.host_request_add_parameter(
+      handle,
+      name,
+      PARAMETER_BOOL,
+      empty,
+      value ? 1n : 0n,
+      0,
+    );
   } else if (Number.isSafeInteger(value)) {
-    library.symbols.host_request_add_parameter(handle, name, PARAMETER_INT, empty, BigInt(value), 0);
+    library.symbols.host_request_add_parameter(
+      handle,
+      name,
+      PARAMETER_INT,
+      empty,
+      BigInt(value),
+      0,
+    );
   } else {
     library.symbols.host_request_add_parameter(handle, name, PARAMETER_DOUBLE, empty, 0n, value);
   }

@@ -36,7 +36,18 @@ const SYMBOLS = {
   host_model_config_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
   host_request_new: { parameters: ["buffer", "u64", "buffer", "u32", "u64"], result: "pointer" },
   host_request_add_input: {
-    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "buffer", "u64", "u32", "buffer", "u32"],
+    parameters: [
+      "pointer",
+      "buffer",
+      "u32",
+      "buffer",
+      "u32",
+      "buffer",
+      "u64",
+      "u32",
+      "buffer",
+      "u32",
+    ],
     result: "i32",
   },
   host_request_add_requested_output: { parameters: ["pointer", "buffer"], result: "i32" },
@@ -115,5 +126,7 @@ export function readText(
     scratch.buffer = new Uint8Array(Math.max(length + 1, scratch.buffer.byteLength * 2));
     length = Number(call(scratch.buffer, BigInt(scratch.buffer.byteLength)));
   }
-  return decoder.decode(scratch.buffer.subarray(0, Math.min(length, scratch.buffer.byteLength - 1)));
+  return decoder.decode(
+    scratch.buffer.subarray(0, Math.min(length, scratch.buffer.byteLength - 1)),
+  );
 }

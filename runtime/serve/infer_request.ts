@@ -20,7 +20,7 @@ import type { InferRequest, InputTensor, ParameterValue } from "./types.ts";
 export interface OutputFormat {
   /** Whether outputs not named in `binary` come back as binary data. */
   readonly defaultBinary: boolean;
-  /** Per requested output: `true` for binary data, `false` for JSON. */
+  /** Per output that set `binary_data`: `true` for binary data, `false` for JSON. */
   readonly binary: ReadonlyMap<string, boolean>;
 }
 
@@ -89,7 +89,11 @@ function parseJson(text: string, exact: boolean): unknown {
   }
 }
 
-function parseParsed(signature: ModelSignature, json: unknown, body: SplitBody): ParsedInferRequest {
+function parseParsed(
+  signature: ModelSignature,
+  json: unknown,
+  body: SplitBody,
+): ParsedInferRequest {
   if (!isObject(json)) throw invalidArg("failed to parse the request JSON buffer: not an object");
   const model = signature.name;
 
@@ -138,18 +142,20 @@ function parseParsed(signature: ModelSignature, json: unknown, body: SplitBody):
   }
 
   const binary = new Map<string, boolean>();
+  const requested = new Set<string>();
   if (json.outputs !== undefined) {
     if (!Array.isArray(json.outputs)) throw invalidArg("Unable to parse 'outputs'");
     for (const item of json.outputs) {
       const [name, isBinary] = parseOutput(signature, item);
-      binary.set(name, isBinary);
+      requested.add(name);
+      if (isBinary !== undefined) binary.set(name, isBinary);
     }
   }
 
   const request: InferRequest = {
     id,
     inputs,
-    requestedOutputs: [...binary.keys()].sort(),
+    requestedOutputs: [...requested].sort(),
     parameters,
     correlationId,
     flags,
@@ -356,9 +362,14 @@ function modelShape(
 ): number[] {
   if (declared.reshape === undefined) return shape;
   const batch = signature.maxBatchSize > 0 ? [shape[0]] : [];
-  const known = declared.reshape.reduce((product, dim) => (dim === -1 ? product : product * dim), 1);
+  const known = declared.reshape.reduce(
+    (product, dim) => (dim === -1 ? product : product * dim),
+    1,
+  );
   const perBatch = elementCount / (batch.length > 0 ? Math.max(batch[0], 1) : 1);
-  const reshaped = declared.reshape.map((dim) => (dim === -1 && known > 0 ? perBatch / known : dim));
+  const reshaped = declared.reshape.map((
+    dim,
+  ) => (dim === -1 && known > 0 ? perBatch / known : dim));
   return [...batch, ...reshaped];
 }
 
@@ -374,14 +385,15 @@ function checkRequiredInputs(signature: ModelSignature, seen: ReadonlySet<string
   );
 }
 
-function parseOutput(signature: ModelSignature, item: unknown): [string, boolean] {
+/** An output's name and its `binary_data` setting (undefined: the request's default). */
+function parseOutput(signature: ModelSignature, item: unknown): [string, boolean | undefined] {
   if (!isObject(item) || typeof item.name !== "string") throw invalidArg("Unable to parse 'name'");
   const name = item.name;
   if (!signature.outputsByName.has(name)) {
     throw invalidArg(`unexpected inference output '${name}' for model '${signature.name}'`);
   }
   const parameters = item.parameters;
-  if (parameters === undefined) return [name, false];
+  if (parameters === undefined) return [name, undefined];
   if (!isObject(parameters)) throw invalidArg(`Unable to parse 'parameters' of output '${name}'`);
   if (parameters.shared_memory_region !== undefined) {
     throw new ServeError(
@@ -395,8 +407,10 @@ function parseOutput(signature: ModelSignature, item: unknown): [string, boolean
       `output '${name}': classification outputs are not supported by this server`,
     );
   }
-  if (parameters.binary_data === undefined) return [name, false];
-  if (typeof parameters.binary_data !== "boolean") throw invalidArg("Unable to parse 'binary_data'");
+  if (parameters.binary_data === undefined) return [name, undefined];
+  if (typeof parameters.binary_data !== "boolean") {
+    throw invalidArg("Unable to parse 'binary_data'");
+  }
   return [name, parameters.binary_data];
 }
 

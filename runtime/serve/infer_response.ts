@@ -63,7 +63,10 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
     if (asBinary) {
       json.parameters = { binary_data_size: output.byteSize };
       if (output.byteSize > 0) {
-        binaryParts.push({ byteSize: output.byteSize, write: (destination) => output.read(destination) });
+        binaryParts.push({
+          byteSize: output.byteSize,
+          write: (destination) => output.read(destination),
+        });
       }
     } else {
       const bytes = new Uint8Array(output.byteSize);

@@ -12,10 +12,11 @@
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type ModelConfig,
-  ModelInstanceGroup_Kind,
-  ModelInstanceGroupSchema,
   modelConfigFromTritonJson,
   modelConfigToTritonJson,
+  ModelInstanceGroup_Kind,
+  ModelInstanceGroupSchema,
+  ModelVersionPolicySchema,
 } from "../model_config/mod.ts";
 import { baselinePolicy, type SandboxPolicy } from "../../sandbox/permissions.ts";
 import { ErrorCode, ServeError } from "./errors.ts";
@@ -403,10 +404,14 @@ async function retire(versions: Iterable<ServedVersion>, reason: string): Promis
 
 /**
  * Fills in what Triton fills in before a backend sees a configuration:
- * one CPU instance when no instance group is given, and group names, counts
+ * the default version policy (latest 1), one CPU instance when no instance
+ * group is given, and group names, counts
  * and kinds (CPU: this server has no GPU).
  */
 export function normalizeConfig(config: ModelConfig): void {
+  config.versionPolicy ??= create(ModelVersionPolicySchema, {
+    policyChoice: { case: "latest", value: { numVersions: 1 } },
+  });
   if (config.instanceGroup.length === 0) {
     config.instanceGroup.push(
       create(ModelInstanceGroupSchema, { kind: ModelInstanceGroup_Kind.CPU, count: 1 }),

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type DataTypeName, dataTypeFromConfig } from "../api/datatype.ts";
+import { dataTypeFromConfig, type DataTypeName } from "../api/datatype.ts";
 import type { ModelConfig } from "../model_config/mod.ts";
 
 /** One input as the configuration declares it. */

@@ -245,7 +245,9 @@ export class Scheduler {
     try {
       outcomes = await this.#executor.execute(instance, batch.map((pending) => pending.request));
       if (outcomes.length !== batch.length) {
-        throw new Error(`executor returned ${outcomes.length} outcomes for ${batch.length} requests`);
+        throw new Error(
+          `executor returned ${outcomes.length} outcomes for ${batch.length} requests`,
+        );
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
 import { openHostLibrary } from "./host_library.ts";
 import { createHandler } from "./handlers.ts";
-import { type ModelReport, ModelManager, type VersionLoader } from "./model_manager.ts";
+import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import type { ServeOptions } from "./options.ts";
 
 /** A running server. */

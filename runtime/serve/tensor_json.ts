@@ -124,7 +124,9 @@ export function jsonToTensorBytes(
       return out;
     case "FP32":
     case "FP64": {
-      const view = datatype === "FP32" ? new Float32Array(out.buffer) : new Float64Array(out.buffer);
+      const view = datatype === "FP32"
+        ? new Float32Array(out.buffer)
+        : new Float64Array(out.buffer);
       for (let i = 0; i < elementCount; i++) {
         const value = elements[i];
         if (typeof value !== "number") fail(i, "a number");
@@ -135,7 +137,9 @@ export function jsonToTensorBytes(
     case "INT64":
     case "UINT64": {
       const [low, high] = datatype === "INT64" ? INT64_RANGE : UINT64_RANGE;
-      const view = datatype === "INT64" ? new BigInt64Array(out.buffer) : new BigUint64Array(out.buffer);
+      const view = datatype === "INT64"
+        ? new BigInt64Array(out.buffer)
+        : new BigUint64Array(out.buffer);
       for (let i = 0; i < elementCount; i++) {
         const value = elements[i];
         let exact: bigint;
@@ -158,7 +162,9 @@ export function jsonToTensorBytes(
       const view = integerView(datatype, out.buffer);
       for (let i = 0; i < elementCount; i++) {
         const value = elements[i];
-        if (typeof value !== "number" || !Number.isInteger(value)) fail(i, `an integer (${datatype})`);
+        if (typeof value !== "number" || !Number.isInteger(value)) {
+          fail(i, `an integer (${datatype})`);
+        }
         if ((value as number) < range[0] || (value as number) > range[1]) {
           fail(i, `within the range of ${datatype}`);
         }

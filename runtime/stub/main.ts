@@ -4,10 +4,12 @@
  *
  * 1. attaches the region inherited as descriptor 3;
  * 2. reads INIT and validates it;
- * 3. resolves the model module, checks its directory, type-checks it and
- *    computes the Worker's permissions (sandbox/);
- * 4. starts the model's Worker with those permissions and hands it the arena
- *    and the channel;
+ * 3. resolves the model module and computes the Worker's permissions
+ *    (sandbox/), and starts the model's Worker, which loads the runtime
+ *    while
+ * 4. the model directory is checked and the module type-checked; only then
+ *    does the Worker get its start message (arena, channel, model URL) and
+ *    import the model;
  * 5. relays records until FINALIZE (exit 0) or a failure (ERROR, exit 1: the
  *    parent restarts the stub).
  *
@@ -23,16 +25,20 @@ import { createWorkerChannel, openWorkerChannel } from "../wire/worker_channel.t
 import type { WorkerStart } from "../worker/start_message.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
 import { ModelFileError } from "./model_file.ts";
-import { PrepareError, type PreparedModel, prepareModel } from "./prepare_model.ts";
+import { checkModel, type LocatedModel, locateModel, PrepareError } from "./prepare_model.ts";
 import { attachRegion, type Region } from "./region.ts";
 import { EXIT_FAILURE, Relay } from "./relay.ts";
 
-const IMPORT_MAP = new URL("../import_map.json", import.meta.url).pathname;
+const IMPORT_MAP = pathOf(new URL("../import_map.json", import.meta.url));
 const WORKER_MAIN = new URL("../worker/main.ts", import.meta.url);
+
+function pathOf(url: URL): string {
+  return decodeURIComponent(url.pathname);
+}
 
 /** The helper library: the one argument, or its place in the backend directory. */
 function stubLibraryPath(): string {
-  return Deno.args[0] ?? new URL("../../libtriton_deno_stub.so", import.meta.url).pathname;
+  return Deno.args[0] ?? pathOf(new URL("../../libtriton_deno_stub.so", import.meta.url));
 }
 
 function fatal(message: string): never {
@@ -64,11 +70,6 @@ function errorCodeOf(error: unknown): number {
   return ERROR_CODE.INTERNAL;
 }
 
-function parentWatch(library: StubLibrary, region: Region): () => boolean {
-  const parent = region.parentPid();
-  return () => library.parentPid() === parent;
-}
-
 async function main(): Promise<number> {
   let library: StubLibrary;
   let region: Region;
@@ -80,7 +81,8 @@ async function main(): Promise<number> {
   } catch (error) {
     fatal(errorMessage(error));
   }
-  const parentAlive = parentWatch(library, region);
+  const parentPid = region.parentPid();
+  const parentAlive = () => library.parentPid() === parentPid;
 
   // 2. INIT is written before the stub starts; wait for it all the same.
   let initRecord = region.toStub.pop(1000);
@@ -93,8 +95,9 @@ async function main(): Promise<number> {
     failInit(region, ERROR_CODE.INTERNAL, 0, `expected INIT, got record kind ${initRecord.kind}`);
   }
 
+  // 3. The module and the permissions; then the Worker starts loading.
   let init: InitArgs;
-  let prepared: PreparedModel;
+  let located: LocatedModel;
   try {
     const { offset, length } = initRecord;
     if (offset + length > region.arenaSize()) {
@@ -104,19 +107,15 @@ async function main(): Promise<number> {
       new Uint8Array(region.arena, offset, length),
     );
     init = parseInitArgs(text);
-    // 3. Sandbox decisions, all before model code runs.
-    prepared = await prepareModel(init, IMPORT_MAP);
+    located = await locateModel(init);
   } catch (error) {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
-
-  // 4. The model's Worker.
-  const channelBuffer = createWorkerChannel(region.arenaSize());
   let workerFailure: string | undefined;
   const worker = new Worker(WORKER_MAIN, {
     type: "module",
     name: `model ${init.model_name}`,
-    deno: { permissions: prepared.permissions },
+    deno: { permissions: located.permissions },
   });
   worker.addEventListener("error", (event) => {
     event.preventDefault();
@@ -126,11 +125,19 @@ async function main(): Promise<number> {
   worker.addEventListener("messageerror", () => {
     workerFailure ??= "the model's Worker could not receive its start message";
   });
+
+  // 4. The checks, while the Worker loads; the model is imported only after them.
+  try {
+    await checkModel(located, init, IMPORT_MAP);
+  } catch (error) {
+    failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
+  }
+  const channelBuffer = createWorkerChannel(region.arenaSize());
   const arenaForWorker = region.newArenaView();
   const start: WorkerStart = {
     arena: arenaForWorker,
     channel: channelBuffer,
-    modelUrl: prepared.modelUrl,
+    modelUrl: located.modelUrl,
     errorTextOffset: initErrorAt,
     initialize: {
       modelConfigJson: init.model_config,

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { z } from "npm:zod@3.25.76";
 import { ERROR_CODE } from "../wire/layout.ts";
 
 /** The module name used when the config names none. */
@@ -31,6 +32,41 @@ export class ModelFileError extends Error {
     this.name = "ModelFileError";
     this.code = code;
   }
+}
+
+// Only the one field the main thread needs. Loading the full protobuf
+// schema here would cost the stub ~40 ms of start-up on the critical path;
+// the Worker decodes the whole configuration anyway.
+const ConfigFileNameSchema = z.object({
+  default_model_filename: z.string().optional(),
+  defaultModelFilename: z.string().optional(), // canonical proto3 JSON spelling
+});
+
+/**
+ * Reads `default_model_filename` from Triton's model configuration JSON.
+ *
+ * @param configJson The configuration JSON.
+ * @returns The file name, or "" when the configuration sets none.
+ * @throws {ModelFileError} `INVALID_ARG` if the JSON is malformed or the field is not a string.
+ */
+export function defaultModelFilenameOf(configJson: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(configJson);
+  } catch (error) {
+    throw new ModelFileError(
+      `model_config is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      ERROR_CODE.INVALID_ARG,
+    );
+  }
+  const parsed = ConfigFileNameSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ModelFileError(
+      `model_config.default_model_filename: ${parsed.error.issues[0]?.message}`,
+      ERROR_CODE.INVALID_ARG,
+    );
+  }
+  return parsed.data.default_model_filename ?? parsed.data.defaultModelFilename ?? "";
 }
 
 /**

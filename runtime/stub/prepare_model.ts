@@ -1,14 +1,22 @@
 /**
  * Everything the trusted main thread decides before model code runs: which
- * module to load, whether its directory is safe to expose, whether it
- * type-checks, and which permissions its Worker gets.
+ * module to load and which permissions its Worker gets ({@linkcode locateModel},
+ * fast), then whether the model directory is safe to expose and whether the
+ * module type-checks ({@linkcode checkModel}, slow: it runs `deno check`).
+ * The split lets the stub start the Worker (whose runtime takes tens of
+ * milliseconds to load) while the checks run; the model itself is imported
+ * only after they pass.
  *
  * @example
  * ```ts ignore
- * import { prepareModel } from "./prepare_model.ts";
+ * import { checkModel, locateModel } from "./prepare_model.ts";
  *
- * const prepared = await prepareModel(initArgs, importMapPath);
- * new Worker(workerUrl, { type: "module", deno: { permissions: prepared.permissions } });
+ * const located = await locateModel(initArgs);
+ * const worker = new Worker(workerUrl, {
+ *   type: "module",
+ *   deno: { permissions: located.permissions },
+ * });
+ * await checkModel(located, initArgs, importMapPath);
  * ```
  *
  * @module
@@ -20,14 +28,15 @@ import {
   type WorkerPermissions,
   workerPermissions,
 } from "../../sandbox/permissions.ts";
-import { typeCheckModel, TypeCheckError } from "../../sandbox/type_check.ts";
-import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { TypeCheckError, typeCheckModel } from "../../sandbox/type_check.ts";
 import { ERROR_CODE } from "../wire/layout.ts";
 import type { InitArgs } from "./init_args.ts";
-import { modelFilePath, requireModelFile } from "./model_file.ts";
+import { defaultModelFilenameOf, modelFilePath, requireModelFile } from "./model_file.ts";
 
-/** What the Worker is started with. */
-export interface PreparedModel {
+/** Where the model is and what its Worker may do. */
+export interface LocatedModel {
+  /** The model's directory, as the parent named it (no trailing slash). */
+  repository: string;
   /** The model module's path. */
   modelFile: string;
   /** Its `file:` URL. */
@@ -54,30 +63,48 @@ export class PrepareError extends Error {
 }
 
 /**
- * Resolves, checks and type-checks the model, and computes its permissions.
+ * Resolves the model module (it must exist) and computes the Worker's permissions.
  *
  * @param init The validated INIT arguments.
- * @param importMap The runtime's import map (for the type check).
- * @returns The module and the Worker's permissions.
- * @throws {PrepareError} With a message for the model's author.
+ * @returns The module and the permissions.
+ * @throws {ModelFileError} If the module is missing or the file name is invalid.
  */
-export async function prepareModel(init: InitArgs, importMap: string): Promise<PreparedModel> {
+export async function locateModel(init: InitArgs): Promise<LocatedModel> {
   const repository = init.model_repository.replace(/\/+$/, "") || "/";
-  let defaultModelFilename: string;
-  try {
-    defaultModelFilename = modelConfigFromTritonJson(init.model_config).defaultModelFilename;
-  } catch (error) {
-    throw new PrepareError(messageOf(error), ERROR_CODE.INVALID_ARG, error);
-  }
-  const modelFile = modelFilePath(repository, init.model_version, defaultModelFilename);
+  const modelFile = modelFilePath(
+    repository,
+    init.model_version,
+    defaultModelFilenameOf(init.model_config),
+  );
   await requireModelFile(modelFile);
+  return {
+    repository,
+    modelFile,
+    modelUrl: fileUrl(modelFile),
+    permissions: workerPermissions(baselinePolicy(repository)),
+  };
+}
+
+/**
+ * Checks the model directory and type-checks the module.
+ *
+ * @param located From {@linkcode locateModel}.
+ * @param init The validated INIT arguments (Deno's path, the backend directory).
+ * @param importMap The runtime's import map.
+ * @throws {PrepareError} `INVALID_ARG` with a message for the model's author.
+ */
+export async function checkModel(
+  located: LocatedModel,
+  init: InitArgs,
+  importMap: string,
+): Promise<void> {
   try {
-    await checkModelDirectory(repository);
+    await checkModelDirectory(located.repository);
     await typeCheckModel({
       denoPath: init.backend_options.deno_path,
       denoDir: `${init.backend_options.runtime_dir}/deno_dir`,
       importMap,
-      modelFile,
+      modelFile: located.modelFile,
     });
   } catch (error) {
     if (error instanceof ModelDirectoryError || error instanceof TypeCheckError) {
@@ -85,18 +112,9 @@ export async function prepareModel(init: InitArgs, importMap: string): Promise<P
     }
     throw error;
   }
-  return {
-    modelFile,
-    modelUrl: fileUrl(modelFile),
-    permissions: workerPermissions(baselinePolicy(repository)),
-  };
 }
 
 /** The `file:` URL of an absolute path, every segment percent-encoded. */
 function fileUrl(path: string): string {
   return `file://${path.split("/").map(encodeURIComponent).join("/")}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

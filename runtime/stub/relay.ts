@@ -7,9 +7,11 @@
  * - idle (or waiting for GROWN): spin ~20 us on the region's `to_stub` tail,
  *   then a blocking shared-futex wait in ~1 s slices; between slices, check
  *   that the parent is alive and let the event loop deliver Worker events;
- * - a batch, INIT or FINALIZE in flight: spin, then `Atomics.wait` on the
- *   channel's tail in ~50 ms slices, yielding to the event loop between
- *   slices so a Worker that died is noticed.
+ * - a batch, INIT or FINALIZE in flight: spin ~100 us (a small batch's
+ *   answer usually comes within that, and sleeping would add a wake-up to
+ *   every request), then `Atomics.wait` on the channel's tail in ~50 ms
+ *   slices, yielding to the event loop between slices so a Worker that died
+ *   is noticed.
  *
  * @example
  * ```ts ignore
@@ -56,8 +58,10 @@ export interface RelayHooks {
 
 /** Timing of the waits (tests shorten them). */
 export interface RelayTiming {
-  /** Busy-wait before sleeping, microseconds. */
+  /** Busy-wait before sleeping on the parent's ring, microseconds. */
   spinMicros: number;
+  /** Busy-wait before sleeping on the Worker's ring, microseconds. */
+  busySpinMicros: number;
   /** Sleep slice while idle, milliseconds. */
   idleSliceMs: number;
   /** Sleep slice while the Worker is busy, milliseconds. */
@@ -67,6 +71,7 @@ export interface RelayTiming {
 /** Defaults from ../shared/notes/ipc-limits.md measurements. */
 export const DEFAULT_TIMING: RelayTiming = Object.freeze({
   spinMicros: 20,
+  busySpinMicros: 100,
   idleSliceMs: 1000,
   busySliceMs: 50,
 });
@@ -141,7 +146,11 @@ export class Relay {
     const channel = this.#channel;
     if (state.phase === "grow") {
       if (record.kind !== MSG.GROWN) {
-        return this.#fail(state.id, state.errorAt, `expected GROWN, the parent sent kind ${record.kind}`);
+        return this.#fail(
+          state.id,
+          state.errorAt,
+          `expected GROWN, the parent sent kind ${record.kind}`,
+        );
       }
       // The Worker reads the size from the channel: publish it first.
       if (record.aux === GROWN_AUX.GRANTED) channel.setArenaSize(this.#region.arenaSize());
@@ -151,6 +160,8 @@ export class Relay {
     }
     switch (record.kind) {
       case MSG.EXECUTE:
+        // The parent may have grown the arena for this batch's inputs.
+        channel.setArenaSize(this.#region.arenaSize());
         channel.toWorker.push(record);
         this.#state = { phase: "batch", id: record.id, errorAt: this.#batchErrorOffset(record) };
         return undefined;
@@ -240,9 +251,22 @@ export class Relay {
 
   /** Waits for the Worker's next record; undefined when the stub must exit. */
   async #fromWorker(errorAt: number): Promise<WireRecord | undefined> {
-    const { busySliceMs, spinMicros } = this.#timing;
+    const { busySliceMs, busySpinMicros } = this.#timing;
     for (;;) {
-      const record = this.#channel.toMain.pop(busySliceMs, spinMicros);
+      let record: WireRecord | undefined;
+      try {
+        record = this.#channel.toMain.pop(busySliceMs, busySpinMicros);
+      } catch (error) {
+        // The model can scribble on the channel; that ends this stub, not the parent.
+        const state = this.#state;
+        const message = error instanceof Error ? error.message : String(error);
+        this.#fail(
+          state.phase === "batch" ? state.id : 0n,
+          errorAt,
+          `the model's Worker broke its channel: ${message}`,
+        );
+        return undefined;
+      }
       if (record !== undefined) return record;
       await yieldToEventLoop();
       const failure = this.#hooks.workerFailure();

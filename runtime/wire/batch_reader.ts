@@ -191,11 +191,13 @@ function readTensor(reader: Reader, at: number, where: string): WireTensor {
   const shape: number[] = new Array(rank);
   let elements = 1;
   for (let d = 0; d < rank; d++) {
-    const dim = reader.view.getBigInt64(shapeAt + d * 8, true);
-    if (dim < 0n || dim > BigInt(Number.MAX_SAFE_INTEGER)) {
+    const low = reader.view.getUint32(shapeAt + d * 8, true);
+    const high = reader.view.getInt32(shapeAt + d * 8 + 4, true);
+    if (high < 0 || high >= 0x20_0000) {
+      const dim = reader.view.getBigInt64(shapeAt + d * 8, true);
       throw new BatchFormatError(`${named} dimension ${d} is ${dim}`);
     }
-    shape[d] = Number(dim);
+    shape[d] = high * TWO_TO_32 + low;
     elements *= shape[d];
   }
   const dataOffset = reader.u64(at + TENSOR.DATA_OFFSET, `${named} data_offset`);
@@ -259,8 +261,22 @@ class Reader {
     }
     this.check(offset, length, what);
     if (!decode || length === 0) return "";
+    const bytes = new Uint8Array(this.arena, offset, length);
+    // Names and ids are short and nearly always ASCII: skip TextDecoder's setup cost.
+    if (length <= 64) {
+      let ascii = "";
+      for (let i = 0; i < length; i++) {
+        const byte = bytes[i];
+        if (byte >= 0x80) {
+          ascii = "";
+          break;
+        }
+        ascii += String.fromCharCode(byte);
+        if (i === length - 1) return ascii;
+      }
+    }
     try {
-      return utf8.decode(new Uint8Array(this.arena, offset, length));
+      return utf8.decode(bytes);
     } catch {
       throw new BatchFormatError(`${what} is not valid UTF-8`);
     }

@@ -4,6 +4,12 @@
  * character boundary. Used by the stub's main thread (init failures, Worker
  * death) and by the Worker (failed batches).
  *
+ * The text goes at the offset the caller owns (after INIT's payload, or the
+ * batch's `arena_used`). When the batch filled the arena up to there, the
+ * text goes at offset 0 instead: a batch that fails is over, so its payload
+ * is no longer needed, and an error with no text would leave the user
+ * guessing.
+ *
  * @example
  * ```ts
  * import { writeErrorText } from "./error_text.ts";
@@ -26,10 +32,13 @@ export interface WrittenText {
   length: number;
 }
 
+/** Less room than this at the preferred offset sends the text to offset 0. */
+const MIN_ROOM = 4096;
+
 const utf8 = new TextEncoder();
 
 /**
- * Writes `text` at `offset`, cut to fit.
+ * Writes `text` at `offset` (or at 0 when `offset` has too little room), cut to fit.
  *
  * @param arena The arena.
  * @param arenaSize Usable arena bytes.
@@ -44,12 +53,12 @@ export function writeErrorText(
   text: string,
 ): WrittenText {
   const limit = Math.min(arenaSize, arena.byteLength);
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= limit) {
-    return { offset: 0, length: 0 };
-  }
-  const room = Math.min(limit - offset, MAX_ERROR_LENGTH);
-  const target = new Uint8Array(arena, offset, room);
+  let at = Number.isSafeInteger(offset) && offset >= 0 && offset < limit ? offset : limit;
+  const needed = Math.min(text.length * 3, MAX_ERROR_LENGTH);
+  if (limit - at < Math.min(needed, MIN_ROOM)) at = 0;
+  const room = Math.min(limit - at, MAX_ERROR_LENGTH);
+  if (room <= 0) return { offset: 0, length: 0 };
   // encodeInto never splits a character, so a cut message stays valid UTF-8.
-  const { written } = utf8.encodeInto(text, target);
-  return { offset, length: written };
+  const { written } = utf8.encodeInto(text, new Uint8Array(arena, at, room));
+  return { offset: at, length: written };
 }

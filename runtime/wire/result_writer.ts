@@ -135,7 +135,7 @@ export function writeResult(
         );
       }
       const outputs = response.outputs.map((output, o): PlannedOutput => {
-        const name = utf8.encode(output.name);
+        const name = encodeName(output.name);
         checkOutput(output, name, `response ${r} output ${o}`);
         stringBytes += name.byteLength;
         dimCount += output.shape.length;
@@ -207,7 +207,7 @@ export function writeResult(
       view.setUint32(tensorAt + TENSOR.RANK, output.shape.length, true);
       setU64(view, tensorAt + TENSOR.SHAPE_OFFSET, base + shapeAt);
       for (const dim of output.shape) {
-        view.setBigInt64(shapeAt, BigInt(dim), true);
+        setU64(view, shapeAt, dim); // checked: a non-negative safe integer
         shapeAt += 8;
       }
       let dataOffset: number;
@@ -244,6 +244,20 @@ function checkOutput(output: ResultOutput, name: Uint8Array, where: string): voi
       throw new ResultFormatError(`${where} (${output.name}) has dimension ${dim}`);
     }
   }
+}
+
+// Output names repeat batch after batch: keep their UTF-8 form.
+const encodedNames = new Map<string, Uint8Array>();
+const MAX_CACHED_NAMES = 1024;
+
+function encodeName(name: string): Uint8Array {
+  let encoded = encodedNames.get(name);
+  if (encoded === undefined) {
+    encoded = utf8.encode(name);
+    if (encodedNames.size >= MAX_CACHED_NAMES) encodedNames.clear();
+    encodedNames.set(name, encoded);
+  }
+  return encoded;
 }
 
 /** Cuts UTF-8 text to at most `max` bytes without splitting a character. */

@@ -1,9 +1,4 @@
-import {
-  assert,
-  assertEquals,
-  assertStrictEquals,
-  assertThrows,
-} from "../api/_test_assert.ts";
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "../api/_test_assert.ts";
 import { MSG, RING, RING_CAPACITY } from "./layout.ts";
 import { atomicsWaiter, Ring, RingCorruptedError, type WireRecord } from "./ring.ts";
 import { createWorkerChannel, openWorkerChannel } from "./worker_channel.ts";
@@ -106,7 +101,8 @@ Deno.test("ring: the producer wakes only a consumer that said it sleeps", () => 
   assertEquals(wakes, 1);
 });
 
-async function echoRoundTrips(blocking: boolean, count: number): Promise<number[]> {
+/** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */
+function echoRoundTrips(blocking: boolean, count: number): number[] {
   const buffer = createWorkerChannel(0);
   const channel = openWorkerChannel(buffer);
   const worker = new Worker(new URL("./testdata/echo_worker.ts", import.meta.url), {
@@ -129,15 +125,17 @@ async function echoRoundTrips(blocking: boolean, count: number): Promise<number[
   return times.sort((a, b) => a - b);
 }
 
-Deno.test("ring: records cross to a Worker and back (Atomics.waitAsync in the Worker)", async () => {
-  const times = await echoRoundTrips(false, 2000);
+Deno.test("ring: records cross to a Worker and back (Atomics.waitAsync in the Worker)", () => {
+  const times = echoRoundTrips(false, 2000);
   const median = times[times.length >> 1] * 1000;
   const p99 = times[Math.floor(times.length * 0.99)] * 1000;
-  console.log(`waitAsync Worker round trip: median ${median.toFixed(1)} us, p99 ${p99.toFixed(1)} us`);
+  console.log(
+    `waitAsync Worker round trip: median ${median.toFixed(1)} us, p99 ${p99.toFixed(1)} us`,
+  );
 });
 
-Deno.test("ring: records cross to a Worker and back (blocking Atomics.wait in the Worker)", async () => {
-  const times = await echoRoundTrips(true, 2000);
+Deno.test("ring: records cross to a Worker and back (blocking Atomics.wait in the Worker)", () => {
+  const times = echoRoundTrips(true, 2000);
   const median = times[times.length >> 1] * 1000;
   console.log(`blocking Worker round trip: median ${median.toFixed(1)} us`);
 });

@@ -49,11 +49,15 @@ export async function loadModel(url: string): Promise<LoadedModel> {
   const ModelClass = module.default;
   if (typeof ModelClass !== "function") {
     throw shapeError(
-      ModelClass === undefined ? "it has no default export" : `its default export is ${typeof ModelClass}`,
+      ModelClass === undefined
+        ? "it has no default export"
+        : `its default export is ${typeof ModelClass}`,
     );
   }
   const model: unknown = new (ModelClass as new () => unknown)();
-  if (typeof model !== "object" || model === null) throw shapeError("constructing it gave no object");
+  if (typeof model !== "object" || model === null) {
+    throw shapeError("constructing it gave no object");
+  }
   const candidate = model as Record<string, unknown>;
   if (typeof candidate.execute !== "function") throw shapeError("it has no execute method");
   for (const optional of ["initialize", "finalize"]) {

@@ -53,10 +53,24 @@ self.addEventListener("error", (event: ErrorEvent) => {
 });
 
 self.addEventListener("message", (event: Event) => {
-  start((event as MessageEvent<WorkerStart>).data).catch((error) => {
-    // A bug of the runtime itself: say so, then let the main thread see us die.
-    console.error(`model '${modelName}': Worker runtime failed: ${formatError(describeError(error))}`);
-    self.close();
+  const message = (event as MessageEvent<WorkerStart>).data;
+  start(message).catch((error) => {
+    // A bug of the runtime itself: log the details, tell the main thread
+    // (which fails the stub so that the parent restarts it), and stop.
+    const text = `model '${modelName}': Worker runtime failed: ${
+      formatError(describeError(error))
+    }`;
+    console.error(text);
+    try {
+      const channel = openWorkerChannel(message.channel);
+      const written = writeErrorText(message.arena, channel.arenaSize(), 0, text);
+      channel.toMain.push(
+        record(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
+        1000,
+      );
+    } finally {
+      self.close();
+    }
   });
 }, { once: true });
 

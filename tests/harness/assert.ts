@@ -40,3 +40,7 @@ export const assertThrows: <E extends Error = Error>(
   msgIncludes?: string,
   msg?: string,
 ) => E = std.assertThrows;
+
+/** Asserts that `actual` and `expected` differ. */
+export const assertNotEquals: <T>(actual: T, expected: T, msg?: string) => void =
+  std.assertNotEquals;

@@ -127,7 +127,9 @@ export class ErrorText {
  * Reads a variable-length text result: the call writes into (out, cap) and
  * returns the full length; a longer result is fetched again with room for it.
  */
-export function readText(call: (out: Uint8Array<ArrayBuffer>, cap: bigint) => number | bigint): string {
+export function readText(
+  call: (out: Uint8Array<ArrayBuffer>, cap: bigint) => number | bigint,
+): string {
   let out = new Uint8Array(16384);
   let length = Number(call(out, BigInt(out.byteLength)));
   if (length >= out.byteLength) {

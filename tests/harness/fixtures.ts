@@ -57,7 +57,9 @@ export function temporaryCopy(modelDir: string, renames: Record<string, string> 
   const parent = Deno.makeTempDirSync({ prefix: "tdn_e2e_" });
   const copy = `${parent}/${name}`;
   copyTree(modelDir, copy);
-  for (const [from, to] of Object.entries(renames)) Deno.renameSync(`${copy}/${from}`, `${copy}/${to}`);
+  for (const [from, to] of Object.entries(renames)) {
+    Deno.renameSync(`${copy}/${from}`, `${copy}/${to}`);
+  }
   return copy;
 }
 

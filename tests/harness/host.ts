@@ -36,8 +36,15 @@ import {
   ModelInstanceGroupSchema,
   parseModelConfigText,
 } from "../../runtime/model_config/mod.ts";
-import { cString, ErrorText, type HostLibrary, openHostLibrary, pointerValue, readText } from "./ffi.ts";
-import { buildPaths, type BuildPaths } from "./paths.ts";
+import {
+  cString,
+  ErrorText,
+  type HostLibrary,
+  openHostLibrary,
+  pointerValue,
+  readText,
+} from "./ffi.ts";
+import { type BuildPaths, buildPaths } from "./paths.ts";
 import {
   DATATYPE_CODES,
   decodeOutput,
@@ -356,7 +363,10 @@ export class Host {
    * Measures the C-to-C shared-memory round trip of a 64-byte message with the
    * wire format's spin-then-futex protocol.
    */
-  async pingPongFloor(iterations: number, spinUs = 20): Promise<{ medianNs: number; p99Ns: number }> {
+  async pingPongFloor(
+    iterations: number,
+    spinUs = 20,
+  ): Promise<{ medianNs: number; p99Ns: number }> {
     const median = new BigUint64Array(1);
     const p99 = new BigUint64Array(1);
     const error = new ErrorText();
@@ -618,7 +628,9 @@ export class LoadedModel {
       const requested = request.requestedOutputs?.length
         ? request.requestedOutputs
         : this.config.output.map((output) => output.name);
-      for (const name of requested) symbols.host_request_add_requested_output(handle, cString(name));
+      for (const name of requested) {
+        symbols.host_request_add_requested_output(handle, cString(name));
+      }
       for (const [key, value] of Object.entries(request.parameters ?? {})) {
         addParameter(this.#lib, handle, key, value);
       }
@@ -656,7 +668,9 @@ export class LoadedModel {
           BigInt(bytes.byteLength),
         ));
         if (copied !== output.byte_size) {
-          throw new HostError(`output '${output.name}': read ${copied} of ${output.byte_size} bytes`);
+          throw new HostError(
+            `output '${output.name}': read ${copied} of ${output.byte_size} bytes`,
+          );
         }
         return decodeOutput(output.name, output.datatype, output.shape, bytes);
       }),
@@ -691,13 +705,41 @@ function addParameter(
   const symbols = lib.symbols;
   let status: number;
   if (typeof value === "string") {
-    status = symbols.host_request_add_parameter(handle, cString(key), PARAMETER_STRING, cString(value), 0n, 0);
+    status = symbols.host_request_add_parameter(
+      handle,
+      cString(key),
+      PARAMETER_STRING,
+      cString(value),
+      0n,
+      0,
+    );
   } else if (typeof value === "boolean") {
-    status = symbols.host_request_add_parameter(handle, cString(key), PARAMETER_BOOL, null, value ? 1n : 0n, 0);
+    status = symbols.host_request_add_parameter(
+      handle,
+      cString(key),
+      PARAMETER_BOOL,
+      null,
+      value ? 1n : 0n,
+      0,
+    );
   } else if (Number.isInteger(value)) {
-    status = symbols.host_request_add_parameter(handle, cString(key), PARAMETER_INT, null, BigInt(value), 0);
+    status = symbols.host_request_add_parameter(
+      handle,
+      cString(key),
+      PARAMETER_INT,
+      null,
+      BigInt(value),
+      0,
+    );
   } else {
-    status = symbols.host_request_add_parameter(handle, cString(key), PARAMETER_DOUBLE, null, 0n, value);
+    status = symbols.host_request_add_parameter(
+      handle,
+      cString(key),
+      PARAMETER_DOUBLE,
+      null,
+      0n,
+      value,
+    );
   }
   if (status !== 0) throw new HostError(`cannot add parameter '${key}'`);
 }
@@ -721,18 +763,18 @@ function normalizeInstanceGroups(config: ModelConfig, instanceCount?: number): n
       throw new RangeError(`instanceCount must be a positive integer, got ${instanceCount}`);
     }
     config.instanceGroup = [
-      create(ModelInstanceGroupSchema, { count: instanceCount, kind: ModelInstanceGroup_Kind.KIND_CPU }),
+      create(ModelInstanceGroupSchema, { count: instanceCount, kind: ModelInstanceGroup_Kind.CPU }),
     ];
   }
   if (config.instanceGroup.length === 0) {
     config.instanceGroup = [
-      create(ModelInstanceGroupSchema, { count: 1, kind: ModelInstanceGroup_Kind.KIND_CPU }),
+      create(ModelInstanceGroupSchema, { count: 1, kind: ModelInstanceGroup_Kind.CPU }),
     ];
   }
   let total = 0;
   config.instanceGroup.forEach((group, index) => {
     if (group.name === "") group.name = `${config.name}_${index}`;
-    if (group.kind === ModelInstanceGroup_Kind.KIND_AUTO) group.kind = ModelInstanceGroup_Kind.KIND_CPU;
+    if (group.kind === ModelInstanceGroup_Kind.AUTO) group.kind = ModelInstanceGroup_Kind.CPU;
     if (group.count === 0) group.count = 1;
     total += group.count;
   });

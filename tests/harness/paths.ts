@@ -26,7 +26,10 @@ export interface BuildPaths {
 }
 
 /** The repository root (two levels above this file). */
-export const REPOSITORY_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+export const REPOSITORY_ROOT: string = new URL("../../", import.meta.url).pathname.replace(
+  /\/$/,
+  "",
+);
 
 /** Resolves the build paths from `$TRITON_DENO_BUILD` (default "build"). */
 export function buildPaths(): BuildPaths {

@@ -37,11 +37,17 @@ export function commandLineOf(pid: number): string[] | null {
   }
 }
 
-/** Whether a process is a zombie or gone. */
+/**
+ * Whether a process has fully exited: gone, or a zombie whose threads have
+ * all ended. A killed multi-threaded process shows its leader as a zombie
+ * while other threads are still being torn down, and until they are, its
+ * parent's waitid() does not report the exit yet.
+ */
 export function isGone(pid: number): boolean {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    if (!stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
+    return Array.from(Deno.readDirSync(`/proc/${pid}/task`)).length <= 1;
   } catch {
     return true;
   }

@@ -62,20 +62,21 @@ export async function withHost(
   const host = Host.open({ options: { "shm-region-prefix-name": shmPrefix, ...options } });
   host.resetViolations();
   const baseline = host.violations().live;
-  let failed = true;
-  let violations: HostViolations | undefined;
+  let bodyFailed = false;
+  let bodyError: unknown;
   try {
     await body(host, { shmPrefix });
-    failed = false;
-  } finally {
-    try {
-      violations = host.close();
-    } catch (error) {
-      // Do not hide the body's own failure behind a close failure.
-      if (!failed) throw error;
-    }
+  } catch (error) {
+    bodyFailed = true;
+    bodyError = error;
   }
-  if (violations !== undefined) {
-    assertNoViolations(violations, baseline, "after closing the host");
+  let violations: HostViolations;
+  try {
+    violations = host.close();
+  } catch (closeError) {
+    // Do not hide the body's own failure behind a close failure.
+    throw bodyFailed ? bodyError : closeError;
   }
+  if (bodyFailed) throw bodyError;
+  assertNoViolations(violations, baseline, "after closing the host");
 }

@@ -211,7 +211,9 @@ function numericView(datatype: DataTypeName, buffer: ArrayBuffer, count: number)
 }
 
 /** Splits Triton's BYTES layout into elements; `complete` is false if the bytes are malformed. */
-export function decodeBytesElements(raw: Uint8Array): { elements: Uint8Array[]; complete: boolean } {
+export function decodeBytesElements(
+  raw: Uint8Array,
+): { elements: Uint8Array[]; complete: boolean } {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const elements: Uint8Array[] = [];
   let at = 0;

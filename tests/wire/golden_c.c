@@ -182,16 +182,19 @@ static int read_result(const char* path)
   tdn_diag diag;
   if (!tdn_result_decode(arena, size, 0, sizeof(tdn_result_header), 2, &result, &diag)) {
     free(arena);
-    return fail("the result %s", diag.text);
+    return fail("decoding failed: the stub %s", diag.text);
   }
-  int status = 0;
+  for (uint32_t r = 0; r < result.response_count; ++r) {
+    if (result.responses[r].problem != NULL) {
+      fail("decoding failed: the stub %s", result.responses[r].problem);
+      tdn_result_view_free(&result);
+      free(arena);
+      return 1;
+    }
+  }
   printf("{\"responses\":[");
   for (uint32_t r = 0; r < result.response_count; ++r) {
     const tdn_response_view* response = &result.responses[r];
-    if (response->problem != NULL) {
-      status = fail("the result %s", response->problem);
-      break;
-    }
     printf("%s{\"status\":%u,\"error_code\":%u,\"error\":", r == 0 ? "" : ",", response->status,
            response->error_code);
     print_json_string(response->error_message);
@@ -215,7 +218,7 @@ static int read_result(const char* path)
   printf("]}\n");
   tdn_result_view_free(&result);
   free(arena);
-  return status;
+  return 0;
 }
 
 int main(int argc, char** argv)

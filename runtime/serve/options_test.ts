@@ -1,0 +1,40 @@
+import { assertEquals, assertThrows } from "./_test_assert.ts";
+import { DEFAULT_MAX_BODY_BYTES, OptionsError, parseOptions } from "./options.ts";
+
+Deno.test("options: defaults", () => {
+  const options = parseOptions([]);
+  assertEquals(options.modelRepository, "models");
+  assertEquals(options.httpPort, 8000);
+  assertEquals(options.models, []);
+  assertEquals(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+});
+
+Deno.test("options: values as next argument or after '=', repeated --model", () => {
+  const options = parseOptions([
+    "--model-repository",
+    "/tmp/repo",
+    "--http-port=9001",
+    "--model",
+    "add_sub",
+    "--model=other",
+    "--max-body-bytes",
+    "1024",
+    "--backend-config",
+    "stub-timeout=5",
+  ]);
+  assertEquals(options.modelRepository, "/tmp/repo");
+  assertEquals(options.httpPort, 9001);
+  assertEquals(options.models, ["add_sub", "other"]);
+  assertEquals(options.maxBodyBytes, 1024);
+  assertEquals(options.backendConfig, { "stub-timeout": "5" });
+});
+
+Deno.test("options: errors name the flag", () => {
+  assertThrows(() => parseOptions(["--port", "1"]), OptionsError, "unknown option '--port'");
+  assertThrows(() => parseOptions(["--http-port"]), OptionsError, "needs a value");
+  assertThrows(() => parseOptions(["--http-port", "70000"]), OptionsError, "'--http-port'");
+  assertThrows(() => parseOptions(["--http-port", "x"]), OptionsError, "'--http-port'");
+  assertThrows(() => parseOptions(["--max-body-bytes", "0"]), OptionsError, "'--max-body-bytes'");
+  assertThrows(() => parseOptions(["--model", "a/b"]), OptionsError, "'--model'");
+  assertThrows(() => parseOptions(["--backend-config", "novalue"]), OptionsError, "KEY=VALUE");
+});

@@ -1,0 +1,55 @@
+/**
+ * Runs tests/serve/readme_examples.sh, the curl commands the README shows,
+ * against the server serving models/add_sub, and checks what they print.
+ */
+import { assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
+import { ROOT, startServeProcess } from "./server_process.ts";
+
+Deno.test({
+  name: "serve: the README's curl examples work as written",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const server = await startServeProcess({
+      repository: `${ROOT}models`,
+      args: ["--model", "add_sub"],
+    });
+    let output: string;
+    let code: number;
+    try {
+      const result = await new Deno.Command("bash", {
+        args: [`${ROOT}tests/serve/readme_examples.sh`],
+        env: { URL: `127.0.0.1:${server.port}` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      output = decoder.decode(result.stdout) + decoder.decode(result.stderr);
+      code = result.code;
+    } finally {
+      const stopped = await server.stop("SIGTERM");
+      assertEquals(stopped.code, 0, stopped.log);
+    }
+    assertEquals(code, 0, output);
+    for (
+      const expected of [
+        "server live",
+        "add_sub ready",
+        '"platform":"deno"',
+        '"backend":"deno"',
+        '{"id":"example-1","model_name":"add_sub","model_version":"1","outputs":[' +
+        '{"name":"OUTPUT0","datatype":"FP32","shape":[4],"data":[11,22,33,44]},' +
+        '{"name":"OUTPUT1","datatype":"FP32","shape":[4],"data":[-9,-18,-27,-36]}]}',
+        '"outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[2],"data":[4,6]}]',
+        "missing required input(s) ['INPUT1']",
+        "(HTTP 400)",
+        '"inference_count":2',
+        '{"name":"add_sub","version":"1","state":"READY","reason":""}',
+        "add_sub unloaded",
+        "add_sub loaded",
+      ]
+    ) {
+      assertStringIncludes(output, expected);
+    }
+  },
+});
