@@ -13,6 +13,11 @@
  * turns WebGPU off for the whole process (`DENO_WEBGPU_BACKEND=none`, see
  * ffi/stub/bindings.ts), which covers every realm.
  *
+ * `Deno.exit`, `close` and `process.exit` end a Worker silently (not the
+ * process), so a model calling one would leave its batch hanging until the
+ * execute deadline; they throw instead, which fails the batch at once with
+ * a message saying why.
+ *
  * @example
  * ```ts ignore
  * import { hardenRealm } from "../../sandbox/harden_realm.ts";
@@ -36,10 +41,23 @@ export class NestedWorkerError extends Error {
   }
 }
 
+/** Thrown when model code tries to end its Worker. */
+export class ExitDisabledError extends Error {
+  /** @param what The function that was called. */
+  constructor(what: string) {
+    super(
+      `${what}() is disabled for models: it would end the model's Worker silently; ` +
+        "throw an error to fail a batch instead",
+    );
+    this.name = "ExitDisabledError";
+  }
+}
+
 let hardened = false;
 
 /**
- * Removes WebGPU and nested Workers from the current realm. Idempotent.
+ * Removes WebGPU and nested Workers from the current realm and disables the
+ * calls that end it. Idempotent.
  *
  * @throws {Error} If a WebGPU entry point survives (the realm must not run
  * model code then).
@@ -49,6 +67,7 @@ export function hardenRealm(): void {
   removeWebGpu();
   removeDenoInternal();
   removeNestedWorkers();
+  disableExits();
   hardened = true;
   if ("gpu" in navigator || "GPU" in globalThis) {
     throw new Error("WebGPU is still reachable after hardening the realm");
@@ -74,6 +93,27 @@ function removeWebGpu(): void {
 function removeDenoInternal(): void {
   const internal = (Deno as unknown as { internal?: symbol }).internal;
   if (typeof internal === "symbol") Reflect.deleteProperty(Deno, internal);
+}
+
+function disableExits(): void {
+  const process = (globalThis as { process?: object }).process;
+  const targets: [object | undefined, string, string][] = [
+    [Deno, "exit", "Deno.exit"],
+    [globalThis, "close", "close"],
+    [process, "exit", "process.exit"],
+    [process, "reallyExit", "process.reallyExit"],
+  ];
+  for (const [owner, key, what] of targets) {
+    if (owner === undefined) continue;
+    Object.defineProperty(owner, key, {
+      value: function disabled(): never {
+        throw new ExitDisabledError(what);
+      },
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
 }
 
 function removeNestedWorkers(): void {

@@ -1,6 +1,6 @@
 import { assertEquals } from "../runtime/api/_test_assert.ts";
 
-Deno.test("harden realm: WebGPU and nested Workers are gone from a hardened Worker", async () => {
+Deno.test("harden realm: WebGPU, nested Workers and exits are gone from a hardened Worker", async () => {
   const worker = new Worker(new URL("./testdata/harden_probe.ts", import.meta.url), {
     type: "module",
     deno: { permissions: "none" },
@@ -24,6 +24,10 @@ Deno.test("harden realm: WebGPU and nested Workers are gone from a hardened Work
     nodeWorkerSubclass: "blocked: NestedWorkerError",
     eventEmitterStillWorks: "reached: object",
     reinitPatch: "blocked: TypeError",
+    denoExit: "blocked: ExitDisabledError",
+    close: "blocked: ExitDisabledError",
+    processExit: "blocked: ExitDisabledError",
+    restoreExit: "blocked: TypeError",
   });
 });
 

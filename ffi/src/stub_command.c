@@ -47,7 +47,7 @@ static char* format(const char* pattern, ...)
   return text;
 }
 
-enum { ARG_COUNT = 16, ENV_COUNT = 3 };
+enum { ARG_COUNT = 17, ENV_COUNT = 4 };
 
 TRITONSERVER_Error* tdn_stub_command_build(
     const tdn_model* model, const char* instance_name, tdn_stub_command* command)
@@ -90,6 +90,9 @@ TRITONSERVER_Error* tdn_stub_command_build(
   command->envp[0] = format("DENO_DIR=%s/deno_dir", dir);
   command->envp[1] = strdup("NO_COLOR=1");
   command->envp[2] = strdup("DENO_NO_UPDATE_CHECK=1");
+  /* WebGPU works with no permission at all, and a model can reach a fresh realm (a nested
+   * Worker) where in-realm removal does not hold: switch it off for the whole process. */
+  command->envp[3] = strdup("DENO_WEBGPU_BACKEND=none");
 
   bool complete = used <= ARG_COUNT;
   for (size_t i = 0; i < used; ++i) {

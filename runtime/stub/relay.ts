@@ -7,9 +7,9 @@
  * - idle (or waiting for GROWN): spin ~20 us on the region's `to_stub` tail,
  *   then a blocking shared-futex wait in ~1 s slices; between slices, check
  *   that the parent is alive and let the event loop deliver Worker events;
- * - a batch, INIT or FINALIZE in flight: spin ~100 us (a small batch's
- *   answer usually comes within that, and sleeping would add a wake-up to
- *   every request), then `Atomics.wait` on the channel's tail in ~50 ms
+ * - a batch, INIT or FINALIZE in flight: spin ~50 us (a small batch's
+ *   answer often comes within that; sleeping adds a wake-up to the
+ *   request), then `Atomics.wait` on the channel's tail in ~50 ms
  *   slices, yielding to the event loop between slices so a Worker that died
  *   is noticed.
  *
@@ -71,7 +71,7 @@ export interface RelayTiming {
 /** Defaults from ../shared/notes/ipc-limits.md measurements. */
 export const DEFAULT_TIMING: RelayTiming = Object.freeze({
   spinMicros: 20,
-  busySpinMicros: 100,
+  busySpinMicros: 50,
   idleSliceMs: 1000,
   busySliceMs: 50,
 });

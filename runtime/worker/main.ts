@@ -29,6 +29,8 @@ import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
 import type { WorkerStart } from "./start_message.ts";
 
+// Kept before hardening disables it for the model: the runtime's own way out.
+const closeWorker = globalThis.close.bind(globalThis);
 hardenRealm();
 
 let modelName = "(loading)";
@@ -69,7 +71,7 @@ self.addEventListener("message", (event: Event) => {
         1000,
       );
     } finally {
-      self.close();
+      closeWorker();
     }
   });
 }, { once: true });
@@ -112,9 +114,16 @@ async function start(message: WorkerStart): Promise<void> {
   await serve(context, channel);
 }
 
+/**
+ * Busy-wait after a batch before sleeping: back-to-back batches then skip a
+ * wake-up (measured with add_sub, 4 elements, one client: p50 ~65-77 us with
+ * 100 us against ~80-95 us with 20 us, on this 2-vCPU machine).
+ */
+const SPIN_AFTER_BATCH_MICROS = 100;
+
 async function serve(context: BatchContext, channel: WorkerChannel): Promise<void> {
   for (;;) {
-    const next = await channel.toWorker.popAsync();
+    const next = await channel.toWorker.popAsync(Infinity, SPIN_AFTER_BATCH_MICROS);
     if (next === undefined) continue;
     switch (next.kind) {
       case MSG.EXECUTE:

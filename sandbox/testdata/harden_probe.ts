@@ -77,5 +77,12 @@ const results: Record<string, Outcome> = {
     if ((EventEmitter as any).init.toString() === "function () {}") return "replaced";
     throw new Error("init is read-only");
   }),
+  denoExit: await attempt(() => Deno.exit(3)),
+  close: await attempt(() => anyGlobal.close()),
+  processExit: await attempt(() => anyGlobal.process.exit(3)),
+  restoreExit: await attempt(() => {
+    anyGlobal.Deno.exit = () => "replaced";
+    return anyGlobal.Deno.exit();
+  }),
 };
 (globalThis as unknown as { postMessage(message: unknown): void }).postMessage(results);
