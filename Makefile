@@ -1,4 +1,5 @@
 # Builds the Deno backend for Triton.
+#   make serve            builds, then serves models/ on port 8000 with Triton's HTTP/REST protocol
 #   make build            library, stub helpers, test host and a ready backend dir in build/deno/
 #   make test             installs the pinned Deno if missing, builds, runs every test
 #   make bench            the benchmark
@@ -20,11 +21,11 @@ LDFLAGS += -shared -Wl,--as-needed $(SANITIZE)
 BACKEND_DIR := $(BUILD)/deno
 LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
-HOST_SRCS := $(wildcard tests/harness/*.c)
-HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h tests/harness/*.h)
+HOST_SRCS := $(wildcard ffi/host/*.c)
+HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts
 
-.PHONY: all build deno test bench install asan clean check
+.PHONY: all build deno serve test bench install asan clean check
 
 all: build
 
@@ -50,10 +51,11 @@ $(BUILD)/golden_c: tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_r
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_reader.c -o $@ $(SANITIZE)
 
-# The test host plays Triton: it exports the TRITONSERVER_/TRITONBACKEND_ functions the backend calls.
+# A minimal stand-in for Triton's core (ffi/host/): it exports the TRITONSERVER_/TRITONBACKEND_ functions
+# the backend calls. The tests drive it through FFI, and `deno task serve` serves HTTP with it.
 $(BUILD)/libtriton_host.so: $(HOST_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/harness $(HOST_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
+	$(CC) $(CFLAGS) -Iffi/host $(HOST_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
 
 # A checkout's backend dir links to the live TypeScript trees, so edits need no rebuild.
 $(BACKEND_DIR)/.layout: $(PINNED_DENO)
@@ -68,6 +70,10 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 $(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	@touch $@
+
+# The main job: serve models/ over Triton's HTTP/REST protocol (pass ARGS="--http-port 9000 ...").
+serve: build
+	$(DENO) task serve $(ARGS)
 
 test: build
 	$(DENO) task test

@@ -9,6 +9,7 @@
 #include "channel.h"
 
 #include <linux/futex.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -136,12 +137,15 @@ tdn_receive_status tdn_channel_receive(
     }
     store(&ring->consumer_sleeping, 1);
     const uint32_t tail = load(&ring->tail);
+    uint64_t t0 = tdn_now_ns();
     if (tail == channel->consumed) {
       futex_wait(&ring->tail, tail, wait_ns - elapsed);
     }
     store(&ring->consumer_sleeping, 0);
     status = try_take(channel, record, diag);
     if (status != TDN_NOTHING) {
+      uint64_t slept = tdn_now_ns() - t0;
+      if (slept > 2000000) fprintf(stderr, "DEBUG parent slept %llu us and found kind %u\n", (unsigned long long)(slept/1000), record->kind);
       return status;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The FFI binding of `build/libtriton_host.so` (tests/harness/host_api.h):
+ * The FFI binding of `build/libtriton_host.so` (ffi/host/host_api.h):
  * the test host that plays Triton's core around the Deno backend. The server
  * drives the backend through it, so every request crosses exactly the code
  * Triton would run.

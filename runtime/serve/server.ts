@@ -7,7 +7,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
 import { openHostLibrary } from "./host_library.ts";
 import { createHandler } from "./handlers.ts";
@@ -59,12 +59,13 @@ export async function startServer(
   const library = openHostLibrary(paths.hostLibrary);
   let backend: HostBackend;
   try {
-    backend = HostBackend.load(
-      library,
-      paths.backendLibrary,
-      paths.backendDirectory,
-      options.backendConfig,
-    );
+    backend = HostBackend.load(library, paths.backendLibrary, paths.backendDirectory, {
+      // What tritonserver adds to every backend's configuration.
+      "backend-directory": dirname(paths.backendDirectory),
+      "min-compute-capability": "6.000000",
+      "default-max-batch-size": "4",
+      ...options.backendConfig,
+    });
   } catch (error) {
     library.close();
     throw error;

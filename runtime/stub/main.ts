@@ -8,10 +8,14 @@
  *    (sandbox/), and starts the model's Worker, which loads the runtime
  *    while
  * 4. the model directory is checked and the module type-checked; only then
- *    does the Worker get its start message (arena, channel, model URL) and
- *    import the model;
- * 5. relays records until FINALIZE (exit 0) or a failure (ERROR, exit 1: the
- *    parent restarts the stub).
+ *    does the Worker get its start message (arena, control page, futex
+ *    proxy, model URL) and import the model. From then on the main thread
+ *    leaves the rings alone: the Worker answers READY or ERROR itself and
+ *    then serves the parent's records directly
+ *    (runtime/worker/main.ts -> run_batch.ts);
+ * 5. serves the Worker's futex requests and watches both ends
+ *    (futex_service.ts) until the Worker asks to exit (0 after FINALIZED)
+ *    or something fails (exit 1: the parent restarts the stub).
  *
  * Usage (by libtriton_deno.so): `deno run ... runtime/stub/main.ts <libtriton_deno_stub.so>`.
  *
@@ -21,13 +25,13 @@
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
 import { alignUp, ERROR_CODE, MSG } from "../wire/layout.ts";
-import { createWorkerChannel, openWorkerChannel } from "../wire/worker_channel.ts";
+import { createFutexProxy } from "../wire/futex_proxy.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
 import { ModelFileError } from "./model_file.ts";
 import { checkModel, type LocatedModel, locateModel, PrepareError } from "./prepare_model.ts";
+import { EXIT_FAILURE, FutexService } from "./futex_service.ts";
 import { attachRegion, type Region } from "./region.ts";
-import { EXIT_FAILURE, Relay } from "./relay.ts";
 
 const IMPORT_MAP = pathOf(new URL("../import_map.json", import.meta.url));
 const WORKER_MAIN = new URL("../worker/main.ts", import.meta.url);
@@ -52,7 +56,7 @@ function errorMessage(error: unknown): string {
 
 /** Sends ERROR (batch id 0) with `text` at `offset` and exits for a restart. */
 function failInit(region: Region, code: number, offset: number, text: string): never {
-  const written = writeErrorText(region.arena, region.arenaSize(), offset, text);
+  const written = writeErrorText(region.arena, region.startArenaSize, offset, text);
   region.toParent.push({
     kind: MSG.ERROR,
     flags: 0,
@@ -81,7 +85,10 @@ async function main(): Promise<number> {
   } catch (error) {
     fatal(errorMessage(error));
   }
-  const parentPid = region.parentPid();
+  // Read once, before any model code can write the control page; a parent
+  // that is already gone has left us to init (or a subreaper).
+  const parentPid = library.parentPid();
+  if (parentPid !== region.parentPid) return EXIT_FAILURE;
   const parentAlive = () => library.parentPid() === parentPid;
 
   // 2. INIT is written before the stub starts; wait for it all the same.
@@ -100,7 +107,7 @@ async function main(): Promise<number> {
   let located: LocatedModel;
   try {
     const { offset, length } = initRecord;
-    if (offset + length > region.arenaSize()) {
+    if (offset + length > region.startArenaSize) {
       throw new InitArgsError(`INIT payload [${offset}, +${length}) lies outside the arena`);
     }
     const text = new TextDecoder("utf-8", { fatal: true }).decode(
@@ -132,11 +139,13 @@ async function main(): Promise<number> {
   } catch (error) {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
-  const channelBuffer = createWorkerChannel(region.arenaSize());
+  const proxy = createFutexProxy();
   const arenaForWorker = region.newArenaView();
+  const controlForWorker = region.newControlView();
   const start: WorkerStart = {
     arena: arenaForWorker,
-    channel: channelBuffer,
+    control: controlForWorker,
+    proxy,
     modelUrl: located.modelUrl,
     errorTextOffset: initErrorAt,
     initialize: {
@@ -149,14 +158,16 @@ async function main(): Promise<number> {
       modelInstanceDeviceId: init.model_instance_device_id,
     },
   };
-  worker.postMessage(start, [arenaForWorker]);
+  // The main thread's last ring access (INIT) is behind it: after this
+  // message the Worker alone uses the rings.
+  worker.postMessage(start, [arenaForWorker, controlForWorker]);
 
-  // 5. Relay until FINALIZE or a failure.
-  const relay = new Relay(region, openWorkerChannel(channelBuffer), {
+  // 5. Futex calls for the Worker until it asks to exit, or a failure.
+  const service = new FutexService(region, proxy, {
     parentAlive,
     workerFailure: () => workerFailure,
   });
-  return await relay.run(initErrorAt);
+  return await service.run(initErrorAt);
 }
 
 Deno.exit(await main());

@@ -1,8 +1,9 @@
 /**
  * The stub's view of the shared-memory region: the control page, the two
  * rings on it (waiting through shared futexes), the arena, and the fields
- * only the parent writes. Views are created once at attach: creating
- * `getArrayBuffer` views repeatedly triggers GC storms.
+ * only the parent writes, read once at attach, before the model's Worker
+ * (which also sees the control page) exists. Views are created once:
+ * creating `getArrayBuffer` views repeatedly triggers GC storms.
  *
  * @example
  * ```ts ignore
@@ -20,22 +21,32 @@ import type { StubLibrary } from "../../ffi/stub/bindings.ts";
 import { CONTROL, CONTROL_SIZE, STUB_REGION_FD } from "../wire/layout.ts";
 import { Ring, type RingWaiter } from "../wire/ring.ts";
 
-/** The attached region. */
+/** The attached region, as the trusted main thread sees it. */
 export interface Region {
-  /** The parent -> stub ring. */
+  /** The parent -> stub ring (the main thread's end: INIT only). */
   readonly toStub: Ring;
-  /** The stub -> parent ring. */
+  /** The stub -> parent ring (the main thread's end: before READY, or once the Worker died). */
   readonly toParent: Ring;
+  /** The control page as u32 words (futex words, for the futex service). */
+  readonly controlWords: Int32Array;
+  /** Shared-futex wait and wake on control-page words. */
+  readonly futexWaiter: RingWaiter;
   /** The arena as the main thread sees it (the whole window past the control page). */
   readonly arena: ArrayBuffer;
   /** Bytes mapped past the control page: the most the arena can grow to. */
   readonly maxArenaSize: number;
-  /** The current arena size, as the parent last published it. */
-  arenaSize(): number;
-  /** The parent's process id, as the parent wrote it. */
-  parentPid(): number;
+  /**
+   * The arena size the parent had published at attach, before any model
+   * code could write the control page. The arena never shrinks, so the main
+   * thread may always write below it.
+   */
+  readonly startArenaSize: number;
+  /** The parent's process id as written in the control page, read at attach. */
+  readonly parentPid: number;
   /** A fresh view of the arena (to transfer to the Worker). */
   newArenaView(): ArrayBuffer;
+  /** A fresh view of the control page (to transfer to the Worker). */
+  newControlView(): ArrayBuffer;
 }
 
 /** The descriptor is not a usable region. */
@@ -66,12 +77,20 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
   const control = Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE);
   const controlView = new DataView(control);
   const arena = Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
+  // tdn_stub_attach checked arena_size against the window before mapping.
+  const startArenaSize = Number(controlView.getBigUint64(CONTROL.ARENA_SIZE, true));
+  if (startArenaSize > maxArenaSize) {
+    throw new RegionError(`arena_size ${startArenaSize} exceeds the ${maxArenaSize}-byte window`);
+  }
 
   // Futex addresses of the ring words, computed once per word.
   const addresses = new Map<number, Deno.PointerObject>();
   const addressOf = (index: number): Deno.PointerObject => {
     let address = addresses.get(index);
     if (address === undefined) {
+      if (!Number.isInteger(index) || index < 0 || index >= CONTROL_SIZE / 4) {
+        throw new RegionError(`word ${index} is not on the control page`);
+      }
       const pointer = Deno.UnsafePointer.offset(base, index * 4);
       if (pointer === null) throw new RegionError("null futex address");
       address = pointer;
@@ -92,20 +111,17 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, futexWaiter),
     toParent: new Ring(control, CONTROL.TO_PARENT, futexWaiter),
+    controlWords: new Int32Array(control),
+    futexWaiter,
     arena,
     maxArenaSize,
-    arenaSize(): number {
-      const size = Number(controlView.getBigUint64(CONTROL.ARENA_SIZE, true));
-      if (size > maxArenaSize) {
-        throw new RegionError(`arena_size ${size} exceeds the ${maxArenaSize}-byte window`);
-      }
-      return size;
-    },
-    parentPid(): number {
-      return controlView.getUint32(CONTROL.PARENT_PID, true);
-    },
+    startArenaSize,
+    parentPid: controlView.getUint32(CONTROL.PARENT_PID, true),
     newArenaView(): ArrayBuffer {
       return Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
+    },
+    newControlView(): ArrayBuffer {
+      return Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE);
     },
   };
 }

@@ -2,8 +2,7 @@
  * The ring protocol of `tdn_wire.h`: a single-producer, single-consumer
  * queue of 32-byte `tdn_record`s with free-running u32 `head`/`tail`
  * counters, usable over the region's control page (shared with the parent
- * process) or over a SharedArrayBuffer with the same layout (between the
- * stub's main thread and the model's Worker).
+ * process) or over a SharedArrayBuffer with the same layout (tests).
  *
  * The sleep/wake rule is the header's: a consumer that finds the ring empty
  * spins briefly, sets `consumer_sleeping`, re-reads `tail` and only then
@@ -15,7 +14,9 @@
  *
  * How to sleep is pluggable ({@linkcode RingWaiter}): `Atomics.wait` /
  * `Atomics.waitAsync` for a SharedArrayBuffer ({@linkcode atomicsWaiter}), a
- * shared futex through FFI for the region (runtime/stub/region.ts).
+ * shared futex through FFI for the region on the stub's main thread
+ * (runtime/stub/region.ts), and the main thread's futex calls on behalf of
+ * the model's Worker (runtime/wire/futex_proxy.ts).
  *
  * @example A ring in a SharedArrayBuffer
  * ```ts

@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "../api/_test_assert.ts";
 import { MSG, RING, RING_CAPACITY } from "./layout.ts";
 import { atomicsWaiter, Ring, RingCorruptedError, type WireRecord } from "./ring.ts";
-import { createWorkerChannel, openWorkerChannel } from "./worker_channel.ts";
 
 function record(id: number, extra: Partial<WireRecord> = {}): WireRecord {
   return { kind: MSG.EXECUTE, flags: 0, aux: 0, id: BigInt(id), offset: 0, length: 0, ...extra };
@@ -103,8 +102,10 @@ Deno.test("ring: the producer wakes only a consumer that said it sleeps", () => 
 
 /** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */
 function echoRoundTrips(blocking: boolean, count: number): number[] {
-  const buffer = createWorkerChannel(0);
-  const channel = openWorkerChannel(buffer);
+  // Two rings in one SharedArrayBuffer: to the Worker, then back.
+  const buffer = new SharedArrayBuffer(2 * RING.SIZE);
+  const toWorker = new Ring(buffer, 0, atomicsWaiter);
+  const toMain = new Ring(buffer, RING.SIZE, atomicsWaiter);
   const worker = new Worker(new URL("./testdata/echo_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -113,12 +114,12 @@ function echoRoundTrips(blocking: boolean, count: number): number[] {
   try {
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      channel.toWorker.push(record(i));
-      const reply = channel.toMain.pop(5000);
+      toWorker.push(record(i));
+      const reply = toMain.pop(5000);
       times.push(performance.now() - started);
       assertEquals(reply?.id, BigInt(i) + 1n);
     }
-    channel.toWorker.push(record(0, { kind: 0 }));
+    toWorker.push(record(0, { kind: 0 }));
   } finally {
     worker.terminate();
   }

@@ -1,13 +1,22 @@
 /**
  * The model's Worker: an untrusted realm with only the sandbox's permissions
  * (read the model directory). It keeps nothing secret or powerful: the model
- * can see and forge anything here, and the trusted main thread checks every
- * record it sends.
+ * can see and forge anything here, including the records on the region's
+ * rings, and the parent checks every record and every byte it reads.
  *
  * Order: harden the realm, wait for the start message, import and construct
- * the model, `initialize` it, answer READY or ERROR; then serve EXECUTE and
- * FINALIZE records from the channel, waiting with `Atomics.waitAsync` so the
- * event loop keeps running for async models.
+ * the model, `initialize` it, answer READY or ERROR on the region's
+ * `to_parent` ring; then serve EXECUTE and FINALIZE records straight from
+ * the region's `to_stub` ring (runtime/worker/parent_link.ts): the main
+ * thread is not on the request path.
+ *
+ * Waiting between batches: spin ~50 us on `to_stub` (back-to-back batches
+ * cost no system call), then sleep through the main thread's futex proxy
+ * (runtime/wire/futex_proxy.ts) in blocking `Atomics.wait` slices of 50 ms,
+ * letting the event loop turn before the first and between them. A blocking
+ * wait wakes in a few microseconds, where `Atomics.waitAsync` goes through
+ * the event loop; the slices keep an idle model's stray timers and promises
+ * moving. While `execute` itself is pending the event loop runs freely.
  *
  * @module
  */
@@ -23,9 +32,9 @@ import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, GROWN_AUX, MSG } from "../wire/layout.ts";
 import type { WireRecord } from "../wire/ring.ts";
-import { openWorkerChannel, type WorkerChannel } from "../wire/worker_channel.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
+import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
 import type { WorkerStart } from "./start_message.ts";
 
@@ -56,33 +65,40 @@ self.addEventListener("error", (event: ErrorEvent) => {
 
 self.addEventListener("message", (event: Event) => {
   const message = (event as MessageEvent<WorkerStart>).data;
-  start(message).catch((error) => {
-    // A bug of the runtime itself: log the details, tell the main thread
-    // (which fails the stub so that the parent restarts it), and stop.
+  let link: ParentLink | undefined;
+  start(message, (opened) => (link = opened)).catch((error) => {
+    // A bug of the runtime itself (or a model that broke the rings): log
+    // the details, tell the parent if the rings still work, and have the
+    // main thread end the stub so that the parent restarts it.
     const text = `model '${modelName}': Worker runtime failed: ${
       formatError(describeError(error))
     }`;
     console.error(text);
     try {
-      const channel = openWorkerChannel(message.channel);
-      const written = writeErrorText(message.arena, channel.arenaSize(), 0, text);
-      channel.toMain.push(
-        record(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
-        1000,
-      );
+      if (link !== undefined) {
+        const written = writeErrorText(message.arena, link.arenaSize(), 0, text);
+        link.toParent.tryPush(
+          record(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
+        );
+      }
     } finally {
+      link?.requestExit(EXIT_RESTART);
       closeWorker();
     }
   });
 }, { once: true });
 
+/** Exit code that has the parent start a new stub. */
+const EXIT_RESTART = 1;
+
 function record(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRecord {
   return { kind, flags: 0, aux, id, offset, length };
 }
 
-async function start(message: WorkerStart): Promise<void> {
-  const channel = openWorkerChannel(message.channel);
+async function start(message: WorkerStart, opened: (link: ParentLink) => void): Promise<void> {
   const arena = message.arena;
+  const link = openParentLink(message.control, message.proxy, arena.byteLength);
+  opened(link);
   modelName = message.initialize.modelName;
 
   let model: LoadedModel;
@@ -96,8 +112,9 @@ async function start(message: WorkerStart): Promise<void> {
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
     const text = `failed to load model '${modelName}': ${formatError(description)}`;
-    const written = writeErrorText(arena, channel.arenaSize(), message.errorTextOffset, text);
-    channel.toMain.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
+    const written = writeErrorText(arena, link.arenaSize(), message.errorTextOffset, text);
+    link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
+    link.requestExit(EXIT_RESTART);
     return;
   }
 
@@ -107,36 +124,54 @@ async function start(message: WorkerStart): Promise<void> {
     // The runtime's own copy: the model may mutate the one it was given.
     config: modelConfigFromTritonJson(message.initialize.modelConfigJson),
     arena,
-    channel,
-    grow: (totalBytesNeeded) => grow(channel, totalBytesNeeded),
+    arenaSize: link.arenaSize,
+    grow: (totalBytesNeeded) => grow(link, totalBytesNeeded),
   };
-  channel.toMain.push(record(MSG.READY));
-  await serve(context, channel);
+  // The main thread stopped touching the rings before it posted the start
+  // message: from here on this thread alone uses them.
+  link.toParent.push(record(MSG.READY));
+  await serve(context, link);
 }
 
 /**
- * Busy-wait after a batch before sleeping: back-to-back batches then skip a
- * wake-up (measured with add_sub, 4 elements, one client: p50 ~65-77 us with
- * 100 us against ~80-95 us with 20 us, on this 2-vCPU machine).
+ * Busy-wait on `to_stub` after a batch before sleeping: the parent's next
+ * EXECUTE then arrives without any system call on either side (the parent
+ * turns a response around in a few microseconds; one client's next request
+ * comes within ~20 us).
  */
-const SPIN_AFTER_BATCH_MICROS = 100;
+const SPIN_AFTER_BATCH_MICROS = 50;
 
-async function serve(context: BatchContext, channel: WorkerChannel): Promise<void> {
+/** Busy-wait for GROWN: the parent answers GROW with an ftruncate. */
+const SPIN_FOR_GROWN_MICROS = 50;
+
+async function serve(context: BatchContext, link: ParentLink): Promise<void> {
   for (;;) {
-    const next = await channel.toWorker.popAsync(Infinity, SPIN_AFTER_BATCH_MICROS);
+    const next = await link.toStub.popAsync(Infinity, SPIN_AFTER_BATCH_MICROS);
     if (next === undefined) continue;
     switch (next.kind) {
       case MSG.EXECUTE:
-        channel.toMain.push(await runBatch(context, next));
+        // The parent may have grown the arena for this batch's inputs.
+        link.refreshArenaSize();
+        link.toParent.push(await runBatch(context, next));
         break;
       case MSG.FINALIZE:
-        channel.toMain.push(record(MSG.FINALIZED, await finalize(context.model)));
+        link.toParent.push(record(MSG.FINALIZED, await finalize(context.model)));
+        link.requestExit(0);
         return;
       default: {
-        const text = `the model runtime does not know record kind ${next.kind}`;
-        const written = writeErrorText(context.arena, channel.arenaSize(), 0, text);
-        channel.toMain.push(
-          record(MSG.ERROR, ERROR_CODE.UNSUPPORTED, next.id, written.offset, written.length),
+        const known = next.kind === MSG.INIT || next.kind === MSG.GROWN;
+        const text = known
+          ? `the stub received record kind ${next.kind} while idle`
+          : `the model runtime does not know record kind ${next.kind}`;
+        const written = writeErrorText(context.arena, link.arenaSize(), 0, text);
+        link.toParent.push(
+          record(
+            MSG.ERROR,
+            known ? ERROR_CODE.INTERNAL : ERROR_CODE.UNSUPPORTED,
+            next.id,
+            written.offset,
+            written.length,
+          ),
         );
       }
     }
@@ -144,18 +179,19 @@ async function serve(context: BatchContext, channel: WorkerChannel): Promise<voi
 }
 
 /** Sends GROW and blocks until GROWN: the allocator that asked is synchronous. */
-function grow(channel: WorkerChannel, totalBytesNeeded: number): number {
-  channel.toMain.push(record(MSG.GROW, 0, 0n, 0, totalBytesNeeded));
-  const reply = channel.toWorker.pop();
+function grow(link: ParentLink, totalBytesNeeded: number): number {
+  link.toParent.push(record(MSG.GROW, 0, 0n, 0, totalBytesNeeded));
+  const reply = link.toStub.pop(Infinity, SPIN_FOR_GROWN_MICROS);
   if (reply === undefined || reply.kind !== MSG.GROWN) {
     throw new Error(`expected GROWN after GROW, got record kind ${reply?.kind}`);
   }
-  // The main thread published the new size before forwarding GROWN; when
-  // refused it is unchanged (too small), and the allocator reports that.
+  // GROWN carries the arena size either way; when refused it is unchanged
+  // (too small), and the allocator reports that.
   if (reply.aux !== GROWN_AUX.GRANTED && reply.aux !== GROWN_AUX.REFUSED) {
     throw new Error(`GROWN has an unknown answer ${reply.aux}`);
   }
-  return channel.arenaSize();
+  link.setArenaSize(reply.length);
+  return link.arenaSize();
 }
 
 async function finalize(model: LoadedModel): Promise<number> {

@@ -10,7 +10,7 @@
  * import { runBatch } from "./run_batch.ts";
  *
  * const reply = await runBatch(context, executeRecord);
- * channel.toMain.push(reply);
+ * link.toParent.push(reply);
  * ```
  *
  * @module
@@ -26,7 +26,6 @@ import { writeErrorText } from "../wire/error_text.ts";
 import { alignUp, BATCH_HEADER, ERROR_CODE, MSG } from "../wire/layout.ts";
 import { type ResultResponse, writeResult } from "../wire/result_writer.ts";
 import type { WireRecord } from "../wire/ring.ts";
-import type { WorkerChannel } from "../wire/worker_channel.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import type { LoadedModel } from "./load_model.ts";
 
@@ -40,8 +39,8 @@ export interface BatchContext {
   config: ModelConfig;
   /** The arena. */
   arena: ArrayBuffer;
-  /** The channel (arena size). */
-  channel: WorkerChannel;
+  /** The arena size the batch may use (it grows through `grow`). */
+  arenaSize: () => number;
   /** Asks the parent for a larger arena; returns the arena size afterwards. */
   grow: (totalBytesNeeded: number) => number;
 }
@@ -58,7 +57,7 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
   // Where an ERROR's text may go: the stub's part of the arena.
   let errorAt = alignUp(execute.offset + Math.max(execute.length, BATCH_HEADER.SIZE));
   const fail = (code: number, text: string): WireRecord => {
-    const written = writeErrorText(context.arena, context.channel.arenaSize(), errorAt, text);
+    const written = writeErrorText(context.arena, context.arenaSize(), errorAt, text);
     return {
       kind: MSG.ERROR,
       flags: 0,
@@ -84,7 +83,7 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
   try {
     const batch = readBatch(
       context.arena,
-      context.channel.arenaSize(),
+      context.arenaSize(),
       execute.offset,
       execute.length,
     );
@@ -92,7 +91,7 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
     allocator = new BumpAllocator({
       arena: context.arena,
       start: batch.arenaUsed,
-      arenaSize: context.channel.arenaSize,
+      arenaSize: context.arenaSize,
       grow: context.grow,
     });
     requestedOutputs = batch.requests.map((request) => request.requestedOutputNames);

@@ -4,7 +4,6 @@ import type { InferenceRequest } from "../api/request.ts";
 import { parseModelConfigText } from "../model_config/mod.ts";
 import { ERROR_CODE, MSG, RESPONSE, TENSOR } from "../wire/layout.ts";
 import type { WireRecord } from "../wire/ring.ts";
-import { createWorkerChannel, openWorkerChannel } from "../wire/worker_channel.ts";
 import type { LoadedModel } from "./load_model.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
 
@@ -36,16 +35,15 @@ const doubler = {
 function context(model: unknown, arenaSize = 1 << 16, grow = (n: number) => n): BatchContext {
   const arena = new ArrayBuffer(1 << 20);
   new Uint8Array(arena).set(golden);
-  const channel = openWorkerChannel(createWorkerChannel(arenaSize));
+  let size = arenaSize;
   return {
     model: model as LoadedModel,
     modelName: "m",
     config,
     arena,
-    channel,
+    arenaSize: () => size,
     grow: (needed) => {
-      const size = grow(needed);
-      channel.setArenaSize(size);
+      size = grow(needed);
       return size;
     },
   };

@@ -1,6 +1,8 @@
 /**
  * The one message the stub's main thread posts to the model's Worker. After
- * it, everything goes through the channel's rings.
+ * it, everything goes through the region's rings (the Worker's end:
+ * runtime/worker/parent_link.ts) and the futex proxy
+ * (runtime/wire/futex_proxy.ts).
  *
  * @module
  */
@@ -27,8 +29,10 @@ export interface InitializeStrings {
 export interface WorkerStart {
   /** The arena (transferred: a view of the shared region past the control page). */
   arena: ArrayBuffer;
-  /** The channel buffer (`runtime/wire/worker_channel.ts`). */
-  channel: SharedArrayBuffer;
+  /** The control page (transferred: a view of the region's first 4096 bytes). */
+  control: ArrayBuffer;
+  /** The futex proxy buffer shared with the main thread. */
+  proxy: SharedArrayBuffer;
   /** `file:` URL of the model module. */
   modelUrl: string;
   /** Arena offset where an initialization error's text may go. */

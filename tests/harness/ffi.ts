@@ -1,5 +1,5 @@
 /**
- * The raw FFI binding of libtriton_host.so (tests/harness/host_api.h), plus
+ * The raw FFI binding of libtriton_host.so (ffi/host/host_api.h), plus
  * the small helpers every call needs: NUL-terminated strings, error
  * out-buffers and variable-length text results.
  *

@@ -14,8 +14,13 @@ const VENV = `${ROOT}build/venv`;
 const PYTHON = `${VENV}/bin/python`;
 
 async function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
-  const result = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-    .output();
+  // The ASan run preloads libasan for Deno; Python and pip must not inherit it.
+  const result = await new Deno.Command(command, {
+    args,
+    env: { LD_PRELOAD: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const decoder = new TextDecoder();
   return {
     code: result.code,

@@ -1,24 +1,26 @@
 /**
- * Test Worker for ring_test.ts: echoes every record from `toWorker` back on
- * `toMain` with `id + 1`, until a record of kind 0 arrives. Waits with
- * `popAsync` (as the model's Worker does) or blocking `pop`.
+ * Test Worker for ring_test.ts: echoes every record from the buffer's first
+ * ring back on its second with `id + 1`, until a record of kind 0 arrives.
+ * Waits with `popAsync` or blocking `pop`.
  *
  * @module
  */
 
-import { openWorkerChannel } from "../worker_channel.ts";
+import { RING } from "../layout.ts";
+import { atomicsWaiter, Ring } from "../ring.ts";
 
 self.addEventListener("message", async (event: Event) => {
   const { buffer, blocking } = (event as MessageEvent<{
     buffer: SharedArrayBuffer;
     blocking: boolean;
   }>).data;
-  const channel = openWorkerChannel(buffer);
+  const toWorker = new Ring(buffer, 0, atomicsWaiter);
+  const toMain = new Ring(buffer, RING.SIZE, atomicsWaiter);
   for (;;) {
-    const record = blocking ? channel.toWorker.pop() : await channel.toWorker.popAsync();
+    const record = blocking ? toWorker.pop() : await toWorker.popAsync();
     if (record === undefined) continue;
     if (record.kind === 0) break;
-    channel.toMain.push({ ...record, id: record.id + 1n });
+    toMain.push({ ...record, id: record.id + 1n });
   }
   self.close();
 });

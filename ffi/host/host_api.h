@@ -1,6 +1,7 @@
 /*
  * host_api.h: the driver API of libtriton_host.so, called by the Deno tests
- * through FFI (tests/harness/host.ts). Triton's own C API, which the backend
+ * through FFI (tests/harness/host.ts) and by `deno task serve`
+ * (runtime/serve/host_library.ts). Triton's own C API, which the backend
  * calls, is defined by the other files of this directory.
  *
  * Conventions, chosen to be easy to call from Deno FFI:

@@ -1,0 +1,188 @@
+/**
+ * The trusted main thread's loop once the model's Worker has its start
+ * message. The Worker talks to the parent process directly through the
+ * region's rings (runtime/worker/parent_link.ts); this thread is off the
+ * request path and does only what the Worker cannot:
+ *
+ * - futex calls for the Worker (runtime/wire/futex_proxy.ts): park on a
+ *   control-page word until it changes, or wake the parent;
+ * - watch both ends: when the Worker dies, send the parent an ERROR in its
+ *   place and exit; when the parent is gone, exit;
+ * - exit when the Worker asks (0 after FINALIZED, 1 after a failure it
+ *   reported).
+ *
+ * Waiting: a blocking `Atomics.wait` on the proxy's bell in 50 ms slices
+ * while the Worker is busy, a blocking shared-futex wait in 1 s slices while
+ * it is parked; between slices the event loop turns (Worker failures arrive
+ * as events) and the parent's liveness is checked. The main thread trusts
+ * nothing the Worker or the control page says: it compares the parent's
+ * process id with the one read at start, accepts only the proxy's known
+ * words, and writes an error text only within the arena size read at start
+ * (the arena never shrinks).
+ *
+ * @example
+ * ```ts ignore
+ * import { FutexService } from "./futex_service.ts";
+ *
+ * const service = new FutexService(region, proxyBuffer, hooks);
+ * Deno.exit(await service.run(initErrorOffset));
+ * ```
+ *
+ * @module
+ */
+
+import { writeErrorText } from "../wire/error_text.ts";
+import { FutexProxyHost, type ParkRequest, WAKE_WORDS } from "../wire/futex_proxy.ts";
+import { ERROR_CODE, MSG } from "../wire/layout.ts";
+import { yieldToEventLoop } from "../wire/macrotask.ts";
+import type { Ring, RingWaiter } from "../wire/ring.ts";
+
+/** The region as this loop needs it (runtime/stub/region.ts provides it). */
+export interface ServiceRegion {
+  /** The control page as u32 words (the main thread's own view). */
+  readonly controlWords: Int32Array;
+  /** Shared-futex wait and wake on control-page words. */
+  readonly futexWaiter: RingWaiter;
+  /** The main thread's end of stub -> parent: used only once the Worker is gone. */
+  readonly toParent: Ring;
+  /** The arena (the main thread's view). */
+  readonly arena: ArrayBuffer;
+  /** The arena size read at start, before any model code ran. */
+  readonly startArenaSize: number;
+}
+
+/** What the loop needs to know about the world around it. */
+export interface ServiceHooks {
+  /** False once the parent process is gone. */
+  parentAlive(): boolean;
+  /** Why the Worker died, once it has. */
+  workerFailure(): string | undefined;
+}
+
+/** Timing of the waits (tests shorten them). */
+export interface ServiceTiming {
+  /** Sleep slice on the bell while the Worker runs, milliseconds. */
+  watchSliceMs: number;
+  /** Sleep slice in a futex park for the Worker, milliseconds. */
+  parkSliceMs: number;
+}
+
+/** Defaults: a dead Worker is noticed within 50 ms during a batch, 1 s when idle. */
+export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
+  watchSliceMs: 50,
+  parkSliceMs: 1000,
+});
+
+/** Exit code of a stub that must be restarted. */
+export const EXIT_FAILURE = 1;
+
+/** Serves the Worker's futex requests until the stub should exit. */
+export class FutexService {
+  readonly #region: ServiceRegion;
+  readonly #host: FutexProxyHost;
+  readonly #hooks: ServiceHooks;
+  readonly #timing: ServiceTiming;
+
+  /**
+   * @param region The parent's side.
+   * @param proxy The futex proxy buffer posted to the Worker.
+   * @param hooks Liveness of both ends.
+   * @param timing Wait slices.
+   */
+  constructor(
+    region: ServiceRegion,
+    proxy: SharedArrayBuffer,
+    hooks: ServiceHooks,
+    timing: ServiceTiming = DEFAULT_TIMING,
+  ) {
+    this.#region = region;
+    this.#host = new FutexProxyHost(proxy);
+    this.#hooks = hooks;
+    this.#timing = timing;
+  }
+
+  /**
+   * Runs until the Worker asks to exit, the Worker dies or the parent is gone.
+   *
+   * @param errorTextOffset Where the text of an ERROR sent for a dead Worker
+   * goes (after INIT's payload; a batch's payload is dead once it failed).
+   * @returns The exit code: 0 after FINALIZED, 1 when the stub must restart.
+   */
+  async run(errorTextOffset: number): Promise<number> {
+    const host = this.#host;
+    const { controlWords, futexWaiter } = this.#region;
+    for (;;) {
+      // The bell first: a request made after this read rings it again, so
+      // the wait below returns at once instead of missing it.
+      const bell = host.bell();
+      const wakes = host.takeWakes();
+      for (const [bit, word] of WAKE_WORDS) {
+        if ((wakes & bit) !== 0) futexWaiter.wake(controlWords, word);
+      }
+      const exit = host.exitRequest();
+      if (exit !== undefined) return exit;
+      const park = host.pendingPark();
+      if (park !== undefined) {
+        const stop = await this.#park(park, errorTextOffset);
+        if (stop !== undefined) return stop;
+        continue;
+      }
+      if (host.waitForBell(bell, this.#timing.watchSliceMs) === "timed-out") {
+        const stop = await this.#checkBothEnds(errorTextOffset);
+        if (stop !== undefined) return stop;
+      }
+    }
+  }
+
+  /** Futex-waits while the word holds the value, then releases the Worker. */
+  async #park(park: ParkRequest, errorTextOffset: number): Promise<number | undefined> {
+    const { controlWords, futexWaiter } = this.#region;
+    while (Atomics.load(controlWords, park.word) === park.value) {
+      const outcome = futexWaiter.wait(
+        controlWords,
+        park.word,
+        park.value,
+        this.#timing.parkSliceMs,
+      );
+      if (outcome === "timed-out") {
+        const stop = await this.#checkBothEnds(errorTextOffset);
+        if (stop !== undefined) return stop;
+      }
+    }
+    this.#host.completePark(park.seq);
+    return undefined;
+  }
+
+  /** Lets Worker events in; returns an exit code if either end is gone. */
+  async #checkBothEnds(errorTextOffset: number): Promise<number | undefined> {
+    await yieldToEventLoop();
+    const failure = this.#hooks.workerFailure();
+    if (failure !== undefined) {
+      this.#sendErrorForWorker(errorTextOffset, failure);
+      return EXIT_FAILURE;
+    }
+    return this.#hooks.parentAlive() ? undefined : EXIT_FAILURE;
+  }
+
+  /**
+   * The Worker is gone, so this thread may produce on `to_parent`: ERROR
+   * with batch id 0, which the parent takes as the answer to the batch in
+   * flight (or the start), if any.
+   */
+  #sendErrorForWorker(errorTextOffset: number, text: string): void {
+    const { arena, startArenaSize, toParent } = this.#region;
+    const written = writeErrorText(arena, startArenaSize, errorTextOffset, text);
+    try {
+      toParent.tryPush({
+        kind: MSG.ERROR,
+        flags: 0,
+        aux: ERROR_CODE.INTERNAL,
+        id: 0n,
+        offset: written.offset,
+        length: written.length,
+      });
+    } catch {
+      // The model broke the ring before it died; the parent notices the exit.
+    }
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The futex proxy: how the model's Worker sleeps on, and wakes, ring words
+ * of the region's control page although only the stub's main thread can
+ * make futex system calls (it holds FFI; the Worker has none).
+ *
+ * After READY the Worker itself consumes `to_stub` and produces `to_parent`
+ * (ffi/WIRE_FORMAT.md, "The stub process"); the main thread is off the
+ * request path. The busy path makes no system call: the Worker spins on
+ * `to_stub.tail` after each batch and the parent spins on `to_parent.tail`.
+ * Only when a side stops spinning does this proxy come in, through one small
+ * SharedArrayBuffer of `Int32` words ({@linkcode PROXY}):
+ *
+ * - Worker going to sleep on a control word (it has already set
+ *   `consumer_sleeping` and re-read `tail`, the ring's Dekker protocol):
+ *   it posts a park request (word, value, sequence number), rings the main
+ *   thread's bell and `Atomics.wait`s on `PARK_DONE`. The main thread
+ *   futex-waits on the control word while it still holds that value, then
+ *   stores the sequence number in `PARK_DONE` and notifies the Worker.
+ * - Worker publishing to a sleeping parent: it sets a bit in `WAKE` and
+ *   rings the bell; the main thread (parked in `Atomics.wait` on the bell)
+ *   futex-wakes the word.
+ * - Worker done (FINALIZED sent, or a failure reported): it stores
+ *   1 + the exit code in `EXIT` and rings the bell.
+ *
+ * The two ends never wait for each other in a cycle: while the main thread
+ * is in a futex wait, the Worker is blocked waiting for that very park, so
+ * it has nothing else to ask. The Worker is untrusted; the main thread
+ * accepts only the words and exit codes listed here.
+ *
+ * @example Both ends (on one thread here; normally the client is in the Worker)
+ * ```ts
+ * import { createFutexProxy, FutexProxyClient, FutexProxyHost, WAKE_BIT } from "./futex_proxy.ts";
+ * import { CONTROL, RING } from "./layout.ts";
+ *
+ * const buffer = createFutexProxy();
+ * const host = new FutexProxyHost(buffer);
+ * const client = new FutexProxyClient(buffer);
+ * const control = new Int32Array(1024);
+ * client.waiter.wake(control, (CONTROL.TO_PARENT + RING.TAIL) / 4);
+ * console.log(host.takeWakes() === WAKE_BIT.TO_PARENT_TAIL); // true
+ * ```
+ *
+ * @module
+ */
+
+import { yieldToEventLoop } from "./macrotask.ts";
+import { CONTROL, RING } from "./layout.ts";
+import type { RingWaiter, WaitOutcome } from "./ring.ts";
+
+/** Word indices of the proxy's SharedArrayBuffer (`Int32Array`). */
+export const PROXY = {
+  /** Bumped by the Worker after every request; the main thread sleeps on it. */
+  BELL: 0,
+  /** `WAKE_BIT`s: control words the Worker asks to be futex-woken. */
+  WAKE: 1,
+  /** Park requests made so far (the Worker's counter). */
+  PARK_SEQ: 2,
+  /** Control-page word index of the current park request. */
+  PARK_WORD: 3,
+  /** The value that word had when the Worker decided to sleep. */
+  PARK_VALUE: 4,
+  /** The last park request the main thread completed; the Worker sleeps on it. */
+  PARK_DONE: 5,
+  /** 0 while running; 1 + the exit code once the stub should exit. */
+  EXIT: 6,
+  /** Words in the buffer. */
+  WORDS: 16,
+} as const;
+
+/** Control-page word index of a ring field. */
+function controlWord(ring: number, field: number): number {
+  return (ring + field) >> 2;
+}
+
+/** The control words the Worker may park on (it consumes to_stub, produces to_parent). */
+export const PARK_WORDS: readonly number[] = Object.freeze([
+  controlWord(CONTROL.TO_STUB, RING.TAIL),
+  controlWord(CONTROL.TO_PARENT, RING.HEAD),
+]);
+
+/** Bits of `PROXY.WAKE`: the control words the Worker may have woken. */
+export const WAKE_BIT = {
+  /** `to_parent.tail`: a record for a parent that sleeps. */
+  TO_PARENT_TAIL: 1,
+  /** `to_stub.head`: room for a parent that waits for it. */
+  TO_STUB_HEAD: 2,
+} as const;
+
+/** Control-page word index of each `WAKE_BIT`. */
+export const WAKE_WORDS: ReadonlyMap<number, number> = new Map([
+  [WAKE_BIT.TO_PARENT_TAIL, controlWord(CONTROL.TO_PARENT, RING.TAIL)],
+  [WAKE_BIT.TO_STUB_HEAD, controlWord(CONTROL.TO_STUB, RING.HEAD)],
+]);
+
+/** Exit codes the Worker may ask for: 0 after FINALIZED, 1 to be restarted. */
+export type StubExitCode = 0 | 1;
+
+/**
+ * Allocates a proxy's buffer.
+ *
+ * @returns A zeroed SharedArrayBuffer of `PROXY.WORDS` words.
+ */
+export function createFutexProxy(): SharedArrayBuffer {
+  return new SharedArrayBuffer(PROXY.WORDS * 4);
+}
+
+function proxyWords(buffer: SharedArrayBuffer): Int32Array {
+  if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < PROXY.WORDS * 4) {
+    throw new RangeError("not a futex proxy buffer");
+  }
+  return new Int32Array(buffer, 0, PROXY.WORDS);
+}
+
+/** Timing of the Worker's end. */
+export interface FutexProxyClientTiming {
+  /**
+   * While parked without blocking the event loop ({@linkcode RingWaiter.waitAsync}),
+   * how long each `Atomics.wait` lasts before the event loop gets a turn.
+   */
+  eventLoopSliceMs: number;
+}
+
+/**
+ * Default: stray timers and promises of an idle model progress at least
+ * every 50 ms, and an idle Worker wakes only 20 times a second.
+ */
+export const DEFAULT_CLIENT_TIMING: FutexProxyClientTiming = Object.freeze({
+  eventLoopSliceMs: 50,
+});
+
+/** The Worker's end: a {@linkcode RingWaiter} for the region's rings. */
+export class FutexProxyClient {
+  readonly #words: Int32Array;
+  readonly #timing: FutexProxyClientTiming;
+  #parkSeq: number;
+
+  /**
+   * @param buffer The proxy buffer from the start message.
+   * @param timing How often an idle Worker lets its event loop turn.
+   * @throws {RangeError} If `buffer` is not a proxy buffer.
+   */
+  constructor(buffer: SharedArrayBuffer, timing: FutexProxyClientTiming = DEFAULT_CLIENT_TIMING) {
+    this.#words = proxyWords(buffer);
+    this.#timing = timing;
+    this.#parkSeq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+  }
+
+  /**
+   * Sleeps and wakes through the main thread. `wait` blocks the thread;
+   * `waitAsync` blocks it in slices and lets the event loop turn before the
+   * first and between them. Both return once the main thread saw the word
+   * differ from `expected`: a finite `timeoutMs` is not honoured (the
+   * region's waits never have one; the parent's deadline bounds them).
+   */
+  readonly waiter: Required<RingWaiter> = {
+    wait: (_words, index, expected): WaitOutcome => {
+      const seq = this.#requestPark(index, expected);
+      while (!this.#parkDone(seq, Infinity)) { /* woken for an older park */ }
+      return "ok";
+    },
+    wake: (_words, index): void => {
+      for (const [bit, word] of WAKE_WORDS) {
+        if (word === index) {
+          Atomics.or(this.#words, PROXY.WAKE, bit);
+          this.#ringBell();
+          return;
+        }
+      }
+      throw new RangeError(`control word ${index} cannot be woken through the proxy`);
+    },
+    waitAsync: async (_words, index, expected): Promise<WaitOutcome> => {
+      const seq = this.#requestPark(index, expected);
+      // The main thread goes to sleep meanwhile; a record that arrives
+      // during this turn ends the park at once.
+      await yieldToEventLoop();
+      while (!this.#parkDone(seq, this.#timing.eventLoopSliceMs)) {
+        await yieldToEventLoop();
+      }
+      return "ok";
+    },
+  };
+
+  /** Asks the main thread to end the stub with `code`, after the records already sent. */
+  requestExit(code: StubExitCode): void {
+    Atomics.store(this.#words, PROXY.EXIT, 1 + code);
+    this.#ringBell();
+  }
+
+  #requestPark(index: number, expected: number): number {
+    if (!PARK_WORDS.includes(index)) {
+      throw new RangeError(`control word ${index} cannot be waited on through the proxy`);
+    }
+    const seq = (this.#parkSeq + 1) | 0;
+    this.#parkSeq = seq;
+    Atomics.store(this.#words, PROXY.PARK_WORD, index);
+    Atomics.store(this.#words, PROXY.PARK_VALUE, expected);
+    Atomics.store(this.#words, PROXY.PARK_SEQ, seq);
+    this.#ringBell();
+    return seq;
+  }
+
+  /** Waits up to `timeoutMs` for park `seq` to complete; true once it has. */
+  #parkDone(seq: number, timeoutMs: number): boolean {
+    const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+    if (done === seq) return true;
+    Atomics.wait(this.#words, PROXY.PARK_DONE, done, timeoutMs);
+    return Atomics.load(this.#words, PROXY.PARK_DONE) === seq;
+  }
+
+  #ringBell(): void {
+    Atomics.add(this.#words, PROXY.BELL, 1);
+    Atomics.notify(this.#words, PROXY.BELL);
+  }
+}
+
+/** A park request as the main thread reads it. */
+export interface ParkRequest {
+  /** Its sequence number (to complete it). */
+  seq: number;
+  /** Control-page word index, one of `PARK_WORDS`. */
+  word: number;
+  /** Sleep while the word holds this value. */
+  value: number;
+}
+
+/** The main thread's end: reads the Worker's requests (never trusting them). */
+export class FutexProxyHost {
+  readonly #words: Int32Array;
+  #completedSeq: number;
+
+  /**
+   * @param buffer The proxy buffer (also posted to the Worker).
+   * @throws {RangeError} If `buffer` is not a proxy buffer.
+   */
+  constructor(buffer: SharedArrayBuffer) {
+    this.#words = proxyWords(buffer);
+    this.#completedSeq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+  }
+
+  /** The bell's value: read it before looking at requests, then sleep on it. */
+  bell(): number {
+    return Atomics.load(this.#words, PROXY.BELL);
+  }
+
+  /**
+   * Sleeps until the Worker rings the bell past `bell`, at most `timeoutMs`.
+   *
+   * @returns `"timed-out"` if nobody rang.
+   */
+  waitForBell(bell: number, timeoutMs: number): WaitOutcome {
+    return Atomics.wait(this.#words, PROXY.BELL, bell, timeoutMs) === "timed-out"
+      ? "timed-out"
+      : "ok";
+  }
+
+  /** Takes the `WAKE_BIT`s asked for since the last call (unknown bits dropped). */
+  takeWakes(): number {
+    return Atomics.exchange(this.#words, PROXY.WAKE, 0) &
+      (WAKE_BIT.TO_PARENT_TAIL | WAKE_BIT.TO_STUB_HEAD);
+  }
+
+  /**
+   * The exit the Worker asked for, if any.
+   *
+   * @returns 0 or 1, or `undefined` while the stub should run (a value the
+   * protocol does not know is 1: the stub is restarted).
+   */
+  exitRequest(): StubExitCode | undefined {
+    const value = Atomics.load(this.#words, PROXY.EXIT);
+    if (value === 0) return undefined;
+    return value === 1 ? 0 : 1;
+  }
+
+  /**
+   * The park request not yet completed, if any.
+   *
+   * @returns The request, or `undefined` (also for a word the Worker may not
+   * park on: that request is completed at once, so the Worker re-checks).
+   */
+  pendingPark(): ParkRequest | undefined {
+    const seq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+    if (seq === this.#completedSeq) return undefined;
+    const word = Atomics.load(this.#words, PROXY.PARK_WORD);
+    const value = Atomics.load(this.#words, PROXY.PARK_VALUE);
+    if (!PARK_WORDS.includes(word)) {
+      this.completePark(seq);
+      return undefined;
+    }
+    return { seq, word, value };
+  }
+
+  /** Tells the Worker that park `seq` is over (the word changed). */
+  completePark(seq: number): void {
+    this.#completedSeq = seq;
+    Atomics.store(this.#words, PROXY.PARK_DONE, seq);
+    Atomics.notify(this.#words, PROXY.PARK_DONE);
+  }
+}
