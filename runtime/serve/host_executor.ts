@@ -9,7 +9,7 @@
 
 import { dataTypeCode, dataTypeFromCode } from "../api/datatype.ts";
 import { ErrorCode } from "../api/error.ts";
-import { cString, ErrorText, type HostLibrary, readText } from "./host_library.ts";
+import { cString, ErrorText, type HostLibrary, readText } from "../../ffi/host/bindings.ts";
 import type { BatchExecutor } from "./scheduler.ts";
 import type {
   ExecutionTimings,
@@ -72,7 +72,7 @@ export class HostBackend {
   /** Runs `TRITONBACKEND_Finalize`; every model must be unloaded first. */
   async unload(): Promise<void> {
     const error = new ErrorText();
-    const status = await this.library.symbols.host_backend_unload(
+    const status = await this.library.symbols.host_backend_unload_nonblocking(
       this.handle,
       error.buffer,
       error.capacity,
@@ -134,7 +134,7 @@ export class HostModel implements BatchExecutor {
     const nameText = cString(name);
     const directoryText = cString(directory);
     const configText = cString(configJson);
-    const handle = await backend.library.symbols.host_model_load(
+    const handle = await backend.library.symbols.host_model_load_nonblocking(
       backend.handle,
       nameText,
       BigInt(version),
@@ -167,7 +167,7 @@ export class HostModel implements BatchExecutor {
     if (this.#unloaded) return;
     this.#unloaded = true;
     const error = new ErrorText();
-    const status = await this.#library.symbols.host_model_unload(
+    const status = await this.#library.symbols.host_model_unload_nonblocking(
       this.#handle,
       error.buffer,
       error.capacity,
@@ -198,7 +198,7 @@ export class HostModel implements BatchExecutor {
       if (handles.length === 0) return outcomes as RequestOutcome[];
       const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
       const error = new ErrorText();
-      const status = await symbols.host_execute(
+      const status = await symbols.host_execute_nonblocking(
         instanceHandle,
         pointers,
         handles.length,
@@ -294,7 +294,7 @@ export class HostModel implements BatchExecutor {
     const symbols = this.#library.symbols;
     let record = this.#result(handle);
     if (!record.final) {
-      await symbols.host_request_wait(handle, FINAL_RESPONSE_WAIT_MS);
+      await symbols.host_request_wait_nonblocking(handle, FINAL_RESPONSE_WAIT_MS);
       record = this.#result(handle);
     }
     let freed = false;

@@ -9,7 +9,7 @@
 
 import { dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
-import { openHostLibrary } from "./host_library.ts";
+import { openHostLibrary } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import type { ServeOptions } from "./options.ts";

@@ -43,7 +43,7 @@ import {
   openHostLibrary,
   pointerValue,
   readText,
-} from "./ffi.ts";
+} from "../../ffi/host/bindings.ts";
 import { type BuildPaths, buildPaths } from "./paths.ts";
 import {
   DATATYPE_CODES,

@@ -1,11 +1,16 @@
 /**
- * The raw FFI binding of libtriton_host.so (ffi/host/host_api.h), plus
- * the small helpers every call needs: NUL-terminated strings, error
- * out-buffers and variable-length text results.
+ * The Deno FFI binding of libtriton_host.so (host_api.h), shared by the tests
+ * (tests/harness/host.ts) and `deno task serve` (runtime/serve/), plus the
+ * small helpers every call needs: NUL-terminated strings, error out-buffers
+ * and variable-length text results.
+ *
+ * Calls that wait on a model have a `_nonblocking` twin: it runs on Deno's
+ * blocking thread pool and returns a Promise, so an event loop (the HTTP
+ * server's) never stalls on a model.
  *
  * @example
  * ```ts ignore
- * import { openHostLibrary, readText } from "./ffi.ts";
+ * import { openHostLibrary, readText } from "./bindings.ts";
  *
  * const lib = openHostLibrary("build/libtriton_host.so");
  * console.log(readText((out, cap) => lib.symbols.host_log_read(out, cap)));
@@ -22,11 +27,29 @@ const HOST_SYMBOLS = {
     result: "pointer",
   },
   host_backend_unload: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  host_backend_unload_nonblocking: {
+    name: "host_backend_unload",
+    parameters: ["pointer", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   host_model_load: {
     parameters: ["pointer", "buffer", "u64", "buffer", "buffer", "u32", "u32", "buffer", "u32"],
     result: "pointer",
   },
+  host_model_load_nonblocking: {
+    name: "host_model_load",
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer", "u32", "u32", "buffer", "u32"],
+    result: "pointer",
+    nonblocking: true,
+  },
   host_model_unload: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  host_model_unload_nonblocking: {
+    name: "host_model_unload",
+    parameters: ["pointer", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   host_model_instance_count: { parameters: ["pointer"], result: "u32" },
   host_model_instance: { parameters: ["pointer", "u32"], result: "pointer" },
   host_model_config_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
@@ -126,17 +149,21 @@ export class ErrorText {
 /**
  * Reads a variable-length text result: the call writes into (out, cap) and
  * returns the full length; a longer result is fetched again with room for it.
+ * A `scratch` buffer, when given, is reused (and grown) across calls so that a
+ * hot path does not allocate per request.
  */
 export function readText(
   call: (out: Uint8Array<ArrayBuffer>, cap: bigint) => number | bigint,
+  scratch: { buffer: Uint8Array<ArrayBuffer> } = { buffer: new Uint8Array(16384) },
 ): string {
-  let out = new Uint8Array(16384);
-  let length = Number(call(out, BigInt(out.byteLength)));
-  if (length >= out.byteLength) {
-    out = new Uint8Array(length + 1);
-    length = Number(call(out, BigInt(out.byteLength)));
+  let length = Number(call(scratch.buffer, BigInt(scratch.buffer.byteLength)));
+  if (length >= scratch.buffer.byteLength) {
+    scratch.buffer = new Uint8Array(Math.max(length + 1, scratch.buffer.byteLength * 2));
+    length = Number(call(scratch.buffer, BigInt(scratch.buffer.byteLength)));
   }
-  return decoder.decode(out.subarray(0, Math.min(length, out.byteLength - 1)));
+  return decoder.decode(
+    scratch.buffer.subarray(0, Math.min(length, scratch.buffer.byteLength - 1)),
+  );
 }
 
 /** A pointer's address as a bigint, for arrays of handles. */
