@@ -12,6 +12,8 @@ DENO         ?= $(PINNED_DENO)
 BUILD        ?= build
 SANITIZE     ?=
 PREFIX       ?= /opt/tritonserver/backends/deno
+# Tasks and scripts that call `deno` find the pinned one first.
+export PATH := $(patsubst %/,%,$(dir $(DENO))):$(PATH)
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
