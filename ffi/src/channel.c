@@ -9,7 +9,6 @@
 #include "channel.h"
 
 #include <linux/futex.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -54,10 +53,46 @@ static void futex_wait(uint32_t* word, uint32_t expected, uint64_t timeout_ns)
 
 void tdn_channel_init(tdn_channel* channel, tdn_control* control)
 {
+  memset(channel, 0, sizeof(*channel));
   channel->to_stub = &control->to_stub;
   channel->to_parent = &control->to_parent;
-  channel->published = 0;
-  channel->consumed = 0;
+}
+
+void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns)
+{
+  if (channel->woke_stub) {
+    return;
+  }
+  channel->answer_ns[channel->answers % TDN_ANSWER_HISTORY] = answer_ns;
+  channel->answers++;
+}
+
+uint64_t tdn_channel_spin_budget(const tdn_channel* channel)
+{
+  const uint32_t count =
+      channel->answers < TDN_ANSWER_HISTORY ? channel->answers : TDN_ANSWER_HISTORY;
+  if (count == 0) {
+    return TDN_SPIN_MIN_NS;
+  }
+  /* Insertion sort of at most 16 values: cheaper than the clock reads
+   * around it. */
+  uint64_t sorted[TDN_ANSWER_HISTORY];
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t value = channel->answer_ns[i];
+    uint32_t at = i;
+    for (; at > 0 && sorted[at - 1] > value; --at) {
+      sorted[at] = sorted[at - 1];
+    }
+    sorted[at] = value;
+  }
+  const uint64_t median = sorted[count / 2];
+  if (median > TDN_SPIN_GIVE_UP_NS) {
+    return TDN_SPIN_MIN_NS;
+  }
+  const uint64_t budget = 2 * median;
+  return budget < TDN_SPIN_MIN_NS ? TDN_SPIN_MIN_NS
+         : budget > TDN_SPIN_MAX_NS ? TDN_SPIN_MAX_NS
+                                    : budget;
 }
 
 bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* diag)
@@ -77,7 +112,8 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
   memcpy(&ring->records[channel->published % TDN_RING_CAPACITY], record, sizeof(*record));
   channel->published++;
   store(&ring->tail, channel->published);
-  if (load(&ring->consumer_sleeping) != 0) {
+  channel->woke_stub = load(&ring->consumer_sleeping) != 0;
+  if (channel->woke_stub) {
     futex_wake(&ring->tail);
   }
   return true;
@@ -117,8 +153,8 @@ tdn_receive_status tdn_channel_receive(
   }
   const uint64_t start = tdn_now_ns();
   if (spin_ns > 0) {
-    /* A fast stub answers within microseconds; spinning here saves the
-     * ~25 us futex wake-up on the busy path. */
+    /* A fast stub answers within microseconds; spinning here saves a
+     * wake-up on the busy path. */
     for (unsigned i = 1;; ++i) {
       if (load(&channel->to_parent->tail) != channel->consumed) {
         return try_take(channel, record, diag);
@@ -137,15 +173,12 @@ tdn_receive_status tdn_channel_receive(
     }
     store(&ring->consumer_sleeping, 1);
     const uint32_t tail = load(&ring->tail);
-    uint64_t t0 = tdn_now_ns();
     if (tail == channel->consumed) {
       futex_wait(&ring->tail, tail, wait_ns - elapsed);
     }
     store(&ring->consumer_sleeping, 0);
     status = try_take(channel, record, diag);
     if (status != TDN_NOTHING) {
-      uint64_t slept = tdn_now_ns() - t0;
-      if (slept > 2000000) fprintf(stderr, "DEBUG parent slept %llu us and found kind %u\n", (unsigned long long)(slept/1000), record->kind);
       return status;
     }
   }

@@ -17,11 +17,17 @@
 #include "diag.h"
 #include "tdn_wire.h"
 
+/* Answer times remembered for the spin budget. */
+#define TDN_ANSWER_HISTORY 16u
+
 typedef struct tdn_channel {
   tdn_ring* to_stub;
   tdn_ring* to_parent;
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
+  bool woke_stub;     /* the last send found the stub asleep and woke it */
+  uint32_t answers;   /* answer times noted so far */
+  uint64_t answer_ns[TDN_ANSWER_HISTORY]; /* recent answer times, a ring */
 } tdn_channel;
 
 /* Attaches to a freshly written (all-zero rings) control page. */
@@ -41,5 +47,28 @@ typedef enum tdn_receive_status {
  * tail, then sleeps on the futex for at most wait_ns in total. */
 tdn_receive_status tdn_channel_receive(
     tdn_channel* channel, tdn_record* record, uint64_t spin_ns, uint64_t wait_ns, tdn_diag* diag);
+
+/* Notes how long the stub took to answer a batch (send to reply). Not kept
+ * when that send had to wake the stub: then the time is mostly its
+ * wake-up, not its work. */
+void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns);
+
+/* How long to spin for the stub's answer before sleeping: twice the median
+ * of the last TDN_ANSWER_HISTORY answers, within [TDN_SPIN_MIN_NS,
+ * TDN_SPIN_MAX_NS]. Spinning saves a wake-up, which costs 25-100 us on a VM
+ * and takes two thread hops here (the model's Worker asks the stub's main
+ * thread to futex-wake us); but on few cores a spinning parent takes CPU
+ * from the stub that computes the answer (or wakes up), so the spin follows
+ * what the stub usually needs and is capped: a stub that computes for
+ * longer costs up to TDN_SPIN_MAX_NS of spinning per batch, and one whose
+ * median is above TDN_SPIN_GIVE_UP_NS (clearly computing, not waking up)
+ * only TDN_SPIN_MIN_NS. Answers we slept through count as measured (with
+ * our wake-up): so a budget below the stub's usual time grows to it
+ * instead of never seeing it. */
+uint64_t tdn_channel_spin_budget(const tdn_channel* channel);
+
+#define TDN_SPIN_MIN_NS (20 * 1000ull)
+#define TDN_SPIN_MAX_NS (100 * 1000ull)
+#define TDN_SPIN_GIVE_UP_NS (1000 * 1000ull)
 
 #endif /* TDN_CHANNEL_H */

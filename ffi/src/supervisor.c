@@ -1,8 +1,15 @@
 /*
  * supervisor.c: see supervisor.h. All waiting happens in await_record(): it
- * sleeps on the channel in slices of at most 10 ms and between slices
- * checks the process and the deadline, so a dead or stuck stub is noticed
- * within a slice, and GROW requests are answered wherever they arrive.
+ * spins for a batch's answer as long as the stub's recent answers suggest
+ * (tdn_channel_spin_budget), then sleeps on the channel in slices of at
+ * most 10 ms and between slices checks the process and the deadline, so a
+ * dead or stuck stub is noticed within a slice, and GROW requests are
+ * answered wherever they arrive.
+ *
+ * On the other side of the rings sits the model's Worker in the stub
+ * (runtime/worker/main.ts, serve): it takes EXECUTE, runs
+ * runtime/worker/run_batch.ts (the model's execute) and answers; the stub's
+ * main thread (runtime/stub/futex_service.ts) only makes futex calls for it.
  */
 #include "supervisor.h"
 
@@ -15,7 +22,6 @@
 #include "log.h"
 #include "utf8.h"
 
-#define SPIN_NS (20 * 1000ull)           /* busy-wait before sleeping: ~20 us */
 #define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
 #define FINALIZE_GRACE_NS (5 * TDN_NS_PER_SECOND)
 #define BACKOFF_FIRST_MS 100ull
@@ -75,11 +81,14 @@ static bool answer_grow(tdn_supervisor* supervisor, const tdn_record* record, td
       supervisor, TDN_MSG_GROWN, refused, 0, 0, supervisor->region.arena_size, why);
 }
 
-/* Waits for the next record that is not GROW. deadline_ns 0: none. */
+/* Waits for the next record that is not GROW, spinning spin_ns first (and
+ * again after answering a GROW: the stub goes on at once). deadline_ns 0:
+ * none. */
 static wait_outcome await_record(
-    tdn_supervisor* supervisor, uint64_t deadline_ns, bool spin, tdn_record* record,
+    tdn_supervisor* supervisor, uint64_t deadline_ns, uint64_t spin_ns, tdn_record* record,
     tdn_diag* why)
 {
+  uint64_t spin_now = spin_ns;
   for (;;) {
     uint64_t slice = SLICE_NS;
     if (deadline_ns != 0) {
@@ -92,8 +101,8 @@ static wait_outcome await_record(
       }
     }
     const tdn_receive_status status =
-        tdn_channel_receive(&supervisor->channel, record, spin ? SPIN_NS : 0, slice, why);
-    spin = false;
+        tdn_channel_receive(&supervisor->channel, record, spin_now, slice, why);
+    spin_now = 0;
     if (status == TDN_BROKEN) {
       return WAIT_BROKEN;
     }
@@ -104,6 +113,7 @@ static wait_outcome await_record(
       if (!answer_grow(supervisor, record, why)) {
         return WAIT_BROKEN;
       }
+      spin_now = spin_ns;
       continue;
     }
     /* Records first, death second: a stub may answer and then exit. */
@@ -215,7 +225,7 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   const uint64_t deadline = tdn_now_ns() + config->start_timeout_ms * TDN_NS_PER_MS;
   tdn_record record;
   TRITONSERVER_Error* error = NULL;
-  switch (await_record(supervisor, deadline, false, &record, &why)) {
+  switch (await_record(supervisor, deadline, 0, &record, &why)) {
     case WAIT_RECORD:
       if (record.kind == TDN_MSG_READY) {
         return NULL;
@@ -384,16 +394,20 @@ TRITONSERVER_Error* tdn_supervisor_execute(
         supervisor->config.instance_name);
   }
   const uint64_t batch_id = ++supervisor->last_batch_id;
+  const uint64_t sent_at = tdn_now_ns();
   if (!send_record(supervisor, TDN_MSG_EXECUTE, 0, batch_id, 0, arena_used, &why)) {
     return execute_failed(supervisor, WAIT_BROKEN, &why);
   }
   const uint64_t timeout_ms = supervisor->config.execute_timeout_ms;
-  const uint64_t deadline = timeout_ms == 0 ? 0 : tdn_now_ns() + timeout_ms * TDN_NS_PER_MS;
+  const uint64_t deadline = timeout_ms == 0 ? 0 : sent_at + timeout_ms * TDN_NS_PER_MS;
+  tdn_channel* channel = &supervisor->channel;
   tdn_record record;
-  const wait_outcome outcome = await_record(supervisor, deadline, true, &record, &why);
+  const wait_outcome outcome =
+      await_record(supervisor, deadline, tdn_channel_spin_budget(channel), &record, &why);
   if (outcome != WAIT_RECORD) {
     return execute_failed(supervisor, outcome, &why);
   }
+  tdn_channel_note_answer(channel, tdn_now_ns() - sent_at);
   if (record.kind == TDN_MSG_RESULT && record.id == batch_id) {
     reply->kind = TDN_MSG_RESULT;
     reply->offset = record.offset;
@@ -429,7 +443,7 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
       const uint64_t deadline = tdn_now_ns() + FINALIZE_GRACE_NS;
       tdn_record record;
       for (;;) {
-        const wait_outcome outcome = await_record(supervisor, deadline, false, &record, &why);
+        const wait_outcome outcome = await_record(supervisor, deadline, 0, &record, &why);
         if (outcome == WAIT_RECORD && record.kind == TDN_MSG_FINALIZED) {
           if (record.aux != 0) {
             TDN_LOG_WARN("stub for instance '%s': the model's finalize() threw", name);

@@ -113,15 +113,18 @@ export class FutexService {
     const { controlWords, futexWaiter } = this.#region;
     for (;;) {
       // The bell first: a request made after this read rings it again, so
-      // the wait below returns at once instead of missing it.
+      // the wait below returns at once instead of missing it. Exit and park
+      // before the wakes: a wake the Worker asked for before it parked (or
+      // exited) is then surely among the ones done here, not left waiting
+      // behind a long futex sleep.
       const bell = host.bell();
+      const exit = host.exitRequest();
+      const park = host.pendingPark();
       const wakes = host.takeWakes();
       for (const [bit, word] of WAKE_WORDS) {
         if ((wakes & bit) !== 0) futexWaiter.wake(controlWords, word);
       }
-      const exit = host.exitRequest();
       if (exit !== undefined) return exit;
-      const park = host.pendingPark();
       if (park !== undefined) {
         const stop = await this.#park(park, errorTextOffset);
         if (stop !== undefined) return stop;

@@ -24,8 +24,10 @@
  *
  * The two ends never wait for each other in a cycle: while the main thread
  * is in a futex wait, the Worker is blocked waiting for that very park, so
- * it has nothing else to ask. The Worker is untrusted; the main thread
- * accepts only the words and exit codes listed here.
+ * it has nothing else to ask; and the main thread reads a park request
+ * before it takes the wakes, so a wake asked for before the park is done
+ * before it sleeps. The Worker is untrusted; the main thread accepts only
+ * the words and exit codes listed here.
  *
  * @example Both ends (on one thread here; normally the client is in the Worker)
  * ```ts
@@ -234,7 +236,9 @@ export class FutexProxyHost {
    */
   constructor(buffer: SharedArrayBuffer) {
     this.#words = proxyWords(buffer);
-    this.#completedSeq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+    // What was completed, not what was asked: a park the Worker asked for
+    // before this end existed is still pending.
+    this.#completedSeq = Atomics.load(this.#words, PROXY.PARK_DONE);
   }
 
   /** The bell's value: read it before looking at requests, then sleep on it. */

@@ -7,10 +7,13 @@
  * The sleep/wake rule is the header's: a consumer that finds the ring empty
  * spins briefly, sets `consumer_sleeping`, re-reads `tail` and only then
  * sleeps on `tail`; a producer writes the record, bumps `tail`, and wakes the
- * consumer only when `consumer_sleeping` is set. Every word access is an
- * `Atomics` operation (sequentially consistent), so a wake-up cannot be lost
- * and the busy path makes no system call. A full ring is handled the same
- * way with `head` and `producer_sleeping`.
+ * consumer only when `consumer_sleeping` is set. Every store, and every
+ * read of a word the other side writes, is an `Atomics` operation
+ * (sequentially consistent), so a wake-up cannot be lost and the busy path
+ * makes no system call; a side reads its own counter plainly (only it
+ * writes it; a ring object that takes over a side starts after a message
+ * from the previous owner). A full ring is handled the same way with `head`
+ * and `producer_sleeping`.
  *
  * How to sleep is pluggable ({@linkcode RingWaiter}): `Atomics.wait` /
  * `Atomics.waitAsync` for a SharedArrayBuffer ({@linkcode atomicsWaiter}), a
@@ -115,6 +118,8 @@ export class Ring {
   readonly #consumerSleeping: number;
   readonly #head: number;
   readonly #producerSleeping: number;
+  /** A `head` read earlier: never ahead of the real one, so room it shows is there. */
+  #knownHead: number;
 
   /**
    * @param buffer The buffer holding the ring: the control page or a SharedArrayBuffer.
@@ -143,6 +148,7 @@ export class Ring {
     this.#consumerSleeping = (byteOffset + RING.CONSUMER_SLEEPING) >> 2;
     this.#head = (byteOffset + RING.HEAD) >> 2;
     this.#producerSleeping = (byteOffset + RING.PRODUCER_SLEEPING) >> 2;
+    this.#knownHead = Atomics.load(this.#words, this.#head);
   }
 
   /** Records published and not yet consumed. */
@@ -160,9 +166,14 @@ export class Ring {
    * @throws {RingCorruptedError} If the counters are impossible.
    */
   tryPush(record: WireRecord): boolean {
-    const tail = Atomics.load(this.#words, this.#tail);
-    const head = Atomics.load(this.#words, this.#head);
-    if (this.#pendingCount(tail, head) === RING_CAPACITY) return false;
+    // Only this side writes tail: a plain read sees its own last store.
+    const tail = this.#words[this.#tail];
+    // The consumer only moves head forward, so an old head can only
+    // understate the room: re-read it when that room looks used up.
+    if (((tail - this.#knownHead) >>> 0) >= RING_CAPACITY) {
+      this.#knownHead = Atomics.load(this.#words, this.#head);
+      if (this.#pendingCount(tail, this.#knownHead) === RING_CAPACITY) return false;
+    }
     this.#write((tail >>> 0) % RING_CAPACITY, record);
     Atomics.store(this.#words, this.#tail, (tail + 1) | 0);
     if (Atomics.load(this.#words, this.#consumerSleeping) !== 0) {
@@ -179,6 +190,7 @@ export class Ring {
    * @returns `false` if the ring stayed full for `timeoutMs`.
    */
   push(record: WireRecord, timeoutMs = Infinity): boolean {
+    if (this.tryPush(record)) return true; // the busy path reads no clock
     const deadline = performance.now() + timeoutMs;
     while (!this.tryPush(record)) {
       Atomics.store(this.#words, this.#producerSleeping, 1);
@@ -203,7 +215,8 @@ export class Ring {
    * @throws {RingCorruptedError} If the counters are impossible.
    */
   tryPop(): WireRecord | undefined {
-    const head = Atomics.load(this.#words, this.#head);
+    // Only this side writes head: a plain read sees its own last store.
+    const head = this.#words[this.#head];
     const tail = Atomics.load(this.#words, this.#tail);
     if (this.#pendingCount(tail, head) === 0) return undefined;
     const record = this.#read((head >>> 0) % RING_CAPACITY);
@@ -212,6 +225,16 @@ export class Ring {
       this.#waiter.wake(this.#words, this.#head);
     }
     return record;
+  }
+
+  /**
+   * Takes the oldest record, spinning up to `spinMicros` for one; never
+   * sleeps. The busy path of a consumer: no promise, no system call.
+   *
+   * @returns The record, or `undefined` if none came while spinning.
+   */
+  poll(spinMicros: number): WireRecord | undefined {
+    return this.tryPop() ?? (this.#spin(spinMicros) ? this.tryPop() : undefined);
   }
 
   /**
@@ -224,11 +247,11 @@ export class Ring {
     timeoutMs = Infinity,
     spinMicros = DEFAULT_SPIN_MICROS,
   ): WireRecord | undefined {
-    const deadline = performance.now() + timeoutMs;
+    let deadline = Infinity;
     for (;;) {
-      const record = this.tryPop();
+      const record = this.poll(spinMicros);
       if (record !== undefined) return record;
-      if (this.#spin(spinMicros)) continue;
+      if (deadline === Infinity) deadline = performance.now() + timeoutMs;
       const head = this.#prepareToSleep();
       if (head !== undefined) {
         const left = deadline - performance.now();
@@ -256,11 +279,11 @@ export class Ring {
     if (waitAsync === undefined) {
       throw new TypeError("this ring's waiter cannot wait asynchronously");
     }
-    const deadline = performance.now() + timeoutMs;
+    let deadline = Infinity;
     for (;;) {
-      const record = this.tryPop();
+      const record = this.poll(spinMicros);
       if (record !== undefined) return record;
-      if (this.#spin(spinMicros)) continue;
+      if (deadline === Infinity) deadline = performance.now() + timeoutMs;
       const head = this.#prepareToSleep();
       if (head !== undefined) {
         const left = deadline - performance.now();
@@ -290,14 +313,18 @@ export class Ring {
   /** Busy-waits up to `micros` for a record; true if one is there. */
   #spin(micros: number): boolean {
     if (micros <= 0) return false;
-    const head = Atomics.load(this.#words, this.#head);
-    const end = performance.now() + micros / 1000;
-    do {
+    const head = this.#words[this.#head];
+    // The clock is read only after a first round of loads: a record that is
+    // already on its way costs no clock read (~0.1 us each).
+    let end = 0;
+    for (;;) {
       for (let i = 0; i < 64; i++) {
         if (Atomics.load(this.#words, this.#tail) !== head) return true;
       }
-    } while (performance.now() < end);
-    return false;
+      const now = performance.now();
+      if (end === 0) end = now + micros / 1000;
+      else if (now >= end) return false;
+    }
   }
 
   #pendingCount(tail: number, head: number): number {
@@ -316,7 +343,7 @@ export class Ring {
     view.setUint16(at + RECORD.KIND, record.kind, true);
     view.setUint16(at + RECORD.FLAGS, record.flags, true);
     view.setUint32(at + RECORD.AUX, record.aux >>> 0, true);
-    view.setBigUint64(at + RECORD.ID, BigInt.asUintN(64, record.id), true);
+    view.setBigUint64(at + RECORD.ID, record.id, true); // taken modulo 2^64
     writeU64(view, at + RECORD.OFFSET, record.offset);
     writeU64(view, at + RECORD.LENGTH, record.length);
   }
@@ -340,8 +367,10 @@ function writeU64(view: DataView, at: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`record field ${value} is not a u64 this side can write`);
   }
-  view.setUint32(at, value % TWO_TO_32, true);
-  view.setUint32(at + 4, Math.floor(value / TWO_TO_32), true);
+  // No `%` on the common path: a floating-point remainder is slow.
+  const high = value < TWO_TO_32 ? 0 : Math.floor(value / TWO_TO_32);
+  view.setUint32(at, value - high * TWO_TO_32, true);
+  view.setUint32(at + 4, high, true);
 }
 
 /** Reads a little-endian u64 that must be a safe integer (offsets, sizes). */

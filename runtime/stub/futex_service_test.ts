@@ -1,0 +1,135 @@
+import { assert, assertEquals } from "../api/_test_assert.ts";
+import { createFutexProxy, PROXY, WAKE_BIT } from "../wire/futex_proxy.ts";
+import { CONTROL, CONTROL_SIZE, ERROR_CODE, MSG, RING } from "../wire/layout.ts";
+import { atomicsWaiter, Ring, type RingWaiter, type WireRecord } from "../wire/ring.ts";
+import type { ProxyWorkerStart } from "../wire/testdata/proxy_worker.ts";
+import { FutexService, type ServiceHooks, type ServiceRegion } from "./futex_service.ts";
+
+const FAST = { watchSliceMs: 5, parkSliceMs: 5 };
+const TO_STUB_TAIL = (CONTROL.TO_STUB + RING.TAIL) / 4;
+const TO_PARENT_TAIL = (CONTROL.TO_PARENT + RING.TAIL) / 4;
+const ALIVE: ServiceHooks = { parentAlive: () => true, workerFailure: () => undefined };
+
+function rec(kind: number, id = 0n): WireRecord {
+  return { kind, flags: 0, aux: 0, id, offset: 0, length: 0 };
+}
+
+/**
+ * A control page in a SharedArrayBuffer. Its "futex" records what the
+ * service asks; the first wait plays the parent sending EXECUTE 41.
+ */
+function fakeRegion() {
+  const control = new SharedArrayBuffer(CONTROL_SIZE);
+  const controlWords = new Int32Array(control);
+  const waits: [number, number][] = [];
+  const wakes: number[] = [];
+  const parentToStub = new Ring(control, CONTROL.TO_STUB, atomicsWaiter);
+  const futexWaiter: RingWaiter = {
+    wait(_words, index, expected) {
+      waits.push([index, expected]);
+      if (waits.length === 1) parentToStub.push(rec(MSG.EXECUTE, 41n));
+      return "ok";
+    },
+    wake(_words, index) {
+      wakes.push(index);
+    },
+  };
+  const region: ServiceRegion = {
+    controlWords,
+    futexWaiter,
+    toParent: new Ring(control, CONTROL.TO_PARENT, atomicsWaiter),
+    arena: new ArrayBuffer(1 << 16),
+    startArenaSize: 1 << 16,
+  };
+  return { control, controlWords, region, waits, wakes };
+}
+
+Deno.test("futex service: parks for the Worker, wakes the parent for it, exits when asked", async () => {
+  const { control, controlWords, region, waits, wakes } = fakeRegion();
+  // The parent sleeps on to_parent: the Worker's answer must wake it.
+  Atomics.store(controlWords, (CONTROL.TO_PARENT + RING.CONSUMER_SLEEPING) / 4, 1);
+  const proxy = createFutexProxy();
+  const worker = new Worker(new URL("../wire/testdata/proxy_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const start: ProxyWorkerStart = { proxy, control, script: "echo" };
+    worker.postMessage(start);
+    const code = await new FutexService(region, proxy, ALIVE, FAST).run(0);
+    assertEquals(code, 0);
+    assertEquals(waits, [[TO_STUB_TAIL, 0]]);
+    assertEquals(wakes, [TO_PARENT_TAIL]);
+    const answer = region.toParent.tryPop();
+    assertEquals([answer?.kind, answer?.id], [MSG.EXECUTE, 42n]);
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("futex service: a dead Worker is answered for with ERROR (batch id 0), and the stub exits 1", async () => {
+  const { region } = fakeRegion();
+  const hooks: ServiceHooks = {
+    parentAlive: () => true,
+    workerFailure: () => "the model's Worker died: out of stack",
+  };
+  const code = await new FutexService(region, createFutexProxy(), hooks, FAST).run(128);
+  assertEquals(code, 1);
+  const error = region.toParent.tryPop();
+  assert(error !== undefined, "no ERROR was sent");
+  assertEquals([error.kind, error.id, error.aux, error.offset], [
+    MSG.ERROR,
+    0n,
+    ERROR_CODE.INTERNAL,
+    128,
+  ]);
+  assertEquals(
+    new TextDecoder().decode(new Uint8Array(region.arena, error.offset, error.length)),
+    "the model's Worker died: out of stack",
+  );
+});
+
+Deno.test("futex service: the stub exits when the parent is gone", async () => {
+  const { region } = fakeRegion();
+  const started = performance.now();
+  const hooks: ServiceHooks = {
+    parentAlive: () => performance.now() - started < 20,
+    workerFailure: () => undefined,
+  };
+  assertEquals(await new FutexService(region, createFutexProxy(), hooks, FAST).run(0), 1);
+  assert(performance.now() - started < 1000);
+  assertEquals(region.toParent.tryPop(), undefined, "nothing is sent for a parent that is gone");
+});
+
+Deno.test("futex service: a wake asked for before a park is done before the park sleeps", async () => {
+  const { region, wakes } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  // As the Worker leaves them after answering a sleeping parent and then
+  // finding nothing to do: a wake, then a park, both before the service looks.
+  Atomics.or(words, PROXY.WAKE, WAKE_BIT.TO_PARENT_TAIL);
+  Atomics.store(words, PROXY.PARK_WORD, TO_STUB_TAIL);
+  Atomics.store(words, PROXY.PARK_VALUE, 0);
+  Atomics.store(words, PROXY.PARK_SEQ, 1);
+  const wakesBeforeSleeping: number[] = [];
+  const futexWaiter = region.futexWaiter;
+  const service = new FutexService(
+    {
+      ...region,
+      futexWaiter: {
+        wait(controlWords, index, expected, timeoutMs) {
+          wakesBeforeSleeping.push(wakes.length);
+          // Done: the Worker would ask to exit after this batch.
+          Atomics.store(words, PROXY.EXIT, 1);
+          return futexWaiter.wait(controlWords, index, expected, timeoutMs);
+        },
+        wake: futexWaiter.wake,
+      },
+    },
+    proxy,
+    ALIVE,
+    FAST,
+  );
+  assertEquals(await service.run(0), 0);
+  assertEquals(wakesBeforeSleeping, [1]);
+  assertEquals(Atomics.load(words, PROXY.PARK_DONE), 1);
+});

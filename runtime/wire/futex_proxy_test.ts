@@ -1,0 +1,99 @@
+import { assert, assertEquals, assertThrows } from "../api/_test_assert.ts";
+import {
+  createFutexProxy,
+  FutexProxyClient,
+  FutexProxyHost,
+  PARK_WORDS,
+  PROXY,
+  WAKE_BIT,
+} from "./futex_proxy.ts";
+import { CONTROL, CONTROL_SIZE, MSG, RING } from "./layout.ts";
+import { atomicsWaiter, Ring } from "./ring.ts";
+import type { ProxyWorkerReport, ProxyWorkerStart } from "./testdata/proxy_worker.ts";
+
+const TO_STUB_TAIL = (CONTROL.TO_STUB + RING.TAIL) / 4;
+const TO_STUB_HEAD = (CONTROL.TO_STUB + RING.HEAD) / 4;
+const TO_PARENT_TAIL = (CONTROL.TO_PARENT + RING.TAIL) / 4;
+const TO_PARENT_HEAD = (CONTROL.TO_PARENT + RING.HEAD) / 4;
+
+Deno.test("futex proxy: the Worker may park on the words it consumes or produces on, only", () => {
+  assertEquals([...PARK_WORDS].sort(), [TO_STUB_TAIL, TO_PARENT_HEAD].sort());
+  const client = new FutexProxyClient(createFutexProxy());
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  // Refused before anything blocks.
+  assertThrows(() => client.waiter.wait(words, TO_PARENT_TAIL, 0, Infinity), RangeError);
+  assertThrows(() => client.waiter.wake(words, TO_STUB_TAIL), RangeError);
+});
+
+Deno.test("futex proxy: wakes and exits reach the host, each ringing the bell", () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const client = new FutexProxyClient(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  assertEquals([host.takeWakes(), host.exitRequest()], [0, undefined]);
+
+  const bell = host.bell();
+  client.waiter.wake(words, TO_PARENT_TAIL);
+  client.waiter.wake(words, TO_STUB_HEAD);
+  assertEquals(host.bell(), bell + 2);
+  assertEquals(host.waitForBell(bell, 1000), "ok", "a rung bell does not sleep");
+  assertEquals(host.takeWakes(), WAKE_BIT.TO_PARENT_TAIL | WAKE_BIT.TO_STUB_HEAD);
+  assertEquals(host.takeWakes(), 0);
+
+  client.requestExit(0);
+  assertEquals(host.exitRequest(), 0);
+  client.requestExit(1);
+  assertEquals(host.exitRequest(), 1);
+});
+
+Deno.test("futex proxy: the host does not trust the buffer", () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(buffer);
+  // A forged park on the parent's own word is completed at once, never slept on.
+  Atomics.store(words, PROXY.PARK_WORD, TO_STUB_HEAD);
+  Atomics.store(words, PROXY.PARK_SEQ, 5);
+  assertEquals(host.pendingPark(), undefined);
+  assertEquals(Atomics.load(words, PROXY.PARK_DONE), 5);
+  // Unknown wake bits are dropped; an unknown exit value means "restart".
+  Atomics.store(words, PROXY.WAKE, -1);
+  assertEquals(host.takeWakes(), WAKE_BIT.TO_PARENT_TAIL | WAKE_BIT.TO_STUB_HEAD);
+  Atomics.store(words, PROXY.EXIT, 77);
+  assertEquals(host.exitRequest(), 1);
+  assertThrows(() => new FutexProxyHost(new SharedArrayBuffer(8)), RangeError);
+});
+
+Deno.test("futex proxy: a parked Worker sleeps until the host completes the park, and its event loop turns", async () => {
+  const proxy = createFutexProxy();
+  const control = new SharedArrayBuffer(CONTROL_SIZE);
+  const host = new FutexProxyHost(proxy);
+  const worker = new Worker(new URL("./testdata/proxy_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const report = new Promise<ProxyWorkerReport>((resolve) => {
+    worker.addEventListener("message", (event) => resolve(event.data), { once: true });
+  });
+  const start: ProxyWorkerStart = { proxy, control, script: "pop-async" };
+  worker.postMessage(start);
+  try {
+    let park = host.pendingPark();
+    for (let tries = 0; park === undefined && tries < 100; tries++) {
+      host.waitForBell(host.bell(), 100);
+      park = host.pendingPark();
+    }
+    assert(park !== undefined, "the Worker never asked to park");
+    assertEquals([park.word, park.value], [TO_STUB_TAIL, 0]);
+    const words = new Int32Array(control);
+    assertEquals(Atomics.load(words, (CONTROL.TO_STUB + RING.CONSUMER_SLEEPING) / 4), 1);
+
+    // The Worker stays parked (its timers run meanwhile) until the record
+    // arrives and the park is completed, as the main thread would.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const toStub = new Ring(control, CONTROL.TO_STUB, atomicsWaiter);
+    toStub.push({ kind: MSG.EXECUTE, flags: 0, aux: 0, id: 7n, offset: 0, length: 0 });
+    host.completePark(park.seq);
+    assertEquals(await report, { id: 7n, timerFired: true });
+  } finally {
+    worker.terminate();
+  }
+});
