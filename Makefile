@@ -25,7 +25,7 @@ LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
-TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts
+TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts
 
 .PHONY: all build deno serve test bench install asan clean check
 

@@ -41,3 +41,39 @@ Deno.test("harden realm: an unhardened Worker does reach WebGPU (the probe can t
   worker.terminate();
   assertEquals(seen, "object");
 });
+
+Deno.test("harden realm: signals and the Cache API are blocked, and every block is reported", async () => {
+  const worker = new Worker(new URL("./testdata/harden_report_probe.ts", import.meta.url), {
+    type: "module",
+    deno: { permissions: "none" },
+  });
+  const seen = await new Promise<{ results: unknown; reported: unknown }>((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(event.message));
+    };
+  });
+  worker.terminate();
+  assertEquals(seen.results, {
+    denoSignal: "blocked: SignalListenerError",
+    processSignal: "blocked: SignalListenerError",
+    processOtherEvent: "reached: object",
+    caches: "blocked: TypeError",
+    gpu: "blocked: TypeError",
+    internal: "blocked: TypeError",
+    worker: "blocked: TypeError",
+    exit: "blocked: ExitDisabledError",
+    read: "blocked: NotCapable",
+  });
+  assertEquals(seen.reported, [
+    { permission: "signal", target: "SIGTERM" },
+    { permission: "signal", target: "SIGINT" },
+    { permission: "storage", target: "caches" },
+    { permission: "gpu", target: "navigator.gpu" },
+    { permission: "internal", target: "Deno[Deno.internal]" },
+    { permission: "worker", target: "Worker" },
+    { permission: "exit", target: "Deno.exit" },
+    { permission: "read", target: "/etc/hostname" },
+  ]);
+});

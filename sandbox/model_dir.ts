@@ -8,7 +8,11 @@
  * outside the directory (or does not resolve at all: it could be made to
  * point anywhere later) is refused. Device files, sockets and FIFOs are
  * refused too: a model has no business with them, and opening a FIFO or a
- * device can block or reach hardware.
+ * device can block or reach hardware. Two more ways lead outside without a
+ * symbolic link: a hard link (a second name of a file that may also live
+ * outside; refused when a regular file has more than one link), and a file
+ * system mounted inside the directory (a bind mount of `/`, say; refused
+ * when an entry's device differs from the directory's).
  *
  * Links are not followed during the walk (a link to a directory inside the
  * tree is walked where it really is).
@@ -56,18 +60,32 @@ export async function checkModelDirectory(directory: string): Promise<void> {
       `model directory ${directory} is not a readable directory: ${messageOf(error)}`,
     );
   }
-  await walk(realRoot, directory.replace(/\/+$/, "") || "/");
+  const device = (await Deno.stat(realRoot)).dev;
+  await walk(realRoot, device, directory.replace(/\/+$/, "") || "/");
 }
 
-/** Walks `directory` (a path as given); `root` is the tree's real path. */
-async function walk(root: string, directory: string): Promise<void> {
+/** Walks `directory` (a path as given); `root` is the tree's real path, `device` its device. */
+async function walk(root: string, device: number, directory: string): Promise<void> {
   for await (const entry of Deno.readDir(directory)) {
     const path = `${directory}/${entry.name}`;
     const info = await Deno.lstat(path);
     if (info.isSymlink) {
       await checkLink(root, path);
-    } else if (info.isDirectory) {
-      await walk(root, path);
+      continue;
+    }
+    if (info.dev !== device) {
+      throw new ModelDirectoryError(
+        `${path} is on another file system than the model directory (a mount point); ` +
+          "whatever is mounted there would be readable without permission",
+      );
+    }
+    if (info.isDirectory) {
+      await walk(root, device, path);
+    } else if (info.isFile && (info.nlink ?? 1) > 1) {
+      throw new ModelDirectoryError(
+        `${path} has ${info.nlink} hard links; the other names may be outside the model ` +
+          "directory, so a model directory may hold only files with a single link: copy it in",
+      );
     } else if (!info.isFile) {
       throw new ModelDirectoryError(
         `${path} is a ${specialKind(info)}; a model directory may hold only ` +

@@ -93,3 +93,34 @@ Deno.test("model dir: a missing or relative directory is refused", async () => {
   assertStringIncludes(await rejection("/nonexistent/tdn/model"), "not a readable directory");
   assertStringIncludes(await rejection("models/x"), "not an absolute path");
 });
+
+Deno.test("model dir: a hard link (a second name, possibly outside) is refused", async () => {
+  const { root, model, outside } = await fixture();
+  try {
+    await Deno.link(outside, `${model}/1/hard`);
+    const message = await rejection(model);
+    assertStringIncludes(message, `${model}/1/hard has 2 hard links`);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("model dir: a file system mounted inside is refused", {
+  // A mount needs CAP_SYS_ADMIN.
+  ignore: Deno.uid() !== 0,
+}, async () => {
+  const { root, model } = await fixture();
+  await Deno.mkdir(`${model}/1/mnt`);
+  const mount = new Deno.Command("mount", { args: ["-t", "tmpfs", "none", `${model}/1/mnt`] });
+  const mounted = (await mount.output()).code === 0;
+  try {
+    if (mounted) {
+      assertStringIncludes(await rejection(model), `${model}/1/mnt is on another file system`);
+    } else {
+      console.warn("not checked: this root cannot mount a tmpfs");
+    }
+  } finally {
+    if (mounted) await new Deno.Command("umount", { args: [`${model}/1/mnt`] }).output();
+    await Deno.remove(root, { recursive: true });
+  }
+});

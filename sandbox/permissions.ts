@@ -7,10 +7,11 @@
  * mention is denied rather than copied from the stub's main thread, which
  * holds FFI and more.
  *
- * Only the baseline exists today: read the model's own directory, nothing
- * else. A per-model policy (`deno.allow_read`, `deno.allow_net`, ... from the
- * model's config parameters, capped by an operator policy) will produce the
- * same {@linkcode SandboxPolicy} type and reuse {@linkcode workerPermissions}.
+ * The baseline reads the model's own directory and nothing else. A model's
+ * own grants (`deno.allow_read`, `deno.allow_net`, ... in its config,
+ * capped by the operator's policy) arrive as the sandbox record the policy
+ * evaluator wrote (sandbox/evaluate.ts); {@linkcode sandboxPermissions}
+ * turns that into the same Worker permissions.
  *
  * @example
  * ```ts
@@ -24,6 +25,8 @@
  * @module
  */
 
+import type { SandboxRecord } from "./sandbox_record.ts";
+
 /** What a model may reach. Lists are exact paths or `host:port`s; empty means none. */
 export interface SandboxPolicy {
   /** Absolute paths the model may read (its directory first). */
@@ -34,6 +37,8 @@ export interface SandboxPolicy {
   readonly net: readonly string[];
   /** Environment variables the model may read. */
   readonly env: readonly string[];
+  /** System information APIs the model may call (none when absent). */
+  readonly sys?: readonly string[];
 }
 
 /** The Worker permission object {@linkcode workerPermissions} returns. */
@@ -46,8 +51,8 @@ export interface WorkerPermissions {
   net: string[] | false;
   /** Readable environment variables. */
   env: string[] | false;
-  /** System information: never. */
-  sys: false;
+  /** System information APIs granted by the policy. */
+  sys: string[] | false;
   /** Subprocesses: never. */
   run: false;
   /** Native libraries: never (FFI stays with the trusted main thread). */
@@ -90,9 +95,32 @@ export function workerPermissions(policy: SandboxPolicy): WorkerPermissions {
     write: list(policy.write),
     net: list(policy.net),
     env: list(policy.env),
-    sys: false,
+    sys: list(policy.sys ?? []),
     run: false,
     ffi: false,
     import: false,
   };
+}
+
+/**
+ * The Worker permissions a sandbox record grants (the lists the parent
+ * also put on the stub's command line).
+ *
+ * @param record The decoded sandbox record.
+ * @param modelDirectory The model's directory as INIT names it; the record
+ * must list it first (both come from the same evaluation).
+ * @returns The permissions.
+ * @throws {TypeError} If the record does not start with the model directory.
+ */
+export function sandboxPermissions(
+  record: Pick<SandboxRecord, "read" | "write" | "net" | "env" | "sys">,
+  modelDirectory: string,
+): WorkerPermissions {
+  if (record.read[0] !== modelDirectory) {
+    throw new TypeError(
+      `the sandbox record's first readable path ${record.read[0]} is not the model directory ` +
+        modelDirectory,
+    );
+  }
+  return workerPermissions(record);
 }

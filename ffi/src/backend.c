@@ -16,7 +16,11 @@
 #include "backend.h"
 #include "errors.h"
 #include "log.h"
+#include "policy_eval.h"
 #include "triton_api.h"
+
+/* A policy file is a few kilobytes; anything near this is a mistake. */
+#define MAX_POLICY_BYTES (1024 * 1024)
 
 static void backend_free(tdn_backend* backend)
 {
@@ -24,6 +28,7 @@ static void backend_free(tdn_backend* backend)
     return;
   }
   tdn_options_free(&backend->options);
+  free(backend->policy_text);
   free(backend->name);
   free(backend->backend_dir);
   free(backend->stub_library);
@@ -103,6 +108,40 @@ static TRITONSERVER_Error* read_options(TRITONBACKEND_Backend* handle, tdn_backe
   return error;
 }
 
+/* Reads the policy file once: every model load of this backend is judged
+ * by the same text, whatever happens to the file later. */
+static TRITONSERVER_Error* read_policy(tdn_backend* backend)
+{
+  const char* path = backend->options.policy_path;
+  if (path == NULL) {
+    return NULL;
+  }
+  FILE* file = fopen(path, "rb");
+  if (file == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG, "deno backend: cannot open the policy file %s", path);
+  }
+  char* text = malloc(MAX_POLICY_BYTES + 1);
+  const size_t length = text != NULL ? fread(text, 1, MAX_POLICY_BYTES + 1, file) : 0;
+  const bool failed = text == NULL || ferror(file) != 0;
+  fclose(file);
+  if (failed || length > MAX_POLICY_BYTES) {
+    free(text);
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "deno backend: cannot read the policy file %s%s", path,
+        failed ? "" : " (larger than 1 MiB)");
+  }
+  text[length] = '\0';
+  if (strlen(text) != length) {
+    free(text);
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG, "deno backend: the policy file %s holds a NUL byte", path);
+  }
+  backend->policy_text = text;
+  return tdn_policy_check(backend);
+}
+
 static TRITONSERVER_Error* backend_create(TRITONBACKEND_Backend* handle, tdn_backend** created)
 {
   tdn_backend* backend = calloc(1, sizeof(*backend));
@@ -121,6 +160,9 @@ static TRITONSERVER_Error* backend_create(TRITONBACKEND_Backend* handle, tdn_bac
   }
   if (error == NULL) {
     error = read_options(handle, backend);
+  }
+  if (error == NULL) {
+    error = read_policy(backend);
   }
   if (error != NULL) {
     backend_free(backend);
@@ -147,14 +189,17 @@ TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
   const tdn_options* options = &backend->options;
   TDN_LOG_INFO(
       "TRITONBACKEND_Initialize: %s (dir %s, deno %s, shm %llu/%llu/%llu bytes, execute timeout "
-      "%llu ms, stub timeout %llu s, stub heap %llu MiB)",
+      "%llu ms, stub timeout %llu s, stub heap %llu MiB, stub memory %llu MiB, seccomp %s, "
+      "policy %s)",
       backend->name, backend->backend_dir, options->deno_path,
       (unsigned long long)options->shm_default_byte_size,
       (unsigned long long)options->shm_growth_byte_size,
       (unsigned long long)options->shm_max_byte_size,
       (unsigned long long)options->execute_timeout_ms,
       (unsigned long long)options->stub_timeout_seconds,
-      (unsigned long long)options->stub_heap_mb);
+      (unsigned long long)options->stub_heap_mb, (unsigned long long)options->stub_memory_mb,
+      options->stub_seccomp ? "on" : "off",
+      options->policy_path != NULL ? options->policy_path : "none (models read their own directory only)");
   return NULL;
 }
 

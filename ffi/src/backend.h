@@ -14,6 +14,7 @@ typedef struct tdn_backend {
   char* backend_dir;  /* absolute: holds deno, deno_dir/, runtime/, sandbox/, ffi/ */
   char* stub_library; /* <backend_dir>/libtriton_deno_stub.so */
   tdn_options options;
+  char* policy_text;  /* the policy file's contents (options.policy_path), or NULL */
 } tdn_backend;
 
 #endif /* TDN_BACKEND_H */

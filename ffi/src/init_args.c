@@ -37,7 +37,7 @@ TRITONSERVER_Error* tdn_init_args_build(
   snprintf(version, sizeof(version), "%llu", (unsigned long long)model->version);
   snprintf(device, sizeof(device), "%d", (int)device_id);
   snprintf(
-      timeout, sizeof(timeout), "%llu", (unsigned long long)backend->options.execute_timeout_ms);
+      timeout, sizeof(timeout), "%llu", (unsigned long long)model->sandbox.execute_timeout_ms);
 
   tdn_json_writer writer = {0};
   tdn_json_raw(&writer, "{");
@@ -48,6 +48,9 @@ TRITONSERVER_Error* tdn_init_args_build(
   tdn_json_string_member(&writer, false, "model_instance_name", instance_name);
   tdn_json_string_member(&writer, false, "model_instance_kind", tdn_instance_kind_name(kind));
   tdn_json_string_member(&writer, false, "model_instance_device_id", device);
+  /* The sandbox record exactly as the policy evaluator wrote it: the stub
+   * gives the model's Worker these permissions. */
+  tdn_json_string_member(&writer, false, "sandbox", model->sandbox.record);
   tdn_json_raw(&writer, ",\"backend_options\":{");
   tdn_json_string_member(&writer, true, "deno_path", backend->options.deno_path);
   tdn_json_string_member(&writer, false, "stub_library", backend->stub_library);

@@ -62,6 +62,26 @@ static TRITONSERVER_Error* read_identity(
   return NULL;
 }
 
+/* Says which layers below Deno hold for this instance's stub, and warns
+ * about the ones the kernel refused (sandbox_layers.h). */
+static void report_layers(const tdn_instance* instance)
+{
+  const tdn_layers* layers = instance->command.layers;
+  char applied[64];
+  tdn_layers_describe(layers->applied, applied, sizeof(applied));
+  const unsigned missing = layers->wanted & ~layers->applied;
+  if (missing == 0) {
+    TDN_LOG_VERBOSE("stub for instance '%s' runs with %s", instance->name, applied);
+    return;
+  }
+  char absent[64];
+  tdn_layers_describe(missing, absent, sizeof(absent));
+  TDN_LOG_WARN(
+      "stub for instance '%s' runs without %s (the kernel refused them; see the README's "
+      "security section); it has %s",
+      instance->name, absent, applied);
+}
+
 static TRITONSERVER_Error* instance_create(
     TRITONBACKEND_ModelInstance* handle, tdn_instance** created)
 {
@@ -86,6 +106,7 @@ static TRITONSERVER_Error* instance_create(
   if (error == NULL) {
     const tdn_options* options = &instance->model->backend->options;
     const tdn_supervisor_config config = {
+        .model_name = instance->model->name,
         .instance_name = instance->name,
         .init_json = instance->init_json,
         .init_json_length = instance->init_json_length,
@@ -95,10 +116,13 @@ static TRITONSERVER_Error* instance_create(
         .initial_arena = options->shm_default_byte_size,
         .growth = options->shm_growth_byte_size,
         .start_timeout_ms = options->stub_timeout_seconds * 1000,
-        .execute_timeout_ms = options->execute_timeout_ms,
+        .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
     };
     tdn_supervisor_init(&instance->supervisor, &config);
     error = tdn_supervisor_start(&instance->supervisor);
+  }
+  if (error == NULL) {
+    report_layers(instance);
   }
   if (error != NULL) {
     instance_free(instance);
@@ -194,6 +218,26 @@ static void fail_sent(tdn_collected_batch* batch, bool* succeeded, TRITONSERVER_
   TRITONSERVER_ErrorDelete(error);
 }
 
+/* Tensor bytes of every well-formed response (the model's output volume). */
+static uint64_t total_output_bytes(const tdn_result_view* result)
+{
+  uint64_t total = 0;
+  for (uint32_t r = 0; r < result->response_count; ++r) {
+    const tdn_response_view* response = &result->responses[r];
+    if (response->problem != NULL) {
+      continue;
+    }
+    for (uint32_t o = 0; o < response->output_count; ++o) {
+      /* Each size lies inside the arena, so the sum cannot overflow 64 bits
+       * for any realistic count; saturate anyway. */
+      if (__builtin_add_overflow(total, response->outputs[o].data_size, &total)) {
+        return UINT64_MAX;
+      }
+    }
+  }
+  return total;
+}
+
 /* Sends the sendable requests to the stub and answers them. */
 static void run_batch(
     tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
@@ -246,10 +290,30 @@ static void run_batch(
   if (!tdn_result_decode(
           tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), reply.offset,
           reply.length, batch->sendable_count, &result, &why)) {
+    /* A stub only writes an unusable RESULT when its model tampered with
+     * the runtime or the shared memory: worth a line in the log. */
+    TDN_LOG_WARN("stub for instance '%s' sent an unusable RESULT: %s", instance->name, why.text);
     fail_sent(
         batch, succeeded,
         tdn_error(
             TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance->name, why.text));
+    return;
+  }
+  const uint64_t output_bytes = total_output_bytes(&result);
+  const uint64_t output_limit = instance->model->sandbox.max_output_bytes;
+  if (output_bytes > output_limit) {
+    tdn_result_view_free(&result);
+    TDN_LOG_WARN(
+        "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
+        instance->model->name, instance->name, (unsigned long long)output_bytes,
+        (unsigned long long)output_limit);
+    fail_sent(
+        batch, succeeded,
+        tdn_error(
+            TRITONSERVER_ERROR_INTERNAL,
+            "instance '%s': the model's outputs for this batch are %llu bytes, above its limit of "
+            "%llu bytes (deno.max_output_bytes)",
+            instance->name, (unsigned long long)output_bytes, (unsigned long long)output_limit));
     return;
   }
   for (uint32_t i = 0; i < batch->sendable_count; ++i) {

@@ -20,6 +20,11 @@ static void model_free(tdn_model* model)
   free(model->name);
   free(model->repository);
   free(model->config_json);
+  tdn_sandbox_free(&model->sandbox);
+  for (size_t i = 0; i < model->env_count; ++i) {
+    free(model->env_pairs[i]);
+  }
+  free(model->env_pairs);
   free(model);
 }
 
@@ -72,6 +77,38 @@ static TRITONSERVER_Error* read_identity(TRITONBACKEND_Model* handle, tdn_model*
   return NULL;
 }
 
+/* The granted variables' values, read once from Triton's environment: a
+ * variable Triton does not have stays unset for the model too. */
+static TRITONSERVER_Error* capture_environment(tdn_model* model)
+{
+  const char* names = model->sandbox.env;
+  size_t count = names[0] == '\0' ? 0 : 1;
+  for (const char* c = names; *c != '\0'; ++c) {
+    count += *c == ',';
+  }
+  model->env_pairs = calloc(count > 0 ? count : 1, sizeof(char*));
+  char* copy = strdup(names);
+  if (model->env_pairs == NULL || copy == NULL) {
+    free(copy);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  char* save = NULL;
+  for (char* name = strtok_r(copy, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
+    const char* value = getenv(name);
+    if (value == NULL || !tdn_sandbox_env_name_ok(name)) {
+      continue;
+    }
+    if (asprintf(&model->env_pairs[model->env_count], "%s=%s", name, value) < 0) {
+      model->env_pairs[model->env_count] = NULL;
+      free(copy);
+      return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+    }
+    model->env_count++;
+  }
+  free(copy);
+  return NULL;
+}
+
 static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model** created)
 {
   tdn_model* model = calloc(1, sizeof(*model));
@@ -93,6 +130,13 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   }
   if (error == NULL) {
     error = read_config(handle, model);
+  }
+  if (error == NULL) {
+    error = tdn_sandbox_evaluate(
+        model->backend, model->name, model->repository, model->config_json, &model->sandbox);
+  }
+  if (error == NULL) {
+    error = capture_environment(model);
   }
   if (error != NULL) {
     model_free(model);
@@ -127,9 +171,16 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* handle)
     model_free(model);
     return error;
   }
+  const tdn_sandbox* sandbox = &model->sandbox;
   TDN_LOG_INFO(
-      "TRITONBACKEND_ModelInitialize: %s (version %llu, directory %s)", model->name,
-      (unsigned long long)model->version, model->repository);
+      "TRITONBACKEND_ModelInitialize: %s (version %llu, directory %s); sandbox: read [%s] "
+      "write [%s] net [%s] env [%s] sys [%s] gpu %s, heap %llu MiB, memory %llu MiB, execute "
+      "timeout %llu ms, output %llu bytes",
+      model->name, (unsigned long long)model->version, model->repository, sandbox->read,
+      sandbox->write, sandbox->net, sandbox->env, sandbox->sys, sandbox->gpu ? "on" : "off",
+      (unsigned long long)sandbox->heap_mb, (unsigned long long)sandbox->memory_mb,
+      (unsigned long long)sandbox->execute_timeout_ms,
+      (unsigned long long)sandbox->max_output_bytes);
   return NULL;
 }
 

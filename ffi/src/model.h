@@ -9,7 +9,10 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "backend.h"
+#include "policy_eval.h"
 
 typedef struct tdn_model {
   const tdn_backend* backend; /* owned by the backend handle; outlives the model */
@@ -17,6 +20,9 @@ typedef struct tdn_model {
   uint64_t version;
   char* repository;  /* the model's directory, as TRITONBACKEND_ModelRepository gives it */
   char* config_json; /* Triton's model configuration, serialized */
+  tdn_sandbox sandbox; /* what its stubs may do (policy_eval.h) */
+  char** env_pairs;    /* "NAME=value" for the granted variables Triton's environment has */
+  size_t env_count;
 } tdn_model;
 
 #endif /* TDN_MODEL_H */

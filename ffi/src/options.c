@@ -42,6 +42,7 @@ static const numeric_key numeric_keys[] = {
     {"execute-timeout-ms", 0, UINT32_MAX, offsetof(tdn_options, execute_timeout_ms)},
     {"stub-timeout-seconds", 1, 3600, offsetof(tdn_options, stub_timeout_seconds)},
     {"stub-heap-mb", 16, 1024 * 1024, offsetof(tdn_options, stub_heap_mb)},
+    {"stub-memory-mb", 0, 1024 * 1024, offsetof(tdn_options, stub_memory_mb)},
 };
 
 static TRITONSERVER_Error* bad_value(const char* key, const char* value, const char* allowed)
@@ -160,6 +161,25 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
     options->deno_path = strdup(value);
     return NULL;
   }
+  if (strcmp(key, "policy") == 0) {
+    struct stat info;
+    if (value[0] != '/' || stat(value, &info) != 0 || !S_ISREG(info.st_mode) ||
+        access(value, R_OK) != 0) {
+      return bad_value(key, value, "the absolute path of a readable policy file (JSON)");
+    }
+    free(options->policy_path);
+    options->policy_path = strdup(value);
+    return options->policy_path == NULL
+               ? tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory")
+               : NULL;
+  }
+  if (strcmp(key, "stub-seccomp") == 0) {
+    if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+      return bad_value(key, value, "on or off");
+    }
+    options->stub_seccomp = strcmp(value, "on") == 0;
+    return NULL;
+  }
   if (strcmp(key, "shm-region-prefix-name") == 0) {
     const size_t length = strlen(value);
     bool ok = length > 0 && length <= 64;
@@ -178,7 +198,8 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
       TRITONSERVER_ERROR_INVALID_ARG,
       "deno backend: unknown backend config key '%s' (value '%s'); known keys: deno-path, "
       "shm-default-byte-size, shm-growth-byte-size, shm-max-byte-size, shm-region-prefix-name, "
-      "execute-timeout-ms, stub-timeout-seconds, stub-heap-mb",
+      "execute-timeout-ms, stub-timeout-seconds, stub-heap-mb, stub-memory-mb, stub-seccomp, "
+      "policy",
       key, value);
 }
 
@@ -242,6 +263,8 @@ TRITONSERVER_Error* tdn_options_parse(
   options->execute_timeout_ms = 60000;
   options->stub_timeout_seconds = 30;
   options->stub_heap_mb = 1024;
+  options->stub_memory_mb = 4096;
+  options->stub_seccomp = true;
   options->shm_region_prefix_name = strdup("triton_deno");
 
   tdn_diag diag;
@@ -281,5 +304,6 @@ void tdn_options_free(tdn_options* options)
 {
   free(options->deno_path);
   free(options->shm_region_prefix_name);
+  free(options->policy_path);
   memset(options, 0, sizeof(*options));
 }

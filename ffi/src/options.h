@@ -6,6 +6,7 @@
 #ifndef TDN_OPTIONS_H
 #define TDN_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,10 @@ typedef struct tdn_options {
   char* shm_region_prefix_name;   /* shm-region-prefix-name */
   uint64_t execute_timeout_ms;    /* execute-timeout-ms: 0 = no deadline */
   uint64_t stub_timeout_seconds;  /* stub-timeout-seconds: start + INIT handshake */
-  uint64_t stub_heap_mb;          /* stub-heap-mb: V8 old-space cap of the stub */
+  uint64_t stub_heap_mb;          /* stub-heap-mb: default V8 old-space cap of a stub */
+  uint64_t stub_memory_mb;        /* stub-memory-mb: default ArrayBuffer/Wasm budget of a stub */
+  bool stub_seccomp;              /* stub-seccomp: on|off, the stub's seccomp filter */
+  char* policy_path;              /* policy: the operator's ceiling file, or NULL */
 } tdn_options;
 
 /* Parses the backend configuration JSON ({"cmdline":{...}} or {}).

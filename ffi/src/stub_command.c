@@ -1,14 +1,17 @@
 /*
  * stub_command.c: see stub_command.h. The stub gets exactly the
- * permissions its trusted main thread needs: read the runtime trees, the
- * model directory and deno itself, load its FFI helper, run deno (for the
- * model's Worker). The environment is three variables and nothing of
- * Triton's. No secret and no region name is on the command line: the region
- * is descriptor 3.
+ * permissions its trusted main thread needs: read the runtime trees and
+ * deno itself, load its FFI helper, run deno (for the type check), and what
+ * the model's sandbox grants its Worker (policy_eval.h): the model
+ * directory and any granted paths, hosts, variables and system
+ * information. The environment is a few variables of the backend's plus the
+ * granted ones, nothing else of Triton's. No secret and no region name is
+ * on the command line: the region is descriptor 3.
  */
 #include "stub_command.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,59 +50,108 @@ static char* format(const char* pattern, ...)
   return text;
 }
 
-enum { ARG_COUNT = 17, ENV_COUNT = 4 };
+/* Upper bounds: the fixed arguments, one per optional --allow-* flag, the
+ * terminator; the environment adds the model's granted variables. */
+enum { ARG_CAPACITY = 24, ENV_FIXED = 4 };
+
+/* Appends `text` (taking ownership) or records that it failed. */
+static void push(char** list, size_t* count, size_t capacity, char* text, bool* complete)
+{
+  if (text == NULL || *count >= capacity) {
+    free(text);
+    *complete = false;
+    return;
+  }
+  list[(*count)++] = text;
+}
 
 TRITONSERVER_Error* tdn_stub_command_build(
     const tdn_model* model, const char* instance_name, tdn_stub_command* command)
 {
   const tdn_backend* backend = model->backend;
+  const tdn_sandbox* sandbox = &model->sandbox;
   const char* dir = backend->backend_dir;
   const char* deno = backend->options.deno_path;
   const char* hash_pieces[] = {model->repository, model->name, instance_name};
   const unsigned long long hash = (unsigned long long)location_hash(hash_pieces, 3);
+  const size_t env_capacity = ENV_FIXED + model->env_count;
 
   memset(command, 0, sizeof(*command));
   command->path = strdup(deno);
-  command->argv = calloc(ARG_COUNT + 1, sizeof(char*));
-  command->envp = calloc(ENV_COUNT + 1, sizeof(char*));
-  if (command->path == NULL || command->argv == NULL || command->envp == NULL) {
+  command->argv = calloc(ARG_CAPACITY + 1, sizeof(char*));
+  command->envp = calloc(env_capacity + 1, sizeof(char*));
+  command->layers = malloc(sizeof(*command->layers));
+  if (command->path == NULL || command->argv == NULL || command->envp == NULL ||
+      command->layers == NULL) {
     tdn_stub_command_free(command);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   }
+  bool complete = true;
+  size_t count = 0;
   char** arg = command->argv;
-  *arg++ = strdup(deno);
-  *arg++ = strdup("run");
-  *arg++ = strdup("--no-prompt");
-  *arg++ = strdup("--no-config");
-  *arg++ = strdup("--no-remote");
-  *arg++ = strdup("--cached-only");
-  *arg++ = strdup("--no-lock");
-  *arg++ = strdup("--unstable-worker-options");
-  *arg++ = format("--import-map=%s/runtime/import_map.json", dir);
-  *arg++ = format("--location=http://%016llx.stub.invalid/", hash);
-  *arg++ = format(
-      "--v8-flags=--max-old-space-size=%llu", (unsigned long long)backend->options.stub_heap_mb);
-  *arg++ = strdup("--allow-ffi");
-  *arg++ = format(
-      "--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s,%s", dir, dir, dir, model->repository, deno);
-  *arg++ = format("--allow-run=%s", deno);
-  *arg++ = format("%s/runtime/stub/main.ts", dir);
-  *arg++ = strdup(backend->stub_library);
-  const size_t used = (size_t)(arg - command->argv);
-
-  command->envp[0] = format("DENO_DIR=%s/deno_dir", dir);
-  command->envp[1] = strdup("NO_COLOR=1");
-  command->envp[2] = strdup("DENO_NO_UPDATE_CHECK=1");
-  /* WebGPU works with no permission at all, and a model can reach a fresh realm (a nested
-   * Worker) where in-realm removal does not hold: switch it off for the whole process. */
-  command->envp[3] = strdup("DENO_WEBGPU_BACKEND=none");
-
-  bool complete = used <= ARG_COUNT;
-  for (size_t i = 0; i < used; ++i) {
-    complete = complete && command->argv[i] != NULL;
+  push(arg, &count, ARG_CAPACITY, strdup(deno), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("run"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--no-prompt"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--no-config"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--no-remote"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--cached-only"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--no-lock"), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--unstable-worker-options"), &complete);
+  /* The model's own dependencies come with a map of their own (a data: URL). */
+  push(
+      arg, &count, ARG_CAPACITY,
+      sandbox->import_map[0] != '\0' ? format("--import-map=%s", sandbox->import_map)
+                                     : format("--import-map=%s/runtime/import_map.json", dir),
+      &complete);
+  push(arg, &count, ARG_CAPACITY, format("--location=http://%016llx.stub.invalid/", hash), &complete);
+  push(
+      arg, &count, ARG_CAPACITY,
+      format("--v8-flags=--max-old-space-size=%llu", (unsigned long long)sandbox->heap_mb),
+      &complete);
+  push(arg, &count, ARG_CAPACITY, strdup("--allow-ffi"), &complete);
+  /* The trusted thread holds everything its model's Worker gets (a Worker
+   * cannot have more than its parent thread), plus the runtime and deno.
+   * sandbox->read starts with the model directory. */
+  push(
+      arg, &count, ARG_CAPACITY,
+      format("--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s,%s", dir, dir, dir, sandbox->read, deno),
+      &complete);
+  /* An empty --allow-x= would allow everything: only non-empty lists. */
+  if (sandbox->write[0] != '\0') {
+    push(arg, &count, ARG_CAPACITY, format("--allow-write=%s", sandbox->write), &complete);
   }
-  for (size_t i = 0; i < ENV_COUNT; ++i) {
-    complete = complete && command->envp[i] != NULL;
+  if (sandbox->net[0] != '\0') {
+    push(arg, &count, ARG_CAPACITY, format("--allow-net=%s", sandbox->net), &complete);
+  }
+  if (sandbox->env[0] != '\0') {
+    push(arg, &count, ARG_CAPACITY, format("--allow-env=%s", sandbox->env), &complete);
+  }
+  if (sandbox->sys[0] != '\0') {
+    push(arg, &count, ARG_CAPACITY, format("--allow-sys=%s", sandbox->sys), &complete);
+  }
+  push(arg, &count, ARG_CAPACITY, format("--allow-run=%s", deno), &complete);
+  push(arg, &count, ARG_CAPACITY, format("%s/runtime/stub/main.ts", dir), &complete);
+  push(arg, &count, ARG_CAPACITY, strdup(backend->stub_library), &complete);
+
+  size_t env_count = 0;
+  char** env = command->envp;
+  push(env, &env_count, env_capacity, format("DENO_DIR=%s/deno_dir", dir), &complete);
+  push(env, &env_count, env_capacity, strdup("NO_COLOR=1"), &complete);
+  push(env, &env_count, env_capacity, strdup("DENO_NO_UPDATE_CHECK=1"), &complete);
+  /* WebGPU works with no permission at all, and a model can reach a fresh realm (a nested
+   * Worker) where in-realm removal does not hold: off for the whole process unless granted. */
+  if (!sandbox->gpu) {
+    push(env, &env_count, env_capacity, strdup("DENO_WEBGPU_BACKEND=none"), &complete);
+  }
+  for (size_t i = 0; i < model->env_count; ++i) {
+    push(env, &env_count, env_capacity, strdup(model->env_pairs[i]), &complete);
+  }
+
+  if (!tdn_layers_prepare(
+          command->layers, sandbox->data_limit_mb * 1024 * 1024, sandbox->open_files,
+          backend->options.stub_seccomp)) {
+    tdn_stub_command_free(command);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "the stub's seccomp filter does not fit");
   }
   if (!complete) {
     tdn_stub_command_free(command);
@@ -110,18 +162,15 @@ TRITONSERVER_Error* tdn_stub_command_build(
 
 void tdn_stub_command_free(tdn_stub_command* command)
 {
-  if (command->argv != NULL) {
-    for (size_t i = 0; i < ARG_COUNT; ++i) {
-      free(command->argv[i]);
-    }
+  for (char** arg = command->argv; arg != NULL && *arg != NULL; ++arg) {
+    free(*arg);
   }
-  if (command->envp != NULL) {
-    for (size_t i = 0; i < ENV_COUNT; ++i) {
-      free(command->envp[i]);
-    }
+  for (char** env = command->envp; env != NULL && *env != NULL; ++env) {
+    free(*env);
   }
   free(command->argv);
   free(command->envp);
   free(command->path);
+  free(command->layers);
   memset(command, 0, sizeof(*command));
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -62,9 +63,20 @@ static void __attribute__((noreturn)) exec_child(
         close((int)fd);
       }
     }
+    /* Last, so nothing above runs under the filter; the parent learns
+     * which layers took hold before it learns whether the exec did. */
+    const uint32_t applied = command->layers != NULL ? tdn_layers_apply(command->layers) : 0;
+    ssize_t reported = write(EXEC_ERROR_FD, &applied, sizeof(applied));
+    (void)reported;
     execve(command->path, command->argv, command->envp);
   }
   const int failure = errno;
+  if (!ok) {
+    /* Nothing applied: say so first, as the successful path does. */
+    const uint32_t none = 0;
+    ssize_t reported = write(error_fd, &none, sizeof(none));
+    (void)reported;
+  }
   ssize_t ignored = write(ok ? EXEC_ERROR_FD : error_fd, &failure, sizeof(failure));
   (void)ignored;
   _exit(127);
@@ -119,8 +131,15 @@ bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, 
   if (ok) {
     /* Also set from this side, so the group exists before we might kill it. */
     setpgid(child, child);
+    uint32_t applied = 0;
     int exec_errno = 0;
     ssize_t got;
+    do {
+      got = read(error_read, &applied, sizeof(applied));
+    } while (got < 0 && errno == EINTR);
+    if (command->layers != NULL) {
+      command->layers->applied = got == (ssize_t)sizeof(applied) ? applied : 0;
+    }
     do {
       got = read(error_read, &exec_errno, sizeof(exec_errno));
     } while (got < 0 && errno == EINTR);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "sandbox_layers.h"
 
 /* Everything execve needs, prepared before fork: the child may only make
  * async-signal-safe calls, so it must not allocate or format. */
@@ -17,12 +18,15 @@ typedef struct tdn_stub_command {
   char* path;   /* absolute path of deno */
   char** argv;  /* NULL-terminated */
   char** envp;  /* NULL-terminated */
+  tdn_layers* layers; /* applied in the child before exec (NULL: none); `applied` is updated */
 } tdn_stub_command;
 
 /* fork + execve with: descriptor 3 = region_fd, 0 = /dev/null, 1 and 2
  * inherited, nothing else open; default signal handling, empty signal mask,
- * its own process group. Fails if fork fails or the exec itself fails (the
- * child reports execve's errno through a close-on-exec pipe). */
+ * its own process group; the command's layers (rlimits, no_new_privs,
+ * seccomp) applied just before execve. Fails if fork fails or the exec
+ * itself fails (the child reports which layers it applied, then execve's
+ * errno, through a close-on-exec pipe). */
 bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, tdn_diag* diag);
 
 /* True if the stub has exited; it is left a zombie (so its pid and process

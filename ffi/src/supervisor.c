@@ -40,6 +40,7 @@ void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config
   supervisor->config = *config;
   supervisor->region = (tdn_region)TDN_REGION_INIT;
   supervisor->pid = 0;
+  tdn_stub_log_init(&supervisor->log);
 }
 
 /* Kills and reaps the stub (if any) and drops the region. */
@@ -107,6 +108,12 @@ static wait_outcome await_record(
       return WAIT_BROKEN;
     }
     if (status == TDN_RECEIVED) {
+      if (record->kind == TDN_MSG_LOG) {
+        tdn_stub_log_relay(
+            &supervisor->log, tdn_region_control(&supervisor->region), record,
+            supervisor->config.model_name, supervisor->config.instance_name, tdn_now_ns());
+        continue;
+      }
       if (record->kind != TDN_MSG_GROW) {
         return WAIT_RECORD;
       }
@@ -169,6 +176,8 @@ static const char* kind_name(uint16_t kind)
       return "GROW";
     case TDN_MSG_FINALIZED:
       return "FINALIZED";
+    case TDN_MSG_LOG:
+      return "LOG";
     default:
       return "an unknown kind";
   }

@@ -17,11 +17,13 @@
 
 #include "channel.h"
 #include "region.h"
+#include "stub_log.h"
 #include "stub_process.h"
 #include "triton_api.h"
 
 /* What a stub needs; the strings belong to the instance and outlive it. */
 typedef struct tdn_supervisor_config {
+  const char* model_name; /* for LOG lines */
   const char* instance_name;
   const char* init_json;
   size_t init_json_length;
@@ -43,6 +45,7 @@ typedef struct tdn_supervisor {
   uint32_t failed_starts; /* consecutive, for backoff */
   uint64_t retry_at_ns;
   char* last_start_error;
+  tdn_stub_log log; /* LOG records: rate limit across restarts */
 } tdn_supervisor;
 
 /* What the stub answered to a batch. */

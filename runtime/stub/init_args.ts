@@ -31,6 +31,7 @@ export const InitArgsSchema = z.object({
   model_instance_name: z.string().min(1),
   model_instance_kind: z.string().min(1),
   model_instance_device_id: z.string().regex(/^-?\d+$/, "must be an integer string"),
+  sandbox: z.string().min(1, "must be the sandbox record (sandbox/sandbox_record.ts)"),
   backend_options: z.object({
     deno_path: absolutePath,
     stub_library: absolutePath,

@@ -9,6 +9,7 @@ const VALID = {
   model_instance_name: "add_sub_0_0",
   model_instance_kind: "CPU",
   model_instance_device_id: "0",
+  sandbox: '{"status":"ok"}',
   backend_options: {
     deno_path: "/opt/deno/deno",
     stub_library: "/opt/deno/libtriton_deno_stub.so",
@@ -28,6 +29,7 @@ Deno.test("init args: each invalid field is named", () => {
     [{ ...VALID, model_repository: "models/x" }, "model_repository: must be an absolute path"],
     [{ ...VALID, model_name: "" }, "model_name"],
     [{ ...VALID, model_instance_device_id: "gpu0" }, "model_instance_device_id"],
+    [{ ...VALID, sandbox: "" }, "sandbox"],
     [
       { ...VALID, backend_options: { ...VALID.backend_options, execute_timeout_ms: "1s" } },
       "backend_options.execute_timeout_ms",

@@ -79,8 +79,6 @@ async function main(): Promise<number> {
   let region: Region;
   try {
     library = openStubLibrary(stubLibraryPath());
-    // Before any Worker exists: WebGPU needs no permission, so it goes.
-    library.disableWebGpu();
     region = attachRegion(library);
   } catch (error) {
     fatal(errorMessage(error));
@@ -115,6 +113,9 @@ async function main(): Promise<number> {
     );
     init = parseInitArgs(text);
     located = await locateModel(init);
+    // Before any Worker exists: WebGPU needs no permission, so it goes
+    // unless the model was granted it (the parent then left it on too).
+    if (!located.sandbox.gpu) library.disableWebGpu();
   } catch (error) {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
@@ -157,6 +158,7 @@ async function main(): Promise<number> {
       modelInstanceKind: init.model_instance_kind,
       modelInstanceDeviceId: init.model_instance_device_id,
     },
+    allowGpu: located.sandbox.gpu,
   };
   // The main thread's last ring access (INIT) is behind it: after this
   // message the Worker alone uses the rings.

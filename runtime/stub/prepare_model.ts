@@ -23,11 +23,8 @@
  */
 
 import { checkModelDirectory, ModelDirectoryError } from "../../sandbox/model_dir.ts";
-import {
-  baselinePolicy,
-  type WorkerPermissions,
-  workerPermissions,
-} from "../../sandbox/permissions.ts";
+import { sandboxPermissions, type WorkerPermissions } from "../../sandbox/permissions.ts";
+import { decodeSandboxRecord, type SandboxRecord } from "../../sandbox/sandbox_record.ts";
 import { TypeCheckError, typeCheckModel } from "../../sandbox/type_check.ts";
 import { ERROR_CODE } from "../wire/layout.ts";
 import type { InitArgs } from "./init_args.ts";
@@ -43,6 +40,8 @@ export interface LocatedModel {
   modelUrl: string;
   /** The Worker's permissions. */
   permissions: WorkerPermissions;
+  /** The whole sandbox the parent applied (WebGPU, the import map, the limits). */
+  sandbox: SandboxRecord;
 }
 
 /** A failure before model code runs, with the Triton error code to report. */
@@ -63,11 +62,13 @@ export class PrepareError extends Error {
 }
 
 /**
- * Resolves the model module (it must exist) and computes the Worker's permissions.
+ * Resolves the model module (it must exist) and reads the Worker's
+ * permissions from the sandbox record the parent forwarded.
  *
  * @param init The validated INIT arguments.
  * @returns The module and the permissions.
  * @throws {ModelFileError} If the module is missing or the file name is invalid.
+ * @throws {PrepareError} `INTERNAL` if the sandbox record is malformed.
  */
 export async function locateModel(init: InitArgs): Promise<LocatedModel> {
   const repository = init.model_repository.replace(/\/+$/, "") || "/";
@@ -77,12 +78,19 @@ export async function locateModel(init: InitArgs): Promise<LocatedModel> {
     defaultModelFilenameOf(init.model_config),
   );
   await requireModelFile(modelFile);
-  return {
-    repository,
-    modelFile,
-    modelUrl: fileUrl(modelFile),
-    permissions: workerPermissions(baselinePolicy(repository)),
-  };
+  let sandbox: SandboxRecord;
+  let permissions: WorkerPermissions;
+  try {
+    sandbox = decodeSandboxRecord(init.sandbox);
+    permissions = sandboxPermissions(sandbox, repository);
+  } catch (error) {
+    throw new PrepareError(
+      `the parent's sandbox record is unusable: ${error instanceof Error ? error.message : error}`,
+      ERROR_CODE.INTERNAL,
+      error,
+    );
+  }
+  return { repository, modelFile, modelUrl: fileUrl(modelFile), permissions, sandbox };
 }
 
 /**
@@ -90,7 +98,8 @@ export async function locateModel(init: InitArgs): Promise<LocatedModel> {
  *
  * @param located From {@linkcode locateModel}.
  * @param init The validated INIT arguments (Deno's path, the backend directory).
- * @param importMap The runtime's import map.
+ * @param importMap The runtime's import map; the sandbox's own map (the
+ * model's pinned dependencies) replaces it when there is one.
  * @throws {PrepareError} `INVALID_ARG` with a message for the model's author.
  */
 export async function checkModel(
@@ -103,7 +112,7 @@ export async function checkModel(
     await typeCheckModel({
       denoPath: init.backend_options.deno_path,
       denoDir: `${init.backend_options.runtime_dir}/deno_dir`,
-      importMap,
+      importMap: located.sandbox.importMap || importMap,
       modelFile: located.modelFile,
     });
   } catch (error) {

@@ -50,6 +50,16 @@ export const MSG = {
   GROW: 67,
   /** `TDN_MSG_FINALIZED`: finalize returned (aux 0) or threw (aux 1). */
   FINALIZED: 68,
+  /** `TDN_MSG_LOG`: aux a `TRITONSERVER_LogLevel`; length the bytes in the control page's `log_text`. */
+  LOG: 69,
+} as const;
+
+/** `TRITONSERVER_LogLevel`, for `LOG` records. */
+export const LOG_LEVEL = {
+  INFO: 0,
+  WARN: 1,
+  ERROR: 2,
+  VERBOSE: 3,
 } as const;
 
 /** `GROWN` aux values. */
@@ -120,8 +130,14 @@ export const CONTROL = {
   TO_STUB: 64,
   /** `tdn_ring to_parent` (stub -> parent). */
   TO_PARENT: 64 + RING.SIZE,
+  /** u32 1 from the stub's LOG until the parent has copied `LOG_TEXT`. */
+  LOG_BUSY: 64 + 2 * RING.SIZE,
+  /** `TDN_LOG_TEXT_OFFSET`: the LOG slot's UTF-8 text. */
+  LOG_TEXT: 3072,
+  /** `TDN_LOG_TEXT_CAPACITY`: bytes of `LOG_TEXT`. */
+  LOG_TEXT_CAPACITY: 1024,
   /** `sizeof(tdn_control)`. */
-  SIZE: 64 + 2 * RING.SIZE,
+  SIZE: 4096,
 } as const;
 
 /** `tdn_str`: a UTF-8 string in the arena, not NUL-terminated. */

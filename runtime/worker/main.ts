@@ -1,10 +1,12 @@
 /**
  * The model's Worker: an untrusted realm with only the sandbox's permissions
- * (read the model directory). It keeps nothing secret or powerful: the model
+ * (the model directory, plus what its sandbox grants). It keeps nothing secret or powerful: the model
  * can see and forge anything here, including the records on the region's
  * rings, and the parent checks every record and every byte it reads.
  *
- * Order: harden the realm, wait for the start message, import and construct
+ * Order: wait for the start message, harden the realm as it says (WebGPU
+ * granted or not; denials and the model's output go to Triton's log through
+ * the LOG slot, runtime/wire/log_slot.ts), import and construct
  * the model, `initialize` it, answer READY or ERROR on the region's
  * `to_parent` ring; then serve EXECUTE and FINALIZE records straight from
  * the region's `to_stub` ring (runtime/worker/parent_link.ts): the main
@@ -25,12 +27,14 @@
 // `import "@triton/deno"` then resolves to this already-loaded module, which
 // needs no read permission outside the model directory.
 import "@triton/deno";
+import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { TritonError } from "../api/error.ts";
 import { makeInitializeArgs } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, GROWN_AUX, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, FINALIZED_AUX, GROWN_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { LogSlot } from "../wire/log_slot.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
@@ -39,15 +43,31 @@ import { type BatchContext, runBatch } from "./run_batch.ts";
 import type { WorkerStart } from "./start_message.ts";
 
 // Kept before hardening disables it for the model: the runtime's own way out.
+// The realm is hardened when the start message says how (WebGPU granted or
+// not), before the model is imported.
 const closeWorker = globalThis.close.bind(globalThis);
-hardenRealm();
 
 let modelName = "(loading)";
+
+/** Where permission denials go (Triton's log, through the parent); set at start. */
+let logSlot: LogSlot | undefined;
+
+/**
+ * Reports a denied import (a TypeError the loader threw) or a resource
+ * limit (memory, descriptors) that reached the runtime.
+ */
+function noticeError(error: unknown): void {
+  const denial = denialOf(error);
+  if (denial !== undefined) logSlot?.send(LOG_LEVEL.WARN, formatDenial(denial));
+  const limit = limitHitOf(error);
+  if (limit !== undefined) logSlot?.send(LOG_LEVEL.WARN, limit);
+}
 
 // Errors the model leaves behind (a rejected promise nobody awaited, a throw
 // in a timer) are logged, not fatal: the batch's own outcome decides.
 self.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
   event.preventDefault();
+  noticeError(event.reason);
   console.error(
     `model '${modelName}': unhandled promise rejection: ${
       formatError(describeError(event.reason))
@@ -56,6 +76,7 @@ self.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
 });
 self.addEventListener("error", (event: ErrorEvent) => {
   event.preventDefault();
+  noticeError(event.error);
   console.error(
     `model '${modelName}': uncaught error: ${
       formatError(describeError(event.error ?? event.message))
@@ -100,6 +121,13 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   const link = openParentLink(message.control, message.proxy, arena.byteLength);
   opened(link);
   modelName = message.initialize.modelName;
+  const slot = new LogSlot(message.control, (record) => link.toParent.tryPush(record));
+  logSlot = slot;
+  hardenRealm({
+    allowGpu: message.allowGpu,
+    onDenial: (denial) => slot.send(LOG_LEVEL.WARN, formatDenial(denial)),
+    output: (level, text) => slot.send(level, text),
+  });
 
   let model: LoadedModel;
   try {
@@ -108,6 +136,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
       await model.initialize(makeInitializeArgs(message.initialize));
     }
   } catch (error) {
+    noticeError(error);
     const description = describeError(error, isTritonError);
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
@@ -126,11 +155,13 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     arena,
     arenaSize: link.arenaSize,
     grow: (totalBytesNeeded) => grow(link, totalBytesNeeded),
+    noticeError,
   };
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
+  slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link);
+  await serve(context, link, slot);
 }
 
 /**
@@ -146,7 +177,7 @@ const SPIN_AFTER_BATCH_MICROS = 50;
 /** Busy-wait for GROWN: the parent answers GROW with an ftruncate. */
 const SPIN_FOR_GROWN_MICROS = 50;
 
-async function serve(context: BatchContext, link: ParentLink): Promise<void> {
+async function serve(context: BatchContext, link: ParentLink, slot: LogSlot): Promise<void> {
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
@@ -154,11 +185,16 @@ async function serve(context: BatchContext, link: ParentLink): Promise<void> {
       await link.toStub.popAsync(Infinity, 0);
     if (next === undefined) continue;
     switch (next.kind) {
-      case MSG.EXECUTE:
+      case MSG.EXECUTE: {
         // The parent may have grown the arena for this batch's inputs.
         link.refreshArenaSize();
-        link.toParent.push(await runBatch(context, next));
+        // Lines that waited while the parent was idle go out while it listens.
+        slot.flush();
+        const answer = await runBatch(context, next);
+        slot.flush();
+        link.toParent.push(answer);
         break;
+      }
       case MSG.FINALIZE:
         link.toParent.push(record(MSG.FINALIZED, await finalize(context.model)));
         link.requestExit(0);

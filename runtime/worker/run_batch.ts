@@ -43,6 +43,8 @@ export interface BatchContext {
   arenaSize: () => number;
   /** Asks the parent for a larger arena; returns the arena size afterwards. */
   grow: (totalBytesNeeded: number) => number;
+  /** Sees every error that fails the batch (the Worker reports denied imports). */
+  noticeError?: (error: unknown) => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
     };
   };
   const failure = (error: unknown): WireRecord => {
+    context.noticeError?.(error);
     const description = describeError(error, isTritonError);
     return fail(
       description.code ?? ERROR_CODE.INTERNAL,

@@ -39,4 +39,6 @@ export interface WorkerStart {
   errorTextOffset: number;
   /** For `initialize(args)`. */
   initialize: InitializeStrings;
+  /** WebGPU stays (the model was granted `deno.allow_gpu`). */
+  allowGpu: boolean;
 }

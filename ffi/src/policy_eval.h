@@ -1,0 +1,55 @@
+/*
+ * policy_eval.h: the model's sandbox as the policy evaluator decided it
+ * (sandbox/evaluate.ts, the one place permissions are computed). The
+ * parent asks once per model load, before any stub exists, and applies the
+ * answer to every stub of the model: command-line permissions, the V8 heap
+ * flag, the environment, the rlimits, the execute deadline and the output
+ * cap. The answer itself goes to each stub in its INIT arguments
+ * (`sandbox`), so the model's Worker gets exactly the same permissions.
+ * ffi/WIRE_FORMAT.md, "The sandbox record", lists the fields.
+ */
+#ifndef TDN_POLICY_EVAL_H
+#define TDN_POLICY_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "triton_api.h"
+
+typedef struct tdn_sandbox {
+  char* record; /* the evaluator's answer, verbatim: forwarded to the stub */
+  char* read;   /* comma-separated lists, as deno's --allow-* flags take them */
+  char* write;
+  char* net;
+  char* env;
+  char* sys;
+  bool gpu;
+  uint64_t heap_mb;
+  uint64_t memory_mb;
+  uint64_t data_limit_mb;
+  uint64_t open_files;
+  uint64_t execute_timeout_ms;
+  uint64_t max_output_bytes;
+  char* import_map; /* a data: URL, or "" for the runtime's own map */
+} tdn_sandbox;
+
+/* Validates the operator's policy file (backend->policy_text), so that a
+ * broken policy stops the backend at start instead of every model load. */
+TRITONSERVER_Error* tdn_policy_check(const tdn_backend* backend);
+
+/* Decides one model's sandbox. Fails with INVALID_ARG and the evaluator's
+ * message (naming the parameter, the value and the ceiling) when the
+ * model asks for what it cannot have. */
+TRITONSERVER_Error* tdn_sandbox_evaluate(
+    const tdn_backend* backend, const char* model_name, const char* model_repository,
+    const char* model_config_json, tdn_sandbox* sandbox);
+
+void tdn_sandbox_free(tdn_sandbox* sandbox);
+
+/* True if `name` may be passed into a stub's environment: a C identifier
+ * that does not steer the runtime (sandbox/rules.ts has the same rule). */
+bool tdn_sandbox_env_name_ok(const char* name);
+
+#endif /* TDN_POLICY_EVAL_H */

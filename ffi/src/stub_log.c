@@ -1,0 +1,96 @@
+/*
+ * stub_log.c: see stub_log.h.
+ */
+#include "stub_log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "utf8.h"
+
+void tdn_stub_log_init(tdn_stub_log* log)
+{
+  memset(log, 0, sizeof(*log));
+  log->tokens = TDN_STUB_LOG_BURST;
+}
+
+static bool take_token(tdn_stub_log* log, uint64_t now_ns)
+{
+  if (log->refilled_at_ns == 0) {
+    log->refilled_at_ns = now_ns;
+  }
+  const uint64_t earned = (now_ns - log->refilled_at_ns) / TDN_STUB_LOG_REFILL_NS;
+  if (earned > 0) {
+    log->tokens = earned >= TDN_STUB_LOG_BURST - log->tokens ? TDN_STUB_LOG_BURST
+                                                             : log->tokens + (uint32_t)earned;
+    log->refilled_at_ns += earned * TDN_STUB_LOG_REFILL_NS;
+  }
+  if (log->tokens == 0) {
+    return false;
+  }
+  log->tokens--;
+  return true;
+}
+
+/* Line breaks and other control characters would let the text pose as
+ * further log lines: they become spaces. */
+static void make_printable(char* text, size_t length)
+{
+  tdn_utf8_sanitize(text, length);
+  for (size_t i = 0; i < length; ++i) {
+    if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
+      text[i] = ' ';
+    }
+  }
+}
+
+void tdn_stub_log_relay(
+    tdn_stub_log* log, tdn_control* control, const tdn_record* record, const char* model_name,
+    const char* instance_name, uint64_t now_ns)
+{
+  char text[TDN_LOG_TEXT_CAPACITY + 1];
+  const bool fits = record->length <= TDN_LOG_TEXT_CAPACITY;
+  const size_t length = fits ? (size_t)record->length : 0;
+  memcpy(text, control->log_text, length);
+  text[length] = '\0';
+  /* Copied: the stub may write the next line. */
+  __atomic_store_n(&control->log_busy, 0u, __ATOMIC_SEQ_CST);
+  make_printable(text, length);
+
+  if (!take_token(log, now_ns)) {
+    if (log->suppressed++ == 0) {
+      /* Once per episode, so that a flood is visible even if the stub never
+       * logs again; the count follows with the next line that passes. */
+      tdn_log(
+          TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
+          "model '%s', instance '%s': log rate limit reached (%u lines, then %llu per second); "
+          "dropping lines from this stub",
+          model_name, instance_name, TDN_STUB_LOG_BURST,
+          (unsigned long long)(1000000000ull / TDN_STUB_LOG_REFILL_NS));
+    }
+    return;
+  }
+  const TRITONSERVER_LogLevel level =
+      record->aux <= TRITONSERVER_LOG_VERBOSE ? (TRITONSERVER_LogLevel)record->aux
+                                              : TRITONSERVER_LOG_WARN;
+  char dropped[96] = "";
+  if (log->suppressed > 0) {
+    snprintf(
+        dropped, sizeof(dropped), " [%llu earlier line(s) from this stub dropped by the rate limit]",
+        (unsigned long long)log->suppressed);
+    log->suppressed = 0;
+  }
+  log->logged++;
+  if (!fits) {
+    tdn_log(
+        TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
+        "model '%s', instance '%s': the stub sent a LOG of %llu bytes (at most %u)%s", model_name,
+        instance_name, (unsigned long long)record->length, TDN_LOG_TEXT_CAPACITY, dropped);
+    return;
+  }
+  tdn_log(
+      level, __FILE__, __LINE__, "model '%s', instance '%s': %s%s", model_name, instance_name,
+      text, dropped);
+}

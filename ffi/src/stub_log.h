@@ -1,0 +1,38 @@
+/*
+ * stub_log.h: LOG records (ffi/WIRE_FORMAT.md, "The LOG slot"): one line a
+ * stub wants in Triton's log, in practice a permission its model was
+ * denied. The text is the model's to forge, so it is bounded, made
+ * printable (no line breaks to fake other log lines), prefixed with the
+ * model and instance it came from, and rate-limited per instance with a
+ * token bucket, so that a model cannot flood the log; what the bucket drops
+ * is counted and reported with the next line that passes.
+ */
+#ifndef TDN_STUB_LOG_H
+#define TDN_STUB_LOG_H
+
+#include <stdint.h>
+
+#include "tdn_wire.h"
+
+/* Lines a stub may log in a burst, and how fast the allowance comes back. */
+#define TDN_STUB_LOG_BURST 20u
+#define TDN_STUB_LOG_REFILL_NS (200ull * 1000ull * 1000ull) /* 5 lines per second */
+
+typedef struct tdn_stub_log {
+  uint32_t tokens;
+  uint64_t refilled_at_ns;
+  uint64_t suppressed; /* dropped since the last line that passed */
+  uint64_t logged;     /* lines written, for tests and statistics */
+} tdn_stub_log;
+
+/* A full bucket. */
+void tdn_stub_log_init(tdn_stub_log* log);
+
+/* Copies the slot's text for `record` out of the control page, frees the
+ * slot (log_busy = 0) and writes the line to Triton's log if the bucket
+ * allows. Never fails: a malformed record is itself logged (rate-limited). */
+void tdn_stub_log_relay(
+    tdn_stub_log* log, tdn_control* control, const tdn_record* record, const char* model_name,
+    const char* instance_name, uint64_t now_ns);
+
+#endif /* TDN_STUB_LOG_H */

@@ -1,0 +1,152 @@
+/**
+ * Sends everything a model prints to Triton's log instead of the stub's
+ * standard output and error, which are Triton's own: `console.*`,
+ * `Deno.stdout`/`Deno.stderr` and `process.stdout`/`process.stderr` all
+ * go to one sink, a line per call. The stub passes each line to the parent
+ * (a `LOG` record), which prefixes it with the model and instance and
+ * rate-limits it, so a model that prints in a loop cannot flood the log or
+ * Triton's terminal.
+ *
+ * @example
+ * ```ts ignore
+ * import { redirectOutput } from "./console_sink.ts";
+ *
+ * redirectOutput((level, text) => logSlot.send(level, text));
+ * console.log("goes to Triton's log as INFO");
+ * ```
+ *
+ * @module
+ */
+
+/** `TRITONSERVER_LogLevel` values the sink uses. */
+export const SINK_LEVEL = { INFO: 0, WARN: 1, ERROR: 2 } as const;
+
+/** Receives one line: a `TRITONSERVER_LogLevel` and the text. */
+export type OutputSink = (level: number, text: string) => void;
+
+const CONSOLE_LEVELS: Record<string, number> = {
+  log: SINK_LEVEL.INFO,
+  info: SINK_LEVEL.INFO,
+  debug: SINK_LEVEL.INFO,
+  trace: SINK_LEVEL.INFO,
+  dir: SINK_LEVEL.INFO,
+  dirxml: SINK_LEVEL.INFO,
+  table: SINK_LEVEL.INFO,
+  warn: SINK_LEVEL.WARN,
+  error: SINK_LEVEL.ERROR,
+};
+
+/** Quiet counterparts of the console methods that print nothing by themselves. */
+const CONSOLE_NO_OPS = [
+  "group",
+  "groupCollapsed",
+  "groupEnd",
+  "time",
+  "timeLog",
+  "timeEnd",
+  "count",
+  "countReset",
+  "clear",
+  "profile",
+  "profileEnd",
+  "timeStamp",
+];
+
+let redirected = false;
+
+/**
+ * Replaces the realm's output channels with `sink`. Idempotent.
+ *
+ * @param sink Where each printed line goes.
+ */
+export function redirectOutput(sink: OutputSink): void {
+  if (redirected) return;
+  redirected = true;
+  // Reading `process` bootstraps node's process object, which binds the
+  // console it finds: it must find the original one, before the swap.
+  const process = (globalThis as unknown as { process?: Record<string, unknown> }).process;
+  const inspect = Deno.inspect;
+  const decoder = new TextDecoder();
+  const join = (args: unknown[]): string => {
+    let text = "";
+    for (let i = 0; i < args.length; i++) {
+      const value = args[i];
+      text += (i > 0 ? " " : "") + (typeof value === "string" ? value : inspect(value));
+    }
+    return text;
+  };
+  const emit = (level: number, text: string) => {
+    try {
+      sink(level, text.endsWith("\n") ? text.slice(0, -1) : text);
+    } catch {
+      // Printing never fails the model.
+    }
+  };
+  const quietConsole: Record<string, unknown> = {};
+  for (const [name, level] of Object.entries(CONSOLE_LEVELS)) {
+    quietConsole[name] = (...args: unknown[]) => emit(level, join(args));
+  }
+  quietConsole.assert = (condition: unknown, ...args: unknown[]) => {
+    if (!condition) {
+      emit(SINK_LEVEL.ERROR, `Assertion failed${args.length ? `: ${join(args)}` : ""}`);
+    }
+  };
+  for (const name of CONSOLE_NO_OPS) quietConsole[name] = () => {};
+  Object.defineProperty(globalThis, "console", {
+    value: Object.freeze(quietConsole),
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
+
+  const stream = (level: number) => {
+    const text = (chunk: unknown): string =>
+      typeof chunk === "string"
+        ? chunk
+        : chunk instanceof Uint8Array
+        ? decoder.decode(chunk)
+        : String(chunk);
+    return Object.freeze({
+      write: (chunk: Uint8Array): Promise<number> => {
+        emit(level, text(chunk));
+        return Promise.resolve(chunk.byteLength);
+      },
+      writeSync: (chunk: Uint8Array): number => {
+        emit(level, text(chunk));
+        return chunk.byteLength;
+      },
+      writable: new WritableStream<Uint8Array>({ write: (chunk) => emit(level, text(chunk)) }),
+      isTerminal: () => false,
+      close: () => {},
+      [Symbol.dispose]: () => {},
+      nodeWrite: (chunk: unknown, ...rest: unknown[]): boolean => {
+        emit(level, text(chunk));
+        const callback = rest.find((item) => typeof item === "function") as
+          | (() => void)
+          | undefined;
+        if (callback !== undefined) queueMicrotask(callback);
+        return true;
+      },
+    });
+  };
+  const out = stream(SINK_LEVEL.INFO);
+  const err = stream(SINK_LEVEL.ERROR);
+  for (const [key, value] of [["stdout", out], ["stderr", err]] as const) {
+    Object.defineProperty(Deno, key, {
+      value,
+      writable: false,
+      configurable: false,
+      enumerable: true,
+    });
+  }
+  for (const [key, value] of [["stdout", out], ["stderr", err]] as const) {
+    const target = process?.[key] as Record<string, unknown> | undefined;
+    if (target === undefined) continue;
+    Object.defineProperty(target, "write", {
+      value: value.nodeWrite,
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { denialOf, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
+
+Deno.test("denials: Deno's permission messages are parsed", () => {
+  assertEquals(
+    parseDenial('Requires read access to "/etc/passwd", run again with the --allow-read flag'),
+    { permission: "read", target: "/etc/passwd" },
+  );
+  assertEquals(
+    parseDenial('Requires net access to "10.0.0.5:443", run again with the --allow-net flag'),
+    { permission: "net", target: "10.0.0.5:443" },
+  );
+  assertEquals(parseDenial("Requires run access, run again with the --allow-run flag"), {
+    permission: "run",
+    target: "",
+  });
+  assertEquals(parseDenial("something else"), undefined);
+  assertEquals(
+    parseDenial(
+      "Deno.symlinkSync() requires unscoped --allow-read and --allow-write permissions; ...",
+    ),
+    { permission: "read+write", target: "Deno.symlinkSync()" },
+  );
+  assertEquals(
+    parseDenial(
+      'Failed loading https://x/left-pad for package "left-pad"\n    0: npm package not found ' +
+        'in cache: "left-pad", --cached-only is specified.',
+    ),
+    { permission: "import", target: "npm:left-pad" },
+  );
+  assertEquals(
+    formatDenial({ permission: "env", target: "HOME" }),
+    'denied env access to "HOME"',
+  );
+  assertEquals(formatDenial({ permission: "run", target: "" }), "denied run access");
+});
+
+Deno.test("denials: a denied import is recognised, a NotCapable is left to the hook", () => {
+  const imported = new TypeError(
+    'Requires read access to "/tmp/x.ts", run again with the --allow-read flag',
+  );
+  assertEquals(denialOf(imported), { permission: "read", target: "/tmp/x.ts" });
+  assertEquals(denialOf(new Deno.errors.NotCapable(imported.message)), undefined);
+  assertEquals(denialOf("a string"), undefined);
+});
+
+Deno.test("denials: a Worker reports every NotCapable, caught or not, and cannot unhook", async () => {
+  const source = `
+    import { installDenialReporter } from ${
+    JSON.stringify(new URL("./denials.ts", import.meta.url).href)
+  };
+    const seen = [];
+    installDenialReporter((denial) => seen.push(denial));
+    const attempts = [
+      () => Deno.readTextFileSync("/etc/passwd"),
+      () => Deno.env.get("HOME"),
+      () => Deno.hostname(),
+      () => fetch("http://127.0.0.1:8080/"),
+    ];
+    for (const attempt of attempts) { try { await attempt(); } catch { /* caught by the model */ } }
+    let unhooked = "no";
+    try { Object.setPrototypeOf(Deno.errors.NotCapable, Error); unhooked = "yes"; } catch { /* frozen */ }
+    try { Deno.readTextFileSync("/etc/hostname"); } catch (error) {
+      seen.push({ stillNotCapable: error instanceof Deno.errors.NotCapable });
+    }
+    postMessage({ seen, unhooked });
+  `;
+  const worker = new Worker(`data:application/javascript,${encodeURIComponent(source)}`, {
+    type: "module",
+    deno: {
+      permissions: {
+        read: [new URL("./", import.meta.url).pathname],
+        write: false,
+        net: false,
+        env: false,
+        sys: false,
+        run: false,
+        ffi: false,
+        import: false,
+      },
+    },
+  });
+  const { seen, unhooked } = await new Promise<{ seen: unknown[]; unhooked: string }>((resolve) =>
+    worker.onmessage = (event) => resolve(event.data)
+  );
+  worker.terminate();
+  assertEquals(unhooked, "no");
+  assertEquals(seen, [
+    { permission: "read", target: "/etc/passwd" },
+    { permission: "env", target: "HOME" },
+    { permission: "sys", target: "hostname" },
+    { permission: "net", target: "127.0.0.1:8080" },
+    { permission: "read", target: "/etc/hostname" },
+    { stillNotCapable: true },
+  ]);
+});
+
+Deno.test("denials: resource limits are recognised for the log", () => {
+  assertEquals(
+    limitHitOf(new RangeError("Array buffer allocation failed")),
+    "resource limit reached (deno.max_memory_mb or the descriptor limit): " +
+      "Array buffer allocation failed",
+  );
+  assertEquals(limitHitOf(new Error("Too many open files (os error 24)"))?.includes("24"), true);
+  assertEquals(limitHitOf(new Error("ordinary")), undefined);
+});

@@ -1,0 +1,124 @@
+/**
+ * `deno task prepare-model <model dir>`: caches a model's npm dependencies
+ * (the `imports` of its `deno.json`, pinned by its `deno.lock`) into the
+ * backend's `deno_dir`, where stubs load them from with `--cached-only`.
+ * Run it wherever the backend is installed, before loading the model; the
+ * model directory is only read.
+ *
+ * The lock file is frozen: if `deno.json` asks for something `deno.lock`
+ * does not pin, nothing is fetched and the command fails. Integrity hashes
+ * from the lock are checked as the packages are fetched.
+ *
+ * Usage:
+ *
+ * ```
+ * deno task prepare-model models/my_model
+ * deno run -A <backend dir>/sandbox/prepare_model_deps.ts --backend-dir <backend dir> <model dir>
+ * ```
+ *
+ * @module
+ */
+
+import { ModelImportsError, readModelImports, requireCached } from "./model_imports.ts";
+import { normalizePath } from "./rules.ts";
+
+function usage(problem: string): never {
+  console.error(`prepare-model: ${problem}`);
+  console.error("usage: prepare-model [--backend-dir <dir>] <model directory>");
+  Deno.exit(2);
+}
+
+function absolute(path: string): string {
+  return normalizePath(path.startsWith("/") ? path : `${Deno.cwd()}/${path}`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** An installed backend holds sandbox/ itself; a checkout builds it in build/deno. */
+function defaultBackendDir(): string {
+  const parent = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+  return isDirectory(`${parent}/deno_dir`) ? parent : `${parent}/build/deno`;
+}
+
+function parseArguments(args: readonly string[]): { backendDir: string; modelDir: string } {
+  let backendDir: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--backend-dir") {
+      backendDir = args[++i] ?? usage("--backend-dir needs a value");
+    } else if (args[i].startsWith("--backend-dir=")) {
+      backendDir = args[i].slice("--backend-dir=".length);
+    } else rest.push(args[i]);
+  }
+  if (rest.length !== 1) usage("give exactly one model directory");
+  return {
+    backendDir: absolute(backendDir ?? defaultBackendDir()),
+    modelDir: absolute(rest[0]),
+  };
+}
+
+async function main(): Promise<number> {
+  const { backendDir, modelDir } = parseArguments(Deno.args);
+  if (!isDirectory(modelDir)) usage(`${modelDir} is not a directory`);
+  if (!isDirectory(backendDir)) usage(`${backendDir} is not a backend directory (build it first)`);
+  const imports = await readModelImports(modelDir);
+  if (imports === undefined || imports.every((item) => item.npmPackage === undefined)) {
+    console.log(`prepare-model: ${modelDir} has no npm dependencies; nothing to do`);
+    return 0;
+  }
+  const deno = isFile(`${backendDir}/deno`) ? `${backendDir}/deno` : Deno.execPath();
+  const denoDir = `${backendDir}/deno_dir`;
+  const install = new Deno.Command(deno, {
+    args: [
+      "install",
+      "--frozen",
+      "--node-modules-dir=none",
+      `--config=${modelDir}/deno.json`,
+    ],
+    cwd: modelDir,
+    env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await install.spawn().status;
+  if (code !== 0) {
+    console.error(
+      `prepare-model: caching the dependencies of ${modelDir} failed (deno install exited ` +
+        `with ${code}); if deno.lock is out of date, update it with \`deno install\` in the ` +
+        "model directory and review the change",
+    );
+    return 1;
+  }
+  await requireCached(denoDir, imports, modelDir);
+  for (const item of imports) {
+    if (item.npmPackage !== undefined) {
+      console.log(`prepare-model: ${item.key} -> ${item.target} (cached in ${denoDir})`);
+    }
+  }
+  return 0;
+}
+
+try {
+  Deno.exit(await main());
+} catch (error) {
+  if (error instanceof ModelImportsError) {
+    console.error(`prepare-model: ${error.message}`);
+    Deno.exit(1);
+  }
+  throw error;
+}
