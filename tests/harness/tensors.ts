@@ -16,58 +16,30 @@
  * @module
  */
 
-/** Triton's datatype names, as `TRITONSERVER_DataTypeString` spells them. */
-export type DataTypeName =
-  | "BOOL"
-  | "UINT8"
-  | "UINT16"
-  | "UINT32"
-  | "UINT64"
-  | "INT8"
-  | "INT16"
-  | "INT32"
-  | "INT64"
-  | "FP16"
-  | "FP32"
-  | "FP64"
-  | "BYTES"
-  | "BF16";
+import {
+  DATA_TYPE_NAMES,
+  dataTypeByteSize,
+  dataTypeCode,
+  type DataTypeName,
+} from "../../runtime/api/datatype.ts";
 
-/** `TRITONSERVER_DataType` codes by name (ffi/include/triton_api.h). */
-export const DATATYPE_CODES: Readonly<Record<DataTypeName, number>> = {
-  BOOL: 1,
-  UINT8: 2,
-  UINT16: 3,
-  UINT32: 4,
-  UINT64: 5,
-  INT8: 6,
-  INT16: 7,
-  INT32: 8,
-  INT64: 9,
-  FP16: 10,
-  FP32: 11,
-  FP64: 12,
-  BYTES: 13,
-  BF16: 14,
-};
+export type { DataTypeName };
+
+/** `TRITONSERVER_DataType` codes by name, from the model API's one table. */
+export const DATATYPE_CODES: Readonly<Record<DataTypeName, number>> = Object.freeze(
+  Object.fromEntries(DATA_TYPE_NAMES.map((name) => [name, dataTypeCode(name)])) as Record<
+    DataTypeName,
+    number
+  >,
+);
 
 /** Element size in bytes (0 for BYTES, whose elements vary). */
-export const DATATYPE_SIZES: Readonly<Record<DataTypeName, number>> = {
-  BOOL: 1,
-  UINT8: 1,
-  UINT16: 2,
-  UINT32: 4,
-  UINT64: 8,
-  INT8: 1,
-  INT16: 2,
-  INT32: 4,
-  INT64: 8,
-  FP16: 2,
-  FP32: 4,
-  FP64: 8,
-  BYTES: 0,
-  BF16: 2,
-};
+export const DATATYPE_SIZES: Readonly<Record<DataTypeName, number>> = Object.freeze(
+  Object.fromEntries(DATA_TYPE_NAMES.map((name) => [name, dataTypeByteSize(name)])) as Record<
+    DataTypeName,
+    number
+  >,
+);
 
 /** A typed array of any numeric Triton datatype (FP16/BF16 as raw Uint16). */
 export type NumericArray =
