@@ -24,6 +24,8 @@ BACKEND_DIR := $(BUILD)/deno
 LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
+# What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts
 
@@ -49,9 +51,9 @@ $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
 	$(CC) $(filter-out $(SANITIZE),$(CFLAGS)) $(STUB_SRCS) -o $@ $(filter-out $(SANITIZE),$(LDFLAGS))
 
 # Encodes and decodes the golden wire samples with the library's own encoder and validator.
-$(BUILD)/golden_c: tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_reader.c $(HEADERS)
+$(BUILD)/golden_c: tests/wire/golden_c.c $(GOLDEN_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c ffi/src/batch_writer.c ffi/src/result_reader.c -o $@ $(SANITIZE)
+	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c $(GOLDEN_SRCS) -o $@ $(SANITIZE)
 
 # A minimal stand-in for Triton's core (ffi/host/): it exports the TRITONSERVER_/TRITONBACKEND_ functions
 # the backend calls. The tests drive it through FFI, and `deno task serve` serves HTTP with it.

@@ -16,14 +16,17 @@
 /* ---- Region ------------------------------------------------------------ */
 
 #define TDN_WIRE_MAGIC 0x314E4454u /* "TDN1" read as a little-endian u32 */
-#define TDN_WIRE_VERSION 1u
+#define TDN_WIRE_VERSION 2u
 
 /* The stub finds the region as this inherited file descriptor; the region
  * has no name by the time the stub runs. */
 #define TDN_STUB_REGION_FD 3
 
 /* Bytes of the control page at the start of the region. The arena (all
- * payloads) starts right after it; every payload offset is arena-relative. */
+ * payloads) starts right after it; every payload offset is arena-relative.
+ * The arena has two halves of equal size: [0, stub_base) is the parent's,
+ * [stub_base, arena_size) the stub's. Each side writes payloads only in its
+ * own half, with its own allocator; either side may read both. */
 #define TDN_CONTROL_SIZE 4096u
 
 /* Tensor data inside the arena starts on this boundary. */
@@ -35,26 +38,44 @@
 /* ---- Records: one 32-byte message on a ring ----------------------------- */
 
 /* Parent -> stub kinds. */
-#define TDN_MSG_INIT 1u     /* payload: UTF-8 JSON init arguments */
-#define TDN_MSG_EXECUTE 2u  /* id: batch id; payload: tdn_batch_header */
-#define TDN_MSG_GROWN 3u    /* aux: 0 granted / 1 refused; length: arena size */
-#define TDN_MSG_FINALIZE 4u /* run finalize, answer FINALIZED, exit */
+#define TDN_MSG_INIT 1u         /* payload: UTF-8 JSON init arguments */
+#define TDN_MSG_EXECUTE 2u      /* id: batch id; payload: tdn_batch_header */
+/* 3 was GROWN in version 1: both halves are sized at creation now. */
+#define TDN_MSG_FINALIZE 4u     /* run finalize, answer FINALIZED, exit */
+#define TDN_MSG_CANCEL 5u       /* id: batch id; aux: request index: Triton cancelled it */
+#define TDN_MSG_BLS_RESPONSE 6u /* id: call id; flags: FINAL; payload: tdn_response, or none */
+#define TDN_MSG_CONTROL_DONE 7u /* id: call id; aux: 0 ok, else error code; payload: UTF-8 text */
 
 /* Stub -> parent kinds. */
-#define TDN_MSG_READY 64u     /* initialize succeeded */
-#define TDN_MSG_ERROR 65u     /* id: batch id or 0; aux: error code; payload: UTF-8 text */
-#define TDN_MSG_RESULT 66u    /* id: batch id; payload: tdn_result_header */
-#define TDN_MSG_GROW 67u      /* length: arena bytes the stub needs in total */
-#define TDN_MSG_FINALIZED 68u /* finalize returned (or threw: aux = 1) */
-#define TDN_MSG_LOG 69u       /* aux: TRITONSERVER_LogLevel; length: bytes in the control page's log_text */
+#define TDN_MSG_READY 64u        /* initialize succeeded */
+#define TDN_MSG_ERROR 65u        /* id: batch id or 0; aux: error code; payload: UTF-8 text */
+#define TDN_MSG_RESULT 66u       /* id: batch id; payload: tdn_result_header */
+/* 67 was GROW in version 1. */
+#define TDN_MSG_FINALIZED 68u    /* finalize returned (or threw: aux = 1) */
+#define TDN_MSG_LOG 69u          /* aux: TRITONSERVER_LogLevel; length: bytes in the control page's log_text */
+#define TDN_MSG_RESPONSE 70u     /* decoupled: id: batch id; aux: request index; flags: FINAL;
+                                    payload: tdn_response, or none (length 0) */
+#define TDN_MSG_EXECUTE_DONE 71u /* decoupled: id: batch id; execute() has settled */
+#define TDN_MSG_METRICS 72u      /* payload: UTF-8 JSON batch of metric operations */
+#define TDN_MSG_BLS_REQUEST 73u  /* id: call id (stub-chosen, nonzero); payload: tdn_bls_request */
+#define TDN_MSG_BLS_CANCEL 74u   /* id: call id */
+#define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
+
+/* Record flags. */
+#define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */
+
+/* CONTROL operations (aux). */
+#define TDN_CONTROL_LOAD 1u
+#define TDN_CONTROL_UNLOAD 2u
+#define TDN_CONTROL_IS_READY 3u
 
 typedef struct tdn_record {
   uint16_t kind;
-  uint16_t flags;  /* reserved, 0 */
+  uint16_t flags;  /* TDN_FLAG_* where the kind has them, else 0 */
   uint32_t aux;    /* small kind-specific value */
   uint64_t id;     /* batch id where the kind has one */
   uint64_t offset; /* arena offset of the payload */
-  uint64_t length; /* payload bytes, or a size for GROW/GROWN */
+  uint64_t length; /* payload bytes */
 } tdn_record;
 
 /* ---- Rings: one per direction, single producer, single consumer --------- */
@@ -71,7 +92,8 @@ typedef struct tdn_ring {
   uint8_t pad0[56]; /* keeps producer and consumer words on separate cache lines */
   uint32_t head; /* records consumed (futex word) */
   uint32_t producer_sleeping;
-  uint8_t pad1[56];
+  uint32_t done; /* records the consumer has finished with: their payloads may be reused */
+  uint8_t pad1[52];
   tdn_record records[TDN_RING_CAPACITY];
 } tdn_ring;
 
@@ -91,10 +113,11 @@ typedef struct tdn_control {
   uint32_t magic;
   uint32_t version;
   uint64_t window_size; /* bytes both sides have mapped (the most the region may grow to) */
-  uint64_t arena_size;  /* current usable arena bytes (region size - TDN_CONTROL_SIZE) */
+  uint64_t arena_size;  /* arena bytes, both halves */
   uint32_t parent_pid;
   uint32_t reserved0;
-  uint8_t pad0[32];
+  uint64_t stub_base; /* arena offset of the stub's half (= its size, = the parent's size) */
+  uint8_t pad0[24];
   tdn_ring to_stub;
   tdn_ring to_parent;
   uint32_t log_busy; /* 1 from the stub's LOG until the parent has copied log_text */
@@ -140,7 +163,7 @@ typedef struct tdn_request {
   uint32_t requested_output_count;
   uint32_t reserved;
   uint64_t requested_outputs_offset; /* tdn_str[requested_output_count] */
-  tdn_str parameters_json;           /* reserved: length 0 in version 1 */
+  tdn_str parameters_json;           /* JSON array of {key, type, value}; length 0: none */
 } tdn_request;
 
 /* RESULT payload: a result header pointing at one tdn_response per request,
@@ -161,8 +184,31 @@ typedef struct tdn_response {
   uint32_t output_count;
   uint32_t flags; /* reserved, 0 */
   uint64_t outputs_offset; /* tdn_tensor[output_count] */
-  tdn_str parameters_json; /* reserved: length 0 in version 1 */
+  tdn_str parameters_json; /* JSON array of {key, type, value}; length 0: none */
 } tdn_response;
+
+/* BLS_REQUEST payload: an inference request to another model. */
+typedef struct tdn_bls_request {
+  tdn_str model_name;
+  int64_t model_version; /* -1: the server's choice */
+  tdn_str id;
+  tdn_str correlation_id_string; /* length 0 unless the id is a string */
+  uint64_t correlation_id;
+  uint32_t flags; /* TRITONSERVER_RequestFlag bits */
+  uint32_t input_count;
+  uint64_t inputs_offset; /* tdn_tensor[input_count] */
+  uint32_t requested_output_count;
+  uint32_t reserved;
+  uint64_t requested_outputs_offset; /* tdn_str[requested_output_count] */
+  uint64_t timeout_us;               /* 0: none */
+  tdn_str parameters_json;           /* as in tdn_request */
+} tdn_bls_request;
+
+/* CONTROL payload: which model a model-control call is about. */
+typedef struct tdn_control_request {
+  tdn_str model_name;
+  int64_t model_version; /* IS_READY only; -1: the server's choice */
+} tdn_control_request;
 
 /* Limits the parent enforces on everything the stub writes. */
 #define TDN_MAX_NAME_LENGTH 1024u
@@ -185,5 +231,9 @@ _Static_assert(sizeof(tdn_batch_header) == 16, "tdn_batch_header layout");
 _Static_assert(sizeof(tdn_request) == 88, "tdn_request layout");
 _Static_assert(sizeof(tdn_result_header) == 16, "tdn_result_header layout");
 _Static_assert(sizeof(tdn_response) == 56, "tdn_response layout");
+_Static_assert(sizeof(tdn_control_request) == 24, "tdn_control_request layout");
+_Static_assert(sizeof(tdn_bls_request) == 120, "tdn_bls_request layout");
+_Static_assert(offsetof(tdn_ring, done) == 72, "tdn_ring layout");
+_Static_assert(offsetof(tdn_control, stub_base) == 32, "tdn_control layout");
 
 #endif /* TDN_WIRE_H */

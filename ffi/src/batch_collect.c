@@ -3,6 +3,8 @@
  */
 #include "batch_collect.h"
 
+#include "parameters.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +142,11 @@ static TRITONSERVER_Error* collect_request(TRITONBACKEND_Request* request, tdn_r
       }
     }
   }
+  char* parameters = NULL;
+  size_t parameters_length = 0;
+  TDN_RETURN_IF_ERROR(tdn_parameters_from_request(request, &parameters, &parameters_length));
+  desc->parameters_json = parameters;
+  desc->parameters_json_length = parameters_length;
   return NULL;
 }
 
@@ -153,7 +160,10 @@ TRITONSERVER_Error* tdn_batch_collect(
   batch->requests = calloc(count, sizeof(*batch->requests));
   batch->sendable = calloc(count, sizeof(*batch->sendable));
   batch->sendable_index = calloc(count, sizeof(*batch->sendable_index));
-  if (batch->requests == NULL || batch->sendable == NULL || batch->sendable_index == NULL) {
+  batch->sendable_requests = calloc(count, sizeof(*batch->sendable_requests));
+  batch->cancel_sent = calloc(count, sizeof(*batch->cancel_sent));
+  if (batch->requests == NULL || batch->sendable == NULL || batch->sendable_index == NULL ||
+      batch->sendable_requests == NULL || batch->cancel_sent == NULL) {
     tdn_collected_batch_free(batch);
     return out_of_memory();
   }
@@ -168,6 +178,7 @@ TRITONSERVER_Error* tdn_batch_collect(
     if (collected->error == NULL) {
       batch->sendable[batch->sendable_count] = collected->desc;
       batch->sendable_index[batch->sendable_count] = r;
+      batch->sendable_requests[batch->sendable_count] = requests[r];
       batch->sendable_count++;
     }
   }
@@ -183,6 +194,7 @@ void tdn_collected_batch_free(tdn_collected_batch* batch)
     }
     free((void*)collected->desc.inputs);
     free((void*)collected->desc.requested_outputs);
+    free((void*)collected->desc.parameters_json);
     if (collected->error != NULL) {
       TRITONSERVER_ErrorDelete(collected->error);
     }
@@ -190,5 +202,7 @@ void tdn_collected_batch_free(tdn_collected_batch* batch)
   free(batch->requests);
   free(batch->sendable);
   free(batch->sendable_index);
+  free(batch->sendable_requests);
+  free(batch->cancel_sent);
   memset(batch, 0, sizeof(*batch));
 }

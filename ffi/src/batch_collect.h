@@ -10,6 +10,7 @@
 #ifndef TDN_BATCH_COLLECT_H
 #define TDN_BATCH_COLLECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "batch_writer.h"
@@ -27,6 +28,8 @@ typedef struct tdn_collected_batch {
   uint32_t sendable_count;
   tdn_request_desc* sendable;     /* descs of requests without error, in order */
   uint32_t* sendable_index;       /* sendable[i] is requests[sendable_index[i]] */
+  TRITONBACKEND_Request** sendable_requests; /* their handles, in the same order */
+  bool* cancel_sent;              /* [sendable_count]: CANCEL already sent */
 } tdn_collected_batch;
 
 /* Fills `batch`; fails only when out of memory (then nothing needs freeing). */

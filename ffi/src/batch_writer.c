@@ -57,6 +57,17 @@ static tdn_str put_string(cursor* c, const char* text)
   return str;
 }
 
+/* Reserves and writes `length` bytes as a string (checked by check_limits). */
+static tdn_str put_bytes(cursor* c, const char* text, size_t length)
+{
+  tdn_str str;
+  memset(&str, 0, sizeof(str));
+  str.length = (uint32_t)length;
+  str.offset = reserve(c, length, 1);
+  put(c, str.offset, text, length);
+  return str;
+}
+
 /* Multiplies for an array size, flagging overflow on the cursor. */
 static uint64_t array_bytes(cursor* c, uint64_t count, uint64_t element_size)
 {
@@ -70,8 +81,10 @@ static uint64_t array_bytes(cursor* c, uint64_t count, uint64_t element_size)
 
 static bool check_limits(const tdn_request_desc* request, uint32_t index, tdn_diag* diag)
 {
-  if (strlen(request->id) > UINT32_MAX || strlen(request->correlation_id_string) > UINT32_MAX) {
-    return tdn_diag_set(diag, "request %u: id or correlation id longer than 4 GiB", index);
+  if (strlen(request->id) > UINT32_MAX || strlen(request->correlation_id_string) > UINT32_MAX ||
+      request->parameters_json_length > UINT32_MAX) {
+    return tdn_diag_set(
+        diag, "request %u: id, correlation id or parameters longer than 4 GiB", index);
   }
   for (uint32_t i = 0; i < request->input_count; ++i) {
     const tdn_input_desc* input = &request->inputs[i];
@@ -144,6 +157,9 @@ static uint64_t walk_request(cursor* c, const tdn_request_desc* request)
   wire.inputs_offset = inputs_offset;
   wire.requested_output_count = request->requested_output_count;
   wire.requested_outputs_offset = outputs_offset;
+  if (request->parameters_json != NULL && request->parameters_json_length > 0) {
+    wire.parameters_json = put_bytes(c, request->parameters_json, request->parameters_json_length);
+  }
 
   for (uint32_t i = 0; i < request->requested_output_count; ++i) {
     const tdn_str name = put_string(c, request->requested_outputs[i]);
@@ -172,8 +188,8 @@ static bool walk_batch(
     put(c, offsets_offset + (uint64_t)r * sizeof(uint64_t), &request_offset,
         sizeof(request_offset));
   }
-  /* The stub writes its results from arena_used on, so pad to the tensor
-   * boundary (zero-filled, like every gap). */
+  /* Pad to the tensor boundary (zero-filled, like every gap): the payload
+   * is a whole number of alignment units. */
   const uint64_t end = c->end;
   const uint64_t padded = (end + (TDN_TENSOR_ALIGN - 1)) & ~(uint64_t)(TDN_TENSOR_ALIGN - 1);
   if (padded < end || padded > c->limit) {
@@ -207,7 +223,7 @@ bool tdn_batch_measure(
 }
 
 bool tdn_batch_encode(
-    uint8_t* arena, uint64_t arena_size, const tdn_request_desc* requests,
+    uint8_t* arena, uint64_t base, uint64_t size, const tdn_request_desc* requests,
     uint32_t request_count, uint64_t* arena_used, tdn_diag* diag)
 {
   /* Measure first so a batch that does not fit writes nothing at all. */
@@ -215,11 +231,11 @@ bool tdn_batch_encode(
   if (!tdn_batch_measure(requests, request_count, &needed, diag)) {
     return false;
   }
-  if (needed > arena_size) {
+  if (needed > size || base % TDN_TENSOR_ALIGN != 0) {
     return tdn_diag_set(
-        diag, "the batch needs %llu arena bytes but the arena has %llu",
-        (unsigned long long)needed, (unsigned long long)arena_size);
+        diag, "the batch needs %llu arena bytes but the block at %llu has %llu",
+        (unsigned long long)needed, (unsigned long long)base, (unsigned long long)size);
   }
-  cursor c = {.arena = arena, .limit = arena_size, .end = 0, .overflow = false};
+  cursor c = {.arena = arena, .limit = base + size, .end = base, .overflow = false};
   return walk_batch(&c, requests, request_count, arena_used, diag);
 }

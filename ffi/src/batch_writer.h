@@ -47,18 +47,22 @@ typedef struct tdn_request_desc {
   const tdn_input_desc* inputs;
   uint32_t requested_output_count; /* 0 means "all outputs" */
   const char* const* requested_outputs;
+  const char* parameters_json; /* parameters.h's wire JSON, or NULL */
+  size_t parameters_json_length;
 } tdn_request_desc;
 
-/* Computes the arena bytes the batch needs (arena_used). False, with a
- * message, if a count or length does not fit the wire format. */
+/* Computes the arena bytes the batch needs when written at offset 0 (the
+ * same at any TDN_TENSOR_ALIGN boundary). False, with a message, if a count
+ * or length does not fit the wire format. */
 bool tdn_batch_measure(
     const tdn_request_desc* requests, uint32_t request_count, uint64_t* arena_used,
     tdn_diag* diag);
 
-/* Writes the batch at arena offset 0. arena_size is how many bytes may be
- * written; fails (writing nothing past arena_size) if the batch does not fit. */
+/* Writes the batch in the block [base, base + size) of the arena (base a
+ * multiple of TDN_TENSOR_ALIGN); *arena_used receives the payload's end
+ * offset. Fails, writing nothing, if the batch does not fit. */
 bool tdn_batch_encode(
-    uint8_t* arena, uint64_t arena_size, const tdn_request_desc* requests,
+    uint8_t* arena, uint64_t base, uint64_t size, const tdn_request_desc* requests,
     uint32_t request_count, uint64_t* arena_used, tdn_diag* diag);
 
 #endif /* TDN_BATCH_WRITER_H */

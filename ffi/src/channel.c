@@ -183,3 +183,8 @@ tdn_receive_status tdn_channel_receive(
     }
   }
 }
+
+void tdn_channel_mark_done(tdn_channel* channel)
+{
+  store(&channel->to_parent->done, channel->consumed);
+}

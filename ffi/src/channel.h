@@ -48,6 +48,10 @@ typedef enum tdn_receive_status {
 tdn_receive_status tdn_channel_receive(
     tdn_channel* channel, tdn_record* record, uint64_t spin_ns, uint64_t wait_ns, tdn_diag* diag);
 
+/* Publishes to_parent.done: every record taken so far has been handled,
+ * so the stub may reuse the space of their payloads. */
+void tdn_channel_mark_done(tdn_channel* channel);
+
 /* Notes how long the stub took to answer a batch (send to reply). Not kept
  * when that send had to wake the stub: then the time is mostly its
  * wake-up, not its work. */

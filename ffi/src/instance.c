@@ -238,6 +238,9 @@ static uint64_t total_output_bytes(const tdn_result_view* result)
   return total;
 }
 
+static void run_reply(
+    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied);
+
 /* Sends the sendable requests to the stub and answers them. */
 static void run_batch(
     tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
@@ -256,15 +259,17 @@ static void run_batch(
         tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", instance->name, why.text));
     return;
   }
-  error = tdn_supervisor_reserve(supervisor, needed);
+  tdn_arena_grant block;
+  error = tdn_supervisor_take(supervisor, needed, &block);
   if (error != NULL) {
     fail_sent(batch, succeeded, error);
     return;
   }
-  uint64_t arena_used = 0;
+  uint64_t payload_end = 0;
   if (!tdn_batch_encode(
-          tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), batch->sendable,
-          batch->sendable_count, &arena_used, &why)) {
+          tdn_supervisor_arena(supervisor), block.offset, needed, batch->sendable,
+          batch->sendable_count, &payload_end, &why)) {
+    tdn_supervisor_give_back(supervisor, block.handle);
     fail_sent(
         batch, succeeded,
         tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", instance->name, why.text));
@@ -272,20 +277,40 @@ static void run_batch(
   }
 
   tdn_reply reply;
+  tdn_cancel_watch watch = {
+      .requests = batch->sendable_requests,
+      .sent = batch->cancel_sent,
+      .count = batch->sendable_count,
+  };
   times->compute_start = tdn_now_ns();
-  error = tdn_supervisor_execute(supervisor, arena_used, &reply);
+  error = tdn_supervisor_execute(
+      supervisor, block.offset, payload_end - block.offset, &watch, &reply);
   times->compute_end = tdn_now_ns();
+  /* Sync batches: one at a time, so the block is free once answered (its
+   * inputs may be referenced by the result, which is read below first). */
   if (error != NULL) {
+    tdn_supervisor_give_back(supervisor, block.handle);
     fail_sent(batch, succeeded, error);
     return;
   }
+  run_reply(instance, batch, succeeded, &reply);
+  tdn_supervisor_give_back(supervisor, block.handle);
+  tdn_supervisor_batch_done(supervisor);
+}
+
+/* Answers the batch's requests from the stub's reply. */
+static void run_reply(
+    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied)
+{
+  tdn_supervisor* supervisor = &instance->supervisor;
+  tdn_reply reply = *replied;
+  tdn_diag why;
   if (reply.kind == TDN_MSG_ERROR) {
     /* The model failed the whole batch (an exception in execute). */
     fail_sent(batch, succeeded, tdn_error(reply.code, "%s", reply.message));
     tdn_reply_free(&reply);
     return;
   }
-  /* The arena may have grown during the batch: read its current size. */
   tdn_result_view result;
   if (!tdn_result_decode(
           tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), reply.offset,

@@ -4,6 +4,7 @@
  * person reading it is looking at a tritonserver command line.
  */
 #include "options.h"
+#include "region.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -242,13 +243,18 @@ static TRITONSERVER_Error* apply_all(const tdn_json_value* root, tdn_options* op
 /* Checks that need several keys at once. */
 static TRITONSERVER_Error* check_combination(const tdn_options* options)
 {
-  if (options->shm_max_byte_size < TDN_CONTROL_SIZE + options->shm_default_byte_size) {
+  /* The window holds the control page and two equal arena halves, the
+   * parent's and the stub's; shm-default-byte-size is committed up front in
+   * the parent's. */
+  if (tdn_region_half_for(options->shm_max_byte_size) < options->shm_default_byte_size ||
+      tdn_region_half_for(options->shm_max_byte_size) < TDN_CONTROL_SIZE) {
     return tdn_error(
         TRITONSERVER_ERROR_INVALID_ARG,
-        "deno backend: shm-max-byte-size %llu is smaller than shm-default-byte-size %llu plus "
-        "the %u-byte control page; raise shm-max-byte-size or lower shm-default-byte-size",
-        (unsigned long long)options->shm_max_byte_size,
-        (unsigned long long)options->shm_default_byte_size, TDN_CONTROL_SIZE);
+        "deno backend: shm-max-byte-size %llu is too small: it holds the %u-byte control page "
+        "and two arena halves, each at least shm-default-byte-size (%llu) and 4096 bytes; raise "
+        "shm-max-byte-size or lower shm-default-byte-size",
+        (unsigned long long)options->shm_max_byte_size, TDN_CONTROL_SIZE,
+        (unsigned long long)options->shm_default_byte_size);
   }
   return NULL;
 }

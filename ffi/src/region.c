@@ -14,27 +14,20 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-/* Backs `size` bytes of the object. fallocate reserves the pages now, so a
- * full /dev/shm is an error here instead of a SIGBUS in whichever process
- * first touches the page; filesystems without it fall back to ftruncate. */
-static bool back(int fd, uint64_t size, tdn_diag* diag)
+/* Reserves the pages of [0, size) now, so that a full /dev/shm is an error
+ * here instead of a SIGBUS in whichever process first touches the page.
+ * Filesystems without fallocate leave the pages to be allocated on touch. */
+static bool commit(int fd, uint64_t size, tdn_diag* diag)
 {
   if ((off_t)size < 0) {
     return tdn_diag_set(diag, "region size %llu is too large", (unsigned long long)size);
   }
-  if (fallocate(fd, 0, 0, (off_t)size) == 0) {
+  if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size) == 0 || errno == EOPNOTSUPP ||
+      errno == ENOSYS) {
     return true;
   }
-  const int fallocate_errno = errno;
-  if (fallocate_errno == EOPNOTSUPP || fallocate_errno == ENOSYS) {
-    if (ftruncate(fd, (off_t)size) == 0) {
-      return true;
-    }
-  } else {
-    errno = fallocate_errno;
-  }
   return tdn_diag_set(
-      diag, "cannot back %llu bytes of shared memory: %s (is /dev/shm large enough?)",
+      diag, "cannot reserve %llu bytes of shared memory: %s (is /dev/shm large enough?)",
       (unsigned long long)size, strerror(errno));
 }
 
@@ -63,14 +56,16 @@ static bool random_name(const char* prefix, char* name, size_t capacity, tdn_dia
 }
 
 bool tdn_region_create(
-    tdn_region* region, const char* prefix, uint64_t window_size, uint64_t arena_size,
+    tdn_region* region, const char* prefix, uint64_t window_size, uint64_t commit_bytes,
     tdn_diag* diag)
 {
   *region = (tdn_region)TDN_REGION_INIT;
-  if (window_size < TDN_CONTROL_SIZE || arena_size > window_size - TDN_CONTROL_SIZE) {
+  const uint64_t half = tdn_region_half_for(window_size);
+  if (half < TDN_CONTROL_SIZE || commit_bytes > half) {
     return tdn_diag_set(
-        diag, "an arena of %llu bytes does not fit a %llu-byte window",
-        (unsigned long long)arena_size, (unsigned long long)window_size);
+        diag, "a %llu-byte window leaves %llu bytes per arena half, too small for %llu bytes",
+        (unsigned long long)window_size, (unsigned long long)half,
+        (unsigned long long)commit_bytes);
   }
   char name[128];
   if (!random_name(prefix, name, sizeof(name), diag)) {
@@ -83,55 +78,67 @@ bool tdn_region_create(
   /* From here on the object has no name: nothing can leak into /dev/shm. */
   shm_unlink(name);
   region->fd = fd;
-  region->window_size = window_size;
-  if (!back(fd, TDN_CONTROL_SIZE + arena_size, diag)) {
-    tdn_region_destroy(region);
-    return false;
-  }
-  /* MAP_NORESERVE: the window is address space, not memory, until backed. */
-  void* base = mmap(
-      NULL, window_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-  if (base == MAP_FAILED) {
+  region->window_size = TDN_CONTROL_SIZE + 2 * half;
+  /* The whole size at once: pages cost nothing until touched, and neither
+   * side ever has to ask the other for room. */
+  if (ftruncate(fd, (off_t)region->window_size) != 0) {
     const int saved = errno;
     tdn_region_destroy(region);
     return tdn_diag_set(
-        diag, "cannot map a %llu-byte shared memory window: %s", (unsigned long long)window_size,
+        diag, "cannot size shared memory to %llu bytes: %s",
+        (unsigned long long)(TDN_CONTROL_SIZE + 2 * half), strerror(saved));
+  }
+  if (!commit(fd, TDN_CONTROL_SIZE + commit_bytes, diag)) {
+    tdn_region_destroy(region);
+    return false;
+  }
+  /* MAP_NORESERVE: the window is address space, not memory, until touched. */
+  void* base = mmap(
+      NULL, region->window_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  if (base == MAP_FAILED) {
+    const int saved = errno;
+    const uint64_t size = region->window_size;
+    tdn_region_destroy(region);
+    return tdn_diag_set(
+        diag, "cannot map a %llu-byte shared memory window: %s", (unsigned long long)size,
         strerror(saved));
   }
   region->base = base;
-  region->arena_size = arena_size;
+  region->arena_size = 2 * half;
+  region->stub_base = half;
+  region->committed = commit_bytes;
 
   tdn_control* control = tdn_region_control(region);
   memset(control, 0, TDN_CONTROL_SIZE);
   control->magic = TDN_WIRE_MAGIC;
   control->version = TDN_WIRE_VERSION;
-  control->window_size = window_size;
-  control->arena_size = arena_size;
+  control->window_size = region->window_size;
+  control->arena_size = region->arena_size;
+  control->stub_base = region->stub_base;
   control->parent_pid = (uint32_t)getpid();
   return true;
 }
 
-bool tdn_region_grow(tdn_region* region, uint64_t needed, uint64_t growth, tdn_diag* diag)
+bool tdn_region_commit(tdn_region* region, uint64_t needed, uint64_t growth, tdn_diag* diag)
 {
-  if (needed <= region->arena_size) {
+  if (needed <= region->committed) {
     return true;
   }
-  const uint64_t max_arena = tdn_region_max_arena(region);
-  if (needed > max_arena) {
+  const uint64_t half = region->stub_base;
+  if (needed > half) {
     return tdn_diag_set(
-        diag, "%llu arena bytes are needed but shm-max-byte-size allows %llu",
-        (unsigned long long)needed, (unsigned long long)max_arena);
+        diag, "%llu bytes are needed but the parent's half of shm-max-byte-size is %llu",
+        (unsigned long long)needed, (unsigned long long)half);
   }
-  const uint64_t steps = (needed - region->arena_size + growth - 1) / growth;
-  uint64_t target = max_arena;
-  if (steps <= (max_arena - region->arena_size) / growth) {
-    target = region->arena_size + steps * growth;
+  const uint64_t steps = (needed - region->committed + growth - 1) / growth;
+  uint64_t target = half;
+  if (steps <= (half - region->committed) / growth) {
+    target = region->committed + steps * growth;
   }
-  if (!back(region->fd, TDN_CONTROL_SIZE + target, diag)) {
+  if (!commit(region->fd, TDN_CONTROL_SIZE + target, diag)) {
     return false;
   }
-  region->arena_size = target;
-  tdn_region_control(region)->arena_size = target;
+  region->committed = target;
   return true;
 }
 

@@ -81,39 +81,83 @@ static TRITONSERVER_Error* add_output(
   return NULL;
 }
 
+/* Fills `response` with the view's outputs (only the requested ones) and
+ * sends it with `flags`. Returns true if the outputs went out. */
+static bool fill_and_send(
+    TRITONBACKEND_Response* response, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name)
+{
+  TRITONSERVER_Error* error = NULL;
+  if (view->problem != NULL) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance_name, view->problem);
+  } else if (view->status == TDN_STATUS_ERROR) {
+    error = tdn_error((TRITONSERVER_Error_Code)view->error_code, "%s", view->error_message);
+  }
+  for (uint32_t k = 0; error == NULL && k < view->output_count; ++k) {
+    if (is_requested(desc, view->outputs[k].name)) {
+      error = add_output(response, &view->outputs[k], arena, instance_name);
+    }
+  }
+  if (error == NULL) {
+    error = tdn_parameters_apply(response, &view->parameters);
+  }
+  const bool success = error == NULL;
+  TDN_LOG_IF_ERROR(TRITONBACKEND_ResponseSend(response, flags, error), "cannot send a response");
+  if (error != NULL) {
+    TRITONSERVER_ErrorDelete(error);
+  }
+  return success;
+}
+
 bool tdn_respond_result(
     TRITONBACKEND_Request* request, const tdn_request_desc* desc,
     const tdn_response_view* view, const uint8_t* arena, const char* instance_name)
 {
-  if (view->problem != NULL) {
-    tdn_respond_error(
-        request, tdn_error(
-                     TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance_name,
-                     view->problem));
-    return false;
-  }
-  if (view->status == TDN_STATUS_ERROR) {
-    tdn_respond_error(
-        request, tdn_error((TRITONSERVER_Error_Code)view->error_code, "%s", view->error_message));
-    return false;
-  }
   TRITONBACKEND_Response* response = NULL;
   TRITONSERVER_Error* error = TRITONBACKEND_ResponseNew(&response, request);
   if (error != NULL) {
     tdn_log_and_delete(__FILE__, __LINE__, "cannot create a response", error);
     return false;
   }
-  for (uint32_t k = 0; k < view->output_count && error == NULL; ++k) {
-    if (is_requested(desc, view->outputs[k].name)) {
-      error = add_output(response, &view->outputs[k], arena, instance_name);
+  return fill_and_send(
+      response, desc, view, TRITONSERVER_RESPONSE_COMPLETE_FINAL, arena, instance_name);
+}
+
+bool tdn_respond_streamed(
+    TRITONBACKEND_ResponseFactory* factory, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name)
+{
+  if (view == NULL) {
+    TRITONSERVER_Error* error = TRITONBACKEND_ResponseFactorySendFlags(factory, flags);
+    if (error != NULL) {
+      tdn_log_and_delete(__FILE__, __LINE__, "cannot send the final flag", error);
+      return false;
     }
+    return true;
   }
-  const bool success = error == NULL;
-  TDN_LOG_IF_ERROR(
-      TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error),
-      "cannot send a response");
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ResponseNewFromFactory(&response, factory);
   if (error != NULL) {
-    TRITONSERVER_ErrorDelete(error);
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create a response", error);
+    return false;
   }
-  return success;
+  return fill_and_send(response, desc, view, flags, arena, instance_name);
+}
+
+void tdn_respond_streamed_error(
+    TRITONBACKEND_ResponseFactory* factory, TRITONSERVER_Error* error, uint32_t flags)
+{
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* failure = TRITONBACKEND_ResponseNewFromFactory(&response, factory);
+  if (failure != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create an error response", failure);
+    TDN_LOG_ERROR("the lost error was: %s", TRITONSERVER_ErrorMessage(error));
+  } else {
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ResponseSend(response, flags, error), "cannot send an error response");
+  }
+  TRITONSERVER_ErrorDelete(error);
 }

@@ -1,6 +1,8 @@
 /*
  * response_sender.h: the last step of a batch: one final Triton response per
- * request, built from a decoded RESULT (result_reader.h) or from an error.
+ * request, built from a decoded RESULT (result_reader.h) or from an error;
+ * for decoupled models, any number of responses per request through its
+ * response factory.
  */
 #ifndef TDN_RESPONSE_SENDER_H
 #define TDN_RESPONSE_SENDER_H
@@ -21,5 +23,17 @@ void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error
 bool tdn_respond_result(
     TRITONBACKEND_Request* request, const tdn_request_desc* desc,
     const tdn_response_view* response, const uint8_t* arena, const char* instance_name);
+
+/* Decoupled: one response through the request's factory, with `flags`
+ * (TRITONSERVER_RESPONSE_COMPLETE_FINAL or 0). A NULL view sends only the
+ * flags (a FINAL with no response). Returns true if it went out whole. */
+bool tdn_respond_streamed(
+    TRITONBACKEND_ResponseFactory* factory, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name);
+
+/* Decoupled: sends `error` through the factory with `flags`, and deletes it. */
+void tdn_respond_streamed_error(
+    TRITONBACKEND_ResponseFactory* factory, TRITONSERVER_Error* error, uint32_t flags);
 
 #endif /* TDN_RESPONSE_SENDER_H */

@@ -220,6 +220,20 @@ static bool decode_response(
     return tdn_diag_set(problem, "returned response %u with its error message outside the arena",
     index);
   }
+  if (wire.parameters_json.length > 0) {
+    char* json = copy_string(arena, &wire.parameters_json, false);
+    if (json == NULL) {
+      return tdn_diag_set(problem, "returned response %u with its parameters outside the arena",
+                          index);
+    }
+    tdn_diag why;
+    const bool parsed =
+        tdn_parameters_parse(json, wire.parameters_json.length, &out->parameters, &why);
+    free(json);
+    if (!parsed) {
+      return tdn_diag_set(problem, "returned response %u with bad parameters: %s", index, why.text);
+    }
+  }
   if (wire.output_count > TDN_MAX_OUTPUTS) {
     return tdn_diag_set(
         problem, "returned response %u with %u outputs, at most %u allowed",
@@ -265,6 +279,7 @@ static void free_response(tdn_response_view* response)
     free(response->outputs[k].shape);
   }
   free(response->outputs);
+  tdn_parameter_list_free(&response->parameters);
   free(response->error_message);
   free(response->problem);
 }

@@ -11,6 +11,8 @@
 #ifndef TDN_RESULT_READER_H
 #define TDN_RESULT_READER_H
 
+#include "parameters.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,7 @@ typedef struct tdn_response_view {
   char* error_message;  /* NUL-terminated; invalid UTF-8 and NULs replaced by '?' */
   uint32_t output_count;
   tdn_output_view* outputs;
+  tdn_parameter_list parameters; /* response parameters, checked */
 } tdn_response_view;
 
 typedef struct tdn_result_view {

@@ -67,24 +67,35 @@ static bool send_record(
   return tdn_channel_send(&supervisor->channel, &record, why);
 }
 
-/* GROW: back more of the window if allowed, and say what we did. */
-static bool answer_grow(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
+/* Tells the stub about requests of the batch in flight that Triton has
+ * cancelled since we last looked (once each). The model sees it through
+ * isCancelled() without asking us. */
+static bool forward_cancellations(tdn_supervisor* supervisor, tdn_diag* why)
 {
-  tdn_diag problem;
-  uint32_t refused = 0;
-  if (!tdn_region_grow(&supervisor->region, record->length, supervisor->config.growth, &problem)) {
-    refused = 1;
-    TDN_LOG_WARN(
-        "stub for instance '%s' asked for %llu arena bytes; refused: %s",
-        supervisor->config.instance_name, (unsigned long long)record->length, problem.text);
+  tdn_cancel_watch* watch = supervisor->watch;
+  for (uint32_t i = 0; i < watch->count; ++i) {
+    if (watch->sent[i]) {
+      continue;
+    }
+    bool cancelled = false;
+    TRITONSERVER_Error* error = TRITONBACKEND_RequestIsCancelled(watch->requests[i], &cancelled);
+    if (error != NULL) {
+      TRITONSERVER_ErrorDelete(error);
+      continue;
+    }
+    if (cancelled) {
+      watch->sent[i] = true;
+      if (!send_record(supervisor, TDN_MSG_CANCEL, i, watch->batch_id, 0, 0, why)) {
+        return false;
+      }
+    }
   }
-  return send_record(
-      supervisor, TDN_MSG_GROWN, refused, 0, 0, supervisor->region.arena_size, why);
+  return true;
 }
 
-/* Waits for the next record that is not GROW, spinning spin_ns first (and
- * again after answering a GROW: the stub goes on at once). deadline_ns 0:
- * none. */
+/* Waits for the next record that is not LOG, spinning spin_ns first.
+ * deadline_ns 0: none. Publishes `done` for every record taken so far
+ * before it sleeps: the stub may then reuse their payloads' space. */
 static wait_outcome await_record(
     tdn_supervisor* supervisor, uint64_t deadline_ns, uint64_t spin_ns, tdn_record* record,
     tdn_diag* why)
@@ -114,14 +125,15 @@ static wait_outcome await_record(
             supervisor->config.model_name, supervisor->config.instance_name, tdn_now_ns());
         continue;
       }
-      if (record->kind != TDN_MSG_GROW) {
-        return WAIT_RECORD;
+      if (record->kind == TDN_MSG_METRICS && supervisor->config.on_metrics != NULL) {
+        supervisor->config.on_metrics(supervisor->config.handler_context, record);
+        continue;
       }
-      if (!answer_grow(supervisor, record, why)) {
-        return WAIT_BROKEN;
-      }
-      spin_now = spin_ns;
-      continue;
+      return WAIT_RECORD;
+    }
+    tdn_channel_mark_done(&supervisor->channel);
+    if (supervisor->watch != NULL && !forward_cancellations(supervisor, why)) {
+      return WAIT_BROKEN;
     }
     /* Records first, death second: a stub may answer and then exit. */
     if (tdn_stub_has_exited(supervisor->pid, why)) {
@@ -162,8 +174,8 @@ static const char* kind_name(uint16_t kind)
       return "INIT";
     case TDN_MSG_EXECUTE:
       return "EXECUTE";
-    case TDN_MSG_GROWN:
-      return "GROWN";
+    case TDN_MSG_CANCEL:
+      return "CANCEL";
     case TDN_MSG_FINALIZE:
       return "FINALIZE";
     case TDN_MSG_READY:
@@ -172,8 +184,12 @@ static const char* kind_name(uint16_t kind)
       return "ERROR";
     case TDN_MSG_RESULT:
       return "RESULT";
-    case TDN_MSG_GROW:
-      return "GROW";
+    case TDN_MSG_RESPONSE:
+      return "RESPONSE";
+    case TDN_MSG_EXECUTE_DONE:
+      return "EXECUTE_DONE";
+    case TDN_MSG_METRICS:
+      return "METRICS";
     case TDN_MSG_FINALIZED:
       return "FINALIZED";
     case TDN_MSG_LOG:
@@ -189,25 +205,23 @@ static TRITONSERVER_Error_Code error_code_from(uint32_t aux)
                                              : TRITONSERVER_ERROR_INTERNAL;
 }
 
-/* The first arena size: the configured default, grown in growth steps if
- * the INIT arguments alone need more. */
-static TRITONSERVER_Error* initial_arena_size(const tdn_supervisor_config* config, uint64_t* size)
+/* The first commitment of the parent's half: the configured default, or
+ * more when the INIT arguments alone need it. */
+static TRITONSERVER_Error* initial_commit(const tdn_supervisor_config* config, uint64_t* size)
 {
-  const uint64_t max_arena = config->window_size - TDN_CONTROL_SIZE;
-  uint64_t arena = config->initial_arena;
-  if (config->init_json_length > arena) {
-    const uint64_t steps = (config->init_json_length - arena + config->growth - 1) / config->growth;
-    arena = steps <= (max_arena - arena) / config->growth ? arena + steps * config->growth
-                                                          : max_arena;
-  }
-  if (config->init_json_length > max_arena) {
+  const uint64_t half = tdn_region_half_for(config->window_size);
+  if (config->init_json_length > half) {
     return tdn_error(
         TRITONSERVER_ERROR_INVALID_ARG,
-        "the INIT arguments (%zu bytes, mostly the model configuration) do not fit the "
-        "shared memory window; raise shm-max-byte-size",
-        config->init_json_length);
+        "the INIT arguments (%zu bytes, mostly the model configuration) do not fit the parent's "
+        "half of the shared memory window (%llu bytes); raise shm-max-byte-size",
+        config->init_json_length, (unsigned long long)half);
   }
-  *size = arena;
+  uint64_t commit = config->initial_arena < half ? config->initial_arena : half;
+  if (commit < config->init_json_length) {
+    commit = config->init_json_length;
+  }
+  *size = commit;
   return NULL;
 }
 
@@ -215,17 +229,28 @@ static TRITONSERVER_Error* initial_arena_size(const tdn_supervisor_config* confi
 static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
 {
   const tdn_supervisor_config* config = &supervisor->config;
-  uint64_t arena_size = 0;
-  TDN_RETURN_IF_ERROR(initial_arena_size(config, &arena_size));
+  uint64_t commit = 0;
+  TDN_RETURN_IF_ERROR(initial_commit(config, &commit));
   tdn_diag why;
   if (!tdn_region_create(
-          &supervisor->region, config->region_prefix, config->window_size, arena_size, &why)) {
+          &supervisor->region, config->region_prefix, config->window_size, commit, &why)) {
     return tdn_error(TRITONSERVER_ERROR_UNAVAILABLE, "%s", why.text);
   }
-  memcpy(tdn_supervisor_arena(supervisor), config->init_json, config->init_json_length);
+  tdn_arena_alloc_init(&supervisor->parent_half, supervisor->region.stub_base);
+  /* INIT is the first block of the parent's half, at offset 0; it is free
+   * again once the stub has answered. */
+  tdn_arena_grant init_block;
+  if (!tdn_arena_alloc_take(&supervisor->parent_half, config->init_json_length, &init_block)) {
+    teardown(supervisor, NULL);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "the INIT arguments do not fit the arena");
+  }
+  memcpy(
+      tdn_supervisor_arena(supervisor) + init_block.offset, config->init_json,
+      config->init_json_length);
   tdn_channel_init(&supervisor->channel, tdn_region_control(&supervisor->region));
   /* Queued before the stub exists: it finds INIT as soon as it looks. */
-  if (!send_record(supervisor, TDN_MSG_INIT, 0, 0, 0, config->init_json_length, &why) ||
+  if (!send_record(
+          supervisor, TDN_MSG_INIT, 0, 0, init_block.offset, config->init_json_length, &why) ||
       !tdn_stub_spawn(config->command, supervisor->region.fd, &supervisor->pid, &why)) {
     teardown(supervisor, NULL);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot start the stub: %s", why.text);
@@ -237,6 +262,8 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   switch (await_record(supervisor, deadline, 0, &record, &why)) {
     case WAIT_RECORD:
       if (record.kind == TDN_MSG_READY) {
+        tdn_arena_alloc_give_back(&supervisor->parent_half, init_block.handle);
+        tdn_channel_mark_done(&supervisor->channel);
         return NULL;
       }
       if (record.kind == TDN_MSG_ERROR) {
@@ -341,18 +368,41 @@ TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor)
       name, (unsigned long long)delay);
 }
 
-TRITONSERVER_Error* tdn_supervisor_reserve(tdn_supervisor* supervisor, uint64_t bytes)
+TRITONSERVER_Error* tdn_supervisor_take(
+    tdn_supervisor* supervisor, uint64_t bytes, tdn_arena_grant* grant)
 {
-  tdn_diag why;
-  if (tdn_region_grow(&supervisor->region, bytes, supervisor->config.growth, &why)) {
-    return NULL;
+  const char* name = supervisor->config.instance_name;
+  const uint64_t half = supervisor->region.stub_base;
+  if (bytes > half) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "the batch needs %llu bytes of shared memory on instance '%s' but the parent's half of "
+        "shm-max-byte-size is %llu; raise shm-max-byte-size or send smaller requests",
+        (unsigned long long)bytes, name, (unsigned long long)half);
   }
-  const bool too_big = bytes > tdn_region_max_arena(&supervisor->region);
-  return tdn_error(
-      too_big ? TRITONSERVER_ERROR_INVALID_ARG : TRITONSERVER_ERROR_UNAVAILABLE,
-      "the batch needs %llu bytes of shared memory on instance '%s': %s%s",
-      (unsigned long long)bytes, supervisor->config.instance_name, why.text,
-      too_big ? "; raise shm-max-byte-size or send smaller requests" : "");
+  if (!tdn_arena_alloc_take(&supervisor->parent_half, bytes, grant)) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE,
+        "the batch needs %llu bytes of shared memory on instance '%s' and %llu of %llu are held "
+        "by work still in flight; retry later",
+        (unsigned long long)bytes, name,
+        (unsigned long long)tdn_arena_alloc_held(&supervisor->parent_half),
+        (unsigned long long)half);
+  }
+  tdn_diag why;
+  if (!tdn_region_commit(
+          &supervisor->region, supervisor->parent_half.high_water, supervisor->config.growth,
+          &why)) {
+    tdn_arena_alloc_give_back(&supervisor->parent_half, grant->handle);
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s': %s", name, why.text);
+  }
+  return NULL;
+}
+
+void tdn_supervisor_give_back(tdn_supervisor* supervisor, uint64_t handle)
+{
+  tdn_arena_alloc_give_back(&supervisor->parent_half, handle);
 }
 
 /* Turns a failed wait during execute into the batch's error, stopping the
@@ -393,7 +443,8 @@ static TRITONSERVER_Error* execute_failed(
 }
 
 TRITONSERVER_Error* tdn_supervisor_execute(
-    tdn_supervisor* supervisor, uint64_t arena_used, tdn_reply* reply)
+    tdn_supervisor* supervisor, uint64_t offset, uint64_t length, tdn_cancel_watch* watch,
+    tdn_reply* reply)
 {
   memset(reply, 0, sizeof(*reply));
   tdn_diag why;
@@ -404,15 +455,20 @@ TRITONSERVER_Error* tdn_supervisor_execute(
   }
   const uint64_t batch_id = ++supervisor->last_batch_id;
   const uint64_t sent_at = tdn_now_ns();
-  if (!send_record(supervisor, TDN_MSG_EXECUTE, 0, batch_id, 0, arena_used, &why)) {
+  if (!send_record(supervisor, TDN_MSG_EXECUTE, 0, batch_id, offset, length, &why)) {
     return execute_failed(supervisor, WAIT_BROKEN, &why);
   }
+  if (watch != NULL) {
+    watch->batch_id = batch_id;
+  }
+  supervisor->watch = watch;
   const uint64_t timeout_ms = supervisor->config.execute_timeout_ms;
   const uint64_t deadline = timeout_ms == 0 ? 0 : sent_at + timeout_ms * TDN_NS_PER_MS;
   tdn_channel* channel = &supervisor->channel;
   tdn_record record;
   const wait_outcome outcome =
       await_record(supervisor, deadline, tdn_channel_spin_budget(channel), &record, &why);
+  supervisor->watch = NULL;
   if (outcome != WAIT_RECORD) {
     return execute_failed(supervisor, outcome, &why);
   }

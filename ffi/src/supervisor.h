@@ -1,8 +1,9 @@
 /*
  * supervisor.h: the life of one instance's stub. It owns the region, the
  * channel and the process, runs the INIT handshake, carries one batch at a
- * time (EXECUTE -> GROW/GROWN* -> RESULT or ERROR) while watching the
- * process and the deadline, and restarts a failed stub with backoff.
+ * time (EXECUTE -> RESULT or ERROR, with LOG, METRICS and CANCEL beside)
+ * while watching the process and the deadline, and restarts a failed stub
+ * with backoff.
  *
  * Any failure of the stub itself (death, deadline, protocol violation)
  * leaves the supervisor stopped: the stub killed and reaped, the region
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "arena_alloc.h"
 #include "channel.h"
 #include "region.h"
 #include "stub_log.h"
@@ -34,7 +36,19 @@ typedef struct tdn_supervisor_config {
   uint64_t growth;        /* shm-growth-byte-size */
   uint64_t start_timeout_ms;
   uint64_t execute_timeout_ms; /* 0: no deadline */
+  /* METRICS records, handled where they arrive (may be NULL). */
+  void (*on_metrics)(void* context, const tdn_record* record);
+  void* handler_context;
 } tdn_supervisor_config;
+
+/* The requests of the batch in flight, watched for cancellation while the
+ * parent waits for its answer. */
+typedef struct tdn_cancel_watch {
+  TRITONBACKEND_Request** requests; /* [count], in batch order */
+  bool* sent;                       /* [count]: CANCEL already sent */
+  uint32_t count;
+  uint64_t batch_id; /* set by tdn_supervisor_execute */
+} tdn_cancel_watch;
 
 typedef struct tdn_supervisor {
   tdn_supervisor_config config;
@@ -46,6 +60,8 @@ typedef struct tdn_supervisor {
   uint64_t retry_at_ns;
   char* last_start_error;
   tdn_stub_log log; /* LOG records: rate limit across restarts */
+  tdn_arena_alloc parent_half; /* the parent's half of the arena */
+  tdn_cancel_watch* watch;     /* during tdn_supervisor_execute */
 } tdn_supervisor;
 
 /* What the stub answered to a batch. */
@@ -66,8 +82,12 @@ TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
  * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
 
-/* Grows the region so the arena has at least `bytes`. */
-TRITONSERVER_Error* tdn_supervisor_reserve(tdn_supervisor* supervisor, uint64_t bytes);
+/* Takes a block of `bytes` in the parent's half (committed). */
+TRITONSERVER_Error* tdn_supervisor_take(
+    tdn_supervisor* supervisor, uint64_t bytes, tdn_arena_grant* grant);
+
+/* Frees a block taken with tdn_supervisor_take. */
+void tdn_supervisor_give_back(tdn_supervisor* supervisor, uint64_t handle);
 
 static inline uint8_t* tdn_supervisor_arena(const tdn_supervisor* supervisor)
 {
@@ -79,12 +99,23 @@ static inline uint64_t tdn_supervisor_arena_size(const tdn_supervisor* superviso
   return supervisor->region.arena_size;
 }
 
-/* Sends the batch already encoded at arena offset 0 (arena_used bytes) and
- * waits for its RESULT or ERROR. An error return means the stub failed
- * (died, missed the deadline, broke the protocol): it has been stopped and
- * the message says so, naming the instance. */
+/* Sends the batch already encoded at arena [offset, offset + length) and
+ * waits for its RESULT or ERROR, forwarding cancellations of `watch`'s
+ * requests (may be NULL). An error return means the stub failed (died,
+ * missed the deadline, broke the protocol): it has been stopped and the
+ * message says so, naming the instance. After handling the reply, call
+ * tdn_supervisor_batch_done. */
 TRITONSERVER_Error* tdn_supervisor_execute(
-    tdn_supervisor* supervisor, uint64_t arena_used, tdn_reply* reply);
+    tdn_supervisor* supervisor, uint64_t offset, uint64_t length, tdn_cancel_watch* watch,
+    tdn_reply* reply);
+
+/* The reply has been handled: its payload's space may be reused. */
+static inline void tdn_supervisor_batch_done(tdn_supervisor* supervisor)
+{
+  if (supervisor->pid > 0) {
+    tdn_channel_mark_done(&supervisor->channel);
+  }
+}
 
 void tdn_reply_free(tdn_reply* reply);
 

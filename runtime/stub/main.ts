@@ -24,7 +24,7 @@
 
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
-import { alignUp, ERROR_CODE, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import { createFutexProxy } from "../wire/futex_proxy.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
@@ -95,7 +95,9 @@ async function main(): Promise<number> {
     if (!parentAlive()) return EXIT_FAILURE;
     initRecord = region.toStub.pop(1000);
   }
-  const initErrorAt = alignUp(initRecord.offset + initRecord.length);
+  // The stub's half is empty until the Worker starts: the main thread's
+  // own ERROR text goes at its start.
+  const initErrorAt = region.stubBase;
   if (initRecord.kind !== MSG.INIT) {
     failInit(region, ERROR_CODE.INTERNAL, 0, `expected INIT, got record kind ${initRecord.kind}`);
   }
@@ -105,7 +107,7 @@ async function main(): Promise<number> {
   let located: LocatedModel;
   try {
     const { offset, length } = initRecord;
-    if (offset + length > region.startArenaSize) {
+    if (offset + length > region.stubBase) {
       throw new InitArgsError(`INIT payload [${offset}, +${length}) lies outside the arena`);
     }
     const text = new TextDecoder("utf-8", { fatal: true }).decode(
@@ -149,6 +151,7 @@ async function main(): Promise<number> {
     proxy,
     modelUrl: located.modelUrl,
     errorTextOffset: initErrorAt,
+    stubBase: region.stubBase,
     initialize: {
       modelConfigJson: init.model_config,
       modelName: init.model_name,

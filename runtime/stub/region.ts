@@ -18,7 +18,7 @@
  */
 
 import type { StubLibrary } from "../../ffi/stub/bindings.ts";
-import { CONTROL, CONTROL_SIZE, STUB_REGION_FD } from "../wire/layout.ts";
+import { CONTROL, CONTROL_SIZE, STUB_REGION_FD, WIRE_VERSION } from "../wire/layout.ts";
 import { Ring, type RingWaiter } from "../wire/ring.ts";
 
 /** The attached region, as the trusted main thread sees it. */
@@ -41,6 +41,8 @@ export interface Region {
    * thread may always write below it.
    */
   readonly startArenaSize: number;
+  /** Arena offset of the stub's half, where the main thread writes its ERROR text. */
+  readonly stubBase: number;
   /** The parent's process id as written in the control page, read at attach. */
   readonly parentPid: number;
   /** A fresh view of the arena (to transfer to the Worker). */
@@ -69,7 +71,7 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
   const attached = library.attach(fd);
   if (attached === undefined) {
     throw new RegionError(
-      `descriptor ${fd} is not a shared-memory region of wire version 1 (the stub must be started by libtriton_deno.so)`,
+      `descriptor ${fd} is not a shared-memory region of wire version ${WIRE_VERSION} (the stub must be started by libtriton_deno.so)`,
     );
   }
   const { base, windowSize } = attached;
@@ -81,6 +83,10 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
   const startArenaSize = Number(controlView.getBigUint64(CONTROL.ARENA_SIZE, true));
   if (startArenaSize > maxArenaSize) {
     throw new RegionError(`arena_size ${startArenaSize} exceeds the ${maxArenaSize}-byte window`);
+  }
+  const stubBase = Number(controlView.getBigUint64(CONTROL.STUB_BASE, true));
+  if (stubBase * 2 !== startArenaSize) {
+    throw new RegionError(`stub_base ${stubBase} is not half of arena_size ${startArenaSize}`);
   }
 
   // Futex addresses of the ring words, computed once per word.
@@ -116,6 +122,7 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
     arena,
     maxArenaSize,
     startArenaSize,
+    stubBase,
     parentPid: controlView.getUint32(CONTROL.PARENT_PID, true),
     newArenaView(): ArrayBuffer {
       return Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);

@@ -81,6 +81,11 @@ export class BumpAllocator {
     return this.#arena;
   }
 
+  /** True for bytes below the cursor: handed out earlier, so a result may refer to them. */
+  canReference(offset: number, length: number): boolean {
+    return offset >= 0 && offset + length <= this.#cursor;
+  }
+
   /** First offset not handed out yet. */
   get cursor(): number {
     return this.#cursor;

@@ -62,3 +62,31 @@ export function writeErrorText(
   const { written } = utf8.encodeInto(text, new Uint8Array(arena, at, room));
   return { offset: at, length: written };
 }
+
+/** Where {@linkcode writeErrorTextIn} may allocate (an arena scope). */
+export interface TextAllocator {
+  /** The arena. */
+  readonly arena: ArrayBuffer;
+  /** Takes `byteLength` bytes and returns their offset. */
+  reserve(byteLength: number): number;
+}
+
+/**
+ * Writes `text` (cut to `MAX_ERROR_LENGTH` bytes on a character boundary)
+ * into a block of `allocator`.
+ *
+ * @param allocator Where the text goes.
+ * @param text The message.
+ * @returns The offset and the number of bytes written.
+ */
+export function writeErrorTextIn(allocator: TextAllocator, text: string): WrittenText {
+  let encoded = utf8.encode(text);
+  if (encoded.byteLength > MAX_ERROR_LENGTH) {
+    let end = MAX_ERROR_LENGTH;
+    while (end > 0 && (encoded[end] & 0xc0) === 0x80) end--;
+    encoded = encoded.subarray(0, end);
+  }
+  const offset = allocator.reserve(encoded.byteLength);
+  new Uint8Array(allocator.arena, offset, encoded.byteLength).set(encoded);
+  return { offset, length: encoded.byteLength };
+}

@@ -20,7 +20,7 @@
 /** `TDN_WIRE_MAGIC`: "TDN1" read as a little-endian u32. */
 export const WIRE_MAGIC = 0x314e4454;
 /** `TDN_WIRE_VERSION`. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** `TDN_STUB_REGION_FD`: the descriptor the stub inherits the region as. */
 export const STUB_REGION_FD = 3;
 /** `TDN_CONTROL_SIZE`: bytes of the control page; the arena starts after it. */
@@ -36,22 +36,52 @@ export const MSG = {
   INIT: 1,
   /** `TDN_MSG_EXECUTE`: id is the batch id; payload is a `tdn_batch_header`. */
   EXECUTE: 2,
-  /** `TDN_MSG_GROWN`: aux 0 granted / 1 refused; length is the arena size. */
-  GROWN: 3,
   /** `TDN_MSG_FINALIZE`: run finalize, answer FINALIZED, exit. */
   FINALIZE: 4,
+  /** `TDN_MSG_CANCEL`: id is the batch id, aux the request index Triton cancelled. */
+  CANCEL: 5,
+  /** `TDN_MSG_BLS_RESPONSE`: id is the call id; flags FINAL; payload a `tdn_response` or none. */
+  BLS_RESPONSE: 6,
+  /** `TDN_MSG_CONTROL_DONE`: id is the call id; aux 0 ok or an error code; payload UTF-8 text. */
+  CONTROL_DONE: 7,
   /** `TDN_MSG_READY`: initialize succeeded. */
   READY: 64,
   /** `TDN_MSG_ERROR`: id is the batch id or 0; aux an error code; payload UTF-8 text. */
   ERROR: 65,
   /** `TDN_MSG_RESULT`: id is the batch id; payload is a `tdn_result_header`. */
   RESULT: 66,
-  /** `TDN_MSG_GROW`: length is the arena bytes the stub needs in total. */
-  GROW: 67,
   /** `TDN_MSG_FINALIZED`: finalize returned (aux 0) or threw (aux 1). */
   FINALIZED: 68,
   /** `TDN_MSG_LOG`: aux a `TRITONSERVER_LogLevel`; length the bytes in the control page's `log_text`. */
   LOG: 69,
+  /** `TDN_MSG_RESPONSE`: decoupled; id the batch id, aux the request index, flags FINAL; payload a `tdn_response` or none. */
+  RESPONSE: 70,
+  /** `TDN_MSG_EXECUTE_DONE`: decoupled; id the batch id whose `execute()` settled. */
+  EXECUTE_DONE: 71,
+  /** `TDN_MSG_METRICS`: payload a UTF-8 JSON batch of metric operations. */
+  METRICS: 72,
+  /** `TDN_MSG_BLS_REQUEST`: id a call id (nonzero); payload a `tdn_bls_request`. */
+  BLS_REQUEST: 73,
+  /** `TDN_MSG_BLS_CANCEL`: id the call id. */
+  BLS_CANCEL: 74,
+  /** `TDN_MSG_CONTROL`: id a call id; aux a `CONTROL_OP`; payload a `tdn_control_request`. */
+  CONTROL: 75,
+} as const;
+
+/** `TDN_FLAG_*`: record flags. */
+export const RECORD_FLAG = {
+  /** `TDN_FLAG_FINAL`: the last RESPONSE of a request, or BLS_RESPONSE of a call. */
+  FINAL: 1,
+} as const;
+
+/** `TDN_CONTROL_*`: CONTROL operations. */
+export const CONTROL_OP = {
+  /** `TDN_CONTROL_LOAD`. */
+  LOAD: 1,
+  /** `TDN_CONTROL_UNLOAD`. */
+  UNLOAD: 2,
+  /** `TDN_CONTROL_IS_READY`. */
+  IS_READY: 3,
 } as const;
 
 /** `TRITONSERVER_LogLevel`, for `LOG` records. */
@@ -60,14 +90,6 @@ export const LOG_LEVEL = {
   WARN: 1,
   ERROR: 2,
   VERBOSE: 3,
-} as const;
-
-/** `GROWN` aux values. */
-export const GROWN_AUX = {
-  /** The parent grew the arena. */
-  GRANTED: 0,
-  /** The parent refused (window exhausted or a limit). */
-  REFUSED: 1,
 } as const;
 
 /** `FINALIZED` aux values. */
@@ -82,7 +104,7 @@ export const FINALIZED_AUX = {
 export const RECORD = {
   /** u16 kind (`MSG`). */
   KIND: 0,
-  /** u16 flags, reserved 0. */
+  /** u16 `RECORD_FLAG` bits where the kind has them, else 0. */
   FLAGS: 2,
   /** u32 small kind-specific value. */
   AUX: 4,
@@ -90,7 +112,7 @@ export const RECORD = {
   ID: 8,
   /** u64 arena offset of the payload. */
   OFFSET: 16,
-  /** u64 payload bytes, or a size for GROW/GROWN. */
+  /** u64 payload bytes. */
   LENGTH: 24,
   /** `sizeof(tdn_record)`. */
   SIZE: 32,
@@ -106,6 +128,8 @@ export const RING = {
   HEAD: 64,
   /** u32 set by a producer about to sleep on `HEAD` (ring full). */
   PRODUCER_SLEEPING: 68,
+  /** u32 records the consumer has finished with: their payloads may be reused. */
+  DONE: 72,
   /** `tdn_record records[TDN_RING_CAPACITY]`. */
   RECORDS: 128,
   /** `sizeof(tdn_ring)`. */
@@ -120,12 +144,14 @@ export const CONTROL = {
   VERSION: 4,
   /** u64 bytes both sides have mapped (the most the region may grow to). */
   WINDOW_SIZE: 8,
-  /** u64 current usable arena bytes. */
+  /** u64 arena bytes, both halves. */
   ARENA_SIZE: 16,
   /** u32 the parent's process id. */
   PARENT_PID: 24,
   /** u32 reserved. */
   RESERVED0: 28,
+  /** u64 arena offset of the stub's half (its size, and the parent's). */
+  STUB_BASE: 32,
   /** `tdn_ring to_stub` (parent -> stub). */
   TO_STUB: 64,
   /** `tdn_ring to_parent` (stub -> parent). */
@@ -202,7 +228,7 @@ export const REQUEST = {
   RESERVED: 60,
   /** u64 arena offset of `tdn_str[requested_output_count]`. */
   REQUESTED_OUTPUTS_OFFSET: 64,
-  /** `tdn_str` request parameters JSON, reserved (length 0) in version 1. */
+  /** `tdn_str` request parameters: a JSON array of `{key, type, value}` (length 0: none). */
   PARAMETERS_JSON: 72,
   /** `sizeof(tdn_request)`. */
   SIZE: 88,
@@ -234,10 +260,52 @@ export const RESPONSE = {
   FLAGS: 28,
   /** u64 arena offset of `tdn_tensor[output_count]`. */
   OUTPUTS_OFFSET: 32,
-  /** `tdn_str` response parameters JSON, reserved (length 0) in version 1. */
+  /** `tdn_str` response parameters: a JSON array of `{key, type, value}` (length 0: none). */
   PARAMETERS_JSON: 40,
   /** `sizeof(tdn_response)`. */
   SIZE: 56,
+} as const;
+
+/** `tdn_bls_request`: the BLS_REQUEST payload, a request to another model. */
+export const BLS_REQUEST = {
+  /** `tdn_str` target model name. */
+  MODEL_NAME: 0,
+  /** i64 target version, -1 for the server's choice. */
+  MODEL_VERSION: 16,
+  /** `tdn_str` request id. */
+  ID: 24,
+  /** `tdn_str` correlation id when it is a string. */
+  CORRELATION_ID_STRING: 40,
+  /** u64 numeric correlation id. */
+  CORRELATION_ID: 56,
+  /** u32 `TRITONSERVER_RequestFlag` bits. */
+  FLAGS: 64,
+  /** u32 number of inputs. */
+  INPUT_COUNT: 68,
+  /** u64 arena offset of `tdn_tensor[input_count]`. */
+  INPUTS_OFFSET: 72,
+  /** u32 number of requested output names (0: all). */
+  REQUESTED_OUTPUT_COUNT: 80,
+  /** u32 reserved. */
+  RESERVED: 84,
+  /** u64 arena offset of `tdn_str[requested_output_count]`. */
+  REQUESTED_OUTPUTS_OFFSET: 88,
+  /** u64 timeout in microseconds, 0 for none. */
+  TIMEOUT_US: 96,
+  /** `tdn_str` parameters JSON, as in `tdn_request`. */
+  PARAMETERS_JSON: 104,
+  /** `sizeof(tdn_bls_request)`. */
+  SIZE: 120,
+} as const;
+
+/** `tdn_control_request`: the CONTROL payload. */
+export const CONTROL_REQUEST = {
+  /** `tdn_str` model name. */
+  MODEL_NAME: 0,
+  /** i64 version (IS_READY), -1 for the server's choice. */
+  MODEL_VERSION: 16,
+  /** `sizeof(tdn_control_request)`. */
+  SIZE: 24,
 } as const;
 
 /** `TDN_STATUS_*`: a response's status. */

@@ -9,9 +9,10 @@
  * in the arena yet, each at the next 64-byte boundary. The layout is fixed so
  * that `tests/wire/golden/result_v1.bin` pins it.
  *
- * An output whose bytes already are a 64-aligned view of the arena below the
- * result (allocated through the allocator during `execute`, or an input
- * passed through) is referenced, not copied; any other data is copied once.
+ * An output whose bytes already are a 64-aligned view of the arena that the
+ * allocator says the parent may read (allocated through it during
+ * `execute`, or an input passed through) is referenced, not copied; any
+ * other data is copied once.
  *
  * @example Write one OK response
  * ```ts
@@ -36,7 +37,18 @@
  * @module
  */
 
-import type { BumpAllocator } from "./arena_allocator.ts";
+/**
+ * Where a result is written: an arena scope (runtime/wire/stub_arena.ts) or,
+ * in tests, a {@linkcode BumpAllocator}.
+ */
+export interface ResultAllocator {
+  /** The arena. */
+  readonly arena: ArrayBuffer;
+  /** Takes `byteLength` bytes at a 64-byte boundary and returns their offset. */
+  reserve(byteLength: number): number;
+  /** True if the parent may read [offset, offset + length) when it takes the result. */
+  canReference(offset: number, length: number): boolean;
+}
 import {
   alignUp,
   MAX_ERROR_LENGTH,
@@ -111,19 +123,17 @@ interface PlannedResponse {
 /**
  * Writes `responses` (one per request, in order) as a RESULT payload.
  *
- * @param allocator The batch's allocator; the result goes after its cursor.
+ * @param allocator Where the result goes, and which arena bytes it may refer to.
  * @param responses The responses.
  * @returns The payload's offset and length.
  * @throws {ResultFormatError} If a response exceeds a wire limit.
  * @throws {ArenaExhaustedError} If the arena cannot hold the result.
  */
 export function writeResult(
-  allocator: BumpAllocator,
+  allocator: ResultAllocator,
   responses: readonly ResultResponse[],
 ): WrittenResult {
   const arena = allocator.arena;
-  // The result starts at the next boundary; data below it may be referenced.
-  const resultStart = alignUp(allocator.cursor);
   let tensorCount = 0;
   let dimCount = 0;
   let stringBytes = 0;
@@ -142,7 +152,7 @@ export function writeResult(
         const bytes = output.bytes;
         const inPlace = bytes.buffer === arena &&
             bytes.byteOffset % 64 === 0 &&
-            bytes.byteOffset + bytes.byteLength <= resultStart
+            allocator.canReference(bytes.byteOffset, bytes.byteLength)
           ? bytes.byteOffset
           : undefined;
         return { output, name, inPlace, dataAt: 0 };

@@ -118,6 +118,7 @@ export class Ring {
   readonly #consumerSleeping: number;
   readonly #head: number;
   readonly #producerSleeping: number;
+  readonly #done: number;
   /** A `head` read earlier: never ahead of the real one, so room it shows is there. */
   #knownHead: number;
 
@@ -148,7 +149,29 @@ export class Ring {
     this.#consumerSleeping = (byteOffset + RING.CONSUMER_SLEEPING) >> 2;
     this.#head = (byteOffset + RING.HEAD) >> 2;
     this.#producerSleeping = (byteOffset + RING.PRODUCER_SLEEPING) >> 2;
+    this.#done = (byteOffset + RING.DONE) >> 2;
     this.#knownHead = Atomics.load(this.#words, this.#head);
+  }
+
+  /**
+   * Producer side: records published so far (u32, wraps). A record's
+   * sequence number is this value right after pushing it.
+   */
+  get published(): number {
+    return this.#words[this.#tail] >>> 0;
+  }
+
+  /** Producer side: records the consumer has finished with (`done`, u32, wraps). */
+  peerDone(): number {
+    return Atomics.load(this.#words, this.#done) >>> 0;
+  }
+
+  /**
+   * Consumer side: publishes that every record taken so far has been
+   * handled, so the producer may reuse their payloads' space.
+   */
+  markDone(): void {
+    Atomics.store(this.#words, this.#done, this.#words[this.#head]);
   }
 
   /** Records published and not yet consumed. */

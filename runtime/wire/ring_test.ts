@@ -14,7 +14,7 @@ function newRing(): { ring: Ring; words: Int32Array } {
 Deno.test("ring: every record field survives a push and a pop", () => {
   const { ring } = newRing();
   const sent: WireRecord = {
-    kind: MSG.GROWN,
+    kind: MSG.CANCEL,
     flags: 7,
     aux: 0xffff_ffff,
     id: 0xffff_ffff_ffff_fffen,

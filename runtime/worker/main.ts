@@ -32,10 +32,13 @@ import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { TritonError } from "../api/error.ts";
 import { makeInitializeArgs } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
-import { writeErrorText } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, GROWN_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
+import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
 import { LogSlot } from "../wire/log_slot.ts";
 import type { WireRecord } from "../wire/ring.ts";
+import { StubArena } from "../wire/stub_arena.ts";
+import { Cancellations } from "./cancellations.ts";
+import { Inbox } from "./inbox.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
@@ -97,7 +100,13 @@ self.addEventListener("message", (event: Event) => {
     console.error(text);
     try {
       if (link !== undefined) {
-        const written = writeErrorText(message.arena, link.arenaSize(), 0, text);
+        // The stub is about to die: its half's start is as good as any place.
+        const written = writeErrorText(
+          message.arena,
+          message.arena.byteLength,
+          message.stubBase,
+          text,
+        );
         link.toParent.tryPush(
           record(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
         );
@@ -118,7 +127,7 @@ function record(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRec
 
 async function start(message: WorkerStart, opened: (link: ParentLink) => void): Promise<void> {
   const arena = message.arena;
-  const link = openParentLink(message.control, message.proxy, arena.byteLength);
+  const link = openParentLink(message.control, message.proxy);
   opened(link);
   modelName = message.initialize.modelName;
   const slot = new LogSlot(message.control, (record) => link.toParent.tryPush(record));
@@ -141,27 +150,35 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
     const text = `failed to load model '${modelName}': ${formatError(description)}`;
-    const written = writeErrorText(arena, link.arenaSize(), message.errorTextOffset, text);
+    const written = writeErrorText(arena, arena.byteLength, message.errorTextOffset, text);
     link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
     link.requestExit(EXIT_RESTART);
     return;
   }
 
+  const stubArena = new StubArena({
+    arena,
+    base: message.stubBase,
+    size: message.stubBase,
+    parentDone: () => link.toParent.peerDone(),
+  });
+  const inbox = new Inbox(link.toStub);
+  const cancellations = new Cancellations(inbox);
   const context: BatchContext = {
     model,
     modelName,
     // The runtime's own copy: the model may mutate the one it was given.
     config: modelConfigFromTritonJson(message.initialize.modelConfigJson),
     arena,
-    arenaSize: link.arenaSize,
-    grow: (totalBytesNeeded) => grow(link, totalBytesNeeded),
+    stubArena,
+    cancellations,
     noticeError,
   };
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link, slot);
+  await serve(context, link, inbox, slot);
 }
 
 /**
@@ -174,25 +191,24 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
  */
 const SPIN_AFTER_BATCH_MICROS = 50;
 
-/** Busy-wait for GROWN: the parent answers GROW with an ftruncate. */
-const SPIN_FOR_GROWN_MICROS = 50;
-
-async function serve(context: BatchContext, link: ParentLink, slot: LogSlot): Promise<void> {
+async function serve(
+  context: BatchContext,
+  link: ParentLink,
+  inbox: Inbox,
+  slot: LogSlot,
+): Promise<void> {
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
-    const next = link.toStub.poll(SPIN_AFTER_BATCH_MICROS) ??
-      await link.toStub.popAsync(Infinity, 0);
-    if (next === undefined) continue;
+    const next = inbox.poll(SPIN_AFTER_BATCH_MICROS) ?? await inbox.nextAsync();
     switch (next.kind) {
       case MSG.EXECUTE: {
-        // The parent may have grown the arena for this batch's inputs.
-        link.refreshArenaSize();
         // Lines that waited while the parent was idle go out while it listens.
         slot.flush();
         const answer = await runBatch(context, next);
         slot.flush();
-        link.toParent.push(answer);
+        link.toParent.push(answer.record);
+        answer.scope.seal(link.toParent.published);
         break;
       }
       case MSG.FINALIZE:
@@ -200,11 +216,12 @@ async function serve(context: BatchContext, link: ParentLink, slot: LogSlot): Pr
         link.requestExit(0);
         return;
       default: {
-        const known = next.kind === MSG.INIT || next.kind === MSG.GROWN;
+        const known = next.kind < 64;
         const text = known
           ? `the stub received record kind ${next.kind} while idle`
           : `the model runtime does not know record kind ${next.kind}`;
-        const written = writeErrorText(context.arena, link.arenaSize(), 0, text);
+        const scope = context.stubArena.scope();
+        const written = writeErrorTextIn(scope, text);
         link.toParent.push(
           record(
             MSG.ERROR,
@@ -214,25 +231,10 @@ async function serve(context: BatchContext, link: ParentLink, slot: LogSlot): Pr
             written.length,
           ),
         );
+        scope.seal(link.toParent.published);
       }
     }
   }
-}
-
-/** Sends GROW and blocks until GROWN: the allocator that asked is synchronous. */
-function grow(link: ParentLink, totalBytesNeeded: number): number {
-  link.toParent.push(record(MSG.GROW, 0, 0n, 0, totalBytesNeeded));
-  const reply = link.toStub.pop(Infinity, SPIN_FOR_GROWN_MICROS);
-  if (reply === undefined || reply.kind !== MSG.GROWN) {
-    throw new Error(`expected GROWN after GROW, got record kind ${reply?.kind}`);
-  }
-  // GROWN carries the arena size either way; when refused it is unchanged
-  // (too small), and the allocator reports that.
-  if (reply.aux !== GROWN_AUX.GRANTED && reply.aux !== GROWN_AUX.REFUSED) {
-    throw new Error(`GROWN has an unknown answer ${reply.aux}`);
-  }
-  link.setArenaSize(reply.length);
-  return link.arenaSize();
 }
 
 async function finalize(model: LoadedModel): Promise<number> {

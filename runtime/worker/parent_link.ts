@@ -1,7 +1,6 @@
 /**
  * The Worker's link to the parent process: the region's two rings, seen
- * through the control page the main thread transferred, and the arena size
- * the parent publishes. Once the Worker has sent READY it is the only
+ * through the control page the main thread transferred. Once the Worker has sent READY it is the only
  * consumer of `to_stub` and the only producer of `to_parent`
  * (ffi/WIRE_FORMAT.md, "The stub process"). It spins on the rings itself
  * and sleeps or wakes the parent through the main thread
@@ -14,7 +13,7 @@
  * ```ts ignore
  * import { openParentLink } from "./parent_link.ts";
  *
- * const link = openParentLink(start.control, start.proxy, start.arena.byteLength);
+ * const link = openParentLink(start.control, start.proxy);
  * const execute = await link.toStub.popAsync(Infinity, 50);
  * ```
  *
@@ -25,27 +24,12 @@ import { FutexProxyClient, type StubExitCode } from "../wire/futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE } from "../wire/layout.ts";
 import { Ring } from "../wire/ring.ts";
 
-/** The rings and the arena size, from the Worker's side. */
+/** The rings, from the Worker's side. */
 export interface ParentLink {
-  /** Parent -> stub: EXECUTE, GROWN, FINALIZE (the Worker consumes). */
+  /** Parent -> stub: EXECUTE, CANCEL, FINALIZE, ... (the Worker consumes). */
   readonly toStub: Ring;
-  /** Stub -> parent: READY, RESULT, ERROR, GROW, FINALIZED (the Worker produces). */
+  /** Stub -> parent: READY, RESULT, ERROR, RESPONSE, FINALIZED, ... (the Worker produces). */
   readonly toParent: Ring;
-  /** The arena size the current batch may use. */
-  arenaSize(): number;
-  /**
-   * Re-reads the arena size the parent published: at each EXECUTE, since
-   * the parent may have grown the arena for the batch's inputs.
-   *
-   * @returns The size, at most the mapped window.
-   */
-  refreshArenaSize(): number;
-  /**
-   * Takes the arena size a GROWN record carries.
-   *
-   * @throws {RangeError} If it is larger than the mapped window.
-   */
-  setArenaSize(bytes: number): void;
   /** Asks the main thread to end the stub once the records sent so far are out. */
   requestExit(code: StubExitCode): void;
 }
@@ -55,41 +39,20 @@ export interface ParentLink {
  *
  * @param control The control page (a transferred view of its 4096 bytes).
  * @param proxy The futex proxy buffer shared with the main thread.
- * @param maxArenaSize Bytes mapped past the control page (the arena view's length).
  * @returns The link.
  * @throws {RangeError} If `control` is not a control page.
  */
 export function openParentLink(
   control: ArrayBuffer,
   proxy: SharedArrayBuffer,
-  maxArenaSize: number,
 ): ParentLink {
   if (!(control instanceof ArrayBuffer) || control.byteLength !== CONTROL_SIZE) {
     throw new RangeError("the control page view must be exactly one control page");
   }
   const client = new FutexProxyClient(proxy);
-  const arenaSizeWord = new DataView(control, CONTROL.ARENA_SIZE, 8);
-  const published = (): number =>
-    // Only the parent writes it; a value past the window could only come
-    // from this thread's own scribbling, and is capped.
-    Math.min(Number(arenaSizeWord.getBigUint64(0, true)), maxArenaSize);
-  let arenaSize = published();
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, client.waiter),
     toParent: new Ring(control, CONTROL.TO_PARENT, client.waiter),
-    arenaSize: () => arenaSize,
-    refreshArenaSize(): number {
-      arenaSize = published();
-      return arenaSize;
-    },
-    setArenaSize(bytes: number): void {
-      if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > maxArenaSize) {
-        throw new RangeError(
-          `arena size ${bytes} does not fit the ${maxArenaSize}-byte shared memory window`,
-        );
-      }
-      arenaSize = bytes;
-    },
     requestExit: (code) => client.requestExit(code),
   };
 }

@@ -3,39 +3,17 @@ import { createFutexProxy, FutexProxyHost, WAKE_BIT } from "../wire/futex_proxy.
 import { CONTROL, CONTROL_SIZE, MSG, RING } from "../wire/layout.ts";
 import { openParentLink } from "./parent_link.ts";
 
-const MAX_ARENA = 1 << 20;
-
 function controlPage(arenaSize: number): ArrayBuffer {
   const control = new ArrayBuffer(CONTROL_SIZE);
   new DataView(control).setBigUint64(CONTROL.ARENA_SIZE, BigInt(arenaSize), true);
   return control;
 }
 
-Deno.test("parent link: the arena size is the parent's, re-read at each batch and capped at the window", () => {
-  const control = controlPage(4096);
-  const link = openParentLink(control, createFutexProxy(), MAX_ARENA);
-  assertEquals(link.arenaSize(), 4096);
-  new DataView(control).setBigUint64(CONTROL.ARENA_SIZE, 1n << 18n, true);
-  assertEquals(link.arenaSize(), 4096, "unchanged until the next EXECUTE");
-  assertEquals(link.refreshArenaSize(), 1 << 18);
-  new DataView(control).setBigUint64(CONTROL.ARENA_SIZE, 1n << 40n, true);
-  assertEquals(link.refreshArenaSize(), MAX_ARENA);
-});
-
-Deno.test("parent link: GROWN's size is taken only if it fits the window", () => {
-  const link = openParentLink(controlPage(4096), createFutexProxy(), MAX_ARENA);
-  link.setArenaSize(1 << 19);
-  assertEquals(link.arenaSize(), 1 << 19);
-  assertThrows(() => link.setArenaSize(MAX_ARENA + 1), RangeError, "window");
-  assertThrows(() => link.setArenaSize(-1), RangeError);
-  assertEquals(link.arenaSize(), 1 << 19);
-});
-
 Deno.test("parent link: a record for a sleeping parent is woken through the main thread", () => {
   const control = controlPage(4096);
   const proxy = createFutexProxy();
   const host = new FutexProxyHost(proxy);
-  const link = openParentLink(control, proxy, MAX_ARENA);
+  const link = openParentLink(control, proxy);
   const record = { kind: MSG.RESULT, flags: 0, aux: 0, id: 1n, offset: 0, length: 0 };
   link.toParent.push(record);
   assertEquals(host.takeWakes(), 0, "an awake parent is not woken");
@@ -48,7 +26,7 @@ Deno.test("parent link: a record for a sleeping parent is woken through the main
 
 Deno.test("parent link: only a whole control page is accepted", () => {
   assertThrows(
-    () => openParentLink(new ArrayBuffer(64), createFutexProxy(), MAX_ARENA),
+    () => openParentLink(new ArrayBuffer(64), createFutexProxy()),
     RangeError,
     "control page",
   );

@@ -1,16 +1,18 @@
 /**
  * One EXECUTE inside the Worker: decode the batch from the arena, build the
  * requests, await the model's `execute`, check each response against the
- * model configuration, and write the RESULT after the batch's inputs. Any
- * failure of the batch as a whole becomes an ERROR record whose text is in
- * the arena.
+ * model configuration, and write the RESULT in the stub's half of the arena.
+ * Any failure of the batch as a whole becomes an ERROR record whose text is
+ * in the arena. Everything the batch wrote belongs to one arena scope, which
+ * the caller seals with the answer's sequence number once it has pushed it.
  *
  * @example
  * ```ts ignore
  * import { runBatch } from "./run_batch.ts";
  *
- * const reply = await runBatch(context, executeRecord);
- * link.toParent.push(reply);
+ * const { record, scope } = await runBatch(context, executeRecord);
+ * link.toParent.push(record);
+ * scope.seal(link.toParent.published);
  * ```
  *
  * @module
@@ -20,10 +22,11 @@ import type { ModelConfig } from "../model_config/mod.ts";
 import { TritonError } from "../api/error.ts";
 import { checkResponse, makeRequest, tensorFromWire } from "../api/internal.ts";
 import type { InferenceRequest } from "../api/request.ts";
-import { BumpAllocator } from "../wire/arena_allocator.ts";
 import { readBatch } from "../wire/batch_reader.ts";
-import { writeErrorText } from "../wire/error_text.ts";
-import { alignUp, BATCH_HEADER, ERROR_CODE, MSG } from "../wire/layout.ts";
+import { writeErrorTextIn } from "../wire/error_text.ts";
+import { ERROR_CODE, MSG } from "../wire/layout.ts";
+import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
+import type { Cancellations } from "./cancellations.ts";
 import { type ResultResponse, writeResult } from "../wire/result_writer.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { describeError, formatError } from "./describe_error.ts";
@@ -37,14 +40,22 @@ export interface BatchContext {
   modelName: string;
   /** The runtime's own copy of the configuration (not the model's). */
   config: ModelConfig;
-  /** The arena. */
+  /** The arena (both halves). */
   arena: ArrayBuffer;
-  /** The arena size the batch may use (it grows through `grow`). */
-  arenaSize: () => number;
-  /** Asks the parent for a larger arena; returns the arena size afterwards. */
-  grow: (totalBytesNeeded: number) => number;
+  /** The stub's half, where everything the stub writes goes. */
+  stubArena: StubArena;
+  /** Cancellations forwarded by the parent (optional in tests). */
+  cancellations?: Cancellations;
   /** Sees every error that fails the batch (the Worker reports denied imports). */
   noticeError?: (error: unknown) => void;
+}
+
+/** A batch's answer and the scope its payloads live in. */
+export interface BatchAnswer {
+  /** The RESULT or ERROR record to send. */
+  record: WireRecord;
+  /** Seal it with the record's sequence number once pushed. */
+  scope: ArenaScope;
 }
 
 /**
@@ -52,24 +63,41 @@ export interface BatchContext {
  *
  * @param context The model and the arena.
  * @param execute The EXECUTE record.
- * @returns The RESULT or ERROR record to send.
+ * @returns The RESULT or ERROR record to send, and its scope.
  */
-export async function runBatch(context: BatchContext, execute: WireRecord): Promise<WireRecord> {
+export async function runBatch(context: BatchContext, execute: WireRecord): Promise<BatchAnswer> {
+  context.cancellations?.open(execute.id, 0);
+  try {
+    return await answerBatch(context, execute, context.stubArena.scope());
+  } finally {
+    context.cancellations?.forget(execute.id);
+  }
+}
+
+async function answerBatch(
+  context: BatchContext,
+  execute: WireRecord,
+  scope: ArenaScope,
+): Promise<BatchAnswer> {
   const batchId = execute.id;
-  // Where an ERROR's text may go: the stub's part of the arena.
-  let errorAt = alignUp(execute.offset + Math.max(execute.length, BATCH_HEADER.SIZE));
-  const fail = (code: number, text: string): WireRecord => {
-    const written = writeErrorText(context.arena, context.arenaSize(), errorAt, text);
+  const fail = (code: number, text: string): BatchAnswer => {
+    // A failed batch's outputs are dropped: only the text is kept.
+    scope.release();
+    const textScope = context.stubArena.scope();
+    const written = writeErrorTextIn(textScope, text);
     return {
-      kind: MSG.ERROR,
-      flags: 0,
-      aux: code,
-      id: batchId,
-      offset: written.offset,
-      length: written.length,
+      scope: textScope,
+      record: {
+        kind: MSG.ERROR,
+        flags: 0,
+        aux: code,
+        id: batchId,
+        offset: written.offset,
+        length: written.length,
+      },
     };
   };
-  const failure = (error: unknown): WireRecord => {
+  const failure = (error: unknown): BatchAnswer => {
     context.noticeError?.(error);
     const description = describeError(error, isTritonError);
     return fail(
@@ -80,25 +108,18 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
     );
   };
 
-  let allocator: BumpAllocator;
   let requests: InferenceRequest[];
   let requestedOutputs: string[][];
   try {
     const batch = readBatch(
       context.arena,
-      context.arenaSize(),
+      context.arena.byteLength,
       execute.offset,
       execute.length,
     );
-    errorAt = batch.arenaUsed;
-    allocator = new BumpAllocator({
-      arena: context.arena,
-      start: batch.arenaUsed,
-      arenaSize: context.arenaSize,
-      grow: context.grow,
-    });
+    // Inputs passed through as outputs are referenced, not copied.
+    scope.borrow(execute.offset, execute.length);
     requestedOutputs = batch.requests.map((request) => request.requestedOutputNames);
-    const allocatorForModel = allocator;
     requests = batch.requests.map((request) =>
       makeRequest({
         id: request.id,
@@ -116,7 +137,7 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
         ),
         // The model gets its own copy; the runtime keeps requestedOutputs.
         requestedOutputNames: [...request.requestedOutputNames],
-        allocator: allocatorForModel,
+        allocator: scope,
       })
     );
   } catch (error) {
@@ -154,8 +175,8 @@ export async function runBatch(context: BatchContext, execute: WireRecord): Prom
     const checked: ResultResponse[] = responses.map((response, i) =>
       checkResponse(response, context.config, requestedOutputs[i])
     );
-    const { offset, length } = writeResult(allocator, checked);
-    return { kind: MSG.RESULT, flags: 0, aux: 0, id: batchId, offset, length };
+    const { offset, length } = writeResult(scope, checked);
+    return { scope, record: { kind: MSG.RESULT, flags: 0, aux: 0, id: batchId, offset, length } };
   } catch (error) {
     return failure(error);
   }

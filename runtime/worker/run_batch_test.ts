@@ -5,7 +5,14 @@ import { parseModelConfigText } from "../model_config/mod.ts";
 import { ERROR_CODE, MSG, RESPONSE, TENSOR } from "../wire/layout.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import type { LoadedModel } from "./load_model.ts";
-import { type BatchContext, runBatch } from "./run_batch.ts";
+import { StubArena } from "../wire/stub_arena.ts";
+import { type BatchContext, runBatch as runBatchWithScope } from "./run_batch.ts";
+
+async function runBatch(ctx: BatchContext, execute: WireRecord): Promise<WireRecord> {
+  const { record, scope } = await runBatchWithScope(ctx, execute);
+  scope.seal(0);
+  return record;
+}
 
 // The C writer's sample batch: request 0 has INPUT0 FP32 [1,4] = [1,2,3,4]
 // and asks for OUTPUT0 only; request 1 has INPUT0 INT32 [3].
@@ -32,21 +39,14 @@ const doubler = {
   },
 };
 
-function context(model: unknown, arenaSize = 1 << 16, grow = (n: number) => n): BatchContext {
-  const arena = new ArrayBuffer(1 << 20);
+const HALF = 1 << 19;
+
+function context(model: unknown, half = HALF): BatchContext {
+  const arena = new ArrayBuffer(2 * half);
   new Uint8Array(arena).set(golden);
-  let size = arenaSize;
-  return {
-    model: model as LoadedModel,
-    modelName: "m",
-    config,
-    arena,
-    arenaSize: () => size,
-    grow: (needed) => {
-      size = grow(needed);
-      return size;
-    },
-  };
+  let done = 0;
+  const stubArena = new StubArena({ arena, base: half, size: half, parentDone: () => done++ });
+  return { model: model as LoadedModel, modelName: "m", config, arena, stubArena };
 }
 
 function text(ctx: BatchContext, record: WireRecord): string {
@@ -82,12 +82,23 @@ Deno.test("run batch: responses are checked, pruned to the requested outputs and
   ]);
 });
 
-Deno.test("run batch: an arena that is too small grows through GROW", async () => {
-  const asked: number[] = [];
-  const ctx = context(doubler, golden.byteLength, (needed) => (asked.push(needed), needed));
+Deno.test("run batch: everything the stub writes goes in its own half", async () => {
+  const ctx = context(doubler);
   const reply = await runBatch(ctx, EXECUTE);
   assertEquals(reply.kind, MSG.RESULT);
-  assert(asked.length > 0, "no GROW was asked for");
+  assert(reply.offset >= HALF, "the result is outside the stub's half");
+});
+
+Deno.test("run batch: outputs that do not fit the stub's half fail the batch with a clear error", async () => {
+  const ctx = context({
+    execute: (requests: InferenceRequest[]) =>
+      requests.map((request) =>
+        new InferenceResponse([request.allocateOutput("OUTPUT1", "FP32", [1 << 16])])
+      ),
+  }, 1 << 16);
+  const reply = await runBatch(ctx, EXECUTE);
+  assertEquals(reply.kind, MSG.ERROR);
+  assertStringIncludes(text(ctx, reply), "do not fit the stub's half");
 });
 
 Deno.test("run batch: a throw fails the whole batch with message and stack", async () => {
@@ -101,7 +112,7 @@ Deno.test("run batch: a throw fails the whole batch with message and stack", asy
   const message = text(ctx, reply);
   assertStringIncludes(message, "Failed to process the request(s) for model 'm', message: boom\n");
   assertStringIncludes(message, "run_batch_test.ts:");
-  assert(reply.offset >= golden.byteLength, "the text overwrote the batch");
+  assert(reply.offset >= HALF, "the text is outside the stub's half");
 });
 
 Deno.test("run batch: a thrown TritonError keeps its code", async () => {

@@ -37,6 +37,8 @@ export interface WorkerStart {
   modelUrl: string;
   /** Arena offset where an initialization error's text may go. */
   errorTextOffset: number;
+  /** Arena offset (and size) of the stub's half. */
+  stubBase: number;
   /** For `initialize(args)`. */
   initialize: InitializeStrings;
   /** WebGPU stays (the model was granted `deno.allow_gpu`). */

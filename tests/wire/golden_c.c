@@ -50,8 +50,8 @@ static const tdn_input_desc request1_inputs[1] = {
 };
 
 static const tdn_request_desc sample_batch[2] = {
-    {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs},
-    {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL},
+    {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs, NULL, 0},
+    {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL, NULL, 0},
 };
 
 /* ---- Helpers ------------------------------------------------------------ */
@@ -100,7 +100,7 @@ static uint8_t* encode_sample(uint64_t* used)
     return NULL;
   }
   memset(arena, 0xA5, needed);
-  if (!tdn_batch_encode(arena, needed, sample_batch, 2, used, &diag)) {
+  if (!tdn_batch_encode(arena, 0, needed, sample_batch, 2, used, &diag)) {
     fail("encode failed: %s", diag.text);
     free(arena);
     return NULL;

@@ -1,0 +1,90 @@
+/**
+ * The Worker's reading end of `to_stub`. Records that only update state
+ * (CANCEL, and the answers to calls the model made: BLS_RESPONSE,
+ * CONTROL_DONE) are handled the moment they are read, wherever that
+ * happens: in the serve loop, or inside a model's `isCancelled()` or BLS
+ * call, which drain the ring without blocking. So the model learns of a
+ * cancellation by reading shared memory, never by a round trip to the
+ * parent. Records that start work (EXECUTE, FINALIZE, anything unknown)
+ * wait in order for the serve loop.
+ *
+ * After each drain `to_stub.done` is published: every record read has been
+ * handled (an EXECUTE's inputs stay valid regardless: the parent frees a
+ * batch's block when the batch ends, not on `done`).
+ *
+ * @example
+ * ```ts ignore
+ * const inbox = new Inbox(link.toStub);
+ * inbox.on(MSG.CANCEL, (record) => cancellations.mark(record.id, record.aux));
+ * const work = inbox.poll(50) ?? await inbox.nextAsync();
+ * ```
+ *
+ * @module
+ */
+
+import type { Ring, WireRecord } from "../wire/ring.ts";
+
+/** Handles one record kind as soon as it is read. */
+export type RecordHandler = (record: WireRecord) => void;
+
+/** See the module documentation. */
+export class Inbox {
+  readonly #ring: Ring;
+  readonly #handlers = new Map<number, RecordHandler>();
+  readonly #queue: WireRecord[] = [];
+
+  /** @param ring The `to_stub` ring (this thread is its only consumer). */
+  constructor(ring: Ring) {
+    this.#ring = ring;
+  }
+
+  /** Routes `kind` to `handler` from now on. */
+  on(kind: number, handler: RecordHandler): void {
+    this.#handlers.set(kind, handler);
+  }
+
+  /** Reads every record available now, handling or queueing each. */
+  drain(): void {
+    let read = false;
+    for (let record = this.#ring.tryPop(); record !== undefined; record = this.#ring.tryPop()) {
+      read = true;
+      this.#take(record);
+    }
+    if (read) this.#ring.markDone();
+  }
+
+  /**
+   * The next work record, spinning up to `spinMicros` for one; undefined
+   * when none came.
+   */
+  poll(spinMicros: number): WireRecord | undefined {
+    for (;;) {
+      this.drain();
+      const queued = this.#queue.shift();
+      if (queued !== undefined) return queued;
+      const record = this.#ring.poll(spinMicros);
+      if (record === undefined) return undefined;
+      this.#take(record);
+      this.#ring.markDone();
+      spinMicros = 0;
+    }
+  }
+
+  /** Sleeps (letting the event loop run) until a work record comes. */
+  async nextAsync(): Promise<WireRecord> {
+    for (;;) {
+      const ready = this.poll(0);
+      if (ready !== undefined) return ready;
+      const record = await this.#ring.popAsync(Infinity, 0);
+      if (record === undefined) continue;
+      this.#take(record);
+      this.#ring.markDone();
+    }
+  }
+
+  #take(record: WireRecord): void {
+    const handler = this.#handlers.get(record.kind);
+    if (handler === undefined) this.#queue.push(record);
+    else handler(record);
+  }
+}
