@@ -32,6 +32,7 @@ import { declaredSandboxOf, SandboxConfigError } from "./model_parameters.ts";
 import { ceilingFor, parsePolicy, type Policy, PolicyError } from "./policy_file.ts";
 import { normalizePath } from "./rules.ts";
 import { encodeSandboxRecord } from "./sandbox_record.ts";
+import { schedulingOf } from "./scheduling.ts";
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,15})$/).transform(Number);
 
@@ -110,7 +111,7 @@ export async function evaluate(raw: unknown): Promise<string> {
         imports,
       );
     }
-    return encodeSandboxRecord({ ...sandbox, importMap });
+    return encodeSandboxRecord({ ...sandbox, importMap, ...schedulingOf(input.model_config) });
   } catch (error) {
     if (
       error instanceof PolicyError || error instanceof SandboxConfigError ||

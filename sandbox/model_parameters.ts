@@ -185,6 +185,10 @@ function parametersSchema(modelDirectory: string) {
     ).optional(),
     "deno.max_output_bytes": decimal("max_output_bytes", " (bytes of output per batch)")
       .optional(),
+    // Scheduling, not a permission (sandbox/scheduling.ts reads it).
+    "deno.max_batches_in_flight": z.string().regex(/^([1-9]|[1-5][0-9]|6[0-4])$/, {
+      message: "expected a decimal integer from 1 to 64 (batches a decoupled model runs at once)",
+    }).optional(),
   }).strict();
 }
 
@@ -200,6 +204,7 @@ export const PARAMETER_KEYS: readonly string[] = Object.freeze([
   "deno.max_memory_mb",
   "deno.execute_timeout_ms",
   "deno.max_output_bytes",
+  "deno.max_batches_in_flight",
 ]);
 
 const ParameterValue = z.object({ string_value: z.string() }).passthrough();

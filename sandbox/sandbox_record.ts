@@ -14,6 +14,7 @@
  *   read: ["/models/m"], write: [], net: [], env: [], sys: [], gpu: false,
  *   heapMb: 1024, memoryMb: 4096, dataLimitMb: 6656, openFiles: 1024,
  *   executeTimeoutMs: 60000, maxOutputBytes: 1024, importMap: "",
+ *   decoupled: false, maxBatchesInFlight: 1,
  * });
  * console.log(decodeSandboxRecord(text).read); // ["/models/m"]
  * ```
@@ -23,9 +24,10 @@
 
 import { z } from "npm:zod@3.25.76";
 import type { EffectiveSandbox } from "./effective.ts";
+import type { Scheduling } from "./scheduling.ts";
 
 /** The effective sandbox plus the import map the stub runs with. */
-export interface SandboxRecord extends EffectiveSandbox {
+export interface SandboxRecord extends EffectiveSandbox, Scheduling {
   /** A `data:` URL, or "" for the runtime's own map. */
   readonly importMap: string;
 }
@@ -52,6 +54,8 @@ export const SandboxRecordSchema = z.object({
   execute_timeout_ms: decimal,
   max_output_bytes: decimal,
   import_map: z.string(),
+  decoupled: z.enum(["0", "1"]).transform((value) => value === "1"),
+  max_batches_in_flight: decimal,
 }).strict();
 
 /**
@@ -76,6 +80,8 @@ export function encodeSandboxRecord(sandbox: SandboxRecord): string {
     execute_timeout_ms: String(sandbox.executeTimeoutMs),
     max_output_bytes: String(sandbox.maxOutputBytes),
     import_map: sandbox.importMap,
+    decoupled: sandbox.decoupled ? "1" : "0",
+    max_batches_in_flight: String(sandbox.maxBatchesInFlight),
   });
 }
 
@@ -107,5 +113,7 @@ export function decodeSandboxRecord(text: string): SandboxRecord {
     executeTimeoutMs: value.execute_timeout_ms,
     maxOutputBytes: value.max_output_bytes,
     importMap: value.import_map,
+    decoupled: value.decoupled,
+    maxBatchesInFlight: value.max_batches_in_flight,
   };
 }

@@ -18,6 +18,7 @@
 #include "batch_collect.h"
 #include "batch_writer.h"
 #include "clock.h"
+#include "decoupled.h"
 #include "errors.h"
 #include "init_args.h"
 #include "instance.h"
@@ -31,7 +32,12 @@ static void instance_free(tdn_instance* instance)
   if (instance == NULL) {
     return;
   }
+  tdn_decoupled_stop_pump(&instance->decoupled);
   tdn_supervisor_stop(&instance->supervisor);
+  tdn_decoupled_fail_open(
+      &instance->decoupled,
+      "the instance was unloaded before the model closed this request's response sender");
+  tdn_decoupled_destroy(&instance->decoupled);
   tdn_stub_command_free(&instance->command);
   free(instance->init_json);
   free(instance->name);
@@ -93,6 +99,7 @@ static TRITONSERVER_Error* instance_create(
    * is safe from here on. */
   const tdn_supervisor_config empty = {0};
   tdn_supervisor_init(&instance->supervisor, &empty);
+  tdn_decoupled_init(&instance->decoupled, instance);
 
   TRITONSERVER_Error* error = read_identity(handle, instance);
   if (error == NULL) {
@@ -117,6 +124,8 @@ static TRITONSERVER_Error* instance_create(
         .growth = options->shm_growth_byte_size,
         .start_timeout_ms = options->stub_timeout_seconds * 1000,
         .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
+        .on_record = instance->model->sandbox.decoupled ? tdn_decoupled_on_record : NULL,
+        .handler_context = &instance->decoupled,
     };
     tdn_supervisor_init(&instance->supervisor, &config);
     error = tdn_supervisor_start(&instance->supervisor);
@@ -407,6 +416,35 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
     }
   }
   times.compute_start = times.compute_end = tdn_now_ns();
+  if (instance->model->sandbox.decoupled) {
+    /* Requests that could not be sent are done now; the others belong to
+     * the decoupled path until their FINAL (decoupled.h). */
+    bool* sendable = calloc(batch.count > 0 ? batch.count : 1, sizeof(bool));
+    for (uint32_t i = 0; sendable != NULL && i < batch.sendable_count; ++i) {
+      sendable[batch.sendable_index[i]] = true;
+    }
+    times.exec_end = tdn_now_ns();
+    for (uint32_t r = 0; sendable != NULL && r < batch.count; ++r) {
+      if (!sendable[r]) {
+        TDN_LOG_IF_ERROR(
+            TRITONBACKEND_ModelInstanceReportStatistics(
+                handle, batch.requests[r].request, false, times.exec_start, times.compute_start,
+                times.compute_end, times.exec_end),
+            "cannot report request statistics");
+        TDN_LOG_IF_ERROR(
+            TRITONBACKEND_RequestRelease(batch.requests[r].request, TRITONSERVER_REQUEST_RELEASE_ALL),
+            "cannot release a request");
+      }
+    }
+    free(sendable);
+    free(succeeded);
+    if (batch.sendable_count > 0) {
+      tdn_decoupled_execute(&instance->decoupled, handle, &batch, times.exec_start);
+    } else {
+      tdn_collected_batch_free(&batch);
+    }
+    return NULL;
+  }
   if (batch.sendable_count > 0) {
     run_batch(instance, &batch, succeeded, &times);
   }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decoupled.h"
 #include "model.h"
 #include "stub_process.h"
 #include "supervisor.h"
@@ -25,6 +26,7 @@ typedef struct tdn_instance {
   char* init_json;
   size_t init_json_length;
   tdn_supervisor supervisor; /* owns the stub, its region and its channel */
+  tdn_decoupled decoupled;   /* batches in flight of a decoupled model */
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

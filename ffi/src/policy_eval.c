@@ -280,6 +280,16 @@ static const char* fill(const tdn_json_value* answer, tdn_sandbox* sandbox)
        strncmp(sandbox->import_map, "data:application/json;base64,", 29) != 0)) {
     return "import_map";
   }
+  const tdn_json_value* decoupled = tdn_json_member_value(answer, "decoupled");
+  if (decoupled == NULL || decoupled->kind != TDN_JSON_STRING ||
+      (strcmp(decoupled->string, "0") != 0 && strcmp(decoupled->string, "1") != 0)) {
+    return "decoupled";
+  }
+  sandbox->decoupled = decoupled->string[0] == '1';
+  if (!take_number(answer, "max_batches_in_flight", 64, &sandbox->max_batches_in_flight) ||
+      sandbox->max_batches_in_flight < 1) {
+    return "max_batches_in_flight";
+  }
   return NULL;
 }
 

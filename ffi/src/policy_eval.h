@@ -33,6 +33,8 @@ typedef struct tdn_sandbox {
   uint64_t execute_timeout_ms;
   uint64_t max_output_bytes;
   char* import_map; /* a data: URL, or "" for the runtime's own map */
+  bool decoupled;   /* model_transaction_policy { decoupled: true } */
+  uint64_t max_batches_in_flight; /* 1..64; 1 unless decoupled */
 } tdn_sandbox;
 
 /* Validates the operator's policy file (backend->policy_text), so that a

@@ -27,12 +27,7 @@
 #define BACKOFF_FIRST_MS 100ull
 #define BACKOFF_MAX_MS 5000ull
 
-typedef enum wait_outcome {
-  WAIT_RECORD,   /* a record other than GROW arrived */
-  WAIT_DEADLINE, /* the deadline passed first */
-  WAIT_DIED,     /* the stub exited */
-  WAIT_BROKEN,   /* protocol violation; `why` says what */
-} wait_outcome;
+typedef tdn_wait_outcome wait_outcome;
 
 void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config* config)
 {
@@ -515,6 +510,10 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
           }
           break;
         }
+        if (outcome == WAIT_RECORD && supervisor->config.on_record != NULL &&
+            supervisor->config.on_record(supervisor->config.handler_context, &record)) {
+          continue;
+        }
         if (outcome == WAIT_RECORD && record.kind == TDN_MSG_ERROR) {
           char* text = NULL;
           if (read_error_text(supervisor, &record, &text, &why)) {
@@ -546,4 +545,33 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
   teardown(supervisor, NULL);
   free(supervisor->last_start_error);
   supervisor->last_start_error = NULL;
+}
+
+tdn_wait_outcome tdn_supervisor_await(
+    tdn_supervisor* supervisor, uint64_t deadline_ns, tdn_record* record, tdn_diag* why)
+{
+  return await_record(supervisor, deadline_ns, 0, record, why);
+}
+
+bool tdn_supervisor_send(
+    tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
+    uint64_t length, tdn_diag* why)
+{
+  return supervisor->pid > 0 && send_record(supervisor, kind, aux, id, offset, length, why);
+}
+
+void tdn_supervisor_kill(tdn_supervisor* supervisor, tdn_diag* how)
+{
+  teardown(supervisor, how);
+}
+
+bool tdn_supervisor_error_text(
+    const tdn_supervisor* supervisor, const tdn_record* record, char** text, tdn_diag* why)
+{
+  return read_error_text(supervisor, record, text, why);
+}
+
+uint64_t tdn_supervisor_next_batch_id(tdn_supervisor* supervisor)
+{
+  return ++supervisor->last_batch_id;
 }

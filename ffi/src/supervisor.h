@@ -12,6 +12,7 @@
 #ifndef TDN_SUPERVISOR_H
 #define TDN_SUPERVISOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,14 @@
 #include "stub_log.h"
 #include "stub_process.h"
 #include "triton_api.h"
+
+/* How a wait for the stub ended. */
+typedef enum tdn_wait_outcome {
+  WAIT_RECORD,   /* a record other than LOG (or METRICS, when handled) arrived */
+  WAIT_DEADLINE, /* the deadline passed first */
+  WAIT_DIED,     /* the stub exited */
+  WAIT_BROKEN,   /* protocol violation; `why` says what */
+} tdn_wait_outcome;
 
 /* What a stub needs; the strings belong to the instance and outlive it. */
 typedef struct tdn_supervisor_config {
@@ -38,6 +47,9 @@ typedef struct tdn_supervisor_config {
   uint64_t execute_timeout_ms; /* 0: no deadline */
   /* METRICS records, handled where they arrive (may be NULL). */
   void (*on_metrics)(void* context, const tdn_record* record);
+  /* Records of a decoupled model that arrive during finalize (RESPONSE,
+   * EXECUTE_DONE): true when handled (may be NULL). */
+  bool (*on_record)(void* context, const tdn_record* record);
   void* handler_context;
 } tdn_supervisor_config;
 
@@ -118,6 +130,26 @@ static inline void tdn_supervisor_batch_done(tdn_supervisor* supervisor)
 }
 
 void tdn_reply_free(tdn_reply* reply);
+
+/* For the decoupled pump (decoupled.h): the building blocks of execute. */
+
+/* Waits up to deadline_ns for a record (LOG and METRICS handled inside). */
+tdn_wait_outcome tdn_supervisor_await(
+    tdn_supervisor* supervisor, uint64_t deadline_ns, tdn_record* record, tdn_diag* why);
+
+/* Sends one record; false if no stub runs or it stopped consuming. */
+bool tdn_supervisor_send(
+    tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
+    uint64_t length, tdn_diag* why);
+
+/* Kills and reaps the stub and drops the region (`how`: its exit, or NULL). */
+void tdn_supervisor_kill(tdn_supervisor* supervisor, tdn_diag* how);
+
+/* Copies an ERROR record's text, checked and made printable (caller frees). */
+bool tdn_supervisor_error_text(
+    const tdn_supervisor* supervisor, const tdn_record* record, char** text, tdn_diag* why);
+
+uint64_t tdn_supervisor_next_batch_id(tdn_supervisor* supervisor);
 
 /* Unload: FINALIZE, up to 5 s for FINALIZED, then SIGKILL regardless. */
 void tdn_supervisor_stop(tdn_supervisor* supervisor);

@@ -1,0 +1,521 @@
+/*
+ * decoupled.c: see decoupled.h. One lock guards the flights and every
+ * record the parent sends; the pump releases it only while it waits on the
+ * ring, so Execute (sending EXECUTE) and the pump (sending CANCEL, handling
+ * records) never interleave inside a flight's state.
+ */
+#include "decoupled.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch_writer.h"
+#include "clock.h"
+#include "errors.h"
+#include "instance.h"
+#include "log.h"
+#include "response_sender.h"
+#include "result_reader.h"
+
+#define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
+
+struct tdn_flight {
+  uint64_t batch_id;
+  tdn_collected_batch batch;
+  TRITONBACKEND_ResponseFactory** factories; /* [sendable_count] */
+  bool* finished;                            /* [sendable_count]: FINAL sent */
+  bool* succeeded;                           /* [sendable_count] */
+  uint32_t open;
+  bool executed;
+  uint64_t block_handle;
+  uint64_t exec_start_ns, compute_start_ns, compute_end_ns, deadline_ns;
+  tdn_flight* next;
+};
+
+void tdn_decoupled_init(tdn_decoupled* decoupled, struct tdn_instance* instance)
+{
+  memset(decoupled, 0, sizeof(*decoupled));
+  decoupled->instance = instance;
+  pthread_mutex_init(&decoupled->lock, NULL);
+  pthread_cond_init(&decoupled->changed, NULL);
+}
+
+static void flight_free(tdn_flight* flight)
+{
+  tdn_collected_batch_free(&flight->batch);
+  free(flight->factories);
+  free(flight->finished);
+  free(flight->succeeded);
+  free(flight);
+}
+
+/* Frees a flight whose execute settled and whose requests are all closed. */
+static void maybe_retire(tdn_decoupled* decoupled, tdn_flight* flight)
+{
+  if (!flight->executed || flight->open > 0) {
+    return;
+  }
+  tdn_supervisor_give_back(&decoupled->instance->supervisor, flight->block_handle);
+  for (tdn_flight** link = &decoupled->flights; *link != NULL; link = &(*link)->next) {
+    if (*link == flight) {
+      *link = flight->next;
+      break;
+    }
+  }
+  flight_free(flight);
+}
+
+/* The request's FINAL went out: statistics, release, factory. */
+static void finish_request(tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index)
+{
+  flight->finished[index] = true;
+  flight->open--;
+  TRITONBACKEND_Request* request = flight->batch.sendable_requests[index];
+  const uint64_t now = tdn_now_ns();
+  const uint64_t compute_end = flight->compute_end_ns != 0 ? flight->compute_end_ns : now;
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_ModelInstanceReportStatistics(
+          decoupled->handle, request, flight->succeeded[index], flight->exec_start_ns,
+          flight->compute_start_ns, compute_end, now),
+      "cannot report request statistics");
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_ResponseFactoryDelete(flight->factories[index]),
+      "cannot delete a response factory");
+  flight->factories[index] = NULL;
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
+      "cannot release a request");
+}
+
+static void fail_request(
+    tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index, const char* message,
+    TRITONSERVER_Error_Code code)
+{
+  flight->succeeded[index] = false;
+  tdn_respond_streamed_error(
+      flight->factories[index], tdn_error(code, "%s", message),
+      TRITONSERVER_RESPONSE_COMPLETE_FINAL);
+  finish_request(decoupled, flight, index);
+}
+
+static void settle(tdn_decoupled* decoupled, tdn_flight* flight)
+{
+  if (flight->executed) {
+    return;
+  }
+  flight->executed = true;
+  flight->compute_end_ns = tdn_now_ns();
+  decoupled->executing--;
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_ModelInstanceReportBatchStatistics(
+          decoupled->handle, flight->batch.sendable_count, flight->exec_start_ns,
+          flight->compute_start_ns, flight->compute_end_ns, flight->compute_end_ns),
+      "cannot report batch statistics");
+  pthread_cond_broadcast(&decoupled->changed);
+}
+
+/* Fails every open request of every flight with `message`. */
+static void fail_all(tdn_decoupled* decoupled, const char* message)
+{
+  tdn_flight* flight = decoupled->flights;
+  while (flight != NULL) {
+    tdn_flight* next = flight->next;
+    for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
+      if (!flight->finished[i]) {
+        fail_request(decoupled, flight, i, message, TRITONSERVER_ERROR_INTERNAL);
+      }
+    }
+    settle(decoupled, flight);
+    maybe_retire(decoupled, flight);
+    flight = next;
+  }
+  pthread_cond_broadcast(&decoupled->changed);
+}
+
+static tdn_flight* find_flight(tdn_decoupled* decoupled, uint64_t batch_id)
+{
+  for (tdn_flight* flight = decoupled->flights; flight != NULL; flight = flight->next) {
+    if (flight->batch_id == batch_id) {
+      return flight;
+    }
+  }
+  return NULL;
+}
+
+/* RESPONSE: one response (or only FINAL) for one request. */
+static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_diag* why)
+{
+  tdn_instance* instance = decoupled->instance;
+  tdn_flight* flight = find_flight(decoupled, record->id);
+  if (flight == NULL || record->aux >= flight->batch.sendable_count) {
+    return tdn_diag_set(
+        why, "sent a RESPONSE for request %u of batch %llu, which is not in flight", record->aux,
+        (unsigned long long)record->id);
+  }
+  const uint32_t index = record->aux;
+  if (flight->finished[index]) {
+    return tdn_diag_set(
+        why, "sent a RESPONSE for request %u of batch %llu after its FINAL", index,
+        (unsigned long long)record->id);
+  }
+  if ((record->flags & ~TDN_FLAG_FINAL) != 0 || (record->length == 0 && record->flags == 0)) {
+    return tdn_diag_set(why, "sent a RESPONSE with flags %u and %llu bytes", record->flags,
+                        (unsigned long long)record->length);
+  }
+  const bool final = (record->flags & TDN_FLAG_FINAL) != 0;
+  const uint32_t flags = final ? TRITONSERVER_RESPONSE_COMPLETE_FINAL : 0;
+  TRITONBACKEND_ResponseFactory* factory = flight->factories[index];
+  const tdn_request_desc* desc = &flight->batch.sendable[index];
+  tdn_supervisor* supervisor = &instance->supervisor;
+  if (record->length == 0) {
+    tdn_respond_streamed(factory, desc, NULL, flags, NULL, instance->name);
+  } else {
+    tdn_result_view result;
+    if (!tdn_result_decode(
+            tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor),
+            record->offset, record->length, 1, &result, why)) {
+      return false;
+    }
+    uint64_t bytes = 0;
+    for (uint32_t k = 0; k < result.responses[0].output_count; ++k) {
+      bytes += result.responses[0].outputs[k].data_size;
+    }
+    const uint64_t limit = instance->model->sandbox.max_output_bytes;
+    if (result.responses[0].problem == NULL && bytes > limit) {
+      tdn_respond_streamed_error(
+          factory,
+          tdn_error(
+              TRITONSERVER_ERROR_INTERNAL,
+              "instance '%s': a response of %llu bytes is above the model's limit of %llu bytes "
+              "(deno.max_output_bytes)",
+              instance->name, (unsigned long long)bytes, (unsigned long long)limit),
+          flags);
+      flight->succeeded[index] = false;
+    } else if (!tdn_respond_streamed(
+                   factory, desc, &result.responses[0], flags,
+                   tdn_supervisor_arena(supervisor), instance->name)) {
+      flight->succeeded[index] = false;
+    }
+    tdn_result_view_free(&result);
+  }
+  if (final) {
+    finish_request(decoupled, flight, index);
+    maybe_retire(decoupled, flight);
+  }
+  return true;
+}
+
+/* Handles one record of a decoupled stub; false: protocol violation. */
+static bool handle_record(tdn_decoupled* decoupled, const tdn_record* record, tdn_diag* why)
+{
+  switch (record->kind) {
+    case TDN_MSG_RESPONSE:
+      return on_response(decoupled, record, why);
+    case TDN_MSG_EXECUTE_DONE: {
+      tdn_flight* flight = find_flight(decoupled, record->id);
+      if (flight == NULL || flight->executed) {
+        return tdn_diag_set(
+            why, "sent EXECUTE_DONE for batch %llu, which is not running",
+            (unsigned long long)record->id);
+      }
+      settle(decoupled, flight);
+      maybe_retire(decoupled, flight);
+      return true;
+    }
+    case TDN_MSG_ERROR: {
+      /* The batch failed as a whole (it could not even be read, or the
+       * Worker died: batch id 0 means every batch). */
+      char* text = NULL;
+      if (!tdn_supervisor_error_text(&decoupled->instance->supervisor, record, &text, why)) {
+        return false;
+      }
+      tdn_flight* flight = decoupled->flights;
+      while (flight != NULL) {
+        tdn_flight* next = flight->next;
+        if (record->id == 0 || flight->batch_id == record->id) {
+          for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
+            if (!flight->finished[i]) {
+              fail_request(decoupled, flight, i, text, (TRITONSERVER_Error_Code)(
+                  record->aux <= TRITONSERVER_ERROR_CANCELLED ? record->aux
+                                                              : TRITONSERVER_ERROR_INTERNAL));
+            }
+          }
+          settle(decoupled, flight);
+          maybe_retire(decoupled, flight);
+        }
+        flight = next;
+      }
+      free(text);
+      return true;
+    }
+    default:
+      return tdn_diag_set(
+          why, "sent record kind %u, which a decoupled model's stub never sends", record->kind);
+  }
+}
+
+bool tdn_decoupled_on_record(void* context, const tdn_record* record)
+{
+  tdn_decoupled* decoupled = context;
+  if (record->kind != TDN_MSG_RESPONSE && record->kind != TDN_MSG_EXECUTE_DONE) {
+    return false;
+  }
+  tdn_diag why;
+  pthread_mutex_lock(&decoupled->lock);
+  const bool handled = handle_record(decoupled, record, &why);
+  pthread_mutex_unlock(&decoupled->lock);
+  if (!handled) {
+    TDN_LOG_WARN(
+        "stub for instance '%s' during finalize: %s", decoupled->instance->name, why.text);
+  }
+  return handled;
+}
+
+/* Forwards new cancellations and enforces the execute deadline. */
+static bool watch_flights(tdn_decoupled* decoupled, tdn_diag* why, bool* deadline_missed)
+{
+  tdn_supervisor* supervisor = &decoupled->instance->supervisor;
+  const uint64_t now = tdn_now_ns();
+  for (tdn_flight* flight = decoupled->flights; flight != NULL; flight = flight->next) {
+    if (!flight->executed && flight->deadline_ns != 0 && now >= flight->deadline_ns) {
+      *deadline_missed = true;
+      return true;
+    }
+    for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
+      if (flight->finished[i] || flight->batch.cancel_sent[i]) {
+        continue;
+      }
+      bool cancelled = false;
+      TRITONSERVER_Error* error =
+          TRITONBACKEND_RequestIsCancelled(flight->batch.sendable_requests[i], &cancelled);
+      if (error != NULL) {
+        TRITONSERVER_ErrorDelete(error);
+        continue;
+      }
+      if (cancelled) {
+        flight->batch.cancel_sent[i] = true;
+        if (!tdn_supervisor_send(supervisor, TDN_MSG_CANCEL, i, flight->batch_id, 0, 0, why)) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+static void* pump_main(void* argument)
+{
+  tdn_decoupled* decoupled = argument;
+  tdn_instance* instance = decoupled->instance;
+  tdn_supervisor* supervisor = &instance->supervisor;
+  char message[4608];
+  message[0] = '\0';
+  for (;;) {
+    tdn_record record;
+    tdn_diag why;
+    const tdn_wait_outcome outcome =
+        tdn_supervisor_await(supervisor, tdn_now_ns() + PUMP_SLICE_NS, &record, &why);
+    pthread_mutex_lock(&decoupled->lock);
+    bool failed = false;
+    if (outcome == WAIT_RECORD) {
+      failed = !handle_record(decoupled, &record, &why);
+      if (failed) {
+        snprintf(
+            message, sizeof(message),
+            "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
+            instance->name, why.text);
+      }
+    } else if (outcome == WAIT_DEADLINE) {
+      bool missed = false;
+      if (!watch_flights(decoupled, &why, &missed)) {
+        failed = true;
+        snprintf(message, sizeof(message), "stub for instance '%.256s': %s", instance->name, why.text);
+      } else if (missed) {
+        failed = true;
+        snprintf(
+            message, sizeof(message),
+            "execute exceeded the %llu ms deadline on instance '%.256s'; the stub was killed and is "
+            "restarting",
+            (unsigned long long)supervisor->config.execute_timeout_ms, instance->name);
+      }
+    } else {
+      failed = true;
+      tdn_diag how;
+      tdn_supervisor_kill(supervisor, &how);
+      snprintf(
+          message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
+          outcome == WAIT_DIED ? how.text : why.text);
+    }
+    if (failed) {
+      TDN_LOG_WARN("%s", message);
+      tdn_supervisor_kill(supervisor, NULL);
+      fail_all(decoupled, message);
+      decoupled->pump_exited = true;
+      pthread_cond_broadcast(&decoupled->changed);
+      pthread_mutex_unlock(&decoupled->lock);
+      return NULL;
+    }
+    if (decoupled->stopping) {
+      decoupled->pump_exited = true;
+      pthread_mutex_unlock(&decoupled->lock);
+      return NULL;
+    }
+    pthread_mutex_unlock(&decoupled->lock);
+  }
+}
+
+/* With the lock held: a live stub and a pump for it. */
+static TRITONSERVER_Error* ensure_pump(tdn_decoupled* decoupled)
+{
+  tdn_supervisor* supervisor = &decoupled->instance->supervisor;
+  if (decoupled->pump_started && decoupled->pump_exited) {
+    pthread_mutex_unlock(&decoupled->lock);
+    pthread_join(decoupled->pump, NULL);
+    pthread_mutex_lock(&decoupled->lock);
+    decoupled->pump_started = false;
+  }
+  if (decoupled->pump_started) {
+    return NULL; /* the pump watches the stub's life */
+  }
+  TDN_RETURN_IF_ERROR(tdn_supervisor_ensure_running(supervisor));
+  decoupled->pump_exited = false;
+  if (pthread_create(&decoupled->pump, NULL, pump_main, decoupled) != 0) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "instance '%s': cannot start the response thread",
+        decoupled->instance->name);
+  }
+  decoupled->pump_started = true;
+  return NULL;
+}
+
+static void fail_batch_now(tdn_collected_batch* batch, TRITONSERVER_Error* error)
+{
+  for (uint32_t i = 0; i < batch->sendable_count; ++i) {
+    tdn_respond_error(
+        batch->sendable_requests[i],
+        tdn_error(TRITONSERVER_ErrorCode(error), "%s", TRITONSERVER_ErrorMessage(error)));
+  }
+  TRITONSERVER_ErrorDelete(error);
+}
+
+void tdn_decoupled_execute(
+    tdn_decoupled* decoupled, TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch,
+    uint64_t exec_start_ns)
+{
+  tdn_instance* instance = decoupled->instance;
+  tdn_supervisor* supervisor = &instance->supervisor;
+  decoupled->handle = handle;
+  const uint32_t count = batch->sendable_count;
+  tdn_flight* flight = calloc(1, sizeof(*flight));
+  TRITONSERVER_Error* error = NULL;
+  if (flight == NULL ||
+      (flight->factories = calloc(count, sizeof(*flight->factories))) == NULL ||
+      (flight->finished = calloc(count, sizeof(bool))) == NULL ||
+      (flight->succeeded = calloc(count, sizeof(bool))) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': out of memory", instance->name);
+  }
+  for (uint32_t i = 0; error == NULL && i < count; ++i) {
+    error = TRITONBACKEND_ResponseFactoryNew(&flight->factories[i], batch->sendable_requests[i]);
+    flight->succeeded[i] = true;
+  }
+  pthread_mutex_lock(&decoupled->lock);
+  if (error == NULL) {
+    error = ensure_pump(decoupled);
+  }
+  uint64_t needed = 0;
+  tdn_diag why;
+  if (error == NULL && !tdn_batch_measure(batch->sendable, count, &needed, &why)) {
+    error = tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", instance->name, why.text);
+  }
+  tdn_arena_grant block = {0};
+  bool have_block = false;
+  if (error == NULL) {
+    error = tdn_supervisor_take(supervisor, needed, &block);
+    have_block = error == NULL;
+  }
+  uint64_t end = 0;
+  if (error == NULL &&
+      !tdn_batch_encode(
+          tdn_supervisor_arena(supervisor), block.offset, needed, batch->sendable, count, &end,
+          &why)) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", instance->name, why.text);
+  }
+  if (error == NULL) {
+    flight->batch_id = tdn_supervisor_next_batch_id(supervisor);
+    flight->exec_start_ns = exec_start_ns;
+    flight->compute_start_ns = tdn_now_ns();
+    const uint64_t timeout_ms = supervisor->config.execute_timeout_ms;
+    flight->deadline_ns =
+        timeout_ms == 0 ? 0 : flight->compute_start_ns + timeout_ms * TDN_NS_PER_MS;
+    flight->block_handle = block.handle;
+    if (!tdn_supervisor_send(
+            supervisor, TDN_MSG_EXECUTE, 0, flight->batch_id, block.offset, end - block.offset,
+            &why)) {
+      error = tdn_error(
+          TRITONSERVER_ERROR_UNAVAILABLE, "stub for instance '%s' cannot take the batch: %s",
+          instance->name, why.text);
+    }
+  }
+  if (error != NULL) {
+    if (have_block) {
+      tdn_supervisor_give_back(supervisor, block.handle);
+    }
+    pthread_mutex_unlock(&decoupled->lock);
+    for (uint32_t i = 0; flight != NULL && flight->factories != NULL && i < count; ++i) {
+      if (flight->factories[i] != NULL) {
+        TRITONBACKEND_ResponseFactoryDelete(flight->factories[i]);
+      }
+    }
+    if (flight != NULL) {
+      free(flight->factories);
+      free(flight->finished);
+      free(flight->succeeded);
+      free(flight);
+    }
+    fail_batch_now(batch, error);
+    for (uint32_t i = 0; i < count; ++i) {
+      TDN_LOG_IF_ERROR(
+          TRITONBACKEND_RequestRelease(batch->sendable_requests[i], TRITONSERVER_REQUEST_RELEASE_ALL),
+          "cannot release a request");
+    }
+    tdn_collected_batch_free(batch);
+    return;
+  }
+  /* The flight owns the batch from here on. */
+  flight->batch = *batch;
+  memset(batch, 0, sizeof(*batch));
+  flight->open = count;
+  flight->next = decoupled->flights;
+  decoupled->flights = flight;
+  decoupled->executing++;
+  const uint32_t cap = (uint32_t)instance->model->sandbox.max_batches_in_flight;
+  while (decoupled->executing >= cap && !decoupled->pump_exited) {
+    pthread_cond_wait(&decoupled->changed, &decoupled->lock);
+  }
+  pthread_mutex_unlock(&decoupled->lock);
+}
+
+void tdn_decoupled_stop_pump(tdn_decoupled* decoupled)
+{
+  pthread_mutex_lock(&decoupled->lock);
+  decoupled->stopping = true;
+  const bool started = decoupled->pump_started;
+  pthread_mutex_unlock(&decoupled->lock);
+  if (started) {
+    pthread_join(decoupled->pump, NULL);
+    decoupled->pump_started = false;
+  }
+}
+
+void tdn_decoupled_fail_open(tdn_decoupled* decoupled, const char* why)
+{
+  pthread_mutex_lock(&decoupled->lock);
+  fail_all(decoupled, why);
+  pthread_mutex_unlock(&decoupled->lock);
+}
+
+void tdn_decoupled_destroy(tdn_decoupled* decoupled)
+{
+  pthread_mutex_destroy(&decoupled->lock);
+  pthread_cond_destroy(&decoupled->changed);
+}

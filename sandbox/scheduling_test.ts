@@ -1,0 +1,18 @@
+import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { schedulingOf } from "./scheduling.ts";
+
+Deno.test("scheduling: a plain model runs one batch at a time", () => {
+  assertEquals(schedulingOf("{}"), { decoupled: false, maxBatchesInFlight: 1 });
+});
+
+Deno.test("scheduling: the cap applies only to decoupled models", () => {
+  const parameters = { "deno.max_batches_in_flight": { string_value: "8" } };
+  assertEquals(schedulingOf(JSON.stringify({ parameters })), {
+    decoupled: false,
+    maxBatchesInFlight: 1,
+  });
+  assertEquals(
+    schedulingOf(JSON.stringify({ parameters, model_transaction_policy: { decoupled: true } })),
+    { decoupled: true, maxBatchesInFlight: 8 },
+  );
+});
