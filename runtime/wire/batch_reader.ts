@@ -61,6 +61,8 @@ export interface WireRequest {
   inputs: WireTensor[];
   /** Requested output names; empty means all outputs. */
   requestedOutputNames: string[];
+  /** Parameters JSON in the wire's object form ("" when none; parameters_wire.ts). */
+  parametersJson: string;
 }
 
 /** A decoded EXECUTE payload. */
@@ -171,8 +173,12 @@ function readRequest(reader: Reader, at: number, where: string): WireRequest {
     );
   }
   // parameters_json is reserved in version 1; only its bounds are checked.
-  reader.str(at + REQUEST.PARAMETERS_JSON, `${where} parameters_json`, Infinity, false);
-  return { id, correlationId, flags, inputs, requestedOutputNames };
+  const parametersJson = reader.str(
+    at + REQUEST.PARAMETERS_JSON,
+    `${where} parameters_json`,
+    Infinity,
+  );
+  return { id, correlationId, flags, inputs, requestedOutputNames, parametersJson };
 }
 
 function readTensor(reader: Reader, at: number, where: string): WireTensor {

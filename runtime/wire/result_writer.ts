@@ -81,8 +81,8 @@ export interface ResultOutput {
 
 /** One response: outputs, or an error. */
 export type ResultResponse =
-  | { ok: true; outputs: readonly ResultOutput[] }
-  | { ok: false; code: number; message: string };
+  | { ok: true; outputs: readonly ResultOutput[]; parameters?: string }
+  | { ok: false; code: number; message: string; parameters?: string };
 
 /** Where the RESULT payload was written (the record's offset and length). */
 export interface WrittenResult {
@@ -117,6 +117,8 @@ interface PlannedOutput {
 interface PlannedResponse {
   response: ResultResponse;
   message: Uint8Array;
+  /** parameters_json (parameters_wire.ts's object form), empty when none. */
+  parameters: Uint8Array;
   outputs: PlannedOutput[];
 }
 
@@ -138,6 +140,8 @@ export function writeResult(
   let dimCount = 0;
   let stringBytes = 0;
   const plan: PlannedResponse[] = responses.map((response, r) => {
+    const parameters = response.parameters ? utf8.encode(response.parameters) : EMPTY;
+    stringBytes += parameters.byteLength;
     if (response.ok) {
       if (response.outputs.length > MAX_OUTPUTS) {
         throw new ResultFormatError(
@@ -158,11 +162,11 @@ export function writeResult(
         return { output, name, inPlace, dataAt: 0 };
       });
       tensorCount += outputs.length;
-      return { response, message: EMPTY, outputs };
+      return { response, message: EMPTY, parameters, outputs };
     }
     const message = truncateUtf8(utf8.encode(response.message), MAX_ERROR_LENGTH);
     stringBytes += message.byteLength;
-    return { response, message, outputs: [] };
+    return { response, message, parameters, outputs: [] };
   });
 
   // Offsets relative to the (64-aligned) base.
@@ -206,10 +210,13 @@ export function writeResult(
     view.setUint32(at + RESPONSE.OUTPUT_COUNT, planned.outputs.length, true);
     view.setUint32(at + RESPONSE.FLAGS, 0, true);
     setU64(view, at + RESPONSE.OUTPUTS_OFFSET, base + tensorAt);
-    // parameters_json: reserved, empty.
-    setU64(view, at + RESPONSE.PARAMETERS_JSON + STR.OFFSET, 0);
-    view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.LENGTH, 0, true);
-    view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.RESERVED, 0, true);
+    if (planned.parameters.byteLength > 0) {
+      writeString(at + RESPONSE.PARAMETERS_JSON, planned.parameters);
+    } else {
+      setU64(view, at + RESPONSE.PARAMETERS_JSON + STR.OFFSET, 0);
+      view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.LENGTH, 0, true);
+      view.setUint32(at + RESPONSE.PARAMETERS_JSON + STR.RESERVED, 0, true);
+    }
 
     for (const { output, name, inPlace, dataAt } of planned.outputs) {
       writeString(tensorAt + TENSOR.NAME, name);

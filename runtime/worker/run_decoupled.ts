@@ -1,0 +1,236 @@
+/**
+ * One EXECUTE of a decoupled model inside the Worker. The serve loop does
+ * not wait for it: several may run at once (up to the model's
+ * `deno.max_batches_in_flight`, which the parent enforces). Each request
+ * gets a response sender; every `send` becomes a RESPONSE record at once
+ * (its payload a one-response RESULT in the stub's half), FINAL closing the
+ * request. When `execute` settles the batch answers EXECUTE_DONE; if it
+ * threw, every request still open gets the error as its FINAL response. A
+ * model may go on sending after `execute` returned, from timers or
+ * promises, until it closes each request.
+ *
+ * Arena: each request has a scope for the outputs it allocates (freed once
+ * the parent has taken its FINAL); each response payload has its own scope.
+ *
+ * @example
+ * ```ts ignore
+ * import { runDecoupledBatch } from "./run_decoupled.ts";
+ *
+ * void runDecoupledBatch(context, executeRecord, link.toParent, openRequests);
+ * ```
+ *
+ * @module
+ */
+
+import { TritonError } from "../api/error.ts";
+import {
+  checkResponse,
+  type CheckedResponse,
+  makeRequest,
+  makeResponseSender,
+  parseRequestParameters,
+  encodeResponseParameters,
+  tensorFromWire,
+  type WireParameter,
+} from "../api/internal.ts";
+import { InferenceResponse } from "../api/response.ts";
+import type { ResponseSender } from "../api/response_sender.ts";
+import { readBatch } from "../wire/batch_reader.ts";
+import { writeErrorTextIn } from "../wire/error_text.ts";
+import { ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
+import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
+import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
+import type { Ring, WireRecord } from "../wire/ring.ts";
+import type { ArenaScope } from "../wire/stub_arena.ts";
+import { describeError, formatError } from "./describe_error.ts";
+import type { BatchContext } from "./run_batch.ts";
+
+/** A request of a decoupled batch whose FINAL has not gone out yet. */
+export interface OpenRequest {
+  /** Its batch. */
+  batchId: bigint;
+  /** Its request id, for messages. */
+  requestId: string;
+  /** Sends `error` as its FINAL response. */
+  fail(error: TritonError): void;
+}
+
+/** The open requests of all batches, so finalize can close what the model left open. */
+export type OpenRequests = Set<OpenRequest>;
+
+/**
+ * Runs one decoupled batch to the end of its `execute`.
+ *
+ * @param context The model and the arena.
+ * @param execute The EXECUTE record.
+ * @param toParent Where RESPONSE and EXECUTE_DONE go.
+ * @param open Open requests, kept up to date.
+ */
+export async function runDecoupledBatch(
+  context: BatchContext,
+  execute: WireRecord,
+  toParent: Ring,
+  open: OpenRequests,
+): Promise<void> {
+  const batchId = execute.id;
+  const pushError = (code: number, text: string): void => {
+    const scope = context.stubArena.scope();
+    const written = writeErrorTextIn(scope, text);
+    toParent.push({
+      kind: MSG.ERROR,
+      flags: 0,
+      aux: code,
+      id: batchId,
+      offset: written.offset,
+      length: written.length,
+    });
+    scope.seal(toParent.published);
+  };
+  const describe = (error: unknown): { code: number; text: string } => {
+    context.noticeError?.(error);
+    const description = describeError(error, (value) => value instanceof TritonError);
+    return {
+      code: description.code ?? ERROR_CODE.INTERNAL,
+      text: `Failed to process the request(s) for model '${context.modelName}', message: ${
+        formatError(description)
+      }`,
+    };
+  };
+
+  let senders: ResponseSender[];
+  let requests;
+  const mine: OpenRequest[] = [];
+  try {
+    const batch = readBatch(context.arena, context.arena.byteLength, execute.offset, execute.length);
+    context.cancellations?.open(batchId, batch.requests.length);
+    senders = [];
+    requests = batch.requests.map((wire, index) => {
+      // Outputs allocated for this request live until its FINAL is taken.
+      const requestScope = context.stubArena.scope();
+      requestScope.borrow(execute.offset, execute.length);
+      const isCancelled = () => context.cancellations?.isCancelled(batchId, index) ?? false;
+      let closedScope = false;
+      const closeScope = () => {
+        if (!closedScope) {
+          closedScope = true;
+          requestScope.seal(toParent.published);
+        }
+      };
+      const transport = (
+        requestIndex: number,
+        response: InferenceResponse | undefined,
+        final: boolean,
+        checked: CheckedResponse | undefined,
+      ): void => {
+        sendResponse(context, toParent, batchId, requestIndex, requestScope, response, final, checked);
+        if (final) {
+          closeScope();
+          entry.closed = true;
+          open.delete(openEntry);
+          maybeForget();
+        }
+      };
+      const sender = makeResponseSender({
+        requestId: wire.id,
+        requestIndex: index,
+        transport,
+        isCancelled,
+        checker: (response) => checkResponse(response, context.config, wire.requestedOutputNames),
+      });
+      senders.push(sender);
+      const entry = { closed: false };
+      const openEntry: OpenRequest = {
+        batchId,
+        requestId: wire.id,
+        fail: (error) => {
+          if (!sender.closed) sender.send(new InferenceResponse([], error), { final: true });
+        },
+      };
+      open.add(openEntry);
+      mine.push(openEntry);
+      return makeRequest({
+        id: wire.id,
+        correlationId: wire.correlationId,
+        flags: wire.flags,
+        inputs: wire.inputs.map((input) =>
+          tensorFromWire(
+            input.name,
+            input.datatype,
+            input.shape,
+            context.arena,
+            input.dataOffset,
+            input.dataSize,
+          )
+        ),
+        requestedOutputNames: [...wire.requestedOutputNames],
+        allocator: requestScope,
+        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(wire.parametersJson))),
+        decoupled: true,
+        createResponseSender: () => sender,
+        isCancelled,
+      });
+    });
+  } catch (error) {
+    const { code, text } = describe(error);
+    for (const entry of mine) open.delete(entry);
+    context.cancellations?.forget(batchId);
+    pushError(code, text);
+    return;
+  }
+  const maybeForget = () => {
+    if (senders.every((sender) => sender.closed)) context.cancellations?.forget(batchId);
+  };
+
+  let returned: unknown;
+  try {
+    returned = await context.model.execute(requests);
+    // A decoupled model may also return responses: each closes its request.
+    if (Array.isArray(returned)) {
+      returned.forEach((response, i) => {
+        if (i < senders.length && !senders[i].closed) {
+          senders[i].send(response as InferenceResponse, { final: true });
+        }
+      });
+    }
+  } catch (error) {
+    const { code, text } = describe(error);
+    const failure = new TritonError(text, code);
+    for (const sender of senders) {
+      if (!sender.closed) sender.send(new InferenceResponse([], failure), { final: true });
+    }
+  }
+  toParent.push({ kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: batchId, offset: 0, length: 0 });
+}
+
+/** Writes one response (or only the FINAL flag) as a RESPONSE record. */
+function sendResponse(
+  context: BatchContext,
+  toParent: Ring,
+  batchId: bigint,
+  index: number,
+  requestScope: ArenaScope,
+  response: InferenceResponse | undefined,
+  final: boolean,
+  checked: CheckedResponse | undefined,
+): void {
+  const flags = final ? RECORD_FLAG.FINAL : 0;
+  if (response === undefined && checked === undefined) {
+    toParent.push({ kind: MSG.RESPONSE, flags, aux: index, id: batchId, offset: 0, length: 0 });
+    return;
+  }
+  const scope = context.stubArena.scope();
+  const allocator: ResultAllocator = {
+    arena: scope.arena,
+    reserve: (bytes) => scope.reserve(bytes),
+    canReference: (offset, length) =>
+      requestScope.canReference(offset, length) || scope.canReference(offset, length),
+  };
+  const parameters = response === undefined
+    ? ""
+    : wireFromEntries(JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[]);
+  const result = checked ?? { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
+  const { offset, length } = writeResult(allocator, [{ ...result, parameters }]);
+  toParent.push({ kind: MSG.RESPONSE, flags, aux: index, id: batchId, offset, length });
+  scope.seal(toParent.published);
+}
+
