@@ -14,8 +14,8 @@ import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import {
   checkParameters,
+  type InferenceParameters,
   NO_PARAMETERS,
-  type Parameters,
   type ParameterValue,
   parseParameters,
   toWire,
@@ -124,6 +124,21 @@ let transport: BlsTransport | undefined;
  * `UNAVAILABLE`.
  *
  * @internal Used by the Worker runtime through internal.ts.
+ *
+ * @example
+ * ```ts
+ * import { setBlsTransport } from "./bls.ts";
+ *
+ * setBlsTransport({
+ *   infer: (_request, onResponse) => {
+ *     onResponse({ outputs: [] }, true);
+ *     return { cancel() {} };
+ *   },
+ *   loadModel: () => Promise.resolve(),
+ *   unloadModel: () => Promise.resolve(),
+ *   isModelReady: () => Promise.resolve(true),
+ * });
+ * ```
  */
 export function setBlsTransport(value: BlsTransport | undefined): void {
   transport = value;
@@ -249,7 +264,7 @@ export class BlsRequest {
   /** Timeout in microseconds (0n for none). */
   readonly timeoutMicros: bigint;
   /** The request parameters (frozen). */
-  readonly parameters: Parameters;
+  readonly parameters: InferenceParameters;
   readonly #snapshots: readonly TensorSnapshot[];
 
   /**
@@ -522,7 +537,7 @@ export class BlsResponse {
   /** The output tensors (frozen). */
   readonly outputs: readonly Tensor[];
   /** The response parameters (frozen). */
-  readonly parameters: Parameters;
+  readonly parameters: InferenceParameters;
   /** The called model's error, if it failed the request. */
   readonly error: TritonError | undefined;
   readonly #owner: string;
@@ -530,7 +545,7 @@ export class BlsResponse {
   /** @internal Responses come from the runtime. */
   constructor(
     outputs: readonly Tensor[],
-    parameters: Parameters,
+    parameters: InferenceParameters,
     error: TritonError | undefined,
     owner: string,
   ) {

@@ -11,7 +11,7 @@ import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { AutoCompleteConfig } from "./auto_complete.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import type { InitializeArgs } from "./model.ts";
-import type { Parameters } from "./parameters.ts";
+import type { InferenceParameters } from "./parameters.ts";
 import { type ArenaAllocator, InferenceRequest } from "./request.ts";
 import { ResponseSender, type ResponseSenderInit } from "./response_sender.ts";
 import type { Tensor } from "./tensor.ts";
@@ -74,7 +74,7 @@ export function makeRequest(init: {
   requestedOutputNames: string[];
   allocator: ArenaAllocator;
   /** From `parseRequestParameters`; none when omitted. */
-  parameters?: Parameters;
+  parameters?: InferenceParameters;
   /** Whether the model is decoupled; `responseSender()` throws `UNSUPPORTED` otherwise. */
   decoupled?: boolean;
   /** Makes the request's sender (e.g. with `makeResponseSender`); called at most once. */

@@ -161,6 +161,13 @@ export function setLogSink(target: LogSink | undefined): void {
  * How many lines were dropped since the last time the sink was set.
  *
  * @internal For the runtime's diagnostics and tests.
+ *
+ * @example
+ * ```ts
+ * import { droppedLogLines } from "./logger.ts";
+ *
+ * console.log(droppedLogLines()); // 0
+ * ```
  */
 export function droppedLogLines(): number {
   return dropped;

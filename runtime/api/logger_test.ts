@@ -1,5 +1,5 @@
 import { assertEquals } from "./_test_assert.ts";
-import { droppedLogLines, LogLevel, logger, PENDING_LOG_LINES, setLogSink } from "./logger.ts";
+import { droppedLogLines, logger, LogLevel, PENDING_LOG_LINES, setLogSink } from "./logger.ts";
 
 type Line = [LogLevel, string];
 
@@ -70,7 +70,7 @@ Deno.test("lines before the sink is set are kept (32), then counted and reported
   assertEquals(lines[PENDING_LOG_LINES], [
     LogLevel.WARN,
     "5 model log lines were dropped (more than 32 written before the log was connected, " +
-      "or the log failed)",
+    "or the log failed)",
   ]);
   assertEquals(droppedLogLines(), 0);
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { drainMetricOps, METRIC_KIND_CODES, Metric, MetricFamily } from "./metrics.ts";
+import { drainMetricOps, Metric, METRIC_KIND_CODES, MetricFamily } from "./metrics.ts";
 
 interface Batch {
   families: { id: number; name: string; description: string; kind: string }[];
@@ -29,7 +29,11 @@ Deno.test("kinds map to TRITONSERVER_MetricKind codes", () => {
 
 Deno.test("a new family and metric, and their updates, arrive in one batch", () => {
   fresh();
-  const family = new MetricFamily({ name: "t_requests_total", description: "Requests", kind: "counter" });
+  const family = new MetricFamily({
+    name: "t_requests_total",
+    description: "Requests",
+    kind: "counter",
+  });
   const metric = family.metric({ labels: { route: "infer", code: "200" } });
   metric.increment(1);
   metric.increment(2);
@@ -37,7 +41,12 @@ Deno.test("a new family and metric, and their updates, arrive in one batch", () 
   assert(batch !== undefined);
   const { family: familyId, metric: metricId } = ids(batch);
   assertEquals(batch, {
-    families: [{ id: familyId, name: "t_requests_total", description: "Requests", kind: "counter" }],
+    families: [{
+      id: familyId,
+      name: "t_requests_total",
+      description: "Requests",
+      kind: "counter",
+    }],
     metrics: [{ id: metricId, family: familyId, labels: { route: "infer", code: "200" } }],
     updates: [[metricId, "inc", 3]],
     deletes: { metrics: [], families: [] },
@@ -164,7 +173,11 @@ Deno.test("operations a kind does not support throw UNSUPPORTED naming the metri
   );
   assertEquals(negative.code, ErrorCode.INVALID_ARG);
   for (const bad of [NaN, Infinity, "1" as unknown as number]) {
-    const error = assertThrows(() => gauge.set(bad), TritonError, "metric t_g: set() needs a finite number");
+    const error = assertThrows(
+      () => gauge.set(bad),
+      TritonError,
+      "metric t_g: set() needs a finite number",
+    );
     assertEquals(error.code, ErrorCode.INVALID_ARG);
   }
   // Nothing that failed was queued or counted.

@@ -60,7 +60,7 @@ export type { InferenceResponseOptions } from "./response.ts";
 export { Tensor } from "./tensor.ts";
 export type { TensorValues } from "./values.ts";
 export { MAX_PARAMETER_STRING_BYTES, MAX_PARAMETERS } from "./parameters.ts";
-export type { Parameters, ParameterValue } from "./parameters.ts";
+export type { InferenceParameters, ParameterValue } from "./parameters.ts";
 export type { ResponseSender, SendOptions } from "./response_sender.ts";
 export { logger, LogLevel } from "./logger.ts";
 export type { Logger } from "./logger.ts";

@@ -33,25 +33,43 @@ export type ParameterValue = string | number | bigint | boolean;
  *
  * @example
  * ```ts
- * import type { Parameters } from "@triton/deno";
+ * import type { InferenceParameters } from "@triton/deno";
  *
- * const parameters: Parameters = { temperature: 0.7, max_tokens: 64, stream: true };
+ * const parameters: InferenceParameters = { temperature: 0.7, max_tokens: 64, stream: true };
  * console.log(Object.keys(parameters)); // ["temperature", "max_tokens", "stream"]
  * ```
  */
-export type Parameters = Readonly<Record<string, ParameterValue>>;
+export type InferenceParameters = Readonly<Record<string, ParameterValue>>;
 
-/** Most parameters a response (or BLS request) may carry. */
+/**
+ * Most parameters a response (or BLS request) may carry.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PARAMETERS } from "@triton/deno";
+ *
+ * console.log(MAX_PARAMETERS); // 256
+ * ```
+ */
 export const MAX_PARAMETERS = 256;
 
-/** Longest `STRING` parameter value, and longest key, in UTF-8 bytes (64 KiB). */
+/**
+ * Longest `STRING` parameter value, and longest key, in UTF-8 bytes (64 KiB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_PARAMETER_STRING_BYTES } from "@triton/deno";
+ *
+ * console.log(MAX_PARAMETER_STRING_BYTES); // 65536
+ * ```
+ */
 export const MAX_PARAMETER_STRING_BYTES = 64 * 1024;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** The frozen empty parameter set, shared by everything that has none. */
-export const NO_PARAMETERS: Parameters = Object.freeze({});
+export const NO_PARAMETERS: InferenceParameters = Object.freeze({});
 
 const NON_FINITE = ["NaN", "Infinity", "-Infinity"] as const;
 
@@ -98,7 +116,7 @@ const wireListSchema = z.array(z.unknown());
  * console.log(parameters); // { n: 9007199254740993n, t: 0.5 }
  * ```
  */
-export function parseRequestParameters(json: string): Parameters {
+export function parseRequestParameters(json: string): InferenceParameters {
   return parseParameters(json, "request parameter");
 }
 
@@ -107,8 +125,16 @@ export function parseRequestParameters(json: string): Parameters {
  * (e.g. `"BLS response parameter"`).
  *
  * @internal Shared by request and BLS response decoding.
+ *
+ * @example
+ * ```ts
+ * import { parseParameters } from "./parameters.ts";
+ *
+ * console.log(parseParameters('[{"key":"ok","type":"BOOL","value":true}]', "BLS response parameter"));
+ * // { ok: true }
+ * ```
  */
-export function parseParameters(json: string, owner: string): Parameters {
+export function parseParameters(json: string, owner: string): InferenceParameters {
   if (typeof json !== "string") {
     throw invalid(`${owner}s must be JSON text, got ${describeValue(json)}`);
   }
@@ -193,7 +219,7 @@ function decodeValue(entry: WireParameter, where: string): ParameterValue {
  * console.log(checkParameters({ a: 1, b: "x" }, "response parameter")); // { a: 1, b: "x" }
  * ```
  */
-export function checkParameters(value: unknown, owner: string): Parameters {
+export function checkParameters(value: unknown, owner: string): InferenceParameters {
   if (value === undefined) return NO_PARAMETERS;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalid(`${owner}s must be an object of key/value pairs, got ${describeValue(value)}`);
@@ -284,13 +310,30 @@ export function encodeResponseParameters(record: unknown): string {
  * Encodes parameters for the wire; `owner` starts every message.
  *
  * @internal Shared by response and BLS request encoding.
+ *
+ * @example
+ * ```ts
+ * import { encodeParameters } from "./parameters.ts";
+ *
+ * console.log(encodeParameters({ n: 1 }, "BLS request parameter"));
+ * // [{"key":"n","type":"INT","value":"1"}]
+ * ```
  */
 export function encodeParameters(record: unknown, owner: string): string {
   return JSON.stringify(toWire(checkParameters(record, owner)));
 }
 
-/** The wire entries of parameters already checked by {@linkcode checkParameters}. */
-export function toWire(parameters: Parameters): WireParameter[] {
+/**
+ * The wire entries of parameters already checked by {@linkcode checkParameters}.
+ *
+ * @example
+ * ```ts
+ * import { toWire } from "./parameters.ts";
+ *
+ * console.log(toWire({ p: 0.5 })); // [{ key: "p", type: "DOUBLE", value: 0.5 }]
+ * ```
+ */
+export function toWire(parameters: InferenceParameters): WireParameter[] {
   return Object.entries(parameters).map(([key, value]): WireParameter => {
     switch (typeof value) {
       case "string":

@@ -153,7 +153,10 @@ Deno.test("checkParameters enforces the limits, naming the key", () => {
     [{ k: 2 ** 63 }, "response parameter 'k': 9223372036854776000 is a whole number outside int64"],
     [{ k: -1e300 }, "is a whole number outside int64"],
     [{ k: null }, "response parameter 'k' must be a string, number, bigint or boolean, got null"],
-    [{ k: [1] }, "response parameter 'k' must be a string, number, bigint or boolean, got an array"],
+    [
+      { k: [1] },
+      "response parameter 'k' must be a string, number, bigint or boolean, got an array",
+    ],
     [{ k: undefined }, "got undefined"],
     [{ [Symbol("s")]: 1 }, "response parameters must have string keys; found a symbol key"],
     [

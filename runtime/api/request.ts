@@ -15,7 +15,7 @@ import {
 } from "./datatype.ts";
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { NO_PARAMETERS, type Parameters } from "./parameters.ts";
+import { type InferenceParameters, NO_PARAMETERS } from "./parameters.ts";
 import type { ResponseSender } from "./response_sender.ts";
 import { checkShape } from "./shape.ts";
 import { markTensorInArena, Tensor } from "./tensor.ts";
@@ -63,7 +63,7 @@ export interface RequestInit {
   /** Where `allocateOutput` places output data. */
   allocator: ArenaAllocator;
   /** The request's parameters (from `parseRequestParameters`); none when omitted. */
-  parameters?: Parameters;
+  parameters?: InferenceParameters;
   /** Whether the model is decoupled (`model_transaction_policy { decoupled: true }`). */
   decoupled?: boolean;
   /** Makes the request's response sender; called at most once, for decoupled models. */
@@ -109,7 +109,7 @@ export class InferenceRequest {
    * `DOUBLE`s and for `INT`s that are safe integers, `bigint`s for larger
    * `INT`s.
    */
-  readonly parameters: Parameters;
+  readonly parameters: InferenceParameters;
   readonly #inputsByName: ReadonlyMap<string, Tensor>;
   readonly #allocator: ArenaAllocator;
   readonly #decoupled: boolean;

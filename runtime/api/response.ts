@@ -6,7 +6,7 @@
 
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { checkParameters, type Parameters, type ParameterValue } from "./parameters.ts";
+import { checkParameters, type InferenceParameters, type ParameterValue } from "./parameters.ts";
 import { snapshotTensor, type Tensor } from "./tensor.ts";
 
 /**
@@ -43,7 +43,7 @@ export interface ResponseSnapshot {
   /** The error given at construction, if any. */
   readonly error: TritonError | undefined;
   /** The checked, frozen parameters. */
-  readonly parameters: Parameters;
+  readonly parameters: InferenceParameters;
 }
 
 let snapshot: (value: unknown) => ResponseSnapshot | undefined;
@@ -78,7 +78,7 @@ let snapshot: (value: unknown) => ResponseSnapshot | undefined;
 export class InferenceResponse {
   readonly #outputs: readonly Tensor[];
   readonly #error: TritonError | undefined;
-  readonly #parameters: Parameters;
+  readonly #parameters: InferenceParameters;
 
   /**
    * @param outputs The output tensors (the array is copied).
@@ -135,7 +135,7 @@ export class InferenceResponse {
   }
 
   /** The response parameters (frozen; empty when none were given). */
-  get parameters(): Parameters {
+  get parameters(): InferenceParameters {
     return this.#parameters;
   }
 

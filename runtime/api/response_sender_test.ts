@@ -62,7 +62,9 @@ Deno.test("close sends only the final flag", () => {
 Deno.test("sending after the final response throws naming the request", () => {
   const { sender: s, sent } = sender();
   s.close();
-  for (const attempt of [() => s.send(y(1)), () => s.close(), () => s.send(y(1), { final: true })]) {
+  for (
+    const attempt of [() => s.send(y(1)), () => s.close(), () => s.send(y(1), { final: true })]
+  ) {
     const error = assertThrows(
       attempt,
       TritonError,
