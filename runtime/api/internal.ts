@@ -8,9 +8,12 @@
  */
 
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { AutoCompleteConfig } from "./auto_complete.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import type { InitializeArgs } from "./model.ts";
+import type { InferenceParameters } from "./parameters.ts";
 import { type ArenaAllocator, InferenceRequest } from "./request.ts";
+import { ResponseSender, type ResponseSenderInit } from "./response_sender.ts";
 import type { Tensor } from "./tensor.ts";
 
 export type { ArenaAllocation, ArenaAllocator } from "./request.ts";
@@ -19,6 +22,23 @@ export type { CheckedResponse, WireOutput } from "./check_response.ts";
 export { tensorFromWire } from "./wire_tensor.ts";
 export { snapshotTensor } from "./tensor.ts";
 export type { TensorSnapshot } from "./tensor.ts";
+export { snapshotResponse } from "./response.ts";
+export type { ResponseSnapshot } from "./response.ts";
+export { encodeResponseParameters, parseRequestParameters } from "./parameters.ts";
+export type { WireParameter } from "./parameters.ts";
+export { droppedLogLines, setLogSink } from "./logger.ts";
+export type { LogSink } from "./logger.ts";
+export { drainMetricOps, METRIC_KIND_CODES } from "./metrics.ts";
+export type { ResponseChecker, ResponseSenderInit, ResponseTransport } from "./response_sender.ts";
+export { setBlsTransport } from "./bls.ts";
+export type {
+  BlsCall,
+  BlsResponseHandler,
+  BlsTransport,
+  BlsWireRequest,
+  BlsWireResponse,
+  BlsWireTensor,
+} from "./bls.ts";
 
 /**
  * Builds the request a model sees.
@@ -53,8 +73,63 @@ export function makeRequest(init: {
   inputs: Tensor[];
   requestedOutputNames: string[];
   allocator: ArenaAllocator;
+  /** From `parseRequestParameters`; none when omitted. */
+  parameters?: InferenceParameters;
+  /** Whether the model is decoupled; `responseSender()` throws `UNSUPPORTED` otherwise. */
+  decoupled?: boolean;
+  /** Makes the request's sender (e.g. with `makeResponseSender`); called at most once. */
+  createResponseSender?: () => ResponseSender;
+  /** Reads the request's cancellation flag; never cancelled when omitted. */
+  isCancelled?: () => boolean;
 }): InferenceRequest {
   return new InferenceRequest(init);
+}
+
+/**
+ * Builds the response sender of one request of a decoupled model.
+ *
+ * @example
+ * ```ts
+ * import { checkResponse, makeResponseSender } from "./internal.ts";
+ * import { InferenceResponse } from "./response.ts";
+ * import { parseModelConfigText } from "../model_config/mod.ts";
+ *
+ * const config = parseModelConfigText('output [{ name: "Y" data_type: TYPE_FP32 dims: [1] }]');
+ * const sent: boolean[] = [];
+ * const sender = makeResponseSender({
+ *   requestId: "r1",
+ *   requestIndex: 0,
+ *   transport: (_index, _response, final) => sent.push(final),
+ *   isCancelled: () => false,
+ *   checker: (response) => checkResponse(response, config, []),
+ * });
+ * sender.send(new InferenceResponse([]));
+ * sender.close();
+ * console.log(sent); // [false, true]
+ * ```
+ */
+export function makeResponseSender(init: ResponseSenderInit): ResponseSender {
+  return new ResponseSender(init);
+}
+
+/**
+ * Wraps Triton's JSON model configuration for a model's static
+ * `autoCompleteConfig`; afterwards, `JSON.stringify(config.config)` is the
+ * completed configuration to hand back to Triton.
+ *
+ * @throws {TritonError} `INVALID_ARG` if the JSON is not a model configuration.
+ *
+ * @example
+ * ```ts
+ * import { makeAutoCompleteConfig } from "./internal.ts";
+ *
+ * const config = makeAutoCompleteConfig('{"name":"m","max_batch_size":0,"input":[],"output":[]}');
+ * config.setMaxBatchSize(4);
+ * console.log(JSON.stringify(config.config)); // {"name":"m","max_batch_size":4,"input":[],"output":[]}
+ * ```
+ */
+export function makeAutoCompleteConfig(modelConfigJson: string): AutoCompleteConfig {
+  return new AutoCompleteConfig(modelConfigJson);
 }
 
 /**

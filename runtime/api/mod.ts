@@ -53,11 +53,35 @@ export type {
   TensorDataMap,
 } from "./datatype.ts";
 export { ErrorCode, TritonError } from "./error.ts";
-export type { InitializeArgs, Model } from "./model.ts";
+export type { InitializeArgs, Model, ModelClass } from "./model.ts";
 export type { InferenceRequest } from "./request.ts";
 export { InferenceResponse } from "./response.ts";
+export type { InferenceResponseOptions } from "./response.ts";
 export { Tensor } from "./tensor.ts";
 export type { TensorValues } from "./values.ts";
+export { MAX_PARAMETER_STRING_BYTES, MAX_PARAMETERS } from "./parameters.ts";
+export type { InferenceParameters, ParameterValue } from "./parameters.ts";
+export type { ResponseSender, SendOptions } from "./response_sender.ts";
+export { logger, LogLevel } from "./logger.ts";
+export type { Logger } from "./logger.ts";
+export { Metric, MetricFamily } from "./metrics.ts";
+export type {
+  HistogramValue,
+  MetricFamilyOptions,
+  MetricKind,
+  MetricOptions,
+  MetricValue,
+} from "./metrics.ts";
+export { BlsRequest, models } from "./bls.ts";
+export type { BlsCallOptions, BlsRequestOptions, BlsResponse, ModelControl } from "./bls.ts";
+export { AutoCompleteConfig } from "./auto_complete.ts";
+export type {
+  InputSpec,
+  ModelConfigJson,
+  TensorConfigJson,
+  TensorSpec,
+  TransactionPolicy,
+} from "./auto_complete.ts";
 // The configuration types a model meets in `InitializeArgs.modelConfig`.
 export { DataType } from "../model_config/mod.ts";
 export type { ModelConfig, ModelInput, ModelOutput, ModelParameter } from "../model_config/mod.ts";

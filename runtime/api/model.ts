@@ -6,6 +6,7 @@
  */
 
 import type { ModelConfig } from "../model_config/mod.ts";
+import type { AutoCompleteConfig } from "./auto_complete.ts";
 import type { InferenceRequest } from "./request.ts";
 import type { InferenceResponse } from "./response.ts";
 
@@ -72,10 +73,44 @@ export interface Model {
   /**
    * Called per batch with one or more requests; must return exactly one
    * response per request, in order. Throwing fails every request of the
-   * batch (with the error's code if it is a `TritonError`).
+   * batch (with the error's code if it is a `TritonError`). A decoupled
+   * model instead sends its responses with `request.responseSender()` and
+   * returns nothing.
    */
-  execute(requests: InferenceRequest[]): InferenceResponse[] | Promise<InferenceResponse[]>;
+  execute(
+    requests: InferenceRequest[],
+  ): InferenceResponse[] | void | Promise<InferenceResponse[] | void>;
 
   /** Called once at unload. The runtime waits a bounded time for it. */
   finalize?(): void | Promise<void>;
+}
+
+/**
+ * The class `model.ts` default-exports: constructed without arguments, with
+ * an optional static `autoCompleteConfig` that Triton calls before loading
+ * when it auto-completes configurations (it is not called when Triton runs
+ * with `--disable-auto-complete-config`).
+ *
+ * @example
+ * ```ts
+ * import type { AutoCompleteConfig, InferenceRequest, InferenceResponse, ModelClass } from "@triton/deno";
+ *
+ * class Echo {
+ *   static autoCompleteConfig(config: AutoCompleteConfig): void {
+ *     config.addInput({ name: "X", dataType: "BYTES", dims: [-1] });
+ *     config.addOutput({ name: "X", dataType: "BYTES", dims: [-1] });
+ *   }
+ *   execute(_requests: InferenceRequest[]): InferenceResponse[] {
+ *     return [];
+ *   }
+ * }
+ * const modelClass: ModelClass = Echo;
+ * console.log(typeof modelClass.autoCompleteConfig); // "function"
+ * ```
+ */
+export interface ModelClass {
+  /** Creates the model object of one instance. */
+  new (): Model;
+  /** Completes the configuration before the model loads; may be async. */
+  autoCompleteConfig?(config: AutoCompleteConfig): void | Promise<void>;
 }

@@ -15,6 +15,8 @@ import {
 } from "./datatype.ts";
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
+import { type InferenceParameters, NO_PARAMETERS } from "./parameters.ts";
+import type { ResponseSender } from "./response_sender.ts";
 import { checkShape } from "./shape.ts";
 import { markTensorInArena, Tensor } from "./tensor.ts";
 import { type TensorValues, viewOf } from "./values.ts";
@@ -60,9 +62,15 @@ export interface RequestInit {
   requestedOutputNames: string[];
   /** Where `allocateOutput` places output data. */
   allocator: ArenaAllocator;
+  /** The request's parameters (from `parseRequestParameters`); none when omitted. */
+  parameters?: InferenceParameters;
+  /** Whether the model is decoupled (`model_transaction_policy { decoupled: true }`). */
+  decoupled?: boolean;
+  /** Makes the request's response sender; called at most once, for decoupled models. */
+  createResponseSender?: () => ResponseSender;
+  /** Reads the request's cancellation flag; never cancelled when omitted. */
+  isCancelled?: () => boolean;
 }
-
-const NO_PARAMETERS: Readonly<Record<string, string | number | boolean>> = Object.freeze({});
 
 /**
  * An inference request. The runtime builds these; a model reads its inputs and
@@ -96,10 +104,18 @@ export class InferenceRequest {
   readonly inputs: readonly Tensor[];
   /** The outputs the client asked for; empty means all. Triton drops the others. */
   readonly requestedOutputNames: readonly string[];
-  /** Request parameters. Not carried over the wire yet: always empty. */
-  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * The request's parameters (frozen): strings, booleans, numbers for
+   * `DOUBLE`s and for `INT`s that are safe integers, `bigint`s for larger
+   * `INT`s.
+   */
+  readonly parameters: InferenceParameters;
   readonly #inputsByName: ReadonlyMap<string, Tensor>;
   readonly #allocator: ArenaAllocator;
+  readonly #decoupled: boolean;
+  readonly #createResponseSender: (() => ResponseSender) | undefined;
+  readonly #isCancelled: (() => boolean) | undefined;
+  #responseSender: ResponseSender | undefined;
 
   /**
    * @internal Requests come from the runtime; models do not build them.
@@ -110,14 +126,77 @@ export class InferenceRequest {
     this.flags = init.flags;
     this.inputs = Object.freeze(Array.from(init.inputs));
     this.requestedOutputNames = Object.freeze(Array.from(init.requestedOutputNames));
-    this.parameters = NO_PARAMETERS;
+    this.parameters = init.parameters ?? NO_PARAMETERS;
     const byName = new Map<string, Tensor>();
     for (const input of this.inputs) {
       if (!byName.has(input.name)) byName.set(input.name, input);
     }
     this.#inputsByName = byName;
     this.#allocator = init.allocator;
+    this.#decoupled = init.decoupled === true;
+    this.#createResponseSender = init.createResponseSender;
+    this.#isCancelled = init.isCancelled;
+    this.#responseSender = undefined;
     Object.freeze(this);
+  }
+
+  /**
+   * The sender for this request's responses, in a decoupled model (the same
+   * object on every call). A decoupled model sends every response through
+   * it, the last with `{ final: true }` (or `close()`), and returns nothing
+   * from `execute`.
+   *
+   * @throws {TritonError} `UNSUPPORTED` if the model is not decoupled.
+   *
+   * @example
+   * ```ts
+   * import { type InferenceRequest, InferenceResponse } from "@triton/deno";
+   *
+   * function answerTwice(request: InferenceRequest): void {
+   *   const sender = request.responseSender();
+   *   sender.send(new InferenceResponse([]));
+   *   sender.send(new InferenceResponse([]), { final: true });
+   * }
+   * console.log(typeof answerTwice); // "function"
+   * ```
+   */
+  responseSender(): ResponseSender {
+    if (this.#responseSender !== undefined) return this.#responseSender;
+    const owner = this.id === "" ? "this request" : `request '${this.id}'`;
+    if (!this.#decoupled) {
+      throw new TritonError(
+        `responseSender() is only for decoupled models (config.pbtxt ` +
+          `model_transaction_policy { decoupled: true }); ${owner} belongs to a model that ` +
+          "is not decoupled, so execute must return its InferenceResponse",
+        ErrorCode.UNSUPPORTED,
+      );
+    }
+    if (this.#createResponseSender === undefined) {
+      throw new TritonError(
+        `responseSender() is not available for ${owner}: the runtime gave it no sender`,
+        ErrorCode.UNSUPPORTED,
+      );
+    }
+    this.#responseSender = this.#createResponseSender();
+    return this.#responseSender;
+  }
+
+  /**
+   * Whether the client cancelled this request (a read of shared memory, no
+   * round trip). A long-running model can check it and stop early.
+   *
+   * @example
+   * ```ts
+   * import type { InferenceRequest } from "@triton/deno";
+   *
+   * function worthContinuing(request: InferenceRequest): boolean {
+   *   return !request.isCancelled();
+   * }
+   * console.log(typeof worthContinuing); // "function"
+   * ```
+   */
+  isCancelled(): boolean {
+    return this.#isCancelled?.() === true;
   }
 
   /**

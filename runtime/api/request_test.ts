@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "./_test_assert.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { type ArenaAllocator, makeRequest } from "./internal.ts";
+import { type ArenaAllocator, makeRequest, parseRequestParameters } from "./internal.ts";
 import type { DataTypeName, FixedSizeDataTypeName } from "./datatype.ts";
 import { snapshotTensor, Tensor } from "./tensor.ts";
 import { TestArena, testRequest } from "./test_support.ts";
@@ -151,4 +151,26 @@ Deno.test("allocateOutput of an empty tensor works", () => {
   const request = testRequest(new TestArena(64), []);
   const empty = request.allocateOutput("E", "INT64", [0, 4]);
   assertEquals([empty.elementCount, empty.byteLength], [0, 0]);
+});
+
+Deno.test("a request carries the parameters the runtime parsed", () => {
+  const request = makeRequest({
+    id: "p",
+    correlationId: 0n,
+    flags: 0,
+    inputs: [],
+    requestedOutputNames: [],
+    allocator: new TestArena(64),
+    parameters: parseRequestParameters(
+      '[{"key":"temperature","type":"DOUBLE","value":0.7},' +
+        '{"key":"seed","type":"INT","value":"4503599627370496"},' +
+        '{"key":"big","type":"INT","value":"-9223372036854775807"}]',
+    ),
+  });
+  assertEquals(request.parameters, {
+    temperature: 0.7,
+    seed: 4503599627370496,
+    big: -9223372036854775807n,
+  });
+  assert(Object.isFrozen(request.parameters));
 });

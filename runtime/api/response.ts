@@ -6,7 +6,31 @@
 
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
+import { checkParameters, type InferenceParameters, type ParameterValue } from "./parameters.ts";
 import { snapshotTensor, type Tensor } from "./tensor.ts";
+
+/**
+ * The optional parts of a response, given as the second argument of
+ * {@linkcode InferenceResponse}.
+ *
+ * @example
+ * ```ts
+ * import { InferenceResponse, type InferenceResponseOptions } from "@triton/deno";
+ *
+ * const options: InferenceResponseOptions = { parameters: { tokens: 12, finish: "stop" } };
+ * console.log(new InferenceResponse([], options).parameters.tokens); // 12
+ * ```
+ */
+export interface InferenceResponseOptions {
+  /** If given, the request fails with this error (see the constructor). */
+  readonly error?: Error;
+  /**
+   * Response parameters sent back to the client: a string is sent as
+   * `STRING`, a boolean as `BOOL`, a `bigint` or a whole-number `number` as
+   * `INT`, any other number as `DOUBLE`.
+   */
+  readonly parameters?: Readonly<Record<string, ParameterValue>>;
+}
 
 /**
  * What the runtime reads from a response, taken from private fields.
@@ -18,6 +42,8 @@ export interface ResponseSnapshot {
   readonly outputs: readonly Tensor[];
   /** The error given at construction, if any. */
   readonly error: TritonError | undefined;
+  /** The checked, frozen parameters. */
+  readonly parameters: InferenceParameters;
 }
 
 let snapshot: (value: unknown) => ResponseSnapshot | undefined;
@@ -38,19 +64,34 @@ let snapshot: (value: unknown) => ResponseSnapshot | undefined;
  * );
  * console.log(ok.outputs.length, failed.error?.message); // 1 "INPUT0 must not be empty"
  * ```
+ *
+ * @example Send response parameters
+ * ```ts
+ * import { InferenceResponse, Tensor } from "@triton/deno";
+ *
+ * const response = new InferenceResponse([new Tensor("Y", "FP32", [1], [1])], {
+ *   parameters: { model_version: "2", tokens: 17, score: 0.93, cached: false },
+ * });
+ * console.log(response.parameters.tokens); // 17
+ * ```
  */
 export class InferenceResponse {
   readonly #outputs: readonly Tensor[];
   readonly #error: TritonError | undefined;
+  readonly #parameters: InferenceParameters;
 
   /**
    * @param outputs The output tensors (the array is copied).
-   * @param error If given, the request fails with this error, with its `code`
-   * if it is a {@linkcode TritonError} and `INTERNAL` if it is another `Error`.
+   * @param errorOrOptions An error, or {@linkcode InferenceResponseOptions}
+   * holding an error and/or parameters. With an error the request fails,
+   * with its `code` if it is a {@linkcode TritonError} and `INTERNAL` if it is
+   * another `Error`.
    * @throws {TritonError} `INVALID_ARG` if `outputs` is not an array of
-   * {@linkcode Tensor}s or `error` is not an `Error`.
+   * {@linkcode Tensor}s, `error` is not an `Error`, the options have an
+   * unknown key, or a parameter is invalid (an empty key, more than 256, a
+   * string over 64 KiB, an integer outside int64, a value of another type).
    */
-  constructor(outputs: readonly Tensor[], error?: Error) {
+  constructor(outputs: readonly Tensor[], errorOrOptions?: Error | InferenceResponseOptions) {
     if (!Array.isArray(outputs)) {
       throw new TritonError(
         `InferenceResponse needs an array of output tensors, got ${describeValue(outputs)}`,
@@ -66,6 +107,7 @@ export class InferenceResponse {
         );
       }
     }
+    const { error, parameters } = readOptions(errorOrOptions);
     if (error !== undefined && !(error instanceof Error)) {
       throw new TritonError(
         `InferenceResponse error must be an Error (ideally a TritonError), got ${
@@ -75,6 +117,7 @@ export class InferenceResponse {
       );
     }
     this.#outputs = Object.freeze(copy);
+    this.#parameters = checkParameters(parameters, "response parameter");
     // Any other Error becomes an INTERNAL TritonError carrying its message.
     this.#error = error === undefined || error instanceof TritonError
       ? error
@@ -91,12 +134,38 @@ export class InferenceResponse {
     return this.#error;
   }
 
+  /** The response parameters (frozen; empty when none were given). */
+  get parameters(): InferenceParameters {
+    return this.#parameters;
+  }
+
   static {
     snapshot = (value) => {
       if (typeof value !== "object" || value === null || !(#outputs in value)) return undefined;
-      return { outputs: value.#outputs, error: value.#error };
+      return { outputs: value.#outputs, error: value.#error, parameters: value.#parameters };
     };
   }
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(["error", "parameters"]);
+
+/** Splits the constructor's second argument into an error and parameters, unchecked. */
+function readOptions(value: unknown): { error: unknown; parameters: unknown } {
+  if (value === undefined || value instanceof Error) return { error: value, parameters: undefined };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    // Most likely a mistaken error value: say what the common case expects.
+    return { error: value, parameters: undefined };
+  }
+  for (const key of Object.keys(value)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new TritonError(
+        `InferenceResponse options may have 'error' and 'parameters', got '${key}'`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+  }
+  const options = value as InferenceResponseOptions;
+  return { error: options.error, parameters: options.parameters };
 }
 
 /**
