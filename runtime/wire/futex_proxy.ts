@@ -135,6 +135,7 @@ export class FutexProxyClient {
   readonly #words: Int32Array;
   readonly #timing: FutexProxyClientTiming;
   #parkSeq: number;
+  #eventLoopBusy = false;
 
   /**
    * @param buffer The proxy buffer from the start message.
@@ -172,6 +173,16 @@ export class FutexProxyClient {
     },
     waitAsync: async (_words, index, expected): Promise<WaitOutcome> => {
       const seq = this.#requestPark(index, expected);
+      if (this.#eventLoopBusy) {
+        // Model work is pending (a decoupled model streaming from timers):
+        // never block the thread, wait through the event loop instead.
+        for (;;) {
+          const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+          if (done === seq) return "ok";
+          const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
+          if (waiting.async) await waiting.value;
+        }
+      }
       // The main thread goes to sleep meanwhile; a record that arrives
       // during this turn ends the park at once.
       await yieldToEventLoop();
@@ -181,6 +192,14 @@ export class FutexProxyClient {
       return "ok";
     },
   };
+
+  /**
+   * While true, `waitAsync` leaves the thread free for the event loop
+   * (model work is pending) instead of blocking it in slices.
+   */
+  setEventLoopBusy(busy: boolean): void {
+    this.#eventLoopBusy = busy;
+  }
 
   /** Asks the main thread to end the stub with `code`, after the records already sent. */
   requestExit(code: StubExitCode): void {

@@ -169,7 +169,9 @@ export class StubArena {
   /** @internal True if [offset, offset + length) lies inside one of `blocks`. */
   static covers(blocks: readonly Block[], offset: number, length: number): boolean {
     for (const block of blocks) {
-      if (!block.freed && offset >= block.offset && offset + length <= block.offset + block.length) {
+      if (
+        !block.freed && offset >= block.offset && offset + length <= block.offset + block.length
+      ) {
         return true;
       }
     }

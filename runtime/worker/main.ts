@@ -29,8 +29,8 @@
 import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
-import { TritonError } from "../api/error.ts";
-import { makeInitializeArgs } from "../api/internal.ts";
+import { ErrorCode, TritonError } from "../api/error.ts";
+import { drainMetricOps, makeInitializeArgs, setLogSink } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
@@ -39,6 +39,7 @@ import type { WireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
+import { type OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
@@ -138,6 +139,9 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     output: (level, text) => slot.send(level, text),
   });
 
+  // The model's logger writes to Triton's log the same way.
+  setLogSink((level, text) => slot.send(level, text));
+
   let model: LoadedModel;
   try {
     model = await loadModel(message.modelUrl);
@@ -197,21 +201,42 @@ async function serve(
   inbox: Inbox,
   slot: LogSlot,
 ): Promise<void> {
+  const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
+  const open: OpenRequests = new Set();
+  let running = 0;
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
     const next = inbox.poll(SPIN_AFTER_BATCH_MICROS) ?? await inbox.nextAsync();
     switch (next.kind) {
       case MSG.EXECUTE: {
+        if (decoupled) {
+          slot.flush();
+          running++;
+          link.setEventLoopBusy(true);
+          runDecoupledBatch(context, next, link.toParent, open).catch((error) => {
+            console.error(
+              `model '${modelName}': decoupled batch failed: ${formatError(describeError(error))}`,
+            );
+          }).finally(() => {
+            flushMetrics(context, link);
+            running--;
+            if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
+            slot.flush();
+          });
+          break;
+        }
         // Lines that waited while the parent was idle go out while it listens.
         slot.flush();
         const answer = await runBatch(context, next);
         slot.flush();
+        flushMetrics(context, link);
         link.toParent.push(answer.record);
         answer.scope.seal(link.toParent.published);
         break;
       }
       case MSG.FINALIZE:
+        if (decoupled) await closeLeftovers(open, () => running);
         link.toParent.push(record(MSG.FINALIZED, await finalize(context.model)));
         link.requestExit(0);
         return;
@@ -234,6 +259,42 @@ async function serve(
         scope.seal(link.toParent.published);
       }
     }
+  }
+}
+
+/**
+ * Sends the model's queued metric operations as one METRICS record (the
+ * parent applies them through Triton's metrics API). Called with each
+ * batch's answer: updates are batched, never a round trip each.
+ */
+function flushMetrics(context: BatchContext, link: ParentLink): void {
+  const ops = drainMetricOps();
+  if (ops === undefined) return;
+  const scope = context.stubArena.scope();
+  const bytes = new TextEncoder().encode(ops);
+  const offset = scope.reserve(bytes.byteLength);
+  new Uint8Array(context.arena, offset, bytes.byteLength).set(bytes);
+  link.toParent.push(record(MSG.METRICS, 0, 0n, offset, bytes.byteLength));
+  scope.seal(link.toParent.published);
+}
+
+/**
+ * Before a decoupled model's finalize: waits (up to 2 s) for running
+ * executes, then closes every request the model left open with an error
+ * that says so: a request must never hang.
+ */
+async function closeLeftovers(open: OpenRequests, running: () => number): Promise<void> {
+  const giveUpAt = performance.now() + 2000;
+  while (running() > 0 && performance.now() < giveUpAt) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  for (const request of [...open]) {
+    request.fail(
+      new TritonError(
+        `model '${modelName}' did not close the response sender of request '${request.requestId}' before the instance was finalized`,
+        ErrorCode.INTERNAL,
+      ),
+    );
   }
 }
 

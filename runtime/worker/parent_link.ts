@@ -30,6 +30,8 @@ export interface ParentLink {
   readonly toStub: Ring;
   /** Stub -> parent: READY, RESULT, ERROR, RESPONSE, FINALIZED, ... (the Worker produces). */
   readonly toParent: Ring;
+  /** While true, waiting for the parent never blocks the event loop (model work is pending). */
+  setEventLoopBusy(busy: boolean): void;
   /** Asks the main thread to end the stub once the records sent so far are out. */
   requestExit(code: StubExitCode): void;
 }
@@ -53,6 +55,7 @@ export function openParentLink(
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, client.waiter),
     toParent: new Ring(control, CONTROL.TO_PARENT, client.waiter),
+    setEventLoopBusy: (busy) => client.setEventLoopBusy(busy),
     requestExit: (code) => client.requestExit(code),
   };
 }

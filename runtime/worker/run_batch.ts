@@ -20,7 +20,16 @@
 
 import type { ModelConfig } from "../model_config/mod.ts";
 import { TritonError } from "../api/error.ts";
-import { checkResponse, makeRequest, tensorFromWire } from "../api/internal.ts";
+import {
+  checkResponse,
+  encodeResponseParameters,
+  makeRequest,
+  parseRequestParameters,
+  tensorFromWire,
+  type WireParameter,
+} from "../api/internal.ts";
+import { InferenceResponse } from "../api/response.ts";
+import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { InferenceRequest } from "../api/request.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
@@ -66,7 +75,6 @@ export interface BatchAnswer {
  * @returns The RESULT or ERROR record to send, and its scope.
  */
 export async function runBatch(context: BatchContext, execute: WireRecord): Promise<BatchAnswer> {
-  context.cancellations?.open(execute.id, 0);
   try {
     return await answerBatch(context, execute, context.stubArena.scope());
   } finally {
@@ -120,7 +128,8 @@ async function answerBatch(
     // Inputs passed through as outputs are referenced, not copied.
     scope.borrow(execute.offset, execute.length);
     requestedOutputs = batch.requests.map((request) => request.requestedOutputNames);
-    requests = batch.requests.map((request) =>
+    context.cancellations?.open(execute.id, batch.requests.length);
+    requests = batch.requests.map((request, index) =>
       makeRequest({
         id: request.id,
         correlationId: request.correlationId,
@@ -138,6 +147,8 @@ async function answerBatch(
         // The model gets its own copy; the runtime keeps requestedOutputs.
         requestedOutputNames: [...request.requestedOutputNames],
         allocator: scope,
+        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(request.parametersJson))),
+        isCancelled: () => context.cancellations?.isCancelled(execute.id, index) ?? false,
       })
     );
   } catch (error) {
@@ -172,14 +183,23 @@ async function answerBatch(
   }
 
   try {
-    const checked: ResultResponse[] = responses.map((response, i) =>
-      checkResponse(response, context.config, requestedOutputs[i])
-    );
+    const checked: ResultResponse[] = responses.map((response, i) => ({
+      ...checkResponse(response, context.config, requestedOutputs[i]),
+      parameters: responseParameters(response),
+    }));
     const { offset, length } = writeResult(scope, checked);
     return { scope, record: { kind: MSG.RESULT, flags: 0, aux: 0, id: batchId, offset, length } };
   } catch (error) {
     return failure(error);
   }
+}
+
+/** A response's parameters in the wire's object form ("" for none or not a response). */
+export function responseParameters(response: unknown): string {
+  if (!(response instanceof InferenceResponse)) return "";
+  return wireFromEntries(
+    JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[],
+  );
 }
 
 function isTritonError(value: unknown): value is TritonError {

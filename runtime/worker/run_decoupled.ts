@@ -24,12 +24,12 @@
 
 import { TritonError } from "../api/error.ts";
 import {
-  checkResponse,
   type CheckedResponse,
+  checkResponse,
+  encodeResponseParameters,
   makeRequest,
   makeResponseSender,
   parseRequestParameters,
-  encodeResponseParameters,
   tensorFromWire,
   type WireParameter,
 } from "../api/internal.ts";
@@ -101,7 +101,12 @@ export async function runDecoupledBatch(
   let requests;
   const mine: OpenRequest[] = [];
   try {
-    const batch = readBatch(context.arena, context.arena.byteLength, execute.offset, execute.length);
+    const batch = readBatch(
+      context.arena,
+      context.arena.byteLength,
+      execute.offset,
+      execute.length,
+    );
     context.cancellations?.open(batchId, batch.requests.length);
     senders = [];
     requests = batch.requests.map((wire, index) => {
@@ -122,7 +127,16 @@ export async function runDecoupledBatch(
         final: boolean,
         checked: CheckedResponse | undefined,
       ): void => {
-        sendResponse(context, toParent, batchId, requestIndex, requestScope, response, final, checked);
+        sendResponse(
+          context,
+          toParent,
+          batchId,
+          requestIndex,
+          requestScope,
+          response,
+          final,
+          checked,
+        );
         if (final) {
           closeScope();
           entry.closed = true;
@@ -228,9 +242,9 @@ function sendResponse(
   const parameters = response === undefined
     ? ""
     : wireFromEntries(JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[]);
-  const result = checked ?? { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
+  const result = checked ??
+    { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
   const { offset, length } = writeResult(allocator, [{ ...result, parameters }]);
   toParent.push({ kind: MSG.RESPONSE, flags, aux: index, id: batchId, offset, length });
   scope.seal(toParent.published);
 }
-
