@@ -137,7 +137,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "huge_output", category: "huge and malformed outputs", outcome: "request", error: /above its limit of 1048576 bytes/, log: /outputs of \d+ bytes refused \(deno\.max_output_bytes is 1048576\)/ },
   { name: "malformed_output", category: "huge and malformed outputs", outcome: "request", error: /InferenceResponse|response/ },
   // The shared memory.
-  { name: "scribble_arena", category: "scribbling over the shared memory", outcome: "contained" },
+  // It goes on scribbling over its own region for 300 ms after the attack, so
+  // its own next request may fail too (clearly); the model beside it is checked.
+  { name: "scribble_arena", category: "scribbling over the shared memory", outcome: "contained", servesAfterwards: false },
   { name: "scribble_control", category: "scribbling over the shared memory", outcome: "request", error: /broke the protocol|unusable|stub for instance 'scribble_control_0'/, log: /broke the protocol|unusable RESULT/ },
   // Asking for more.
   { name: "escalate_permissions", category: "permission escalation", outcome: "request", error: REQUIRES("read"), log: denied("read", "/etc/passwd") },
