@@ -199,7 +199,8 @@ async function handleGenerate(
   const parsed = parseGenerateRequest(served.signature, body);
   const source: GenerateSource = { id: parsed.id, model, version: served.version };
   const channel = new ResponseChannel();
-  request.signal.addEventListener("abort", () => channel.cancel(), { once: true });
+  // A streaming client that goes away cancels the body stream, which cancels
+  // the request (not request.signal: Deno aborts it on success too).
   submitToChannel(served, parsed, channel);
 
   const first = await channel.next();

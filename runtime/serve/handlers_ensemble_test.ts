@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "./_test_assert.ts";
 import { AddSubExecutor, FunctionExecutor, heldOutput, inputOf } from "./_test_fakes.ts";
 import { handlerFor } from "./_test_server.ts";
 import { ModelManager } from "./model_manager.ts";
+import { describeModel } from "./server.ts";
 
 const ADD_SUB = `
 name: "add_sub"
@@ -192,6 +193,7 @@ Deno.test("ensemble: loading only the ensemble loads its composing models", asyn
     });
     const reports = await manager.loadAll(["twice"]);
     assertEquals(reports.map((report) => [report.name, report.state]), [["twice", "READY"]]);
+    assertEquals(describeModel(reports[0]), "model twice: READY, version 1, ensemble of 3 step(s)");
     assertEquals(loaded.sort(), ["add_sub", "double"]);
     assert(manager.isReady("add_sub") && manager.isReady("double"));
     await manager.unloadAll();

@@ -102,8 +102,10 @@ export interface ModelReport {
   readonly versions: readonly number[];
   /** Instances per version. */
   readonly instances: number;
-  /** The sandbox policy its model code runs under. */
+  /** The sandbox policy its model code runs under (none for an ensemble). */
   readonly sandbox: SandboxPolicy | undefined;
+  /** For an ensemble, how many steps it has. */
+  readonly ensembleSteps?: number;
 }
 
 interface ModelRecord {
@@ -366,11 +368,16 @@ export class ModelManager {
     const record = this.#record(name);
     const versions = [...record.served.keys()].sort((a, b) => a - b);
     const first = versions.length > 0 ? record.served.get(versions[0]) : undefined;
+    const base = { name, state: record.state, reason: record.reason, versions };
+    const config = record.spec?.config;
+    if (config !== undefined && isEnsemble(config)) {
+      const steps = config.schedulingChoice.case === "ensembleScheduling"
+        ? config.schedulingChoice.value.step.length
+        : 0;
+      return { ...base, instances: 0, sandbox: undefined, ensembleSteps: steps };
+    }
     return {
-      name,
-      state: record.state,
-      reason: record.reason,
-      versions,
+      ...base,
       instances: first?.executor.instanceCount ?? 0,
       sandbox: record.spec !== undefined ? baselinePolicy(record.spec.directory) : undefined,
     };
