@@ -129,6 +129,11 @@ export class EnsembleScheduler implements RequestScheduler {
       timings: undefined,
     }]);
     if (this.#inFlight === 0) { for (const waiter of this.#drainWaiters.splice(0)) waiter(); }
+    // An ensemble declared decoupled still answers once: through the sink, if given.
+    if (request.responses !== undefined) {
+      request.responses.push(outcome.result);
+      request.responses.end();
+    }
     return outcome;
   }
 

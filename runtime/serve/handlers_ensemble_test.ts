@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "./_test_assert.ts";
 import { AddSubExecutor, FunctionExecutor, heldOutput, inputOf } from "./_test_fakes.ts";
-import { handlerFor } from "./_test_server.ts";
+import { handlerFor, sseEvents } from "./_test_server.ts";
 import { ModelManager } from "./model_manager.ts";
 import { describeModel } from "./server.ts";
 
@@ -172,6 +172,30 @@ Deno.test("ensemble: errors are Triton's 'in ensemble' messages naming the step"
       JSON.stringify({ inputs: [request.inputs[0]] }),
     );
     assertEquals(bad.status, 400); // The ensemble's own inputs are checked first.
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("ensemble: generate_stream on an ensemble declared decoupled answers once", async () => {
+  const decoupled = ENSEMBLE.replace(
+    'platform: "ensemble"',
+    'platform: "ensemble" model_transaction_policy { decoupled: true }',
+  );
+  const server = await handlerFor(
+    { twice: decoupled, add_sub: ADD_SUB, double: DOUBLE },
+    executorFor,
+  );
+  try {
+    const response = await server.call(
+      "POST",
+      "/v2/models/twice/generate_stream",
+      JSON.stringify({ A: [1, 2, 3, 4], B: [1, 1, 1, 1] }),
+    );
+    assertEquals(response.status, 200);
+    const events = await sseEvents(response) as Record<string, unknown>[];
+    assertEquals(events.length, 1);
+    assertEquals(events[0].FOUR_A, [4, 8, 12, 16]);
   } finally {
     await server.close();
   }
