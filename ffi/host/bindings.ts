@@ -113,6 +113,18 @@ const HOST_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  // Streaming (host_api.h): a decoupled model's responses, one at a time.
+  host_request_wait_response: { parameters: ["pointer", "u32", "u32"], result: "i64" },
+  host_request_wait_response_nonblocking: {
+    name: "host_request_wait_response",
+    parameters: ["pointer", "u32", "u32"],
+    result: "i64",
+    nonblocking: true,
+  },
+  host_request_response_json: {
+    parameters: ["pointer", "u32", "buffer", "u64"],
+    result: "u64",
+  },
 } as const;
 
 /** The dlopen'ed host library with its typed symbols. */

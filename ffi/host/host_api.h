@@ -152,4 +152,21 @@ HOST_EXPORT int32_t host_pingpong_floor(uint32_t iterations, uint32_t spin_us,
                                         uint64_t* median_ns, uint64_t* p99_ns, char* error_text,
                                         uint32_t error_cap);
 
+/* ---- Streaming: a decoupled model's responses, one at a time. ---- */
+
+/* Blocks until the request has more than `seen` responses (counting
+ * flags-only ones), or the timeout passes. Returns the number of responses
+ * recorded so far (read each with host_request_response_json; the one whose
+ * flags carry TRITONSERVER_RESPONSE_COMPLETE_FINAL is the last); -2 once all
+ * of them have been seen and the backend released the request without a
+ * final response and with nothing left that could send one; -1 for a bad
+ * handle. */
+HOST_EXPORT int64_t host_request_wait_response(TRITONBACKEND_Request* request, uint32_t seen,
+                                               uint32_t timeout_ms);
+/* JSON of response `index`, as in host_request_result_json's "responses"
+ * (flags_only, flags, error, parameters, outputs); returns 0 and writes ""
+ * when there is no such response. */
+HOST_EXPORT uint64_t host_request_response_json(TRITONBACKEND_Request* request, uint32_t index,
+                                                char* out, uint64_t cap);
+
 #endif /* HOST_API_H */

@@ -134,6 +134,14 @@ void host_request_signal(void);
 /* Blocks until the request has its final response and is released, or the
  * timeout passes. Returns true when both happened. */
 bool host_request_wait_done(TRITONBACKEND_Request* request, uint32_t timeout_ms);
+/* A condition on a request, checked under no lock of the caller's. */
+typedef bool (*host_request_predicate)(TRITONBACKEND_Request* request, void* context);
+/* Blocks until `ready` holds (rechecked whenever a response is sent or a
+ * request released) or the timeout passes; returns its last answer. */
+bool host_request_wait_until(TRITONBACKEND_Request* request, host_request_predicate ready,
+                             void* context, uint32_t timeout_ms);
+/* Appends the JSON of one sent response (error, flags, parameters, outputs). */
+void host_sent_response_json(host_text* text, const host_sent_response* record);
 
 /* A bench copy of a request: same metadata, inputs sharing its buffers. */
 TRITONBACKEND_Request* host_request_clone_shared(TRITONBACKEND_Request* source);

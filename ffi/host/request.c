@@ -25,14 +25,16 @@ void host_request_signal(void) {
   pthread_mutex_unlock(&host_done_lock);
 }
 
-static bool host_request_done(TRITONBACKEND_Request* request) {
+static bool host_request_done(TRITONBACKEND_Request* request, void* context) {
+  (void)context;
   pthread_mutex_lock(&request->lock);
   bool done = request->final_sent && request->release_count > 0;
   pthread_mutex_unlock(&request->lock);
   return done;
 }
 
-bool host_request_wait_done(TRITONBACKEND_Request* request, uint32_t timeout_ms) {
+bool host_request_wait_until(TRITONBACKEND_Request* request, host_request_predicate ready,
+                             void* context, uint32_t timeout_ms) {
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += timeout_ms / 1000;
@@ -45,15 +47,19 @@ bool host_request_wait_done(TRITONBACKEND_Request* request, uint32_t timeout_ms)
   for (;;) {
     uint64_t generation = host_done_generation;
     pthread_mutex_unlock(&host_done_lock);
-    if (host_request_done(request)) return true;
+    if (ready(request, context)) return true;
     pthread_mutex_lock(&host_done_lock);
     while (host_done_generation == generation) {
       if (pthread_cond_timedwait(&host_done_cond, &host_done_lock, &deadline) == ETIMEDOUT) {
         pthread_mutex_unlock(&host_done_lock);
-        return host_request_done(request);
+        return ready(request, context);
       }
     }
   }
+}
+
+bool host_request_wait_done(TRITONBACKEND_Request* request, uint32_t timeout_ms) {
+  return host_request_wait_until(request, host_request_done, NULL, timeout_ms);
 }
 
 bool host_request_note_use(TRITONBACKEND_Request* request, const char* api) {

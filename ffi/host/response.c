@@ -104,6 +104,9 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseFactoryDelete(TRITONBACKEND_ResponseFa
   factory->magic = HOST_MAGIC_DEAD;
   free(factory);
   host_live_add(HOST_LIVE_FACTORIES, -1);
+  /* A streaming reader waits for this too: with the last factory gone a
+   * released request can get no more responses (stream.c). */
+  host_request_signal();
   return NULL;
 }
 

@@ -19,7 +19,7 @@ static void host_output_json(host_text* text, const TRITONBACKEND_Output* output
                    (unsigned long long)output->byte_size, output->has_buffer ? "true" : "false");
 }
 
-static void host_response_json(host_text* text, const host_sent_response* record) {
+void host_sent_response_json(host_text* text, const host_sent_response* record) {
   host_text_printf(text, "{\"flags_only\":%s,\"flags\":%u,\"sent_ns\":%llu,\"error\":",
                    record->flags_only ? "true" : "false", record->flags,
                    (unsigned long long)record->sent_ns);
@@ -79,7 +79,7 @@ uint64_t host_request_result_json(TRITONBACKEND_Request* request, char* out, uin
   host_text_append(&text, ",\"responses\":[", 14);
   for (uint32_t r = 0; r < request->response_count; r++) {
     if (r > 0) host_text_append(&text, ",", 1);
-    host_response_json(&text, &request->responses[r]);
+    host_sent_response_json(&text, &request->responses[r]);
   }
   host_text_append(&text, "]}", 2);
   pthread_mutex_unlock(&request->lock);

@@ -1,7 +1,7 @@
 /**
  * The HTTP handler: Triton's HTTP/REST endpoints (KServe v2 plus Triton's
- * binary data, statistics, model configuration and model repository
- * extensions) over a {@linkcode ModelManager}.
+ * binary data, parameters, sequence, statistics, model configuration, model
+ * repository and generate extensions) over a {@linkcode ModelManager}.
  *
  * @module
  */
@@ -9,12 +9,29 @@
 import { modelConfigFromTritonJson, modelConfigToTritonJson } from "../model_config/mod.ts";
 import { readBody } from "./body.ts";
 import { HEADER_LENGTH_HEADER, splitBody } from "./binary_body.ts";
-import { ErrorCode, errorResponse, invalidArg, ServeError } from "./errors.ts";
+import {
+  ErrorCode,
+  errorResponse,
+  httpStatusFromErrorCode,
+  invalidArg,
+  ServeError,
+} from "./errors.ts";
+import {
+  GENERATE_CONTENT_TYPE,
+  GENERATE_STREAM_CONTENT_TYPE,
+  generateResponseText,
+  type GenerateSource,
+  NOT_ONE_RESPONSE,
+  parseGenerateRequest,
+  sseEvent,
+} from "./generate.ts";
 import { parseInferRequest } from "./infer_request.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
-import type { ModelManager } from "./model_manager.ts";
+import type { ModelManager, ServedVersion } from "./model_manager.ts";
+import { ResponseChannel } from "./response_channel.ts";
 import { matchRoute, type Route } from "./router.ts";
+import type { InferRequest, InferResult } from "./types.ts";
 
 /** What the handler needs from the server. */
 export interface HandlerContext {
@@ -111,6 +128,15 @@ async function handleModel(
     }
     case "infer":
       return await handleInfer(context, route.model, route.version, request);
+    case "generate":
+    case "generate_stream":
+      return await handleGenerate(
+        context,
+        route.model,
+        route.version,
+        request,
+        route.action === "generate_stream",
+      );
   }
 }
 
@@ -123,6 +149,8 @@ async function handleInfer(
   requireMethod(request, "POST");
   const served = context.manager.servedVersion(model, version);
   if (served.signature.decoupled) {
+    // Triton's HTTP /infer refuses decoupled models (its CheckTransactionPolicy);
+    // their responses are served by /generate and /generate_stream.
     throw new ServeError(
       ErrorCode.UNSUPPORTED,
       "HTTP end point doesn't support models with decoupled transaction policy",
@@ -147,6 +175,103 @@ async function handleInfer(
   } finally {
     outcome.release();
   }
+}
+
+/**
+ * `/generate` and `/generate_stream`. Errors before inference are JSON
+ * errors with their status; after that the status is the first response's
+ * (200, or its error's), as Triton sets it when the first response arrives.
+ */
+async function handleGenerate(
+  context: HandlerContext,
+  model: string,
+  version: number | undefined,
+  request: Request,
+  streaming: boolean,
+): Promise<Response> {
+  requireMethod(request, "POST");
+  const served = context.manager.servedVersion(model, version);
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "") {
+    throw invalidArg("Unsupported content-encoding, only 'identity' is supported.");
+  }
+  const body = await readBody(request, context.maxBodyBytes);
+  const parsed = parseGenerateRequest(served.signature, body);
+  const source: GenerateSource = { id: parsed.id, model, version: served.version };
+  const channel = new ResponseChannel();
+  // A streaming client that goes away cancels the body stream, which cancels
+  // the request (not request.signal: Deno aborts it on success too).
+  submitToChannel(served, parsed, channel);
+
+  const first = await channel.next();
+  const status = first === undefined || first.ok ? 200 : httpStatusFromErrorCode(first.code);
+  if (!streaming) {
+    const results = first === undefined ? [] : [first];
+    for await (const result of channel) results.push(result);
+    const text = results.length === 1
+      ? generateResponseText(source, results[0])
+      : JSON.stringify({ error: NOT_ONE_RESPONSE });
+    return new Response(text, { status, headers: { "content-type": GENERATE_CONTENT_TYPE } });
+  }
+  const events = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first !== undefined) controller.enqueue(sseEvent(generateResponseText(source, first)));
+    },
+    async pull(controller) {
+      const next = await channel.next();
+      if (next === undefined) controller.close();
+      else controller.enqueue(sseEvent(generateResponseText(source, next)));
+    },
+    cancel() {
+      channel.cancel();
+    },
+  });
+  return new Response(first === undefined ? null : events, {
+    status,
+    headers: { "content-type": GENERATE_STREAM_CONTENT_TYPE },
+  });
+}
+
+/**
+ * Submits `request` so that its responses arrive in `channel`: a decoupled
+ * model's executor fills the channel itself; any other model's single
+ * result is put there once it has run. A request refused before it ran (a
+ * full queue, a sequence error, ...) puts its error there.
+ */
+function submitToChannel(
+  served: ServedVersion,
+  request: InferRequest,
+  channel: ResponseChannel,
+): void {
+  const decoupled = served.signature.decoupled;
+  const submitted = served.scheduler.submit(
+    decoupled ? { ...request, responses: channel } : request,
+  );
+  submitted.then((outcome) => {
+    // A decoupled request that ran is the executor's to end: responses may
+    // still be coming after its execute returned.
+    if (decoupled && outcome.result.ok) return;
+    try {
+      channel.push(readOut(outcome.result));
+    } finally {
+      outcome.release();
+      channel.end();
+    }
+  }, (error) => {
+    channel.push({ ok: false, code: ErrorCode.INTERNAL, message: String(error?.message ?? error) });
+    channel.end();
+  });
+}
+
+/** A result whose outputs no longer depend on the executor's buffers. */
+function readOut(result: InferResult): InferResult {
+  if (!result.ok) return result;
+  const outputs = result.outputs.map((output) => {
+    const bytes = new Uint8Array(output.byteSize);
+    output.read(bytes);
+    return { ...output, read: (destination: Uint8Array) => destination.set(bytes) };
+  });
+  return { ...result, outputs };
 }
 
 async function handleIndex(

@@ -2,7 +2,10 @@
  * The server's bridge to the Deno backend through the test host: loads the
  * backend and models (`host_backend_load`, `host_model_load`), and runs
  * batches (`host_execute`, on Deno's thread pool) by building one host
- * request per inference request and reading back its response.
+ * request per inference request and reading back its response. A request
+ * with a response sink (a decoupled model's) has its responses streamed into
+ * the sink as the model sends them, during and after the execute
+ * (host_stream.ts).
  *
  * @module
  */
@@ -10,7 +13,9 @@
 import { dataTypeCode, dataTypeFromCode } from "../api/datatype.ts";
 import { ErrorCode } from "../api/error.ts";
 import { cString, ErrorText, type HostLibrary, readText } from "../../ffi/host/bindings.ts";
+import { pumpResponses } from "./host_stream.ts";
 import type { BatchExecutor } from "./scheduler.ts";
+import { parseJsonMaybeExact } from "./tensor_json.ts";
 import type {
   ExecutionTimings,
   InferRequest,
@@ -184,6 +189,9 @@ export class HostModel implements BatchExecutor {
     const handles: Deno.PointerObject[] = [];
     const owned = new Set<Deno.PointerObject>(); // Freed here unless an outcome took them.
     const outcomes: (RequestOutcome | undefined)[] = [];
+    // Set when the execute failed without running: the pumps stop waiting.
+    let aborted: string | undefined;
+    const pumps: Promise<void>[] = [];
     try {
       for (const request of requests) {
         const built = this.#buildRequest(request);
@@ -198,19 +206,48 @@ export class HostModel implements BatchExecutor {
       if (handles.length === 0) return outcomes as RequestOutcome[];
       const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
       const error = new ErrorText();
-      const status = await symbols.host_execute_nonblocking(
+      const executing = symbols.host_execute_nonblocking(
         instanceHandle,
         pointers,
         handles.length,
         error.buffer,
         error.capacity,
       );
-      if (status < 0) throw new Error(`execute on '${this.#name}': ${error.text()}`);
-      const timings = this.#batchTimings(instance);
+      // A decoupled model's responses stream out while (and after) it executes.
       let next = 0;
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] !== undefined) continue;
         const handle = handles[next++];
+        const sink = requests[i].responses;
+        if (sink === undefined) continue;
+        owned.delete(handle);
+        pumps.push(pumpResponses(this.#library, handle, sink, {
+          model: this.#name,
+          requestId: requests[i].id,
+          requestedOutputs: requests[i].requestedOutputs,
+          aborted: () => aborted,
+        }));
+      }
+      const status = await executing;
+      if (status < 0) {
+        aborted = `execute on '${this.#name}': ${error.text()}`;
+        await Promise.all(pumps);
+        throw new Error(aborted);
+      }
+      const timings = this.#batchTimings(instance);
+      next = 0;
+      for (let i = 0; i < outcomes.length; i++) {
+        if (outcomes[i] !== undefined) continue;
+        const handle = handles[next++];
+        if (requests[i].responses !== undefined) {
+          // The pump owns it; the responses reach the client through the sink.
+          outcomes[i] = {
+            result: { ok: true, outputs: [], parameters: {} },
+            timings,
+            release() {},
+          };
+          continue;
+        }
         outcomes[i] = await this.#collect(handle, requests[i], timings);
         owned.delete(handle);
       }
@@ -226,7 +263,7 @@ export class HostModel implements BatchExecutor {
     const correlation = request.correlationId;
     const handle = symbols.host_request_new(
       cString(request.id),
-      typeof correlation === "bigint" ? correlation : 0n,
+      typeof correlation === "bigint" ? BigInt.asUintN(64, correlation) : 0n,
       cString(typeof correlation === "string" ? correlation : ""),
       request.flags,
       request.timeoutUs,
@@ -312,7 +349,7 @@ export class HostModel implements BatchExecutor {
       (out, cap) => this.#library.symbols.host_request_result_json(handle, out, cap),
       this.#scratch,
     );
-    return JSON.parse(text) as HostResult;
+    return parseJsonMaybeExact(text) as HostResult;
   }
 
   #toResult(handle: Deno.PointerObject, record: HostResult, request: InferRequest): InferResult {
@@ -385,35 +422,17 @@ function addParameter(
 ): void {
   const name = cString(key);
   const empty = cString("");
+  const add = library.symbols.host_request_add_parameter;
   if (typeof value === "string") {
-    library.symbols.host_request_add_parameter(
-      handle,
-      name,
-      PARAMETER_STRING,
-      cString(value),
-      0n,
-      0,
-    );
+    add(handle, name, PARAMETER_STRING, cString(value), 0n, 0);
   } else if (typeof value === "boolean") {
-    library.symbols.host_request_add_parameter(
-      handle,
-      name,
-      PARAMETER_BOOL,
-      empty,
-      value ? 1n : 0n,
-      0,
-    );
+    add(handle, name, PARAMETER_BOOL, empty, value ? 1n : 0n, 0);
+  } else if (typeof value === "bigint") {
+    add(handle, name, PARAMETER_INT, empty, value, 0); // Within INT64: checked when parsed.
   } else if (Number.isSafeInteger(value)) {
-    library.symbols.host_request_add_parameter(
-      handle,
-      name,
-      PARAMETER_INT,
-      empty,
-      BigInt(value),
-      0,
-    );
+    add(handle, name, PARAMETER_INT, empty, BigInt(value), 0);
   } else {
-    library.symbols.host_request_add_parameter(handle, name, PARAMETER_DOUBLE, empty, 0n, value);
+    add(handle, name, PARAMETER_DOUBLE, empty, 0n, value);
   }
 }
 

@@ -32,6 +32,21 @@ export interface ParsedInferRequest {
   readonly format: OutputFormat;
 }
 
+/** How the request's `parameters` are read. */
+export interface ParseOptions {
+  /**
+   * Whether `sequence_id`, `sequence_start`, `sequence_end`, `priority`,
+   * `timeout` and `binary_data_output` are the server's own (as on
+   * `/infer`, the default) rather than parameters for the model (as on
+   * `/generate`, where Triton passes every key on to the model).
+   */
+  readonly reservedParameters?: boolean;
+}
+
+/** The largest value of an INT64 parameter. */
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
 /** `TRITONSERVER_RequestFlag` values. */
 const FLAG_SEQUENCE_START = 1;
 const FLAG_SEQUENCE_END = 2;
@@ -62,7 +77,11 @@ type JsonObject = Record<string, unknown>;
  * console.log(request.inputs[0].data.byteLength); // 8
  * ```
  */
-export function parseInferRequest(signature: ModelSignature, body: SplitBody): ParsedInferRequest {
+export function parseInferRequest(
+  signature: ModelSignature,
+  body: SplitBody,
+  options: ParseOptions = {},
+): ParsedInferRequest {
   let text: string;
   try {
     text = decoder.decode(body.header);
@@ -71,16 +90,22 @@ export function parseInferRequest(signature: ModelSignature, body: SplitBody): P
   }
   let json: unknown = parseJson(text, false);
   try {
-    return parseParsed(signature, json, body);
+    return inferRequestFromJson(signature, json, body.binary, options);
   } catch (error) {
     if (!(error instanceof InexactIntegerError)) throw error;
     // A 64-bit integer lost precision in JSON.parse: parse again, keeping them exact.
     json = parseJson(text, true);
-    return parseParsed(signature, json, body);
+    return inferRequestFromJson(signature, json, body.binary, options);
   }
 }
 
-function parseJson(text: string, exact: boolean): unknown {
+/**
+ * Parses the request JSON text, `exact` keeping integers beyond 2^53 as
+ * `bigint`s.
+ *
+ * @throws {ServeError} `INVALID_ARG` when the text is not JSON.
+ */
+export function parseJson(text: string, exact: boolean): unknown {
   try {
     return exact ? parseJsonExact(text) : JSON.parse(text);
   } catch (error) {
@@ -89,10 +114,33 @@ function parseJson(text: string, exact: boolean): unknown {
   }
 }
 
-function parseParsed(
+/**
+ * Validates an already parsed request object (the JSON header of an
+ * inference request) for `signature`'s model; `binaryData` holds the tensor
+ * bytes that follow the header.
+ *
+ * @throws {ServeError} `INVALID_ARG` (HTTP 400) naming the problem.
+ * @throws {InexactIntegerError} When a 64-bit integer lost precision in
+ * parsing (parse the text again with `exact`).
+ *
+ * @example
+ * ```ts
+ * import { inferRequestFromJson } from "./infer_request.ts";
+ * import { modelSignature } from "./model_signature.ts";
+ * import { parseModelConfigText } from "../model_config/mod.ts";
+ *
+ * const signature = modelSignature(parseModelConfigText(
+ *   'name: "m" input { name: "X" data_type: TYPE_INT32 dims: [1] }',
+ * ));
+ * const json = { inputs: [{ name: "X", datatype: "INT32", shape: [1], data: [7] }] };
+ * console.log(inferRequestFromJson(signature, json, new Uint8Array()).request.batchSize); // 1
+ * ```
+ */
+export function inferRequestFromJson(
   signature: ModelSignature,
   json: unknown,
-  body: SplitBody,
+  binaryData: Uint8Array,
+  options: ParseOptions = {},
 ): ParsedInferRequest {
   if (!isObject(json)) throw invalidArg("failed to parse the request JSON buffer: not an object");
   const model = signature.name;
@@ -103,12 +151,11 @@ function parseParsed(
     id = json.id;
   }
 
-  const { parameters, correlationId, flags, timeoutUs, defaultBinary } = parseRequestParameters(
-    json.parameters,
-  );
+  const { parameters, correlationId, flags, timeoutUs, priority, defaultBinary } =
+    parseRequestParameters(json.parameters, options.reservedParameters ?? true);
 
   if (!Array.isArray(json.inputs)) throw invalidArg("Unable to parse 'inputs'");
-  const cursor = new BinaryCursor(body.binary, model);
+  const cursor = new BinaryCursor(binaryData, model);
   const inputs: InputTensor[] = [];
   const seen = new Set<string>();
   let batchSize = signature.maxBatchSize > 0 ? -1 : 1;
@@ -160,6 +207,7 @@ function parseParsed(
     correlationId,
     flags,
     timeoutUs,
+    priority,
     batchSize: Math.max(batchSize, 1),
   };
   return { request, format: { defaultBinary, binary } };
@@ -170,20 +218,26 @@ interface RequestParameters {
   correlationId: bigint | string;
   flags: number;
   timeoutUs: bigint;
+  priority: number;
   defaultBinary: boolean;
 }
 
-function parseRequestParameters(value: unknown): RequestParameters {
+function parseRequestParameters(value: unknown, reserved: boolean): RequestParameters {
   const result: RequestParameters = {
     parameters: new Map(),
     correlationId: 0n,
     flags: 0,
     timeoutUs: 0n,
+    priority: 0,
     defaultBinary: false,
   };
   if (value === undefined) return result;
   if (!isObject(value)) throw invalidArg("failed to get request params.");
   for (const [key, parameter] of Object.entries(value)) {
+    if (!reserved) {
+      result.parameters.set(key, modelParameter(key, parameter));
+      continue;
+    }
     switch (key) {
       case "sequence_id":
         if (typeof parameter === "string") result.correlationId = parameter;
@@ -195,9 +249,15 @@ function parseRequestParameters(value: unknown): RequestParameters {
       case "sequence_end":
         if (boolean(parameter, "sequence_end")) result.flags |= FLAG_SEQUENCE_END;
         break;
-      case "priority":
-        unsignedInteger(parameter, "priority");
+      case "priority": {
+        // uint64 in Triton; levels beyond 2^53 all mean "the lowest", as any level
+        // past the configured count does.
+        const level = unsignedInteger(parameter, "priority");
+        result.priority = level > BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number.MAX_SAFE_INTEGER
+          : Number(level);
         break;
+      }
       case "timeout":
         result.timeoutUs = unsignedInteger(parameter, "timeout");
         break;
@@ -211,19 +271,33 @@ function parseRequestParameters(value: unknown): RequestParameters {
               "and should not be specified.",
           );
         }
-        if (
-          typeof parameter === "string" || typeof parameter === "boolean" ||
-          (typeof parameter === "number" && Number.isFinite(parameter))
-        ) {
-          result.parameters.set(key, parameter);
-        } else {
-          throw invalidArg(
-            `parameter '${key}' has invalid type. It should be either 'int', 'bool', or 'string'.`,
-          );
-        }
+        result.parameters.set(key, modelParameter(key, parameter));
     }
   }
   return result;
+}
+
+/**
+ * A parameter passed on to the model, typed as Triton types it: a string,
+ * a boolean, an integer that fits INT64 (INT), any other number (DOUBLE).
+ *
+ * @throws {InexactIntegerError} For an integer JSON.parse could not keep exact.
+ */
+function modelParameter(key: string, parameter: unknown): ParameterValue {
+  if (typeof parameter === "string" || typeof parameter === "boolean") return parameter;
+  if (typeof parameter === "number" && Number.isFinite(parameter)) {
+    if (Number.isInteger(parameter) && !Number.isSafeInteger(parameter)) {
+      throw new InexactIntegerError(key);
+    }
+    return parameter;
+  }
+  if (typeof parameter === "bigint") {
+    // Beyond INT64 JSON still holds a number, which Triton reads as a double.
+    return parameter >= INT64_MIN && parameter <= INT64_MAX ? parameter : Number(parameter);
+  }
+  throw invalidArg(
+    `parameter '${key}' has invalid type. It should be either 'int', 'bool', or 'string'.`,
+  );
 }
 
 interface ParsedInput {

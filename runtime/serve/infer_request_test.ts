@@ -227,3 +227,72 @@ Deno.test("infer_request: an output without binary_data follows binary_data_outp
   assertEquals(format.defaultBinary, true);
   assertEquals(format.binary.get("OUTPUT1"), false);
 });
+
+Deno.test("infer_request: reserved parameters set the request's sequence, priority and timeout", () => {
+  const { request } = parse(addSub, {
+    parameters: {
+      sequence_id: 42,
+      sequence_start: true,
+      sequence_end: true,
+      priority: 2,
+      timeout: 5000,
+      custom: 1,
+    },
+    inputs: [fp32Input("INPUT0", [1, 2, 3, 4]), fp32Input("INPUT1", [5, 6, 7, 8])],
+  });
+  assertEquals(
+    [request.correlationId, request.flags, request.priority, request.timeoutUs],
+    [42n, 3, 2, 5000n],
+  );
+  assertEquals([...request.parameters], [["custom", 1]]); // The reserved ones are not passed on.
+  const text = parse(addSub, {
+    parameters: { sequence_id: "e333c95a-07fc" },
+    inputs: [fp32Input("INPUT0", [1, 2, 3, 4]), fp32Input("INPUT1", [5, 6, 7, 8])],
+  }).request;
+  assertEquals([text.correlationId, text.flags], ["e333c95a-07fc", 0]);
+  for (
+    const [parameters, message] of [
+      [{ priority: -1 }, "Unable to parse 'priority'"],
+      [{ timeout: 1.5 }, "Unable to parse 'timeout'"],
+      [{ sequence_start: 1 }, "Unable to parse 'sequence_start'"],
+      [{ sequence_id: true }, "Unable to parse 'sequence_id'"],
+      [{ custom: { nested: 1 } }, "parameter 'custom' has invalid type"],
+    ] as const
+  ) {
+    const error = assertThrows(
+      () => parse(addSub, { parameters, inputs: [] }),
+      ServeError,
+    );
+    assertStringIncludes(error.message, message);
+  }
+});
+
+Deno.test("infer_request: 64-bit parameters stay exact; beyond INT64 they are doubles", () => {
+  const header = '{"parameters":{"big":9007199254740993,"huge":18446744073709551615,' +
+    '"sequence_id":18446744073709551615},"inputs":[' +
+    '{"name":"INPUT0","datatype":"FP32","shape":[4],"data":[1,2,3,4]},' +
+    '{"name":"INPUT1","datatype":"FP32","shape":[4],"data":[1,2,3,4]}]}';
+  const { request } = parse(addSub, header);
+  assertEquals(request.parameters.get("big"), 9007199254740993n);
+  assertEquals(request.parameters.get("huge"), 18446744073709551615);
+  assertEquals(request.correlationId, 18446744073709551615n);
+});
+
+Deno.test("infer_request: without reserved parameters every key goes to the model", () => {
+  const text = JSON.stringify({
+    parameters: { sequence_id: 5, triton_x: "kept", binary_data_output: true },
+    inputs: [fp32Input("INPUT0", [1, 2, 3, 4]), fp32Input("INPUT1", [5, 6, 7, 8])],
+  });
+  const { request, format } = parseInferRequest(
+    addSub,
+    { header: encoder.encode(text), binary: new Uint8Array() },
+    { reservedParameters: false },
+  );
+  assertEquals(request.correlationId, 0n);
+  assertEquals(format.defaultBinary, false);
+  assertEquals([...request.parameters], [
+    ["sequence_id", 5],
+    ["triton_x", "kept"],
+    ["binary_data_output", true],
+  ]);
+});

@@ -10,7 +10,7 @@
 
 import { assembleBody, type BinaryPart, HEADER_LENGTH_HEADER } from "./binary_body.ts";
 import type { OutputFormat } from "./infer_request.ts";
-import { tensorBytesToJson } from "./tensor_json.ts";
+import { jsonNumber, tensorBytesToJson } from "./tensor_json.ts";
 import type { OutputTensor, ParameterValue } from "./types.ts";
 
 /** What a successful response carries. */
@@ -80,7 +80,9 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
   if (parts.id !== "") header.id = parts.id;
   header.model_name = parts.model;
   header.model_version = String(parts.version);
-  if (Object.keys(parts.parameters).length > 0) header.parameters = parts.parameters;
+  if (Object.keys(parts.parameters).length > 0) {
+    header.parameters = jsonParameters(parts.parameters);
+  }
   header.outputs = outputs;
   const text = JSON.stringify(header);
   if (binaryParts.length === 0) {
@@ -93,4 +95,13 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
       [HEADER_LENGTH_HEADER]: String(headerLength),
     },
   });
+}
+
+/** Response parameters ready for `JSON.stringify` (exact 64-bit integers). */
+export function jsonParameters(
+  parameters: Readonly<Record<string, ParameterValue>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parameters)) out[key] = jsonNumber(value);
+  return out;
 }

@@ -12,8 +12,9 @@ export const SERVER_NAME = "triton";
 /** This server's version. */
 export const SERVER_VERSION = "0.1.0";
 
-/** The protocol extensions this server implements. */
+/** The protocol extensions this server implements (in Triton's spelling). */
 export const SERVER_EXTENSIONS: readonly string[] = Object.freeze([
+  "sequence",
   "binary_tensor_data",
   "parameters",
   "statistics",

@@ -6,6 +6,11 @@
  * different models proceed independently. A model that fails to load is
  * UNAVAILABLE with its reason while the others serve.
  *
+ * A model with `sequence_batching` gets the sequence batcher; an ensemble
+ * (`platform: "ensemble"`) loads nothing into the backend: its requests run
+ * its steps on the composing models, which are loaded first if they are not
+ * loaded or loading already.
+ *
  * @module
  */
 
@@ -19,11 +24,19 @@ import {
   ModelVersionPolicySchema,
 } from "../model_config/mod.ts";
 import { baselinePolicy, type SandboxPolicy } from "../../sandbox/permissions.ts";
+import { EnsembleScheduler } from "./ensemble.ts";
+import { checkStepModels, ensemblePlan, isEnsemble } from "./ensemble_plan.ts";
 import { ErrorCode, ServeError } from "./errors.ts";
 import { type ModelSignature, modelSignature } from "./model_signature.ts";
 import { listModelNames, type ModelSpec, readModelSpec } from "./repository.ts";
 import { type BatchExecutor, batchingPolicy, Scheduler } from "./scheduler.ts";
+import {
+  DEFAULT_MAX_SEQUENCE_IDLE_US,
+  sequencePolicy,
+  SequenceScheduler,
+} from "./sequence_scheduler.ts";
 import { ModelStatistics } from "./stats.ts";
+import type { RequestScheduler } from "./types.ts";
 
 /** A model version's state, as Triton names it. */
 export type ModelState = "LOADING" | "READY" | "UNLOADING" | "UNAVAILABLE";
@@ -36,21 +49,26 @@ export interface ServedVersion {
   readonly signature: ModelSignature;
   /** The configuration as the backend holds it. */
   readonly config: ModelConfig;
-  /** Queues and batches its requests. */
-  readonly scheduler: Scheduler;
+  /** Queues and batches its requests (or runs an ensemble's steps). */
+  readonly scheduler: RequestScheduler;
   /** Its statistics. */
   readonly stats: ModelStatistics;
-  /** Its executor (the host model). */
-  readonly executor: LoadedExecutor;
+  /** What was loaded for it (the host model; nothing much for an ensemble). */
+  readonly executor: LoadedModel;
 }
 
-/** An executor that can be unloaded: a host model, or a fake in tests. */
-export interface LoadedExecutor extends BatchExecutor {
+/** A loaded model version: its instances and configuration. */
+export interface LoadedModel {
+  /** How many instances run it (0 for an ensemble). */
+  readonly instanceCount: number;
   /** The configuration JSON the backend holds (auto-completed, if it did). */
   configJson(): string;
   /** Finalizes the instances and the model. */
   unload(): Promise<void>;
 }
+
+/** An executor that can be unloaded: a host model, or a fake in tests. */
+export interface LoadedExecutor extends LoadedModel, BatchExecutor {}
 
 /** Loads one model version; the seam between the manager and the host. */
 export type VersionLoader = (
@@ -84,8 +102,10 @@ export interface ModelReport {
   readonly versions: readonly number[];
   /** Instances per version. */
   readonly instances: number;
-  /** The sandbox policy its model code runs under. */
+  /** The sandbox policy its model code runs under (none for an ensemble). */
   readonly sandbox: SandboxPolicy | undefined;
+  /** For an ensemble, how many steps it has. */
+  readonly ensembleSteps?: number;
 }
 
 interface ModelRecord {
@@ -96,6 +116,8 @@ interface ModelRecord {
   latestVersion: number;
   spec: ModelSpec | undefined;
   served: Map<number, ServedVersion>;
+  /** Whether a load was ever asked for (it may still be waiting its turn). */
+  loadRequested: boolean;
   /** The tail of this model's load/unload chain. */
   busy: Promise<void>;
 }
@@ -114,6 +136,8 @@ export class ModelManager {
   readonly #repository: string;
   readonly #loader: VersionLoader;
   readonly #records = new Map<string, ModelRecord>();
+  /** Ensembles whose load is waiting for their composing models (to catch cycles). */
+  readonly #ensemblesLoading = new Set<string>();
 
   /**
    * @param repository The model repository directory.
@@ -155,6 +179,7 @@ export class ModelManager {
    */
   load(name: string, override?: ModelConfig): Promise<void> {
     const record = this.#record(name);
+    record.loadRequested = true;
     const run = record.busy.then(() => this.#load(record, override));
     record.busy = run.catch(() => {});
     return run;
@@ -172,9 +197,13 @@ export class ModelManager {
       record.spec = spec;
       record.latestVersion = spec.versions.at(-1) ?? 0;
       normalizeConfig(spec.config);
+      // An ensemble loads nothing into the backend: only its composing models.
+      const backendVersions = isEnsemble(spec.config) ? [] : spec.versions;
+      if (isEnsemble(spec.config)) await this.#serveEnsemble(record.name, spec, served);
+      else checkScheduling(spec.config); // Before any stub starts.
       const instanceCount = countInstances(spec.config);
       const configJson = modelConfigToTritonJson(spec.config);
-      for (const version of spec.versions) {
+      for (const version of backendVersions) {
         const executor = await this.#loader(spec, version, configJson, instanceCount);
         try {
           served.set(version, serveVersion(record.name, version, executor));
@@ -339,11 +368,16 @@ export class ModelManager {
     const record = this.#record(name);
     const versions = [...record.served.keys()].sort((a, b) => a - b);
     const first = versions.length > 0 ? record.served.get(versions[0]) : undefined;
+    const base = { name, state: record.state, reason: record.reason, versions };
+    const config = record.spec?.config;
+    if (config !== undefined && isEnsemble(config)) {
+      const steps = config.schedulingChoice.case === "ensembleScheduling"
+        ? config.schedulingChoice.value.step.length
+        : 0;
+      return { ...base, instances: 0, sandbox: undefined, ensembleSteps: steps };
+    }
     return {
-      name,
-      state: record.state,
-      reason: record.reason,
-      versions,
+      ...base,
       instances: first?.executor.instanceCount ?? 0,
       sandbox: record.spec !== undefined ? baselinePolicy(record.spec.directory) : undefined,
     };
@@ -367,11 +401,79 @@ export class ModelManager {
         latestVersion: 0,
         spec: undefined,
         served: new Map(),
+        loadRequested: false,
         busy: Promise.resolve(),
       };
       this.#records.set(name, record);
     }
     return record;
+  }
+
+  /** Loads (or waits for) an ensemble's composing models, then serves its versions. */
+  async #serveEnsemble(
+    name: string,
+    spec: ModelSpec,
+    served: Map<number, ServedVersion>,
+  ): Promise<void> {
+    const plan = ensemblePlan(spec.config);
+    if (this.#ensemblesLoading.has(name)) {
+      throw new Error(`ensemble '${name}' is part of a cycle of ensembles`);
+    }
+    this.#ensemblesLoading.add(name);
+    try {
+      for (const model of new Set(plan.steps.map((step) => step.modelName))) {
+        if (model === name) throw new Error(`ensemble '${name}' has itself as a step`);
+        if (!this.#inRepository(model)) {
+          throw new Error(
+            `ensemble '${name}' needs model '${model}', which is not in the model repository`,
+          );
+        }
+        const record = this.#record(model);
+        if (this.#ensemblesLoading.has(model)) {
+          throw new Error(`ensemble '${name}' is part of a cycle of ensembles (via '${model}')`);
+        }
+        // Load it unless it is loaded or on its way (a concurrent loadAll).
+        await (record.loadRequested ? record.busy : this.load(model).catch(() => {}));
+      }
+    } finally {
+      this.#ensemblesLoading.delete(name);
+    }
+    const signature = modelSignature(spec.config);
+    checkStepModels(plan, signature, (step) => {
+      try {
+        return this.servedVersion(step.modelName, step.modelVersion).signature;
+      } catch (error) {
+        throw new Error(
+          `ensemble '${name}' step ${step.number} needs model '${step.modelName}'` +
+            `${step.modelVersion === undefined ? "" : ` version ${step.modelVersion}`}: ` +
+            messageOf(error),
+        );
+      }
+    });
+    const configJson = modelConfigToTritonJson(spec.config);
+    for (const version of spec.versions) {
+      const stats = new ModelStatistics(name, version);
+      const scheduler = new EnsembleScheduler(plan, signature, (model, stepVersion) => {
+        const target = this.servedVersion(model, stepVersion);
+        return {
+          signature: target.signature,
+          version: target.version,
+          scheduler: target.scheduler,
+        };
+      }, stats);
+      served.set(version, {
+        version,
+        signature,
+        config: spec.config,
+        scheduler,
+        stats,
+        executor: {
+          instanceCount: 0,
+          configJson: () => configJson,
+          unload: () => Promise.resolve(),
+        },
+      });
+    }
   }
 
   #inRepository(name: string): boolean {
@@ -386,8 +488,21 @@ function serveVersion(name: string, version: number, executor: LoadedExecutor): 
     throw new Error(`the backend renamed model '${name}' to '${signature.name}'`);
   }
   const stats = new ModelStatistics(name, version);
-  const scheduler = new Scheduler(executor, batchingPolicy(config, signature), stats);
+  const scheduler = config.schedulingChoice.case === "sequenceBatching"
+    ? new SequenceScheduler(name, executor, sequencePolicy(config), stats)
+    : new Scheduler(executor, batchingPolicy(config, signature), stats);
   return { version, signature, config, scheduler, stats, executor };
+}
+
+/**
+ * Checks the scheduling settings (priority levels, sequence control inputs)
+ * the way the schedulers will read them.
+ *
+ * @throws {Error} Naming the problem.
+ */
+function checkScheduling(config: ModelConfig): void {
+  if (config.schedulingChoice.case === "sequenceBatching") sequencePolicy(config);
+  else batchingPolicy(config, modelSignature(config));
 }
 
 /** Closes the versions' schedulers (draining them), then unloads their models. */
@@ -406,12 +521,28 @@ async function retire(versions: Iterable<ServedVersion>, reason: string): Promis
  * Fills in what Triton fills in before a backend sees a configuration:
  * the default version policy (latest 1), one CPU instance when no instance
  * group is given, and group names, counts
- * and kinds (CPU: this server has no GPU).
+ * and kinds (CPU: this server has no GPU); for sequence batching the default
+ * idle time (1 s) and, for `oldest`, `max_batch_size` as preferred batch size.
  */
 export function normalizeConfig(config: ModelConfig): void {
   config.versionPolicy ??= create(ModelVersionPolicySchema, {
     policyChoice: { case: "latest", value: { numVersions: 1 } },
   });
+  if (config.schedulingChoice.case === "sequenceBatching") {
+    const sequencing = config.schedulingChoice.value;
+    if (sequencing.maxSequenceIdleMicroseconds === 0n) {
+      sequencing.maxSequenceIdleMicroseconds = BigInt(DEFAULT_MAX_SEQUENCE_IDLE_US);
+    }
+    const strategy = sequencing.strategyChoice;
+    if (
+      strategy.case === "oldest" && strategy.value.preferredBatchSize.length === 0 &&
+      config.maxBatchSize > 0
+    ) {
+      strategy.value.preferredBatchSize = [config.maxBatchSize];
+    }
+  }
+  // Ensembles have no instances of their own (Triton leaves instance_group unset).
+  if (isEnsemble(config)) return;
   if (config.instanceGroup.length === 0) {
     config.instanceGroup.push(
       create(ModelInstanceGroupSchema, { kind: ModelInstanceGroup_Kind.CPU, count: 1 }),

@@ -1,6 +1,7 @@
 /**
  * Maps request paths to Triton's HTTP/REST endpoints, with the same patterns
- * Triton's HTTP frontend uses (server, model, repository).
+ * Triton's HTTP frontend uses (server, model — including the generate
+ * extension's `generate` and `generate_stream` — and repository).
  *
  * @module
  */
@@ -11,7 +12,7 @@ export type Route =
   | { readonly kind: "health"; readonly which: "live" | "ready" }
   | {
     readonly kind: "model";
-    readonly action: "metadata" | "ready" | "config" | "stats" | "infer";
+    readonly action: ModelAction;
     readonly model: string;
     readonly version: number | undefined;
   }
@@ -25,8 +26,19 @@ export type Route =
   }
   | { readonly kind: "not_found" };
 
+/** What a model endpoint does. */
+export type ModelAction =
+  | "metadata"
+  | "ready"
+  | "config"
+  | "stats"
+  | "infer"
+  | "generate"
+  | "generate_stream";
+
 const SERVER = /^\/v2(?:\/health\/(live|ready))?$/;
-const MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|ready|config|stats))?$/;
+const MODEL =
+  /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config|stats))?$/;
 const REPOSITORY = /^\/v2\/repository(?:\/([^/]+))?\/(index|models\/([^/]+)\/(load|unload))$/;
 
 /**
@@ -56,7 +68,7 @@ export function matchRoute(path: string): Route {
     }
     const version = match[2] === undefined ? undefined : Number(match[2]);
     if (version !== undefined && !Number.isSafeInteger(version)) return { kind: "not_found" };
-    const action = (match[3] ?? "metadata") as "metadata" | "ready" | "config" | "stats" | "infer";
+    const action = (match[3] ?? "metadata") as ModelAction;
     return { kind: "model", action, model, version };
   }
   match = REPOSITORY.exec(path);

@@ -21,7 +21,9 @@ Deno.test("router: model endpoints, with and without a version", () => {
     model: "add_sub",
     version: 3,
   });
-  for (const action of ["ready", "config", "stats", "infer"] as const) {
+  for (
+    const action of ["ready", "config", "stats", "infer", "generate", "generate_stream"] as const
+  ) {
     assertEquals(matchRoute(`/v2/models/m/${action}`), {
       kind: "model",
       action,
@@ -38,6 +40,13 @@ Deno.test("router: model endpoints, with and without a version", () => {
   });
   assertEquals(matchRoute("/v2/models/m/versions/x/infer"), { kind: "not_found" });
   assertEquals(matchRoute("/v2/models/m/explode"), { kind: "not_found" });
+  assertEquals(matchRoute("/v2/models/m/versions/2/generate_stream"), {
+    kind: "model",
+    action: "generate_stream",
+    model: "m",
+    version: 2,
+  });
+  assertEquals(matchRoute("/v2/models/m/generate_streams"), { kind: "not_found" });
   assertEquals(matchRoute("/v2/models/%ZZ"), { kind: "not_found" });
 });
 

@@ -12,14 +12,21 @@
  * `max_queue_delay_microseconds`; otherwise the scheduler waits for more.
  * Without `dynamic_batching` each request runs alone.
  *
+ * With `dynamic_batching`, the queue follows the configured priority levels
+ * and queue policies (size limits, timeouts): see queue_policy.ts.
+ *
  * @module
  */
 
 import { ErrorCode } from "../api/error.ts";
 import type { ModelConfig } from "../model_config/mod.ts";
+import { failedOutcome, type QueuedRequest, runBatch } from "./batch_run.ts";
 import type { ModelSignature } from "./model_signature.ts";
-import type { ModelStatistics, RequestRecord } from "./stats.ts";
-import type { InferRequest, RequestOutcome } from "./types.ts";
+import { FIFO_POLICY, type PriorityPolicy, priorityPolicy, RequestQueue } from "./queue_policy.ts";
+import type { ModelStatistics } from "./stats.ts";
+import type { InferRequest, RequestOutcome, RequestScheduler } from "./types.ts";
+
+export { failedOutcome };
 
 /** Runs batches on a model's instances. */
 export interface BatchExecutor {
@@ -45,6 +52,8 @@ export interface BatchingPolicy {
   readonly maxQueueDelayUs: number;
   /** Inputs whose shapes must be equal within a batch. */
   readonly equalShapeInputs: ReadonlySet<string>;
+  /** Priority levels and queue policies (a plain FIFO when absent). */
+  readonly priority?: PriorityPolicy;
 }
 
 /**
@@ -61,6 +70,8 @@ export interface BatchingPolicy {
  * );
  * console.log(batchingPolicy(config, modelSignature(config)).preferredBatchSizes); // [4]
  * ```
+ *
+ * @throws {Error} If the priority settings are inconsistent.
  */
 export function batchingPolicy(config: ModelConfig, signature: ModelSignature): BatchingPolicy {
   const dynamic = config.schedulingChoice.case === "dynamicBatching" &&
@@ -81,14 +92,8 @@ export function batchingPolicy(config: ModelConfig, signature: ModelSignature): 
       .sort((a, b) => a - b),
     maxQueueDelayUs: Number(settings?.maxQueueDelayMicroseconds ?? 0n),
     equalShapeInputs,
+    priority: dynamic ? priorityPolicy(settings) : FIFO_POLICY,
   };
-}
-
-/** A request waiting in the queue. */
-interface Pending {
-  readonly request: InferRequest;
-  readonly arrivedNs: number;
-  readonly resolve: (outcome: RequestOutcome) => void;
 }
 
 /** A monotonic clock in nanoseconds; replaceable in tests. */
@@ -106,12 +111,12 @@ const defaultClock: Clock = () => performance.now() * 1e6;
  * const outcome = await scheduler.submit(request);
  * ```
  */
-export class Scheduler {
+export class Scheduler implements RequestScheduler {
   #executor: BatchExecutor;
   #policy: BatchingPolicy;
   #stats: ModelStatistics;
   #clock: Clock;
-  #queue: Pending[] = [];
+  #queue: RequestQueue<QueuedRequest>;
   #idle: number[];
   #inFlight = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,6 +140,7 @@ export class Scheduler {
     this.#policy = policy;
     this.#stats = stats;
     this.#clock = clock;
+    this.#queue = new RequestQueue(policy.priority ?? FIFO_POLICY);
     this.#idle = Array.from({ length: executor.instanceCount }, (_, i) => i);
   }
 
@@ -150,14 +156,27 @@ export class Scheduler {
 
   /**
    * Queues a request; resolves with its outcome once its batch has run. A
-   * closed scheduler answers `UNAVAILABLE` at once.
+   * closed scheduler, or a full queue, answers `UNAVAILABLE` at once; a
+   * request that waits past its queue timeout gets `UNAVAILABLE` ("Request
+   * timeout expired") when the policy rejects.
    */
   submit(request: InferRequest): Promise<RequestOutcome> {
     if (this.#closedReason !== undefined) {
       return Promise.resolve(failedOutcome(ErrorCode.UNAVAILABLE, this.#closedReason));
     }
     return new Promise((resolve) => {
-      this.#queue.push({ request, arrivedNs: this.#clock(), resolve });
+      const arrivedNs = this.#clock();
+      const full = this.#queue.enqueue(
+        { request, arrivedNs, resolve },
+        request.priority,
+        request.timeoutUs,
+        arrivedNs,
+      );
+      if (full !== undefined) {
+        this.#stats.recordRejected(0);
+        resolve(failedOutcome(ErrorCode.UNAVAILABLE, logPrefix(request) + full));
+        return;
+      }
       this.#pump();
     });
   }
@@ -179,25 +198,41 @@ export class Scheduler {
 
   /** Dispatches every batch that should leave now; arms a timer for the rest. */
   #pump(): void {
+    this.#rejectExpired();
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const now = this.#clock();
       const count = this.#batchLength(now);
       if (count === 0) {
-        this.#armTimer(this.#queue[0].arrivedNs + this.#policy.maxQueueDelayUs * 1000);
-        return;
+        const head = this.#queue.items()[0];
+        this.#armTimer(head.arrivedNs + this.#policy.maxQueueDelayUs * 1000);
+        break;
       }
-      const batch = this.#queue.splice(0, count);
+      const batch = this.#queue.take(count);
       const instance = this.#idle.shift()!;
       this.#run(instance, batch);
     }
+    const deadline = this.#queue.nextDeadline();
+    if (deadline !== undefined) this.#armTimer(deadline + 1);
     if (this.#queue.length === 0) this.#disarmTimer();
+  }
+
+  /** Answers the requests whose queue timeout passed, under a REJECT policy. */
+  #rejectExpired(): void {
+    const now = this.#clock();
+    for (const queued of this.#queue.expire(now)) {
+      this.#stats.recordRejected(now - queued.arrivedNs);
+      queued.resolve(failedOutcome(ErrorCode.UNAVAILABLE, "Request timeout expired"));
+    }
+    if (this.#queue.length === 0 && this.#inFlight === 0) {
+      for (const waiter of this.#drainWaiters.splice(0)) waiter();
+    }
   }
 
   /** How many head requests to dispatch now (0: wait for more). */
   #batchLength(now: number): number {
     const policy = this.#policy;
     if (!policy.dynamic || policy.maxBatchSize === 0) return 1;
-    const queue = this.#queue;
+    const queue = this.#queue.items();
     const first = queue[0].request;
     let total = 0;
     let count = 0;
@@ -238,30 +273,9 @@ export class Scheduler {
     return true;
   }
 
-  async #run(instance: number, batch: Pending[]): Promise<void> {
+  async #run(instance: number, batch: QueuedRequest[]): Promise<void> {
     this.#inFlight += 1;
-    const startNs = this.#clock();
-    let outcomes: RequestOutcome[];
-    try {
-      outcomes = await this.#executor.execute(instance, batch.map((pending) => pending.request));
-      if (outcomes.length !== batch.length) {
-        throw new Error(
-          `executor returned ${outcomes.length} outcomes for ${batch.length} requests`,
-        );
-      }
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      outcomes = batch.map(() => failedOutcome(ErrorCode.INTERNAL, message));
-    }
-    const endNs = this.#clock();
-    const records: RequestRecord[] = batch.map((pending, i) => ({
-      success: outcomes[i].result.ok,
-      batchSize: pending.request.batchSize,
-      totalNs: endNs - pending.arrivedNs,
-      queueNs: startNs - pending.arrivedNs,
-      timings: outcomes[i].timings,
-    }));
-    this.#stats.recordBatch(records);
+    const outcomes = await runBatch(this.#executor, instance, batch, this.#stats, this.#clock);
     this.#inFlight -= 1;
     this.#idle.push(instance);
     this.#idle.sort((a, b) => a - b);
@@ -289,7 +303,7 @@ export class Scheduler {
   }
 }
 
-/** An outcome that fails a request without running it. */
-export function failedOutcome(code: number, message: string): RequestOutcome {
-  return { result: { ok: false, code, message }, timings: undefined, release() {} };
+/** Triton's prefix for messages about a request with an id: `[request id: <id>] `. */
+export function logPrefix(request: InferRequest): string {
+  return request.id === "" ? "" : `[request id: ${request.id}] `;
 }

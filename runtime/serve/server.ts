@@ -127,6 +127,10 @@ export function describeModel(report: ModelReport): string {
   if (report.state !== "READY") {
     return `model ${report.name}: ${report.state}: ${report.reason}`;
   }
+  if (report.ensembleSteps !== undefined) {
+    return `model ${report.name}: READY, version ${report.versions.join(",")}, ` +
+      `ensemble of ${report.ensembleSteps} step(s)`;
+  }
   const sandbox = report.sandbox;
   const list = (values: readonly string[] | undefined) =>
     values === undefined || values.length === 0 ? "none" : values.join(",");

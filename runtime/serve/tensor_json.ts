@@ -241,6 +241,40 @@ export function tensorBytesToJson(
 /** `JSON.rawJSON` (V8 has it; TypeScript's lib does not declare it yet). */
 const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON.bind(JSON);
 
+/**
+ * A value `JSON.stringify` can write: a `bigint` becomes its exact number
+ * literal; anything else is returned as is.
+ *
+ * @example
+ * ```ts
+ * import { jsonNumber } from "./tensor_json.ts";
+ *
+ * console.log(JSON.stringify({ n: jsonNumber(9007199254740993n) })); // {"n":9007199254740993}
+ * ```
+ */
+export function jsonNumber(value: unknown): unknown {
+  return typeof value === "bigint" ? rawJson(value.toString()) : value;
+}
+
+/** Integer literals long enough that `JSON.parse` may round them. */
+const LONG_INTEGER = /[0-9]{16,}/;
+
+/**
+ * `JSON.parse` for text that may hold 64-bit integers: exact
+ * ({@linkcode parseJsonExact}) only when the text has a long digit run, so
+ * the common case stays fast.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonMaybeExact } from "./tensor_json.ts";
+ *
+ * console.log(parseJsonMaybeExact('{"n":9007199254740993}')); // { n: 9007199254740993n }
+ * ```
+ */
+export function parseJsonMaybeExact(text: string): unknown {
+  return LONG_INTEGER.test(text) ? parseJsonExact(text) : JSON.parse(text);
+}
+
 type IntegerArray = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array;
 
 function integerView(

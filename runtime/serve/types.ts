@@ -7,8 +7,11 @@
 
 import type { DataTypeName } from "../api/datatype.ts";
 
-/** A request or response parameter value. */
-export type ParameterValue = string | number | boolean;
+/**
+ * A request or response parameter value. A `bigint` is an integer beyond
+ * 2^53 that JSON numbers cannot carry exactly (it travels as INT).
+ */
+export type ParameterValue = string | number | bigint | boolean;
 
 /** An input tensor ready for the backend. */
 export interface InputTensor {
@@ -38,8 +41,32 @@ export interface InferRequest {
   readonly flags: number;
   /** The timeout in microseconds, 0 for none. */
   readonly timeoutUs: bigint;
+  /** The `priority` parameter, 0 for none (the model's default level). */
+  readonly priority: number;
   /** The batch dimension (1 for models that do not batch). */
   readonly batchSize: number;
+  /**
+   * Where a decoupled model's responses go, one by one, as the model sends
+   * them. Absent for models that answer each request exactly once.
+   */
+  readonly responses?: ResponseSink;
+}
+
+/**
+ * Receives the responses of one request to a decoupled model. The executor
+ * pushes each response (or error) as it arrives and ends the sink after the
+ * final one; the consumer may cancel, which the executor passes on to the
+ * model (`TRITONBACKEND_RequestIsCancelled`).
+ */
+export interface ResponseSink {
+  /** Delivers one response; ignored once the sink has ended. */
+  push(result: InferResult): void;
+  /** No more responses will come. Idempotent. */
+  end(): void;
+  /** Whether the consumer went away. */
+  readonly cancelled: boolean;
+  /** Calls `listener` once, when the consumer cancels (at once if it already has). */
+  onCancel(listener: () => void): void;
 }
 
 /** One output tensor of a response; its bytes are read on demand. */
@@ -91,4 +118,21 @@ export interface RequestOutcome {
   readonly timings: ExecutionTimings | undefined;
   /** Releases whatever the executor holds for this request (output buffers). */
   release(): void;
+}
+
+/**
+ * Takes a model version's requests and answers each: the dynamic batcher,
+ * the sequence batcher, or an ensemble's step runner.
+ */
+export interface RequestScheduler {
+  /**
+   * Queues a request; resolves with its outcome once it has run (or at once
+   * with the error when it cannot be taken).
+   */
+  submit(request: InferRequest): Promise<RequestOutcome>;
+  /**
+   * Stops taking requests (later ones get `UNAVAILABLE` with `reason`) and
+   * resolves once every queued and running request has finished.
+   */
+  close(reason: string): Promise<void>;
 }
