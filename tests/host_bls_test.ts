@@ -214,6 +214,28 @@ Deno.test("unloading a model waits for the in-process requests under way", () =>
     assert(await host.waitIdle(1000));
   }));
 
+Deno.test("an unload gives up, in time, on a request its target never finishes", () =>
+  withFakeBlsHost(async (host, modelDir) => {
+    const { caller } = loadModels(host, modelDir);
+    const hanging = host.loadModel(modelDir, {
+      configText: fakeBlsConfig("hanging", "stream", STREAMER_BODY),
+    });
+    scenario(caller, "async", { target: "hanging", fwd_no_final: true, fwd_delay_ms: 1 }, [
+      ...countInput(2),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    hanging.unload();
+    const waitedMs = performance.now() - started;
+    assert(waitedMs > 4000 && waitedMs < 20_000, `the unload waited ${waitedMs} ms`);
+    const { violations } = host.violations();
+    assertEquals(violations.infer_request_abandoned, 1);
+    assertEquals(violations.request_without_final_response, 1);
+    const dropped = scenario(caller, "async_drop", {}).parameters;
+    assertEquals(dropped, { responses: 2, final: false, released: true });
+    host.resetViolations();
+  }));
+
 Deno.test("the API's error paths, and the violations a broken caller counts", () =>
   withFakeBlsHost((host, modelDir) => {
     const { caller } = loadModels(host, modelDir);

@@ -57,7 +57,9 @@ void host_allocator_unuse(TRITONSERVER_ResponseAllocator* allocator) {
   if (last) free(allocator);
 }
 
-TRITONSERVER_Error* TRITONSERVER_ResponseAllocatorDelete(TRITONSERVER_ResponseAllocator* allocator) {
+TRITONSERVER_Error* TRITONSERVER_ResponseAllocatorDelete(
+    TRITONSERVER_ResponseAllocator* allocator) {
+  if (allocator == NULL) return NULL; /* Triton deletes NULL as a no-op */
   if (!host_handle_remove(HOST_HANDLE_ALLOCATOR, allocator, "ResponseAllocatorDelete")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response allocator");
   }

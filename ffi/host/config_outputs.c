@@ -65,7 +65,9 @@ static bool config_string(config_cursor* cursor, char** out) {
           unsigned code = 0;
           for (int i = 0; i < 4 && cursor->at < cursor->length; i++) {
             char h = cursor->text[cursor->at++];
-            code = code * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
+            code = code * 16 + (unsigned)(h >= 'a'   ? h - 'a' + 10
+                                          : h >= 'A' ? h - 'A' + 10
+                                                     : h - '0');
           }
           c = code < 0x80 ? (char)code : '?';
           break;
@@ -120,7 +122,8 @@ static bool config_output_name(config_cursor* cursor, char** name) {
     bool is_name = strcmp(key, "name") == 0;
     free(key);
     config_space(cursor);
-    if (is_name && *name == NULL && cursor->at < cursor->length && cursor->text[cursor->at] == '"') {
+    if (is_name && *name == NULL && cursor->at < cursor->length &&
+        cursor->text[cursor->at] == '"') {
       if (!config_string(cursor, name)) return false;
     } else if (!config_skip(cursor, 1)) {
       return false;

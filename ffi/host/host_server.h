@@ -173,11 +173,11 @@ typedef struct host_infer_call {
   void* response_userp;
   TRITONSERVER_InferenceRequestReleaseFn_t release_fn;
   void* release_userp;
-  uint32_t delivered;     /* records already handed over (deliver_lock) */
-  bool final_delivered;   /* (deliver_lock) */
-  bool release_reported;  /* (deliver_lock) */
-  bool executed;          /* (deliver_lock) handed to an instance, or answered */
-  bool complete;          /* (lock; written under deliver_lock too) */
+  uint32_t delivered;                    /* records already handed over (deliver_lock) */
+  bool final_delivered;                  /* (deliver_lock) */
+  bool release_reported;                 /* (deliver_lock) */
+  bool executed;                         /* (deliver_lock) handed to an instance, or answered */
+  bool complete;                         /* (lock; written under deliver_lock too) */
   struct host_infer_call* next_in_entry; /* (registry lock) */
 } host_infer_call;
 

@@ -137,9 +137,8 @@ static void host_infer_call_finish(host_infer_call* call, bool retire_request) {
 static void host_infer_call_try_finish(host_infer_call* call) {
   TRITONBACKEND_Request* request = call->backend_request;
   pthread_mutex_lock(&request->lock);
-  bool done = request->release_count > 0 && request->final_sent &&
-              request->live_responses == 0 && request->live_factories == 0 &&
-              call->delivered >= request->response_count;
+  bool done = request->release_count > 0 && request->final_sent && request->live_responses == 0 &&
+              request->live_factories == 0 && call->delivered >= request->response_count;
   pthread_mutex_unlock(&request->lock);
   if (done && call->release_reported) host_infer_call_finish(call, true);
 }
@@ -251,8 +250,8 @@ static TRITONSERVER_Error* host_infer_check_input(const TRITONSERVER_InferenceRe
       return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
                             "input byte size mismatch for input '%s' for model '%s'. Expected "
                             "at least %llu, got %llu",
-                            input->name, request->model_name,
-                            (unsigned long long)(elements * 4), (unsigned long long)actual);
+                            input->name, request->model_name, (unsigned long long)(elements * 4),
+                            (unsigned long long)actual);
     }
     return NULL;
   }
@@ -277,10 +276,10 @@ static TRITONSERVER_Error* host_infer_check_input(const TRITONSERVER_InferenceRe
  * caller's request lock held. */
 static TRITONBACKEND_Request* host_infer_backend_request(const TRITONSERVER_InferenceRequest* from,
                                                          TRITONBACKEND_Model* model) {
-  TRITONBACKEND_Request* request = host_request_new(
-      from->id, from->correlation_id,
-      from->correlation_id_is_string ? from->correlation_id_string : NULL, from->flags,
-      from->timeout_us);
+  TRITONBACKEND_Request* request =
+      host_request_new(from->id, from->correlation_id,
+                       from->correlation_id_is_string ? from->correlation_id_string : NULL,
+                       from->flags, from->timeout_us);
   for (uint32_t i = 0; i < from->input_count; i++) {
     const host_infer_input* input = &from->inputs[i];
     host_request_add_input_borrowed(request, input->name, input->datatype, input->shape,
@@ -305,7 +304,7 @@ static TRITONBACKEND_Request* host_infer_backend_request(const TRITONSERVER_Infe
   for (uint32_t i = 0; i < from->parameter_count; i++) {
     const host_parameter* parameter = &from->parameters[i];
     int64_t integer = parameter->type == TRITONSERVER_PARAMETER_BOOL ? parameter->bool_value
-                                                                      : parameter->int_value;
+                                                                     : parameter->int_value;
     host_request_add_parameter(request, parameter->key, parameter->type, parameter->string_value,
                                integer, parameter->double_value);
   }
@@ -348,8 +347,7 @@ static TRITONSERVER_Error* host_infer_check_request(TRITONSERVER_InferenceReques
   if (request->allocator != NULL &&
       !host_handle_check(HOST_HANDLE_ALLOCATOR, request->allocator, "ServerInferAsync")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                          "inference request '%s' uses a deleted response allocator",
-                          request->id);
+                          "inference request '%s' uses a deleted response allocator", request->id);
   }
   for (uint32_t i = 0; i < request->input_count; i++) {
     TRITONSERVER_Error* error = host_infer_check_input(request, &request->inputs[i]);
@@ -414,8 +412,7 @@ TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(TRITONSERVER_Server* server,
 
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestCancel(
     TRITONSERVER_InferenceRequest* inference_request) {
-  if (!host_handle_check(HOST_HANDLE_INFER_REQUEST, inference_request,
-                         "InferenceRequestCancel")) {
+  if (!host_handle_check(HOST_HANDLE_INFER_REQUEST, inference_request, "InferenceRequestCancel")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid inference request");
   }
   pthread_mutex_lock(&inference_request->lock);

@@ -16,17 +16,16 @@
 #define HOST_MAX_CORRELATION_ID_LENGTH 128u
 #define HOST_INFER_MAX_RANK 64u
 
-#define HOST_CHECK_INFER_REQUEST(request, api)                                      \
-  do {                                                                              \
-    if (!host_handle_check(HOST_HANDLE_INFER_REQUEST, (request), (api))) {          \
+#define HOST_CHECK_INFER_REQUEST(request, api)                                            \
+  do {                                                                                    \
+    if (!host_handle_check(HOST_HANDLE_INFER_REQUEST, (request), (api))) {                \
       return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid inference request"); \
-    }                                                                               \
+    }                                                                                     \
   } while (0)
 
-TRITONSERVER_Error* TRITONSERVER_InferenceRequestNew(TRITONSERVER_InferenceRequest** inference_request,
-                                                     TRITONSERVER_Server* server,
-                                                     const char* model_name,
-                                                     const int64_t model_version) {
+TRITONSERVER_Error* TRITONSERVER_InferenceRequestNew(
+    TRITONSERVER_InferenceRequest** inference_request, TRITONSERVER_Server* server,
+    const char* model_name, const int64_t model_version) {
   if (inference_request == NULL || model_name == NULL) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL request out-pointer or model name");
   }
@@ -56,6 +55,7 @@ static void host_infer_input_free(host_infer_input* input) {
 
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestDelete(
     TRITONSERVER_InferenceRequest* inference_request) {
+  if (inference_request == NULL) return NULL; /* Triton deletes NULL as a no-op */
   HOST_CHECK_INFER_REQUEST(inference_request, "InferenceRequestDelete");
   pthread_mutex_lock(&inference_request->lock);
   bool in_flight = inference_request->in_flight;
@@ -70,8 +70,7 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestDelete(
                           "inference request '%s' is still owned by the server",
                           inference_request->id);
   }
-  if (!host_handle_remove(HOST_HANDLE_INFER_REQUEST, inference_request,
-                          "InferenceRequestDelete")) {
+  if (!host_handle_remove(HOST_HANDLE_INFER_REQUEST, inference_request, "InferenceRequestDelete")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid inference request");
   }
   host_infer_call_unref(inference_request->call);
@@ -184,14 +183,14 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestAddInput(
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL input name or shape");
   }
   if (dim_count > HOST_INFER_MAX_RANK) {
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "input '%s' has %llu dimensions",
-                          name, (unsigned long long)dim_count);
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "input '%s' has %llu dimensions", name,
+                          (unsigned long long)dim_count);
   }
   pthread_mutex_lock(&inference_request->lock);
   if (host_infer_input_find(inference_request, name) != NULL) {
     pthread_mutex_unlock(&inference_request->lock);
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                          "input '%s' already exists in request", name);
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "input '%s' already exists in request",
+                          name);
   }
   inference_request->inputs =
       host_grow(inference_request->inputs,
@@ -222,11 +221,10 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestAppendInputData(
   host_infer_input* input = host_infer_input_find(inference_request, name);
   if (input == NULL) {
     pthread_mutex_unlock(&inference_request->lock);
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                          "input '%s' does not exist in request", name);
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "input '%s' does not exist in request",
+                          name);
   }
-  input->buffers =
-      host_grow(input->buffers, sizeof *input->buffers * (input->buffer_count + 1u));
+  input->buffers = host_grow(input->buffers, sizeof *input->buffers * (input->buffer_count + 1u));
   input->buffers[input->buffer_count++] = (host_input_buffer){
       .base = base,
       .byte_size = byte_size,
@@ -249,8 +247,8 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestAddRequestedOutput(
     }
   }
   inference_request->requested_outputs = host_grow(
-      inference_request->requested_outputs,
-      sizeof *inference_request->requested_outputs * (inference_request->requested_output_count + 1u));
+      inference_request->requested_outputs, sizeof *inference_request->requested_outputs *
+                                                (inference_request->requested_output_count + 1u));
   inference_request->requested_outputs[inference_request->requested_output_count++] =
       host_strdup(name);
   pthread_mutex_unlock(&inference_request->lock);
@@ -273,9 +271,8 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetResponseCallback(
     TRITONSERVER_ResponseAllocator* response_allocator, void* response_allocator_userp,
     TRITONSERVER_InferenceResponseCompleteFn_t response_fn, void* response_userp) {
   HOST_CHECK_INFER_REQUEST(inference_request, "InferenceRequestSetResponseCallback");
-  if (response_allocator != NULL &&
-      !host_handle_check(HOST_HANDLE_ALLOCATOR, response_allocator,
-                         "InferenceRequestSetResponseCallback")) {
+  if (response_allocator != NULL && !host_handle_check(HOST_HANDLE_ALLOCATOR, response_allocator,
+                                                       "InferenceRequestSetResponseCallback")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response allocator");
   }
   pthread_mutex_lock(&inference_request->lock);
@@ -289,14 +286,14 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetResponseCallback(
 
 /* Appends a parameter (Triton keeps a list: a repeated key is kept twice). */
 static TRITONSERVER_Error* host_infer_add_parameter(TRITONSERVER_InferenceRequest* request,
-                                                   const char* key, host_parameter value,
-                                                   const char* api) {
+                                                    const char* key, host_parameter value,
+                                                    const char* api) {
   HOST_CHECK_INFER_REQUEST(request, api);
   if (key == NULL) return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL parameter key");
   value.key = host_strdup(key);
   pthread_mutex_lock(&request->lock);
-  request->parameters = host_grow(request->parameters,
-                                  sizeof *request->parameters * (request->parameter_count + 1u));
+  request->parameters =
+      host_grow(request->parameters, sizeof *request->parameters * (request->parameter_count + 1u));
   request->parameters[request->parameter_count++] = value;
   pthread_mutex_unlock(&request->lock);
   return NULL;

@@ -38,8 +38,7 @@ static void host_response_place_output(host_infer_call* call,
   if (allocator == NULL) {
     host_response_set_error(
         response, host_error_new(TRITONSERVER_ERROR_INTERNAL,
-                                 "output '%s': the request has no response allocator",
-                                 sent->name));
+                                 "output '%s': the request has no response allocator", sent->name));
     return;
   }
   void* buffer = NULL;
@@ -114,15 +113,16 @@ TRITONSERVER_InferenceResponse* host_infer_response_build(host_infer_call* call,
   return response;
 }
 
-#define HOST_CHECK_INFER_RESPONSE(response, api)                                      \
-  do {                                                                                \
-    if (!host_handle_check(HOST_HANDLE_INFER_RESPONSE, (response), (api))) {          \
+#define HOST_CHECK_INFER_RESPONSE(response, api)                                           \
+  do {                                                                                     \
+    if (!host_handle_check(HOST_HANDLE_INFER_RESPONSE, (response), (api))) {               \
       return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid inference response"); \
-    }                                                                                 \
+    }                                                                                      \
   } while (0)
 
 TRITONSERVER_Error* TRITONSERVER_InferenceResponseDelete(
     TRITONSERVER_InferenceResponse* inference_response) {
+  if (inference_response == NULL) return NULL; /* Triton deletes NULL as a no-op */
   if (!host_handle_remove(HOST_HANDLE_INFER_RESPONSE, inference_response,
                           "InferenceResponseDelete")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid inference response");
@@ -132,10 +132,9 @@ TRITONSERVER_Error* TRITONSERVER_InferenceResponseDelete(
     host_infer_output* output = &inference_response->outputs[i];
     if (output->allocated) {
       /* Triton does not retry a failed release; neither does the host. */
-      TRITONSERVER_Error* error =
-          allocator->release_fn(allocator, output->base, output->buffer_userp,
-                                (size_t)output->byte_size, output->memory_type,
-                                output->memory_type_id);
+      TRITONSERVER_Error* error = allocator->release_fn(
+          allocator, output->base, output->buffer_userp, (size_t)output->byte_size,
+          output->memory_type, output->memory_type_id);
       if (error != NULL) TRITONSERVER_ErrorDelete(error);
     }
     free(output->name);
@@ -223,9 +222,9 @@ TRITONSERVER_Error* TRITONSERVER_InferenceResponseOutputCount(
 
 TRITONSERVER_Error* TRITONSERVER_InferenceResponseOutput(
     TRITONSERVER_InferenceResponse* inference_response, const uint32_t index, const char** name,
-    TRITONSERVER_DataType* datatype, const int64_t** shape, uint64_t* dim_count,
-    const void** base, size_t* byte_size, TRITONSERVER_MemoryType* memory_type,
-    int64_t* memory_type_id, void** userp) {
+    TRITONSERVER_DataType* datatype, const int64_t** shape, uint64_t* dim_count, const void** base,
+    size_t* byte_size, TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id,
+    void** userp) {
   HOST_CHECK_INFER_RESPONSE(inference_response, "InferenceResponseOutput");
   if (name == NULL || datatype == NULL || shape == NULL || dim_count == NULL || base == NULL ||
       byte_size == NULL || memory_type == NULL || memory_type_id == NULL || userp == NULL) {

@@ -152,6 +152,7 @@ TRITONSERVER_Error* TRITONSERVER_MetricArgsSetHistogram(TRITONSERVER_MetricArgs*
 }
 
 TRITONSERVER_Error* TRITONSERVER_MetricArgsDelete(TRITONSERVER_MetricArgs* args) {
+  if (args == NULL) return NULL; /* Triton deletes NULL as a no-op */
   if (!host_handle_remove(HOST_HANDLE_METRIC_ARGS, args, "MetricArgsDelete")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid metric args");
   }
@@ -352,11 +353,11 @@ TRITONSERVER_Error* TRITONSERVER_MetricDelete(TRITONSERVER_Metric* metric) {
   return NULL;
 }
 
-#define HOST_CHECK_METRIC(metric, api)                                       \
-  do {                                                                       \
-    if (!host_handle_check(HOST_HANDLE_METRIC, (metric), (api))) {           \
+#define HOST_CHECK_METRIC(metric, api)                                         \
+  do {                                                                         \
+    if (!host_handle_check(HOST_HANDLE_METRIC, (metric), (api))) {             \
       return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid metric"); \
-    }                                                                        \
+    }                                                                          \
   } while (0)
 
 static TRITONSERVER_Error* host_metric_unsupported(TRITONSERVER_MetricKind kind,

@@ -183,8 +183,7 @@ TRITONSERVER_Error* TRITONSERVER_ServerLoadModel(TRITONSERVER_Server* server,
   pthread_mutex_unlock(&host_control_lock);
   if (found == NULL) {
     return host_error_new(TRITONSERVER_ERROR_INTERNAL,
-                          "failed to load '%s', failed to poll from model repository",
-                          model_name);
+                          "failed to load '%s', failed to poll from model repository", model_name);
   }
 
   char error_text[1024] = "";

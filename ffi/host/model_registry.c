@@ -302,7 +302,8 @@ uint32_t host_registry_owned_by(TRITONBACKEND_Backend* backend, TRITONBACKEND_Mo
 bool host_registry_idle(void) {
   pthread_mutex_lock(&host_registry_lock);
   bool idle = true;
-  for (host_model_entry* entry = host_registry_entries; entry != NULL && idle; entry = entry->next) {
+  for (host_model_entry* entry = host_registry_entries; entry != NULL && idle;
+       entry = entry->next) {
     idle = entry->pins == 0;
   }
   pthread_mutex_unlock(&host_registry_lock);
@@ -317,8 +318,7 @@ uint64_t host_registry_json(char* out, uint64_t cap) {
     if (entry != host_registry_entries) host_text_append(&text, ",", 1);
     host_text_append(&text, "{\"name\":", 8);
     host_text_json_string(&text, entry->name);
-    host_text_printf(&text,
-                     ",\"version\":%llu,\"ready\":%s,\"server_owned\":%s,\"in_flight\":%u}",
+    host_text_printf(&text, ",\"version\":%llu,\"ready\":%s,\"server_owned\":%s,\"in_flight\":%u}",
                      (unsigned long long)entry->version, entry->ready ? "true" : "false",
                      entry->server_owned ? "true" : "false", entry->pins);
   }

@@ -26,6 +26,7 @@ TRITONSERVER_Parameter* TRITONSERVER_ParameterNew(const char* name,
 }
 
 void TRITONSERVER_ParameterDelete(TRITONSERVER_Parameter* parameter) {
+  if (parameter == NULL) return; /* Triton deletes NULL as a no-op */
   if (!host_handle_remove(HOST_HANDLE_PARAMETER, parameter, "ParameterDelete")) return;
   free(parameter->name);
   free(parameter->string_value);

@@ -13,7 +13,8 @@
  *              then FINAL alone, from another thread; parameter "delay_ms"
  *              between responses (default 5); "release_early" releases the
  *              request in Execute; otherwise cancellation is checked before
- *              each response and answered with a CANCELLED FINAL error.
+ *              each response and answered with a CANCELLED FINAL error;
+ *              "no_final" never sends FINAL (a broken backend).
  *   "caller"   runs a scenario named by the request id with the TRITONSERVER
  *              API (fake_bls_caller.c) and answers with what it observed.
  *   "metrics"  runs a metrics scenario named by the request id

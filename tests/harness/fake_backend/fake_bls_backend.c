@@ -200,8 +200,8 @@ static void fake_echo(TRITONBACKEND_Request* request, TRITONBACKEND_Response* re
   TRITONBACKEND_RequestId(request, &id);
   fake_failed(TRITONBACKEND_ResponseSetStringParameter(response, "seen_id", id));
   if (!fake_failed(TRITONBACKEND_RequestCorrelationId(request, &numeric))) {
-    fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "seen_correlation_id",
-                                                      (int64_t)numeric));
+    fake_failed(
+        TRITONBACKEND_ResponseSetIntParameter(response, "seen_correlation_id", (int64_t)numeric));
   } else if (!fake_failed(TRITONBACKEND_RequestCorrelationIdString(request, &text))) {
     fake_failed(TRITONBACKEND_ResponseSetStringParameter(response, "seen_correlation_id", text));
   }
@@ -239,6 +239,7 @@ typedef struct fake_stream {
   TRITONBACKEND_Request* request; /* NULL once released */
   int32_t count;
   int64_t delay_ms;
+  bool no_final; /* broken on purpose: the stream never ends */
 } fake_stream;
 
 static void* fake_stream_run(void* argument) {
@@ -272,8 +273,10 @@ static void* fake_stream_run(void* argument) {
     fake_failed(error);
   }
   /* FINAL on its own, as decoupled backends end a stream. */
-  fake_failed(TRITONBACKEND_ResponseFactorySendFlags(stream->factory,
-                                                    TRITONSERVER_RESPONSE_COMPLETE_FINAL));
+  if (!stream->no_final) {
+    fake_failed(TRITONBACKEND_ResponseFactorySendFlags(stream->factory,
+                                                       TRITONSERVER_RESPONSE_COMPLETE_FINAL));
+  }
 done:
   fake_failed(TRITONBACKEND_ResponseFactoryDelete(stream->factory));
   if (stream->request != NULL) {
@@ -287,6 +290,7 @@ static void fake_stream_execute(TRITONBACKEND_ModelInstance* instance,
                                 TRITONBACKEND_Request* request, uint64_t start) {
   fake_stream* stream = calloc(1, sizeof *stream);
   stream->delay_ms = fake_int_parameter(request, "delay_ms", 5);
+  stream->no_final = fake_int_parameter(request, "no_final", 0) != 0;
   bool release_early = fake_int_parameter(request, "release_early", 0) != 0;
   TRITONBACKEND_Input* input = NULL;
   const void* data = NULL;
@@ -351,13 +355,12 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
       TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
     }
     uint64_t end = fake_now_ns();
-    TRITONBACKEND_ModelInstanceReportStatistics(instance, request, error == NULL, start, start,
-                                                end, end);
+    TRITONBACKEND_ModelInstanceReportStatistics(instance, request, error == NULL, start, start, end,
+                                                end);
     fake_failed(error);
     fake_failed(TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL));
   }
   uint64_t end = fake_now_ns();
-  TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, request_count, start, start, end,
-                                                   end);
+  TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, request_count, start, start, end, end);
   return NULL;
 }

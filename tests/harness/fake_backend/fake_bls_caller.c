@@ -16,7 +16,8 @@
  *   "unknown"  TRITONSERVER_InferenceRequestNew for "target".
  *   "errors"   the API's error paths (see fake_caller_errors).
  *   "async"    submits and returns at once; the outcome is kept for a
- *              later "async_result".
+ *              later "async_result" (which waits for it) or "async_drop"
+ *              (which does not).
  *   "unloaded" creates a request for "target", unloads the target by name,
  *              then submits.
  *   "control"  "action" load | unload | ready on "model" ("version").
@@ -59,7 +60,8 @@ static fake_call* fake_call_new(void) {
 
 static void fake_call_free(fake_call* call) {
   for (uint32_t i = 0; i < call->count; i++) {
-    if (call->responses[i] != NULL) fake_failed(TRITONSERVER_InferenceResponseDelete(call->responses[i]));
+    if (call->responses[i] != NULL)
+      fake_failed(TRITONSERVER_InferenceResponseDelete(call->responses[i]));
   }
   for (uint32_t i = 0; i < call->owned_count; i++) free(call->owned_data[i]);
   pthread_mutex_destroy(&call->lock);
@@ -163,8 +165,8 @@ static bool fake_call_wait(fake_call* call) {
 
 static TRITONSERVER_ResponseAllocator* fake_allocator(void) {
   TRITONSERVER_ResponseAllocator* allocator = NULL;
-  fake_failed(TRITONSERVER_ResponseAllocatorNew(&allocator, fake_alloc, fake_release_buffer,
-                                                fake_start));
+  fake_failed(
+      TRITONSERVER_ResponseAllocatorNew(&allocator, fake_alloc, fake_release_buffer, fake_start));
   return allocator;
 }
 
@@ -187,7 +189,8 @@ static TRITONSERVER_Error* fake_forward_inputs(TRITONBACKEND_Request* from,
       error = TRITONBACKEND_InputProperties(input, &name, &datatype, &shape, &rank, &byte_size,
                                             &buffers);
     }
-    if (error == NULL) error = TRITONSERVER_InferenceRequestAddInput(to, name, datatype, shape, rank);
+    if (error == NULL)
+      error = TRITONSERVER_InferenceRequestAddInput(to, name, datatype, shape, rank);
     for (uint32_t b = 0; error == NULL && b < buffers; b++) {
       const void* data = NULL;
       uint64_t size = 0;
@@ -221,7 +224,8 @@ static TRITONSERVER_Error* fake_inner_metadata(TRITONBACKEND_Request* from,
         to, (uint64_t)fake_int_parameter(from, "inner_correlation", 0));
   }
   if (error == NULL) {
-    error = TRITONSERVER_InferenceRequestSetFlags(to, (uint32_t)fake_int_parameter(from, "inner_flags", 0));
+    error = TRITONSERVER_InferenceRequestSetFlags(
+        to, (uint32_t)fake_int_parameter(from, "inner_flags", 0));
   }
   if (error == NULL) {
     error = TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(
@@ -258,15 +262,16 @@ static TRITONSERVER_Error* fake_inner_metadata(TRITONBACKEND_Request* from,
  * the release callback. */
 static TRITONSERVER_Error* fake_submit(TRITONBACKEND_ModelInstance* instance,
                                        TRITONBACKEND_Request* from, fake_call* call,
-                                       TRITONSERVER_ResponseAllocator* allocator,
-                                       bool copy_inputs, TRITONSERVER_InferenceRequest** inner) {
+                                       TRITONSERVER_ResponseAllocator* allocator, bool copy_inputs,
+                                       TRITONSERVER_InferenceRequest** inner) {
   TRITONSERVER_Error* error = TRITONSERVER_InferenceRequestNew(
       inner, fake_server(instance), fake_string_parameter(from, "target", "adder"),
       fake_int_parameter(from, "target_version", -1));
   if (error != NULL) return error;
   error = fake_forward_inputs(from, *inner, copy_inputs ? call : NULL);
   if (error == NULL) error = fake_inner_metadata(from, *inner);
-  if (error == NULL) error = TRITONSERVER_InferenceRequestSetReleaseCallback(*inner, fake_on_release, call);
+  if (error == NULL)
+    error = TRITONSERVER_InferenceRequestSetReleaseCallback(*inner, fake_on_release, call);
   if (error == NULL) {
     error = TRITONSERVER_InferenceRequestSetResponseCallback(*inner, allocator, call,
                                                              fake_on_response, call);
@@ -290,7 +295,8 @@ static void fake_report_held_error(TRITONBACKEND_Response* response, const char*
       response, key, error == NULL ? "none" : TRITONSERVER_ErrorCodeString(error)));
   if (error == NULL) return;
   snprintf(key, sizeof key, "%s_message", prefix);
-  fake_failed(TRITONBACKEND_ResponseSetStringParameter(response, key, TRITONSERVER_ErrorMessage(error)));
+  fake_failed(
+      TRITONBACKEND_ResponseSetStringParameter(response, key, TRITONSERVER_ErrorMessage(error)));
 }
 
 /* The inner response's outputs become the caller's, its parameters
@@ -345,7 +351,8 @@ static void fake_copy_response(fake_call* call, TRITONSERVER_InferenceResponse* 
     TRITONSERVER_ParameterType type;
     const void* value = NULL;
     char key[200];
-    if (fake_failed(TRITONSERVER_InferenceResponseParameter(inner, p, &name, &type, &value))) continue;
+    if (fake_failed(TRITONSERVER_InferenceResponseParameter(inner, p, &name, &type, &value)))
+      continue;
     snprintf(key, sizeof key, "inner.%s", name);
     if (type == TRITONSERVER_PARAMETER_INT) {
       fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, key, *(const int64_t*)value));
@@ -396,7 +403,8 @@ static void fake_report_call(fake_call* call, TRITONBACKEND_Response* response, 
   fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "responses", call->count));
   fake_failed(TRITONBACKEND_ResponseSetStringParameter(response, "flags", flags));
   fake_failed(TRITONBACKEND_ResponseSetBoolParameter(response, "released", call->released));
-  fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "release_flags", call->release_flags));
+  fake_failed(
+      TRITONBACKEND_ResponseSetIntParameter(response, "release_flags", call->release_flags));
   fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "starts", call->starts));
   if (stream) {
     const int64_t shape[1] = {value_count};
@@ -406,7 +414,8 @@ static void fake_report_call(fake_call* call, TRITONBACKEND_Response* response, 
     int64_t type_id = 0;
     if (!fake_failed(TRITONBACKEND_ResponseOutput(response, &output, "VALUES",
                                                   TRITONSERVER_TYPE_INT32, shape, 1)) &&
-        !fake_failed(TRITONBACKEND_OutputBuffer(output, &buffer, value_count * 4u, &type, &type_id))) {
+        !fake_failed(
+            TRITONBACKEND_OutputBuffer(output, &buffer, value_count * 4u, &type, &type_id))) {
       memcpy(buffer, values, value_count * 4u);
     }
     if (last != NULL) {
@@ -460,15 +469,17 @@ static TRITONSERVER_InferenceRequest* fake_plain_request(TRITONSERVER_Server* se
   TRITONSERVER_InferenceRequest* inner = NULL;
   const int64_t shape[1] = {4};
   fake_failed(TRITONSERVER_InferenceRequestNew(&inner, server, "adder", -1));
-  fake_failed(TRITONSERVER_InferenceRequestAddInput(inner, "INPUT0", TRITONSERVER_TYPE_FP32, shape, 1));
-  fake_failed(TRITONSERVER_InferenceRequestAddInput(inner, "INPUT1", TRITONSERVER_TYPE_FP32, shape, 1));
+  fake_failed(
+      TRITONSERVER_InferenceRequestAddInput(inner, "INPUT0", TRITONSERVER_TYPE_FP32, shape, 1));
+  fake_failed(
+      TRITONSERVER_InferenceRequestAddInput(inner, "INPUT1", TRITONSERVER_TYPE_FP32, shape, 1));
   fake_failed(TRITONSERVER_InferenceRequestAppendInputData(inner, "INPUT0", data, data_size,
-                                                          TRITONSERVER_MEMORY_CPU, 0));
+                                                           TRITONSERVER_MEMORY_CPU, 0));
   fake_failed(TRITONSERVER_InferenceRequestAppendInputData(inner, "INPUT1", data, data_size,
-                                                          TRITONSERVER_MEMORY_CPU, 0));
+                                                           TRITONSERVER_MEMORY_CPU, 0));
   fake_failed(TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call));
   fake_failed(TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
-                                                              fake_on_response, call));
+                                                               fake_on_response, call));
   return inner;
 }
 
@@ -485,10 +496,11 @@ static void fake_caller_errors(TRITONBACKEND_ModelInstance* instance,
   fake_failed(TRITONSERVER_InferenceRequestNew(&bare, server, "adder", -1));
   fake_report_error(response, "no_callbacks", TRITONSERVER_ServerInferAsync(server, bare, NULL));
   const int64_t shape[1] = {4};
-  fake_failed(TRITONSERVER_InferenceRequestAddInput(bare, "INPUT0", TRITONSERVER_TYPE_FP32, shape, 1));
-  fake_report_error(response, "add_twice",
-                    TRITONSERVER_InferenceRequestAddInput(bare, "INPUT0", TRITONSERVER_TYPE_FP32,
-                                                          shape, 1));
+  fake_failed(
+      TRITONSERVER_InferenceRequestAddInput(bare, "INPUT0", TRITONSERVER_TYPE_FP32, shape, 1));
+  fake_report_error(
+      response, "add_twice",
+      TRITONSERVER_InferenceRequestAddInput(bare, "INPUT0", TRITONSERVER_TYPE_FP32, shape, 1));
   fake_report_error(response, "append_unknown",
                     TRITONSERVER_InferenceRequestAppendInputData(bare, "NOPE", data, sizeof data,
                                                                  TRITONSERVER_MEMORY_CPU, 0));
@@ -497,8 +509,9 @@ static void fake_caller_errors(TRITONBACKEND_ModelInstance* instance,
   long_id[sizeof long_id - 1] = '\0';
   fake_report_error(response, "long_correlation",
                     TRITONSERVER_InferenceRequestSetCorrelationIdString(bare, long_id));
-  fake_report_error(response, "trace", TRITONSERVER_ServerInferAsync(
-                                           server, bare, (TRITONSERVER_InferenceTrace*)(void*)call));
+  fake_report_error(
+      response, "trace",
+      TRITONSERVER_ServerInferAsync(server, bare, (TRITONSERVER_InferenceTrace*)(void*)call));
   fake_failed(TRITONSERVER_InferenceRequestDelete(bare));
 
   /* Byte size not matching the shape. */
@@ -512,13 +525,14 @@ static void fake_caller_errors(TRITONBACKEND_ModelInstance* instance,
   const int32_t count = 2;
   const int64_t one[1] = {1};
   fake_failed(TRITONSERVER_InferenceRequestNew(&inner, server, "streamer", -1));
-  fake_failed(TRITONSERVER_InferenceRequestAddInput(inner, "INPUT0", TRITONSERVER_TYPE_INT32, one, 1));
+  fake_failed(
+      TRITONSERVER_InferenceRequestAddInput(inner, "INPUT0", TRITONSERVER_TYPE_INT32, one, 1));
   fake_failed(TRITONSERVER_InferenceRequestAppendInputData(inner, "INPUT0", &count, sizeof count,
-                                                          TRITONSERVER_MEMORY_CPU, 0));
+                                                           TRITONSERVER_MEMORY_CPU, 0));
   fake_failed(TRITONSERVER_InferenceRequestSetIntParameter(inner, "delay_ms", 100));
   fake_failed(TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call));
   fake_failed(TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
-                                                              fake_on_response, call));
+                                                               fake_on_response, call));
   TRITONSERVER_Error* submitted = TRITONSERVER_ServerInferAsync(server, inner, NULL);
   fake_report_error(response, "valid", submitted);
   fake_report_error(response, "submit_twice", TRITONSERVER_ServerInferAsync(server, inner, NULL));
@@ -557,7 +571,8 @@ static void fake_caller_async(TRITONBACKEND_ModelInstance* instance, TRITONBACKE
   clock_gettime(CLOCK_MONOTONIC, &after);
   fake_async_call = call;
   pthread_mutex_unlock(&fake_async_lock);
-  int64_t elapsed_ns = (after.tv_sec - before.tv_sec) * 1000000000LL + (after.tv_nsec - before.tv_nsec);
+  int64_t elapsed_ns =
+      (after.tv_sec - before.tv_sec) * 1000000000LL + (after.tv_nsec - before.tv_nsec);
   fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "submit_ns", elapsed_ns));
   fake_report_error(response, "submit", error);
 }
@@ -593,7 +608,8 @@ static void fake_caller_unloaded(TRITONBACKEND_ModelInstance* instance,
   fake_call* call = fake_call_new();
   TRITONSERVER_ResponseAllocator* allocator = fake_allocator();
   error = fake_forward_inputs(request, inner, NULL);
-  if (error == NULL) error = TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call);
+  if (error == NULL)
+    error = TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call);
   if (error == NULL) {
     error = TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
                                                              fake_on_response, call);
@@ -606,6 +622,28 @@ static void fake_caller_unloaded(TRITONBACKEND_ModelInstance* instance,
   fake_failed(TRITONSERVER_InferenceRequestDelete(inner));
   fake_call_free(call);
   fake_failed(TRITONSERVER_ResponseAllocatorDelete(allocator));
+}
+
+/* "async_drop": reports the kept call as it is and frees it without
+ * waiting (its target will never finish it). */
+static void fake_caller_async_drop(TRITONBACKEND_Response* response) {
+  pthread_mutex_lock(&fake_async_lock);
+  fake_call* call = fake_async_call;
+  fake_async_call = NULL;
+  if (call != NULL) {
+    pthread_mutex_lock(&call->lock);
+    fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "responses", call->count));
+    fake_failed(TRITONBACKEND_ResponseSetBoolParameter(response, "final", call->final));
+    fake_failed(TRITONBACKEND_ResponseSetBoolParameter(response, "released", call->released));
+    bool released = call->released;
+    pthread_mutex_unlock(&call->lock);
+    if (released) fake_failed(TRITONSERVER_InferenceRequestDelete(fake_async_request));
+    fake_call_free(call);
+    fake_failed(TRITONSERVER_ResponseAllocatorDelete(fake_async_allocator));
+  }
+  fake_async_request = NULL;
+  fake_async_allocator = NULL;
+  pthread_mutex_unlock(&fake_async_lock);
 }
 
 /* ---- Model control. ---- */
@@ -646,6 +684,8 @@ void fake_caller_execute(TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Re
     fake_caller_async(instance, request, response);
   } else if (strcmp(id, "async_result") == 0) {
     fake_caller_async_result(response);
+  } else if (strcmp(id, "async_drop") == 0) {
+    fake_caller_async_drop(response);
   } else if (strcmp(id, "unloaded") == 0) {
     fake_caller_unloaded(instance, request, response);
   } else if (strcmp(id, "control") == 0) {

@@ -40,7 +40,8 @@ static fake_metrics* fake_metrics_state(TRITONBACKEND_ModelInstance* instance) {
 /* A metric with labels given as name, value, name, value, ..., NULL. */
 static TRITONSERVER_Error* fake_metric(TRITONSERVER_Metric** metric,
                                        TRITONSERVER_MetricFamily* family,
-                                       const TRITONSERVER_MetricArgs* args, const char* first, ...) {
+                                       const TRITONSERVER_MetricArgs* args, const char* first,
+                                       ...) {
   const TRITONSERVER_Parameter* labels[8];
   uint64_t count = 0;
   va_list rest;
@@ -63,18 +64,18 @@ static void fake_metrics_create(fake_metrics* state, TRITONBACKEND_Response* res
       &state->counter_family, TRITONSERVER_METRIC_KIND_COUNTER, "fake_requests_total",
       "Requests seen, by \"path\"\nand model \\ all");
   if (error == NULL) {
-    error = TRITONSERVER_MetricFamilyNew(&state->counter_family_again,
-                                         TRITONSERVER_METRIC_KIND_COUNTER, "fake_requests_total",
-                                         "another description");
+    error =
+        TRITONSERVER_MetricFamilyNew(&state->counter_family_again, TRITONSERVER_METRIC_KIND_COUNTER,
+                                     "fake_requests_total", "another description");
   }
   if (error == NULL) {
     error = TRITONSERVER_MetricFamilyNew(&state->gauge_family, TRITONSERVER_METRIC_KIND_GAUGE,
                                          "fake_queue_depth", "Queued requests");
   }
   if (error == NULL) {
-    error = TRITONSERVER_MetricFamilyNew(&state->histogram_family,
-                                         TRITONSERVER_METRIC_KIND_HISTOGRAM,
-                                         "fake_latency_seconds", "Latency");
+    error =
+        TRITONSERVER_MetricFamilyNew(&state->histogram_family, TRITONSERVER_METRIC_KIND_HISTOGRAM,
+                                     "fake_latency_seconds", "Latency");
   }
   /* Labels in any order: a series is identified by the sorted set. */
   if (error == NULL) {
@@ -86,15 +87,16 @@ static void fake_metrics_create(fake_metrics* state, TRITONBACKEND_Response* res
                         "m", "path", "a\"b\\c", NULL);
   }
   if (error == NULL) {
-    error = fake_metric(&state->counter_other_labels, state->counter_family, NULL, "model", "m",
-                        NULL);
+    error =
+        fake_metric(&state->counter_other_labels, state->counter_family, NULL, "model", "m", NULL);
   }
   if (error == NULL) error = fake_metric(&state->gauge, state->gauge_family, NULL, NULL);
   TRITONSERVER_MetricArgs* args = NULL;
   if (error == NULL) error = TRITONSERVER_MetricArgsNew(&args);
   const double buckets[3] = {0.1, 0.5, 1};
   if (error == NULL) error = TRITONSERVER_MetricArgsSetHistogram(args, buckets, 3);
-  if (error == NULL) error = fake_metric(&state->histogram, state->histogram_family, args, "model", "m", NULL);
+  if (error == NULL)
+    error = fake_metric(&state->histogram, state->histogram_family, args, "model", "m", NULL);
   if (args != NULL) fake_failed(TRITONSERVER_MetricArgsDelete(args));
   if (error == NULL) error = TRITONSERVER_MetricIncrement(state->counter, 1);
   if (error == NULL) error = TRITONSERVER_MetricIncrement(state->counter, 2.5);
@@ -122,15 +124,16 @@ static void fake_metrics_errors(fake_metrics* state, TRITONBACKEND_Response* res
   fake_report_error(response, "other_kind",
                     TRITONSERVER_MetricFamilyNew(&family, TRITONSERVER_METRIC_KIND_GAUGE,
                                                  "fake_requests_total", "x"));
-  fake_report_error(response, "bad_name",
-                    TRITONSERVER_MetricFamilyNew(&family, TRITONSERVER_METRIC_KIND_GAUGE, "9bad",
-                                                 "x"));
+  fake_report_error(
+      response, "bad_name",
+      TRITONSERVER_MetricFamilyNew(&family, TRITONSERVER_METRIC_KIND_GAUGE, "9bad", "x"));
   fake_report_error(response, "negative_increment",
                     TRITONSERVER_MetricIncrement(state->counter, -1));
   fake_report_error(response, "counter_set", TRITONSERVER_MetricSet(state->counter, 3));
   fake_report_error(response, "gauge_observe", TRITONSERVER_MetricObserve(state->gauge, 1));
   double value = 0;
-  fake_report_error(response, "histogram_value", TRITONSERVER_MetricValue(state->histogram, &value));
+  fake_report_error(response, "histogram_value",
+                    TRITONSERVER_MetricValue(state->histogram, &value));
   fake_report_error(response, "histogram_increment",
                     TRITONSERVER_MetricIncrement(state->histogram, 1));
 
