@@ -89,6 +89,7 @@ Deno.test("a model's execute runs another model in process, with the caller's al
       released: true,
       release_flags: 1,
       starts: 1,
+      queries: 2,
       inner_error_code: "none",
       inner_response_id: "inner-1",
       inner_model: "adder",

@@ -45,6 +45,7 @@ typedef struct fake_call {
   uint32_t allocs;
   uint32_t releases;
   uint32_t starts;
+  uint32_t queries;
   TRITONSERVER_InferenceRequest* cancel_after_first;
   /* "async": copies of the inputs, owned here. */
   void* owned_data[16];
@@ -117,6 +118,22 @@ static TRITONSERVER_Error* fake_start(TRITONSERVER_ResponseAllocator* allocator,
   return NULL;
 }
 
+static TRITONSERVER_Error* fake_query(TRITONSERVER_ResponseAllocator* allocator, void* userp,
+                                      const char* tensor_name, size_t* byte_size,
+                                      TRITONSERVER_MemoryType* memory_type,
+                                      int64_t* memory_type_id) {
+  (void)allocator;
+  (void)tensor_name;
+  (void)byte_size;
+  fake_call* call = userp;
+  pthread_mutex_lock(&call->lock);
+  call->queries++;
+  pthread_mutex_unlock(&call->lock);
+  *memory_type = TRITONSERVER_MEMORY_CPU;
+  *memory_type_id = 0;
+  return NULL;
+}
+
 static void fake_on_response(TRITONSERVER_InferenceResponse* response, const uint32_t flags,
                              void* userp) {
   fake_call* call = userp;
@@ -167,6 +184,7 @@ static TRITONSERVER_ResponseAllocator* fake_allocator(void) {
   TRITONSERVER_ResponseAllocator* allocator = NULL;
   fake_failed(
       TRITONSERVER_ResponseAllocatorNew(&allocator, fake_alloc, fake_release_buffer, fake_start));
+  fake_failed(TRITONSERVER_ResponseAllocatorSetQueryFunction(allocator, fake_query));
   return allocator;
 }
 
@@ -406,6 +424,7 @@ static void fake_report_call(fake_call* call, TRITONBACKEND_Response* response, 
   fake_failed(
       TRITONBACKEND_ResponseSetIntParameter(response, "release_flags", call->release_flags));
   fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "starts", call->starts));
+  fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "queries", call->queries));
   if (stream) {
     const int64_t shape[1] = {value_count};
     TRITONBACKEND_Output* output = NULL;
