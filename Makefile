@@ -26,6 +26,7 @@ STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
 GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c
+FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts
 
@@ -39,7 +40,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -60,6 +61,12 @@ $(BUILD)/golden_c: tests/wire/golden_c.c $(GOLDEN_SRCS) $(HEADERS)
 $(BUILD)/libtriton_host.so: $(HOST_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/host $(HOST_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
+
+# A C backend for the host's tests of in-process inference, model control and metrics
+# (tests/host_bls_test.ts, tests/host_metrics_test.ts); its TRITONSERVER_ calls bind to the host.
+$(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) -o $@ $(LDFLAGS) -lpthread
 
 # A checkout's backend dir links to the live TypeScript trees, so edits need no rebuild.
 $(BACKEND_DIR)/.layout: $(PINNED_DENO)

@@ -16,6 +16,7 @@
 
 #include "host_api.h"
 #include "host_internal.h"
+#include "host_server.h"
 
 static _Atomic uint32_t host_api_major = TRITONBACKEND_API_VERSION_MAJOR;
 static _Atomic uint32_t host_api_minor = TRITONBACKEND_API_VERSION_MINOR;
@@ -165,6 +166,9 @@ int32_t host_backend_unload(TRITONBACKEND_Backend* backend, char* error_text,
     host_write_text(error_text, error_cap, "invalid backend handle");
     return -1;
   }
+  /* Models the server loaded itself (TRITONSERVER_ServerLoadModel) are the
+   * server's to unload, as Triton unloads every model before a backend. */
+  host_model_control_drain(backend);
   uint32_t models = __atomic_load_n(&backend->loaded_models, __ATOMIC_SEQ_CST);
   if (models != 0) {
     host_write_text(error_text, error_cap, "backend still has %u loaded model(s)", models);

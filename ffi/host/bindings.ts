@@ -125,6 +125,22 @@ const HOST_SYMBOLS = {
     parameters: ["pointer", "u32", "buffer", "u64"],
     result: "u64",
   },
+  // In-process inference (BLS), model control and custom metrics.
+  host_set_model_control: { parameters: ["i32"], result: "void" },
+  host_register_loadable: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer", "u32"],
+    result: "i32",
+  },
+  host_server_models_json: { parameters: ["buffer", "u64"], result: "u64" },
+  host_wait_idle: { parameters: ["u32"], result: "i32" },
+  host_wait_idle_nonblocking: {
+    name: "host_wait_idle",
+    parameters: ["u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  host_metrics_text: { parameters: ["buffer", "u64"], result: "u64" },
+  host_metrics_reset: { parameters: [], result: "void" },
 } as const;
 
 /** The dlopen'ed host library with its typed symbols. */

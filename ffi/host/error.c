@@ -19,6 +19,14 @@ TRITONSERVER_Error* TRITONSERVER_ErrorNew(TRITONSERVER_Error_Code code, const ch
 void TRITONSERVER_ErrorDelete(TRITONSERVER_Error* error) {
   if (error == NULL) return;
   if (!host_check_magic(error, HOST_MAGIC_ERROR, "TRITONSERVER_Error")) return;
+  /* TRITONSERVER_InferenceResponseError's result belongs to the response;
+   * freeing it here would be a double free when the response goes. */
+  if (error->held_by_response) {
+    host_violation_record(HOST_VIOLATION_RESPONSE_ERROR_DELETED,
+                          "ErrorDelete on the error of an inference response: '%s'",
+                          error->message);
+    return;
+  }
   error->magic = HOST_MAGIC_DEAD;
   free(error->message);
   free(error);

@@ -9,6 +9,7 @@
 
 #include "host_api.h"
 #include "host_internal.h"
+#include "host_server.h"
 
 /* Marks the requests as handed to the instance; fails if one was already. */
 static bool host_claim_requests(TRITONBACKEND_ModelInstance* instance,
@@ -44,8 +45,8 @@ static bool host_claim_requests(TRITONBACKEND_ModelInstance* instance,
 }
 
 /* The server's side of a failed execute. */
-static void host_take_back_requests(TRITONBACKEND_Request* const* requests, uint32_t count,
-                                    TRITONSERVER_Error* error) {
+void host_requests_take_back(TRITONBACKEND_Request* const* requests, uint32_t count,
+                             TRITONSERVER_Error* error) {
   for (uint32_t i = 0; i < count; i++) {
     TRITONBACKEND_Request* request = requests[i];
     pthread_mutex_lock(&request->lock);
@@ -79,13 +80,19 @@ int32_t host_execute(TRITONBACKEND_ModelInstance* instance,
     host_write_text(error_text, error_cap, "a batch needs at least one request");
     return -1;
   }
-  TRITONBACKEND_Backend* backend = instance->model->backend;
-
   pthread_mutex_lock(&instance->execute_lock);
-  if (!host_claim_requests(instance, requests, count, error_text, error_cap)) {
-    pthread_mutex_unlock(&instance->execute_lock);
-    return -1;
-  }
+  int32_t status = host_execute_locked(instance, requests, count, error_text, error_cap);
+  pthread_mutex_unlock(&instance->execute_lock);
+  /* In-process requests may be waiting for an idle instance. */
+  host_registry_instance_idle();
+  return status;
+}
+
+int32_t host_execute_locked(TRITONBACKEND_ModelInstance* instance,
+                            TRITONBACKEND_Request* const* requests, uint32_t count,
+                            char* error_text, uint32_t error_cap) {
+  TRITONBACKEND_Backend* backend = instance->model->backend;
+  if (!host_claim_requests(instance, requests, count, error_text, error_cap)) return -1;
   pthread_mutex_lock(&instance->stats_lock);
   instance->stats.execute_calls++;
   pthread_mutex_unlock(&instance->stats_lock);
@@ -98,10 +105,9 @@ int32_t host_execute(TRITONBACKEND_ModelInstance* instance,
 
   int32_t status = 0;
   if (error != NULL) {
-    host_take_back_requests(requests, count, error);
+    host_requests_take_back(requests, count, error);
     host_error_take(error, error_text, error_cap);
     status = 1;
   }
-  pthread_mutex_unlock(&instance->execute_lock);
   return status;
 }

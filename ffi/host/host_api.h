@@ -168,5 +168,31 @@ HOST_EXPORT int64_t host_request_wait_response(TRITONBACKEND_Request* request, u
  * when there is no such response. */
 HOST_EXPORT uint64_t host_request_response_json(TRITONBACKEND_Request* request, uint32_t index,
                                                 char* out, uint64_t cap);
+/* ---- In-process inference (BLS), model control and custom metrics. ---- */
+
+/* Whether the server runs with explicit model control (default no, as
+ * Triton's default mode): TRITONSERVER_ServerLoadModel/UnloadModel are
+ * refused otherwise, with Triton's UNAVAILABLE "explicit model load /
+ * unload is not allowed if polling is enabled". */
+HOST_EXPORT void host_set_model_control(int32_t explicit_mode);
+/* Makes a model loadable by name through TRITONSERVER_ServerLoadModel (the
+ * host's stand-in for a model repository): it is loaded with
+ * host_model_load's arguments. Registering a name again replaces it; the
+ * registration ends with the backend. Returns 0, or -1 on bad arguments. */
+HOST_EXPORT int32_t host_register_loadable(TRITONBACKEND_Backend* backend, const char* name,
+                                           uint64_t version, const char* model_dir,
+                                           const char* config_json, uint32_t instance_count);
+/* JSON array of the models in-process inference can reach or could until
+ * an unload began: [{"name","version","ready","server_owned","in_flight"}]. */
+HOST_EXPORT uint64_t host_server_models_json(char* out, uint64_t cap);
+/* Waits until no in-process request is in flight and no background unload
+ * runs. Returns 1, or 0 if the timeout passed first. */
+HOST_EXPORT int32_t host_wait_idle(uint32_t timeout_ms);
+/* The custom metrics in Prometheus' text exposition format, as Triton's
+ * /metrics endpoint shows them. */
+HOST_EXPORT uint64_t host_metrics_text(char* out, uint64_t cap);
+/* Forgets metric family names no handle or series uses any more (Triton
+ * never unregisters a name; tests sharing one process start clean). */
+HOST_EXPORT void host_metrics_reset(void);
 
 #endif /* HOST_API_H */

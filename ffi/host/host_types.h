@@ -38,6 +38,9 @@ struct TRITONSERVER_Error {
   uint32_t magic;
   TRITONSERVER_Error_Code code;
   char* message;
+  /* Returned by TRITONSERVER_InferenceResponseError: the response owns it,
+   * so the caller must not delete it (infer_response.c). */
+  bool held_by_response;
 };
 
 struct TRITONSERVER_Message {
@@ -150,10 +153,16 @@ typedef struct host_parameter {
   double double_value;
 } host_parameter;
 
-/* A response parameter set by the backend, kept as a JSON value text. */
+/* A response parameter set by the backend: its value as JSON text for the
+ * tests, and typed for TRITONSERVER_InferenceResponseParameter. */
 typedef struct host_response_parameter {
   char* name;
   char* json_value;
+  TRITONSERVER_ParameterType type;
+  char* string_value; /* NULL unless STRING */
+  int64_t int_value;
+  bool bool_value;
+  double double_value;
 } host_response_parameter;
 
 struct TRITONBACKEND_Output {
@@ -215,6 +224,10 @@ struct TRITONBACKEND_Request {
   uint32_t response_count;
   uint32_t response_capacity;
   host_sent_response* responses;
+
+  /* Set (once, before execute) for a request made with
+   * TRITONSERVER_ServerInferAsync: its responses go to that caller. */
+  struct host_infer_call* call;
 };
 
 struct TRITONBACKEND_Response {

@@ -14,10 +14,20 @@
 
 #include "host_api.h"
 #include "host_internal.h"
+#include "host_server.h"
 
-/* TRITONBACKEND_ModelServer hands out a token; the API declares nothing
- * that could use it. */
+/* TRITONBACKEND_ModelServer hands out a token: the TRITONSERVER_Server* that
+ * in-process inference, model control and readiness calls take. */
 static char host_server_token;
+
+TRITONSERVER_Server* host_server(void) { return (TRITONSERVER_Server*)(void*)&host_server_token; }
+
+bool host_server_check(TRITONSERVER_Server* server, const char* api) {
+  if (server == host_server()) return true;
+  host_violation_record(HOST_VIOLATION_BAD_HANDLE, "%s with a server handle %p that "
+                        "TRITONBACKEND_ModelServer did not give", api, (void*)server);
+  return false;
+}
 
 static void host_log_error(const char* what, TRITONSERVER_Error* error) {
   if (error == NULL) return;
@@ -159,6 +169,8 @@ TRITONBACKEND_Model* host_model_load(TRITONBACKEND_Backend* backend, const char*
     instance->initialized = true;
   }
   __atomic_add_fetch(&backend->loaded_models, 1, __ATOMIC_SEQ_CST);
+  /* Reachable by name for in-process inference and readiness. */
+  host_registry_add(model);
   return model;
 }
 
@@ -168,6 +180,8 @@ int32_t host_model_unload(TRITONBACKEND_Model* model, char* error_text, uint32_t
     return -1;
   }
   TRITONBACKEND_Backend* backend = model->backend;
+  /* No new in-process request reaches it; those under way finish first. */
+  host_registry_forget(model);
   TRITONSERVER_Error* error = host_model_teardown(model);
   host_model_free(model);
   __atomic_sub_fetch(&backend->loaded_models, 1, __ATOMIC_SEQ_CST);
@@ -286,7 +300,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelSetConfig(TRITONBACKEND_Model* model,
 TRITONSERVER_Error* TRITONBACKEND_ModelServer(TRITONBACKEND_Model* model,
                                               TRITONSERVER_Server** server) {
   HOST_CHECK_MODEL(model, server);
-  *server = (TRITONSERVER_Server*)(void*)&host_server_token;
+  *server = host_server();
   return NULL;
 }
 

@@ -13,6 +13,7 @@
 
 #include "host_api.h"
 #include "host_internal.h"
+#include "host_server.h"
 
 static pthread_mutex_t host_done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t host_done_cond = PTHREAD_COND_INITIALIZER;
@@ -206,13 +207,20 @@ TRITONSERVER_Error* TRITONBACKEND_RequestOutputName(TRITONBACKEND_Request* reque
   return NULL;
 }
 
-/* The host's response allocator always answers CPU memory. */
+/* The host's response allocator always answers CPU memory; an in-process
+ * caller's allocator answers through its query function, if it has one. */
 TRITONSERVER_Error* TRITONBACKEND_RequestOutputBufferProperties(
     TRITONBACKEND_Request* request, const char* name, size_t* byte_size,
     TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id) {
-  (void)name;
-  (void)byte_size;
   HOST_CHECK_REQUEST(request, memory_type, "RequestOutputBufferProperties");
+  host_infer_call* call = host_infer_call_acquire(request);
+  if (call != NULL) {
+    TRITONSERVER_Error* error = NULL;
+    bool answered =
+        host_infer_call_query(call, name, byte_size, memory_type, memory_type_id, &error);
+    host_infer_call_unref(call);
+    if (answered) return error;
+  }
   *memory_type = TRITONSERVER_MEMORY_CPU;
   if (memory_type_id != NULL) *memory_type_id = 0;
   return NULL;
@@ -259,6 +267,7 @@ TRITONSERVER_Error* TRITONBACKEND_RequestRelease(TRITONBACKEND_Request* request,
     return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
                           "the test host does not reschedule requests");
   }
+  host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   bool twice = request->release_count > 0;
   request->release_count++;
@@ -266,10 +275,13 @@ TRITONSERVER_Error* TRITONBACKEND_RequestRelease(TRITONBACKEND_Request* request,
   pthread_mutex_unlock(&request->lock);
   if (twice) {
     host_violation_record(HOST_VIOLATION_REQUEST_RELEASED_TWICE, "request '%s'", request->id);
+    host_infer_call_unref(call);
     return host_error_new(TRITONSERVER_ERROR_INTERNAL, "request '%s' was already released",
                           request->id);
   }
   host_request_signal();
+  /* An in-process caller's release callback runs here, as in Triton. */
+  host_infer_call_progress(call);
   return NULL;
 }
 

@@ -8,6 +8,7 @@
 
 #include "host_api.h"
 #include "host_internal.h"
+#include "host_server.h"
 
 #define HOST_MAX_RANK 64u
 
@@ -157,6 +158,24 @@ int32_t host_request_add_input(TRITONBACKEND_Request* request, const char* name,
   return 0;
 }
 
+void host_request_add_input_borrowed(TRITONBACKEND_Request* request, const char* name,
+                                     TRITONSERVER_DataType datatype, const int64_t* shape,
+                                     uint32_t rank, const host_input_buffer* buffers,
+                                     uint32_t buffer_count) {
+  uint64_t byte_size = 0;
+  for (uint32_t i = 0; i < buffer_count; i++) byte_size += buffers[i].byte_size;
+  TRITONBACKEND_Input* input =
+      host_input_new(request, name, datatype, shape, rank, byte_size, buffer_count);
+  for (uint32_t i = 0; i < buffer_count; i++) {
+    input->buffers[i].data = buffers[i].base;
+    input->buffers[i].attributes.memory_type = buffers[i].memory_type;
+    input->buffers[i].attributes.memory_type_id = buffers[i].memory_type_id;
+    input->buffers[i].attributes.byte_size = buffers[i].byte_size;
+  }
+  input->owns_data = false; /* the in-process caller owns the buffers */
+  host_input_insert_sorted(request, input);
+}
+
 int32_t host_request_add_requested_output(TRITONBACKEND_Request* request, const char* name) {
   if (!host_check_magic(request, HOST_MAGIC_REQUEST, "request") || name == NULL) return -1;
   uint32_t at = 0;
@@ -277,11 +296,7 @@ void host_request_free(TRITONBACKEND_Request* request) {
     host_sent_response* record = &request->responses[r];
     for (uint32_t o = 0; o < record->output_count; o++) host_output_free(record->outputs[o]);
     free(record->outputs);
-    for (uint32_t p = 0; p < record->parameter_count; p++) {
-      free(record->parameters[p].name);
-      free(record->parameters[p].json_value);
-    }
-    free(record->parameters);
+    host_response_parameters_free(record->parameters, record->parameter_count);
     free(record->error_message);
   }
   free(request->responses);

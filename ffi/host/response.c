@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "host_internal.h"
+#include "host_server.h"
 
 void host_output_free(TRITONBACKEND_Output* output) {
   if (output == NULL) return;
@@ -27,10 +28,11 @@ void host_output_free(TRITONBACKEND_Output* output) {
   free(output);
 }
 
-static void host_parameters_free(host_response_parameter* parameters, uint32_t count) {
+void host_response_parameters_free(host_response_parameter* parameters, uint32_t count) {
   for (uint32_t i = 0; i < count; i++) {
     free(parameters[i].name);
     free(parameters[i].json_value);
+    free(parameters[i].string_value);
   }
   free(parameters);
 }
@@ -98,6 +100,9 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseFactoryDelete(TRITONBACKEND_ResponseFa
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response factory");
   }
   TRITONBACKEND_Request* request = factory->request;
+  /* Taken first: once the last factory goes, an in-process request may
+   * finish (and be retired) on another thread. */
+  host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   request->live_factories--;
   pthread_mutex_unlock(&request->lock);
@@ -107,6 +112,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseFactoryDelete(TRITONBACKEND_ResponseFa
   /* A streaming reader waits for this too: with the last factory gone a
    * released request can get no more responses (stream.c). */
   host_request_signal();
+  host_infer_call_progress(call);
   return NULL;
 }
 
@@ -116,10 +122,12 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseFactorySendFlags(TRITONBACKEND_Respons
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response factory");
   }
   TRITONBACKEND_Request* request = factory->request;
+  host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   host_request_record_response(request, true, send_flags, NULL, NULL, 0, NULL, 0);
   pthread_mutex_unlock(&request->lock);
   host_request_signal();
+  host_infer_call_progress(call);
   return NULL;
 }
 
@@ -139,17 +147,19 @@ static TRITONBACKEND_Response* host_response_new(TRITONBACKEND_Request* request)
 /* Frees the response object; outputs and parameters only when free_contents. */
 static void host_response_free(TRITONBACKEND_Response* response, bool free_contents) {
   TRITONBACKEND_Request* request = response->request;
+  host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   request->live_responses--;
   pthread_mutex_unlock(&request->lock);
   if (free_contents) {
     for (uint32_t i = 0; i < response->output_count; i++) host_output_free(response->outputs[i]);
     free(response->outputs);
-    host_parameters_free(response->parameters, response->parameter_count);
+    host_response_parameters_free(response->parameters, response->parameter_count);
   }
   response->magic = HOST_MAGIC_DEAD;
   free(response);
   host_live_add(HOST_LIVE_RESPONSES, -1);
+  host_infer_call_progress(call);
 }
 
 TRITONSERVER_Error* TRITONBACKEND_ResponseNew(TRITONBACKEND_Response** response,
@@ -179,8 +189,10 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseDelete(TRITONBACKEND_Response* respons
   return NULL;
 }
 
+/* Adds a parameter: 'value' is its JSON text (consumed), 'typed' its value. */
 static TRITONSERVER_Error* host_response_add_parameter(TRITONBACKEND_Response* response,
-                                                       const char* name, host_text* value) {
+                                                       const char* name, host_text* value,
+                                                       const host_response_parameter* typed) {
   if (!host_check_magic(response, HOST_MAGIC_RESPONSE, "response") || name == NULL) {
     host_text_free(value);
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response or NULL name");
@@ -191,8 +203,11 @@ static TRITONSERVER_Error* host_response_add_parameter(TRITONBACKEND_Response* r
     response->parameter_capacity = capacity;
   }
   host_response_parameter* parameter = &response->parameters[response->parameter_count++];
+  *parameter = *typed;
   parameter->name = host_strdup(name);
   parameter->json_value = host_strdup(value->data);
+  parameter->string_value =
+      typed->type == TRITONSERVER_PARAMETER_STRING ? host_strdup(typed->string_value) : NULL;
   host_text_free(value);
   return NULL;
 }
@@ -202,21 +217,25 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetStringParameter(TRITONBACKEND_Respo
                                                              const char* value) {
   host_text text = {0};
   host_text_json_string(&text, value);
-  return host_response_add_parameter(response, name, &text);
+  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_STRING,
+                                   .string_value = (char*)(value == NULL ? "" : value)};
+  return host_response_add_parameter(response, name, &text, &typed);
 }
 
 TRITONSERVER_Error* TRITONBACKEND_ResponseSetIntParameter(TRITONBACKEND_Response* response,
                                                           const char* name, const int64_t value) {
   host_text text = {0};
   host_text_printf(&text, "%lld", (long long)value);
-  return host_response_add_parameter(response, name, &text);
+  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_INT, .int_value = value};
+  return host_response_add_parameter(response, name, &text, &typed);
 }
 
 TRITONSERVER_Error* TRITONBACKEND_ResponseSetBoolParameter(TRITONBACKEND_Response* response,
                                                            const char* name, const bool value) {
   host_text text = {0};
   host_text_printf(&text, "%s", value ? "true" : "false");
-  return host_response_add_parameter(response, name, &text);
+  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_BOOL, .bool_value = value};
+  return host_response_add_parameter(response, name, &text, &typed);
 }
 
 TRITONSERVER_Error* TRITONBACKEND_ResponseSetDoubleParameter(TRITONBACKEND_Response* response,
@@ -229,7 +248,8 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetDoubleParameter(TRITONBACKEND_Respo
   } else {
     host_text_printf(&text, "null");
   }
-  return host_response_add_parameter(response, name, &text);
+  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_DOUBLE, .double_value = value};
+  return host_response_add_parameter(response, name, &text, &typed);
 }
 
 TRITONSERVER_Error* TRITONBACKEND_ResponseOutput(TRITONBACKEND_Response* response,
@@ -310,6 +330,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSend(TRITONBACKEND_Response* response,
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response handle");
   }
   TRITONBACKEND_Request* request = response->request;
+  host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   host_request_record_response(request, false, send_flags, error, response->outputs,
                                response->output_count, response->parameters,
@@ -318,5 +339,8 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSend(TRITONBACKEND_Response* response,
   /* The record now owns the outputs and parameters. */
   host_response_free(response, false);
   host_request_signal();
+  /* For an in-process request, the caller's callback runs on this thread,
+   * as Triton runs it in the backend's TRITONBACKEND_ResponseSend. */
+  host_infer_call_progress(call);
   return NULL;
 }

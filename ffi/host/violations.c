@@ -27,6 +27,13 @@ static const char* const host_violation_names[HOST_VIOLATION_COUNT] = {
     [HOST_VIOLATION_STATS_TIMESTAMPS_OUT_OF_ORDER] = "stats_timestamps_out_of_order",
     [HOST_VIOLATION_OUTPUT_BUFFER_TWICE] = "output_buffer_twice",
     [HOST_VIOLATION_EXECUTE_ERROR_AFTER_RELEASE] = "execute_error_after_release",
+    [HOST_VIOLATION_DELETED_TWICE] = "deleted_twice",
+    [HOST_VIOLATION_INFER_REQUEST_DELETED_IN_FLIGHT] = "infer_request_deleted_in_flight",
+    [HOST_VIOLATION_INFER_REQUEST_SUBMITTED_TWICE] = "infer_request_submitted_twice",
+    [HOST_VIOLATION_RESPONSE_ERROR_DELETED] = "response_error_deleted",
+    [HOST_VIOLATION_ALLOCATOR_DELETED_IN_USE] = "allocator_deleted_in_use",
+    [HOST_VIOLATION_METRIC_FAMILY_DELETED_WITH_METRICS] = "metric_family_deleted_with_metrics",
+    [HOST_VIOLATION_INFER_REQUEST_ABANDONED] = "infer_request_abandoned",
 };
 
 static const char* const host_live_names[HOST_LIVE_COUNT] = {
@@ -35,6 +42,13 @@ static const char* const host_live_names[HOST_LIVE_COUNT] = {
     [HOST_LIVE_RESPONSES] = "responses",
     [HOST_LIVE_FACTORIES] = "response_factories",
     [HOST_LIVE_REQUESTS] = "requests",
+    [HOST_LIVE_INFER_REQUESTS] = "infer_requests",
+    [HOST_LIVE_INFER_RESPONSES] = "infer_responses",
+    [HOST_LIVE_ALLOCATORS] = "response_allocators",
+    [HOST_LIVE_PARAMETERS] = "parameters",
+    [HOST_LIVE_METRIC_FAMILIES] = "metric_families",
+    [HOST_LIVE_METRICS] = "metrics",
+    [HOST_LIVE_METRIC_ARGS] = "metric_args",
 };
 
 const char* host_violation_name(host_violation kind) {

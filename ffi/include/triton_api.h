@@ -18,7 +18,9 @@
  * Every function therefore carries TRITONDENO_EXPORT so that whichever
  * side provides a definition makes it visible to the dynamic linker.
  *
- * Checked against: TRITONBACKEND API 1.19, TRITONSERVER API 1.31.
+ * Checked against: TRITONBACKEND API 1.19, TRITONSERVER API 1.31; the
+ * in-process inference (BLS), model control and metrics declarations
+ * against TRITONSERVER API 1.34, which added histogram metrics.
  */
 #ifndef TRITONDENO_TRITON_API_H
 #define TRITONDENO_TRITON_API_H
@@ -50,6 +52,14 @@ typedef struct TRITONSERVER_Error TRITONSERVER_Error;
 typedef struct TRITONSERVER_Message TRITONSERVER_Message;
 typedef struct TRITONSERVER_Server TRITONSERVER_Server;
 typedef struct TRITONSERVER_BufferAttributes TRITONSERVER_BufferAttributes;
+typedef struct TRITONSERVER_InferenceRequest TRITONSERVER_InferenceRequest;
+typedef struct TRITONSERVER_InferenceResponse TRITONSERVER_InferenceResponse;
+typedef struct TRITONSERVER_InferenceTrace TRITONSERVER_InferenceTrace;
+typedef struct TRITONSERVER_ResponseAllocator TRITONSERVER_ResponseAllocator;
+typedef struct TRITONSERVER_Parameter TRITONSERVER_Parameter;
+typedef struct TRITONSERVER_MetricFamily TRITONSERVER_MetricFamily;
+typedef struct TRITONSERVER_Metric TRITONSERVER_Metric;
+typedef struct TRITONSERVER_MetricArgs TRITONSERVER_MetricArgs;
 
 typedef struct TRITONBACKEND_Backend TRITONBACKEND_Backend;
 typedef struct TRITONBACKEND_Model TRITONBACKEND_Model;
@@ -145,10 +155,11 @@ typedef enum tritonserver_responsecompleteflag_enum {
   TRITONSERVER_RESPONSE_COMPLETE_FINAL = 1
 } TRITONSERVER_ResponseCompleteFlag;
 
-/* Metric families the server can host (declared for completeness). */
+/* Kinds of custom metric family; HISTOGRAM needs TRITONSERVER API 1.34. */
 typedef enum TRITONSERVER_metrickind_enum {
   TRITONSERVER_METRIC_KIND_COUNTER = 0,
-  TRITONSERVER_METRIC_KIND_GAUGE = 1
+  TRITONSERVER_METRIC_KIND_GAUGE = 1,
+  TRITONSERVER_METRIC_KIND_HISTOGRAM = 2
 } TRITONSERVER_MetricKind;
 
 /* How backend and model files are handed to us (only a local path). */
@@ -206,6 +217,232 @@ TRITONDENO_EXPORT TRITONSERVER_DataType
 TRITONSERVER_StringToDataType(const char* dtype);
 TRITONDENO_EXPORT uint32_t
 TRITONSERVER_DataTypeByteSize(TRITONSERVER_DataType datatype);
+
+/* ---------------------------------------------------------------------
+ * Parameters: a named STRING, INT (int64_t), BOOL (bool) or DOUBLE
+ * (double) value. The object keeps its own copy of the value; 'value'
+ * points at a NUL-terminated string or at the typed value. NULL is
+ * returned for TRITONSERVER_PARAMETER_BYTES. Used as metric labels.
+ * ------------------------------------------------------------------- */
+TRITONDENO_EXPORT TRITONSERVER_Parameter* TRITONSERVER_ParameterNew(
+    const char* name, const TRITONSERVER_ParameterType type, const void* value);
+TRITONDENO_EXPORT void TRITONSERVER_ParameterDelete(
+    TRITONSERVER_Parameter* parameter);
+
+/* ---------------------------------------------------------------------
+ * Response allocator: the caller of ServerInferAsync places each output
+ * tensor of each response. alloc_fn is called once per output; release_fn
+ * once per allocated buffer when the response is deleted; start_fn
+ * (optional, may be NULL) before the alloc_fn calls of each response;
+ * query_fn (optional) answers the preferred memory for an output. All of
+ * them may be called from any thread.
+ * ------------------------------------------------------------------- */
+typedef TRITONSERVER_Error* (*TRITONSERVER_ResponseAllocatorAllocFn_t)(
+    TRITONSERVER_ResponseAllocator* allocator, const char* tensor_name,
+    size_t byte_size, TRITONSERVER_MemoryType memory_type,
+    int64_t memory_type_id, void* userp, void** buffer, void** buffer_userp,
+    TRITONSERVER_MemoryType* actual_memory_type,
+    int64_t* actual_memory_type_id);
+typedef TRITONSERVER_Error* (*TRITONSERVER_ResponseAllocatorQueryFn_t)(
+    TRITONSERVER_ResponseAllocator* allocator, void* userp,
+    const char* tensor_name, size_t* byte_size,
+    TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id);
+typedef TRITONSERVER_Error* (*TRITONSERVER_ResponseAllocatorReleaseFn_t)(
+    TRITONSERVER_ResponseAllocator* allocator, void* buffer,
+    void* buffer_userp, size_t byte_size, TRITONSERVER_MemoryType memory_type,
+    int64_t memory_type_id);
+typedef TRITONSERVER_Error* (*TRITONSERVER_ResponseAllocatorStartFn_t)(
+    TRITONSERVER_ResponseAllocator* allocator, void* userp);
+
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ResponseAllocatorNew(
+    TRITONSERVER_ResponseAllocator** allocator,
+    TRITONSERVER_ResponseAllocatorAllocFn_t alloc_fn,
+    TRITONSERVER_ResponseAllocatorReleaseFn_t release_fn,
+    TRITONSERVER_ResponseAllocatorStartFn_t start_fn);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ResponseAllocatorSetQueryFunction(
+    TRITONSERVER_ResponseAllocator* allocator,
+    TRITONSERVER_ResponseAllocatorQueryFn_t query_fn);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ResponseAllocatorDelete(
+    TRITONSERVER_ResponseAllocator* allocator);
+
+/* ---------------------------------------------------------------------
+ * An inference request made by the backend itself (BLS). The server
+ * owns it from a successful ServerInferAsync until it calls the release
+ * callback with TRITONSERVER_REQUEST_RELEASE_ALL; responses arrive through
+ * the response callback, which owns each response (it may be NULL when
+ * only flags are delivered) and is told TRITONSERVER_RESPONSE_COMPLETE_FINAL
+ * with the last one. Input buffers are referenced, not copied, and must
+ * outlive the request. model_version -1 lets the server choose.
+ * ------------------------------------------------------------------- */
+typedef void (*TRITONSERVER_InferenceRequestReleaseFn_t)(
+    TRITONSERVER_InferenceRequest* request, const uint32_t flags, void* userp);
+typedef void (*TRITONSERVER_InferenceResponseCompleteFn_t)(
+    TRITONSERVER_InferenceResponse* response, const uint32_t flags,
+    void* userp);
+
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestNew(
+    TRITONSERVER_InferenceRequest** inference_request,
+    TRITONSERVER_Server* server, const char* model_name,
+    const int64_t model_version);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestDelete(
+    TRITONSERVER_InferenceRequest* inference_request);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetId(
+    TRITONSERVER_InferenceRequest* inference_request, const char* id);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestFlags(
+    TRITONSERVER_InferenceRequest* inference_request, uint32_t* flags);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetFlags(
+    TRITONSERVER_InferenceRequest* inference_request, uint32_t flags);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetCorrelationId(
+    TRITONSERVER_InferenceRequest* inference_request, uint64_t correlation_id);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetCorrelationIdString(
+    TRITONSERVER_InferenceRequest* inference_request,
+    const char* correlation_id);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(
+    TRITONSERVER_InferenceRequest* inference_request, uint64_t timeout_us);
+/* Best effort; only a request already handed to ServerInferAsync. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestCancel(
+    TRITONSERVER_InferenceRequest* inference_request);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceRequestAddInput(
+    TRITONSERVER_InferenceRequest* inference_request, const char* name,
+    const TRITONSERVER_DataType datatype, const int64_t* shape,
+    uint64_t dim_count);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestAppendInputData(
+    TRITONSERVER_InferenceRequest* inference_request, const char* name,
+    const void* base, size_t byte_size, TRITONSERVER_MemoryType memory_type,
+    int64_t memory_type_id);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestAddRequestedOutput(
+    TRITONSERVER_InferenceRequest* inference_request, const char* name);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetReleaseCallback(
+    TRITONSERVER_InferenceRequest* inference_request,
+    TRITONSERVER_InferenceRequestReleaseFn_t request_release_fn,
+    void* request_release_userp);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetResponseCallback(
+    TRITONSERVER_InferenceRequest* inference_request,
+    TRITONSERVER_ResponseAllocator* response_allocator,
+    void* response_allocator_userp,
+    TRITONSERVER_InferenceResponseCompleteFn_t response_fn,
+    void* response_userp);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetStringParameter(
+    TRITONSERVER_InferenceRequest* request, const char* key,
+    const char* value);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetIntParameter(
+    TRITONSERVER_InferenceRequest* request, const char* key,
+    const int64_t value);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetBoolParameter(
+    TRITONSERVER_InferenceRequest* request, const char* key, const bool value);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetDoubleParameter(
+    TRITONSERVER_InferenceRequest* request, const char* key,
+    const double value);
+
+/* ---------------------------------------------------------------------
+ * A response delivered to the response callback. Everything returned
+ * stays owned by the response and valid until InferenceResponseDelete;
+ * that includes the error returned by InferenceResponseError. 'userp' of
+ * InferenceResponseOutput is the buffer_userp the allocator gave back.
+ * ------------------------------------------------------------------- */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseDelete(
+    TRITONSERVER_InferenceResponse* inference_response);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseError(
+    TRITONSERVER_InferenceResponse* inference_response);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseModel(
+    TRITONSERVER_InferenceResponse* inference_response, const char** model_name,
+    int64_t* model_version);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseId(
+    TRITONSERVER_InferenceResponse* inference_response,
+    const char** request_id);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceResponseParameterCount(
+    TRITONSERVER_InferenceResponse* inference_response, uint32_t* count);
+/* *vvalue points at a const char (STRING), int64_t (INT), bool (BOOL)
+ * or double (DOUBLE) depending on *type. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseParameter(
+    TRITONSERVER_InferenceResponse* inference_response, const uint32_t index,
+    const char** name, TRITONSERVER_ParameterType* type, const void** vvalue);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseOutputCount(
+    TRITONSERVER_InferenceResponse* inference_response, uint32_t* count);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_InferenceResponseOutput(
+    TRITONSERVER_InferenceResponse* inference_response, const uint32_t index,
+    const char** name, TRITONSERVER_DataType* datatype, const int64_t** shape,
+    uint64_t* dim_count, const void** base, size_t* byte_size,
+    TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id,
+    void** userp);
+
+/* ---------------------------------------------------------------------
+ * The server itself, as seen from a model (TRITONBACKEND_ModelServer):
+ * in-process inference, and model control. LoadModel returns once the
+ * model is loaded or failed to; UnloadModel does not wait for the unload
+ * to finish. Both fail unless the server runs with explicit model
+ * control. A version of -1 means the server's choice (the latest ready).
+ * 'trace' may be NULL.
+ * ------------------------------------------------------------------- */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(
+    TRITONSERVER_Server* server,
+    TRITONSERVER_InferenceRequest* inference_request,
+    TRITONSERVER_InferenceTrace* trace);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerLoadModel(
+    TRITONSERVER_Server* server, const char* model_name);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerUnloadModel(
+    TRITONSERVER_Server* server, const char* model_name);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelIsReady(
+    TRITONSERVER_Server* server, const char* model_name,
+    const int64_t model_version, bool* ready);
+
+/* ---------------------------------------------------------------------
+ * Custom metrics. A family names a metric and fixes its kind; each metric
+ * of a family is one labelled series (labels: STRING parameters, which the
+ * caller still owns). Metrics must be deleted before their family.
+ * Histograms are created with MetricNewWithArgs and bucket boundaries set
+ * by MetricArgsSetHistogram; the args may be deleted right after.
+ * ------------------------------------------------------------------- */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricFamilyNew(
+    TRITONSERVER_MetricFamily** family, const TRITONSERVER_MetricKind kind,
+    const char* name, const char* description);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricFamilyDelete(
+    TRITONSERVER_MetricFamily* family);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_GetMetricFamilyKind(
+    TRITONSERVER_MetricFamily* family, TRITONSERVER_MetricKind* kind);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricArgsNew(
+    TRITONSERVER_MetricArgs** args);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricArgsSetHistogram(
+    TRITONSERVER_MetricArgs* args, const double* buckets,
+    const uint64_t buckets_count);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricArgsDelete(
+    TRITONSERVER_MetricArgs* args);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricNew(
+    TRITONSERVER_Metric** metric, TRITONSERVER_MetricFamily* family,
+    const TRITONSERVER_Parameter** labels, const uint64_t label_count);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricNewWithArgs(
+    TRITONSERVER_Metric** metric, TRITONSERVER_MetricFamily* family,
+    const TRITONSERVER_Parameter** labels, const uint64_t label_count,
+    const TRITONSERVER_MetricArgs* args);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricDelete(
+    TRITONSERVER_Metric* metric);
+/* Counter and gauge only. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricValue(
+    TRITONSERVER_Metric* metric, double* value);
+/* Gauge: any value; counter: non-negative values only. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricIncrement(
+    TRITONSERVER_Metric* metric, double value);
+/* Gauge only. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricSet(
+    TRITONSERVER_Metric* metric, double value);
+/* Histogram only. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricObserve(
+    TRITONSERVER_Metric* metric, double value);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_GetMetricKind(
+    TRITONSERVER_Metric* metric, TRITONSERVER_MetricKind* kind);
 
 /* ---------------------------------------------------------------------
  * The backend as a whole: version handshake, its name and settings, its

@@ -201,6 +201,20 @@ export interface HostViolations {
   live: Record<string, number>;
 }
 
+/** A model in-process inference can reach ({@linkcode Host.serverModels}). */
+export interface ServerModel {
+  /** Model name. */
+  name: string;
+  /** Model version. */
+  version: number;
+  /** Reachable by name (false once an unload began). */
+  ready: boolean;
+  /** Loaded by TRITONSERVER_ServerLoadModel rather than by the test. */
+  serverOwned: boolean;
+  /** In-process requests to it not yet finished. */
+  inFlight: number;
+}
+
 /** The result of {@linkcode LoadedModel.bench}. */
 export interface BenchRun {
   /** Latency of each request, submit to final response, in completion order. */
@@ -305,33 +319,90 @@ export class Host {
    * @throws {HostError} With the backend's error message if loading fails.
    */
   loadModel(modelDir: string, options: LoadModelOptions = {}): LoadedModel {
-    const directory = absolutePath(modelDir);
-    const configText = options.configText ??
-      Deno.readTextFileSync(`${directory}/config.pbtxt`);
-    const config = parseModelConfigText(configText, `${directory}/config.pbtxt`);
-    options.configOverride?.(config);
-    const name = options.name ?? (config.name || directory.replace(/\/+$/, "").split("/").pop()!);
-    config.name = name;
-    const instanceCount = normalizeInstanceGroups(config, options.instanceCount);
-    const version = options.version ?? 1;
+    const prepared = prepareModel(modelDir, options);
     const error = new ErrorText();
     const handle = this.#lib.symbols.host_model_load(
       this.#backend,
-      cString(name),
-      BigInt(version),
-      cString(directory),
-      cString(modelConfigToTritonJson(config)),
-      instanceCount,
+      cString(prepared.name),
+      BigInt(prepared.version),
+      cString(prepared.directory),
+      cString(modelConfigToTritonJson(prepared.config)),
+      prepared.instanceCount,
       options.autoComplete ? 1 : 0,
       error.buffer,
       error.capacity,
     );
     if (handle === null) throw new HostError(error.text());
-    const model = new LoadedModel(this.#lib, handle, name, directory, config, () => {
-      this.#models.delete(model);
-    });
+    const model = new LoadedModel(
+      this.#lib,
+      handle,
+      prepared.name,
+      prepared.directory,
+      prepared.config,
+      () => {
+        this.#models.delete(model);
+      },
+    );
     this.#models.add(model);
     return model;
+  }
+
+  /**
+   * Makes a model loadable by name through TRITONSERVER_ServerLoadModel (the
+   * host's stand-in for a model repository), prepared as {@linkcode loadModel}
+   * prepares it. Models the server loads are the server's to unload.
+   * @returns The model's name.
+   */
+  registerLoadable(modelDir: string, options: LoadModelOptions = {}): string {
+    const prepared = prepareModel(modelDir, options);
+    const status = this.#lib.symbols.host_register_loadable(
+      this.#backend,
+      cString(prepared.name),
+      BigInt(prepared.version),
+      cString(prepared.directory),
+      cString(modelConfigToTritonJson(prepared.config)),
+      prepared.instanceCount,
+    );
+    if (status !== 0) throw new HostError(`cannot register model '${prepared.name}'`);
+    return prepared.name;
+  }
+
+  /** Explicit model control on or off (Triton's default, and the host's, is off). */
+  setModelControl(explicit: boolean): void {
+    this.#lib.symbols.host_set_model_control(explicit ? 1 : 0);
+  }
+
+  /** The models in-process inference can reach, or could until an unload began. */
+  serverModels(): ServerModel[] {
+    const raw: {
+      name: string;
+      version: number;
+      ready: boolean;
+      server_owned: boolean;
+      in_flight: number;
+    }[] = JSON.parse(readText((out, cap) => this.#lib.symbols.host_server_models_json(out, cap)));
+    return raw.map((entry) => ({
+      name: entry.name,
+      version: entry.version,
+      ready: entry.ready,
+      serverOwned: entry.server_owned,
+      inFlight: entry.in_flight,
+    }));
+  }
+
+  /** Waits until no in-process request is in flight and no background unload runs. */
+  async waitIdle(timeoutMs = DEFAULT_WAIT_MS): Promise<boolean> {
+    return (await this.#lib.symbols.host_wait_idle_nonblocking(timeoutMs)) === 1;
+  }
+
+  /** The custom metrics in Prometheus' text format, as Triton's /metrics shows them. */
+  metricsText(): string {
+    return readText((out, cap) => this.#lib.symbols.host_metrics_text(out, cap));
+  }
+
+  /** Forgets metric family names no handle or series uses any more. */
+  resetMetrics(): void {
+    this.#lib.symbols.host_metrics_reset();
   }
 
   /** The host's log: one line per TRITONSERVER_LogMessage (and host violations). */
@@ -746,6 +817,26 @@ function addParameter(
 
 function handleArray(handles: readonly Deno.PointerValue[]): BigUint64Array<ArrayBuffer> {
   return new BigUint64Array(handles.map(pointerValue));
+}
+
+/** A model's directory, name, version and configuration, as a load hands them over. */
+interface PreparedModel {
+  directory: string;
+  name: string;
+  version: number;
+  config: ModelConfig;
+  instanceCount: number;
+}
+
+function prepareModel(modelDir: string, options: LoadModelOptions): PreparedModel {
+  const directory = absolutePath(modelDir);
+  const configText = options.configText ?? Deno.readTextFileSync(`${directory}/config.pbtxt`);
+  const config = parseModelConfigText(configText, `${directory}/config.pbtxt`);
+  options.configOverride?.(config);
+  const name = options.name ?? (config.name || directory.replace(/\/+$/, "").split("/").pop()!);
+  config.name = name;
+  const instanceCount = normalizeInstanceGroups(config, options.instanceCount);
+  return { directory, name, version: options.version ?? 1, config, instanceCount };
 }
 
 function absolutePath(path: string): string {

@@ -32,8 +32,8 @@ export interface Session {
 }
 
 /**
- * Every violation counter is zero, and no error, message, response or factory
- * is alive beyond the `baseline` counts (taken before the test, since live
+ * Every violation counter is zero, and no error, message, response, factory or
+ * in-process inference or metric object is alive beyond the `baseline` counts (taken before the test, since live
  * counts are process-wide).
  */
 export function assertNoViolations(
@@ -43,7 +43,19 @@ export function assertNoViolations(
 ): void {
   const broken = Object.entries(violations.violations).filter(([, count]) => count !== 0);
   assertEquals(broken, [], `${context}: the backend broke Triton's rules`);
-  const leaked = ["errors", "messages", "responses", "response_factories"]
+  const leaked = [
+    "errors",
+    "messages",
+    "responses",
+    "response_factories",
+    "infer_requests",
+    "infer_responses",
+    "response_allocators",
+    "parameters",
+    "metric_families",
+    "metrics",
+    "metric_args",
+  ]
     .map((kind) => [kind, violations.live[kind] - (baseline[kind] ?? 0)] as const)
     .filter(([, count]) => count !== 0);
   assertEquals(leaked, [], `${context}: objects left alive (kind, count)`);
