@@ -45,6 +45,8 @@ bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant
   block->begin = begin;
   block->end = end;
   block->freed = false;
+  block->deferred = false;
+  block->release_seq = 0;
   alloc->count++;
   alloc->head = end;
   if (at + rounded > alloc->high_water) {
@@ -55,23 +57,76 @@ bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant
   return true;
 }
 
-void tdn_arena_alloc_give_back(tdn_arena_alloc* alloc, uint64_t handle)
+/* Returns freed blocks at both ends: the oldest advance the tail, the
+ * newest move the head back. */
+static void collect(tdn_arena_alloc* alloc)
 {
-  for (uint32_t i = 0; i < alloc->count; ++i) {
-    tdn_arena_block* block = &alloc->blocks[(alloc->first + i) % TDN_ARENA_MAX_BLOCKS];
-    if (block->begin == handle && !block->freed) {
-      block->freed = true;
-      break;
-    }
-  }
   while (alloc->count > 0 && alloc->blocks[alloc->first].freed) {
     alloc->tail = alloc->blocks[alloc->first].end;
     alloc->first = (alloc->first + 1) % TDN_ARENA_MAX_BLOCKS;
+    alloc->count--;
+  }
+  while (alloc->count > 0) {
+    const tdn_arena_block* newest =
+        &alloc->blocks[(alloc->first + alloc->count - 1) % TDN_ARENA_MAX_BLOCKS];
+    if (!newest->freed) {
+      break;
+    }
+    alloc->head = newest->begin;
     alloc->count--;
   }
   if (alloc->count == 0) {
     /* Everything is free: start over at offset 0, where the pages are
      * warm and already committed. */
     alloc->head = alloc->tail = 0;
+  }
+}
+
+static tdn_arena_block* find_live(tdn_arena_alloc* alloc, uint64_t handle)
+{
+  for (uint32_t i = 0; i < alloc->count; ++i) {
+    tdn_arena_block* block = &alloc->blocks[(alloc->first + i) % TDN_ARENA_MAX_BLOCKS];
+    if (block->begin == handle && !block->freed) {
+      return block;
+    }
+  }
+  return NULL;
+}
+
+void tdn_arena_alloc_give_back(tdn_arena_alloc* alloc, uint64_t handle)
+{
+  tdn_arena_block* block = find_live(alloc, handle);
+  if (block != NULL) {
+    block->freed = true;
+  }
+  collect(alloc);
+}
+
+void tdn_arena_alloc_defer(tdn_arena_alloc* alloc, uint64_t handle, uint32_t seq)
+{
+  tdn_arena_block* block = find_live(alloc, handle);
+  if (block != NULL) {
+    block->deferred = true;
+    block->release_seq = seq;
+  }
+}
+
+void tdn_arena_alloc_reclaim(tdn_arena_alloc* alloc, uint32_t done, uint32_t published)
+{
+  if ((int32_t)(published - done) < 0) {
+    return;
+  }
+  bool any = false;
+  for (uint32_t i = 0; i < alloc->count; ++i) {
+    tdn_arena_block* block = &alloc->blocks[(alloc->first + i) % TDN_ARENA_MAX_BLOCKS];
+    /* Counters wrap: done has reached the record when the signed distance
+     * is not negative. */
+    if (!block->freed && block->deferred && (int32_t)(done - block->release_seq) >= 0) {
+      block->freed = true;
+      any = true;
+    }
+  }
+  if (any) {
+    collect(alloc);
   }
 }

@@ -6,6 +6,13 @@
  * streaming) holds back the space after it until it is freed. The state
  * lives in the parent's own memory; the stub cannot see or corrupt it.
  *
+ * A block may also be freed "once the stub is done with record n" of
+ * to_stub (a BLS answer's payload and outputs): tdn_arena_alloc_defer marks
+ * it, tdn_arena_alloc_reclaim frees what the stub's `done` counter has
+ * passed. The newest blocks come back at once when freed, so a long-held
+ * block at the tail does not stop a stream of short-lived ones from reusing
+ * the same space.
+ *
  * Not thread-safe: the supervisor's lock guards it.
  */
 #ifndef TDN_ARENA_ALLOC_H
@@ -14,13 +21,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Most blocks live at once (batches in flight, BLS responses, INIT). */
-#define TDN_ARENA_MAX_BLOCKS 256u
+/* Most blocks live at once (batches in flight, BLS answers and their
+ * outputs, INIT), freed or not: space returns in order. */
+#define TDN_ARENA_MAX_BLOCKS 1024u
 
 typedef struct tdn_arena_block {
   uint64_t begin; /* position where the block's space starts (padding included) */
   uint64_t end;   /* position after it */
   bool freed;
+  bool deferred;      /* freed once the stub's to_stub.done reaches release_seq */
+  uint32_t release_seq;
 } tdn_arena_block;
 
 typedef struct tdn_arena_alloc {
@@ -47,6 +57,16 @@ bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant
 
 /* Frees the block with this handle; unknown handles are ignored. */
 void tdn_arena_alloc_give_back(tdn_arena_alloc* alloc, uint64_t handle);
+
+/* Frees the block with this handle once the stub has finished with
+ * to_stub record `seq` (the sequence number: records published right after
+ * it went out). Unknown handles are ignored. */
+void tdn_arena_alloc_defer(tdn_arena_alloc* alloc, uint64_t handle, uint32_t seq);
+
+/* Frees every deferred block whose record the stub is done with: `done` is
+ * its to_stub.done, `published` our own count (a `done` ahead of it is a
+ * lie and frees nothing). */
+void tdn_arena_alloc_reclaim(tdn_arena_alloc* alloc, uint32_t done, uint32_t published);
 
 /* Bytes held by live blocks (padding included). */
 static inline uint64_t tdn_arena_alloc_held(const tdn_arena_alloc* alloc)

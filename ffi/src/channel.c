@@ -119,6 +119,17 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
   return true;
 }
 
+uint32_t tdn_channel_unread(const tdn_channel* channel)
+{
+  const uint32_t in_flight = channel->published - load(&channel->to_stub->head);
+  return in_flight > TDN_RING_CAPACITY ? TDN_RING_CAPACITY : in_flight;
+}
+
+uint32_t tdn_channel_stub_done(const tdn_channel* channel)
+{
+  return load(&channel->to_stub->done);
+}
+
 /* Takes a record if one is published; TDN_NOTHING if the ring is empty. */
 static tdn_receive_status try_take(tdn_channel* channel, tdn_record* record, tdn_diag* diag)
 {

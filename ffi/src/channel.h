@@ -37,6 +37,13 @@ void tdn_channel_init(tdn_channel* channel, tdn_control* control);
  * if the stub has stopped consuming (ring full) or corrupted its head. */
 bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* diag);
 
+/* Records on to_stub the stub has not taken yet (as it reports; a value
+ * it cannot have is TDN_RING_CAPACITY: no room). */
+uint32_t tdn_channel_unread(const tdn_channel* channel);
+
+/* The stub's to_stub.done: records it has finished with (untrusted). */
+uint32_t tdn_channel_stub_done(const tdn_channel* channel);
+
 typedef enum tdn_receive_status {
   TDN_RECEIVED, /* *record holds the next record */
   TDN_NOTHING,  /* the wait elapsed with the ring empty */

@@ -34,6 +34,7 @@ static void instance_free(tdn_instance* instance)
   }
   tdn_decoupled_stop_pump(&instance->decoupled);
   tdn_supervisor_stop(&instance->supervisor);
+  tdn_bls_detach(instance->bls);
   tdn_decoupled_fail_open(
       &instance->decoupled,
       "the instance was unloaded before the model closed this request's response sender");
@@ -111,6 +112,9 @@ static TRITONSERVER_Error* instance_create(
         &instance->init_json, &instance->init_json_length);
   }
   if (error == NULL) {
+    error = tdn_bls_create(handle, &instance->supervisor, instance->name, &instance->bls);
+  }
+  if (error == NULL) {
     const tdn_options* options = &instance->model->backend->options;
     const tdn_supervisor_config config = {
         .model_name = instance->model->name,
@@ -126,6 +130,9 @@ static TRITONSERVER_Error* instance_create(
         .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
         .on_record = instance->model->sandbox.decoupled ? tdn_decoupled_on_record : NULL,
         .handler_context = &instance->decoupled,
+        .on_side_record = tdn_bls_on_record,
+        .on_teardown = tdn_bls_on_teardown,
+        .side_context = instance->bls,
     };
     tdn_supervisor_init(&instance->supervisor, &config);
     error = tdn_supervisor_start(&instance->supervisor);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bls.h"
 #include "decoupled.h"
 #include "model.h"
 #include "stub_process.h"
@@ -27,6 +28,7 @@ typedef struct tdn_instance {
   size_t init_json_length;
   tdn_supervisor supervisor; /* owns the stub, its region and its channel */
   tdn_decoupled decoupled;   /* batches in flight of a decoupled model */
+  tdn_bls* bls;              /* calls the model makes to other models (bls.h) */
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

@@ -40,17 +40,16 @@ static void format_double(double value, char* text, size_t capacity)
   }
 }
 
-TRITONSERVER_Error* tdn_parameters_from_request(
-    TRITONBACKEND_Request* request, char** json, size_t* length)
+/* Reads parameter `index` of whatever holds them (a request, a response). */
+typedef TRITONSERVER_Error* (*parameter_getter)(
+    void* holder, uint32_t index, const char** key, TRITONSERVER_ParameterType* type,
+    const void** value);
+
+/* The wire JSON of `count` parameters; NULL (length 0) when none is kept. */
+static TRITONSERVER_Error* parameters_to_json(
+    void* holder, uint32_t count, parameter_getter get, const char* whose, char** json,
+    size_t* length)
 {
-  *json = NULL;
-  *length = 0;
-  uint32_t count = 0;
-  TDN_RETURN_IF_ERROR_CTX(
-      TRITONBACKEND_RequestParameterCount(request, &count), "cannot count the parameters");
-  if (count == 0) {
-    return NULL;
-  }
   tdn_json_writer writer = {0};
   tdn_json_raw(&writer, "{");
   bool first = true;
@@ -58,7 +57,7 @@ TRITONSERVER_Error* tdn_parameters_from_request(
     const char* key = NULL;
     TRITONSERVER_ParameterType type = TRITONSERVER_PARAMETER_STRING;
     const void* value = NULL;
-    TRITONSERVER_Error* error = TRITONBACKEND_RequestParameter(request, i, &key, &type, &value);
+    TRITONSERVER_Error* error = get(holder, i, &key, &type, &value);
     if (error != NULL) {
       tdn_json_writer_free(&writer);
       return tdn_error_context(error, "cannot read parameter %u", i);
@@ -100,10 +99,47 @@ TRITONSERVER_Error* tdn_parameters_from_request(
   *json = tdn_json_take(&writer, length);
   if (*json == NULL) {
     return tdn_error(
-        TRITONSERVER_ERROR_INVALID_ARG, "cannot pass the request's parameters to the model: %s",
+        TRITONSERVER_ERROR_INVALID_ARG, "cannot pass the %s parameters to the model: %s", whose,
         failure != NULL ? failure : "out of memory");
   }
   return NULL;
+}
+
+static TRITONSERVER_Error* request_parameter(
+    void* holder, uint32_t index, const char** key, TRITONSERVER_ParameterType* type,
+    const void** value)
+{
+  return TRITONBACKEND_RequestParameter(holder, index, key, type, value);
+}
+
+static TRITONSERVER_Error* response_parameter(
+    void* holder, uint32_t index, const char** key, TRITONSERVER_ParameterType* type,
+    const void** value)
+{
+  return TRITONSERVER_InferenceResponseParameter(holder, index, key, type, value);
+}
+
+TRITONSERVER_Error* tdn_parameters_from_request(
+    TRITONBACKEND_Request* request, char** json, size_t* length)
+{
+  *json = NULL;
+  *length = 0;
+  uint32_t count = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_RequestParameterCount(request, &count), "cannot count the parameters");
+  return parameters_to_json(request, count, request_parameter, "request's", json, length);
+}
+
+TRITONSERVER_Error* tdn_parameters_from_response(
+    TRITONSERVER_InferenceResponse* response, char** json, size_t* length)
+{
+  *json = NULL;
+  *length = 0;
+  uint32_t count = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONSERVER_InferenceResponseParameterCount(response, &count),
+      "cannot count the response's parameters");
+  return parameters_to_json(response, count, response_parameter, "response's", json, length);
 }
 
 TRITONSERVER_Error* tdn_parameters_apply(

@@ -40,6 +40,10 @@ typedef struct tdn_parameter_list {
 TRITONSERVER_Error* tdn_parameters_from_request(
     TRITONBACKEND_Request* request, char** json, size_t* length);
 
+/* The same for a response of another model (BLS, bls.c). */
+TRITONSERVER_Error* tdn_parameters_from_response(
+    TRITONSERVER_InferenceResponse* response, char** json, size_t* length);
+
 /* Parses and checks wire JSON the stub wrote. False with a message. */
 bool tdn_parameters_parse(
     const char* text, size_t length, tdn_parameter_list* list, tdn_diag* diag);

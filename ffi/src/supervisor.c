@@ -33,17 +33,24 @@ void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config
 {
   memset(supervisor, 0, sizeof(*supervisor));
   supervisor->config = *config;
+  supervisor->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
   supervisor->region = (tdn_region)TDN_REGION_INIT;
   supervisor->pid = 0;
   tdn_stub_log_init(&supervisor->log);
 }
 
-/* Kills and reaps the stub (if any) and drops the region. */
+/* Kills and reaps the stub (if any) and drops the region, unless calls
+ * the stub made still use it (on_teardown takes it over then). */
 static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
 {
   if (supervisor->pid > 0) {
     tdn_stub_kill_and_reap(supervisor->pid, how);
     supervisor->pid = 0;
+  }
+  if (supervisor->config.on_teardown != NULL && supervisor->region.base != NULL &&
+      supervisor->config.on_teardown(supervisor->config.side_context, &supervisor->region)) {
+    supervisor->region = (tdn_region)TDN_REGION_INIT;
+    return;
   }
   tdn_region_destroy(&supervisor->region);
 }
@@ -59,7 +66,10 @@ static bool send_record(
   record.id = id;
   record.offset = offset;
   record.length = length;
-  return tdn_channel_send(&supervisor->channel, &record, why);
+  pthread_mutex_lock(&supervisor->lock);
+  const bool sent = tdn_channel_send(&supervisor->channel, &record, why);
+  pthread_mutex_unlock(&supervisor->lock);
+  return sent;
 }
 
 /* Tells the stub about requests of the batch in flight that Triton has
@@ -132,6 +142,14 @@ static wait_outcome await_record(
         }
         continue;
       }
+      if ((record->kind == TDN_MSG_BLS_REQUEST || record->kind == TDN_MSG_BLS_CANCEL ||
+           record->kind == TDN_MSG_CONTROL) &&
+          supervisor->config.on_side_record != NULL) {
+        if (!supervisor->config.on_side_record(supervisor->config.side_context, record, why)) {
+          return WAIT_BROKEN;
+        }
+        continue;
+      }
       return WAIT_RECORD;
     }
     tdn_channel_mark_done(&supervisor->channel);
@@ -197,6 +215,12 @@ static const char* kind_name(uint16_t kind)
       return "FINALIZED";
     case TDN_MSG_LOG:
       return "LOG";
+    case TDN_MSG_BLS_REQUEST:
+      return "BLS_REQUEST";
+    case TDN_MSG_BLS_CANCEL:
+      return "BLS_CANCEL";
+    case TDN_MSG_CONTROL:
+      return "CONTROL";
     default:
       return "an unknown kind";
   }
@@ -265,7 +289,7 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   switch (await_record(supervisor, deadline, 0, &record, &why)) {
     case WAIT_RECORD:
       if (record.kind == TDN_MSG_READY) {
-        tdn_arena_alloc_give_back(&supervisor->parent_half, init_block.handle);
+        tdn_supervisor_give_back(supervisor, init_block.handle);
         tdn_channel_mark_done(&supervisor->channel);
         return NULL;
       }
@@ -383,29 +407,62 @@ TRITONSERVER_Error* tdn_supervisor_take(
         "shm-max-byte-size is %llu; raise shm-max-byte-size or send smaller requests",
         (unsigned long long)bytes, name, (unsigned long long)half);
   }
+  pthread_mutex_lock(&supervisor->lock);
+  if (supervisor->pid > 0) {
+    tdn_arena_alloc_reclaim(
+        &supervisor->parent_half, tdn_channel_stub_done(&supervisor->channel),
+        supervisor->channel.published);
+  }
   if (!tdn_arena_alloc_take(&supervisor->parent_half, bytes, grant)) {
+    const uint64_t held = tdn_arena_alloc_held(&supervisor->parent_half);
+    pthread_mutex_unlock(&supervisor->lock);
     return tdn_error(
         TRITONSERVER_ERROR_UNAVAILABLE,
         "the batch needs %llu bytes of shared memory on instance '%s' and %llu of %llu are held "
         "by work still in flight; retry later",
-        (unsigned long long)bytes, name,
-        (unsigned long long)tdn_arena_alloc_held(&supervisor->parent_half),
-        (unsigned long long)half);
+        (unsigned long long)bytes, name, (unsigned long long)held, (unsigned long long)half);
   }
   tdn_diag why;
-  if (!tdn_region_commit(
-          &supervisor->region, supervisor->parent_half.high_water, supervisor->config.growth,
-          &why)) {
+  const bool committed = tdn_region_commit(
+      &supervisor->region, supervisor->parent_half.high_water, supervisor->config.growth, &why);
+  if (!committed) {
     tdn_arena_alloc_give_back(&supervisor->parent_half, grant->handle);
-    return tdn_error(
-        TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s': %s", name, why.text);
+  }
+  pthread_mutex_unlock(&supervisor->lock);
+  if (!committed) {
+    return tdn_error(TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s': %s", name, why.text);
   }
   return NULL;
 }
 
 void tdn_supervisor_give_back(tdn_supervisor* supervisor, uint64_t handle)
 {
+  pthread_mutex_lock(&supervisor->lock);
   tdn_arena_alloc_give_back(&supervisor->parent_half, handle);
+  pthread_mutex_unlock(&supervisor->lock);
+}
+
+tdn_send_status tdn_supervisor_send_answer(
+    tdn_supervisor* supervisor, const tdn_record* record, const uint64_t* blocks,
+    uint32_t block_count, tdn_diag* why)
+{
+  pthread_mutex_lock(&supervisor->lock);
+  tdn_send_status status = TDN_SEND_OK;
+  if (supervisor->pid <= 0) {
+    tdn_diag_set(why, "the stub is not running");
+    status = TDN_SEND_FAILED;
+  } else if (
+      tdn_channel_unread(&supervisor->channel) >= TDN_RING_CAPACITY - TDN_ANSWER_RING_RESERVE) {
+    status = TDN_SEND_FULL;
+  } else if (!tdn_channel_send(&supervisor->channel, record, why)) {
+    status = TDN_SEND_FAILED;
+  } else {
+    for (uint32_t i = 0; i < block_count; ++i) {
+      tdn_arena_alloc_defer(&supervisor->parent_half, blocks[i], supervisor->channel.published);
+    }
+  }
+  pthread_mutex_unlock(&supervisor->lock);
+  return status;
 }
 
 /* Turns a failed wait during execute into the batch's error, stopping the

@@ -12,6 +12,7 @@
 #ifndef TDN_SUPERVISOR_H
 #define TDN_SUPERVISOR_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,15 @@ typedef struct tdn_supervisor_config {
    * EXECUTE_DONE): true when handled (may be NULL). */
   bool (*on_record)(void* context, const tdn_record* record);
   void* handler_context;
+  /* BLS_REQUEST, BLS_CANCEL and CONTROL (bls.h), handled where they
+   * arrive, on whichever thread waits for the stub; false: the stub broke
+   * the protocol (`why` says how). NULL: they are a protocol violation. */
+  bool (*on_side_record)(void* context, const tdn_record* record, tdn_diag* why);
+  /* The stub was killed and its region is about to go: true if the
+   * handler took `region` over (it keeps the mapping for calls still in
+   * Triton's hands and destroys it later). May be NULL. */
+  bool (*on_teardown)(void* context, tdn_region* region);
+  void* side_context;
 } tdn_supervisor_config;
 
 /* The requests of the batch in flight, watched for cancellation while the
@@ -64,6 +74,10 @@ typedef struct tdn_cancel_watch {
 
 typedef struct tdn_supervisor {
   tdn_supervisor_config config;
+  /* Guards parent_half and every send on to_stub: BLS answers are written
+   * and sent from Triton's threads (bls.c) while the instance's own thread
+   * sends EXECUTE and CANCEL. Never held while calling into Triton. */
+  pthread_mutex_t lock;
   tdn_region region;
   tdn_channel channel;
   pid_t pid;              /* > 0 while a stub runs */
@@ -95,7 +109,8 @@ TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
  * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
 
-/* Takes a block of `bytes` in the parent's half (committed). */
+/* Takes a block of `bytes` in the parent's half (committed), first freeing
+ * the deferred blocks the stub is done with. */
 TRITONSERVER_Error* tdn_supervisor_take(
     tdn_supervisor* supervisor, uint64_t bytes, tdn_arena_grant* grant);
 
@@ -142,6 +157,26 @@ tdn_wait_outcome tdn_supervisor_await(
 bool tdn_supervisor_send(
     tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
     uint64_t length, tdn_diag* why);
+
+/* How tdn_supervisor_send_answer went. */
+typedef enum tdn_send_status {
+  TDN_SEND_OK,
+  TDN_SEND_FULL,   /* the ring's share for answers is in use: retry shortly */
+  TDN_SEND_FAILED, /* no stub, or it broke its ring; `why` says which */
+} tdn_send_status;
+
+/* Records TDN_RING_CAPACITY - this many unread answers may fill: the rest
+ * of to_stub stays free for EXECUTE, CANCEL and FINALIZE. */
+#define TDN_ANSWER_RING_RESERVE 8u
+
+/* For answers sent from Triton's threads (BLS_RESPONSE, CONTROL_DONE):
+ * sends one record unless the stub has too many unread, and on success
+ * hands the `block_count` blocks of the parent's half to the stub: each is
+ * freed once the stub's to_stub.done has passed the record. On failure
+ * the blocks stay the caller's. */
+tdn_send_status tdn_supervisor_send_answer(
+    tdn_supervisor* supervisor, const tdn_record* record, const uint64_t* blocks,
+    uint32_t block_count, tdn_diag* why);
 
 /* Kills and reaps the stub and drops the region (`how`: its exit, or NULL). */
 void tdn_supervisor_kill(tdn_supervisor* supervisor, tdn_diag* how);

@@ -1,0 +1,313 @@
+/*
+ * bls_payload.c: see bls_payload.h. Layout from the payload block's start:
+ * tdn_result_header, tdn_response, tdn_tensor[output_count], the shapes
+ * (int64[rank] each), then the strings (error message, output names,
+ * parameters JSON). Triton's own values are trusted but still bounded by
+ * the wire's limits, so the stub never sees what it could not have sent.
+ */
+#include "bls_payload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "datatype.h"
+#include "errors.h"
+#include "parameters.h"
+
+typedef struct planned_output {
+  const char* name;
+  uint32_t datatype;
+  uint32_t rank;
+  const int64_t* shape;
+  const uint8_t* base;
+  uint64_t size;
+  uint64_t data_offset; /* where the stub finds the data */
+} planned_output;
+
+typedef struct planned {
+  uint32_t status;
+  uint32_t error_code;
+  const char* message;
+  size_t message_length;
+  uint32_t output_count;
+  planned_output* outputs;
+  char* parameters; /* wire JSON or NULL */
+  size_t parameters_length;
+} planned;
+
+static TRITONSERVER_Error* remember_block(tdn_bls_written* written, uint64_t handle)
+{
+  uint64_t* grown = realloc(written->blocks, (written->block_count + 1) * sizeof(uint64_t));
+  if (grown == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  written->blocks = grown;
+  written->blocks[written->block_count++] = handle;
+  return NULL;
+}
+
+/* Takes a block and remembers it; *offset is its arena offset. */
+static TRITONSERVER_Error* take(
+    tdn_supervisor* supervisor, uint64_t bytes, tdn_bls_written* written, uint64_t* offset)
+{
+  tdn_arena_grant grant;
+  TDN_RETURN_IF_ERROR(tdn_supervisor_take(supervisor, bytes, &grant));
+  TRITONSERVER_Error* error = remember_block(written, grant.handle);
+  if (error != NULL) {
+    tdn_supervisor_give_back(supervisor, grant.handle);
+    return error;
+  }
+  *offset = grant.offset;
+  return NULL;
+}
+
+static void put_str(uint8_t* arena, uint64_t* cursor, const void* text, size_t length, tdn_str* str)
+{
+  str->offset = *cursor;
+  str->length = (uint32_t)length;
+  str->reserved = 0;
+  if (length > 0) {
+    memcpy(arena + *cursor, text, length);
+  }
+  *cursor += length;
+}
+
+/* Places the data of each output: in place when Triton wrote it into the
+ * arena at an aligned offset, else a copy in a block of its own. */
+static TRITONSERVER_Error* place_data(
+    tdn_supervisor* supervisor, planned* plan, tdn_bls_written* written)
+{
+  uint8_t* arena = tdn_supervisor_arena(supervisor);
+  const uint64_t arena_size = tdn_supervisor_arena_size(supervisor);
+  for (uint32_t i = 0; i < plan->output_count; ++i) {
+    planned_output* output = &plan->outputs[i];
+    if (output->size == 0) {
+      output->data_offset = 0;
+      continue;
+    }
+    const uintptr_t at = (uintptr_t)output->base;
+    const uintptr_t start = (uintptr_t)arena;
+    if (at >= start && at - start <= arena_size && output->size <= arena_size - (at - start) &&
+        (at - start) % TDN_TENSOR_ALIGN == 0) {
+      output->data_offset = at - start;
+      continue;
+    }
+    uint64_t offset = 0;
+    TDN_RETURN_IF_ERROR(take(supervisor, output->size, written, &offset));
+    memcpy(arena + offset, output->base, output->size);
+    output->data_offset = offset;
+  }
+  return NULL;
+}
+
+/* Writes the plan: one block for the structs and strings. */
+static TRITONSERVER_Error* write_plan(
+    tdn_supervisor* supervisor, planned* plan, tdn_bls_written* written)
+{
+  uint64_t bytes = sizeof(tdn_result_header) + sizeof(tdn_response) +
+                   (uint64_t)plan->output_count * sizeof(tdn_tensor) + plan->message_length +
+                   plan->parameters_length;
+  for (uint32_t i = 0; i < plan->output_count; ++i) {
+    bytes += (uint64_t)plan->outputs[i].rank * sizeof(int64_t) + strlen(plan->outputs[i].name);
+  }
+  uint64_t base = 0;
+  TDN_RETURN_IF_ERROR(take(supervisor, bytes, written, &base));
+  TDN_RETURN_IF_ERROR(place_data(supervisor, plan, written));
+  uint8_t* arena = tdn_supervisor_arena(supervisor);
+  const uint64_t response_at = base + sizeof(tdn_result_header);
+  const uint64_t tensors_at = response_at + sizeof(tdn_response);
+  uint64_t cursor = tensors_at + (uint64_t)plan->output_count * sizeof(tdn_tensor);
+
+  tdn_result_header header = {
+      .response_count = 1, .reserved = 0, .responses_offset = response_at};
+  memcpy(arena + base, &header, sizeof(header));
+  tdn_response response;
+  memset(&response, 0, sizeof(response));
+  response.status = plan->status;
+  response.error_code = plan->error_code;
+  response.output_count = plan->output_count;
+  response.outputs_offset = tensors_at;
+  for (uint32_t i = 0; i < plan->output_count; ++i) {
+    const planned_output* output = &plan->outputs[i];
+    tdn_tensor tensor;
+    memset(&tensor, 0, sizeof(tensor));
+    tensor.datatype = output->datatype;
+    tensor.rank = output->rank;
+    tensor.shape_offset = cursor;
+    if (output->rank > 0) {
+      memcpy(arena + cursor, output->shape, (size_t)output->rank * sizeof(int64_t));
+    }
+    cursor += (uint64_t)output->rank * sizeof(int64_t);
+    tensor.data_offset = output->data_offset;
+    tensor.data_size = output->size;
+    memcpy(arena + tensors_at + (uint64_t)i * sizeof(tdn_tensor), &tensor, sizeof(tensor));
+  }
+  put_str(arena, &cursor, plan->message, plan->message_length, &response.error_message);
+  for (uint32_t i = 0; i < plan->output_count; ++i) {
+    tdn_tensor tensor;
+    const uint64_t at = tensors_at + (uint64_t)i * sizeof(tdn_tensor);
+    memcpy(&tensor, arena + at, sizeof(tensor));
+    put_str(arena, &cursor, plan->outputs[i].name, strlen(plan->outputs[i].name), &tensor.name);
+    memcpy(arena + at, &tensor, sizeof(tensor));
+  }
+  put_str(arena, &cursor, plan->parameters, plan->parameters_length, &response.parameters_json);
+  memcpy(arena + response_at, &response, sizeof(response));
+  written->offset = base;
+  written->length = cursor - base;
+  return NULL;
+}
+
+/* Reads output `index` of Triton's response into the plan, within the
+ * wire's limits. */
+static TRITONSERVER_Error* plan_output(
+    TRITONSERVER_InferenceResponse* response, uint32_t index, planned_output* output)
+{
+  const char* name = NULL;
+  TRITONSERVER_DataType datatype = TRITONSERVER_TYPE_INVALID;
+  const int64_t* shape = NULL;
+  uint64_t rank = 0;
+  const void* base = NULL;
+  size_t size = 0;
+  TRITONSERVER_MemoryType memory_type = TRITONSERVER_MEMORY_CPU;
+  int64_t memory_type_id = 0;
+  void* userp = NULL;
+  TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceResponseOutput(
+      response, index, &name, &datatype, &shape, &rank, &base, &size, &memory_type,
+      &memory_type_id, &userp));
+  if (name == NULL || name[0] == '\0' || strlen(name) > TDN_MAX_NAME_LENGTH) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "output %u has no usable name", index);
+  }
+  if (!tdn_datatype_is_valid((uint32_t)datatype) || rank > TDN_MAX_RANK ||
+      (rank > 0 && shape == NULL) || (size > 0 && base == NULL)) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "output '%s' has a datatype, shape or buffer the model "
+        "runtime cannot carry", name);
+  }
+  if (memory_type == TRITONSERVER_MEMORY_GPU && size > 0) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED, "output '%s' is in GPU memory, which the Deno backend "
+        "cannot read", name);
+  }
+  output->name = name;
+  output->datatype = (uint32_t)datatype;
+  output->rank = (uint32_t)rank;
+  output->shape = shape;
+  output->base = base;
+  output->size = size;
+  return NULL;
+}
+
+static TRITONSERVER_Error* plan_response(TRITONSERVER_InferenceResponse* response, planned* plan)
+{
+  TRITONSERVER_Error* failed = TRITONSERVER_InferenceResponseError(response);
+  if (failed != NULL) {
+    /* Owned by the response: read, not deleted. */
+    plan->status = TDN_STATUS_ERROR;
+    plan->error_code = (uint32_t)TRITONSERVER_ErrorCode(failed);
+    plan->message = TRITONSERVER_ErrorMessage(failed);
+  }
+  uint32_t count = 0;
+  TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceResponseOutputCount(response, &count));
+  if (count > TDN_MAX_OUTPUTS) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "the response has %u outputs; the model runtime takes at "
+        "most %u", count, TDN_MAX_OUTPUTS);
+  }
+  if (count > 0) {
+    plan->outputs = calloc(count, sizeof(planned_output));
+    if (plan->outputs == NULL) {
+      return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+    }
+  }
+  plan->output_count = count;
+  for (uint32_t i = 0; i < count; ++i) {
+    TDN_RETURN_IF_ERROR(plan_output(response, i, &plan->outputs[i]));
+  }
+  return tdn_parameters_from_response(response, &plan->parameters, &plan->parameters_length);
+}
+
+static void bound_message(planned* plan)
+{
+  if (plan->message == NULL) {
+    plan->message = "";
+  }
+  plan->message_length = strlen(plan->message);
+  if (plan->message_length > TDN_MAX_ERROR_LENGTH) {
+    plan->message_length = TDN_MAX_ERROR_LENGTH;
+  }
+  if (plan->error_code > TRITONSERVER_ERROR_CANCELLED) {
+    plan->error_code = TRITONSERVER_ERROR_INTERNAL;
+  }
+}
+
+TRITONSERVER_Error* tdn_bls_write_response(
+    tdn_supervisor* supervisor, TRITONSERVER_InferenceResponse* response,
+    tdn_bls_written* written)
+{
+  memset(written, 0, sizeof(*written));
+  planned plan;
+  memset(&plan, 0, sizeof(plan));
+  TRITONSERVER_Error* error = plan_response(response, &plan);
+  if (error == NULL) {
+    bound_message(&plan);
+    error = write_plan(supervisor, &plan, written);
+  }
+  free(plan.outputs);
+  free(plan.parameters);
+  if (error != NULL) {
+    tdn_bls_written_discard(supervisor, written);
+  }
+  return error;
+}
+
+TRITONSERVER_Error* tdn_bls_write_error(
+    tdn_supervisor* supervisor, TRITONSERVER_Error_Code code, const char* message,
+    tdn_bls_written* written)
+{
+  memset(written, 0, sizeof(*written));
+  planned plan;
+  memset(&plan, 0, sizeof(plan));
+  plan.status = TDN_STATUS_ERROR;
+  plan.error_code = (uint32_t)code;
+  plan.message = message;
+  bound_message(&plan);
+  TRITONSERVER_Error* error = write_plan(supervisor, &plan, written);
+  if (error != NULL) {
+    tdn_bls_written_discard(supervisor, written);
+  }
+  return error;
+}
+
+TRITONSERVER_Error* tdn_bls_write_text(
+    tdn_supervisor* supervisor, const char* text, tdn_bls_written* written)
+{
+  memset(written, 0, sizeof(*written));
+  size_t length = strlen(text);
+  if (length > TDN_MAX_ERROR_LENGTH) {
+    length = TDN_MAX_ERROR_LENGTH;
+  }
+  uint64_t offset = 0;
+  TRITONSERVER_Error* error = take(supervisor, length, written, &offset);
+  if (error != NULL) {
+    tdn_bls_written_discard(supervisor, written);
+    return error;
+  }
+  memcpy(tdn_supervisor_arena(supervisor) + offset, text, length);
+  written->offset = offset;
+  written->length = length;
+  return NULL;
+}
+
+void tdn_bls_written_discard(tdn_supervisor* supervisor, tdn_bls_written* written)
+{
+  for (uint32_t i = 0; i < written->block_count; ++i) {
+    tdn_supervisor_give_back(supervisor, written->blocks[i]);
+  }
+  tdn_bls_written_forget(written);
+}
+
+void tdn_bls_written_forget(tdn_bls_written* written)
+{
+  free(written->blocks);
+  memset(written, 0, sizeof(*written));
+}

@@ -1,0 +1,328 @@
+/*
+ * bls_request.c: see bls_request.h. Every struct is copied out of the
+ * arena before any of its fields is looked at, so the stub cannot change a
+ * value between our check and our use of it.
+ */
+#include "bls_request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "datatype.h"
+#include "result_reader.h"
+#include "tdn_wire.h"
+#include "utf8.h"
+
+/* TRITONSERVER_REQUEST_FLAG_SEQUENCE_START | _END. */
+#define KNOWN_FLAGS 3u
+
+typedef struct arena_view {
+  const uint8_t* base;
+  uint64_t size;
+} arena_view;
+
+static bool in_bounds(const arena_view* arena, uint64_t offset, uint64_t size)
+{
+  return offset <= arena->size && size <= arena->size - offset;
+}
+
+static bool read_struct(const arena_view* arena, uint64_t offset, void* out, uint64_t size)
+{
+  if (!in_bounds(arena, offset, size)) {
+    return false;
+  }
+  memcpy(out, arena->base + offset, size);
+  return true;
+}
+
+/* Copies a string that must be UTF-8 text without NULs of at most
+ * `max_length` bytes (at least one unless `may_be_empty`). */
+static bool copy_text(
+    const arena_view* arena, const tdn_str* str, uint32_t max_length, bool may_be_empty,
+    const char* what, char** out, tdn_diag* why)
+{
+  *out = NULL;
+  if (str->length > max_length || (str->length == 0 && !may_be_empty)) {
+    return tdn_diag_set(
+        why, "%s is %u bytes; expected %s%u", what, str->length, may_be_empty ? "at most " : "1 to ",
+        max_length);
+  }
+  if (!in_bounds(arena, str->offset, str->length)) {
+    return tdn_diag_set(why, "%s lies outside the arena", what);
+  }
+  char* copy = malloc((size_t)str->length + 1);
+  if (copy == NULL) {
+    return tdn_diag_set(why, "%s cannot be copied: out of memory", what);
+  }
+  memcpy(copy, arena->base + str->offset, str->length);
+  copy[str->length] = '\0';
+  if (!tdn_utf8_is_valid_text((const uint8_t*)copy, str->length)) {
+    free(copy);
+    return tdn_diag_set(why, "%s is not UTF-8 text without NUL bytes", what);
+  }
+  *out = copy;
+  return true;
+}
+
+/* One input: name, datatype, shape, and data inside the stub's half. */
+static bool decode_input(
+    const arena_view* arena, uint64_t stub_base, const tdn_tensor* tensor, uint32_t index,
+    tdn_bls_input* input, tdn_diag* why)
+{
+  char what[64];
+  snprintf(what, sizeof(what), "input %u's name", index);
+  if (!copy_text(arena, &tensor->name, TDN_MAX_NAME_LENGTH, false, what, &input->name, why)) {
+    return false;
+  }
+  const char* name = input->name;
+  if (!tdn_datatype_is_valid(tensor->datatype)) {
+    return tdn_diag_set(
+        why, "input '%s' has datatype %u; expected %u to %u", name, tensor->datatype,
+        TDN_DATATYPE_FIRST, TDN_DATATYPE_LAST);
+  }
+  input->datatype = tensor->datatype;
+  if (tensor->rank > TDN_MAX_RANK) {
+    return tdn_diag_set(
+        why, "input '%s' has rank %u; at most %u", name, tensor->rank, TDN_MAX_RANK);
+  }
+  input->rank = tensor->rank;
+  if (tensor->rank > 0) {
+    input->shape = malloc((size_t)tensor->rank * sizeof(int64_t));
+    if (input->shape == NULL) {
+      return tdn_diag_set(why, "input '%s' cannot be copied: out of memory", name);
+    }
+    if (!read_struct(arena, tensor->shape_offset, input->shape, (uint64_t)tensor->rank * 8)) {
+      return tdn_diag_set(why, "input '%s' has its shape outside the arena", name);
+    }
+  }
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < input->rank; ++d) {
+    if (input->shape[d] < 0) {
+      return tdn_diag_set(
+          why, "input '%s' has dimension %u = %lld; expected >= 0", name, d,
+          (long long)input->shape[d]);
+    }
+    if (__builtin_mul_overflow(elements, (uint64_t)input->shape[d], &elements)) {
+      return tdn_diag_set(why, "input '%s' has an element count that overflows", name);
+    }
+  }
+  if (tensor->data_offset < stub_base || !in_bounds(arena, tensor->data_offset, tensor->data_size)) {
+    return tdn_diag_set(
+        why, "input '%s' has its data [%llu, +%llu) outside the stub's half [%llu, %llu)", name,
+        (unsigned long long)tensor->data_offset, (unsigned long long)tensor->data_size,
+        (unsigned long long)stub_base, (unsigned long long)arena->size);
+  }
+  input->data_offset = tensor->data_offset;
+  input->data_size = tensor->data_size;
+  char shape_text[256];
+  tdn_format_shape(shape_text, sizeof(shape_text), input->shape, input->rank);
+  if (input->datatype == TDN_DATATYPE_BYTES) {
+    /* Checked on our own copy: the stub cannot rewrite a length after. */
+    input->owned = malloc(input->data_size > 0 ? input->data_size : 1);
+    if (input->owned == NULL) {
+      return tdn_diag_set(why, "input '%s' cannot be copied: out of memory", name);
+    }
+    memcpy(input->owned, arena->base + input->data_offset, input->data_size);
+    if (!tdn_bytes_layout_is_valid(input->owned, input->data_size, elements)) {
+      return tdn_diag_set(
+          why, "input '%s' has BYTES data (%llu bytes) that is not %llu length-prefixed "
+          "elements for shape %s",
+          name, (unsigned long long)input->data_size, (unsigned long long)elements, shape_text);
+    }
+    return true;
+  }
+  uint64_t expected = 0;
+  if (__builtin_mul_overflow(elements, tdn_datatype_size(input->datatype), &expected) ||
+      expected != input->data_size) {
+    return tdn_diag_set(
+        why, "input '%s' has %llu data bytes; %s %s needs %llu", name,
+        (unsigned long long)input->data_size, tdn_datatype_name(input->datatype), shape_text,
+        (unsigned long long)expected);
+  }
+  return true;
+}
+
+static bool decode_inputs(
+    const arena_view* arena, uint64_t stub_base, const tdn_bls_request* wire, tdn_bls_spec* spec,
+    tdn_diag* why)
+{
+  if (wire->input_count > TDN_BLS_MAX_INPUTS) {
+    return tdn_diag_set(
+        why, "input_count is %u; at most %u", wire->input_count, TDN_BLS_MAX_INPUTS);
+  }
+  if (wire->input_count == 0) {
+    return true;
+  }
+  spec->inputs = calloc(wire->input_count, sizeof(tdn_bls_input));
+  if (spec->inputs == NULL) {
+    return tdn_diag_set(why, "the inputs cannot be copied: out of memory");
+  }
+  spec->input_count = wire->input_count;
+  for (uint32_t i = 0; i < wire->input_count; ++i) {
+    tdn_tensor tensor;
+    if (wire->inputs_offset > UINT64_MAX - (uint64_t)wire->input_count * sizeof(tdn_tensor) ||
+        !read_struct(
+            arena, wire->inputs_offset + (uint64_t)i * sizeof(tdn_tensor), &tensor,
+            sizeof(tensor))) {
+      return tdn_diag_set(why, "input %u lies outside the arena", i);
+    }
+    if (!decode_input(arena, stub_base, &tensor, i, &spec->inputs[i], why)) {
+      return false;
+    }
+    for (uint32_t earlier = 0; earlier < i; ++earlier) {
+      if (strcmp(spec->inputs[earlier].name, spec->inputs[i].name) == 0) {
+        return tdn_diag_set(why, "input '%s' appears twice", spec->inputs[i].name);
+      }
+    }
+  }
+  return true;
+}
+
+static bool decode_outputs(
+    const arena_view* arena, const tdn_bls_request* wire, tdn_bls_spec* spec, tdn_diag* why)
+{
+  if (wire->requested_output_count > TDN_MAX_OUTPUTS) {
+    return tdn_diag_set(
+        why, "requested_output_count is %u; at most %u", wire->requested_output_count,
+        TDN_MAX_OUTPUTS);
+  }
+  if (wire->requested_output_count == 0) {
+    return true;
+  }
+  spec->outputs = calloc(wire->requested_output_count, sizeof(char*));
+  if (spec->outputs == NULL) {
+    return tdn_diag_set(why, "the requested outputs cannot be copied: out of memory");
+  }
+  spec->output_count = wire->requested_output_count;
+  for (uint32_t i = 0; i < wire->requested_output_count; ++i) {
+    tdn_str str;
+    if (wire->requested_outputs_offset >
+            UINT64_MAX - (uint64_t)wire->requested_output_count * sizeof(tdn_str) ||
+        !read_struct(
+            arena, wire->requested_outputs_offset + (uint64_t)i * sizeof(tdn_str), &str,
+            sizeof(str))) {
+      return tdn_diag_set(why, "requested output %u lies outside the arena", i);
+    }
+    char what[64];
+    snprintf(what, sizeof(what), "requested output %u", i);
+    if (!copy_text(arena, &str, TDN_MAX_NAME_LENGTH, false, what, &spec->outputs[i], why)) {
+      return false;
+    }
+    for (uint32_t earlier = 0; earlier < i; ++earlier) {
+      if (strcmp(spec->outputs[earlier], spec->outputs[i]) == 0) {
+        return tdn_diag_set(why, "output '%s' is requested twice", spec->outputs[i]);
+      }
+    }
+  }
+  return true;
+}
+
+static bool decode_spec(
+    const arena_view* arena, uint64_t stub_base, uint64_t offset, uint64_t length,
+    tdn_bls_spec* spec, tdn_diag* why)
+{
+  tdn_bls_request wire;
+  if (length < sizeof(wire) || offset < stub_base || !read_struct(arena, offset, &wire, sizeof(wire))) {
+    return tdn_diag_set(
+        why, "the request [%llu, +%llu) is not a tdn_bls_request inside the stub's half",
+        (unsigned long long)offset, (unsigned long long)length);
+  }
+  if (!copy_text(
+          arena, &wire.model_name, TDN_MAX_NAME_LENGTH, false, "the model name", &spec->model_name,
+          why)) {
+    return false;
+  }
+  if (wire.model_version < -1) {
+    return tdn_diag_set(
+        why, "model_version is %lld; expected -1 or more", (long long)wire.model_version);
+  }
+  spec->model_version = wire.model_version;
+  if (!copy_text(arena, &wire.id, TDN_BLS_MAX_ID_LENGTH, true, "the request id", &spec->id, why)) {
+    return false;
+  }
+  if (wire.correlation_id_string.length > 0) {
+    if (!copy_text(
+            arena, &wire.correlation_id_string, TDN_BLS_MAX_ID_LENGTH, false,
+            "the correlation id", &spec->correlation_id_string, why)) {
+      return false;
+    }
+  }
+  spec->correlation_id = wire.correlation_id;
+  if ((wire.flags & ~KNOWN_FLAGS) != 0) {
+    return tdn_diag_set(why, "flags are %u; only 1 (sequence start) and 2 (end) exist", wire.flags);
+  }
+  spec->flags = wire.flags;
+  spec->timeout_us = wire.timeout_us;
+  if (!decode_inputs(arena, stub_base, &wire, spec, why) ||
+      !decode_outputs(arena, &wire, spec, why)) {
+    return false;
+  }
+  if (wire.parameters_json.length > 0) {
+    char* json = NULL;
+    if (!copy_text(
+            arena, &wire.parameters_json, UINT32_MAX, true, "parameters_json", &json, why)) {
+      return false;
+    }
+    tdn_diag problem;
+    const bool parsed =
+        tdn_parameters_parse(json, wire.parameters_json.length, &spec->parameters, &problem);
+    free(json);
+    if (!parsed) {
+      return tdn_diag_set(why, "bad parameters: %s", problem.text);
+    }
+  }
+  return true;
+}
+
+bool tdn_bls_spec_decode(
+    const uint8_t* arena, uint64_t arena_size, uint64_t stub_base, uint64_t offset,
+    uint64_t length, tdn_bls_spec* spec, tdn_diag* why)
+{
+  memset(spec, 0, sizeof(*spec));
+  const arena_view view = {.base = arena, .size = arena_size};
+  if (!decode_spec(&view, stub_base, offset, length, spec, why)) {
+    tdn_bls_spec_free(spec);
+    return false;
+  }
+  return true;
+}
+
+void tdn_bls_spec_free(tdn_bls_spec* spec)
+{
+  for (uint32_t i = 0; i < spec->input_count; ++i) {
+    free(spec->inputs[i].name);
+    free(spec->inputs[i].shape);
+    free(spec->inputs[i].owned);
+  }
+  free(spec->inputs);
+  for (uint32_t i = 0; i < spec->output_count; ++i) {
+    free(spec->outputs[i]);
+  }
+  free(spec->outputs);
+  tdn_parameter_list_free(&spec->parameters);
+  free(spec->model_name);
+  free(spec->id);
+  free(spec->correlation_id_string);
+  memset(spec, 0, sizeof(*spec));
+}
+
+bool tdn_control_spec_decode(
+    const uint8_t* arena, uint64_t arena_size, uint64_t offset, uint64_t length,
+    char** model_name, int64_t* model_version, tdn_diag* why)
+{
+  *model_name = NULL;
+  const arena_view view = {.base = arena, .size = arena_size};
+  tdn_control_request wire;
+  if (length < sizeof(wire) || !read_struct(&view, offset, &wire, sizeof(wire))) {
+    return tdn_diag_set(
+        why, "the request [%llu, +%llu) is not a tdn_control_request inside the arena",
+        (unsigned long long)offset, (unsigned long long)length);
+  }
+  if (wire.model_version < -1) {
+    return tdn_diag_set(
+        why, "model_version is %lld; expected -1 or more", (long long)wire.model_version);
+  }
+  *model_version = wire.model_version;
+  return copy_text(
+      &view, &wire.model_name, TDN_MAX_NAME_LENGTH, false, "the model name", model_name, why);
+}
