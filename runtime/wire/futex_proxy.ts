@@ -173,25 +173,32 @@ export class FutexProxyClient {
     },
     waitAsync: async (_words, index, expected): Promise<WaitOutcome> => {
       const seq = this.#requestPark(index, expected);
-      if (this.#eventLoopBusy) {
-        // Model work is pending (a decoupled model streaming from timers):
-        // never block the thread, wait through the event loop instead.
-        for (;;) {
-          const done = Atomics.load(this.#words, PROXY.PARK_DONE);
-          if (done === seq) return "ok";
-          const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
-          if (waiting.async) await waiting.value;
-        }
-      }
+      if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
       // The main thread goes to sleep meanwhile; a record that arrives
       // during this turn ends the park at once.
       await yieldToEventLoop();
       while (!this.#parkDone(seq, this.#timing.eventLoopSliceMs)) {
         await yieldToEventLoop();
+        // Model work started meanwhile (a timer made a call): stop blocking.
+        if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
       }
       return "ok";
     },
   };
+
+  /**
+   * Model work is pending (a decoupled model streaming from timers, a model
+   * awaiting another model): never block the thread, wait through the
+   * event loop instead.
+   */
+  async #parkDoneAsync(seq: number): Promise<WaitOutcome> {
+    for (;;) {
+      const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+      if (done === seq) return "ok";
+      const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
+      if (waiting.async) await waiting.value;
+    }
+  }
 
   /**
    * While true, `waitAsync` leaves the thread free for the event loop

@@ -10,7 +10,14 @@
  *
  * After each drain `to_stub.done` is published: every record read has been
  * handled (an EXECUTE's inputs stay valid regardless: the parent frees a
- * batch's block when the batch ends, not on `done`).
+ * batch's block when the batch ends, not on `done`; a BLS_RESPONSE's blocks
+ * are freed on it, so its handler copies what it keeps).
+ *
+ * One reader sleeps on the ring at a time (the futex proxy takes one park
+ * request at a time): it runs while the serve loop waits in `nextAsync` or
+ * while something {@linkcode Inbox.hold}s the inbox: a model awaiting
+ * another model's answer inside `execute`, when the serve loop itself is
+ * not reading. Synchronous reads (`drain`, `poll`) may happen beside it.
  *
  * @example
  * ```ts ignore
@@ -32,6 +39,13 @@ export class Inbox {
   readonly #ring: Ring;
   readonly #handlers = new Map<number, RecordHandler>();
   readonly #queue: WireRecord[] = [];
+  /** Serve-loop callers of `nextAsync` waiting for work. */
+  readonly #waiters: { resolve: (record: WireRecord) => void; reject: (error: unknown) => void }[] =
+    [];
+  #holds = 0;
+  #reading = false;
+  /** Why the reader stopped for good (a corrupted ring). */
+  #failure: { error: unknown } | undefined;
 
   /** @param ring The `to_stub` ring (this thread is its only consumer). */
   constructor(ring: Ring) {
@@ -71,10 +85,52 @@ export class Inbox {
   }
 
   /** Sleeps (letting the event loop run) until a work record comes. */
-  async nextAsync(): Promise<WireRecord> {
+  nextAsync(): Promise<WireRecord> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure.error);
+    const ready = this.poll(0);
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      this.#read();
+    });
+  }
+
+  /**
+   * Keeps reading the ring (handling records as they come) until the
+   * returned function is called, even while nobody waits for work.
+   */
+  hold(): () => void {
+    this.#holds++;
+    this.#read();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+    };
+  }
+
+  /** Starts the one reader unless it runs. */
+  #read(): void {
+    if (this.#reading || this.#failure !== undefined) return;
+    this.#reading = true;
+    this.#readLoop().catch((error) => {
+      this.#failure = { error };
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    }).finally(() => {
+      this.#reading = false;
+      // Work may have been asked for while the loop was winding down.
+      if (this.#waiters.length > 0 || this.#holds > 0) this.#read();
+    });
+  }
+
+  async #readLoop(): Promise<void> {
     for (;;) {
-      const ready = this.poll(0);
-      if (ready !== undefined) return ready;
+      this.drain();
+      while (this.#waiters.length > 0 && this.#queue.length > 0) {
+        this.#waiters.shift()!.resolve(this.#queue.shift()!);
+      }
+      if (this.#waiters.length === 0 && this.#holds === 0) return;
       const record = await this.#ring.popAsync(Infinity, 0);
       if (record === undefined) continue;
       this.#take(record);

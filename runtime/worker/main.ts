@@ -30,13 +30,19 @@ import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
-import { drainMetricOps, makeInitializeArgs, setLogSink } from "../api/internal.ts";
+import {
+  drainMetricOps,
+  makeInitializeArgs,
+  setBlsTransport,
+  setLogSink,
+} from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
 import { LogSlot } from "../wire/log_slot.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
+import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
 import { type OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
@@ -142,9 +148,27 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // The model's logger writes to Triton's log the same way.
   setLogSink((level, text) => slot.send(level, text));
 
+  const stubArena = new StubArena({
+    arena,
+    base: message.stubBase,
+    size: message.stubBase,
+    parentDone: () => link.toParent.peerDone(),
+  });
+  const inbox = new Inbox(link.toStub);
+  // Calls to other models work from initialize on (not while the module
+  // loads); while they are in flight the transport keeps the inbox read.
+  const bls = new WorkerBlsTransport({
+    arena,
+    stubArena,
+    inbox,
+    toParent: link.toParent,
+    setBusy: (busy) => link.setEventLoopBusy(busy, "bls"),
+  });
+
   let model: LoadedModel;
   try {
     model = await loadModel(message.modelUrl);
+    setBlsTransport(bls);
     if (model.initialize !== undefined) {
       await model.initialize(makeInitializeArgs(message.initialize));
     }
@@ -160,13 +184,6 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     return;
   }
 
-  const stubArena = new StubArena({
-    arena,
-    base: message.stubBase,
-    size: message.stubBase,
-    parentDone: () => link.toParent.peerDone(),
-  });
-  const inbox = new Inbox(link.toStub);
   const cancellations = new Cancellations(inbox);
   const context: BatchContext = {
     model,

@@ -30,8 +30,13 @@ export interface ParentLink {
   readonly toStub: Ring;
   /** Stub -> parent: READY, RESULT, ERROR, RESPONSE, FINALIZED, ... (the Worker produces). */
   readonly toParent: Ring;
-  /** While true, waiting for the parent never blocks the event loop (model work is pending). */
-  setEventLoopBusy(busy: boolean): void;
+  /**
+   * While some reason is busy, waiting for the parent never blocks the
+   * event loop (model work is pending). Reasons are independent: a
+   * decoupled batch running (the default reason) and calls to other models
+   * in flight ("bls").
+   */
+  setEventLoopBusy(busy: boolean, reason?: string): void;
   /** Asks the main thread to end the stub once the records sent so far are out. */
   requestExit(code: StubExitCode): void;
 }
@@ -52,10 +57,15 @@ export function openParentLink(
     throw new RangeError("the control page view must be exactly one control page");
   }
   const client = new FutexProxyClient(proxy);
+  const busyReasons = new Set<string>();
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, client.waiter),
     toParent: new Ring(control, CONTROL.TO_PARENT, client.waiter),
-    setEventLoopBusy: (busy) => client.setEventLoopBusy(busy),
+    setEventLoopBusy: (busy, reason = "decoupled") => {
+      if (busy) busyReasons.add(reason);
+      else busyReasons.delete(reason);
+      client.setEventLoopBusy(busyReasons.size > 0);
+    },
     requestExit: (code) => client.requestExit(code),
   };
 }
