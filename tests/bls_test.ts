@@ -125,7 +125,10 @@ Deno.test("BLS: a decoupled model relays another decoupled model's stream", () =
     host.loadModel(STREAM_TEXT);
     const relay = host.loadModel(BLS_RELAY);
     const results = relay.execute(0, [
-      { id: "a", inputs: [{ name: "TEXT", datatype: "BYTES", shape: [1], data: ["red green blue"] }] },
+      {
+        id: "a",
+        inputs: [{ name: "TEXT", datatype: "BYTES", shape: [1], data: ["red green blue"] }],
+      },
       { id: "b", inputs: [{ name: "TEXT", datatype: "BYTES", shape: [1], data: ["up down"] }] },
     ]);
     const tokens = results.map((result) =>
@@ -181,7 +184,8 @@ Deno.test("BLS: model control works in explicit mode and says why it does not ot
   }));
 
 Deno.test({
-  name: "BLS: a caller stub killed mid-call fails its request; the call is cancelled and cleaned up",
+  name:
+    "BLS: a caller stub killed mid-call fails its request; the call is cancelled and cleaned up",
   // The execute runs on a blocking FFI thread while this test kills the stub.
   sanitizeOps: false,
   fn: () =>

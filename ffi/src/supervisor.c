@@ -45,7 +45,10 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
 {
   if (supervisor->pid > 0) {
     tdn_stub_kill_and_reap(supervisor->pid, how);
+    /* BLS answers read it from Triton's threads (send_answer). */
+    pthread_mutex_lock(&supervisor->lock);
     supervisor->pid = 0;
+    pthread_mutex_unlock(&supervisor->lock);
   }
   if (supervisor->config.on_teardown != NULL && supervisor->region.base != NULL &&
       supervisor->config.on_teardown(supervisor->config.side_context, &supervisor->region)) {

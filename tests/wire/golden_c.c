@@ -7,6 +7,9 @@
  *   golden_c check-batch FILE   exit 0 only if the encoder reproduces FILE byte for byte
  *   golden_c read-result FILE   decode FILE as an arena holding a RESULT header at offset 0
  *                               (2 responses) and print it as canonical JSON
+ *   golden_c read-bls FILE BASE decode FILE as an arena whose stub half starts at BASE, with a
+ *                               BLS_REQUEST payload there, and print it as canonical JSON (or
+ *                               the parent's complaint on stderr, exit 1)
  *
  * Build: gcc -std=c11 -D_GNU_SOURCE -Iffi/include -Iffi/src tests/wire/golden_c.c
  *        ffi/src/batch_writer.c ffi/src/result_reader.c -o build/golden_c
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include "batch_writer.h"
+#include "bls_request.h"
 #include "result_reader.h"
 #include "tdn_wire.h"
 
@@ -221,6 +225,86 @@ static int read_result(const char* path)
   return 0;
 }
 
+static void print_hex(const uint8_t* data, uint64_t size)
+{
+  putchar('"');
+  for (uint64_t i = 0; i < size; ++i) {
+    printf("%02x", data[i]);
+  }
+  putchar('"');
+}
+
+static int read_bls(const char* path, const char* base_text)
+{
+  uint64_t size;
+  uint8_t* arena = read_file(path, &size);
+  if (arena == NULL) {
+    return fail("cannot read %s", path);
+  }
+  const uint64_t base = strtoull(base_text, NULL, 10);
+  tdn_bls_spec spec;
+  tdn_diag diag;
+  if (!tdn_bls_spec_decode(arena, size, base, base, size - base, &spec, &diag)) {
+    free(arena);
+    return fail("%s", diag.text);
+  }
+  printf("{\"model\":");
+  print_json_string(spec.model_name);
+  printf(",\"version\":%lld,\"id\":", (long long)spec.model_version);
+  print_json_string(spec.id);
+  printf(",\"correlation_string\":");
+  if (spec.correlation_id_string != NULL) {
+    print_json_string(spec.correlation_id_string);
+  } else {
+    printf("null");
+  }
+  printf(",\"correlation\":\"%llu\",\"flags\":%u,\"timeout_us\":\"%llu\",\"inputs\":[",
+         (unsigned long long)spec.correlation_id, spec.flags, (unsigned long long)spec.timeout_us);
+  for (uint32_t i = 0; i < spec.input_count; ++i) {
+    const tdn_bls_input* input = &spec.inputs[i];
+    printf("%s{\"name\":", i == 0 ? "" : ",");
+    print_json_string(input->name);
+    printf(",\"datatype\":%u,\"shape\":[", input->datatype);
+    for (uint32_t d = 0; d < input->rank; ++d) {
+      printf("%s%lld", d == 0 ? "" : ",", (long long)input->shape[d]);
+    }
+    printf("],\"copied\":%s,\"data_hex\":", input->owned != NULL ? "true" : "false");
+    print_hex(input->owned != NULL ? input->owned : arena + input->data_offset, input->data_size);
+    printf("}");
+  }
+  printf("],\"outputs\":[");
+  for (uint32_t i = 0; i < spec.output_count; ++i) {
+    printf("%s", i == 0 ? "" : ",");
+    print_json_string(spec.outputs[i]);
+  }
+  printf("],\"parameters\":[");
+  for (uint32_t i = 0; i < spec.parameters.count; ++i) {
+    const tdn_parameter* p = &spec.parameters.items[i];
+    printf("%s{\"key\":", i == 0 ? "" : ",");
+    print_json_string(p->key);
+    switch (p->type) {
+      case TRITONSERVER_PARAMETER_STRING:
+        printf(",\"string\":");
+        print_json_string(p->string_value);
+        break;
+      case TRITONSERVER_PARAMETER_INT:
+        printf(",\"int\":\"%lld\"", (long long)p->int_value);
+        break;
+      case TRITONSERVER_PARAMETER_BOOL:
+        printf(",\"bool\":%s", p->bool_value ? "true" : "false");
+        break;
+      default:
+        printf(",\"double\":%.17g", p->double_value);
+        break;
+    }
+    printf("}");
+  }
+  printf("]}\n");
+  tdn_bls_spec_free(&spec);
+  free(arena);
+  return 0;
+}
+
 int main(int argc, char** argv)
 {
   const uint16_t probe = 1;
@@ -236,6 +320,9 @@ int main(int argc, char** argv)
   if (argc == 3 && strcmp(argv[1], "read-result") == 0) {
     return read_result(argv[2]);
   }
-  fprintf(stderr, "usage: golden_c write-batch|check-batch|read-result FILE\n");
+  if (argc == 4 && strcmp(argv[1], "read-bls") == 0) {
+    return read_bls(argv[2], argv[3]);
+  }
+  fprintf(stderr, "usage: golden_c write-batch|check-batch|read-result FILE, read-bls FILE BASE\n");
   return 2;
 }

@@ -8,7 +8,13 @@
  * @module
  */
 
-import { BlsRequest, type InferenceRequest, InferenceResponse, type Model, Tensor } from "@triton/deno";
+import {
+  BlsRequest,
+  type InferenceRequest,
+  InferenceResponse,
+  type Model,
+  Tensor,
+} from "@triton/deno";
 
 /** Collects the first `max_words` words that stream_text streams. */
 export default class BlsStream implements Model {
