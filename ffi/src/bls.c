@@ -374,7 +374,8 @@ static TRITONSERVER_Error* build_request(
         TRITONSERVER_InferenceRequestSetCorrelationId(request, spec->correlation_id));
   }
   TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceRequestSetFlags(request, spec->flags));
-  TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(request, spec->timeout_us));
+  TDN_RETURN_IF_ERROR(
+      TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(request, spec->timeout_us));
   for (uint32_t i = 0; i < spec->input_count; ++i) {
     const tdn_bls_input* input = &spec->inputs[i];
     TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceRequestAddInput(

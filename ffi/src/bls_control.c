@@ -59,10 +59,11 @@ static uint32_t run_operation(const control_job* job, char** text)
   TRITONSERVER_Error_Code code = TRITONSERVER_ErrorCode(error);
   /* Triton refuses loads and unloads with UNAVAILABLE unless it runs with
    * explicit model control; say so, since the model cannot know. */
-  const char* hint = code == TRITONSERVER_ERROR_UNAVAILABLE && job->operation != TDN_CONTROL_IS_READY
-                         ? " (a model can load and unload models only when Triton runs with "
-                           "--model-control-mode=explicit)"
-                         : "";
+  const bool refused =
+      code == TRITONSERVER_ERROR_UNAVAILABLE && job->operation != TDN_CONTROL_IS_READY;
+  const char* hint = refused ? " (a model can load and unload models only when Triton runs "
+                               "with --model-control-mode=explicit)"
+                             : "";
   if (asprintf(
           text, "cannot %s model '%s': %s%s", operation_verb(job->operation), job->model_name,
           TRITONSERVER_ErrorMessage(error), hint) < 0) {

@@ -44,8 +44,8 @@ static bool copy_text(
   *out = NULL;
   if (str->length > max_length || (str->length == 0 && !may_be_empty)) {
     return tdn_diag_set(
-        why, "%s is %u bytes; expected %s%u", what, str->length, may_be_empty ? "at most " : "1 to ",
-        max_length);
+        why, "%s is %u bytes; expected %s%u", what, str->length,
+        may_be_empty ? "at most " : "1 to ", max_length);
   }
   if (!in_bounds(arena, str->offset, str->length)) {
     return tdn_diag_set(why, "%s lies outside the arena", what);
@@ -106,7 +106,8 @@ static bool decode_input(
       return tdn_diag_set(why, "input '%s' has an element count that overflows", name);
     }
   }
-  if (tensor->data_offset < stub_base || !in_bounds(arena, tensor->data_offset, tensor->data_size)) {
+  if (tensor->data_offset < stub_base ||
+      !in_bounds(arena, tensor->data_offset, tensor->data_size)) {
     return tdn_diag_set(
         why, "input '%s' has its data [%llu, +%llu) outside the stub's half [%llu, %llu)", name,
         (unsigned long long)tensor->data_offset, (unsigned long long)tensor->data_size,
@@ -222,7 +223,8 @@ static bool decode_spec(
     tdn_bls_spec* spec, tdn_diag* why)
 {
   tdn_bls_request wire;
-  if (length < sizeof(wire) || offset < stub_base || !read_struct(arena, offset, &wire, sizeof(wire))) {
+  if (length < sizeof(wire) || offset < stub_base ||
+      !read_struct(arena, offset, &wire, sizeof(wire))) {
     return tdn_diag_set(
         why, "the request [%llu, +%llu) is not a tdn_bls_request inside the stub's half",
         (unsigned long long)offset, (unsigned long long)length);
