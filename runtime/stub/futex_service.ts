@@ -13,7 +13,9 @@
  *
  * Waiting: a blocking `Atomics.wait` on the proxy's bell in 50 ms slices
  * while the Worker is busy, a blocking shared-futex wait in 1 s slices while
- * it is parked; between slices the event loop turns (Worker failures arrive
+ * it is parked (1 ms slices, serving its wakes between them, while it says
+ * model work is pending: it may publish for a sleeping parent meanwhile);
+ * between slices the event loop turns (Worker failures arrive
  * as events) and the parent's liveness is checked. The main thread trusts
  * nothing the Worker or the control page says: it compares the parent's
  * process id with the one read at start, accepts only the proxy's known
@@ -72,6 +74,17 @@ export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
   watchSliceMs: 50,
   parkSliceMs: 1000,
 });
+
+/**
+ * Park slices while the Worker has model work pending: a wake it asks for
+ * meanwhile (a response or a call for a parent that sleeps) waits at most
+ * one slice. The slice starts at the minimum, doubles while no wake is
+ * asked for and drops back after one, so a busy stream is served within a
+ * millisecond and a quiet one costs a few wake-ups a second; a parent that
+ * sleeps re-checks its ring every 5-10 ms anyway.
+ */
+const BUSY_PARK_SLICE_MIN_MS = 1;
+const BUSY_PARK_SLICE_MAX_MS = 8;
 
 /** Exit code of a stub that must be restarted. */
 export const EXIT_FAILURE = 1;
@@ -140,14 +153,28 @@ export class FutexService {
   /** Futex-waits while the word holds the value, then releases the Worker. */
   async #park(park: ParkRequest, errorTextOffset: number): Promise<number | undefined> {
     const { controlWords, futexWaiter } = this.#region;
+    const host = this.#host;
+    let checkAt = performance.now() + this.#timing.parkSliceMs;
+    let busySlice = BUSY_PARK_SLICE_MIN_MS;
     while (Atomics.load(controlWords, park.word) === park.value) {
+      const busy = host.busy();
       const outcome = futexWaiter.wait(
         controlWords,
         park.word,
         park.value,
-        this.#timing.parkSliceMs,
+        busy ? Math.min(busySlice, this.#timing.parkSliceMs) : this.#timing.parkSliceMs,
       );
-      if (outcome === "timed-out") {
+      if (busy) {
+        const wakes = host.takeWakes();
+        for (const [bit, word] of WAKE_WORDS) {
+          if ((wakes & bit) !== 0) futexWaiter.wake(controlWords, word);
+        }
+        busySlice = wakes !== 0
+          ? BUSY_PARK_SLICE_MIN_MS
+          : Math.min(busySlice * 2, BUSY_PARK_SLICE_MAX_MS);
+      }
+      if (outcome === "timed-out" && performance.now() >= checkAt) {
+        checkAt = performance.now() + this.#timing.parkSliceMs;
         const stop = await this.#checkBothEnds(errorTextOffset);
         if (stop !== undefined) return stop;
       }

@@ -133,3 +133,40 @@ Deno.test("futex service: a wake asked for before a park is done before the park
   assertEquals(wakesBeforeSleeping, [1]);
   assertEquals(Atomics.load(words, PROXY.PARK_DONE), 1);
 });
+
+Deno.test("futex service: while the Worker is busy, its wakes are served during a park", async () => {
+  const { region, wakes } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  // A Worker with calls in flight, parked on to_stub, that publishes for
+  // the sleeping parent while the park lasts.
+  Atomics.store(words, PROXY.BUSY, 1);
+  Atomics.store(words, PROXY.PARK_WORD, TO_STUB_TAIL);
+  Atomics.store(words, PROXY.PARK_VALUE, 0);
+  Atomics.store(words, PROXY.PARK_SEQ, 1);
+  const slices: number[] = [];
+  const wakesAtSlice: number[] = [];
+  const service = new FutexService(
+    {
+      ...region,
+      futexWaiter: {
+        wait(_controlWords, _index, _expected, timeoutMs) {
+          slices.push(timeoutMs);
+          wakesAtSlice.push(wakes.length);
+          if (slices.length === 1) Atomics.or(words, PROXY.WAKE, WAKE_BIT.TO_PARENT_TAIL);
+          if (slices.length === 2) Atomics.store(words, PROXY.EXIT, 1);
+          if (slices.length === 3) region.controlWords[TO_STUB_TAIL] = 1; // the park ends
+          return "timed-out";
+        },
+        wake: region.futexWaiter.wake,
+      },
+    },
+    proxy,
+    ALIVE,
+    { watchSliceMs: 5, parkSliceMs: 1000 },
+  );
+  assertEquals(await service.run(0), 0);
+  assertEquals(wakes, [TO_PARENT_TAIL]);
+  assertEquals(wakesAtSlice, [0, 1, 1], "the wake went out while the park went on");
+  assert(slices.every((slice) => slice <= 8), `busy parks sleep in short slices: ${slices}`);
+});

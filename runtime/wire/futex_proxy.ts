@@ -22,11 +22,15 @@
  * - Worker done (FINALIZED sent, or a failure reported): it stores
  *   1 + the exit code in `EXIT` and rings the bell.
  *
- * The two ends never wait for each other in a cycle: while the main thread
- * is in a futex wait, the Worker is blocked waiting for that very park, so
- * it has nothing else to ask; and the main thread reads a park request
- * before it takes the wakes, so a wake asked for before the park is done
- * before it sleeps. The Worker is untrusted; the main thread accepts only
+ * The two ends never wait for each other in a cycle: the main thread reads
+ * a park request before it takes the wakes, so a wake asked for before the
+ * park is done before it sleeps. A park made without blocking the Worker
+ * (`waitAsync`, the Inbox's reader) leaves the Worker running, and it may
+ * then publish for a sleeping parent: while it says it is busy (`BUSY`) the
+ * main thread parks in short slices and serves wakes between them. At most
+ * one park is outstanding: a blocking wait made while an asynchronous park
+ * is (a full ring) polls its word instead of asking for another, and a park
+ * counts as done once any later one is. The Worker is untrusted; the main thread accepts only
  * the words and exit codes listed here.
  *
  * @example Both ends (on one thread here; normally the client is in the Worker)
@@ -65,6 +69,13 @@ export const PROXY = {
   PARK_DONE: 5,
   /** 0 while running; 1 + the exit code once the stub should exit. */
   EXIT: 6,
+  /**
+   * 1 while model work is pending (a decoupled batch, calls to other
+   * models): the main thread then parks in short slices and serves the
+   * Worker's wakes between them, since the Worker may publish for a
+   * sleeping parent while its own park is outstanding.
+   */
+  BUSY: 7,
   /** Words in the buffer. */
   WORDS: 16,
 } as const;
@@ -136,6 +147,9 @@ export class FutexProxyClient {
   readonly #timing: FutexProxyClientTiming;
   #parkSeq: number;
   #eventLoopBusy = false;
+  /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
+  #asyncParks = 0;
+  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
    * @param buffer The proxy buffer from the start message.
@@ -156,7 +170,17 @@ export class FutexProxyClient {
    * region's waits never have one; the parent's deadline bounds them).
    */
   readonly waiter: Required<RingWaiter> = {
-    wait: (_words, index, expected): WaitOutcome => {
+    wait: (words, index, expected): WaitOutcome => {
+      if (this.#asyncParks > 0) {
+        // The main thread serves one park; an asynchronous one is in
+        // progress. A blocked Worker has nothing else to do: poll.
+        let pauseMs = 0.05;
+        while (Atomics.load(words, index) === expected) {
+          Atomics.wait(this.#pause, 0, 0, pauseMs);
+          pauseMs = Math.min(pauseMs * 2, 1);
+        }
+        return "ok";
+      }
       const seq = this.#requestPark(index, expected);
       while (!this.#parkDone(seq, Infinity)) { /* woken for an older park */ }
       return "ok";
@@ -173,16 +197,21 @@ export class FutexProxyClient {
     },
     waitAsync: async (_words, index, expected): Promise<WaitOutcome> => {
       const seq = this.#requestPark(index, expected);
-      if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
-      // The main thread goes to sleep meanwhile; a record that arrives
-      // during this turn ends the park at once.
-      await yieldToEventLoop();
-      while (!this.#parkDone(seq, this.#timing.eventLoopSliceMs)) {
-        await yieldToEventLoop();
-        // Model work started meanwhile (a timer made a call): stop blocking.
+      this.#asyncParks++;
+      try {
         if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
+        // The main thread goes to sleep meanwhile; a record that arrives
+        // during this turn ends the park at once.
+        await yieldToEventLoop();
+        while (!this.#parkDone(seq, this.#timing.eventLoopSliceMs)) {
+          await yieldToEventLoop();
+          // Model work started meanwhile (a timer made a call): stop blocking.
+          if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
+        }
+        return "ok";
+      } finally {
+        this.#asyncParks--;
       }
-      return "ok";
     },
   };
 
@@ -194,7 +223,7 @@ export class FutexProxyClient {
   async #parkDoneAsync(seq: number): Promise<WaitOutcome> {
     for (;;) {
       const done = Atomics.load(this.#words, PROXY.PARK_DONE);
-      if (done === seq) return "ok";
+      if (reached(done, seq)) return "ok";
       const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
       if (waiting.async) await waiting.value;
     }
@@ -206,6 +235,7 @@ export class FutexProxyClient {
    */
   setEventLoopBusy(busy: boolean): void {
     this.#eventLoopBusy = busy;
+    Atomics.store(this.#words, PROXY.BUSY, busy ? 1 : 0);
   }
 
   /** Asks the main thread to end the stub with `code`, after the records already sent. */
@@ -230,15 +260,20 @@ export class FutexProxyClient {
   /** Waits up to `timeoutMs` for park `seq` to complete; true once it has. */
   #parkDone(seq: number, timeoutMs: number): boolean {
     const done = Atomics.load(this.#words, PROXY.PARK_DONE);
-    if (done === seq) return true;
+    if (reached(done, seq)) return true;
     Atomics.wait(this.#words, PROXY.PARK_DONE, done, timeoutMs);
-    return Atomics.load(this.#words, PROXY.PARK_DONE) === seq;
+    return reached(Atomics.load(this.#words, PROXY.PARK_DONE), seq);
   }
 
   #ringBell(): void {
     Atomics.add(this.#words, PROXY.BELL, 1);
     Atomics.notify(this.#words, PROXY.BELL);
   }
+}
+
+/** True once park `seq` or a later one is done (counters wrap). */
+function reached(done: number, seq: number): boolean {
+  return ((done - seq) | 0) >= 0;
 }
 
 /** A park request as the main thread reads it. */
@@ -281,6 +316,11 @@ export class FutexProxyHost {
     return Atomics.wait(this.#words, PROXY.BELL, bell, timeoutMs) === "timed-out"
       ? "timed-out"
       : "ok";
+  }
+
+  /** Whether the Worker says model work is pending (it may publish while parked). */
+  busy(): boolean {
+    return Atomics.load(this.#words, PROXY.BUSY) === 1;
   }
 
   /** Takes the `WAKE_BIT`s asked for since the last call (unknown bits dropped). */

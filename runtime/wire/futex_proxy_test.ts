@@ -97,3 +97,53 @@ Deno.test("futex proxy: a parked Worker sleeps until the host completes the park
     worker.terminate();
   }
 });
+
+Deno.test("futex proxy: a park counts as done once a later one is, and busy reaches the host", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const client = new FutexProxyClient(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  assertEquals(host.busy(), false);
+  client.setEventLoopBusy(true);
+  assertEquals(host.busy(), true);
+  // An asynchronous park (busy: it waits through the event loop) ...
+  const parked = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  const first = host.pendingPark();
+  assert(first !== undefined);
+  // ... is over when the host completes a later request instead.
+  Atomics.store(new Int32Array(buffer), PROXY.PARK_SEQ, first.seq + 1);
+  host.completePark(first.seq + 1);
+  assertEquals(await parked, "ok");
+  client.setEventLoopBusy(false);
+  assertEquals(host.busy(), false);
+});
+
+Deno.test("futex proxy: a blocking wait during an asynchronous park polls instead of parking", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const client = new FutexProxyClient(buffer);
+  client.setEventLoopBusy(true);
+  const control = new SharedArrayBuffer(CONTROL_SIZE);
+  const words = new Int32Array(control);
+  const parked = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  const park = host.pendingPark();
+  assert(park !== undefined);
+  // Another thread (the parent) moves to_parent.head in a moment.
+  const mover = new Worker(
+    `data:text/javascript,onmessage = (e) => { const w = new Int32Array(e.data); ` +
+      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30); ` +
+      `Atomics.store(w, ${TO_PARENT_HEAD}, 1); postMessage(0); };`,
+    { type: "module" },
+  );
+  try {
+    mover.postMessage(control);
+    assertEquals(client.waiter.wait(words, TO_PARENT_HEAD, 0, Infinity), "ok");
+    assertEquals(Atomics.load(words, TO_PARENT_HEAD), 1);
+    // It asked for no park of its own: the asynchronous one is still the pending one.
+    assertEquals(host.pendingPark()?.seq, park.seq);
+    host.completePark(park.seq);
+    assertEquals(await parked, "ok");
+  } finally {
+    mover.terminate();
+  }
+});

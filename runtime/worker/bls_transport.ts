@@ -140,8 +140,10 @@ export class WorkerBlsTransport implements BlsTransport {
       throw asRequestError(error, owner);
     }
     this.#calls.set(id, { onResponse, scope, modelName: request.modelName, cancelled: false });
-    this.#changed();
+    // Sent before the inbox's reader parks: a parent asleep is then woken
+    // at once (a park in progress delays wakes by up to a millisecond).
     this.#toParent.push(record(MSG.BLS_REQUEST, id, 0, written.offset, written.length));
+    this.#changed();
     return {
       cancel: () => {
         const call = this.#calls.get(id);
@@ -179,10 +181,10 @@ export class WorkerBlsTransport implements BlsTransport {
     }
     return new Promise<string>((resolve, reject) => {
       this.#controls.set(id, { resolve, reject });
-      this.#changed();
       this.#toParent.push(record(MSG.CONTROL, id, operation, written.offset, written.length));
       // The parent copies the name when it takes the record.
       scope.seal(this.#toParent.published);
+      this.#changed();
     });
   }
 
