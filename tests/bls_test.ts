@@ -153,6 +153,8 @@ Deno.test("BLS: model control works in explicit mode and says why it does not ot
       }]);
       return result;
     };
+    // initialize asked (the parent answers side records during the load too).
+    assertEquals(strings(ask("at_init", ""), "RESULT"), ["false"]);
     const name = host.registerLoadable(ADD_SUB);
 
     const refused = ask("load", name);
@@ -218,5 +220,30 @@ Deno.test({
       assertEquals(after.error, null, `the request after the restart failed`);
       assertEquals(strings(after, "WORDS"), ["still", "here"]);
       await assertIdle(host);
+    }),
+});
+
+Deno.test({
+  name:
+    "BLS: a caller unloaded with a call in flight leaves it to finish, cancelled, without leaks",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      host.loadModel(STREAM_TEXT);
+      const relay = host.loadModel(BLS_RELAY);
+      host.clearLog();
+      const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+      const [started] = relay.execute(0, [{
+        id: "background",
+        inputs: [{ name: "TEXT", datatype: "BYTES", shape: [1], data: [words] }],
+        parameters: { background: true },
+      }]);
+      assertEquals(started.error, null);
+      await sleep(300); // the relay reads the stream on its own
+      assertEquals(host.serverModels().find((m) => m.name === "stream_text")?.inFlight, 1);
+      relay.unload();
+      await assertIdle(host);
+      assertStringIncludes(host.log(), "still in flight");
+      assertStringIncludes(host.log(), "was cancelled after");
     }),
 });
