@@ -25,7 +25,7 @@ LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/arena_alloc.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts

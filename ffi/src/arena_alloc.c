@@ -1,8 +1,9 @@
 /*
- * arena_alloc.c: see arena_alloc.h. Positions run free (u64 never wraps in
- * practice); offset = position % capacity. A block that would straddle the
- * end of the half starts at offset 0 instead, and the skipped bytes belong
- * to it, so that space returns when the block does.
+ * arena_alloc.c: see arena_alloc.h. The live blocks are kept sorted by
+ * offset; the gaps between them are the free space. A take scans the gaps
+ * once around the half, starting at the cursor: at most
+ * TDN_ARENA_MAX_BLOCKS + 1 gaps, a few microseconds at worst, and one or
+ * two on the usual path (everything after the cursor is free).
  */
 #include "arena_alloc.h"
 
@@ -14,6 +15,49 @@ void tdn_arena_alloc_init(tdn_arena_alloc* alloc, uint64_t capacity)
 {
   memset(alloc, 0, sizeof(*alloc));
   alloc->capacity = capacity & ~(uint64_t)(TDN_TENSOR_ALIGN - 1);
+  alloc->next_handle = 1;
+}
+
+/* Start of the gap before block `index` (index == count: the last gap). */
+static uint64_t gap_start(const tdn_arena_alloc* alloc, uint32_t index)
+{
+  if (index == 0) {
+    return 0;
+  }
+  const tdn_arena_block* previous = &alloc->blocks[index - 1];
+  return previous->offset + previous->size;
+}
+
+static uint64_t gap_end(const tdn_arena_alloc* alloc, uint32_t index)
+{
+  return index == alloc->count ? alloc->capacity : alloc->blocks[index].offset;
+}
+
+/* Finds room for `size` bytes: first the gaps at or after the cursor (from
+ * the cursor on), then the rest from offset 0. *index is where the new
+ * block goes in the sorted array. */
+static bool find_room(const tdn_arena_alloc* alloc, uint64_t size, uint64_t* at, uint32_t* index)
+{
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint32_t i = 0; i <= alloc->count; ++i) {
+      const uint64_t end = gap_end(alloc, i);
+      uint64_t start = gap_start(alloc, i);
+      if (pass == 0) {
+        if (end <= alloc->cursor) {
+          continue;
+        }
+        if (start < alloc->cursor) {
+          start = alloc->cursor;
+        }
+      }
+      if (end >= start && end - start >= size) {
+        *at = start;
+        *index = i;
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant* grant)
@@ -21,9 +65,7 @@ bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant
   if (alloc->count == TDN_ARENA_MAX_BLOCKS || size > alloc->capacity) {
     return false;
   }
-  /* Every block is a whole number of alignment units, so every position
-   * stays aligned. A zero-byte block still takes one unit: it must be
-   * distinguishable from its neighbours. */
+  /* A zero-byte block still takes one unit: it must have a place of its own. */
   uint64_t rounded = (size + TDN_TENSOR_ALIGN - 1) & ~(uint64_t)(TDN_TENSOR_ALIGN - 1);
   if (rounded == 0) {
     rounded = TDN_TENSOR_ALIGN;
@@ -31,83 +73,67 @@ bool tdn_arena_alloc_take(tdn_arena_alloc* alloc, uint64_t size, tdn_arena_grant
   if (rounded > alloc->capacity) {
     return false;
   }
-  const uint64_t begin = alloc->head;
-  uint64_t at = begin % alloc->capacity;
-  uint64_t end = begin + rounded;
-  if (at + rounded > alloc->capacity) {
-    end += alloc->capacity - at; /* skip to offset 0 */
-    at = 0;
+  if (alloc->count == 0) {
+    alloc->cursor = 0; /* warm, committed pages */
   }
-  if (end - alloc->tail > alloc->capacity) {
+  uint64_t at = 0;
+  uint32_t index = 0;
+  if (!find_room(alloc, rounded, &at, &index)) {
     return false;
   }
-  tdn_arena_block* block = &alloc->blocks[(alloc->first + alloc->count) % TDN_ARENA_MAX_BLOCKS];
-  block->begin = begin;
-  block->end = end;
-  block->freed = false;
+  memmove(
+      &alloc->blocks[index + 1], &alloc->blocks[index],
+      (alloc->count - index) * sizeof(tdn_arena_block));
+  tdn_arena_block* block = &alloc->blocks[index];
+  block->offset = at;
+  block->size = rounded;
+  block->handle = alloc->next_handle++;
   block->deferred = false;
   block->release_seq = 0;
   alloc->count++;
-  alloc->head = end;
-  if (at + rounded > alloc->high_water) {
-    alloc->high_water = at + rounded;
+  alloc->held += rounded;
+  alloc->cursor = at + rounded;
+  if (alloc->cursor > alloc->high_water) {
+    alloc->high_water = alloc->cursor;
   }
   grant->offset = at;
-  grant->handle = begin;
+  grant->handle = block->handle;
   return true;
 }
 
-/* Returns freed blocks at both ends: the oldest advance the tail, the
- * newest move the head back. */
-static void collect(tdn_arena_alloc* alloc)
+static void remove_at(tdn_arena_alloc* alloc, uint32_t index)
 {
-  while (alloc->count > 0 && alloc->blocks[alloc->first].freed) {
-    alloc->tail = alloc->blocks[alloc->first].end;
-    alloc->first = (alloc->first + 1) % TDN_ARENA_MAX_BLOCKS;
-    alloc->count--;
-  }
-  while (alloc->count > 0) {
-    const tdn_arena_block* newest =
-        &alloc->blocks[(alloc->first + alloc->count - 1) % TDN_ARENA_MAX_BLOCKS];
-    if (!newest->freed) {
-      break;
-    }
-    alloc->head = newest->begin;
-    alloc->count--;
-  }
-  if (alloc->count == 0) {
-    /* Everything is free: start over at offset 0, where the pages are
-     * warm and already committed. */
-    alloc->head = alloc->tail = 0;
-  }
+  alloc->held -= alloc->blocks[index].size;
+  memmove(
+      &alloc->blocks[index], &alloc->blocks[index + 1],
+      (alloc->count - index - 1) * sizeof(tdn_arena_block));
+  alloc->count--;
 }
 
-static tdn_arena_block* find_live(tdn_arena_alloc* alloc, uint64_t handle)
+static int32_t find_live(const tdn_arena_alloc* alloc, uint64_t handle)
 {
   for (uint32_t i = 0; i < alloc->count; ++i) {
-    tdn_arena_block* block = &alloc->blocks[(alloc->first + i) % TDN_ARENA_MAX_BLOCKS];
-    if (block->begin == handle && !block->freed) {
-      return block;
+    if (alloc->blocks[i].handle == handle) {
+      return (int32_t)i;
     }
   }
-  return NULL;
+  return -1;
 }
 
 void tdn_arena_alloc_give_back(tdn_arena_alloc* alloc, uint64_t handle)
 {
-  tdn_arena_block* block = find_live(alloc, handle);
-  if (block != NULL) {
-    block->freed = true;
+  const int32_t index = find_live(alloc, handle);
+  if (index >= 0) {
+    remove_at(alloc, (uint32_t)index);
   }
-  collect(alloc);
 }
 
 void tdn_arena_alloc_defer(tdn_arena_alloc* alloc, uint64_t handle, uint32_t seq)
 {
-  tdn_arena_block* block = find_live(alloc, handle);
-  if (block != NULL) {
-    block->deferred = true;
-    block->release_seq = seq;
+  const int32_t index = find_live(alloc, handle);
+  if (index >= 0) {
+    alloc->blocks[index].deferred = true;
+    alloc->blocks[index].release_seq = seq;
   }
 }
 
@@ -116,17 +142,16 @@ void tdn_arena_alloc_reclaim(tdn_arena_alloc* alloc, uint32_t done, uint32_t pub
   if ((int32_t)(published - done) < 0) {
     return;
   }
-  bool any = false;
+  uint32_t kept = 0;
   for (uint32_t i = 0; i < alloc->count; ++i) {
-    tdn_arena_block* block = &alloc->blocks[(alloc->first + i) % TDN_ARENA_MAX_BLOCKS];
+    const tdn_arena_block* block = &alloc->blocks[i];
     /* Counters wrap: done has reached the record when the signed distance
      * is not negative. */
-    if (!block->freed && block->deferred && (int32_t)(done - block->release_seq) >= 0) {
-      block->freed = true;
-      any = true;
+    if (block->deferred && (int32_t)(done - block->release_seq) >= 0) {
+      alloc->held -= block->size;
+      continue;
     }
+    alloc->blocks[kept++] = *block;
   }
-  if (any) {
-    collect(alloc);
-  }
+  alloc->count = kept;
 }
