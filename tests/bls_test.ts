@@ -120,6 +120,32 @@ Deno.test("BLS: a decoupled model's stream, all of it or cancelled after N words
     assertStringIncludes(host.log(), "request 'three' was cancelled after");
   }));
 
+Deno.test("BLS: an instance has at most 64 calls in flight; the rest are refused at once", () =>
+  withHost(async (host) => {
+    host.loadModel(STREAM_TEXT);
+    const caller = host.loadModel(BLS_STREAM);
+    // One batch of 70 requests, all awaited together: 70 calls at once, each
+    // in flight for a few hundred milliseconds.
+    const results = caller.execute(
+      0,
+      Array.from({ length: 70 }, (_, i) => ({
+        id: `many${i}`,
+        inputs: [{ name: "TEXT", datatype: "BYTES" as const, shape: [1], data: ["a b c"] }],
+        parameters: { delay_ms: 100 },
+      })),
+    );
+    const refused = results.filter((result) => result.error !== null);
+    assertEquals(refused.length, 6, refused.map((result) => result.error?.message).join("; "));
+    for (const result of refused) {
+      assertEquals(result.error?.codeString, "Unavailable");
+      assertStringIncludes(result.error?.message ?? "", "64 calls to other models are in flight");
+    }
+    for (const result of results.filter((result) => result.error === null)) {
+      assertEquals(strings(result, "WORDS"), ["a", "b", "c"]);
+    }
+    await assertIdle(host);
+  }));
+
 Deno.test("BLS: a decoupled model relays another decoupled model's stream", () =>
   withHost(async (host) => {
     host.loadModel(STREAM_TEXT);

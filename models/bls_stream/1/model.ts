@@ -3,7 +3,8 @@
  * model from inside `execute` and answers with the words it kept. With the
  * request parameter `max_words` it stops after that many: leaving the loop
  * cancels the stream_text request, which then ends early. `delay_ms` is
- * passed on to stream_text (the pause between words).
+ * passed on to stream_text (the pause between words). A call that fails
+ * (stream_text's error, or one refused) fails only its request.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import {
   InferenceResponse,
   type Model,
   Tensor,
+  TritonError,
 } from "@triton/deno";
 
 /** Collects the first `max_words` words that stream_text streams. */
@@ -33,9 +35,15 @@ export default class BlsStream implements Model {
       parameters: delay === undefined ? {} : { delay_ms: delay },
     }).stream();
     const words: string[] = [];
-    for await (const response of stream) {
-      words.push(...response.output("TOKEN").strings());
-      if (words.length >= limit) break; // cancels what stream_text has not sent yet
+    try {
+      for await (const response of stream) {
+        words.push(...response.output("TOKEN").strings());
+        if (words.length >= limit) break; // cancels what stream_text has not sent yet
+      }
+    } catch (error) {
+      // A failed call fails this request only.
+      if (error instanceof TritonError) return new InferenceResponse([], error);
+      throw error;
     }
     return new InferenceResponse([new Tensor("WORDS", "BYTES", [words.length], words)]);
   }
