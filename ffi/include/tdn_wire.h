@@ -43,7 +43,8 @@
 /* 3 was GROWN in version 1: both halves are sized at creation now. */
 #define TDN_MSG_FINALIZE 4u     /* run finalize, answer FINALIZED, exit */
 #define TDN_MSG_CANCEL 5u       /* id: batch id; aux: request index: Triton cancelled it */
-#define TDN_MSG_BLS_RESPONSE 6u /* id: call id; flags: FINAL; payload: tdn_response, or none */
+#define TDN_MSG_BLS_RESPONSE 6u /* id: call id; flags: FINAL; payload: a one-response
+                                   tdn_result_header (parent's half), or none */
 #define TDN_MSG_CONTROL_DONE 7u /* id: call id; aux: 0 ok, else error code; payload: UTF-8 text */
 
 /* Stub -> parent kinds. */
