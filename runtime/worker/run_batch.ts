@@ -24,12 +24,11 @@ import {
   checkResponse,
   encodeResponseParameters,
   makeRequest,
-  parseRequestParameters,
   tensorFromWire,
   type WireParameter,
 } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
+import { requestParameters, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { InferenceRequest } from "../api/request.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
@@ -147,7 +146,7 @@ async function answerBatch(
         // The model gets its own copy; the runtime keeps requestedOutputs.
         requestedOutputNames: [...request.requestedOutputNames],
         allocator: scope,
-        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(request.parametersJson))),
+        parameters: requestParameters(request.parametersJson),
         isCancelled: () => context.cancellations?.isCancelled(execute.id, index) ?? false,
       })
     );
@@ -197,9 +196,14 @@ async function answerBatch(
 /** A response's parameters in the wire's object form ("" for none or not a response). */
 export function responseParameters(response: unknown): string {
   if (!(response instanceof InferenceResponse)) return "";
-  return wireFromEntries(
-    JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[],
-  );
+  const parameters = response.parameters;
+  // The common case, on the busy path: no parameters, no JSON.
+  for (const _ in parameters) {
+    return wireFromEntries(
+      JSON.parse(encodeResponseParameters(parameters)) as WireParameter[],
+    );
+  }
+  return "";
 }
 
 function isTritonError(value: unknown): value is TritonError {

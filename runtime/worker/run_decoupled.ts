@@ -26,24 +26,21 @@ import { TritonError } from "../api/error.ts";
 import {
   type CheckedResponse,
   checkResponse,
-  encodeResponseParameters,
   makeRequest,
   makeResponseSender,
-  parseRequestParameters,
   tensorFromWire,
-  type WireParameter,
 } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
+import { requestParameters } from "../wire/parameters_wire.ts";
 import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
 import { describeError, formatError } from "./describe_error.ts";
-import type { BatchContext } from "./run_batch.ts";
+import { type BatchContext, responseParameters } from "./run_batch.ts";
 
 /** A request of a decoupled batch whose FINAL has not gone out yet. */
 export interface OpenRequest {
@@ -178,7 +175,7 @@ export async function runDecoupledBatch(
         ),
         requestedOutputNames: [...wire.requestedOutputNames],
         allocator: requestScope,
-        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(wire.parametersJson))),
+        parameters: requestParameters(wire.parametersJson),
         decoupled: true,
         createResponseSender: () => sender,
         isCancelled,
@@ -239,9 +236,7 @@ function sendResponse(
     canReference: (offset, length) =>
       requestScope.canReference(offset, length) || scope.canReference(offset, length),
   };
-  const parameters = response === undefined
-    ? ""
-    : wireFromEntries(JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[]);
+  const parameters = response === undefined ? "" : responseParameters(response);
   const result = checked ??
     { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
   const { offset, length } = writeResult(allocator, [{ ...result, parameters }]);
