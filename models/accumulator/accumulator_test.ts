@@ -22,9 +22,9 @@ function step(
     correlationId,
     flags,
     inputs: [
-      arena.input("INPUT0", "INT32", [1], [value]),
-      arena.input("START", "INT32", [1], [(flags & START) !== 0 ? 1 : 0]),
-      arena.input("READY", "INT32", [1], [ready ? 1 : 0]),
+      arena.input("INPUT0", "INT32", [1, 1], [value]),
+      arena.input("START", "INT32", [1, 1], [(flags & START) !== 0 ? 1 : 0]),
+      arena.input("READY", "INT32", [1, 1], [ready ? 1 : 0]),
     ],
     requestedOutputNames: [],
     allocator: arena,
@@ -107,4 +107,28 @@ Deno.test("accumulator wraps around like INT32", () => {
   const model = new Accumulator();
   model.execute([step(arena, 9n, 2147483647, START)]);
   assertEquals(model.execute([step(arena, 9n, 1)]).map(sumOf), [-2147483648]);
+});
+
+Deno.test("accumulator: a request holding more than one value fails alone", () => {
+  const arena = new TestArena();
+  const model = new Accumulator();
+  const wide = makeRequest({
+    id: "wide",
+    correlationId: 8n,
+    flags: START,
+    inputs: [
+      arena.input("INPUT0", "INT32", [1, 2], [1, 2]),
+      arena.input("START", "INT32", [1, 1], [1]),
+      arena.input("READY", "INT32", [1, 1], [1]),
+    ],
+    requestedOutputNames: [],
+    allocator: arena,
+  });
+  const [failed, good] = model.execute([wide, step(arena, 9n, 1, START)]);
+  assertEquals(errorOf(failed), {
+    code: ErrorCode.INVALID_ARG,
+    message: "input 'INPUT0' must hold one INT32, holds 2",
+  });
+  assertEquals(sumOf(good), 1);
+  assertEquals(model.sequenceCount, 1);
 });

@@ -12,6 +12,10 @@
  *   started, already ended, or started on a stub that has since restarted)
  *   fails alone, naming the correlation id.
  *
+ * Each request holds one value: shape [1, 1] as the sequence batcher sends
+ * it (batch dimension, then dims: [1]), or [1] if max_batch_size is 0.
+ * OUTPUT0 takes the shape of INPUT0.
+ *
  * State lives in the instance's process: Triton keeps every request of a
  * sequence on one instance, and a restarted stub starts with no sequences.
  */
@@ -53,6 +57,7 @@ export default class Accumulator implements Model {
 
   #accumulate(request: InferenceRequest): InferenceResponse {
     const id = request.correlationId;
+    const input = request.input("INPUT0", "INT32");
     const value = scalar(request, "INPUT0");
     const start = scalar(request, "START") !== 0;
     const ready = scalar(request, "READY") !== 0;
@@ -82,7 +87,7 @@ export default class Accumulator implements Model {
         this.#sums.set(id, sum);
       }
     }
-    const output = request.allocateOutput("OUTPUT0", "INT32", [1]);
+    const output = request.allocateOutput("OUTPUT0", "INT32", input.shape);
     output.data[0] = sum;
     return new InferenceResponse([output]);
   }
