@@ -51,7 +51,7 @@ Deno.test("accumulator keeps one running sum per correlation id", () => {
     step(arena, 7n, 1, START),
     step(arena, "7", 100, START),
   ]).map(sumOf);
-  assertEquals(sums, [1, 100], "numeric 7 and string \"7\" are separate sequences");
+  assertEquals(sums, [1, 100], 'numeric 7 and string "7" are separate sequences');
   assertEquals(model.execute([step(arena, 7n, 2), step(arena, "7", 200)]).map(sumOf), [3, 300]);
   assertEquals(model.execute([step(arena, 7n, 3, END)]).map(sumOf), [6]);
   assertEquals(model.sequenceCount, 1, "END drops the sequence's state");
@@ -97,7 +97,10 @@ Deno.test("accumulator: a padded slot (READY 0) changes nothing", () => {
   const arena = new TestArena();
   const model = new Accumulator();
   model.execute([step(arena, 5n, 10, START)]);
-  const [padded, unknown] = model.execute([step(arena, 5n, 99, 0, false), step(arena, 0n, 1, 0, false)]);
+  const [padded, unknown] = model.execute([
+    step(arena, 5n, 99, 0, false),
+    step(arena, 0n, 1, 0, false),
+  ]);
   assertEquals([sumOf(padded), sumOf(unknown)], [10, 0]);
   assertEquals(model.execute([step(arena, 5n, 1)]).map(sumOf), [11]);
 });

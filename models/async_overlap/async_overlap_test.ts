@@ -1,4 +1,9 @@
-import { ErrorCode, type InferenceRequest, type InferenceResponse, TritonError } from "@triton/deno";
+import {
+  ErrorCode,
+  type InferenceRequest,
+  type InferenceResponse,
+  TritonError,
+} from "@triton/deno";
 import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
 import { checkResponse, makeRequest, makeResponseSender } from "../../runtime/api/internal.ts";
 import { loadTestModelConfig, TestArena } from "../../runtime/api/test_support.ts";

@@ -141,7 +141,10 @@ export interface SentResponse {
   flags: number;
   /** The response's error, if any. */
   error: TritonErrorInfo | null;
-  /** Response parameters. */
+  /**
+   * Response parameters: INT as a number, or a bigint beyond 2^53; DOUBLE as
+   * a number (null if not finite); BOOL; STRING.
+   */
   parameters: Record<string, unknown>;
   /** Output tensors in the order the backend created them. */
   outputs: OutputTensor[];
@@ -767,9 +770,9 @@ export class LoadedModel {
     completed: boolean,
     executeError: string | null,
   ): RequestResult {
-    const raw: RawResult = JSON.parse(
+    const raw: RawResult = parseExactJson(
       readText((out, cap) => this.#lib.symbols.host_request_result_json(handle, out, cap)),
-    );
+    ) as RawResult;
     const responses: SentResponse[] = raw.responses.map((response, responseIndex) => ({
       flagsOnly: response.flags_only,
       flags: response.flags,
@@ -816,6 +819,23 @@ export class LoadedModel {
       executeError,
     };
   }
+}
+
+/**
+ * JSON.parse, except that an integer beyond 2^53 (a response parameter INT
+ * near the int64 limits) is read as an exact bigint rather than rounded.
+ */
+function parseExactJson(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) => {
+    const source = context?.source;
+    if (
+      typeof value === "number" && !Number.isSafeInteger(value) && source !== undefined &&
+      /^-?\d+$/.test(source)
+    ) {
+      return BigInt(source);
+    }
+    return value;
+  });
 }
 
 function addParameter(
