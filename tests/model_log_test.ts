@@ -23,11 +23,6 @@ function linesOf(id: string, count: number): string[] {
 
 Deno.test({
   name: "model log: every line of a burst reaches Triton's log, at the latest by the unload",
-  // Backend bug, found by this test: the stub sends one LOG line at a time and tries the next
-  // only when the model logs again or a batch starts or ends (LogSlot.flush in
-  // runtime/worker/main.ts), so the rest of a burst waits for later batches, one line per
-  // flush, and whatever is still queued at FINALIZE is lost. Typically 1-2 of 10 arrive.
-  ignore: true,
   fn: () =>
     withHost(async (host) => {
       const model = host.loadModel(fixtureDir("log_burst"));

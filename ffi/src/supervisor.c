@@ -116,8 +116,9 @@ static wait_outcome await_record(
     if (status == TDN_RECEIVED) {
       if (record->kind == TDN_MSG_LOG) {
         tdn_stub_log_relay(
-            &supervisor->log, tdn_region_control(&supervisor->region), record,
-            supervisor->config.model_name, supervisor->config.instance_name, tdn_now_ns());
+            &supervisor->log, tdn_supervisor_arena(supervisor), supervisor->region.arena_size,
+            record, supervisor->config.model_name, supervisor->config.instance_name,
+            tdn_now_ns());
         continue;
       }
       if (record->kind == TDN_MSG_METRICS) {
