@@ -44,7 +44,7 @@ build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS)
+	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
 
 # Never sanitized: stubs start with a clean environment, so no sanitizer runtime is preloaded there.
 $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)

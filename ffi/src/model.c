@@ -17,6 +17,7 @@ static void model_free(tdn_model* model)
   if (model == NULL) {
     return;
   }
+  tdn_metrics_model_free(model->metrics);
   free(model->name);
   free(model->repository);
   free(model->config_json);
@@ -137,6 +138,9 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   }
   if (error == NULL) {
     error = capture_environment(model);
+  }
+  if (error == NULL && (model->metrics = tdn_metrics_model_new(model->name)) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   }
   if (error != NULL) {
     model_free(model);
