@@ -69,10 +69,12 @@ static void warn_text(tdn_metrics_stub* stub, const char* text)
 {
   const uint64_t now = tdn_now_ns();
   const uint64_t earned = (now - stub->refilled_at_ns) / TDN_METRICS_WARN_REFILL_NS;
-  if (earned > 0) {
-    const uint64_t tokens = stub->tokens + earned;
-    stub->tokens = tokens > TDN_METRICS_WARN_BURST ? TDN_METRICS_WARN_BURST : (uint32_t)tokens;
-    stub->refilled_at_ns = now;
+  if (stub->tokens + earned >= TDN_METRICS_WARN_BURST) {
+    stub->tokens = TDN_METRICS_WARN_BURST;
+    stub->refilled_at_ns = now; /* a full bucket saves nothing up */
+  } else {
+    stub->tokens += (uint32_t)earned;
+    stub->refilled_at_ns += earned * TDN_METRICS_WARN_REFILL_NS;
   }
   if (stub->tokens == 0) {
     stub->suppressed++;

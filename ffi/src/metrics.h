@@ -30,9 +30,10 @@
 #define TDN_METRICS_MAX_FAMILIES 1024u
 #define TDN_METRICS_MAX_METRICS 16384u
 
-/* Warnings an instance may log in a burst, and how fast the allowance returns. */
-#define TDN_METRICS_WARN_BURST 10u
-#define TDN_METRICS_WARN_REFILL_NS (1000ull * 1000ull * 1000ull) /* one per second */
+/* Warnings an instance may log in a burst, and how fast the allowance
+ * returns (as for the stub's LOG lines, stub_log.h). */
+#define TDN_METRICS_WARN_BURST 20u
+#define TDN_METRICS_WARN_REFILL_NS (200ull * 1000ull * 1000ull) /* 5 per second */
 
 typedef struct tdn_metrics_model tdn_metrics_model;
 typedef struct tdn_metrics_stub tdn_metrics_stub;
