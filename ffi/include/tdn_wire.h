@@ -45,6 +45,7 @@
 #define TDN_MSG_CANCEL 5u       /* id: batch id; aux: request index: Triton cancelled it */
 #define TDN_MSG_BLS_RESPONSE 6u /* id: call id; flags: FINAL; payload: tdn_response, or none */
 #define TDN_MSG_CONTROL_DONE 7u /* id: call id; aux: 0 ok, else error code; payload: UTF-8 text */
+#define TDN_MSG_INSTANCE 8u     /* after CONFIG: payload: UTF-8 JSON instance identity + config */
 
 /* Stub -> parent kinds. */
 #define TDN_MSG_READY 64u        /* initialize succeeded */
@@ -60,6 +61,8 @@
 #define TDN_MSG_BLS_REQUEST 73u  /* id: call id (stub-chosen, nonzero); payload: tdn_bls_request */
 #define TDN_MSG_BLS_CANCEL 74u   /* id: call id */
 #define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
+#define TDN_MSG_CONFIG 76u       /* auto-completion: payload: the completed configuration JSON,
+                                    or none (length 0): the model has no autoCompleteConfig */
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */

@@ -21,6 +21,7 @@
 
 #include "batch_collect.h"
 #include "batch_writer.h"
+#include "auto_complete.h"
 #include "clock.h"
 #include "decoupled.h"
 #include "errors.h"
@@ -168,7 +169,7 @@ static TRITONSERVER_Error* instance_create(
   }
   if (error == NULL) {
     error = tdn_init_args_build(
-        instance->model, instance->name, instance->kind, instance->device_id,
+        instance->model, instance->name, instance->kind, instance->device_id, false,
         &instance->init_json, &instance->init_json_length);
   }
   if (error == NULL) {
@@ -190,7 +191,27 @@ static TRITONSERVER_Error* instance_create(
         .handler_context = instance,
     };
     tdn_supervisor_init(&instance->supervisor, &config);
-    error = tdn_supervisor_start(&instance->supervisor);
+    /* The first instance takes over the stub that auto-completed the
+     * configuration (auto_complete.h): it only needs to learn who it is. */
+    if (tdn_auto_complete_adopt((tdn_model*)instance->model, &instance->supervisor)) {
+      instance->supervisor.config = config;
+      char* json = NULL;
+      size_t length = 0;
+      error = tdn_instance_args_build(
+          instance->model, instance->name, instance->kind, instance->device_id, &json, &length);
+      if (error == NULL) {
+        error = tdn_supervisor_send_instance(&instance->supervisor, json, length);
+      }
+      free(json);
+      if (error == NULL) {
+        TDN_LOG_INFO(
+            "stub for instance '%s' is ready (pid %d, the one that auto-completed the "
+            "configuration)",
+            instance->name, (int)instance->supervisor.pid);
+      }
+    } else {
+      error = tdn_supervisor_start(&instance->supervisor);
+    }
   }
   if (error == NULL) {
     report_layers(instance);

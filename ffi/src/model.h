@@ -16,6 +16,8 @@
 #include "metrics.h"
 #include "policy_eval.h"
 
+typedef struct tdn_parked_stub tdn_parked_stub;
+
 typedef struct tdn_model {
   const tdn_backend* backend; /* owned by the backend handle; outlives the model */
   char* name;
@@ -26,6 +28,10 @@ typedef struct tdn_model {
   char** env_pairs;    /* "NAME=value" for the granted variables Triton's environment has */
   size_t env_count;
   tdn_metrics_model* metrics; /* the families its instances declared */
+  tdn_parked_stub* parked;    /* auto-completion's stub, until an instance adopts it */
 } tdn_model;
+
+/* Reads (again) Triton's configuration of the model into config_json. */
+TRITONSERVER_Error* tdn_model_read_config(TRITONBACKEND_Model* handle, tdn_model* model);
 
 #endif /* TDN_MODEL_H */

@@ -44,6 +44,8 @@ export const MSG = {
   BLS_RESPONSE: 6,
   /** `TDN_MSG_CONTROL_DONE`: id is the call id; aux 0 ok or an error code; payload UTF-8 text. */
   CONTROL_DONE: 7,
+  /** `TDN_MSG_INSTANCE`: after CONFIG; payload the instance identity and final configuration (JSON). */
+  INSTANCE: 8,
   /** `TDN_MSG_READY`: initialize succeeded. */
   READY: 64,
   /** `TDN_MSG_ERROR`: id is the batch id or 0; aux an error code; payload UTF-8 text. */
@@ -66,6 +68,8 @@ export const MSG = {
   BLS_CANCEL: 74,
   /** `TDN_MSG_CONTROL`: id a call id; aux a `CONTROL_OP`; payload a `tdn_control_request`. */
   CONTROL: 75,
+  /** `TDN_MSG_CONFIG`: auto-completion; payload the completed configuration JSON, or none. */
+  CONFIG: 76,
 } as const;
 
 /** `TDN_FLAG_*`: record flags. */

@@ -30,7 +30,13 @@ import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
-import { drainMetricOps, makeInitializeArgs, setLogSink } from "../api/internal.ts";
+import { z } from "npm:zod@3.25.76";
+import {
+  drainMetricOps,
+  makeAutoCompleteConfig,
+  makeInitializeArgs,
+  setLogSink,
+} from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
@@ -145,6 +151,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   let model: LoadedModel;
   try {
     model = await loadModel(message.modelUrl);
+    if (message.autoComplete) await autoComplete(model, message, link, arena);
     if (model.initialize !== undefined) {
       await model.initialize(makeInitializeArgs(message.initialize));
     }
@@ -261,6 +268,60 @@ async function serve(
     }
   }
 }
+
+/**
+ * Auto-completion (ffi/src/auto_complete.h): runs the model class's static
+ * `autoCompleteConfig` on the configuration, answers CONFIG with the result
+ * (nothing when the class has no such method), then waits for INSTANCE and
+ * takes from it the instance's identity and the final configuration, which
+ * `initialize` and the runtime then use.
+ */
+async function autoComplete(
+  model: LoadedModel,
+  message: WorkerStart,
+  link: ParentLink,
+  arena: ArrayBuffer,
+): Promise<void> {
+  const modelClass = (model as { constructor?: unknown }).constructor as
+    | { autoCompleteConfig?: unknown }
+    | undefined;
+  const method = modelClass?.autoCompleteConfig;
+  let offset = message.stubBase;
+  let length = 0;
+  if (typeof method === "function") {
+    const config = makeAutoCompleteConfig(message.initialize.modelConfigJson);
+    await method.call(modelClass, config);
+    const bytes = new TextEncoder().encode(JSON.stringify(config.config));
+    // The stub's half is still empty: the main thread and this thread have
+    // written nothing there that the parent has not read.
+    new Uint8Array(arena, offset, bytes.byteLength).set(bytes);
+    length = bytes.byteLength;
+  } else {
+    offset = 0;
+  }
+  link.toParent.push(record(MSG.CONFIG, 0, 0n, offset, length));
+  const instance = await link.toStub.popAsync(Infinity, 50);
+  if (instance === undefined || instance.kind !== MSG.INSTANCE) {
+    throw new Error(`expected INSTANCE after CONFIG, got record kind ${instance?.kind}`);
+  }
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(
+    new Uint8Array(arena, instance.offset, instance.length),
+  );
+  link.toStub.markDone();
+  const fields = InstanceArgsSchema.parse(JSON.parse(text));
+  message.initialize.modelConfigJson = fields.model_config;
+  message.initialize.modelInstanceName = fields.model_instance_name;
+  message.initialize.modelInstanceKind = fields.model_instance_kind;
+  message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
+}
+
+/** The INSTANCE payload (ffi/src/init_args.c, tdn_instance_args_build). */
+const InstanceArgsSchema = z.object({
+  model_config: z.string().min(1),
+  model_instance_name: z.string().min(1),
+  model_instance_kind: z.string().min(1),
+  model_instance_device_id: z.string().regex(/^-?\d+$/),
+}).strict();
 
 /**
  * Sends the model's queued metric operations as one METRICS record (the
