@@ -3,7 +3,8 @@
  * command and INIT arguments, and the supervisor that owns the stub.
  * Created in TRITONBACKEND_ModelInstanceInitialize, hung on the instance
  * handle, freed in TRITONBACKEND_ModelInstanceFinalize. Triton runs at most
- * one Execute per instance at a time, so nothing here needs a lock.
+ * one Execute per instance at a time, so nothing here needs a lock (the
+ * metrics registry, shared with the model's other instances, has its own).
  */
 #ifndef TDN_INSTANCE_H
 #define TDN_INSTANCE_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "decoupled.h"
+#include "metrics.h"
 #include "model.h"
 #include "stub_process.h"
 #include "supervisor.h"
@@ -27,6 +29,7 @@ typedef struct tdn_instance {
   size_t init_json_length;
   tdn_supervisor supervisor; /* owns the stub, its region and its channel */
   tdn_decoupled decoupled;   /* batches in flight of a decoupled model */
+  tdn_metrics_stub* metrics; /* the stub's custom metrics (METRICS records) */
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

@@ -19,6 +19,7 @@ static void model_free(tdn_model* model)
     return;
   }
   tdn_auto_complete_discard(model);
+  tdn_metrics_model_free(model->metrics);
   free(model->name);
   free(model->repository);
   free(model->config_json);
@@ -141,6 +142,9 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   }
   if (error == NULL) {
     error = capture_environment(model);
+  }
+  if (error == NULL && (model->metrics = tdn_metrics_model_new(model->name)) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   }
   if (error == NULL) {
     error = tdn_auto_complete(handle, model);

@@ -124,12 +124,6 @@ static wait_outcome await_record(
       if (record->kind == TDN_MSG_METRICS) {
         if (supervisor->config.on_metrics != NULL) {
           supervisor->config.on_metrics(supervisor->config.handler_context, record);
-        } else if (!supervisor->metrics_warned) {
-          supervisor->metrics_warned = true;
-          TDN_LOG_WARN(
-              "model '%s', instance '%s': custom metrics are not applied to Triton's metrics yet; "
-              "the model's metric updates are dropped",
-              supervisor->config.model_name, supervisor->config.instance_name);
         }
         continue;
       }

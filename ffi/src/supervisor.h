@@ -75,7 +75,6 @@ typedef struct tdn_supervisor {
   tdn_stub_log log; /* LOG records: rate limit across restarts */
   tdn_arena_alloc parent_half; /* the parent's half of the arena */
   tdn_cancel_watch* watch;     /* during tdn_supervisor_execute */
-  bool metrics_warned;         /* said once that METRICS are dropped */
   char* proposed_config;       /* auto-completion: the stub's CONFIG payload, NUL-terminated */
   size_t proposed_config_length;
 } tdn_supervisor;
