@@ -71,7 +71,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "decoupled: a stub killed mid-stream fails its open requests naming the instance, then recovers",
+  name:
+    "decoupled: a stub killed mid-stream fails its open requests naming the instance, then recovers",
   sanitizeOps: false,
   ignore: !hasModel(MODEL),
   fn: () =>

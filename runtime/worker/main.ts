@@ -187,6 +187,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     cancellations,
     noticeError,
   };
+  context.flushMetrics = () => flushMetrics(context, link);
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();

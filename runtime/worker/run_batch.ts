@@ -55,6 +55,8 @@ export interface BatchContext {
   stubArena: StubArena;
   /** Cancellations forwarded by the parent (optional in tests). */
   cancellations?: Cancellations;
+  /** Sends the model's queued metric updates (decoupled models, as they stream). */
+  flushMetrics?: () => void;
   /** Sees every error that fails the batch (the Worker reports denied imports). */
   noticeError?: (error: unknown) => void;
 }

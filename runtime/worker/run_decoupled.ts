@@ -117,6 +117,8 @@ export async function runDecoupledBatch(
         final: boolean,
         checked: CheckedResponse | undefined,
       ): void => {
+        // Metric updates made while streaming go out beside the responses.
+        context.flushMetrics?.();
         sendResponse(
           context,
           toParent,
@@ -183,10 +185,18 @@ export async function runDecoupledBatch(
   } catch (error) {
     const { code, text } = describe(error);
     const failure = new TritonError(text, code);
+    let told = 0;
     for (const sender of senders) {
-      if (!sender.closed) sender.send(new InferenceResponse([], failure), { final: true });
+      if (!sender.closed) {
+        sender.send(new InferenceResponse([], failure), { final: true });
+        told++;
+      }
     }
+    // Every request was already closed: no client will see the error, so
+    // at least the log does.
+    if (told === 0) console.error(`${text} (after every request of the batch was closed)`);
   }
+  context.flushMetrics?.();
   toParent.push({ kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: batchId, offset: 0, length: 0 });
 }
 
