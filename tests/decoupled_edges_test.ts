@@ -45,13 +45,6 @@ function assertSettled(result: RequestResult): void {
 
 Deno.test({
   name: "decoupled edges: a sender never closed ends with an error naming its request at unload",
-  // Test-host bug (ffi/host, not the backend): the results of a request are read after its
-  // model's unload, and host_request_result_json (ffi/host/result.c) then prints
-  // request->instance->name from the instance host_model_teardown (ffi/host/model.c) has
-  // freed: a heap use after free (AddressSanitizer reports it on every run of the ASan build;
-  // the plain build crashed about once in eight runs). The assertions passed whenever it did
-  // not crash.
-  ignore: true,
   sanitizeOps: false,
   fn: () =>
     withHost(async (host) => {
