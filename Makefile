@@ -27,6 +27,11 @@ HOST_SRCS := $(wildcard ffi/host/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
 GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/arena_alloc.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
+# The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, and the custom
+# metrics registry against a fake Triton older than the histogram API.
+JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/parameter_list.c
+METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
+	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts
 
@@ -40,11 +45,11 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS)
+	$(CC) $(CFLAGS) $(LIB_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
 
 # Never sanitized: stubs start with a clean environment, so no sanitizer runtime is preloaded there.
 $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
@@ -55,6 +60,15 @@ $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
 $(BUILD)/golden_c: tests/wire/golden_c.c $(GOLDEN_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c $(GOLDEN_SRCS) -o $@ $(SANITIZE)
+
+$(BUILD)/units/json_reader_check: $(JSON_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(JSON_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
+
+# Links only if the registry never calls a function of Triton's API 1.34 directly (the fake lacks them).
+$(BUILD)/units/metrics_check: $(METRICS_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(METRICS_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
 
 # A minimal stand-in for Triton's core (ffi/host/): it exports the TRITONSERVER_/TRITONBACKEND_ functions
 # the backend calls. The tests drive it through FFI, and `deno task serve` serves HTTP with it.

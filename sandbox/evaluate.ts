@@ -31,6 +31,7 @@ import {
 import { declaredSandboxOf, SandboxConfigError } from "./model_parameters.ts";
 import { ceilingFor, parsePolicy, type Policy, PolicyError } from "./policy_file.ts";
 import { normalizePath } from "./rules.ts";
+import { AutoCompleteError, checkAutoCompleted } from "./auto_complete_check.ts";
 import { encodeSandboxRecord } from "./sandbox_record.ts";
 import { schedulingOf } from "./scheduling.ts";
 
@@ -55,6 +56,13 @@ export const EvaluateRequestSchema = z.discriminatedUnion("mode", [
     memory_mb: decimal,
     execute_timeout_ms: decimal,
     max_output_bytes: decimal,
+  }).strict(),
+  z.object({
+    mode: z.literal("auto_complete"),
+    policy_path: z.string(),
+    policy: z.string(),
+    original_config: z.string().min(1),
+    proposed_config: z.string().min(1),
   }).strict(),
 ]);
 
@@ -88,6 +96,10 @@ export async function evaluate(raw: unknown): Promise<string> {
   try {
     const policy = policyOf(input);
     if (input.mode === "policy") return JSON.stringify({ status: "ok" });
+    if (input.mode === "auto_complete") {
+      const config = checkAutoCompleted(input.original_config, input.proposed_config);
+      return JSON.stringify({ status: "ok", model_config: config });
+    }
     const modelDirectory = normalizePath(input.model_repository);
     const defaults: BackendDefaults = {
       heapMb: input.heap_mb,
@@ -115,7 +127,8 @@ export async function evaluate(raw: unknown): Promise<string> {
   } catch (error) {
     if (
       error instanceof PolicyError || error instanceof SandboxConfigError ||
-      error instanceof CeilingError || error instanceof ModelImportsError
+      error instanceof CeilingError || error instanceof ModelImportsError ||
+      error instanceof AutoCompleteError
     ) {
       return failure(error.message);
     }

@@ -5,9 +5,10 @@
  * the model's logger in Triton's log, and batches in flight at once.
  */
 
-import { assert, assertEquals } from "./harness/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
 import { exampleModelDir, hasModel } from "./harness/fixtures.ts";
 import type { InferRequest } from "./harness/host.ts";
+import { findStubPids, waitFor } from "./harness/processes.ts";
 import { withHost } from "./harness/session.ts";
 
 const MODEL = exampleModelDir("stream_text");
@@ -65,6 +66,39 @@ Deno.test({
         [2, 3, 0],
       );
       assert(results.every((r) => r.final && r.releaseCount === 1));
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name:
+    "decoupled: a stub killed mid-stream fails its open requests naming the instance, then recovers",
+  sanitizeOps: false,
+  ignore: !hasModel(MODEL),
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL);
+      const [stub] = findStubPids(MODEL);
+      assert(stub !== undefined, "no stub found");
+      // Ten words, 200 ms apart: the stream is still going when the stub dies.
+      const pending = model.executeAsync(0, [
+        textRequest("long", "a b c d e f g h i j", 200),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      Deno.kill(stub, "SIGKILL");
+      const [killed] = await pending;
+      assert(killed.final, "the request was left without a FINAL");
+      assertEquals(killed.releaseCount, 1);
+      const words = killed.responses.filter((response) => !response.flagsOnly && !response.error);
+      assert(words.length >= 1 && words.length < 10, `${words.length} words before the kill`);
+      const last = killed.responses[killed.responses.length - 1];
+      assert(last.error !== null, "the last response should carry the error");
+      assertStringIncludes(last.error.message, "stream_text_0");
+      assert(await waitFor(() => !findStubPids(MODEL).includes(stub), 5_000), "not reaped");
+
+      const [next] = model.execute(0, [textRequest("after", "still here")]);
+      assertEquals(next.error, null, next.error?.message);
+      assertEquals(next.responses.filter((response) => !response.flagsOnly).length, 2);
       model.unload();
     }),
 });

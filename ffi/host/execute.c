@@ -38,6 +38,8 @@ static bool host_claim_requests(TRITONBACKEND_ModelInstance* instance,
     pthread_mutex_lock(&request->lock);
     request->executed = true;
     request->instance = instance;
+    free(request->instance_name);
+    request->instance_name = host_strdup(instance->name);
     if (request->submit_ns == 0) request->submit_ns = now;
     pthread_mutex_unlock(&request->lock);
   }

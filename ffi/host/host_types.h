@@ -211,6 +211,9 @@ struct TRITONBACKEND_Request {
   bool cancelled;
   bool executed;
   TRITONBACKEND_ModelInstance* instance;
+  /* The instance's name, copied when it took the request: the instance may
+   * be gone (its model unloaded) by the time the result is read. */
+  char* instance_name;
   uint32_t release_count;
   uint32_t release_flags;
   bool released_by_host; /* Execute failed and the host took the request back */

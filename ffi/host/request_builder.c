@@ -301,6 +301,7 @@ void host_request_free(TRITONBACKEND_Request* request) {
   }
   free(request->responses);
   free(request->id);
+  free(request->instance_name);
   free(request->correlation_id_string);
   pthread_mutex_destroy(&request->lock);
   request->magic = HOST_MAGIC_DEAD;

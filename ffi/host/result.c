@@ -56,8 +56,8 @@ uint64_t host_request_result_json(TRITONBACKEND_Request* request, char* out, uin
   host_text_printf(&text,
                    ",\"executed\":%s,\"instance\":",
                    request->executed ? "true" : "false");
-  if (request->instance != NULL) {
-    host_text_json_string(&text, request->instance->name);
+  if (request->instance_name != NULL) {
+    host_text_json_string(&text, request->instance_name);
   } else {
     host_text_append(&text, "null", 4);
   }

@@ -46,6 +46,7 @@
 #define TDN_MSG_BLS_RESPONSE 6u /* id: call id; flags: FINAL; payload: a one-response
                                    tdn_result_header (parent's half), or none */
 #define TDN_MSG_CONTROL_DONE 7u /* id: call id; aux: 0 ok, else error code; payload: UTF-8 text */
+#define TDN_MSG_INSTANCE 8u     /* after CONFIG: payload: UTF-8 JSON instance identity + config */
 
 /* Stub -> parent kinds. */
 #define TDN_MSG_READY 64u        /* initialize succeeded */
@@ -53,7 +54,8 @@
 #define TDN_MSG_RESULT 66u       /* id: batch id; payload: tdn_result_header */
 /* 67 was GROW in version 1. */
 #define TDN_MSG_FINALIZED 68u    /* finalize returned (or threw: aux = 1) */
-#define TDN_MSG_LOG 69u          /* aux: TRITONSERVER_LogLevel; length: bytes in the control page's log_text */
+#define TDN_MSG_LOG 69u          /* aux: TRITONSERVER_LogLevel; payload: UTF-8 text, at most
+                                    TDN_MAX_LOG_LENGTH bytes */
 #define TDN_MSG_RESPONSE 70u     /* decoupled: id: batch id; aux: request index; flags: FINAL;
                                     payload: tdn_response, or none (length 0) */
 #define TDN_MSG_EXECUTE_DONE 71u /* decoupled: id: batch id; execute() has settled */
@@ -61,6 +63,8 @@
 #define TDN_MSG_BLS_REQUEST 73u  /* id: call id (stub-chosen, nonzero); payload: tdn_bls_request */
 #define TDN_MSG_BLS_CANCEL 74u   /* id: call id */
 #define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
+#define TDN_MSG_CONFIG 76u       /* auto-completion: payload: the completed configuration JSON,
+                                    or none (length 0): the model has no autoCompleteConfig */
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */
@@ -98,18 +102,8 @@ typedef struct tdn_ring {
   tdn_record records[TDN_RING_CAPACITY];
 } tdn_ring;
 
-/* The LOG slot at the end of the control page: one line of text the stub
- * wants in Triton's log (a permission denial, a resource limit, what the
- * model printed). The stub writes log_text
- * only while log_busy is 0, then sets it to 1 and sends LOG; the parent
- * copies the text and sets log_busy back to 0. So at most one LOG is in
- * flight and no arena space is involved. */
-#define TDN_LOG_TEXT_OFFSET 3072u
-#define TDN_LOG_TEXT_CAPACITY 1024u
-
-/* The control page. Only the parent writes magic..arena_size; each ring is
- * written by its producer (tail side) and its consumer (head side); the
- * LOG slot as described above. */
+/* The control page. Only the parent writes magic..stub_base; each ring is
+ * written by its producer (tail side) and its consumer (head side). */
 typedef struct tdn_control {
   uint32_t magic;
   uint32_t version;
@@ -121,10 +115,7 @@ typedef struct tdn_control {
   uint8_t pad0[24];
   tdn_ring to_stub;
   tdn_ring to_parent;
-  uint32_t log_busy; /* 1 from the stub's LOG until the parent has copied log_text */
-  uint32_t reserved1;
-  uint8_t pad1[TDN_LOG_TEXT_OFFSET - 64 - 2 * sizeof(tdn_ring) - 8];
-  uint8_t log_text[TDN_LOG_TEXT_CAPACITY]; /* UTF-8, not NUL-terminated */
+  uint8_t reserved1[TDN_CONTROL_SIZE - 64 - 2 * sizeof(tdn_ring)];
 } tdn_control;
 
 /* ---- Payloads: arena-relative offsets throughout ------------------------ */
@@ -216,6 +207,7 @@ typedef struct tdn_control_request {
 #define TDN_MAX_RANK 64u
 #define TDN_MAX_OUTPUTS 1024u
 #define TDN_MAX_ERROR_LENGTH 65536u
+#define TDN_MAX_LOG_LENGTH 1024u
 
 /* Layout checks: TypeScript hard-codes these offsets. */
 _Static_assert(sizeof(tdn_record) == 32, "tdn_record layout");
@@ -224,8 +216,7 @@ _Static_assert(offsetof(tdn_ring, head) == 64, "tdn_ring layout");
 _Static_assert(offsetof(tdn_control, to_stub) == 64, "tdn_control layout");
 _Static_assert(offsetof(tdn_control, to_parent) == 64 + sizeof(tdn_ring), "tdn_control layout");
 _Static_assert(sizeof(tdn_control) <= TDN_CONTROL_SIZE, "control page overflow");
-_Static_assert(offsetof(tdn_control, log_busy) == 64 + 2 * sizeof(tdn_ring), "tdn_control layout");
-_Static_assert(offsetof(tdn_control, log_text) == TDN_LOG_TEXT_OFFSET, "tdn_control layout");
+_Static_assert(sizeof(tdn_control) == TDN_CONTROL_SIZE, "tdn_control layout");
 _Static_assert(sizeof(tdn_str) == 16, "tdn_str layout");
 _Static_assert(sizeof(tdn_tensor) == 48, "tdn_tensor layout");
 _Static_assert(sizeof(tdn_batch_header) == 16, "tdn_batch_header layout");

@@ -28,7 +28,7 @@ const char* tdn_instance_kind_name(TRITONSERVER_InstanceGroupKind kind)
 
 TRITONSERVER_Error* tdn_init_args_build(
     const tdn_model* model, const char* instance_name, TRITONSERVER_InstanceGroupKind kind,
-    int32_t device_id, char** json, size_t* length)
+    int32_t device_id, bool auto_complete, char** json, size_t* length)
 {
   const tdn_backend* backend = model->backend;
   char version[24];
@@ -56,13 +56,40 @@ TRITONSERVER_Error* tdn_init_args_build(
   tdn_json_string_member(&writer, false, "stub_library", backend->stub_library);
   tdn_json_string_member(&writer, false, "runtime_dir", backend->backend_dir);
   tdn_json_string_member(&writer, false, "execute_timeout_ms", timeout);
-  tdn_json_raw(&writer, "}}");
+  tdn_json_raw(&writer, "}");
+  if (auto_complete) {
+    tdn_json_string_member(&writer, false, "auto_complete", "1");
+  }
+  tdn_json_raw(&writer, "}");
 
   const char* failure = writer.failure;
   *json = tdn_json_take(&writer, length);
   if (*json == NULL) {
     return tdn_error(
         TRITONSERVER_ERROR_INVALID_ARG, "cannot build the stub's INIT arguments: %s",
+        failure != NULL ? failure : "out of memory");
+  }
+  return NULL;
+}
+
+TRITONSERVER_Error* tdn_instance_args_build(
+    const tdn_model* model, const char* instance_name, TRITONSERVER_InstanceGroupKind kind,
+    int32_t device_id, char** json, size_t* length)
+{
+  char device[16];
+  snprintf(device, sizeof(device), "%d", (int)device_id);
+  tdn_json_writer writer = {0};
+  tdn_json_raw(&writer, "{");
+  tdn_json_string_member(&writer, true, "model_config", model->config_json);
+  tdn_json_string_member(&writer, false, "model_instance_name", instance_name);
+  tdn_json_string_member(&writer, false, "model_instance_kind", tdn_instance_kind_name(kind));
+  tdn_json_string_member(&writer, false, "model_instance_device_id", device);
+  tdn_json_raw(&writer, "}");
+  const char* failure = writer.failure;
+  *json = tdn_json_take(&writer, length);
+  if (*json == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG, "cannot build the stub's INSTANCE arguments: %s",
         failure != NULL ? failure : "out of memory");
   }
   return NULL;

@@ -6,14 +6,22 @@
 #ifndef TDN_INIT_ARGS_H
 #define TDN_INIT_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
 #include "triton_api.h"
 
-/* Builds the JSON; *json is the caller's to free. */
+/* Builds the JSON; *json is the caller's to free. With auto_complete the
+ * stub runs the model's autoCompleteConfig, answers CONFIG and waits for
+ * INSTANCE (the instance fields here are then placeholders). */
 TRITONSERVER_Error* tdn_init_args_build(
+    const tdn_model* model, const char* instance_name, TRITONSERVER_InstanceGroupKind kind,
+    int32_t device_id, bool auto_complete, char** json, size_t* length);
+
+/* The INSTANCE payload: the final configuration and the instance's identity. */
+TRITONSERVER_Error* tdn_instance_args_build(
     const tdn_model* model, const char* instance_name, TRITONSERVER_InstanceGroupKind kind,
     int32_t device_id, char** json, size_t* length);
 

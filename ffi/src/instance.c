@@ -10,6 +10,10 @@
  *     tdn_result_decode        (result_reader.c)   RESULT payload, validated
  *     tdn_respond_result       (response_sender.c) outputs -> Triton responses
  *   then statistics, RequestRelease, and a restart if the stub failed.
+ *
+ * METRICS records arrive wherever the parent waits for its stub (the batch
+ * above, the decoupled pump, finalize) and are applied at once
+ * (on_metrics, metrics.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +21,15 @@
 
 #include "batch_collect.h"
 #include "batch_writer.h"
+#include "auto_complete.h"
 #include "clock.h"
 #include "decoupled.h"
 #include "errors.h"
 #include "init_args.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_batch.h"
 #include "response_sender.h"
 #include "result_reader.h"
 #include "stub_command.h"
@@ -39,6 +46,8 @@ static void instance_free(tdn_instance* instance)
       &instance->decoupled,
       "the instance was unloaded before the model closed this request's response sender");
   tdn_decoupled_destroy(&instance->decoupled);
+  /* After the stop: finalize may still have delivered METRICS. */
+  tdn_metrics_stub_free(instance->metrics);
   tdn_stub_command_free(&instance->command);
   free(instance->init_json);
   free(instance->name);
@@ -89,6 +98,54 @@ static void report_layers(const tdn_instance* instance)
       instance->name, absent, applied);
 }
 
+/* A METRICS record: its batch is copied out of the arena (the stub could
+ * change it while it is read) and applied. */
+static void on_metrics(void* context, const tdn_record* record)
+{
+  tdn_instance* instance = context;
+  const tdn_supervisor* supervisor = &instance->supervisor;
+  const uint64_t arena_size = tdn_supervisor_arena_size(supervisor);
+  if (record->length > TDN_METRICS_MAX_BATCH_BYTES || record->offset > arena_size ||
+      record->length > arena_size - record->offset) {
+    tdn_metrics_warn(
+        instance->metrics,
+        "a METRICS record [%llu, +%llu) is not within the %llu-byte arena or is over %u bytes; "
+        "its custom metric operations are dropped",
+        (unsigned long long)record->offset, (unsigned long long)record->length,
+        (unsigned long long)arena_size, TDN_METRICS_MAX_BATCH_BYTES);
+    return;
+  }
+  char* batch = malloc(record->length > 0 ? record->length : 1);
+  if (batch == NULL) {
+    tdn_metrics_warn(
+        instance->metrics, "out of memory for a METRICS record of %llu bytes; dropped",
+        (unsigned long long)record->length);
+    return;
+  }
+  memcpy(batch, tdn_supervisor_arena(supervisor) + record->offset, record->length);
+  tdn_metrics_apply(instance->metrics, supervisor->pid, batch, record->length);
+  free(batch);
+}
+
+/* Records of a decoupled model during finalize (decoupled.h). */
+static bool on_record(void* context, const tdn_record* record)
+{
+  tdn_instance* instance = context;
+  return tdn_decoupled_on_record(&instance->decoupled, record);
+}
+
+/* Restarts the stub if it is gone. The metrics of a stub that is gone go
+ * with it: its successor numbers its own from 1. */
+static TRITONSERVER_Error* ensure_stub(tdn_instance* instance)
+{
+  const pid_t before = instance->supervisor.pid;
+  TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
+  if (before <= 0 || instance->supervisor.pid != before) {
+    tdn_metrics_stub_reset(instance->metrics);
+  }
+  return error;
+}
+
 static TRITONSERVER_Error* instance_create(
     TRITONBACKEND_ModelInstance* handle, tdn_instance** created)
 {
@@ -103,12 +160,17 @@ static TRITONSERVER_Error* instance_create(
   tdn_decoupled_init(&instance->decoupled, instance);
 
   TRITONSERVER_Error* error = read_identity(handle, instance);
+  if (error == NULL &&
+      (instance->metrics = tdn_metrics_stub_new(instance->model->metrics, instance->name)) ==
+          NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
   if (error == NULL) {
     error = tdn_stub_command_build(instance->model, instance->name, &instance->command);
   }
   if (error == NULL) {
     error = tdn_init_args_build(
-        instance->model, instance->name, instance->kind, instance->device_id,
+        instance->model, instance->name, instance->kind, instance->device_id, false,
         &instance->init_json, &instance->init_json_length);
   }
   if (error == NULL) {
@@ -128,14 +190,35 @@ static TRITONSERVER_Error* instance_create(
         .growth = options->shm_growth_byte_size,
         .start_timeout_ms = options->stub_timeout_seconds * 1000,
         .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
-        .on_record = instance->model->sandbox.decoupled ? tdn_decoupled_on_record : NULL,
-        .handler_context = &instance->decoupled,
+        .on_metrics = on_metrics,
+        .on_record = instance->model->sandbox.decoupled ? on_record : NULL,
+        .handler_context = instance,
         .on_side_record = tdn_bls_on_record,
         .on_teardown = tdn_bls_on_teardown,
         .side_context = instance->bls,
     };
     tdn_supervisor_init(&instance->supervisor, &config);
-    error = tdn_supervisor_start(&instance->supervisor);
+    /* The first instance takes over the stub that auto-completed the
+     * configuration (auto_complete.h): it only needs to learn who it is. */
+    if (tdn_auto_complete_adopt((tdn_model*)instance->model, &instance->supervisor)) {
+      instance->supervisor.config = config;
+      char* json = NULL;
+      size_t length = 0;
+      error = tdn_instance_args_build(
+          instance->model, instance->name, instance->kind, instance->device_id, &json, &length);
+      if (error == NULL) {
+        error = tdn_supervisor_send_instance(&instance->supervisor, json, length);
+      }
+      free(json);
+      if (error == NULL) {
+        TDN_LOG_INFO(
+            "stub for instance '%s' is ready (pid %d, the one that auto-completed the "
+            "configuration)",
+            instance->name, (int)instance->supervisor.pid);
+      }
+    } else {
+      error = tdn_supervisor_start(&instance->supervisor);
+    }
   }
   if (error == NULL) {
     report_layers(instance);
@@ -262,7 +345,7 @@ static void run_batch(
     tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
 {
   tdn_supervisor* supervisor = &instance->supervisor;
-  TRITONSERVER_Error* error = tdn_supervisor_ensure_running(supervisor);
+  TRITONSERVER_Error* error = ensure_stub(instance);
   if (error != NULL) {
     fail_sent(batch, succeeded, error);
     return;
@@ -463,7 +546,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
   /* A stub that failed during the batch is replaced now, with the batch
    * already answered, so the next batch finds it ready. */
   if (instance->supervisor.pid <= 0) {
-    TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
+    TRITONSERVER_Error* error = ensure_stub(instance);
     if (error != NULL) {
       TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
     }

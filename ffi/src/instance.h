@@ -3,7 +3,8 @@
  * command and INIT arguments, and the supervisor that owns the stub.
  * Created in TRITONBACKEND_ModelInstanceInitialize, hung on the instance
  * handle, freed in TRITONBACKEND_ModelInstanceFinalize. Triton runs at most
- * one Execute per instance at a time, so nothing here needs a lock.
+ * one Execute per instance at a time, so nothing here needs a lock (the
+ * metrics registry, shared with the model's other instances, has its own).
  */
 #ifndef TDN_INSTANCE_H
 #define TDN_INSTANCE_H
@@ -13,6 +14,7 @@
 
 #include "bls.h"
 #include "decoupled.h"
+#include "metrics.h"
 #include "model.h"
 #include "stub_process.h"
 #include "supervisor.h"
@@ -28,6 +30,7 @@ typedef struct tdn_instance {
   size_t init_json_length;
   tdn_supervisor supervisor; /* owns the stub, its region and its channel */
   tdn_decoupled decoupled;   /* batches in flight of a decoupled model */
+  tdn_metrics_stub* metrics; /* the stub's custom metrics (METRICS records) */
   tdn_bls* bls;              /* calls the model makes to other models (bls.h) */
 } tdn_instance;
 

@@ -1,9 +1,13 @@
 /*
- * json_reader.c: a strict recursive-descent reader for the JSON subset
- * described in json_reader.h.
+ * json_reader.c: a strict recursive-descent reader for the JSON described
+ * in json_reader.h. Numbers are converted in the "C" locale whatever
+ * Triton's process has set, so "0.5" never depends on LC_NUMERIC.
  */
 #include "json_reader.h"
 
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@ typedef struct reader {
   size_t length;
   size_t at;
   tdn_diag* diag;
+  tdn_json_limits limits;
+  size_t values; /* made so far, for limits.max_values */
 } reader;
 
 static bool fail(reader* r, const char* what)
@@ -210,21 +216,56 @@ static char* read_string(reader* r)
   return NULL;
 }
 
+
+/* A new value of `kind`, counted against limits.max_values. */
+static tdn_json_value* new_value(reader* r, tdn_json_kind kind)
+{
+  if (r->limits.max_values != 0 && r->values >= r->limits.max_values) {
+    tdn_diag_set(
+        r->diag, "invalid JSON at byte %zu: more than %zu values in the document", r->at,
+        r->limits.max_values);
+    return NULL;
+  }
+  tdn_json_value* value = calloc(1, sizeof(*value));
+  if (value == NULL) {
+    fail(r, "out of memory");
+    return NULL;
+  }
+  r->values++;
+  value->kind = kind;
+  return value;
+}
+
+/* Grows *items (of item_size bytes each) to hold one more than `count`. */
+static bool reserve_one(void** items, size_t* capacity, size_t count, size_t item_size)
+{
+  if (count < *capacity) {
+    return true;
+  }
+  const size_t grown_capacity = *capacity == 0 ? 4 : *capacity * 2;
+  void* grown = realloc(*items, grown_capacity * item_size);
+  if (grown == NULL) {
+    return false;
+  }
+  *items = grown;
+  *capacity = grown_capacity;
+  return true;
+}
+
 static tdn_json_value* read_value(reader* r, unsigned depth_left);
 
 static tdn_json_value* read_object(reader* r, unsigned depth_left)
 {
   if (depth_left == 0) {
-    fail(r, "objects nested too deeply");
+    fail(r, "objects and arrays nested too deeply");
+    return NULL;
+  }
+  tdn_json_value* object = new_value(r, TDN_JSON_OBJECT);
+  if (object == NULL) {
     return NULL;
   }
   r->at++; /* '{' */
-  tdn_json_value* object = calloc(1, sizeof(*object));
-  if (object == NULL) {
-    fail(r, "out of memory");
-    return NULL;
-  }
-  object->kind = TDN_JSON_OBJECT;
+  size_t capacity = 0;
   skip_space(r);
   if (peek_is(r, '}')) {
     r->at++;
@@ -232,6 +273,12 @@ static tdn_json_value* read_object(reader* r, unsigned depth_left)
   }
   for (;;) {
     skip_space(r);
+    if (r->limits.max_members != 0 && object->member_count >= r->limits.max_members) {
+      tdn_diag_set(
+          r->diag, "invalid JSON at byte %zu: an object with more than %zu members", r->at,
+          r->limits.max_members);
+      break;
+    }
     const size_t key_at = r->at;
     char* key = read_string(r);
     if (key == NULL) {
@@ -239,7 +286,7 @@ static tdn_json_value* read_object(reader* r, unsigned depth_left)
     }
     if (tdn_json_member_value(object, key) != NULL) {
       r->at = key_at;
-      tdn_diag_set(r->diag, "invalid JSON at byte %zu: duplicate key \"%s\"", key_at, key);
+      tdn_diag_set(r->diag, "invalid JSON at byte %zu: duplicate key \"%.256s\"", key_at, key);
       free(key);
       break;
     }
@@ -256,15 +303,13 @@ static tdn_json_value* read_object(reader* r, unsigned depth_left)
       free(key);
       break;
     }
-    tdn_json_member* grown =
-        realloc(object->members, (object->member_count + 1) * sizeof(tdn_json_member));
-    if (grown == NULL) {
+    if (!reserve_one(
+            (void**)&object->members, &capacity, object->member_count, sizeof(tdn_json_member))) {
       fail(r, "out of memory");
       free(key);
       tdn_json_free(value);
       break;
     }
-    object->members = grown;
     object->members[object->member_count].key = key;
     object->members[object->member_count].value = value;
     object->member_count++;
@@ -284,35 +329,216 @@ static tdn_json_value* read_object(reader* r, unsigned depth_left)
   return NULL;
 }
 
-static tdn_json_value* read_value(reader* r, unsigned depth_left)
+static tdn_json_value* read_array(reader* r, unsigned depth_left)
 {
-  if (peek_is(r, '{')) {
-    return read_object(r, depth_left);
+  if (depth_left == 0) {
+    fail(r, "objects and arrays nested too deeply");
+    return NULL;
   }
-  if (peek_is(r, '"')) {
-    char* string = read_string(r);
-    if (string == NULL) {
-      return NULL;
+  tdn_json_value* array = new_value(r, TDN_JSON_ARRAY);
+  if (array == NULL) {
+    return NULL;
+  }
+  r->at++; /* '[' */
+  size_t capacity = 0;
+  skip_space(r);
+  if (peek_is(r, ']')) {
+    r->at++;
+    return array;
+  }
+  for (;;) {
+    skip_space(r);
+    if (r->limits.max_elements != 0 && array->element_count >= r->limits.max_elements) {
+      tdn_diag_set(
+          r->diag, "invalid JSON at byte %zu: an array with more than %zu elements", r->at,
+          r->limits.max_elements);
+      break;
     }
-    tdn_json_value* value = calloc(1, sizeof(*value));
-    if (value == NULL) {
-      free(string);
+    tdn_json_value* element = read_value(r, depth_left - 1);
+    if (element == NULL) {
+      break;
+    }
+    if (!reserve_one(
+            (void**)&array->elements, &capacity, array->element_count,
+            sizeof(tdn_json_value*))) {
       fail(r, "out of memory");
-      return NULL;
+      tdn_json_free(element);
+      break;
     }
-    value->kind = TDN_JSON_STRING;
-    value->string = string;
-    return value;
+    array->elements[array->element_count++] = element;
+    skip_space(r);
+    if (peek_is(r, ',')) {
+      r->at++;
+      continue;
+    }
+    if (peek_is(r, ']')) {
+      r->at++;
+      return array;
+    }
+    fail(r, "expected ',' or ']'");
+    break;
   }
-  fail(r, "expected a string or an object (numbers, arrays, booleans and null are not used)");
+  tdn_json_free(array);
   return NULL;
 }
 
-tdn_json_value* tdn_json_parse(const char* text, size_t length, unsigned max_depth, tdn_diag* diag)
+static bool is_digit(reader* r)
+{
+  return r->at < r->length && r->text[r->at] >= '0' && r->text[r->at] <= '9';
+}
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale = (locale_t)0;
+
+static void make_c_locale(void)
+{
+  c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/* Skips the digits of a number; false (with a message) if there is none. */
+static bool skip_digits(reader* r, const char* what)
+{
+  if (!is_digit(r)) {
+    return fail(r, what);
+  }
+  while (is_digit(r)) {
+    r->at++;
+  }
+  return true;
+}
+
+/* Scans a number token, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+ * into `value`: its text and its finite value. */
+static bool scan_number(reader* r, tdn_json_value* value)
+{
+  const size_t start = r->at;
+  if (peek_is(r, '-')) {
+    r->at++;
+  }
+  if (peek_is(r, '0')) {
+    r->at++;
+    if (is_digit(r)) {
+      return fail(r, "a number has a leading zero");
+    }
+  } else if (!skip_digits(r, "expected a digit")) {
+    return false;
+  }
+  if (peek_is(r, '.')) {
+    r->at++;
+    if (!skip_digits(r, "expected a digit after the decimal point")) {
+      return false;
+    }
+  }
+  if (peek_is(r, 'e') || peek_is(r, 'E')) {
+    r->at++;
+    if (peek_is(r, '+') || peek_is(r, '-')) {
+      r->at++;
+    }
+    if (!skip_digits(r, "expected a digit in the exponent")) {
+      return false;
+    }
+  }
+  const size_t length = r->at - start;
+  if (length > TDN_JSON_MAX_NUMBER_TEXT) {
+    return tdn_diag_set(
+        r->diag, "invalid JSON at byte %zu: a number longer than %d characters", start,
+        TDN_JSON_MAX_NUMBER_TEXT);
+  }
+  pthread_once(&c_locale_once, make_c_locale);
+  if (c_locale == (locale_t)0) {
+    return fail(r, "cannot make the C locale to convert a number");
+  }
+  if ((value->string = malloc(length + 1)) == NULL) {
+    return fail(r, "out of memory");
+  }
+  memcpy(value->string, r->text + start, length);
+  value->string[length] = '\0';
+  value->number = strtod_l(value->string, NULL, c_locale);
+  if (!isfinite(value->number)) {
+    return tdn_diag_set(
+        r->diag, "invalid JSON at byte %zu: the number %s is too large for a double", start,
+        value->string);
+  }
+  return true;
+}
+
+static tdn_json_value* read_number(reader* r)
+{
+  tdn_json_value* value = new_value(r, TDN_JSON_NUMBER);
+  if (value != NULL && !scan_number(r, value)) {
+    tdn_json_free(value);
+    return NULL;
+  }
+  return value;
+}
+
+/* Reads `word` (true, false, null); false if another text is there. */
+static bool read_word(reader* r, const char* word)
+{
+  const size_t length = strlen(word);
+  if (r->length - r->at < length || memcmp(r->text + r->at, word, length) != 0) {
+    return false;
+  }
+  r->at += length;
+  return true;
+}
+
+static tdn_json_value* read_value(reader* r, unsigned depth_left)
+{
+  if (r->at >= r->length) {
+    fail(r, "expected a value, found the end of the text");
+    return NULL;
+  }
+  const uint8_t c = r->text[r->at];
+  if (c == '{') {
+    return read_object(r, depth_left);
+  }
+  if (c == '[') {
+    return read_array(r, depth_left);
+  }
+  if (c == '"') {
+    tdn_json_value* value = new_value(r, TDN_JSON_STRING);
+    if (value == NULL) {
+      return NULL;
+    }
+    if ((value->string = read_string(r)) == NULL) {
+      tdn_json_free(value);
+      return NULL;
+    }
+    return value;
+  }
+  if (c == '-' || (c >= '0' && c <= '9')) {
+    return read_number(r);
+  }
+  if (c == 't' || c == 'f') {
+    tdn_json_value* value = new_value(r, TDN_JSON_BOOL);
+    if (value == NULL) {
+      return NULL;
+    }
+    value->boolean = c == 't';
+    if (!read_word(r, value->boolean ? "true" : "false")) {
+      fail(r, "expected true or false");
+      tdn_json_free(value);
+      return NULL;
+    }
+    return value;
+  }
+  if (c == 'n' && read_word(r, "null")) {
+    r->at -= 4;
+    fail(r, "null is not accepted here");
+    return NULL;
+  }
+  fail(r, "expected a value (a string, number, object, array, true or false)");
+  return NULL;
+}
+
+static tdn_json_value* parse(const char* text, size_t length, const tdn_json_limits* limits,
+                             tdn_diag* diag)
 {
   reader r = {.text = (const uint8_t*)text, .length = length, .at = 0, .diag = diag};
+  r.limits = *limits;
   skip_space(&r);
-  tdn_json_value* value = read_value(&r, max_depth);
+  tdn_json_value* value = read_value(&r, r.limits.max_depth);
   if (value == NULL) {
     return NULL;
   }
@@ -325,6 +551,18 @@ tdn_json_value* tdn_json_parse(const char* text, size_t length, unsigned max_dep
   return value;
 }
 
+tdn_json_value* tdn_json_parse(const char* text, size_t length, unsigned max_depth, tdn_diag* diag)
+{
+  const tdn_json_limits limits = {.max_depth = max_depth};
+  return parse(text, length, &limits, diag);
+}
+
+tdn_json_value* tdn_json_parse_limited(
+    const char* text, size_t length, const tdn_json_limits* limits, tdn_diag* diag)
+{
+  return parse(text, length, limits, diag);
+}
+
 void tdn_json_free(tdn_json_value* value)
 {
   if (value == NULL) {
@@ -335,6 +573,10 @@ void tdn_json_free(tdn_json_value* value)
     tdn_json_free(value->members[i].value);
   }
   free(value->members);
+  for (size_t i = 0; i < value->element_count; ++i) {
+    tdn_json_free(value->elements[i]);
+  }
+  free(value->elements);
   free(value->string);
   free(value);
 }
@@ -350,4 +592,21 @@ const tdn_json_value* tdn_json_member_value(const tdn_json_value* object, const 
     }
   }
   return NULL;
+}
+
+const char* tdn_json_kind_name(tdn_json_kind kind)
+{
+  switch (kind) {
+    case TDN_JSON_STRING:
+      return "a string";
+    case TDN_JSON_OBJECT:
+      return "an object";
+    case TDN_JSON_NUMBER:
+      return "a number";
+    case TDN_JSON_ARRAY:
+      return "an array";
+    case TDN_JSON_BOOL:
+      return "a boolean";
+  }
+  return "an unknown kind";
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auto_complete.h"
 #include "errors.h"
 #include "log.h"
 #include "model.h"
@@ -17,6 +18,8 @@ static void model_free(tdn_model* model)
   if (model == NULL) {
     return;
   }
+  tdn_auto_complete_discard(model);
+  tdn_metrics_model_free(model->metrics);
   free(model->name);
   free(model->repository);
   free(model->config_json);
@@ -28,8 +31,10 @@ static void model_free(tdn_model* model)
   free(model);
 }
 
-static TRITONSERVER_Error* read_config(TRITONBACKEND_Model* handle, tdn_model* model)
+TRITONSERVER_Error* tdn_model_read_config(TRITONBACKEND_Model* handle, tdn_model* model)
 {
+  free(model->config_json);
+  model->config_json = NULL;
   TRITONSERVER_Message* message = NULL;
   TDN_RETURN_IF_ERROR_CTX(
       TRITONBACKEND_ModelConfig(handle, 1, &message), "cannot read the model configuration");
@@ -129,7 +134,7 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
     error = read_identity(handle, model);
   }
   if (error == NULL) {
-    error = read_config(handle, model);
+    error = tdn_model_read_config(handle, model);
   }
   if (error == NULL) {
     error = tdn_sandbox_evaluate(
@@ -137,6 +142,12 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   }
   if (error == NULL) {
     error = capture_environment(model);
+  }
+  if (error == NULL && (model->metrics = tdn_metrics_model_new(model->name)) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  if (error == NULL) {
+    error = tdn_auto_complete(handle, model);
   }
   if (error != NULL) {
     model_free(model);

@@ -2,7 +2,8 @@
  * model.h: state of one loaded model (one version). Created in
  * TRITONBACKEND_ModelInitialize, hung on the model handle, freed in
  * TRITONBACKEND_ModelFinalize after all its instances are gone. Instances
- * read it; nothing writes it after initialization.
+ * read it; nothing writes it after initialization except the custom metrics
+ * registry, which has its own lock (metrics.h).
  */
 #ifndef TDN_MODEL_H
 #define TDN_MODEL_H
@@ -12,7 +13,10 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "metrics.h"
 #include "policy_eval.h"
+
+typedef struct tdn_parked_stub tdn_parked_stub;
 
 typedef struct tdn_model {
   const tdn_backend* backend; /* owned by the backend handle; outlives the model */
@@ -23,6 +27,11 @@ typedef struct tdn_model {
   tdn_sandbox sandbox; /* what its stubs may do (policy_eval.h) */
   char** env_pairs;    /* "NAME=value" for the granted variables Triton's environment has */
   size_t env_count;
+  tdn_metrics_model* metrics; /* the families its instances declared */
+  tdn_parked_stub* parked;    /* auto-completion's stub, until an instance adopts it */
 } tdn_model;
+
+/* Reads (again) Triton's configuration of the model into config_json. */
+TRITONSERVER_Error* tdn_model_read_config(TRITONBACKEND_Model* handle, tdn_model* model);
 
 #endif /* TDN_MODEL_H */

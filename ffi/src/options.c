@@ -232,8 +232,8 @@ static TRITONSERVER_Error* apply_all(const tdn_json_value* root, tdn_options* op
     if (member->value->kind != TDN_JSON_STRING) {
       return tdn_error(
           TRITONSERVER_ERROR_INVALID_ARG,
-          "deno backend: backend config key '%s' has an object value; values are strings",
-          member->key);
+          "deno backend: backend config key '%s' has %s value; values are strings",
+          member->key, tdn_json_kind_name(member->value->kind));
     }
     TDN_RETURN_IF_ERROR(apply(member->key, member->value->string, options));
   }

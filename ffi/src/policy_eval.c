@@ -361,3 +361,47 @@ void tdn_sandbox_free(tdn_sandbox* sandbox)
   free(sandbox->import_map);
   memset(sandbox, 0, sizeof(*sandbox));
 }
+
+TRITONSERVER_Error* tdn_auto_complete_check(
+    const tdn_backend* backend, const char* model_repository, const char* original_config,
+    const char* proposed_config, size_t proposed_length, char** checked_config)
+{
+  *checked_config = NULL;
+  char* proposed = strndup(proposed_config, proposed_length);
+  if (proposed == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  tdn_json_writer writer = {0};
+  write_policy(&writer, backend, "auto_complete");
+  tdn_json_string_member(&writer, false, "original_config", original_config);
+  /* The stub's text: the writer refuses invalid UTF-8, which fails the load. */
+  tdn_json_string_member(&writer, false, "proposed_config", proposed);
+  tdn_json_raw(&writer, "}");
+  free(proposed);
+  const char* failure = writer.failure;
+  size_t length = 0;
+  char* request = tdn_json_take(&writer, &length);
+  if (request == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "autoCompleteConfig produced a configuration that cannot be checked: %s",
+        failure != NULL ? failure : "out of memory");
+  }
+  tdn_json_value* answer = NULL;
+  char* answer_text = NULL;
+  TRITONSERVER_Error* error =
+      run_evaluator(backend, model_repository, request, length, &answer, &answer_text);
+  free(request);
+  free(answer_text);
+  if (error != NULL) {
+    return error;
+  }
+  error = status_of(answer);
+  if (error == NULL && !take_string(answer, "model_config", checked_config)) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_INTERNAL,
+        "the sandbox policy evaluator answered an invalid 'model_config'");
+  }
+  tdn_json_free(answer);
+  return error;
+}

@@ -54,4 +54,11 @@ void tdn_sandbox_free(tdn_sandbox* sandbox);
  * that does not steer the runtime (sandbox/rules.ts has the same rule). */
 bool tdn_sandbox_env_name_ok(const char* name);
 
+/* Checks the configuration a model's autoCompleteConfig proposed against
+ * the original (sandbox/auto_complete_check.ts: only the fields the API can
+ * change may differ). *checked_config is the caller's to free. */
+TRITONSERVER_Error* tdn_auto_complete_check(
+    const tdn_backend* backend, const char* model_repository, const char* original_config,
+    const char* proposed_config, size_t proposed_length, char** checked_config);
+
 #endif /* TDN_POLICY_EVAL_H */

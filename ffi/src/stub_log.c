@@ -47,16 +47,16 @@ static void make_printable(char* text, size_t length)
 }
 
 void tdn_stub_log_relay(
-    tdn_stub_log* log, tdn_control* control, const tdn_record* record, const char* model_name,
-    const char* instance_name, uint64_t now_ns)
+    tdn_stub_log* log, const uint8_t* arena, uint64_t arena_size, const tdn_record* record,
+    const char* model_name, const char* instance_name, uint64_t now_ns)
 {
-  char text[TDN_LOG_TEXT_CAPACITY + 1];
-  const bool fits = record->length <= TDN_LOG_TEXT_CAPACITY;
+  char text[TDN_MAX_LOG_LENGTH + 1];
+  const bool fits = record->length <= TDN_MAX_LOG_LENGTH && record->offset <= arena_size &&
+                    record->length <= arena_size - record->offset;
   const size_t length = fits ? (size_t)record->length : 0;
-  memcpy(text, control->log_text, length);
+  /* Copied once: the stub may rewrite the block at any time. */
+  memcpy(text, arena + (fits ? record->offset : 0), length);
   text[length] = '\0';
-  /* Copied: the stub may write the next line. */
-  __atomic_store_n(&control->log_busy, 0u, __ATOMIC_SEQ_CST);
   make_printable(text, length);
 
   if (!take_token(log, now_ns)) {
@@ -86,8 +86,10 @@ void tdn_stub_log_relay(
   if (!fits) {
     tdn_log(
         TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
-        "model '%s', instance '%s': the stub sent a LOG of %llu bytes (at most %u)%s", model_name,
-        instance_name, (unsigned long long)record->length, TDN_LOG_TEXT_CAPACITY, dropped);
+        "model '%s', instance '%s': the stub sent a LOG of %llu bytes at %llu (at most %u, inside "
+        "the arena)%s",
+        model_name, instance_name, (unsigned long long)record->length,
+        (unsigned long long)record->offset, TDN_MAX_LOG_LENGTH, dropped);
     return;
   }
   tdn_log(

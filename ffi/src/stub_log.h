@@ -1,7 +1,7 @@
 /*
- * stub_log.h: LOG records (ffi/WIRE_FORMAT.md, "The LOG slot"): one line a
- * stub wants in Triton's log, in practice a permission its model was
- * denied. The text is the model's to forge, so it is bounded, made
+ * stub_log.h: LOG records (ffi/WIRE_FORMAT.md, "LOG"): one line a stub
+ * wants in Triton's log: what its model logged or printed, a permission it
+ * was denied, a limit it hit. The text is the model's to forge, so it is bounded, made
  * printable (no line breaks to fake other log lines), prefixed with the
  * model and instance it came from, and rate-limited per instance with a
  * token bucket, so that a model cannot flood the log; what the bucket drops
@@ -32,7 +32,7 @@ void tdn_stub_log_init(tdn_stub_log* log);
  * slot (log_busy = 0) and writes the line to Triton's log if the bucket
  * allows. Never fails: a malformed record is itself logged (rate-limited). */
 void tdn_stub_log_relay(
-    tdn_stub_log* log, tdn_control* control, const tdn_record* record, const char* model_name,
-    const char* instance_name, uint64_t now_ns);
+    tdn_stub_log* log, const uint8_t* arena, uint64_t arena_size, const tdn_record* record,
+    const char* model_name, const char* instance_name, uint64_t now_ns);
 
 #endif /* TDN_STUB_LOG_H */

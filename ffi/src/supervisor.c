@@ -129,19 +129,14 @@ static wait_outcome await_record(
     if (status == TDN_RECEIVED) {
       if (record->kind == TDN_MSG_LOG) {
         tdn_stub_log_relay(
-            &supervisor->log, tdn_region_control(&supervisor->region), record,
-            supervisor->config.model_name, supervisor->config.instance_name, tdn_now_ns());
+            &supervisor->log, tdn_supervisor_arena(supervisor), supervisor->region.arena_size,
+            record, supervisor->config.model_name, supervisor->config.instance_name,
+            tdn_now_ns());
         continue;
       }
       if (record->kind == TDN_MSG_METRICS) {
         if (supervisor->config.on_metrics != NULL) {
           supervisor->config.on_metrics(supervisor->config.handler_context, record);
-        } else if (!supervisor->metrics_warned) {
-          supervisor->metrics_warned = true;
-          TDN_LOG_WARN(
-              "model '%s', instance '%s': custom metrics are not applied to Triton's metrics yet; "
-              "the model's metric updates are dropped",
-              supervisor->config.model_name, supervisor->config.instance_name);
         }
         continue;
       }
@@ -200,6 +195,10 @@ static const char* kind_name(uint16_t kind)
       return "EXECUTE";
     case TDN_MSG_CANCEL:
       return "CANCEL";
+    case TDN_MSG_INSTANCE:
+      return "INSTANCE";
+    case TDN_MSG_CONFIG:
+      return "CONFIG";
     case TDN_MSG_FINALIZE:
       return "FINALIZE";
     case TDN_MSG_READY:
@@ -255,6 +254,9 @@ static TRITONSERVER_Error* initial_commit(const tdn_supervisor_config* config, u
   return NULL;
 }
 
+static TRITONSERVER_Error* await_handshake(
+    tdn_supervisor* supervisor, uint64_t block_handle, uint16_t wanted, const char* asked);
+
 /* Region, INIT, spawn, handshake. On failure everything is torn down. */
 static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
 {
@@ -285,18 +287,52 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
     teardown(supervisor, NULL);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot start the stub: %s", why.text);
   }
+  /* A stub started for auto-completion answers INIT with CONFIG and waits
+   * for INSTANCE before it initializes the model. */
+  return await_handshake(
+      supervisor, init_block.handle, config->auto_complete ? TDN_MSG_CONFIG : TDN_MSG_READY,
+      "INIT");
+}
+
+/* Waits for the stub's answer to INIT or INSTANCE (`asked`): `wanted`
+ * (READY, or CONFIG whose payload is kept in supervisor->proposed_config)
+ * or ERROR. Frees the question's block on success; tears everything down
+ * on failure. */
+static TRITONSERVER_Error* await_handshake(
+    tdn_supervisor* supervisor, uint64_t block_handle, uint16_t wanted, const char* asked)
+{
+  const tdn_supervisor_config* config = &supervisor->config;
   const pid_t pid = supervisor->pid;
   const uint64_t deadline = tdn_now_ns() + config->start_timeout_ms * TDN_NS_PER_MS;
   tdn_record record;
+  tdn_diag why;
   TRITONSERVER_Error* error = NULL;
   switch (await_record(supervisor, deadline, 0, &record, &why)) {
     case WAIT_RECORD:
-      if (record.kind == TDN_MSG_READY) {
-        tdn_supervisor_give_back(supervisor, init_block.handle);
+      if (record.kind == wanted && wanted == TDN_MSG_CONFIG) {
+        const uint64_t arena_size = supervisor->region.arena_size;
+        if (record.length > (1u << 20) || record.offset > arena_size ||
+            record.length > arena_size - record.offset) {
+          tdn_diag_set(
+              &why, "sent a CONFIG of %llu bytes at %llu, outside the arena or over 1 MiB",
+              (unsigned long long)record.length, (unsigned long long)record.offset);
+        } else if ((supervisor->proposed_config = malloc(record.length + 1)) != NULL) {
+          memcpy(
+              supervisor->proposed_config, tdn_supervisor_arena(supervisor) + record.offset,
+              record.length);
+          supervisor->proposed_config[record.length] = '\0';
+          supervisor->proposed_config_length = record.length;
+          tdn_supervisor_give_back(supervisor, block_handle);
+          tdn_channel_mark_done(&supervisor->channel);
+          return NULL;
+        } else {
+          tdn_diag_set(&why, "sent a CONFIG the parent could not copy: out of memory");
+        }
+      } else if (record.kind == wanted) {
+        tdn_supervisor_give_back(supervisor, block_handle);
         tdn_channel_mark_done(&supervisor->channel);
         return NULL;
-      }
-      if (record.kind == TDN_MSG_ERROR) {
+      } else if (record.kind == TDN_MSG_ERROR) {
         char* text = NULL;
         if (read_error_text(supervisor, &record, &text, &why)) {
           error = tdn_error(error_code_from(record.aux), "%s", text);
@@ -305,8 +341,8 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
         }
       } else {
         tdn_diag_set(
-            &why, "sent %s (kind %u) instead of READY or ERROR", kind_name(record.kind),
-            record.kind);
+            &why, "sent %s (kind %u) instead of %s or ERROR", kind_name(record.kind), record.kind,
+            kind_name(wanted));
       }
       error = tdn_error(
           TRITONSERVER_ERROR_INTERNAL, "the stub (pid %d) broke the protocol during start: %s",
@@ -315,16 +351,16 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
     case WAIT_DIED:
       error = tdn_error(
           TRITONSERVER_ERROR_INTERNAL,
-          "the stub (pid %d) %s during start, before answering INIT (its output is in Triton's "
+          "the stub (pid %d) %s during start, before answering %s (its output is in Triton's "
           "log)",
-          (int)pid, why.text);
+          (int)pid, why.text, asked);
       break;
     case WAIT_DEADLINE:
       error = tdn_error(
           TRITONSERVER_ERROR_UNAVAILABLE,
-          "the stub (pid %d) did not answer INIT within %llu s (stub-timeout-seconds) and was "
+          "the stub (pid %d) did not answer %s within %llu s (stub-timeout-seconds) and was "
           "killed",
-          (int)pid, (unsigned long long)(config->start_timeout_ms / 1000));
+          (int)pid, asked, (unsigned long long)(config->start_timeout_ms / 1000));
       break;
     case WAIT_BROKEN:
       error = tdn_error(
@@ -334,6 +370,27 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   }
   teardown(supervisor, NULL);
   return error;
+}
+
+TRITONSERVER_Error* tdn_supervisor_send_instance(
+    tdn_supervisor* supervisor, const char* instance_json, size_t length)
+{
+  if (supervisor->pid <= 0) {
+    return tdn_error(TRITONSERVER_ERROR_UNAVAILABLE, "the auto-completion stub is not running");
+  }
+  tdn_arena_grant block;
+  TRITONSERVER_Error* error = tdn_supervisor_take(supervisor, length, &block);
+  if (error != NULL) {
+    teardown(supervisor, NULL);
+    return error;
+  }
+  memcpy(tdn_supervisor_arena(supervisor) + block.offset, instance_json, length);
+  tdn_diag why;
+  if (!send_record(supervisor, TDN_MSG_INSTANCE, 0, 0, block.offset, length, &why)) {
+    teardown(supervisor, NULL);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot send INSTANCE: %s", why.text);
+  }
+  return await_handshake(supervisor, block.handle, TDN_MSG_READY, "INSTANCE");
 }
 
 TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor)
@@ -613,6 +670,8 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
   teardown(supervisor, NULL);
   free(supervisor->last_start_error);
   supervisor->last_start_error = NULL;
+  free(supervisor->proposed_config);
+  supervisor->proposed_config = NULL;
 }
 
 tdn_wait_outcome tdn_supervisor_await(

@@ -46,6 +46,7 @@ typedef struct tdn_supervisor_config {
   uint64_t growth;        /* shm-growth-byte-size */
   uint64_t start_timeout_ms;
   uint64_t execute_timeout_ms; /* 0: no deadline */
+  bool auto_complete; /* start answers CONFIG, then waits for INSTANCE (auto_complete.h) */
   /* METRICS records, handled where they arrive (may be NULL). */
   void (*on_metrics)(void* context, const tdn_record* record);
   /* Records of a decoupled model that arrive during finalize (RESPONSE,
@@ -88,7 +89,8 @@ typedef struct tdn_supervisor {
   tdn_stub_log log; /* LOG records: rate limit across restarts */
   tdn_arena_alloc parent_half; /* the parent's half of the arena */
   tdn_cancel_watch* watch;     /* during tdn_supervisor_execute */
-  bool metrics_warned;         /* said once that METRICS are dropped */
+  char* proposed_config;       /* auto-completion: the stub's CONFIG payload, NUL-terminated */
+  size_t proposed_config_length;
 } tdn_supervisor;
 
 /* What the stub answered to a batch. */
@@ -108,6 +110,11 @@ TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
 /* Before a batch: restarts a stub that died or was stopped, honouring the
  * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
+
+/* Auto-completion: sends INSTANCE (the instance's identity and the final
+ * configuration, JSON) to a stub that answered CONFIG, and waits for READY. */
+TRITONSERVER_Error* tdn_supervisor_send_instance(
+    tdn_supervisor* supervisor, const char* instance_json, size_t length);
 
 /* Takes a block of `bytes` in the parent's half (committed), first freeing
  * the deferred blocks the stub is done with. */

@@ -1,7 +1,8 @@
 /**
  * The HTTP handler: Triton's HTTP/REST endpoints (KServe v2 plus Triton's
  * binary data, parameters, sequence, statistics, model configuration, model
- * repository and generate extensions) over a {@linkcode ModelManager}.
+ * repository and generate extensions) over a {@linkcode ModelManager}, and
+ * the models' custom metrics at `GET /metrics` (Prometheus' text format).
  *
  * @module
  */
@@ -41,7 +42,15 @@ export interface HandlerContext {
   readonly maxBodyBytes: number;
   /** True once shutdown began: the server is live but no longer ready. */
   readonly stopping: () => boolean;
+  /**
+   * The custom metrics in Prometheus' text exposition format, as Triton's
+   * metrics endpoint shows them; none when omitted.
+   */
+  readonly metricsText?: () => string;
 }
+
+/** The content type of Prometheus' text exposition format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * Creates the request handler for `Deno.serve`.
@@ -77,6 +86,13 @@ function dispatch(context: HandlerContext, route: Route, request: Request): Prom
       requireMethod(request, "GET");
       return Promise.resolve(
         json({ model_stats: manager.allServed().map((served) => served.stats.toJson()) }),
+      );
+    case "metrics":
+      requireMethod(request, "GET");
+      return Promise.resolve(
+        new Response(context.metricsText?.() ?? "", {
+          headers: { "content-type": METRICS_CONTENT_TYPE },
+        }),
       );
     case "model":
       return handleModel(context, route, request);

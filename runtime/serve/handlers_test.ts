@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "./_test_assert.ts";
 import { AddSubExecutor } from "./_test_fakes.ts";
-import { createHandler } from "./handlers.ts";
+import { createHandler, METRICS_CONTENT_TYPE } from "./handlers.ts";
 import { ModelManager } from "./model_manager.ts";
 
 const ADD_SUB = `
@@ -65,6 +65,28 @@ Deno.test("handlers: a broken model is UNAVAILABLE with its reason; the others s
   const infer = await call("POST", "/v2/models/broken/infer", JSON.stringify(inferBody));
   assertEquals(infer.status, 503);
   assertStringIncludes((await infer.json()).error, "config.pbtxt:2:");
+});
+
+Deno.test("handlers: GET /metrics answers the metrics text; other methods are refused", async () => {
+  const manager = new ModelManager(makeRepository(), () => Promise.reject(new Error("unused")));
+  const text = '# HELP x_total X\n# TYPE x_total counter\nx_total{k="v"} 2\n';
+  const handler = createHandler({
+    manager,
+    maxBodyBytes: 1 << 20,
+    stopping: () => false,
+    metricsText: () => text,
+  });
+  const answer = await handler(new Request("http://serve.test/metrics"));
+  assertEquals(answer.status, 200);
+  assertEquals(answer.headers.get("content-type"), METRICS_CONTENT_TYPE);
+  assertEquals(await answer.text(), text);
+  const posted = await handler(new Request("http://serve.test/metrics", { method: "POST" }));
+  assertEquals(posted.status, 405);
+  await posted.body?.cancel();
+  // Without a source of metrics the exposition is empty, as Triton's is with no metrics.
+  const { call } = await setup();
+  const empty = await call("GET", "/metrics");
+  assertEquals([empty.status, await empty.text()], [200, ""]);
 });
 
 Deno.test("handlers: server and model metadata, config, readiness", async () => {

@@ -1,7 +1,8 @@
 /**
  * Maps request paths to Triton's HTTP/REST endpoints, with the same patterns
  * Triton's HTTP frontend uses (server, model — including the generate
- * extension's `generate` and `generate_stream` — and repository).
+ * extension's `generate` and `generate_stream` — and repository), plus
+ * `/metrics`, which Triton serves on its own metrics port.
  *
  * @module
  */
@@ -17,6 +18,7 @@ export type Route =
     readonly version: number | undefined;
   }
   | { readonly kind: "all_stats" }
+  | { readonly kind: "metrics" }
   | { readonly kind: "repository_index"; readonly repository: string | undefined }
   | {
     readonly kind: "repository_control";
@@ -53,6 +55,7 @@ const REPOSITORY = /^\/v2\/repository(?:\/([^/]+))?\/(index|models\/([^/]+)\/(lo
  * ```
  */
 export function matchRoute(path: string): Route {
+  if (path === "/metrics") return { kind: "metrics" };
   let match = SERVER.exec(path);
   if (match !== null) {
     return match[1] === undefined

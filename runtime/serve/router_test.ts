@@ -8,6 +8,12 @@ Deno.test("router: server endpoints", () => {
   assertEquals(matchRoute("/v2/health/dead"), { kind: "not_found" });
 });
 
+Deno.test("router: /metrics, as on Triton's metrics port", () => {
+  assertEquals(matchRoute("/metrics"), { kind: "metrics" });
+  assertEquals(matchRoute("/metrics/"), { kind: "not_found" });
+  assertEquals(matchRoute("/v2/metrics"), { kind: "not_found" });
+});
+
 Deno.test("router: model endpoints, with and without a version", () => {
   assertEquals(matchRoute("/v2/models/add_sub"), {
     kind: "model",

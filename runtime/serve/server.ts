@@ -9,7 +9,7 @@
 
 import { dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
-import { openHostLibrary } from "../../ffi/host/bindings.ts";
+import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import type { ServeOptions } from "./options.ts";
@@ -91,6 +91,8 @@ export async function startServer(
     manager,
     maxBodyBytes: options.maxBodyBytes,
     stopping: () => stopping,
+    // The host's registry is what Triton's metrics port would serve.
+    metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   });
   const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({

@@ -38,6 +38,8 @@ export const InitArgsSchema = z.object({
     runtime_dir: absolutePath,
     execute_timeout_ms: decimal,
   }),
+  /** "1": run the model's autoCompleteConfig, answer CONFIG, wait for INSTANCE. */
+  auto_complete: z.literal("1").optional(),
 });
 
 /** The validated INIT arguments. */

@@ -162,6 +162,7 @@ async function main(): Promise<number> {
       modelInstanceDeviceId: init.model_instance_device_id,
     },
     allowGpu: located.sandbox.gpu,
+    autoComplete: init.auto_complete === "1",
   };
   // The main thread's last ring access (INIT) is behind it: after this
   // message the Worker alone uses the rings.

@@ -44,6 +44,8 @@ export const MSG = {
   BLS_RESPONSE: 6,
   /** `TDN_MSG_CONTROL_DONE`: id is the call id; aux 0 ok or an error code; payload UTF-8 text. */
   CONTROL_DONE: 7,
+  /** `TDN_MSG_INSTANCE`: after CONFIG; payload the instance identity and final configuration (JSON). */
+  INSTANCE: 8,
   /** `TDN_MSG_READY`: initialize succeeded. */
   READY: 64,
   /** `TDN_MSG_ERROR`: id is the batch id or 0; aux an error code; payload UTF-8 text. */
@@ -52,7 +54,7 @@ export const MSG = {
   RESULT: 66,
   /** `TDN_MSG_FINALIZED`: finalize returned (aux 0) or threw (aux 1). */
   FINALIZED: 68,
-  /** `TDN_MSG_LOG`: aux a `TRITONSERVER_LogLevel`; length the bytes in the control page's `log_text`. */
+  /** `TDN_MSG_LOG`: aux a `TRITONSERVER_LogLevel`; payload UTF-8 text (at most `MAX_LOG_LENGTH` bytes). */
   LOG: 69,
   /** `TDN_MSG_RESPONSE`: decoupled; id the batch id, aux the request index, flags FINAL; payload a `tdn_response` or none. */
   RESPONSE: 70,
@@ -66,6 +68,8 @@ export const MSG = {
   BLS_CANCEL: 74,
   /** `TDN_MSG_CONTROL`: id a call id; aux a `CONTROL_OP`; payload a `tdn_control_request`. */
   CONTROL: 75,
+  /** `TDN_MSG_CONFIG`: auto-completion; payload the completed configuration JSON, or none. */
+  CONFIG: 76,
 } as const;
 
 /** `TDN_FLAG_*`: record flags. */
@@ -156,12 +160,6 @@ export const CONTROL = {
   TO_STUB: 64,
   /** `tdn_ring to_parent` (stub -> parent). */
   TO_PARENT: 64 + RING.SIZE,
-  /** u32 1 from the stub's LOG until the parent has copied `LOG_TEXT`. */
-  LOG_BUSY: 64 + 2 * RING.SIZE,
-  /** `TDN_LOG_TEXT_OFFSET`: the LOG slot's UTF-8 text. */
-  LOG_TEXT: 3072,
-  /** `TDN_LOG_TEXT_CAPACITY`: bytes of `LOG_TEXT`. */
-  LOG_TEXT_CAPACITY: 1024,
   /** `sizeof(tdn_control)`. */
   SIZE: 4096,
 } as const;
@@ -324,6 +322,8 @@ export const MAX_RANK = 64;
 export const MAX_OUTPUTS = 1024;
 /** `TDN_MAX_ERROR_LENGTH`: longest error message in bytes. */
 export const MAX_ERROR_LENGTH = 65536;
+/** `TDN_MAX_LOG_LENGTH`: longest LOG line in bytes. */
+export const MAX_LOG_LENGTH = 1024;
 
 /** `TRITONSERVER_Error_Code` values (ffi/include/triton_api.h). */
 export const ERROR_CODE = {

@@ -19,7 +19,8 @@
  * @module
  */
 
-import type { WireParameter } from "../api/internal.ts";
+import { parseRequestParameters, type WireParameter } from "../api/internal.ts";
+import type { InferenceParameters } from "../api/parameters.ts";
 
 type Entry = WireParameter;
 
@@ -86,4 +87,19 @@ export function wireFromEntries(entries: readonly Entry[]): string {
     out[entry.key] = { type: entry.type, value };
   }
   return JSON.stringify(out);
+}
+
+const NO_PARAMETERS: InferenceParameters = Object.freeze({});
+
+/**
+ * A request's parameters for the model, from the object form (validated by
+ * the model API's own parser). Most requests have none: that costs nothing.
+ *
+ * @param json The object form, or "".
+ * @returns The frozen record.
+ * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
+ */
+export function requestParameters(json: string): InferenceParameters {
+  if (json === "") return NO_PARAMETERS;
+  return parseRequestParameters(JSON.stringify(entriesFromWire(json)));
 }

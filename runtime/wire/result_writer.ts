@@ -7,7 +7,7 @@
  * (int64[rank]) in the same order; the strings (per response: the error
  * message, then each output name); then the data of each tensor that is not
  * in the arena yet, each at the next 64-byte boundary. The layout is fixed so
- * that `tests/wire/golden/result_v1.bin` pins it.
+ * that `tests/wire/golden/result_v2.bin` pins it.
  *
  * An output whose bytes already are a 64-aligned view of the arena that the
  * allocator says the parent may read (allocated through it during

@@ -155,6 +155,16 @@ export class StubArena {
     }
   }
 
+  /** @internal Takes a block only if there is room now; never waits. */
+  takeNow(byteLength: number): Block | undefined {
+    const rounded = Math.max(alignUp(byteLength), TENSOR_ALIGN);
+    if (!Number.isSafeInteger(byteLength) || byteLength < 0 || rounded > this.#size) {
+      return undefined;
+    }
+    this.#reclaim();
+    return this.#tryTake(rounded, byteLength);
+  }
+
   /** @internal Marks blocks as freed once the parent is done with `seq`. */
   seal(blocks: readonly Block[], seq: number): void {
     for (const block of blocks) block.releaseAt = seq;
@@ -277,6 +287,18 @@ export class ArenaScope {
   reserve(byteLength: number): number {
     if (this.#closed) throw new RangeError("this arena scope is closed");
     const block = this.#owner.take(byteLength);
+    this.#blocks.push(block);
+    return block.offset;
+  }
+
+  /**
+   * Like {@linkcode ArenaScope.reserve} but never waits for the parent:
+   * undefined when the half has no room now.
+   */
+  reserveNow(byteLength: number): number | undefined {
+    if (this.#closed) throw new RangeError("this arena scope is closed");
+    const block = this.#owner.takeNow(byteLength);
+    if (block === undefined) return undefined;
     this.#blocks.push(block);
     return block.offset;
   }

@@ -6,7 +6,7 @@
  *
  * Order: wait for the start message, harden the realm as it says (WebGPU
  * granted or not; denials and the model's output go to Triton's log through
- * the LOG slot, runtime/wire/log_slot.ts), import and construct
+ * LOG records, runtime/wire/log_sender.ts), import and construct
  * the model, `initialize` it, answer READY or ERROR on the region's
  * `to_parent` ring; then serve EXECUTE and FINALIZE records straight from
  * the region's `to_stub` ring (runtime/worker/parent_link.ts): the main
@@ -30,8 +30,10 @@ import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
+import { z } from "npm:zod@3.25.76";
 import {
   drainMetricOps,
+  makeAutoCompleteConfig,
   makeInitializeArgs,
   setBlsTransport,
   setLogSink,
@@ -39,7 +41,7 @@ import {
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
-import { LogSlot } from "../wire/log_slot.ts";
+import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
@@ -60,7 +62,7 @@ const closeWorker = globalThis.close.bind(globalThis);
 let modelName = "(loading)";
 
 /** Where permission denials go (Triton's log, through the parent); set at start. */
-let logSlot: LogSlot | undefined;
+let logSlot: LogSender | undefined;
 
 /**
  * Reports a denied import (a TypeError the loader threw) or a resource
@@ -137,7 +139,14 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   const link = openParentLink(message.control, message.proxy);
   opened(link);
   modelName = message.initialize.modelName;
-  const slot = new LogSlot(message.control, (record) => link.toParent.tryPush(record));
+  // Everything this thread writes goes in the stub's half of the arena.
+  const stubArena = new StubArena({
+    arena,
+    base: message.stubBase,
+    size: message.stubBase,
+    parentDone: () => link.toParent.peerDone(),
+  });
+  const slot = new LogSender(stubArena, link.toParent);
   logSlot = slot;
   hardenRealm({
     allowGpu: message.allowGpu,
@@ -148,12 +157,6 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // The model's logger writes to Triton's log the same way.
   setLogSink((level, text) => slot.send(level, text));
 
-  const stubArena = new StubArena({
-    arena,
-    base: message.stubBase,
-    size: message.stubBase,
-    parentDone: () => link.toParent.peerDone(),
-  });
   const inbox = new Inbox(link.toStub);
   // Calls to other models work from initialize on (not while the module
   // loads); while they are in flight the transport keeps the inbox read.
@@ -168,6 +171,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   let model: LoadedModel;
   try {
     model = await loadModel(message.modelUrl);
+    if (message.autoComplete) await autoComplete(model, message, link, arena, stubArena);
     setBlsTransport(bls);
     if (model.initialize !== undefined) {
       await model.initialize(makeInitializeArgs(message.initialize));
@@ -178,7 +182,8 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
     const text = `failed to load model '${modelName}': ${formatError(description)}`;
-    const written = writeErrorText(arena, arena.byteLength, message.errorTextOffset, text);
+    slot.flush();
+    const written = writeErrorTextIn(stubArena.scope(), text);
     link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
     link.requestExit(EXIT_RESTART);
     return;
@@ -195,6 +200,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     cancellations,
     noticeError,
   };
+  context.flushMetrics = () => flushMetrics(context, link);
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
@@ -216,7 +222,7 @@ async function serve(
   context: BatchContext,
   link: ParentLink,
   inbox: Inbox,
-  slot: LogSlot,
+  slot: LogSender,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
   const open: OpenRequests = new Set();
@@ -254,7 +260,13 @@ async function serve(
       }
       case MSG.FINALIZE:
         if (decoupled) await closeLeftovers(open, () => running);
-        link.toParent.push(record(MSG.FINALIZED, await finalize(context.model)));
+        {
+          const outcome = await finalize(context.model);
+          // Every line the model logged goes out before FINALIZED: the
+          // parent reads the ring until then.
+          await drainLog(slot);
+          link.toParent.push(record(MSG.FINALIZED, outcome));
+        }
         link.requestExit(0);
         return;
       default: {
@@ -280,6 +292,60 @@ async function serve(
 }
 
 /**
+ * Auto-completion (ffi/src/auto_complete.h): runs the model class's static
+ * `autoCompleteConfig` on the configuration, answers CONFIG with the result
+ * (nothing when the class has no such method), then waits for INSTANCE and
+ * takes from it the instance's identity and the final configuration, which
+ * `initialize` and the runtime then use.
+ */
+async function autoComplete(
+  model: LoadedModel,
+  message: WorkerStart,
+  link: ParentLink,
+  arena: ArrayBuffer,
+  stubArena: StubArena,
+): Promise<void> {
+  const modelClass = (model as { constructor?: unknown }).constructor as
+    | { autoCompleteConfig?: unknown }
+    | undefined;
+  const method = modelClass?.autoCompleteConfig;
+  let offset = 0;
+  let length = 0;
+  const scope = stubArena.scope();
+  if (typeof method === "function") {
+    const config = makeAutoCompleteConfig(message.initialize.modelConfigJson);
+    await method.call(modelClass, config);
+    const bytes = new TextEncoder().encode(JSON.stringify(config.config));
+    offset = scope.reserve(bytes.byteLength);
+    new Uint8Array(arena, offset, bytes.byteLength).set(bytes);
+    length = bytes.byteLength;
+  }
+  link.toParent.push(record(MSG.CONFIG, 0, 0n, offset, length));
+  scope.seal(link.toParent.published);
+  const instance = await link.toStub.popAsync(Infinity, 50);
+  if (instance === undefined || instance.kind !== MSG.INSTANCE) {
+    throw new Error(`expected INSTANCE after CONFIG, got record kind ${instance?.kind}`);
+  }
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(
+    new Uint8Array(arena, instance.offset, instance.length),
+  );
+  link.toStub.markDone();
+  const fields = InstanceArgsSchema.parse(JSON.parse(text));
+  message.initialize.modelConfigJson = fields.model_config;
+  message.initialize.modelInstanceName = fields.model_instance_name;
+  message.initialize.modelInstanceKind = fields.model_instance_kind;
+  message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
+}
+
+/** The INSTANCE payload (ffi/src/init_args.c, tdn_instance_args_build). */
+const InstanceArgsSchema = z.object({
+  model_config: z.string().min(1),
+  model_instance_name: z.string().min(1),
+  model_instance_kind: z.string().min(1),
+  model_instance_device_id: z.string().regex(/^-?\d+$/),
+}).strict();
+
+/**
  * Sends the model's queued metric operations as one METRICS record (the
  * parent applies them through Triton's metrics API). Called with each
  * batch's answer: updates are batched, never a round trip each.
@@ -293,6 +359,16 @@ function flushMetrics(context: BatchContext, link: ParentLink): void {
   new Uint8Array(context.arena, offset, bytes.byteLength).set(bytes);
   link.toParent.push(record(MSG.METRICS, 0, 0n, offset, bytes.byteLength));
   scope.seal(link.toParent.published);
+}
+
+/** Sends every queued log line, waiting (up to 2 s) for room on the ring. */
+async function drainLog(slot: LogSender): Promise<void> {
+  const giveUpAt = performance.now() + 2000;
+  slot.flush();
+  while (slot.pending > 0 && performance.now() < giveUpAt) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    slot.flush();
+  }
 }
 
 /**

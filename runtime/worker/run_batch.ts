@@ -24,14 +24,14 @@ import {
   checkResponse,
   encodeResponseParameters,
   makeRequest,
-  parseRequestParameters,
   tensorFromWire,
   type WireParameter,
 } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
+import { requestParameters, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { InferenceRequest } from "../api/request.ts";
-import { readBatch } from "../wire/batch_reader.ts";
+import type { ResponseSender } from "../api/response_sender.ts";
+import { readBatch, type WireRequest } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
@@ -55,6 +55,8 @@ export interface BatchContext {
   stubArena: StubArena;
   /** Cancellations forwarded by the parent (optional in tests). */
   cancellations?: Cancellations;
+  /** Sends the model's queued metric updates (decoupled models, as they stream). */
+  flushMetrics?: () => void;
   /** Sees every error that fails the batch (the Worker reports denied imports). */
   noticeError?: (error: unknown) => void;
 }
@@ -130,24 +132,7 @@ async function answerBatch(
     requestedOutputs = batch.requests.map((request) => request.requestedOutputNames);
     context.cancellations?.open(execute.id, batch.requests.length);
     requests = batch.requests.map((request, index) =>
-      makeRequest({
-        id: request.id,
-        correlationId: request.correlationId,
-        flags: request.flags,
-        inputs: request.inputs.map((input) =>
-          tensorFromWire(
-            input.name,
-            input.datatype,
-            input.shape,
-            context.arena,
-            input.dataOffset,
-            input.dataSize,
-          )
-        ),
-        // The model gets its own copy; the runtime keeps requestedOutputs.
-        requestedOutputNames: [...request.requestedOutputNames],
-        allocator: scope,
-        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(request.parametersJson))),
+      requestFromWire(context, request, scope, {
         isCancelled: () => context.cancellations?.isCancelled(execute.id, index) ?? false,
       })
     );
@@ -194,12 +179,59 @@ async function answerBatch(
   }
 }
 
+/**
+ * Builds the request a model sees from its wire form: inputs as views of
+ * the arena, its parameters, outputs allocated in `allocator`.
+ *
+ * @param context The arena.
+ * @param wire The request as the batch reader decoded it.
+ * @param allocator Where `allocateOutput` allocates.
+ * @param extra Cancellation, and for decoupled models the sender.
+ * @returns The request.
+ */
+export function requestFromWire(
+  context: BatchContext,
+  wire: WireRequest,
+  allocator: ArenaScope,
+  extra: {
+    isCancelled: () => boolean;
+    decoupled?: boolean;
+    createResponseSender?: () => ResponseSender;
+  },
+): InferenceRequest {
+  return makeRequest({
+    id: wire.id,
+    correlationId: wire.correlationId,
+    flags: wire.flags,
+    inputs: wire.inputs.map((input) =>
+      tensorFromWire(
+        input.name,
+        input.datatype,
+        input.shape,
+        context.arena,
+        input.dataOffset,
+        input.dataSize,
+      )
+    ),
+    // The model gets its own copy; the runtime keeps the original.
+    requestedOutputNames: [...wire.requestedOutputNames],
+    allocator,
+    parameters: requestParameters(wire.parametersJson),
+    ...extra,
+  });
+}
+
 /** A response's parameters in the wire's object form ("" for none or not a response). */
 export function responseParameters(response: unknown): string {
   if (!(response instanceof InferenceResponse)) return "";
-  return wireFromEntries(
-    JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[],
-  );
+  const parameters = response.parameters;
+  // The common case, on the busy path: no parameters, no JSON.
+  for (const _ in parameters) {
+    return wireFromEntries(
+      JSON.parse(encodeResponseParameters(parameters)) as WireParameter[],
+    );
+  }
+  return "";
 }
 
 function isTritonError(value: unknown): value is TritonError {

@@ -17,7 +17,7 @@ async function runBatch(ctx: BatchContext, execute: WireRecord): Promise<WireRec
 // The C writer's sample batch: request 0 has INPUT0 FP32 [1,4] = [1,2,3,4]
 // and asks for OUTPUT0 only; request 1 has INPUT0 INT32 [3].
 const golden = await Deno.readFile(
-  new URL("../../tests/wire/golden/batch_v1.bin", import.meta.url),
+  new URL("../../tests/wire/golden/batch_v2.bin", import.meta.url),
 );
 const config = parseModelConfigText(`
   name: "m"

@@ -23,27 +23,17 @@
  */
 
 import { TritonError } from "../api/error.ts";
-import {
-  type CheckedResponse,
-  checkResponse,
-  encodeResponseParameters,
-  makeRequest,
-  makeResponseSender,
-  parseRequestParameters,
-  tensorFromWire,
-  type WireParameter,
-} from "../api/internal.ts";
+import { type CheckedResponse, checkResponse, makeResponseSender } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
 import { describeError, formatError } from "./describe_error.ts";
-import type { BatchContext } from "./run_batch.ts";
+import { type BatchContext, requestFromWire, responseParameters } from "./run_batch.ts";
 
 /** A request of a decoupled batch whose FINAL has not gone out yet. */
 export interface OpenRequest {
@@ -127,6 +117,8 @@ export async function runDecoupledBatch(
         final: boolean,
         checked: CheckedResponse | undefined,
       ): void => {
+        // Metric updates made while streaming go out beside the responses.
+        context.flushMetrics?.();
         sendResponse(
           context,
           toParent,
@@ -162,26 +154,10 @@ export async function runDecoupledBatch(
       };
       open.add(openEntry);
       mine.push(openEntry);
-      return makeRequest({
-        id: wire.id,
-        correlationId: wire.correlationId,
-        flags: wire.flags,
-        inputs: wire.inputs.map((input) =>
-          tensorFromWire(
-            input.name,
-            input.datatype,
-            input.shape,
-            context.arena,
-            input.dataOffset,
-            input.dataSize,
-          )
-        ),
-        requestedOutputNames: [...wire.requestedOutputNames],
-        allocator: requestScope,
-        parameters: parseRequestParameters(JSON.stringify(entriesFromWire(wire.parametersJson))),
+      return requestFromWire(context, wire, requestScope, {
+        isCancelled,
         decoupled: true,
         createResponseSender: () => sender,
-        isCancelled,
       });
     });
   } catch (error) {
@@ -209,10 +185,18 @@ export async function runDecoupledBatch(
   } catch (error) {
     const { code, text } = describe(error);
     const failure = new TritonError(text, code);
+    let told = 0;
     for (const sender of senders) {
-      if (!sender.closed) sender.send(new InferenceResponse([], failure), { final: true });
+      if (!sender.closed) {
+        sender.send(new InferenceResponse([], failure), { final: true });
+        told++;
+      }
     }
+    // Every request was already closed: no client will see the error, so
+    // at least the log does.
+    if (told === 0) console.error(`${text} (after every request of the batch was closed)`);
   }
+  context.flushMetrics?.();
   toParent.push({ kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: batchId, offset: 0, length: 0 });
 }
 
@@ -239,9 +223,7 @@ function sendResponse(
     canReference: (offset, length) =>
       requestScope.canReference(offset, length) || scope.canReference(offset, length),
   };
-  const parameters = response === undefined
-    ? ""
-    : wireFromEntries(JSON.parse(encodeResponseParameters(response.parameters)) as WireParameter[]);
+  const parameters = response === undefined ? "" : responseParameters(response);
   const result = checked ??
     { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
   const { offset, length } = writeResult(allocator, [{ ...result, parameters }]);

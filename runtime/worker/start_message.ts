@@ -43,4 +43,10 @@ export interface WorkerStart {
   initialize: InitializeStrings;
   /** WebGPU stays (the model was granted `deno.allow_gpu`). */
   allowGpu: boolean;
+  /**
+   * Run the model class's static `autoCompleteConfig` first, answer CONFIG,
+   * and take the instance's identity and final configuration from INSTANCE
+   * (ffi/src/auto_complete.h).
+   */
+  autoComplete: boolean;
 }

@@ -113,6 +113,14 @@ export interface InferRequest {
   requestedOutputs?: readonly string[];
   /** Request parameters. */
   parameters?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Cancels the request when aborted, as a client's cancellation reaches
+   * Triton (the backend sees it through TRITONBACKEND_RequestIsCancelled).
+   * Aborted before the call: the request is cancelled before Execute. Only
+   * {@linkcode LoadedModel.executeAsync} leaves the event loop free to abort
+   * it during Execute.
+   */
+  signal?: AbortSignal;
 }
 
 /** An error as Triton would report it to the client. */
@@ -133,7 +141,10 @@ export interface SentResponse {
   flags: number;
   /** The response's error, if any. */
   error: TritonErrorInfo | null;
-  /** Response parameters. */
+  /**
+   * Response parameters: INT as a number, or a bigint beyond 2^53; DOUBLE as
+   * a number (null if not finite); BOOL; STRING.
+   */
   parameters: Record<string, unknown>;
   /** Output tensors in the order the backend created them. */
   outputs: OutputTensor[];
@@ -155,6 +166,8 @@ export interface RequestResult {
   statsSuccess: boolean;
   /** Whether a response with the FINAL flag was sent. */
   final: boolean;
+  /** Whether the request was cancelled (its `signal` aborted). */
+  cancelled: boolean;
   /** Nanoseconds from submission to the final response. */
   latencyNs: number | null;
   /** Whether the request was released and finalized before the wait timed out. */
@@ -536,6 +549,7 @@ export class LoadedModel {
   ): RequestResult[] {
     const instance = this.#instance(instanceIndex);
     const handles = this.#buildAll(requests);
+    const unwatch = this.#watchCancellations(requests, handles);
     try {
       const error = new ErrorText();
       const status = this.#lib.symbols.host_execute(
@@ -553,13 +567,24 @@ export class LoadedModel {
         return this.#readResult(handle, completed, executeError);
       });
     } finally {
+      unwatch();
       for (const handle of handles) this.#lib.symbols.host_request_free(handle);
     }
   }
 
   /**
    * Like {@linkcode execute}, but Execute runs on another thread so this one
-   * stays free (to kill the stub mid-request, for example).
+   * stays free (to kill the stub mid-request, or to cancel a request through
+   * its `signal`, for example).
+   *
+   * @example Cancel a request 100 ms into its execution
+   * ```ts ignore
+   * const controller = new AbortController();
+   * const pending = model.executeAsync(0, [{ ...request, signal: controller.signal }]);
+   * setTimeout(() => controller.abort(), 100);
+   * const [result] = await pending;
+   * console.log(result.cancelled); // true
+   * ```
    */
   async executeAsync(
     instanceIndex: number,
@@ -568,6 +593,7 @@ export class LoadedModel {
   ): Promise<RequestResult[]> {
     const instance = this.#instance(instanceIndex);
     const handles = this.#buildAll(requests);
+    const unwatch = this.#watchCancellations(requests, handles);
     try {
       const error = new ErrorText();
       const status = await this.#lib.symbols.host_execute_nonblocking(
@@ -589,6 +615,7 @@ export class LoadedModel {
       }
       return results;
     } finally {
+      unwatch();
       for (const handle of handles) this.#lib.symbols.host_request_free(handle);
     }
   }
@@ -656,6 +683,32 @@ export class LoadedModel {
     return instance;
   }
 
+  /**
+   * Cancels each request whose signal aborts while its handle lives: at once
+   * if it already has. Returns the function that stops watching, to call
+   * before the handles are freed.
+   */
+  #watchCancellations(
+    requests: readonly InferRequest[],
+    handles: readonly Deno.PointerValue[],
+  ): () => void {
+    const listeners: { signal: AbortSignal; listener: () => void }[] = [];
+    requests.forEach((request, index) => {
+      const signal = request.signal;
+      if (signal === undefined) return;
+      const listener = () => this.#lib.symbols.host_request_cancel(handles[index]);
+      if (signal.aborted) {
+        listener();
+        return;
+      }
+      signal.addEventListener("abort", listener, { once: true });
+      listeners.push({ signal, listener });
+    });
+    return () => {
+      for (const { signal, listener } of listeners) signal.removeEventListener("abort", listener);
+    };
+  }
+
   #buildAll(requests: readonly InferRequest[]): Deno.PointerValue[] {
     const handles: Deno.PointerValue[] = [];
     try {
@@ -717,9 +770,9 @@ export class LoadedModel {
     completed: boolean,
     executeError: string | null,
   ): RequestResult {
-    const raw: RawResult = JSON.parse(
+    const raw: RawResult = parseExactJson(
       readText((out, cap) => this.#lib.symbols.host_request_result_json(handle, out, cap)),
-    );
+    ) as RawResult;
     const responses: SentResponse[] = raw.responses.map((response, responseIndex) => ({
       flagsOnly: response.flags_only,
       flags: response.flags,
@@ -757,6 +810,7 @@ export class LoadedModel {
       statsReports: raw.stats_reports,
       statsSuccess: raw.stats_success,
       final: raw.final,
+      cancelled: raw.cancelled,
       latencyNs: raw.latency_ns,
       completed,
       responses,
@@ -765,6 +819,23 @@ export class LoadedModel {
       executeError,
     };
   }
+}
+
+/**
+ * JSON.parse, except that an integer beyond 2^53 (a response parameter INT
+ * near the int64 limits) is read as an exact bigint rather than rounded.
+ */
+function parseExactJson(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) => {
+    const source = context?.source;
+    if (
+      typeof value === "number" && !Number.isSafeInteger(value) && source !== undefined &&
+      /^-?\d+$/.test(source)
+    ) {
+      return BigInt(source);
+    }
+    return value;
+  });
 }
 
 function addParameter(

@@ -132,8 +132,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "deno_exit", category: "Deno.exit", outcome: "request", error: /Deno\.exit\(\) is disabled/, log: denied("exit", "Deno.exit") },
   { name: "self_close", category: "Deno.exit", outcome: "request", error: /close\(\) is disabled/, log: denied("exit", "close") },
   // Output.
-  { name: "stdout_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 25 },
-  { name: "stderr_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 25 },
+  // At most: a burst of 20, 5 more a second for the ~1 s a case runs, and the rate-limit notices.
+  { name: "stdout_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },
+  { name: "stderr_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },
   { name: "huge_output", category: "huge and malformed outputs", outcome: "request", error: /above its limit of 1048576 bytes/, log: /outputs of \d+ bytes refused \(deno\.max_output_bytes is 1048576\)/ },
   { name: "malformed_output", category: "huge and malformed outputs", outcome: "request", error: /InferenceResponse|response/ },
   // The shared memory.

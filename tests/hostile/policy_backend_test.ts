@@ -51,6 +51,19 @@ Deno.test("policy option: a valid policy lets the backend start", async () => {
   }
 });
 
+Deno.test("backend config: a value that is not a string is refused, naming the key and kind", () => {
+  // Triton writes every value as a string; the reader takes numbers, arrays
+  // and booleans, and the options check refuses them.
+  const cases: [unknown, string][] = [
+    [5, "backend config key 'stub-heap-mb' has a number value; values are strings"],
+    [true, "backend config key 'stub-heap-mb' has a boolean value; values are strings"],
+    [["x"], "cannot read the backend config: invalid JSON at byte"],
+  ];
+  for (const [value, expected] of cases) {
+    assertStringIncludes(openError({ "stub-heap-mb": value as string }), expected);
+  }
+});
+
 Deno.test("sandbox options: missing policy files and bad values name the key", () => {
   const cases: [Record<string, string>, string][] = [
     [{ policy: "/nonexistent/policy.json" }, "readable policy file"],
@@ -74,6 +87,11 @@ Deno.test("policy evaluator: a failing, hanging or garbling evaluator fails the 
       ["sleep 30", "did not answer in time"],
       ["echo 'not json'", "answered malformed JSON"],
       [`echo '{"status":"ok","read":"/x"}'`, "answered an invalid 'write'"],
+      // JSON the reader takes but the evaluator's answer never holds.
+      [`echo '{"status":"ok","read":5}'`, "answered an invalid 'read'"],
+      [`echo '{"status":"ok","read":["/x"]}'`, "objects and arrays nested too deeply"],
+      [`echo '{"status":true}'`, "answered without a status"],
+      [`echo '{"status":"ok","read":null}'`, "answered malformed JSON"],
     ];
     for (const [index, [body, expected]] of cases.entries()) {
       // Stands in for deno: the backend starts the evaluator through deno-path.

@@ -1,12 +1,11 @@
 /**
  * End to end over real HTTP, with the Deno backend: the generate endpoints,
- * request parameters, an ensemble and sequence batching with the example
- * models that exist today (add_sub); then the decoupled (models/stream_text)
- * and stateful (models/accumulator) examples, skipped until those models
- * are in the repository.
+ * request parameters, an ensemble and sequence batching with add_sub; then
+ * the decoupled (models/stream_text) and stateful (models/accumulator)
+ * examples.
  */
 import { assert, assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
-import { makeFixtureRepository, ROOT, startServeProcess } from "./server_process.ts";
+import { makeFixtureRepository, startServeProcess } from "./server_process.ts";
 
 /** Parsed response JSON, read field by field as the assertions need. */
 // deno-lint-ignore no-explicit-any
@@ -31,15 +30,6 @@ async function postStream(url: string, body: unknown) {
 
 function fp32(name: string, values: number[]) {
   return { name, datatype: "FP32", shape: [values.length], data: values };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** An ensemble of two add_sub steps: (A+B)+(A-B) = 2A and (A+B)-(A-B) = 2B. */
@@ -183,13 +173,8 @@ Deno.test({
   },
 });
 
-const STREAM_TEXT = `${ROOT}models/stream_text`;
-const ACCUMULATOR = `${ROOT}models/accumulator`;
-
 Deno.test({
-  name: "serve features: stream_text streams one event per word" +
-    (exists(STREAM_TEXT) ? "" : " (skipped: models/stream_text does not exist yet)"),
-  ignore: !exists(STREAM_TEXT),
+  name: "serve features: stream_text streams one event per word",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -240,9 +225,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "serve features: accumulator keeps a running sum per sequence" +
-    (exists(ACCUMULATOR) ? "" : " (skipped: models/accumulator does not exist yet)"),
-  ignore: !exists(ACCUMULATOR),
+  name: "serve features: accumulator keeps a running sum per sequence",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -252,7 +235,7 @@ Deno.test({
     const add = async (value: number, parameters: Record<string, unknown>) => {
       const answer = await post(`${base}/v2/models/accumulator/infer`, {
         parameters,
-        inputs: [{ name: "INPUT0", datatype: "INT32", shape: [1], data: [value] }],
+        inputs: [{ name: "INPUT0", datatype: "INT32", shape: [1, 1], data: [value] }],
       });
       assertEquals(answer.status, 200, JSON.stringify(answer.json));
       return answer.json.outputs.find((o: Json) => o.name === "OUTPUT0").data[0];
@@ -269,7 +252,7 @@ Deno.test({
 
       const late = await post(`${base}/v2/models/accumulator/infer`, {
         parameters: { sequence_id: 11 },
-        inputs: [{ name: "INPUT0", datatype: "INT32", shape: [1], data: [1] }],
+        inputs: [{ name: "INPUT0", datatype: "INT32", shape: [1, 1], data: [1] }],
       });
       assertEquals(late.status, 400);
       assertEquals(

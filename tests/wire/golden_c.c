@@ -27,7 +27,7 @@
 #include "result_reader.h"
 #include "tdn_wire.h"
 
-/* ---- The sample batch (tests/wire/golden/batch_v1.bin) ------------------ */
+/* ---- The sample batch (tests/wire/golden/batch_v2.bin) ------------------ */
 
 enum { DATATYPE_INT32 = 8, DATATYPE_FP32 = 11, DATATYPE_BYTES = 13 };
 
@@ -56,8 +56,14 @@ static const tdn_input_desc request1_inputs[1] = {
     {"INPUT0", DATATYPE_INT32, 1, request1_input0_shape, 1, request1_input0_buffers},
 };
 
+/* Request 0's parameters, in the wire's object form (ffi/src/parameters.h). */
+static const char request0_parameters[] =
+    "{\"n\":{\"type\":\"INT\",\"value\":\"3\"},"
+    "\"temperature\":{\"type\":\"DOUBLE\",\"value\":\"0.5\"}}";
+
 static const tdn_request_desc sample_batch[2] = {
-    {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs, NULL, 0},
+    {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs, request0_parameters,
+     sizeof(request0_parameters) - 1},
     {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL, NULL, 0},
 };
 
@@ -205,7 +211,29 @@ static int read_result(const char* path)
     printf("%s{\"status\":%u,\"error_code\":%u,\"error\":", r == 0 ? "" : ",", response->status,
            response->error_code);
     print_json_string(response->error_message);
-    printf(",\"outputs\":[");
+    printf(",\"parameters\":[");
+    for (uint32_t p = 0; p < response->parameters.count; ++p) {
+      const tdn_parameter* parameter = &response->parameters.items[p];
+      printf("%s[", p == 0 ? "" : ",");
+      print_json_string(parameter->key);
+      switch (parameter->type) {
+        case TRITONSERVER_PARAMETER_STRING:
+          printf(",\"STRING\",");
+          print_json_string(parameter->string_value);
+          break;
+        case TRITONSERVER_PARAMETER_INT:
+          printf(",\"INT\",%lld", (long long)parameter->int_value);
+          break;
+        case TRITONSERVER_PARAMETER_BOOL:
+          printf(",\"BOOL\",%s", parameter->bool_value ? "true" : "false");
+          break;
+        default:
+          printf(",\"DOUBLE\",%.17g", parameter->double_value);
+          break;
+      }
+      printf("]");
+    }
+    printf("],\"outputs\":[");
     for (uint32_t k = 0; k < response->output_count; ++k) {
       const tdn_output_view* output = &response->outputs[k];
       printf("%s{\"name\":", k == 0 ? "" : ",");

@@ -2,13 +2,13 @@
  * Golden tests of the wire format: the TypeScript writer and reader against
  * bytes the other side wrote or reads.
  *
- * - `golden/result_v1.bin` is the TypeScript result writer's encoding of the
+ * - `golden/result_v2.bin` is the TypeScript result writer's encoding of the
  *   SAMPLE RESULT below (arena bytes [0, end), header at 0). Regenerate it
  *   only on purpose: `TDN_WRITE_GOLDEN=1 deno test -A tests/wire/wire_test.ts`.
- * - `golden/batch_v1.bin` is the C batch writer's encoding of the SAMPLE
+ * - `golden/batch_v2.bin` is the C batch writer's encoding of the SAMPLE
  *   BATCH (tests/wire/golden_c.c); the TypeScript batch reader must decode it.
- * - When `build/golden_c` exists, the C reader decodes `result_v1.bin` and the
- *   C writer re-checks `batch_v1.bin`.
+ * - When `build/golden_c` exists, the C reader decodes `result_v2.bin` and the
+ *   C writer re-checks `batch_v2.bin`.
  *
  * @module
  */
@@ -16,12 +16,13 @@
 import { assertEquals } from "../../runtime/api/_test_assert.ts";
 import { BumpAllocator } from "../../runtime/wire/arena_allocator.ts";
 import { readBatch } from "../../runtime/wire/batch_reader.ts";
+import { requestParameters } from "../../runtime/wire/parameters_wire.ts";
 import { DATATYPE, ERROR_CODE } from "../../runtime/wire/layout.ts";
 import { type ResultResponse, writeResult } from "../../runtime/wire/result_writer.ts";
 
 const root = new URL("../../", import.meta.url);
-const resultGolden = new URL("tests/wire/golden/result_v1.bin", root);
-const batchGolden = new URL("tests/wire/golden/batch_v1.bin", root);
+const resultGolden = new URL("tests/wire/golden/result_v2.bin", root);
+const batchGolden = new URL("tests/wire/golden/batch_v2.bin", root);
 const goldenC = new URL("build/golden_c", root);
 
 /** BYTES elements in Triton's layout: u32 little-endian length, then the bytes. */
@@ -56,6 +57,7 @@ const SAMPLE_RESULT: ResultResponse[] = [
         bytes: bytesTensor(["hi"]),
       },
     ],
+    parameters: '{"index":{"type":"INT","value":"7"},"label":{"type":"STRING","value":"cat"}}',
   },
   { ok: false, code: ERROR_CODE.INVALID_ARG, message: "bad input" },
 ];
@@ -67,6 +69,7 @@ const SAMPLE_RESULT_JSON = {
       status: 0,
       error_code: 0,
       error: "",
+      parameters: [["index", "INT", 7], ["label", "STRING", "cat"]],
       outputs: [
         {
           name: "OUTPUT0",
@@ -77,7 +80,7 @@ const SAMPLE_RESULT_JSON = {
         { name: "OUTPUT1", datatype: 13, shape: [1], data_hex: "020000006869" },
       ],
     },
-    { status: 1, error_code: 3, error: "bad input", outputs: [] },
+    { status: 1, error_code: 3, error: "bad input", parameters: [], outputs: [] },
   ],
 };
 
@@ -98,7 +101,7 @@ async function exists(url: URL): Promise<boolean> {
   }
 }
 
-Deno.test("the TypeScript result writer reproduces result_v1.bin byte for byte", async () => {
+Deno.test("the TypeScript result writer reproduces result_v2.bin byte for byte", async () => {
   const encoded = encodeSampleResult();
   if (Deno.env.get("TDN_WRITE_GOLDEN") === "1") {
     await Deno.writeFile(resultGolden, encoded);
@@ -108,7 +111,7 @@ Deno.test("the TypeScript result writer reproduces result_v1.bin byte for byte",
   assertEquals(encoded, golden);
 });
 
-Deno.test("the TypeScript batch reader decodes the C writer's batch_v1.bin", async () => {
+Deno.test("the TypeScript batch reader decodes the C writer's batch_v2.bin", async () => {
   // The C side writes this file; it may still be on its way.
   for (let i = 0; i < 60 && !(await exists(batchGolden)); i++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -125,6 +128,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v1.bin", asy
   assertEquals(first.correlationId, 42n);
   assertEquals(first.flags, 0);
   assertEquals(first.requestedOutputNames, ["OUTPUT0"]);
+  assertEquals(requestParameters(first.parametersJson), { n: 3, temperature: 0.5 });
   assertEquals(first.inputs.length, 2);
   const [input0, input1] = first.inputs;
   assertEquals([input0.name, input0.datatype, input0.shape], ["INPUT0", DATATYPE.FP32, [1, 4]]);
@@ -140,6 +144,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v1.bin", asy
   assertEquals(second.correlationId, "seq-A");
   assertEquals(second.flags, 3);
   assertEquals(second.requestedOutputNames, []);
+  assertEquals(second.parametersJson, "");
   assertEquals(second.inputs.length, 1);
   const [input] = second.inputs;
   assertEquals([input.name, input.datatype, input.shape], ["INPUT0", DATATYPE.INT32, [3]]);
@@ -147,7 +152,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v1.bin", asy
 });
 
 Deno.test({
-  name: "the C result reader decodes result_v1.bin as the sample",
+  name: "the C result reader decodes result_v2.bin as the sample",
   ignore: !(await exists(goldenC)),
   async fn() {
     const output = await new Deno.Command(goldenC, {
@@ -160,7 +165,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the C batch writer still reproduces batch_v1.bin",
+  name: "the C batch writer still reproduces batch_v2.bin",
   ignore: !(await exists(goldenC)),
   async fn() {
     const output = await new Deno.Command(goldenC, {

@@ -1,0 +1,86 @@
+/**
+ * End-to-end: a model's static autoCompleteConfig (models/auto_complete)
+ * through the test host and the real backend. It runs in the stub that then
+ * serves the first instance; Triton gets the completed configuration; with
+ * auto-completion off nothing runs; a conflict fails the load clearly.
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
+import { exampleModelDir, hasModel } from "./harness/fixtures.ts";
+import { HostError } from "./harness/host.ts";
+import { findStubPids } from "./harness/processes.ts";
+import { withHost } from "./harness/session.ts";
+
+const MODEL = exampleModelDir("auto_complete");
+
+function int32Request(a: number[], b: number[]) {
+  return {
+    id: "r",
+    inputs: [
+      { name: "INPUT0", datatype: "INT32" as const, shape: [1, a.length], data: new Int32Array(a) },
+      { name: "INPUT1", datatype: "INT32" as const, shape: [1, b.length], data: new Int32Array(b) },
+    ],
+  };
+}
+
+Deno.test({
+  name: "auto-complete: the model completes its configuration in the stub that then serves",
+  ignore: !hasModel(MODEL),
+  fn: () =>
+    withHost((host) => {
+      const model = host.loadModel(MODEL, { autoComplete: true });
+      const config = JSON.parse(model.configJson());
+      assertEquals(config.max_batch_size, 8);
+      assert(config.dynamic_batching !== undefined, "dynamic batching was not set");
+      assertEquals(
+        config.input.map((
+          input: { name: string; data_type: string },
+        ) => [input.name, input.data_type]),
+        [["INPUT0", "TYPE_INT32"], ["INPUT1", "TYPE_INT32"]],
+      );
+      assertEquals(config.output.length, 2);
+      // One instance, one stub: the auto-completing stub was adopted, not replaced.
+      assertEquals(findStubPids(MODEL).length, model.instanceCount);
+      assertStringIncludes(host.log(), "configuration auto-completed by the model");
+      const [result] = model.execute(0, [int32Request([1, 2, 3], [10, 20, 30])]);
+      assertEquals(result.error, null);
+      const sum = result.outputs.get("OUTPUT0");
+      assert(sum?.kind === "numeric");
+      assertEquals(Array.from(sum.data, Number), [11, 22, 33]);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "auto-complete: with auto-completion disabled the method does not run",
+  ignore: !hasModel(MODEL),
+  fn: () =>
+    withHost((host) => {
+      const model = host.loadModel(MODEL, { autoComplete: false });
+      const config = JSON.parse(model.configJson());
+      assertEquals(config.input ?? [], []);
+      assertEquals(config.max_batch_size ?? 0, 0);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "auto-complete: a conflict with config.pbtxt fails the load, naming it",
+  ignore: !hasModel(MODEL),
+  fn: () =>
+    withHost((host) => {
+      let message = "";
+      try {
+        host.loadModel(MODEL, {
+          autoComplete: true,
+          configText: `name: "auto_complete" backend: "deno"
+            input [{ name: "INPUT0" data_type: TYPE_FP32 dims: [4] }]`,
+        });
+      } catch (error) {
+        assert(error instanceof HostError, String(error));
+        message = error.message;
+      }
+      assertStringIncludes(message, "INPUT0");
+      assertEquals(findStubPids(MODEL).length, 0, "the auto-completing stub was left running");
+    }),
+});

@@ -1,0 +1,131 @@
+/**
+ * End-to-end: batches in flight (models/async_overlap). Triton calls
+ * Execute on an instance from one thread, one call after the other; the
+ * test host does the same, so two `executeAsync` calls started together on
+ * one instance reach the backend back to back. A decoupled model's Execute
+ * returns while fewer than `deno.max_batches_in_flight` of its batches run,
+ * so with 2 the second batch's async execute overlaps the first; with 1, or
+ * for a model that is not decoupled, each batch runs alone.
+ */
+
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  type ModelConfig,
+  ModelParameterSchema,
+  ModelTransactionPolicySchema,
+} from "../runtime/model_config/mod.ts";
+import { assert, assertEquals } from "./harness/assert.ts";
+import { exampleModelDir } from "./harness/fixtures.ts";
+import type { InferRequest, LoadedModel, RequestResult } from "./harness/host.ts";
+import { withHost } from "./harness/session.ts";
+
+const MODEL = exampleModelDir("async_overlap");
+
+function tagged(tag: number, delayMs: number): InferRequest {
+  return {
+    id: `tag-${tag}`,
+    inputs: [{ name: "TAG", datatype: "INT32", shape: [1], data: new Int32Array([tag]) }],
+    parameters: { delay_ms: delayMs },
+  };
+}
+
+/** TAG and RUNNING of a successful request. */
+function answer(result: RequestResult): { tag: number; running: number } {
+  assertEquals(result.error, null, `request '${result.id}' failed`);
+  assertEquals([result.releaseCount, result.final, result.statsReports], [1, true, 1]);
+  const tag = result.outputs.get("TAG");
+  const running = result.outputs.get("RUNNING");
+  assert(tag?.kind === "numeric" && running?.kind === "numeric", `request '${result.id}'`);
+  return { tag: Number(tag.data[0]), running: Number(running.data[0]) };
+}
+
+/**
+ * Sends one batch per delay, 30 ms apart (so that they reach the instance in
+ * this order: the host's execute threads would otherwise race for it), and
+ * waits for every answer.
+ */
+async function sendTogether(
+  model: LoadedModel,
+  delaysMs: number[],
+): Promise<{ answers: { tag: number; running: number }[]; elapsedMs: number }> {
+  const started = performance.now();
+  const pending: Promise<RequestResult[]>[] = [];
+  for (const [tag, delay] of delaysMs.entries()) {
+    if (tag > 0) await new Promise((resolve) => setTimeout(resolve, 30));
+    pending.push(model.executeAsync(0, [tagged(tag, delay)]));
+  }
+  const batches = await Promise.all(pending);
+  const elapsedMs = performance.now() - started;
+  return { answers: batches.map(([result]) => answer(result)), elapsedMs };
+}
+
+function withInFlight(limit: number): (config: ModelConfig) => void {
+  return (config) => {
+    config.parameters["deno.max_batches_in_flight"] = create(ModelParameterSchema, {
+      stringValue: String(limit),
+    });
+  };
+}
+
+Deno.test({
+  name: "batches in flight: with 2, a decoupled instance runs two async executes at once",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL);
+      // Warm up: the first execute compiles the model's code paths.
+      await sendTogether(model, [0]);
+      const { answers, elapsedMs } = await sendTogether(model, [300, 300]);
+      assertEquals(answers, [{ tag: 0, running: 2 }, { tag: 1, running: 2 }]);
+      // One after the other they would take 600 ms.
+      assert(elapsedMs < 600, `two overlapping 300 ms executes took ${elapsedMs.toFixed(0)} ms`);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "batches in flight: a third batch waits until one of two running ones finished",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL);
+      // 0 runs 600 ms; 1 runs 200 ms beside it; 2 may start only when 1 is done, and then
+      // runs beside 0. Never three at once.
+      const { answers } = await sendTogether(model, [600, 200, 200]);
+      assertEquals(answers.map((a) => a.running), [2, 2, 2]);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "batches in flight: with 1, a decoupled instance runs its batches one at a time",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL, { configOverride: withInFlight(1) });
+      const { answers, elapsedMs } = await sendTogether(model, [200, 200]);
+      assertEquals(answers, [{ tag: 0, running: 1 }, { tag: 1, running: 1 }]);
+      assert(elapsedMs >= 390, `two 200 ms executes one after the other took ${elapsedMs} ms`);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "batches in flight: an async model that is not decoupled runs one batch at a time",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL, {
+        // deno.max_batches_in_flight stays 2: it only applies to decoupled models.
+        configOverride: (config) => {
+          config.modelTransactionPolicy = create(ModelTransactionPolicySchema, {
+            decoupled: false,
+          });
+        },
+      });
+      const { answers, elapsedMs } = await sendTogether(model, [200, 200]);
+      assertEquals(answers, [{ tag: 0, running: 1 }, { tag: 1, running: 1 }]);
+      assert(elapsedMs >= 390, `two 200 ms executes one after the other took ${elapsedMs} ms`);
+      model.unload();
+    }),
+});
