@@ -25,11 +25,12 @@ LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/arena_alloc.c
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
-# The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, and the custom
-# metrics registry against a fake Triton older than the histogram API.
+# The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, the custom
+# metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.
 JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/parameter_list.c
+ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
 	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
@@ -45,7 +46,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -64,6 +65,10 @@ $(BUILD)/golden_c: tests/wire/golden_c.c $(GOLDEN_SRCS) $(HEADERS)
 $(BUILD)/units/json_reader_check: $(JSON_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(JSON_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
+
+$(BUILD)/units/arena_alloc_check: $(ARENA_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(ARENA_CHECK_SRCS) -o $@ $(SANITIZE)
 
 # Links only if the registry never calls a function of Triton's API 1.34 directly (the fake lacks them).
 $(BUILD)/units/metrics_check: $(METRICS_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h

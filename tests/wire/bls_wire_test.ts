@@ -218,12 +218,3 @@ Deno.test("BLS wire: a one-response RESULT is read back with its outputs and err
     message: "bad shape",
   });
 });
-
-Deno.test({
-  name: "BLS wire: the parent's half keeps serving answers behind a batch's long-held block",
-  ignore: !haveGoldenC,
-  fn: async () => {
-    const output = await new Deno.Command(goldenC, { args: ["check-arena"] }).output();
-    assert(output.success, new TextDecoder().decode(output.stderr));
-  },
-});

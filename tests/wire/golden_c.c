@@ -7,8 +7,6 @@
  *   golden_c check-batch FILE   exit 0 only if the encoder reproduces FILE byte for byte
  *   golden_c read-result FILE   decode FILE as an arena holding a RESULT header at offset 0
  *                               (2 responses) and print it as canonical JSON
- *   golden_c check-arena        the parent's allocator keeps serving a stream of short-lived
- *                               blocks (BLS answers) behind a long-held one, within its entries
  *   golden_c read-bls FILE BASE decode FILE as an arena whose stub half starts at BASE, with a
  *                               BLS_REQUEST payload there, and print it as canonical JSON (or
  *                               the parent's complaint on stderr, exit 1)
@@ -21,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena_alloc.h"
 #include "batch_writer.h"
 #include "bls_request.h"
 #include "result_reader.h"
@@ -336,38 +333,6 @@ static int read_bls(const char* path, const char* base_text)
   return 0;
 }
 
-/* A sync batch's block held while 20000 answers (payload and output) go
- * out, the stub finishing with each a little later: every take succeeds. */
-static int check_arena(void)
-{
-  static tdn_arena_alloc alloc;
-  tdn_arena_alloc_init(&alloc, 1u << 20);
-  tdn_arena_grant batch;
-  if (!tdn_arena_alloc_take(&alloc, 4096, &batch)) {
-    return fail("%s", "the batch's block does not fit");
-  }
-  uint32_t published = 0;
-  for (uint32_t i = 0; i < 20000; ++i) {
-    tdn_arena_alloc_reclaim(&alloc, published >= 3 ? published - 3 : 0, published);
-    tdn_arena_grant payload, output;
-    if (!tdn_arena_alloc_take(&alloc, 200, &payload) ||
-        !tdn_arena_alloc_take(&alloc, 1000, &output)) {
-      fprintf(stderr, "golden_c: answer %u found no room (%u blocks held)\n", i, alloc.count);
-      return 1;
-    }
-    published++;
-    tdn_arena_alloc_defer(&alloc, payload.handle, published);
-    tdn_arena_alloc_defer(&alloc, output.handle, published);
-  }
-  tdn_arena_alloc_reclaim(&alloc, published, published);
-  tdn_arena_alloc_give_back(&alloc, batch.handle);
-  if (alloc.count != 0 || tdn_arena_alloc_held(&alloc) != 0) {
-    return fail("%s", "blocks are left after everything was freed");
-  }
-  printf("ok\n");
-  return 0;
-}
-
 int main(int argc, char** argv)
 {
   const uint16_t probe = 1;
@@ -382,9 +347,6 @@ int main(int argc, char** argv)
   }
   if (argc == 3 && strcmp(argv[1], "read-result") == 0) {
     return read_result(argv[2]);
-  }
-  if (argc == 2 && strcmp(argv[1], "check-arena") == 0) {
-    return check_arena();
   }
   if (argc == 4 && strcmp(argv[1], "read-bls") == 0) {
     return read_bls(argv[2], argv[3]);
