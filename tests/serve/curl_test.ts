@@ -12,7 +12,7 @@ Deno.test({
   async fn() {
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub"],
+      args: ["--model", "add_sub", "--model", "stream_text"],
     });
     let output: string;
     let code: number;
@@ -50,9 +50,22 @@ Deno.test({
         '{"name":"add_sub","version":"1","state":"READY","reason":""}',
         "add_sub unloaded",
         "add_sub loaded",
+        'data: {"TOKEN":"tokens"',
+        'data: {"TOKEN":"by"',
+        'data: {"TOKEN":"one"',
       ]
     ) {
       assertStringIncludes(output, expected);
     }
   },
+});
+
+Deno.test("serve: the README shows exactly the commands readme_examples.sh runs", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const script = await Deno.readTextFile(`${ROOT}tests/serve/readme_examples.sh`);
+  const start = readme.indexOf("URL=${URL:-localhost:8000}");
+  const end = readme.indexOf("```", start);
+  const shown = readme.slice(start, end).trim();
+  const run = script.slice(script.indexOf("URL=${URL:-localhost:8000}")).trim();
+  assertEquals(shown, run, "README.md and tests/serve/readme_examples.sh differ");
 });

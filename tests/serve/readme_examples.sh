@@ -44,3 +44,7 @@ curl -s "$URL/v2/models/add_sub/stats"; echo
 curl -s -X POST "$URL/v2/repository/index"; echo
 curl -sf -X POST "$URL/v2/repository/models/add_sub/unload" && echo "add_sub unloaded"
 curl -sf -X POST "$URL/v2/repository/models/add_sub/load" && echo "add_sub loaded"
+
+# A decoupled model streams: one Server-Sent Event per word, then the stream ends.
+curl -sN -X POST "$URL/v2/models/stream_text/generate_stream" \
+  -H 'Content-Type: application/json' -d '{"TEXT": "tokens one by one"}'
