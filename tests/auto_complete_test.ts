@@ -10,6 +10,7 @@ import { exampleModelDir, hasModel } from "./harness/fixtures.ts";
 import { HostError } from "./harness/host.ts";
 import { findStubPids } from "./harness/processes.ts";
 import { withHost } from "./harness/session.ts";
+import { ROOT, startServeProcess } from "./serve/server_process.ts";
 
 const MODEL = exampleModelDir("auto_complete");
 
@@ -83,4 +84,42 @@ Deno.test({
       assertStringIncludes(message, "INPUT0");
       assertEquals(findStubPids(MODEL).length, 0, "the auto-completing stub was left running");
     }),
+});
+
+Deno.test({
+  name: "auto-complete: deno task serve serves the completed configuration (and not with the flag)",
+  ignore: !hasModel(MODEL),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    for (const disabled of [false, true]) {
+      const server = await startServeProcess({
+        repository: `${ROOT}models`,
+        args: ["--model", "auto_complete", ...(disabled ? ["--disable-auto-complete-config"] : [])],
+      });
+      try {
+        const base = `http://127.0.0.1:${server.port}`;
+        const config = await (await fetch(`${base}/v2/models/auto_complete/config`)).json();
+        assertEquals(config.max_batch_size ?? 0, disabled ? 0 : 8);
+        const answer = await fetch(`${base}/v2/models/auto_complete/infer`, {
+          method: "POST",
+          body: JSON.stringify({
+            inputs: [
+              { name: "INPUT0", datatype: "INT32", shape: [1, 2], data: [1, 2] },
+              { name: "INPUT1", datatype: "INT32", shape: [1, 2], data: [3, 4] },
+            ],
+          }),
+        });
+        const body = await answer.json();
+        if (disabled) {
+          assertEquals(answer.status, 400, JSON.stringify(body));
+        } else {
+          assertEquals(answer.status, 200, JSON.stringify(body));
+          assertEquals(body.outputs[0].data, [4, 6]);
+        }
+      } finally {
+        await server.stop("SIGTERM");
+      }
+    }
+  },
 });

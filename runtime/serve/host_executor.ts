@@ -123,7 +123,8 @@ export class HostModel implements BatchExecutor {
   /**
    * Loads a model version: `TRITONBACKEND_ModelInitialize`, then one
    * `ModelInstanceInitialize` per instance (each starts a stub). Runs off
-   * the event loop.
+   * the event loop. With `autoComplete` the model may complete its
+   * configuration (`configJson()` then has the result).
    *
    * @throws {Error} With the backend's message when the load fails.
    */
@@ -134,6 +135,7 @@ export class HostModel implements BatchExecutor {
     directory: string,
     configJson: string,
     instanceCount: number,
+    autoComplete = false,
   ): Promise<HostModel> {
     const error = new ErrorText();
     const nameText = cString(name);
@@ -146,7 +148,7 @@ export class HostModel implements BatchExecutor {
       directoryText,
       configText,
       instanceCount,
-      0,
+      autoComplete ? 1 : 0,
       error.buffer,
       error.capacity,
     );

@@ -4,6 +4,7 @@
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
+ *       [--disable-auto-complete-config]
  * ```
  *
  * @module
@@ -26,6 +27,8 @@ const optionsSchema = z.object({
   maxBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   backendConfig: z.record(z.string(), z.string()).default({}),
   build: z.string().min(1).default("build"),
+  /** Models may complete their configuration (Triton's default). */
+  autoCompleteConfig: z.boolean().default(true),
 });
 
 /** The validated options. */
@@ -48,9 +51,11 @@ export const USAGE = `usage: deno task serve [options]
   --model NAME             load only this model (repeatable; default: all)
   --max-body-bytes N       the largest request body accepted (default: 64 MiB)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
-  --build DIR              the build directory holding the libraries (default: build)`;
+  --build DIR              the build directory holding the libraries (default: build)
+  --disable-auto-complete-config
+                           do not let models complete their configuration (as Triton's flag)`;
 
-const FLAGS: Record<string, keyof RawOptions> = {
+const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
@@ -68,6 +73,7 @@ interface RawOptions {
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;
   build?: string;
+  autoCompleteConfig?: boolean;
 }
 
 /**
@@ -88,6 +94,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
   const raw: RawOptions = { models: [], backendConfig: {} };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
+    if (arg === "--disable-auto-complete-config") {
+      raw.autoCompleteConfig = false;
+      continue;
+    }
     const equals = arg.indexOf("=");
     const flag = equals > 0 ? arg.slice(0, equals) : arg;
     const key = FLAGS[flag];

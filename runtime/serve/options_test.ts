@@ -38,3 +38,8 @@ Deno.test("options: errors name the flag", () => {
   assertThrows(() => parseOptions(["--model", "a/b"]), OptionsError, "'--model'");
   assertThrows(() => parseOptions(["--backend-config", "novalue"]), OptionsError, "KEY=VALUE");
 });
+
+Deno.test("options: auto-completion is on unless --disable-auto-complete-config", () => {
+  assertEquals(parseOptions([]).autoCompleteConfig, true);
+  assertEquals(parseOptions(["--disable-auto-complete-config"]).autoCompleteConfig, false);
+});

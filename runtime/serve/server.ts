@@ -71,7 +71,15 @@ export async function startServer(
     throw error;
   }
   const loader: VersionLoader = (spec, version, configJson, instanceCount) =>
-    HostModel.load(backend, spec.name, version, spec.directory, configJson, instanceCount);
+    HostModel.load(
+      backend,
+      spec.name,
+      version,
+      spec.directory,
+      configJson,
+      instanceCount,
+      options.autoCompleteConfig,
+    );
   const repository = resolve(options.modelRepository);
   const manager = new ModelManager(repository, loader);
   let reports: ModelReport[];
