@@ -159,6 +159,13 @@ async function main(): Promise<void> {
         );
       }
     }
+    // BLS: the same 4-element request answered by bls_add_sub calling
+    // add_sub (still loaded) from inside its execute: what one call to
+    // another model adds on top of a direct request.
+    const blsModel = host.loadModel(exampleModelDir("bls_add_sub"), { instanceCount: 1 });
+    const bls = await measureThroughput(blsModel, { ...SIZES[0], requests: 2_000 }, 1);
+    blsModel.unload();
+    console.error(`  measured BLS 4 elements c=1: ${formatNumber(bls.requestsPerSecond)} req/s`);
     model.unload();
 
     console.log(renderTable(
@@ -211,6 +218,13 @@ async function main(): Promise<void> {
           `${PYTHON_BACKEND_STUB_MIB} MiB RSS`,
           `<= ${TARGET_INSTANCE_MIB} MiB`,
         ]),
+        [
+          "BLS: bls_add_sub calling add_sub, 4 elements, c=1",
+          `${formatNumber(bls.requestsPerSecond)} req/s, p50 ${formatNumber(bls.p50Us, 1)} us ` +
+          `(direct: p50 ${formatNumber(fourElements?.p50Us ?? Number.NaN, 1)} us)`,
+          "-",
+          "-",
+        ],
         [
           "C-to-C floor (64-byte round trip, spin 20 us then futex)",
           `p50 ${formatNumber(floorMedianNs)} ns, p99 ${formatNumber(floorP99Ns)} ns`,
