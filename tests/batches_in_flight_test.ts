@@ -75,10 +75,10 @@ Deno.test({
       const model = host.loadModel(MODEL);
       // Warm up: the first execute compiles the model's code paths.
       await sendTogether(model, [0]);
-      const { answers, elapsedMs } = await sendTogether(model, [300, 300]);
+      // Each execute reports how many were running at once: 2 proves the
+      // overlap without timing it (a loaded machine would make that flaky).
+      const { answers } = await sendTogether(model, [300, 300]);
       assertEquals(answers, [{ tag: 0, running: 2 }, { tag: 1, running: 2 }]);
-      // One after the other they would take 600 ms.
-      assert(elapsedMs < 600, `two overlapping 300 ms executes took ${elapsedMs.toFixed(0)} ms`);
       model.unload();
     }),
 });
