@@ -61,6 +61,19 @@ function assertServes(model: LoadedModel, what: string): void {
 async function prepareFixtures(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "tdn_hostile_" });
   await new Deno.Command("cp", { args: ["-R", `${FIXTURES}/.`, root] }).output();
+  // Each fixture is its attack; the model around it is shared (hostile_shell.js)
+  // and must sit in the model's own directory, the only one it may read.
+  for (const entry of Deno.readDirSync(root)) {
+    if (!entry.isDirectory) continue;
+    const version = `${root}/${entry.name}/1`;
+    const source = await Deno.readTextFile(`${version}/model.js`).catch(() => "");
+    if (source.includes("./hostile_shell.js")) {
+      await Deno.copyFile(
+        `${REPOSITORY_ROOT}/tests/hostile/hostile_shell.js`,
+        `${version}/hostile_shell.js`,
+      );
+    }
+  }
   await Deno.symlink("/etc/passwd", `${root}/read_symlink/1/leak`);
   await Deno.writeTextFile(`${root}/outside_secret.txt`, "a secret outside every model");
   await Deno.link(`${root}/outside_secret.txt`, `${root}/read_hardlink/1/hard`);
