@@ -45,18 +45,6 @@ static void put(cursor* c, uint64_t offset, const void* bytes, uint64_t size)
   }
 }
 
-/* Reserves and writes a string (lengths were checked by check_limits). */
-static tdn_str put_string(cursor* c, const char* text)
-{
-  const size_t length = strlen(text);
-  tdn_str str;
-  memset(&str, 0, sizeof(str));
-  str.length = (uint32_t)length;
-  str.offset = reserve(c, length, 1);
-  put(c, str.offset, text, length);
-  return str;
-}
-
 /* Reserves and writes `length` bytes as a string (checked by check_limits). */
 static tdn_str put_bytes(cursor* c, const char* text, size_t length)
 {
@@ -66,6 +54,12 @@ static tdn_str put_bytes(cursor* c, const char* text, size_t length)
   str.offset = reserve(c, length, 1);
   put(c, str.offset, text, length);
   return str;
+}
+
+/* Reserves and writes a string (lengths were checked by check_limits). */
+static tdn_str put_string(cursor* c, const char* text)
+{
+  return put_bytes(c, text, strlen(text));
 }
 
 /* Multiplies for an array size, flagging overflow on the cursor. */

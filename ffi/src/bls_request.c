@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_view.h"
 #include "datatype.h"
 #include "result_reader.h"
 #include "tdn_wire.h"
@@ -15,25 +16,6 @@
 
 /* TRITONSERVER_REQUEST_FLAG_SEQUENCE_START | _END. */
 #define KNOWN_FLAGS 3u
-
-typedef struct arena_view {
-  const uint8_t* base;
-  uint64_t size;
-} arena_view;
-
-static bool in_bounds(const arena_view* arena, uint64_t offset, uint64_t size)
-{
-  return offset <= arena->size && size <= arena->size - offset;
-}
-
-static bool read_struct(const arena_view* arena, uint64_t offset, void* out, uint64_t size)
-{
-  if (!in_bounds(arena, offset, size)) {
-    return false;
-  }
-  memcpy(out, arena->base + offset, size);
-  return true;
-}
 
 /* Copies a string that must be UTF-8 text without NULs of at most
  * `max_length` bytes (at least one unless `may_be_empty`). */

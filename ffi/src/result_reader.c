@@ -10,29 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_view.h"
 #include "datatype.h"
 #include "tdn_wire.h"
 #include "utf8.h"
-
-typedef struct arena_view {
-  const uint8_t* base;
-  uint64_t size;
-} arena_view;
-
-static bool in_bounds(const arena_view* arena, uint64_t offset, uint64_t size)
-{
-  return offset <= arena->size && size <= arena->size - offset;
-}
-
-/* Copies `size` bytes at `offset` into `out` if they lie inside the arena. */
-static bool read_struct(const arena_view* arena, uint64_t offset, void* out, uint64_t size)
-{
-  if (!in_bounds(arena, offset, size)) {
-    return false;
-  }
-  memcpy(out, arena->base + offset, size);
-  return true;
-}
 
 void tdn_format_shape(char* text, size_t capacity, const int64_t* shape, uint32_t rank)
 {
