@@ -108,14 +108,8 @@ async function answerBatch(
     };
   };
   const failure = (error: unknown): BatchAnswer => {
-    context.noticeError?.(error);
-    const description = describeError(error, isTritonError);
-    return fail(
-      description.code ?? ERROR_CODE.INTERNAL,
-      `Failed to process the request(s) for model '${context.modelName}', message: ${
-        formatError(description)
-      }`,
-    );
+    const { code, text } = batchFailure(context, error);
+    return fail(code, text);
   };
 
   let requests: InferenceRequest[];
@@ -177,6 +171,30 @@ async function answerBatch(
   } catch (error) {
     return failure(error);
   }
+}
+
+/**
+ * What an error that fails a whole batch becomes: Triton's error code (a
+ * TritonError's own, else INTERNAL) and python_backend's wording, with the
+ * model's message and stack. The Worker sees the error first (denied
+ * imports are logged).
+ *
+ * @param context The model's name, and who notices errors.
+ * @param error What the model threw.
+ * @returns The code and text for the ERROR record or the responses.
+ */
+export function batchFailure(
+  context: BatchContext,
+  error: unknown,
+): { code: number; text: string } {
+  context.noticeError?.(error);
+  const description = describeError(error, isTritonError);
+  return {
+    code: description.code ?? ERROR_CODE.INTERNAL,
+    text: `Failed to process the request(s) for model '${context.modelName}', message: ${
+      formatError(description)
+    }`,
+  };
 }
 
 /**

@@ -32,8 +32,12 @@ import { ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
 import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
-import { describeError, formatError } from "./describe_error.ts";
-import { type BatchContext, requestFromWire, responseParameters } from "./run_batch.ts";
+import {
+  type BatchContext,
+  batchFailure,
+  requestFromWire,
+  responseParameters,
+} from "./run_batch.ts";
 
 /** A request of a decoupled batch whose FINAL has not gone out yet. */
 export interface OpenRequest {
@@ -75,16 +79,6 @@ export async function runDecoupledBatch(
       length: written.length,
     });
     scope.seal(toParent.published);
-  };
-  const describe = (error: unknown): { code: number; text: string } => {
-    context.noticeError?.(error);
-    const description = describeError(error, (value) => value instanceof TritonError);
-    return {
-      code: description.code ?? ERROR_CODE.INTERNAL,
-      text: `Failed to process the request(s) for model '${context.modelName}', message: ${
-        formatError(description)
-      }`,
-    };
   };
 
   let senders: ResponseSender[];
@@ -161,7 +155,7 @@ export async function runDecoupledBatch(
       });
     });
   } catch (error) {
-    const { code, text } = describe(error);
+    const { code, text } = batchFailure(context, error);
     for (const entry of mine) open.delete(entry);
     context.cancellations?.forget(batchId);
     pushError(code, text);
@@ -183,7 +177,7 @@ export async function runDecoupledBatch(
       });
     }
   } catch (error) {
-    const { code, text } = describe(error);
+    const { code, text } = batchFailure(context, error);
     const failure = new TritonError(text, code);
     let told = 0;
     for (const sender of senders) {
