@@ -1,13 +1,9 @@
 /**
- * The stub's side of the arena rule: a bump allocator that hands out
- * 64-byte-aligned blocks from the batch's `arena_used` upward. Output tensors
- * a model allocates through it during `execute`, and then the result itself,
- * land in the arena directly, so the result writer references them instead
- * of copying. Nothing is ever freed: the whole arena is free again once the
- * parent has consumed the batch's RESULT.
- *
- * When a block does not fit the current arena, the allocator asks `grow` for
- * the total size it needs (the Worker sends GROW and blocks until GROWN).
+ * A bump allocator over a fixed buffer that hands out 64-byte-aligned blocks
+ * from a start offset upward and never frees: what the wire's golden tests
+ * and codec tests write payloads with at known offsets. The stub itself
+ * allocates with runtime/wire/stub_arena.ts. `ArenaExhaustedError` is
+ * shared by both.
  *
  * @example Allocate an output buffer
  * ```ts
@@ -49,22 +45,15 @@ export interface BumpAllocatorOptions {
   start: number;
   /** The current usable arena size. */
   arenaSize: () => number;
-  /**
-   * Asks for the arena to hold `totalBytesNeeded` bytes; returns the arena
-   * size afterwards (smaller than asked when refused). Without it, running
-   * out is an error at once.
-   */
-  grow?: (totalBytesNeeded: number) => number;
 }
 
 /** Bump allocator over one batch's free part of the arena. */
 export class BumpAllocator {
   readonly #arena: ArrayBuffer;
   readonly #arenaSize: () => number;
-  readonly #grow: ((totalBytesNeeded: number) => number) | undefined;
   #cursor: number;
 
-  /** @param options The arena, the start offset and how to grow. */
+  /** @param options The arena, the start offset and the usable size. */
   constructor(options: BumpAllocatorOptions) {
     const { arena, start } = options;
     if (!Number.isSafeInteger(start) || start < 0 || start > arena.byteLength) {
@@ -72,7 +61,6 @@ export class BumpAllocator {
     }
     this.#arena = arena;
     this.#arenaSize = options.arenaSize;
-    this.#grow = options.grow;
     this.#cursor = start;
   }
 
@@ -92,10 +80,10 @@ export class BumpAllocator {
   }
 
   /**
-   * Hands out `byteLength` bytes at the next 64-byte boundary, growing the
-   * arena if needed. The block's contents are whatever was there before.
+   * Hands out `byteLength` bytes at the next 64-byte boundary. The block's
+   * contents are whatever was there before.
    *
-   * @throws {ArenaExhaustedError} If the arena cannot grow enough.
+   * @throws {ArenaExhaustedError} If the arena is too small.
    */
   allocate(byteLength: number): ArenaAllocation {
     const offset = this.reserve(byteLength);
@@ -105,7 +93,7 @@ export class BumpAllocator {
   /**
    * Like {@linkcode BumpAllocator.allocate} but returns only the offset.
    *
-   * @throws {ArenaExhaustedError} If the arena cannot grow enough.
+   * @throws {ArenaExhaustedError} If the arena is too small.
    */
   reserve(byteLength: number): number {
     if (!Number.isSafeInteger(byteLength) || byteLength < 0) {
@@ -126,16 +114,8 @@ export class BumpAllocator {
         `the batch needs ${end} arena bytes; the shared-memory window holds ${this.#arena.byteLength}`,
       );
     }
-    if (this.#grow === undefined) {
-      throw new ArenaExhaustedError(
-        `the batch needs ${end} arena bytes; the arena has ${this.#arenaSize()}`,
-      );
-    }
-    const size = this.#grow(end);
-    if (size < end) {
-      throw new ArenaExhaustedError(
-        `the batch needs ${end} arena bytes; the parent could not grow the arena beyond ${size}`,
-      );
-    }
+    throw new ArenaExhaustedError(
+      `the batch needs ${end} arena bytes; the arena has ${this.#arenaSize()}`,
+    );
   }
 }
