@@ -28,8 +28,8 @@ typedef struct tdn_stub_log {
 /* A full bucket. */
 void tdn_stub_log_init(tdn_stub_log* log);
 
-/* Copies the slot's text for `record` out of the control page, frees the
- * slot (log_busy = 0) and writes the line to Triton's log if the bucket
+/* Copies the text `record` points at out of the arena (checked against it
+ * and TDN_MAX_LOG_LENGTH) and writes the line to Triton's log if the bucket
  * allows. Never fails: a malformed record is itself logged (rate-limited). */
 void tdn_stub_log_relay(
     tdn_stub_log* log, const uint8_t* arena, uint64_t arena_size, const tdn_record* record,
