@@ -165,7 +165,7 @@ export class FutexProxyClient {
   /**
    * Sleeps and wakes through the main thread. `wait` blocks the thread;
    * `waitAsync` blocks it in slices and lets the event loop turn before the
-   * first and between them. Both return once the main thread saw the word
+   * first and go idle between them, so that the model's timers run. Both return once the main thread saw the word
    * differ from `expected`: a finite `timeoutMs` is not honoured (the
    * region's waits never have one; the parent's deadline bounds them).
    */
@@ -204,7 +204,7 @@ export class FutexProxyClient {
         // during this turn ends the park at once.
         await yieldToEventLoop();
         while (!this.#parkDone(seq, this.#timing.eventLoopSliceMs)) {
-          await yieldToEventLoop();
+          if (await this.#parkDoneWhileIdle(seq)) return "ok";
           // Model work started meanwhile (a timer made a call): stop blocking.
           if (this.#eventLoopBusy) return await this.#parkDoneAsync(seq);
         }
@@ -227,6 +227,23 @@ export class FutexProxyClient {
       const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
       if (waiting.async) await waiting.value;
     }
+  }
+
+  /**
+   * Between two blocking slices: lets the event loop go idle once, for about
+   * a millisecond or until park `seq` completes. Deno runs due timers only
+   * when its event loop finds nothing ready; a turn made of a ready
+   * macrotask ({@linkcode yieldToEventLoop}) left a due timer waiting about
+   * 130 turns (over 6 s with 50 ms slices).
+   *
+   * @returns Whether park `seq` is done.
+   */
+  async #parkDoneWhileIdle(seq: number): Promise<boolean> {
+    const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+    if (reached(done, seq)) return true;
+    const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done, 1);
+    if (waiting.async) await waiting.value;
+    return reached(Atomics.load(this.#words, PROXY.PARK_DONE), seq);
   }
 
   /**

@@ -63,9 +63,10 @@ Deno.test("futex proxy: the host does not trust the buffer", () => {
   assertThrows(() => new FutexProxyHost(new SharedArrayBuffer(8)), RangeError);
 });
 
-Deno.test("futex proxy: a parked Worker sleeps until the host completes the park, and its event loop turns", async () => {
+Deno.test("futex proxy: a parked Worker sleeps until the host completes the park, and its timers run meanwhile", async () => {
   const proxy = createFutexProxy();
   const control = new SharedArrayBuffer(CONTROL_SIZE);
+  const flags = new SharedArrayBuffer(4);
   const host = new FutexProxyHost(proxy);
   const worker = new Worker(new URL("./testdata/proxy_worker.ts", import.meta.url), {
     type: "module",
@@ -73,7 +74,20 @@ Deno.test("futex proxy: a parked Worker sleeps until the host completes the park
   const report = new Promise<ProxyWorkerReport>((resolve) => {
     worker.addEventListener("message", (event) => resolve(event.data), { once: true });
   });
-  const start: ProxyWorkerStart = { proxy, control, script: "pop-async" };
+  // Long slices, and a timer that comes due during the first one: it must
+  // run at that slice's end. When the event loop only turned between
+  // slices, Deno ran it after about 130 of them (26 s here), so the bound
+  // below tells the two apart on any machine that is not 50 times slower
+  // than needed.
+  const sliceMs = 200;
+  const start: ProxyWorkerStart = {
+    proxy,
+    control,
+    script: "pop-async",
+    sliceMs,
+    flags,
+    timerMs: sliceMs / 4,
+  };
   worker.postMessage(start);
   try {
     let park = host.pendingPark();
@@ -86,9 +100,12 @@ Deno.test("futex proxy: a parked Worker sleeps until the host completes the park
     const words = new Int32Array(control);
     assertEquals(Atomics.load(words, (CONTROL.TO_STUB + RING.CONSUMER_SLEEPING) / 4), 1);
 
-    // The Worker stays parked (its timers run meanwhile) until the record
-    // arrives and the park is completed, as the main thread would.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The Worker stays parked, and its timer runs, until the record arrives
+    // and the park is completed, as the main thread would.
+    const fired = new Int32Array(flags);
+    const waitedMs = await pollUntil(() => Atomics.load(fired, 0) === 1, 50 * sliceMs);
+    assert(waitedMs !== undefined, `the parked Worker's timer did not run in ${50 * sliceMs} ms`);
+    assertEquals(host.pendingPark()?.seq, park.seq, "the park ended before the record came");
     const toStub = new Ring(control, CONTROL.TO_STUB, atomicsWaiter);
     toStub.push({ kind: MSG.EXECUTE, flags: 0, aux: 0, id: 7n, offset: 0, length: 0 });
     host.completePark(park.seq);
@@ -97,6 +114,16 @@ Deno.test("futex proxy: a parked Worker sleeps until the host completes the park
     worker.terminate();
   }
 });
+
+/** Checks `done` every 10 ms; the milliseconds it took, or undefined after `limitMs`. */
+async function pollUntil(done: () => boolean, limitMs: number): Promise<number | undefined> {
+  const started = performance.now();
+  while (!done()) {
+    if (performance.now() - started > limitMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - started;
+}
 
 Deno.test("futex proxy: a park counts as done once a later one is, and busy reaches the host", async () => {
   const buffer = createFutexProxy();

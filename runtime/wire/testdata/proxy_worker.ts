@@ -4,9 +4,10 @@
  * sleeping and waking through the futex proxy.
  *
  * Scripts:
- * - `"pop-async"`: starts a 1 ms timer, pops one record from `to_stub`
- *   without spinning (so it parks at once) and reports its id and whether
- *   the timer fired meanwhile;
+ * - `"pop-async"`: starts a timer (`timerMs`) that sets word 0 of `flags`, pops
+ *   one record from `to_stub` without spinning (so it parks at once, in
+ *   slices of `sliceMs`) and reports its id and whether the timer fired
+ *   meanwhile;
  * - `"echo"`: pops one record (blocking), pushes it back on `to_parent`
  *   with `id + 1`, then asks the main thread to exit with 0.
  *
@@ -25,6 +26,12 @@ export interface ProxyWorkerStart {
   control: SharedArrayBuffer;
   /** What to do. */
   script: "pop-async" | "echo";
+  /** The proxy client's blocking slice (`eventLoopSliceMs`); 5 if absent. */
+  sliceMs?: number;
+  /** `pop-async`: its timer stores 1 in word 0 when it fires. */
+  flags?: SharedArrayBuffer;
+  /** `pop-async`: the timer's delay; 1 if absent. */
+  timerMs?: number;
 }
 
 /** What the `pop-async` script reports. */
@@ -36,13 +43,17 @@ export interface ProxyWorkerReport {
 }
 
 self.addEventListener("message", async (event: Event) => {
-  const { proxy, control, script } = (event as MessageEvent<ProxyWorkerStart>).data;
-  const client = new FutexProxyClient(proxy, { eventLoopSliceMs: 5 });
+  const { proxy, control, script, sliceMs, flags, timerMs } =
+    (event as MessageEvent<ProxyWorkerStart>).data;
+  const client = new FutexProxyClient(proxy, { eventLoopSliceMs: sliceMs ?? 5 });
   const toStub = new Ring(control, CONTROL.TO_STUB, client.waiter);
   const toParent = new Ring(control, CONTROL.TO_PARENT, client.waiter);
   if (script === "pop-async") {
     let timerFired = false;
-    setTimeout(() => (timerFired = true), 1);
+    setTimeout(() => {
+      timerFired = true;
+      if (flags !== undefined) Atomics.store(new Int32Array(flags), 0, 1);
+    }, timerMs ?? 1);
     const record = await toStub.popAsync(Infinity, 0);
     const report: ProxyWorkerReport = { id: record?.id ?? -1n, timerFired };
     (self as unknown as { postMessage(message: ProxyWorkerReport): void }).postMessage(report);
