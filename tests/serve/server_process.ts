@@ -162,11 +162,12 @@ export function processesMentioning(text: string): string[] {
   return found;
 }
 
-/** The names in /dev/shm now. */
-export function sharedMemoryNames(): Set<string> {
+/** The names in /dev/shm now that start with `prefix`, sorted. */
+export function sharedMemoryNames(prefix: string): string[] {
   try {
-    return new Set([...Deno.readDirSync("/dev/shm")].map((entry) => entry.name));
+    return [...Deno.readDirSync("/dev/shm")].map((entry) => entry.name)
+      .filter((name) => name.startsWith(prefix)).sort();
   } catch {
-    return new Set();
+    return [];
   }
 }
