@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `deno task test`: every phase runs, even after one fails; the exit status is
+# the first failure's. Phases: the normal build's unit and end-to-end tests,
+# then the end-to-end tests again against the ASan/UBSan build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+phase() {
+  local name=$1
+  shift
+  echo "== test phase: $name"
+  "$@"
+  local code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "== test phase failed: $name (exit $code)"
+    [ "$status" -eq 0 ] && status=$code
+  fi
+  return 0
+}
+# Without the normal build nothing can run.
+make -s build || exit
+phase "unit and end to end" deno test -A --unstable-worker-options --no-check=remote \
+  runtime/ sandbox/ ffi/ models/ tests/
+if make -s asan; then
+  phase "end to end under ASan/UBSan" env TRITON_DENO_BUILD=build-asan ./tests/asan_env.sh \
+    deno test -A --unstable-worker-options tests/
+else
+  echo "== test phase failed: ASan/UBSan build"
+  [ "$status" -eq 0 ] && status=1
+fi
+exit "$status"
