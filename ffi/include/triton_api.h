@@ -29,6 +29,14 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+/* TRITONDENO_API_CHECK: compiled after Triton's own tritonserver.h and
+ * tritonbackend.h (make triton-api-check): the enums are then Triton's and
+ * every declaration below must agree with Triton's, or the build fails.
+ * tests/triton_api/check_enums.ts checks our enum values against Triton's. */
+#ifdef TRITONDENO_API_CHECK
+#undef TRITONDENO_EXPORT
+#define TRITONDENO_EXPORT
+#endif
 #ifndef TRITONDENO_EXPORT
 #define TRITONDENO_EXPORT __attribute__((visibility("default")))
 #endif
@@ -76,6 +84,7 @@ typedef struct TRITONBACKEND_ResponseFactory TRITONBACKEND_ResponseFactory;
  * ------------------------------------------------------------------- */
 
 /* Category attached to every error object. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_errorcode_enum {
   TRITONSERVER_ERROR_UNKNOWN = 0,
   TRITONSERVER_ERROR_INTERNAL = 1,
@@ -86,8 +95,10 @@ typedef enum TRITONSERVER_errorcode_enum {
   TRITONSERVER_ERROR_ALREADY_EXISTS = 6,
   TRITONSERVER_ERROR_CANCELLED = 7
 } TRITONSERVER_Error_Code;
+#endif
 
 /* Element type of a tensor. BYTES holds length-prefixed strings. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_datatype_enum {
   TRITONSERVER_TYPE_INVALID = 0,
   TRITONSERVER_TYPE_BOOL = 1,
@@ -105,31 +116,39 @@ typedef enum TRITONSERVER_datatype_enum {
   TRITONSERVER_TYPE_BYTES = 13,
   TRITONSERVER_TYPE_BF16 = 14
 } TRITONSERVER_DataType;
+#endif
 
 /* Where a buffer lives. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_memorytype_enum {
   TRITONSERVER_MEMORY_CPU = 0,
   TRITONSERVER_MEMORY_CPU_PINNED = 1,
   TRITONSERVER_MEMORY_GPU = 2
 } TRITONSERVER_MemoryType;
+#endif
 
 /* Severity for the server log. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_loglevel_enum {
   TRITONSERVER_LOG_INFO = 0,
   TRITONSERVER_LOG_WARN = 1,
   TRITONSERVER_LOG_ERROR = 2,
   TRITONSERVER_LOG_VERBOSE = 3
 } TRITONSERVER_LogLevel;
+#endif
 
 /* Kind of device a model instance was placed on. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_instancegroupkind_enum {
   TRITONSERVER_INSTANCEGROUPKIND_AUTO = 0,
   TRITONSERVER_INSTANCEGROUPKIND_CPU = 1,
   TRITONSERVER_INSTANCEGROUPKIND_GPU = 2,
   TRITONSERVER_INSTANCEGROUPKIND_MODEL = 3
 } TRITONSERVER_InstanceGroupKind;
+#endif
 
 /* Value type of a request parameter; decides how its void* is read. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_parametertype_enum {
   TRITONSERVER_PARAMETER_STRING = 0,
   TRITONSERVER_PARAMETER_INT = 1,
@@ -137,41 +156,54 @@ typedef enum TRITONSERVER_parametertype_enum {
   TRITONSERVER_PARAMETER_DOUBLE = 3,
   TRITONSERVER_PARAMETER_BYTES = 4
 } TRITONSERVER_ParameterType;
+#endif
 
 /* Bits reported by TRITONBACKEND_RequestFlags (sequence boundaries). */
+#ifndef TRITONDENO_API_CHECK
 typedef enum tritonserver_requestflag_enum {
   TRITONSERVER_REQUEST_FLAG_SEQUENCE_START = 1,
   TRITONSERVER_REQUEST_FLAG_SEQUENCE_END = 2
 } TRITONSERVER_RequestFlag;
+#endif
 
 /* Bits passed to TRITONBACKEND_RequestRelease. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum tritonserver_requestreleaseflag_enum {
   TRITONSERVER_REQUEST_RELEASE_ALL = 1,
   TRITONSERVER_REQUEST_RELEASE_RESCHEDULE = 2
 } TRITONSERVER_RequestReleaseFlag;
+#endif
 
 /* Bits passed when sending a response; FINAL closes the stream. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum tritonserver_responsecompleteflag_enum {
   TRITONSERVER_RESPONSE_COMPLETE_FINAL = 1
 } TRITONSERVER_ResponseCompleteFlag;
+#endif
 
 /* Kinds of custom metric family; HISTOGRAM needs TRITONSERVER API 1.34. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONSERVER_metrickind_enum {
   TRITONSERVER_METRIC_KIND_COUNTER = 0,
   TRITONSERVER_METRIC_KIND_GAUGE = 1,
   TRITONSERVER_METRIC_KIND_HISTOGRAM = 2
 } TRITONSERVER_MetricKind;
+#endif
 
 /* How backend and model files are handed to us (only a local path). */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONBACKEND_artifacttype_enum {
   TRITONBACKEND_ARTIFACT_FILESYSTEM = 0
 } TRITONBACKEND_ArtifactType;
+#endif
 
 /* Whether Execute blocks per instance or per device. */
+#ifndef TRITONDENO_API_CHECK
 typedef enum TRITONBACKEND_execpolicy_enum {
   TRITONBACKEND_EXECUTION_BLOCKING = 0,
   TRITONBACKEND_EXECUTION_DEVICE_BLOCKING = 1
 } TRITONBACKEND_ExecutionPolicy;
+#endif
 
 /* ---------------------------------------------------------------------
  * Error objects. NULL means success; a non-NULL error belongs to whoever
@@ -641,6 +673,121 @@ TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_OutputBufferAttributes(
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ResponseSend(
     TRITONBACKEND_Response* response, const uint32_t send_flags,
     TRITONSERVER_Error* error);
+
+/* ---------------------------------------------------------------------
+ * The server object as an in-process client (tests, benchmark, `deno task
+ * serve`) drives it: options, start and stop, health, model control, and
+ * the JSON views of configuration, metadata, statistics and the repository.
+ * The backend never calls these; the client (ffi/client/) resolves them at
+ * run time from whichever core it drives, Triton's libtritonserver.so or
+ * the stand-in (ffi/host/), which implements them too.
+ * ------------------------------------------------------------------- */
+typedef struct TRITONSERVER_ServerOptions TRITONSERVER_ServerOptions;
+typedef struct TRITONSERVER_Metrics TRITONSERVER_Metrics;
+
+#ifndef TRITONDENO_API_CHECK
+typedef enum tritonserver_modelcontrolmode_enum {
+  TRITONSERVER_MODEL_CONTROL_NONE = 0,
+  TRITONSERVER_MODEL_CONTROL_POLL = 1,
+  TRITONSERVER_MODEL_CONTROL_EXPLICIT = 2
+} TRITONSERVER_ModelControlMode;
+#endif
+
+#ifndef TRITONDENO_API_CHECK
+typedef enum tritonserver_metricformat_enum {
+  TRITONSERVER_METRIC_PROMETHEUS = 0
+} TRITONSERVER_MetricFormat;
+#endif
+
+#ifndef TRITONDENO_API_CHECK
+typedef enum tritonserver_modelindexflag_enum {
+  TRITONSERVER_INDEX_FLAG_READY = 1
+} TRITONSERVER_ModelIndexFlag;
+#endif
+
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsNew(
+    TRITONSERVER_ServerOptions** options);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsDelete(
+    TRITONSERVER_ServerOptions* options);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetServerId(
+    TRITONSERVER_ServerOptions* options, const char* server_id);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetModelRepositoryPath(
+    TRITONSERVER_ServerOptions* options, const char* model_repository_path);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetModelControlMode(
+    TRITONSERVER_ServerOptions* options, TRITONSERVER_ModelControlMode mode);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetStartupModel(
+    TRITONSERVER_ServerOptions* options, const char* model_name);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetStrictModelConfig(
+    TRITONSERVER_ServerOptions* options, bool strict);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetStrictReadiness(
+    TRITONSERVER_ServerOptions* options, bool strict);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetExitTimeout(
+    TRITONSERVER_ServerOptions* options, unsigned int timeout);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetModelLoadRetryCount(
+    TRITONSERVER_ServerOptions* options, unsigned int retry_count);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetLogFile(
+    TRITONSERVER_ServerOptions* options, const char* file);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetLogInfo(
+    TRITONSERVER_ServerOptions* options, bool log);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetLogWarn(
+    TRITONSERVER_ServerOptions* options, bool log);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetLogError(
+    TRITONSERVER_ServerOptions* options, bool log);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetLogVerbose(
+    TRITONSERVER_ServerOptions* options, int level);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetMetrics(
+    TRITONSERVER_ServerOptions* options, bool metrics);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetBackendDirectory(
+    TRITONSERVER_ServerOptions* options, const char* backend_dir);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerOptionsSetRepoAgentDirectory(
+    TRITONSERVER_ServerOptions* options, const char* repoagent_dir);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetBackendConfig(
+    TRITONSERVER_ServerOptions* options, const char* backend_name,
+    const char* setting, const char* value);
+
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerNew(
+    TRITONSERVER_Server** server, TRITONSERVER_ServerOptions* options);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerDelete(
+    TRITONSERVER_Server* server);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerStop(
+    TRITONSERVER_Server* server);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerIsLive(
+    TRITONSERVER_Server* server, bool* live);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerIsReady(
+    TRITONSERVER_Server* server, bool* ready);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelMetadata(
+    TRITONSERVER_Server* server, const char* model_name,
+    const int64_t model_version, TRITONSERVER_Message** model_metadata);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelStatistics(
+    TRITONSERVER_Server* server, const char* model_name,
+    const int64_t model_version, TRITONSERVER_Message** model_stats);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelConfig(
+    TRITONSERVER_Server* server, const char* model_name,
+    const int64_t model_version, const uint32_t config_version,
+    TRITONSERVER_Message** model_config);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelIndex(
+    TRITONSERVER_Server* server, uint32_t flags,
+    TRITONSERVER_Message** model_index);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_ServerUnloadModelAndDependents(
+    TRITONSERVER_Server* server, const char* model_name);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerMetrics(
+    TRITONSERVER_Server* server, TRITONSERVER_Metrics** metrics);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricsFormatted(
+    TRITONSERVER_Metrics* metrics, TRITONSERVER_MetricFormat format,
+    const char** base, size_t* byte_size);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_MetricsDelete(
+    TRITONSERVER_Metrics* metrics);
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONSERVER_InferenceRequestSetPriorityUInt64(
+    TRITONSERVER_InferenceRequest* inference_request, uint64_t priority);
 
 /* ---------------------------------------------------------------------
  * Lifecycle hooks implemented by libtriton_deno.so and looked up by the

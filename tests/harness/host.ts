@@ -293,6 +293,7 @@ export class Host {
     const paths: BuildPaths = {
       buildDir: defaults.buildDir,
       hostLibrary: options.hostLibrary ?? defaults.hostLibrary,
+      clientLibrary: defaults.clientLibrary,
       backendDir,
       backendLibrary: options.backendLibrary ?? `${backendDir}/libtriton_deno.so`,
     };

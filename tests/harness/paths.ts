@@ -19,6 +19,8 @@ export interface BuildPaths {
   buildDir: string;
   /** build/libtriton_host.so */
   hostLibrary: string;
+  /** build/libtriton_deno_client.so: the in-process client of a Triton core. */
+  clientLibrary: string;
   /** build/deno: the backend directory. */
   backendDir: string;
   /** build/deno/libtriton_deno.so */
@@ -39,6 +41,7 @@ export function buildPaths(): BuildPaths {
   return {
     buildDir,
     hostLibrary: `${buildDir}/libtriton_host.so`,
+    clientLibrary: `${buildDir}/libtriton_deno_client.so`,
     backendDir,
     backendLibrary: `${backendDir}/libtriton_deno.so`,
   };

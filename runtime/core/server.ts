@@ -1,0 +1,399 @@
+/**
+ * An in-process Triton server, driven through Triton's own server API
+ * (`TRITONSERVER_Server*`): the same code drives Triton's
+ * `libtritonserver.so` (a `TRITON_HOME` install) or the stand-in core
+ * (`build/libtriton_host.so`). Start it with a model repository and a
+ * backend directory, control and inspect its models, and infer with
+ * {@linkcode TritonServer.call}.
+ *
+ * @example Serve one request through Triton's core
+ * ```ts ignore
+ * import { TritonServer } from "./server.ts";
+ *
+ * const server = await TritonServer.start({
+ *   coreLibrary: "/opt/tritonserver/lib/libtritonserver.so",
+ *   clientLibrary: "build/libtriton_deno_client.so",
+ *   modelRepository: "/models",
+ *   backendDirectory: "/opt/tritonserver/backends",
+ * });
+ * console.log(server.modelReady("add_sub")); // true
+ * await server.stop();
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type ClientLibrary,
+  type CoreLibrary,
+  openClientLibrary,
+  openCoreLibrary,
+} from "../../ffi/client/bindings.ts";
+import { cString, ErrorText } from "../../ffi/host/bindings.ts";
+import { CoreError, type CoreErrorCode, ERROR_CODE_NAMES } from "./errors.ts";
+import { InferCall, type InferRequest } from "./infer.ts";
+
+/** `TRITONSERVER_ModelControlMode`. */
+export type ModelControlMode = "none" | "poll" | "explicit";
+
+const CONTROL_MODES: Readonly<Record<ModelControlMode, number>> = { none: 0, poll: 1, explicit: 2 };
+
+/** How to start a server (the `tritonserver` flags of the same names). */
+export interface ServerOptions {
+  /** `libtritonserver.so`, or the stand-in's `libtriton_host.so`. */
+  coreLibrary: string;
+  /** `libtriton_deno_client.so`. */
+  clientLibrary: string;
+  /** `--model-repository`: an absolute path. */
+  modelRepository: string;
+  /** `--backend-directory`: holds `<backend>/libtriton_<backend>.so`. */
+  backendDirectory: string;
+  /** `--repoagent-directory` (Triton's default is its install's). */
+  repoAgentDirectory?: string;
+  /** `--model-control-mode` (default `none`: every model loads at start). */
+  modelControl?: ModelControlMode;
+  /** `--load-model` for explicit mode. */
+  startupModels?: readonly string[];
+  /** `--strict-model-config` (default true here: no auto-completion by Triton). */
+  strictModelConfig?: boolean;
+  /** `--backend-config=<backend>,<key>=<value>`, by backend. */
+  backendConfig?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** `--log-verbose` level (default 0). */
+  logVerbose?: number;
+  /** `--log-info` (default true). */
+  logInfo?: boolean;
+  /** `--log-file` (default: standard error). */
+  logFile?: string;
+  /** `--exit-timeout-secs` (default 30). */
+  exitTimeoutSeconds?: number;
+  /** `--model-load-retry-count` (default 0). */
+  modelLoadRetryCount?: number;
+  /** `--allow-metrics` (default true). */
+  metrics?: boolean;
+  /** `--strict-readiness` (default true). */
+  strictReadiness?: boolean;
+}
+
+const decoder = new TextDecoder();
+
+/** A running in-process server. */
+export class TritonServer {
+  /** The core's API. */
+  readonly core: CoreLibrary;
+  /** The client library. */
+  readonly client: ClientLibrary;
+  /** `TRITONSERVER_Server*`. */
+  readonly handle: Deno.PointerObject;
+  /** `tdc_client*`. */
+  readonly clientHandle: Deno.PointerObject;
+  #stopped = false;
+
+  private constructor(
+    core: CoreLibrary,
+    client: ClientLibrary,
+    handle: Deno.PointerObject,
+    clientHandle: Deno.PointerObject,
+  ) {
+    this.core = core;
+    this.client = client;
+    this.handle = handle;
+    this.clientHandle = clientHandle;
+  }
+
+  /**
+   * Creates the server: Triton loads every model of the repository (mode
+   * `none`/`poll`) or the startup models (`explicit`) before this resolves.
+   *
+   * @throws {CoreError} If the server cannot start (Triton's message).
+   */
+  static async start(options: ServerOptions): Promise<TritonServer> {
+    const client = openClientLibrary(options.clientLibrary);
+    const globalError = new ErrorText();
+    if (
+      client.symbols.tdc_core_make_global(
+        cString(options.coreLibrary),
+        globalError.buffer,
+        globalError.capacity,
+      ) !== 0
+    ) {
+      client.close();
+      throw CoreError.fromText(globalError.text());
+    }
+    const core = openCoreLibrary(options.coreLibrary);
+    const out = new BigUint64Array(1);
+    const fail = (error: Deno.PointerValue) => {
+      if (error !== null) throw takeError(core, error);
+    };
+    try {
+      fail(core.symbols.TRITONSERVER_ServerOptionsNew(out));
+      const opts = Deno.UnsafePointer.create(out[0]);
+      if (opts === null) throw new CoreError("INTERNAL", "no server options");
+      try {
+        const s = core.symbols;
+        fail(s.TRITONSERVER_ServerOptionsSetServerId(opts, cString("triton")));
+        fail(
+          s.TRITONSERVER_ServerOptionsSetModelRepositoryPath(
+            opts,
+            cString(options.modelRepository),
+          ),
+        );
+        fail(
+          s.TRITONSERVER_ServerOptionsSetBackendDirectory(opts, cString(options.backendDirectory)),
+        );
+        if (options.repoAgentDirectory !== undefined) {
+          fail(
+            s.TRITONSERVER_ServerOptionsSetRepoAgentDirectory(
+              opts,
+              cString(options.repoAgentDirectory),
+            ),
+          );
+        }
+        fail(s.TRITONSERVER_ServerOptionsSetModelControlMode(
+          opts,
+          CONTROL_MODES[options.modelControl ?? "none"],
+        ));
+        for (const model of options.startupModels ?? []) {
+          fail(s.TRITONSERVER_ServerOptionsSetStartupModel(opts, cString(model)));
+        }
+        fail(
+          s.TRITONSERVER_ServerOptionsSetStrictModelConfig(opts, options.strictModelConfig ?? true),
+        );
+        fail(s.TRITONSERVER_ServerOptionsSetStrictReadiness(opts, options.strictReadiness ?? true));
+        fail(s.TRITONSERVER_ServerOptionsSetExitTimeout(opts, options.exitTimeoutSeconds ?? 30));
+        // Always set: Triton's options object leaves it uninitialized
+        // (tritonserver's own command line always sets it), and a garbage
+        // count retries a failing load without end.
+        fail(s.TRITONSERVER_ServerOptionsSetModelLoadRetryCount(
+          opts,
+          options.modelLoadRetryCount ?? 0,
+        ));
+        fail(s.TRITONSERVER_ServerOptionsSetLogInfo(opts, options.logInfo ?? true));
+        fail(s.TRITONSERVER_ServerOptionsSetLogWarn(opts, true));
+        fail(s.TRITONSERVER_ServerOptionsSetLogError(opts, true));
+        fail(s.TRITONSERVER_ServerOptionsSetLogVerbose(opts, options.logVerbose ?? 0));
+        if (options.logFile !== undefined) {
+          fail(s.TRITONSERVER_ServerOptionsSetLogFile(opts, cString(options.logFile)));
+        }
+        fail(s.TRITONSERVER_ServerOptionsSetMetrics(opts, options.metrics ?? true));
+        for (const [backend, settings] of Object.entries(options.backendConfig ?? {})) {
+          for (const [key, value] of Object.entries(settings)) {
+            fail(s.TRITONSERVER_ServerOptionsSetBackendConfig(
+              opts,
+              cString(backend),
+              cString(key),
+              cString(value),
+            ));
+          }
+        }
+        const serverOut = new BigUint64Array(1);
+        fail(await s.TRITONSERVER_ServerNew(serverOut, opts));
+        const handle = Deno.UnsafePointer.create(serverOut[0]);
+        if (handle === null) throw new CoreError("INTERNAL", "the core made no server");
+        const errorText = new ErrorText();
+        const clientHandle = client.symbols.tdc_client_new(
+          cString(options.coreLibrary),
+          handle,
+          errorText.buffer,
+          errorText.capacity,
+        );
+        if (clientHandle === null) {
+          await s.TRITONSERVER_ServerDelete(handle);
+          throw CoreError.fromText(errorText.text());
+        }
+        return new TritonServer(core, client, handle, clientHandle);
+      } finally {
+        deleteOptions(core, opts);
+      }
+    } catch (error) {
+      client.close();
+      core.close();
+      throw error;
+    }
+  }
+
+  /** `TRITONSERVER_ServerIsLive`. */
+  live(): boolean {
+    return this.#flag((out) => this.core.symbols.TRITONSERVER_ServerIsLive(this.handle, out));
+  }
+
+  /** `TRITONSERVER_ServerIsReady`: every model that should be is loaded. */
+  ready(): boolean {
+    return this.#flag((out) => this.core.symbols.TRITONSERVER_ServerIsReady(this.handle, out));
+  }
+
+  /** `TRITONSERVER_ServerModelIsReady` (version -1: the server's choice). */
+  modelReady(name: string, version = -1): boolean {
+    return this.#flag((out) =>
+      this.core.symbols.TRITONSERVER_ServerModelIsReady(
+        this.handle,
+        cString(name),
+        BigInt(version),
+        out,
+      )
+    );
+  }
+
+  /**
+   * `TRITONSERVER_ServerLoadModel` (explicit mode; loads or reloads).
+   *
+   * @throws {CoreError} With Triton's reason.
+   */
+  async loadModel(name: string): Promise<void> {
+    const error = await this.core.symbols.TRITONSERVER_ServerLoadModel(this.handle, cString(name));
+    if (error !== null) throw takeError(this.core, error);
+  }
+
+  /**
+   * `TRITONSERVER_ServerUnloadModel`: returns once the unload has started.
+   *
+   * @throws {CoreError} With Triton's reason.
+   */
+  async unloadModel(name: string): Promise<void> {
+    const error = await this.core.symbols.TRITONSERVER_ServerUnloadModel(
+      this.handle,
+      cString(name),
+    );
+    if (error !== null) throw takeError(this.core, error);
+  }
+
+  /** The model's configuration as Triton's JSON (`TRITONSERVER_ServerModelConfig`). */
+  modelConfig(name: string, version = -1): Record<string, unknown> {
+    return this.#message((out) =>
+      this.core.symbols.TRITONSERVER_ServerModelConfig(
+        this.handle,
+        cString(name),
+        BigInt(version),
+        1,
+        out,
+      )
+    );
+  }
+
+  /** `TRITONSERVER_ServerModelMetadata`. */
+  modelMetadata(name: string, version = -1): Record<string, unknown> {
+    return this.#message((out) =>
+      this.core.symbols.TRITONSERVER_ServerModelMetadata(
+        this.handle,
+        cString(name),
+        BigInt(version),
+        out,
+      )
+    );
+  }
+
+  /** `TRITONSERVER_ServerModelStatistics` (name "" for every model). */
+  modelStatistics(name: string, version = -1): Record<string, unknown> {
+    return this.#message((out) =>
+      this.core.symbols.TRITONSERVER_ServerModelStatistics(
+        this.handle,
+        cString(name),
+        BigInt(version),
+        out,
+      )
+    );
+  }
+
+  /** `TRITONSERVER_ServerModelIndex`: the repository's models and their states. */
+  repositoryIndex(readyOnly = false): unknown[] {
+    const index: unknown = this.#message((out) =>
+      this.core.symbols.TRITONSERVER_ServerModelIndex(this.handle, readyOnly ? 1 : 0, out)
+    );
+    return Array.isArray(index) ? index : [];
+  }
+
+  /** The metrics in Prometheus' text format (`TRITONSERVER_ServerMetrics`). */
+  metricsText(): string {
+    const out = new BigUint64Array(1);
+    const s = this.core.symbols;
+    const error = s.TRITONSERVER_ServerMetrics(this.handle, out);
+    if (error !== null) throw takeError(this.core, error);
+    const metrics = Deno.UnsafePointer.create(out[0]);
+    try {
+      const base = new BigUint64Array(1);
+      const size = new BigUint64Array(1);
+      const failed = s.TRITONSERVER_MetricsFormatted(metrics, 0, base, size);
+      if (failed !== null) throw takeError(this.core, failed);
+      return readBytes(base[0], size[0]);
+    } finally {
+      s.TRITONSERVER_MetricsDelete(metrics);
+    }
+  }
+
+  /**
+   * Builds an inference request for `request.model` (start it with
+   * {@linkcode InferCall.start}).
+   *
+   * @throws {CoreError} If Triton refuses the request as built.
+   */
+  call(request: InferRequest): InferCall {
+    return InferCall.create(this.client, this.clientHandle, request);
+  }
+
+  /**
+   * Stops the server (unloading every model, bounded by the exit timeout)
+   * and frees it.
+   *
+   * @throws {CoreError} If models were still busy when the exit timeout
+   * expired (an open sequence waits for its idle timeout, a model does not
+   * finish). The server is then left allocated: Triton's threads still use
+   * it, and freeing it under them crashes the process.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const s = this.core.symbols;
+    const stopped = await s.TRITONSERVER_ServerStop(this.handle);
+    if (stopped !== null) throw takeError(this.core, stopped);
+    this.client.symbols.tdc_client_delete(this.clientHandle);
+    const deleted = await s.TRITONSERVER_ServerDelete(this.handle);
+    const error = deleted === null ? undefined : takeError(this.core, deleted);
+    this.client.close();
+    this.core.close();
+    if (error !== undefined) throw error;
+  }
+
+  #flag(call: (out: Uint8Array<ArrayBuffer>) => Deno.PointerValue): boolean {
+    const out = new Uint8Array(1);
+    const error = call(out);
+    if (error !== null) throw takeError(this.core, error);
+    return out[0] !== 0;
+  }
+
+  #message(call: (out: BigUint64Array<ArrayBuffer>) => Deno.PointerValue): Record<string, unknown> {
+    const out = new BigUint64Array(1);
+    const error = call(out);
+    if (error !== null) throw takeError(this.core, error);
+    const message = Deno.UnsafePointer.create(out[0]);
+    try {
+      const base = new BigUint64Array(1);
+      const size = new BigUint64Array(1);
+      const failed = this.core.symbols.TRITONSERVER_MessageSerializeToJson(message, base, size);
+      if (failed !== null) throw takeError(this.core, failed);
+      return JSON.parse(readBytes(base[0], size[0])) as Record<string, unknown>;
+    } finally {
+      this.core.symbols.TRITONSERVER_MessageDelete(message);
+    }
+  }
+}
+
+function deleteOptions(core: CoreLibrary, options: Deno.PointerObject): void {
+  const error = core.symbols.TRITONSERVER_ServerOptionsDelete(options);
+  if (error !== null) takeError(core, error);
+}
+
+/** Reads `size` bytes at address `base` as UTF-8. */
+function readBytes(base: bigint, size: bigint): string {
+  const pointer = Deno.UnsafePointer.create(base);
+  if (pointer === null || size === 0n) return "";
+  return decoder.decode(new Deno.UnsafePointerView(pointer).getArrayBuffer(Number(size)));
+}
+
+/** Turns a `TRITONSERVER_Error*` into a {@linkcode CoreError} and deletes it. */
+export function takeError(core: CoreLibrary, error: Deno.PointerObject): CoreError {
+  const code: CoreErrorCode = ERROR_CODE_NAMES[core.symbols.TRITONSERVER_ErrorCode(error)] ??
+    "UNKNOWN";
+  const messagePointer = core.symbols.TRITONSERVER_ErrorMessage(error);
+  const message = messagePointer === null ? "" : Deno.UnsafePointerView.getCString(messagePointer);
+  core.symbols.TRITONSERVER_ErrorDelete(error);
+  return new CoreError(code, message);
+}

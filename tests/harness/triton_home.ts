@@ -1,0 +1,99 @@
+/**
+ * A real Triton core for the tests and the benchmark: `TRITON_HOME` names an
+ * install prefix laid out like the container's `/opt/tritonserver`
+ * (`lib/libtritonserver.so`, `include/triton/core/tritonserver.h`,
+ * `backends/<name>/`). This module checks that layout, and composes the
+ * backend directory Triton is started with: this build's Deno backend beside
+ * the install's own backends (python, identity) when they are there.
+ *
+ * @example
+ * ```ts ignore
+ * import { tritonHome } from "./triton_home.ts";
+ *
+ * const home = tritonHome();
+ * if (home === undefined) console.log("real-core tests skipped: TRITON_HOME is not set");
+ * ```
+ *
+ * @module
+ */
+
+import { buildPaths } from "./paths.ts";
+
+/** A checked Triton install. */
+export interface TritonHome {
+  /** The prefix. */
+  prefix: string;
+  /** `lib/libtritonserver.so`. */
+  coreLibrary: string;
+  /** `backends/`. */
+  backends: string;
+  /** Whether the install has python_backend (`backends/python/libtriton_python.so`). */
+  hasPython: boolean;
+  /** Whether it has Triton's identity backend (`backends/identity/`). */
+  hasIdentity: boolean;
+}
+
+/** Thrown when `TRITON_HOME` is set but is not a Triton install. */
+export class TritonHomeError extends Error {
+  /** @param message What is missing. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TritonHomeError";
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The install `TRITON_HOME` names, or `undefined` when it is unset.
+ *
+ * @param prefix The prefix (default: `$TRITON_HOME`).
+ * @throws {TritonHomeError} If it is set but lacks the core library or header.
+ */
+export function tritonHome(prefix = Deno.env.get("TRITON_HOME")): TritonHome | undefined {
+  if (prefix === undefined || prefix === "") return undefined;
+  const coreLibrary = `${prefix}/lib/libtritonserver.so`;
+  const header = `${prefix}/include/triton/core/tritonserver.h`;
+  for (const [path, what] of [[coreLibrary, "the core library"], [header, "Triton's header"]]) {
+    if (!exists(path)) {
+      throw new TritonHomeError(
+        `TRITON_HOME=${prefix} is not a Triton install: ${what} ${path} is missing ` +
+          "(expected the layout of /opt/tritonserver: lib/libtritonserver.so, " +
+          "include/triton/core/tritonserver.h, backends/)",
+      );
+    }
+  }
+  const backends = `${prefix}/backends`;
+  return {
+    prefix,
+    coreLibrary,
+    backends,
+    hasPython: exists(`${backends}/python/libtriton_python.so`),
+    hasIdentity: exists(`${backends}/identity/libtriton_identity.so`),
+  };
+}
+
+/**
+ * A backend directory for Triton: `deno` is this build's backend directory,
+ * every backend of the install is linked beside it.
+ *
+ * @returns The directory (a fresh temporary one).
+ */
+export function composeBackendDirectory(home: TritonHome): string {
+  const directory = Deno.makeTempDirSync({ prefix: "triton_backends_" });
+  Deno.symlinkSync(buildPaths().backendDir, `${directory}/deno`);
+  if (exists(home.backends)) {
+    for (const entry of Deno.readDirSync(home.backends)) {
+      if (entry.name === "deno") continue;
+      Deno.symlinkSync(`${home.backends}/${entry.name}`, `${directory}/${entry.name}`);
+    }
+  }
+  return directory;
+}
