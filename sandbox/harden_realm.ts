@@ -15,6 +15,9 @@
  * ffi/stub/bindings.ts), which covers every realm. Permission denials are
  * reported as they happen (sandbox/denials.ts).
  *
+ * Standard input (the Worker's doorbell, runtime/wire/doorbell.ts) is
+ * removed too.
+ *
  * `Deno.exit`, `close` and `process.exit` end a Worker silently (not the
  * process), so a model calling one would leave its batch hanging until the
  * execute deadline; they throw instead, which fails the batch at once with
@@ -123,6 +126,7 @@ export function hardenRealm(options: HardenOptions = {}): void {
   removeDenoInternal();
   removeNestedWorkers();
   removeStorage();
+  removeStdin();
   disableSignalListeners();
   disableExits();
   hardened = true;
@@ -192,6 +196,17 @@ function removeStorage(): void {
       reportingHole(globalThis, name, "storage", name);
     }
   }
+}
+
+/**
+ * Standard input is the Worker's doorbell (runtime/wire/doorbell.ts): the
+ * runtime bound its reader before this runs. A model reading it could only
+ * steal its own wake-ups, but it has no business there.
+ */
+function removeStdin(): void {
+  reportingHole(Deno, "stdin", "stdio", "Deno.stdin");
+  const process = (globalThis as unknown as { process?: object }).process;
+  if (process !== undefined) reportingHole(process, "stdin", "stdio", "process.stdin");
 }
 
 function disableSignalListeners(): void {

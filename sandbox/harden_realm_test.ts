@@ -64,6 +64,8 @@ Deno.test("harden realm: signals and the Cache API are blocked, and every block 
     internal: "blocked: TypeError",
     worker: "blocked: TypeError",
     exit: "blocked: ExitDisabledError",
+    stdin: "blocked: TypeError",
+    processStdin: "blocked: TypeError",
     read: "blocked: NotCapable",
   });
   assertEquals(seen.reported, [
@@ -74,6 +76,8 @@ Deno.test("harden realm: signals and the Cache API are blocked, and every block 
     { permission: "internal", target: "Deno[Deno.internal]" },
     { permission: "worker", target: "Worker" },
     { permission: "exit", target: "Deno.exit" },
+    { permission: "stdio", target: "Deno.stdin" },
+    { permission: "stdio", target: "process.stdin" },
     { permission: "read", target: "/etc/hostname" },
   ]);
 });

@@ -22,6 +22,14 @@
  * has no name by the time the stub runs. */
 #define TDN_STUB_REGION_FD 3
 
+/* The doorbells: two pipes beside the region (ffi/WIRE_FORMAT.md, "Sleeping
+ * and waking"). The stub reads its doorbell as descriptor 0 and rings the
+ * parent's by writing descriptor 1; descriptor 5 is a second writer of its
+ * own doorbell, for the stub's main thread. */
+#define TDN_STUB_DOORBELL_FD 0
+#define TDN_PARENT_DOORBELL_FD 1
+#define TDN_STUB_TICK_FD 5
+
 /* Bytes of the control page at the start of the region. The arena (all
  * payloads) starts right after it; every payload offset is arena-relative.
  * The arena has two halves of equal size: [0, stub_base) is the parent's,
@@ -85,12 +93,15 @@ typedef struct tdn_record {
 
 /* ---- Rings: one per direction, single producer, single consumer --------- */
 
-/* A consumer that finds the ring empty sets consumer_sleeping, re-reads tail
- * and only then futex-waits on tail; a producer bumps tail and futex-wakes
- * it only when consumer_sleeping is set. All accesses are sequentially
- * consistent, so a wake-up cannot be lost and the busy path makes no
- * system call. The same protocol guards a full ring with head and
- * producer_sleeping. */
+/* A consumer that finds the ring empty sets consumer_sleeping to how it will
+ * sleep, re-reads tail and only then sleeps; a producer bumps tail and wakes
+ * it only when consumer_sleeping is set: with a futex wake on tail
+ * (TDN_SLEEP_FUTEX) or a byte on the consumer's doorbell
+ * (TDN_SLEEP_DOORBELL). All accesses are sequentially consistent, so a
+ * wake-up cannot be lost and the busy path makes no system call. The same
+ * protocol guards a full ring with head and producer_sleeping (futex only). */
+#define TDN_SLEEP_FUTEX 1u
+#define TDN_SLEEP_DOORBELL 2u
 typedef struct tdn_ring {
   uint32_t tail; /* records published (futex word) */
   uint32_t consumer_sleeping;

@@ -8,7 +8,10 @@
  */
 #include "channel.h"
 
+#include <errno.h>
 #include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -56,6 +59,41 @@ void tdn_channel_init(tdn_channel* channel, tdn_control* control)
   memset(channel, 0, sizeof(*channel));
   channel->to_stub = &control->to_stub;
   channel->to_parent = &control->to_parent;
+  channel->ring_stub_fd = -1;
+  channel->from_stub_fd = -1;
+}
+
+void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_stub_fd)
+{
+  channel->ring_stub_fd = ring_stub_fd;
+  channel->from_stub_fd = from_stub_fd;
+}
+
+/* One byte on the stub's doorbell. A full pipe already holds a wake-up, and
+ * a stub that is gone is noticed by the supervisor: neither is an error. */
+static void ring_stub(const tdn_channel* channel)
+{
+  static const char bell = 'r';
+  ssize_t wrote;
+  do {
+    wrote = write(channel->ring_stub_fd, &bell, 1);
+  } while (wrote < 0 && errno == EINTR);
+}
+
+/* Sleeps until the stub rings or timeout_ns passes, then empties the
+ * doorbell: the caller re-checks the ring whatever woke it. */
+static void await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
+{
+  struct pollfd bell = {.fd = channel->from_stub_fd, .events = POLLIN};
+  const struct timespec timeout = {
+      .tv_sec = (time_t)(timeout_ns / TDN_NS_PER_SECOND),
+      .tv_nsec = (long)(timeout_ns % TDN_NS_PER_SECOND),
+  };
+  if (ppoll(&bell, 1, &timeout, NULL) > 0) {
+    char drained[64];
+    while (read(channel->from_stub_fd, drained, sizeof(drained)) == (ssize_t)sizeof(drained)) {
+    }
+  }
 }
 
 void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns)
@@ -112,8 +150,11 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
   memcpy(&ring->records[channel->published % TDN_RING_CAPACITY], record, sizeof(*record));
   channel->published++;
   store(&ring->tail, channel->published);
-  channel->woke_stub = load(&ring->consumer_sleeping) != 0;
-  if (channel->woke_stub) {
+  const uint32_t sleeping = load(&ring->consumer_sleeping);
+  channel->woke_stub = sleeping != 0;
+  if (sleeping == TDN_SLEEP_DOORBELL && channel->ring_stub_fd >= 0) {
+    ring_stub(channel);
+  } else if (sleeping != 0) {
     futex_wake(&ring->tail);
   }
   return true;
@@ -171,8 +212,14 @@ tdn_receive_status tdn_channel_receive(
         return try_take(channel, record, diag);
       }
       cpu_relax();
-      if (i % 64 == 0 && tdn_now_ns() - start >= spin_ns) {
-        break;
+      if (i % 64 == 0) {
+        if (tdn_now_ns() - start >= spin_ns) {
+          break;
+        }
+        /* With more threads than cores (instances outnumber them on most
+         * servers), the stub we wait for may be waiting for this core:
+         * offer it. With nothing else runnable this returns at once. */
+        sched_yield();
       }
     }
   }
@@ -182,10 +229,15 @@ tdn_receive_status tdn_channel_receive(
     if (elapsed >= wait_ns) {
       return TDN_NOTHING;
     }
-    store(&ring->consumer_sleeping, 1);
+    const bool doorbell = channel->from_stub_fd >= 0;
+    store(&ring->consumer_sleeping, doorbell ? TDN_SLEEP_DOORBELL : TDN_SLEEP_FUTEX);
     const uint32_t tail = load(&ring->tail);
     if (tail == channel->consumed) {
-      futex_wait(&ring->tail, tail, wait_ns - elapsed);
+      if (doorbell) {
+        await_doorbell(channel, wait_ns - elapsed);
+      } else {
+        futex_wait(&ring->tail, tail, wait_ns - elapsed);
+      }
     }
     store(&ring->consumer_sleeping, 0);
     status = try_take(channel, record, diag);

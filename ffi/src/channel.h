@@ -23,6 +23,11 @@
 typedef struct tdn_channel {
   tdn_ring* to_stub;
   tdn_ring* to_parent;
+  /* The doorbells' parent ends (stub_process.h), -1 until the stub runs:
+   * ring_stub wakes a stub that sleeps with TDN_SLEEP_DOORBELL; the parent
+   * sleeps on from_stub. */
+  int ring_stub_fd;
+  int from_stub_fd;
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
   bool woke_stub;     /* the last send found the stub asleep and woke it */
@@ -30,8 +35,13 @@ typedef struct tdn_channel {
   uint64_t answer_ns[TDN_ANSWER_HISTORY]; /* recent answer times, a ring */
 } tdn_channel;
 
-/* Attaches to a freshly written (all-zero rings) control page. */
+/* Attaches to a freshly written (all-zero rings) control page; no
+ * doorbells yet (the parent sleeps on a futex until they are set). */
 void tdn_channel_init(tdn_channel* channel, tdn_control* control);
+
+/* Uses the doorbells of the stub just started (not owned: the supervisor
+ * closes them). */
+void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_stub_fd);
 
 /* Publishes one record to the stub and wakes it if it sleeps. Fails only
  * if the stub has stopped consuming (ring full) or corrupted its head. */
@@ -51,7 +61,8 @@ typedef enum tdn_receive_status {
 } tdn_receive_status;
 
 /* Takes the next record from the stub. Spins for up to spin_ns watching the
- * tail, then sleeps on the futex for at most wait_ns in total. */
+ * tail, then sleeps on its doorbell (a futex before there is one) for at
+ * most wait_ns in total. */
 tdn_receive_status tdn_channel_receive(
     tdn_channel* channel, tdn_record* record, uint64_t spin_ns, uint64_t wait_ns, tdn_diag* diag);
 

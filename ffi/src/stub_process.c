@@ -15,9 +15,29 @@
 #include "tdn_wire.h"
 
 /* Descriptors the child juggles are first moved at or above this, so the
- * dup2 calls onto 0, 3 and 4 can never clobber each other. */
+ * dup2 calls onto 0, 1, 3, 4 and 5 can never clobber each other. */
 #define HIGH_FD 10
 #define EXEC_ERROR_FD 4
+
+/* The child's ends, moved high in the parent before fork. */
+typedef struct child_fds {
+  int region;
+  int doorbell_read;   /* becomes TDN_STUB_DOORBELL_FD */
+  int doorbell_tick;   /* becomes TDN_STUB_TICK_FD */
+  int parent_ring;     /* becomes TDN_PARENT_DOORBELL_FD */
+  int error;           /* becomes EXEC_ERROR_FD */
+} child_fds;
+
+void tdn_doorbells_close(tdn_doorbells* doorbells)
+{
+  if (doorbells->ring_stub >= 0) {
+    close(doorbells->ring_stub);
+  }
+  if (doorbells->from_stub >= 0) {
+    close(doorbells->from_stub);
+  }
+  doorbells->ring_stub = doorbells->from_stub = -1;
+}
 
 static void describe_status(int status, tdn_diag* how)
 {
@@ -36,8 +56,7 @@ static void describe_status(int status, tdn_diag* how)
 /* Runs in the child between fork and execve: async-signal-safe calls only,
  * no allocation, no locks, no stdio. */
 static void __attribute__((noreturn)) exec_child(
-    const tdn_stub_command* command, int region_fd, int null_fd, int error_fd,
-    unsigned max_fd)
+    const tdn_stub_command* command, const child_fds* fds, unsigned max_fd)
 {
   setpgid(0, 0);
   sigset_t none;
@@ -52,14 +71,16 @@ static void __attribute__((noreturn)) exec_child(
       sigaction(signal_number, &default_action, NULL);
     }
   }
-  int ok = dup2(null_fd, STDIN_FILENO) == STDIN_FILENO &&
-           dup2(region_fd, TDN_STUB_REGION_FD) == TDN_STUB_REGION_FD &&
-           dup2(error_fd, EXEC_ERROR_FD) == EXEC_ERROR_FD &&
-           fcntl(EXEC_ERROR_FD, F_SETFD, FD_CLOEXEC) == 0;
+  int ok = dup2(fds->doorbell_read, TDN_STUB_DOORBELL_FD) == TDN_STUB_DOORBELL_FD &&
+           dup2(fds->parent_ring, TDN_PARENT_DOORBELL_FD) == TDN_PARENT_DOORBELL_FD &&
+           dup2(fds->region, TDN_STUB_REGION_FD) == TDN_STUB_REGION_FD &&
+           dup2(fds->error, EXEC_ERROR_FD) == EXEC_ERROR_FD &&
+           fcntl(EXEC_ERROR_FD, F_SETFD, FD_CLOEXEC) == 0 &&
+           dup2(fds->doorbell_tick, TDN_STUB_TICK_FD) == TDN_STUB_TICK_FD;
   if (ok) {
     /* Triton's sockets, model files and other stubs' regions stay out. */
-    if (close_range(EXEC_ERROR_FD + 1, ~0u, 0) != 0) {
-      for (unsigned fd = EXEC_ERROR_FD + 1; fd < max_fd; ++fd) {
+    if (close_range(TDN_STUB_TICK_FD + 1, ~0u, 0) != 0) {
+      for (unsigned fd = TDN_STUB_TICK_FD + 1; fd < max_fd; ++fd) {
         close((int)fd);
       }
     }
@@ -74,10 +95,10 @@ static void __attribute__((noreturn)) exec_child(
   if (!ok) {
     /* Nothing applied: say so first, as the successful path does. */
     const uint32_t none = 0;
-    ssize_t reported = write(error_fd, &none, sizeof(none));
+    ssize_t reported = write(fds->error, &none, sizeof(none));
     (void)reported;
   }
-  ssize_t ignored = write(ok ? EXEC_ERROR_FD : error_fd, &failure, sizeof(failure));
+  ssize_t ignored = write(ok ? EXEC_ERROR_FD : fds->error, &failure, sizeof(failure));
   (void)ignored;
   _exit(127);
 }
@@ -92,41 +113,64 @@ static int move_high(int fd)
   return high;
 }
 
-bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, tdn_diag* diag)
+bool tdn_stub_spawn(
+    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, pid_t* pid,
+    tdn_diag* diag)
 {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return tdn_diag_set(diag, "cannot create a pipe: %s", strerror(errno));
   }
   const int error_read = pipe_fds[0];
-  const int error_write = move_high(pipe_fds[1]);
-  const int null_fd = move_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  const int high_region_fd = fcntl(region_fd, F_DUPFD_CLOEXEC, HIGH_FD);
+  child_fds fds = {.error = move_high(pipe_fds[1])};
+  /* The stub's doorbell: it blocks reading it; we never block writing it. */
+  int stub_bell[2] = {-1, -1};
+  int parent_bell[2] = {-1, -1};
+  bool ok = fds.error >= 0 && pipe2(stub_bell, O_CLOEXEC) == 0 &&
+            pipe2(parent_bell, O_CLOEXEC) == 0;
+  if (ok) {
+    fds.doorbell_read = move_high(stub_bell[0]);
+    fds.doorbell_tick = fcntl(stub_bell[1], F_DUPFD_CLOEXEC, HIGH_FD);
+    fds.parent_ring = move_high(parent_bell[1]);
+    fds.region = fcntl(region_fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    doorbells->ring_stub = stub_bell[1];
+    doorbells->from_stub = parent_bell[0];
+    /* Neither side may block on a doorbell: the parent's writer and reader
+     * (Triton's threads), and the stub's writer (a parent that does not
+     * read has a byte waiting already). The stub's reader blocks. */
+    ok = fds.doorbell_read >= 0 && fds.doorbell_tick >= 0 && fds.parent_ring >= 0 &&
+         fds.region >= 0 && fcntl(doorbells->ring_stub, F_SETFL, O_NONBLOCK) == 0 &&
+         fcntl(doorbells->from_stub, F_SETFL, O_NONBLOCK) == 0 &&
+         fcntl(fds.parent_ring, F_SETFL, O_NONBLOCK) == 0;
+  } else {
+    for (int i = 0; i < 2; ++i) {
+      if (stub_bell[i] >= 0) close(stub_bell[i]);
+      if (parent_bell[i] >= 0) close(parent_bell[i]);
+    }
+    fds.doorbell_read = fds.doorbell_tick = fds.parent_ring = fds.region = -1;
+  }
   struct rlimit files;
   const unsigned max_fd =
       getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 65536 ? (unsigned)files.rlim_cur
                                                                       : 65536u;
-  bool ok = error_write >= 0 && null_fd >= 0 && high_region_fd >= 0;
   pid_t child = -1;
   if (!ok) {
     tdn_diag_set(diag, "cannot prepare the stub's descriptors: %s", strerror(errno));
   } else {
     child = fork();
     if (child == 0) {
-      exec_child(command, high_region_fd, null_fd, error_write, max_fd);
+      exec_child(command, &fds, max_fd);
     }
     if (child < 0) {
       ok = tdn_diag_set(diag, "fork failed: %s", strerror(errno));
     }
   }
-  if (error_write >= 0) {
-    close(error_write);
-  }
-  if (null_fd >= 0) {
-    close(null_fd);
-  }
-  if (high_region_fd >= 0) {
-    close(high_region_fd);
+  const int child_ends[] = {fds.error, fds.doorbell_read, fds.doorbell_tick, fds.parent_ring,
+                            fds.region};
+  for (size_t i = 0; i < sizeof(child_ends) / sizeof(child_ends[0]); ++i) {
+    if (child_ends[i] >= 0) {
+      close(child_ends[i]);
+    }
   }
   if (ok) {
     /* Also set from this side, so the group exists before we might kill it. */
@@ -149,6 +193,9 @@ bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, 
     } else {
       *pid = child;
     }
+  }
+  if (!ok) {
+    tdn_doorbells_close(doorbells);
   }
   close(error_read);
   return ok;

@@ -21,13 +21,29 @@ typedef struct tdn_stub_command {
   tdn_layers* layers; /* applied in the child before exec (NULL: none); `applied` is updated */
 } tdn_stub_command;
 
-/* fork + execve with: descriptor 3 = region_fd, 0 = /dev/null, 1 and 2
- * inherited, nothing else open; default signal handling, empty signal mask,
- * its own process group; the command's layers (rlimits, no_new_privs,
- * seccomp) applied just before execve. Fails if fork fails or the exec
- * itself fails (the child reports which layers it applied, then execve's
- * errno, through a close-on-exec pipe). */
-bool tdn_stub_spawn(const tdn_stub_command* command, int region_fd, pid_t* pid, tdn_diag* diag);
+/* The parent's ends of the two doorbell pipes (tdn_wire.h), both
+ * non-blocking and close-on-exec; -1 when closed. */
+typedef struct tdn_doorbells {
+  int ring_stub;  /* write a byte: wakes a stub that sleeps on its doorbell */
+  int from_stub;  /* readable when the stub rang the parent */
+} tdn_doorbells;
+
+#define TDN_DOORBELLS_CLOSED {-1, -1}
+
+/* Closes both ends and marks them closed. */
+void tdn_doorbells_close(tdn_doorbells* doorbells);
+
+/* fork + execve with: descriptor 3 = region_fd; 0 = the stub's doorbell
+ * (read end), 1 = the parent's doorbell (write end, non-blocking), 5 =
+ * another writer of the stub's doorbell; 2 inherited; nothing else open;
+ * default signal handling, empty signal mask, its own process group; the
+ * command's layers (rlimits, no_new_privs, seccomp) applied just before
+ * execve. The parent's ends go to *doorbells. Fails if fork fails or the
+ * exec itself fails (the child reports which layers it applied, then
+ * execve's errno, through a close-on-exec pipe). */
+bool tdn_stub_spawn(
+    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, pid_t* pid,
+    tdn_diag* diag);
 
 /* True if the stub has exited; it is left a zombie (so its pid and process
  * group cannot be reused) until tdn_stub_kill_and_reap. `how` gets "exited

@@ -35,6 +35,7 @@ void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config
   supervisor->config = *config;
   supervisor->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
   supervisor->region = (tdn_region)TDN_REGION_INIT;
+  supervisor->doorbells = (tdn_doorbells)TDN_DOORBELLS_CLOSED;
   supervisor->pid = 0;
   tdn_stub_log_init(&supervisor->log);
 }
@@ -45,11 +46,13 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
 {
   if (supervisor->pid > 0) {
     tdn_stub_kill_and_reap(supervisor->pid, how);
-    /* BLS answers read it from Triton's threads (send_answer). */
-    pthread_mutex_lock(&supervisor->lock);
-    supervisor->pid = 0;
-    pthread_mutex_unlock(&supervisor->lock);
   }
+  /* BLS answers read both from Triton's threads (send_answer). */
+  pthread_mutex_lock(&supervisor->lock);
+  supervisor->pid = 0;
+  tdn_channel_set_doorbells(&supervisor->channel, -1, -1);
+  tdn_doorbells_close(&supervisor->doorbells);
+  pthread_mutex_unlock(&supervisor->lock);
   if (supervisor->config.on_teardown != NULL && supervisor->region.base != NULL &&
       supervisor->config.on_teardown(supervisor->config.side_context, &supervisor->region)) {
     supervisor->region = (tdn_region)TDN_REGION_INIT;
@@ -283,10 +286,16 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   /* Queued before the stub exists: it finds INIT as soon as it looks. */
   if (!send_record(
           supervisor, TDN_MSG_INIT, 0, 0, init_block.offset, config->init_json_length, &why) ||
-      !tdn_stub_spawn(config->command, supervisor->region.fd, &supervisor->pid, &why)) {
+      !tdn_stub_spawn(
+          config->command, supervisor->region.fd, &supervisor->doorbells, &supervisor->pid,
+          &why)) {
     teardown(supervisor, NULL);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot start the stub: %s", why.text);
   }
+  pthread_mutex_lock(&supervisor->lock);
+  tdn_channel_set_doorbells(
+      &supervisor->channel, supervisor->doorbells.ring_stub, supervisor->doorbells.from_stub);
+  pthread_mutex_unlock(&supervisor->lock);
   /* A stub started for auto-completion answers INIT with CONFIG and waits
    * for INSTANCE before it initializes the model. */
   return await_handshake(

@@ -81,6 +81,7 @@ typedef struct tdn_supervisor {
   pthread_mutex_t lock;
   tdn_region region;
   tdn_channel channel;
+  tdn_doorbells doorbells; /* the running stub's doorbells (stub_process.h) */
   pid_t pid;              /* > 0 while a stub runs */
   uint64_t last_batch_id; /* batch ids start at 1; 0 means "no batch" on the wire */
   uint32_t failed_starts; /* consecutive, for backoff */

@@ -27,6 +27,7 @@ const SYMBOLS = {
   tdn_futex_wait: { parameters: ["pointer", "u32", "i32"], result: "i32" },
   tdn_futex_wake: { parameters: ["pointer"], result: "i32" },
   tdn_parent_pid: { parameters: [], result: "i32" },
+  tdn_stub_ring: { parameters: ["i32", "u8"], result: "i32" },
   tdn_stub_disable_webgpu: { parameters: [], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -68,6 +69,13 @@ export interface StubLibrary {
   futexWake(address: Deno.PointerObject): void;
   /** This process's parent process id (changes when the parent dies). */
   parentPid(): number;
+  /**
+   * Rings a doorbell: one byte on descriptor `fd` (non-blocking; a full
+   * pipe already holds a wake-up).
+   *
+   * @returns False if the reader is gone.
+   */
+  ring(fd: number, byte: number): boolean;
   /**
    * Turns WebGPU off for the whole process (sets `DENO_WEBGPU_BACKEND=none`).
    * Must run before any Worker exists.
@@ -111,6 +119,9 @@ export function openStubLibrary(path: string): StubLibrary {
     },
     parentPid(): number {
       return symbols.tdn_parent_pid();
+    },
+    ring(fd: number, byte: number): boolean {
+      return symbols.tdn_stub_ring(fd, byte) === 0;
     },
     disableWebGpu(): void {
       if (symbols.tdn_stub_disable_webgpu() !== 0) {

@@ -97,6 +97,19 @@ TDN_STUB_EXPORT int32_t tdn_futex_wake(uint32_t *addr) {
   return rc < 0 ? -1 : (int32_t)rc;
 }
 
+/*
+ * Rings a doorbell (tdn_wire.h): one byte on descriptor `fd`, which is
+ * non-blocking. A full pipe already holds a wake-up, so EAGAIN is not an
+ * error; a closed one means the reader is gone. Returns 0 or -1.
+ */
+TDN_STUB_EXPORT int32_t tdn_stub_ring(int32_t fd, uint8_t byte) {
+  ssize_t wrote;
+  do {
+    wrote = write(fd, &byte, 1);
+  } while (wrote < 0 && errno == EINTR);
+  return wrote == 1 || errno == EAGAIN ? 0 : -1;
+}
+
 /* The stub's parent process id: the stub compares it with the control
  * page's parent_pid to notice that Triton is gone (it is reparented). */
 TDN_STUB_EXPORT int32_t tdn_parent_pid(void) { return (int32_t)getppid(); }

@@ -34,7 +34,7 @@
  */
 
 import { writeErrorText } from "../wire/error_text.ts";
-import { FutexProxyHost, type ParkRequest, WAKE_WORDS } from "../wire/futex_proxy.ts";
+import { FutexProxyHost, type ParkRequest, WAKE_BIT, WAKE_WORDS } from "../wire/futex_proxy.ts";
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import { yieldToEventLoop } from "../wire/macrotask.ts";
 import type { Ring, RingWaiter } from "../wire/ring.ts";
@@ -51,6 +51,10 @@ export interface ServiceRegion {
   readonly arena: ArrayBuffer;
   /** The arena size read at start, before any model code ran. */
   readonly startArenaSize: number;
+  /** Wakes the parent, which sleeps on its doorbell (descriptor 1). */
+  ringParent(): void;
+  /** Rings the Worker's doorbell with a tick (descriptor 5). */
+  tickWorker(): void;
 }
 
 /** What the loop needs to know about the world around it. */
@@ -123,7 +127,6 @@ export class FutexService {
    */
   async run(errorTextOffset: number): Promise<number> {
     const host = this.#host;
-    const { controlWords, futexWaiter } = this.#region;
     for (;;) {
       // The bell first: a request made after this read rings it again, so
       // the wait below returns at once instead of missing it. Exit and park
@@ -133,10 +136,7 @@ export class FutexService {
       const bell = host.bell();
       const exit = host.exitRequest();
       const park = host.pendingPark();
-      const wakes = host.takeWakes();
-      for (const [bit, word] of WAKE_WORDS) {
-        if ((wakes & bit) !== 0) futexWaiter.wake(controlWords, word);
-      }
+      this.#serveWakes(host.takeWakes());
       if (exit !== undefined) return exit;
       if (park !== undefined) {
         const stop = await this.#park(park, errorTextOffset);
@@ -144,6 +144,9 @@ export class FutexService {
         continue;
       }
       if (host.waitForBell(bell, this.#timing.watchSliceMs) === "timed-out") {
+        // A Worker asleep on its doorbell gets a tick every slice: its
+        // model's timers and promises move even with no traffic.
+        if (host.doorbellParked()) this.#region.tickWorker();
         const stop = await this.#checkBothEnds(errorTextOffset);
         if (stop !== undefined) return stop;
       }
@@ -166,9 +169,7 @@ export class FutexService {
       );
       if (busy) {
         const wakes = host.takeWakes();
-        for (const [bit, word] of WAKE_WORDS) {
-          if ((wakes & bit) !== 0) futexWaiter.wake(controlWords, word);
-        }
+        this.#serveWakes(wakes);
         busySlice = wakes !== 0
           ? BUSY_PARK_SLICE_MIN_MS
           : Math.min(busySlice * 2, BUSY_PARK_SLICE_MAX_MS);
@@ -181,6 +182,16 @@ export class FutexService {
     }
     this.#host.completePark(park.seq);
     return undefined;
+  }
+
+  /** Makes the wakes the Worker asked for: the parent sleeps on its doorbell. */
+  #serveWakes(wakes: number): void {
+    const { controlWords, futexWaiter } = this.#region;
+    for (const [bit, word] of WAKE_WORDS) {
+      if ((wakes & bit) === 0) continue;
+      if (bit === WAKE_BIT.TO_PARENT_TAIL) this.#region.ringParent();
+      else futexWaiter.wake(controlWords, word);
+    }
   }
 
   /** Lets Worker events in; returns an exit code if either end is gone. */

@@ -34,14 +34,18 @@ function fakeRegion() {
       wakes.push(index);
     },
   };
+  const ticks: number[] = [];
   const region: ServiceRegion = {
     controlWords,
     futexWaiter,
     toParent: new Ring(control, CONTROL.TO_PARENT, atomicsWaiter),
     arena: new ArrayBuffer(1 << 16),
     startArenaSize: 1 << 16,
+    // The parent's doorbell: recorded as a wake of the word it sleeps for.
+    ringParent: () => wakes.push(TO_PARENT_TAIL),
+    tickWorker: () => ticks.push(performance.now()),
   };
-  return { control, controlWords, region, waits, wakes };
+  return { control, controlWords, region, waits, wakes, ticks };
 }
 
 Deno.test("futex service: parks for the Worker, wakes the parent for it, exits when asked", async () => {

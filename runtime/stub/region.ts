@@ -18,7 +18,16 @@
  */
 
 import type { StubLibrary } from "../../ffi/stub/bindings.ts";
-import { CONTROL, CONTROL_SIZE, STUB_REGION_FD, WIRE_VERSION } from "../wire/layout.ts";
+import {
+  CONTROL,
+  CONTROL_SIZE,
+  DOORBELL_BYTE,
+  PARENT_DOORBELL_FD,
+  RING,
+  STUB_REGION_FD,
+  STUB_TICK_FD,
+  WIRE_VERSION,
+} from "../wire/layout.ts";
 import { Ring, type RingWaiter } from "../wire/ring.ts";
 
 /** The attached region, as the trusted main thread sees it. */
@@ -31,6 +40,10 @@ export interface Region {
   readonly controlWords: Int32Array;
   /** Shared-futex wait and wake on control-page words. */
   readonly futexWaiter: RingWaiter;
+  /** Wakes the parent, which sleeps on its doorbell (descriptor 1). */
+  ringParent(): void;
+  /** Rings the Worker's doorbell with a tick (descriptor 5). */
+  tickWorker(): void;
   /** The arena as the main thread sees it (the whole window past the control page). */
   readonly arena: ArrayBuffer;
   /** Bytes mapped past the control page: the most the arena can grow to. */
@@ -114,9 +127,21 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
     },
   };
 
+  // The parent sleeps on its doorbell, not on a futex, once the stub runs.
+  const toParentTail = (CONTROL.TO_PARENT + RING.TAIL) >> 2;
+  const toParentWaiter: RingWaiter = {
+    wait: futexWaiter.wait,
+    wake(words, index) {
+      if (index === toParentTail) library.ring(PARENT_DOORBELL_FD, DOORBELL_BYTE.RECORD);
+      else futexWaiter.wake(words, index);
+    },
+  };
+
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, futexWaiter),
-    toParent: new Ring(control, CONTROL.TO_PARENT, futexWaiter),
+    toParent: new Ring(control, CONTROL.TO_PARENT, toParentWaiter),
+    ringParent: () => void library.ring(PARENT_DOORBELL_FD, DOORBELL_BYTE.RECORD),
+    tickWorker: () => void library.ring(STUB_TICK_FD, DOORBELL_BYTE.TICK),
     controlWords: new Int32Array(control),
     futexWaiter,
     arena,

@@ -49,8 +49,9 @@
  * @module
  */
 
+import type { Doorbell, DoorbellWake } from "./doorbell.ts";
 import { yieldToEventLoop } from "./macrotask.ts";
-import { CONTROL, RING } from "./layout.ts";
+import { CONTROL, RING, SLEEP } from "./layout.ts";
 import type { RingWaiter, WaitOutcome } from "./ring.ts";
 
 /** Word indices of the proxy's SharedArrayBuffer (`Int32Array`). */
@@ -76,6 +77,12 @@ export const PROXY = {
    * sleeping parent while its own park is outstanding.
    */
   BUSY: 7,
+  /**
+   * 1 while the Worker sleeps on its doorbell (runtime/wire/doorbell.ts):
+   * the main thread then rings it with a tick now and then, so that the
+   * model's timers run.
+   */
+  DOORBELL_PARKED: 8,
   /** Words in the buffer. */
   WORDS: 16,
 } as const;
@@ -85,9 +92,12 @@ function controlWord(ring: number, field: number): number {
   return (ring + field) >> 2;
 }
 
+/** `to_stub.tail`: the word an idle Worker waits on for its next record. */
+const TO_STUB_TAIL_WORD = controlWord(CONTROL.TO_STUB, RING.TAIL);
+
 /** The control words the Worker may park on (it consumes to_stub, produces to_parent). */
 export const PARK_WORDS: readonly number[] = Object.freeze([
-  controlWord(CONTROL.TO_STUB, RING.TAIL),
+  TO_STUB_TAIL_WORD,
   controlWord(CONTROL.TO_PARENT, RING.HEAD),
 ]);
 
@@ -145,6 +155,8 @@ export const DEFAULT_CLIENT_TIMING: FutexProxyClientTiming = Object.freeze({
 export class FutexProxyClient {
   readonly #words: Int32Array;
   readonly #timing: FutexProxyClientTiming;
+  /** Sleeps of an idle Worker and wakes of the parent go here, when given. */
+  #doorbell: Doorbell | undefined;
   #parkSeq: number;
   #eventLoopBusy = false;
   /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
@@ -156,10 +168,20 @@ export class FutexProxyClient {
    * @param timing How often an idle Worker lets its event loop turn.
    * @throws {RangeError} If `buffer` is not a proxy buffer.
    */
-  constructor(buffer: SharedArrayBuffer, timing: FutexProxyClientTiming = DEFAULT_CLIENT_TIMING) {
+  constructor(
+    buffer: SharedArrayBuffer,
+    timing: FutexProxyClientTiming = DEFAULT_CLIENT_TIMING,
+    doorbell?: Doorbell,
+  ) {
     this.#words = proxyWords(buffer);
     this.#timing = timing;
+    this.#doorbell = doorbell;
     this.#parkSeq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+  }
+
+  /** Whether an asynchronous wait now would sleep on the doorbell. */
+  #sleepsOnDoorbell(): boolean {
+    return this.#doorbell !== undefined && !this.#eventLoopBusy;
   }
 
   /**
@@ -170,6 +192,10 @@ export class FutexProxyClient {
    * region's waits never have one; the parent's deadline bounds them).
    */
   readonly waiter: Required<RingWaiter> = {
+    // An idle Worker sleeps on its doorbell (the parent writes a byte
+    // there); with model work pending, or blocking, through the main
+    // thread's futex wait (the parent makes a futex wake).
+    sleepMark: (async) => async && this.#sleepsOnDoorbell() ? SLEEP.DOORBELL : SLEEP.FUTEX,
     wait: (words, index, expected): WaitOutcome => {
       if (this.#asyncParks > 0) {
         // The main thread serves one park; an asynchronous one is in
@@ -186,6 +212,11 @@ export class FutexProxyClient {
       return "ok";
     },
     wake: (_words, index): void => {
+      if (index === WAKE_WORDS.get(WAKE_BIT.TO_PARENT_TAIL) && this.#doorbell !== undefined) {
+        // The parent sleeps on its doorbell once the stub runs.
+        this.#doorbell.ringParent();
+        return;
+      }
       for (const [bit, word] of WAKE_WORDS) {
         if (word === index) {
           Atomics.or(this.#words, PROXY.WAKE, bit);
@@ -195,7 +226,10 @@ export class FutexProxyClient {
       }
       throw new RangeError(`control word ${index} cannot be woken through the proxy`);
     },
-    waitAsync: async (_words, index, expected): Promise<WaitOutcome> => {
+    waitAsync: async (words, index, expected): Promise<WaitOutcome> => {
+      if (this.#sleepsOnDoorbell() && index === TO_STUB_TAIL_WORD) {
+        return await this.#sleepOnDoorbell(words, index, expected);
+      }
       const seq = this.#requestPark(index, expected);
       this.#asyncParks++;
       try {
@@ -227,6 +261,38 @@ export class FutexProxyClient {
       const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
       if (waiting.async) await waiting.value;
     }
+  }
+
+  /**
+   * An idle Worker's sleep: one blocking read of its doorbell, woken by the
+   * parent's byte (one thread hop) or by the main thread's tick, after which
+   * the event loop goes idle once so that the model's timers run. The ring
+   * has set `consumer_sleeping` to `SLEEP.DOORBELL`; the caller re-checks
+   * the ring and sleeps again as needed.
+   */
+  async #sleepOnDoorbell(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
+    const doorbell = this.#doorbell!;
+    Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 1);
+    let woke: DoorbellWake;
+    try {
+      woke = Atomics.load(words, index) === expected ? doorbell.sleep() : "record";
+    } finally {
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 0);
+    }
+    if (woke === "closed") {
+      // No writer left: the parent is gone, and the main thread ends the
+      // stub. Park through it from now on instead of spinning on the pipe.
+      this.#doorbell = undefined;
+    } else if (woke === "tick") {
+      await this.#idleTurn();
+    }
+    return "ok";
+  }
+
+  /** Lets the event loop go idle once, for about a millisecond (see below). */
+  async #idleTurn(): Promise<void> {
+    const waiting = Atomics.waitAsync(this.#pause, 0, 0, 1);
+    if (waiting.async) await waiting.value;
   }
 
   /**
@@ -333,6 +399,11 @@ export class FutexProxyHost {
     return Atomics.wait(this.#words, PROXY.BELL, bell, timeoutMs) === "timed-out"
       ? "timed-out"
       : "ok";
+  }
+
+  /** Whether the Worker sleeps on its doorbell (and wants ticks for its timers). */
+  doorbellParked(): boolean {
+    return Atomics.load(this.#words, PROXY.DOORBELL_PARKED) === 1;
   }
 
   /** Whether the Worker says model work is pending (it may publish while parked). */

@@ -23,6 +23,35 @@ export const WIRE_MAGIC = 0x314e4454;
 export const WIRE_VERSION = 2;
 /** `TDN_STUB_REGION_FD`: the descriptor the stub inherits the region as. */
 export const STUB_REGION_FD = 3;
+
+/** `TDN_STUB_DOORBELL_FD`: the stub sleeps reading its doorbell here. */
+export const STUB_DOORBELL_FD = 0;
+
+/** `TDN_PARENT_DOORBELL_FD`: the stub rings the parent by writing a byte here. */
+export const PARENT_DOORBELL_FD = 1;
+
+/** `TDN_STUB_TICK_FD`: the stub main thread's writer of the stub's doorbell. */
+export const STUB_TICK_FD = 5;
+
+/**
+ * Bytes on the stub's doorbell: a producer's record, or the main thread's
+ * tick that lets the event loop of a Worker asleep on it turn. The parent
+ * reads no meaning into the bytes on its own doorbell.
+ */
+export const DOORBELL_BYTE = {
+  /** A record was published. */
+  RECORD: 0x72,
+  /** Time for the sleeping Worker's timers. */
+  TICK: 0x74,
+} as const;
+
+/** `TDN_SLEEP_*`: how a consumer sleeps, stored in `consumer_sleeping`. */
+export const SLEEP = {
+  /** A futex wait on `tail`: wake it with a futex wake. */
+  FUTEX: 1,
+  /** A read of its doorbell pipe: wake it with a byte there. */
+  DOORBELL: 2,
+} as const;
 /** `TDN_CONTROL_SIZE`: bytes of the control page; the arena starts after it. */
 export const CONTROL_SIZE = 4096;
 /** `TDN_TENSOR_ALIGN`: tensor data in the arena starts on this boundary. */

@@ -34,7 +34,7 @@
  * @module
  */
 
-import { RECORD, RING, RING_CAPACITY } from "./layout.ts";
+import { RECORD, RING, RING_CAPACITY, SLEEP } from "./layout.ts";
 
 /** One `tdn_record`. */
 export interface WireRecord {
@@ -69,6 +69,13 @@ export interface RingWaiter {
   ): WaitOutcome;
   /** Wakes a thread sleeping on `words[index]`. */
   wake(words: Int32Array, index: number): void;
+  /**
+   * The `consumer_sleeping` value (`SLEEP.*`) for the next wait on `tail`,
+   * which tells the producer how to wake it; `SLEEP.FUTEX` if absent.
+   *
+   * @param async Whether the wait will be `waitAsync`.
+   */
+  sleepMark?(async: boolean): number;
   /** Like `wait` without blocking the event loop (only where possible). */
   waitAsync?(
     words: Int32Array,
@@ -89,6 +96,7 @@ export class RingCorruptedError extends Error {
 
 /** {@linkcode RingWaiter} for rings in a SharedArrayBuffer: `Atomics.wait`/`waitAsync`/`notify`. */
 export const atomicsWaiter: Required<RingWaiter> = {
+  sleepMark: () => SLEEP.FUTEX,
   wait(words, index, expected, timeoutMs): WaitOutcome {
     const result = Atomics.wait(words, index, expected, timeoutMs);
     return result === "timed-out" ? "timed-out" : "ok";
@@ -275,7 +283,7 @@ export class Ring {
       const record = this.poll(spinMicros);
       if (record !== undefined) return record;
       if (deadline === Infinity) deadline = performance.now() + timeoutMs;
-      const head = this.#prepareToSleep();
+      const head = this.#prepareToSleep(false);
       if (head !== undefined) {
         const left = deadline - performance.now();
         if (left <= 0) {
@@ -307,7 +315,7 @@ export class Ring {
       const record = this.poll(spinMicros);
       if (record !== undefined) return record;
       if (deadline === Infinity) deadline = performance.now() + timeoutMs;
-      const head = this.#prepareToSleep();
+      const head = this.#prepareToSleep(true);
       if (head !== undefined) {
         const left = deadline - performance.now();
         if (left <= 0) {
@@ -321,13 +329,17 @@ export class Ring {
   }
 
   /**
-   * Sets `consumer_sleeping` and re-reads `tail`.
+   * Sets `consumer_sleeping` (to how the waiter will sleep) and re-reads `tail`.
    *
    * @returns The head value to sleep on, or `undefined` if a record arrived
    * meanwhile (then do not sleep).
    */
-  #prepareToSleep(): number | undefined {
-    Atomics.store(this.#words, this.#consumerSleeping, 1);
+  #prepareToSleep(async: boolean): number | undefined {
+    Atomics.store(
+      this.#words,
+      this.#consumerSleeping,
+      this.#waiter.sleepMark?.(async) ?? SLEEP.FUTEX,
+    );
     const head = Atomics.load(this.#words, this.#head);
     const tail = Atomics.load(this.#words, this.#tail);
     return this.#pendingCount(tail, head) === 0 ? head : undefined;

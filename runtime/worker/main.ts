@@ -12,13 +12,15 @@
  * the region's `to_stub` ring (runtime/worker/parent_link.ts): the main
  * thread is not on the request path.
  *
- * Waiting between batches: spin ~50 us on `to_stub` (back-to-back batches
- * cost no system call), then sleep through the main thread's futex proxy
- * (runtime/wire/futex_proxy.ts) in blocking `Atomics.wait` slices of 50 ms,
- * letting the event loop turn before the first and between them. A blocking
- * wait wakes in a few microseconds, where `Atomics.waitAsync` goes through
- * the event loop; the slices keep an idle model's stray timers and promises
- * moving. While `execute` itself is pending the event loop runs freely.
+ * Waiting between batches: spin on `to_stub` when the next batch usually
+ * comes within microseconds (runtime/worker/spin_policy.ts; back-to-back
+ * batches then cost no system call), then sleep in a blocking read of the Worker's
+ * doorbell (runtime/wire/doorbell.ts), which the parent rings: one thread
+ * hop, no event loop in between. The main thread's ticks wake it now and
+ * then so that an idle model's stray timers and promises move. With model
+ * work pending (a decoupled batch, calls to other models) the Worker sleeps
+ * through the main thread's futex proxy (runtime/wire/futex_proxy.ts)
+ * without blocking its event loop.
  *
  * @module
  */
@@ -41,6 +43,7 @@ import {
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
@@ -52,12 +55,16 @@ import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
+import { SpinPolicy } from "./spin_policy.ts";
 import type { WorkerStart } from "./start_message.ts";
 
 // Kept before hardening disables it for the model: the runtime's own way out.
 // The realm is hardened when the start message says how (WebGPU granted or
 // not), before the model is imported.
 const closeWorker = globalThis.close.bind(globalThis);
+// Bound before the realm is hardened, which takes Deno.stdin and
+// Deno.stdout from the model: the doorbells on descriptors 0 and 1.
+const doorbell = stdioDoorbell();
 
 let modelName = "(loading)";
 
@@ -136,7 +143,7 @@ function record(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRec
 
 async function start(message: WorkerStart, opened: (link: ParentLink) => void): Promise<void> {
   const arena = message.arena;
-  const link = openParentLink(message.control, message.proxy);
+  const link = openParentLink(message.control, message.proxy, doorbell);
   opened(link);
   modelName = message.initialize.modelName;
   // Everything this thread writes goes in the stub's half of the arena.
@@ -208,15 +215,8 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   await serve(context, link, inbox, slot);
 }
 
-/**
- * Busy-wait on `to_stub` after a batch before sleeping: the parent's next
- * EXECUTE then arrives without any system call on either side (the parent
- * turns a response around in 5-10 us). Longer spins made the tail worse on
- * 2 vCPUs (measured: 50 us p99 ~300 us; 100 us ~300-400; 250 us after a
- * sleeping parent ~450-500): this thread then holds a CPU that the main
- * thread and the parent need to wake up.
- */
-const SPIN_AFTER_BATCH_MICROS = 50;
+/** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
+const spinPolicy = new SpinPolicy();
 
 async function serve(
   context: BatchContext,
@@ -230,7 +230,10 @@ async function serve(
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
-    const next = inbox.poll(SPIN_AFTER_BATCH_MICROS) ?? await inbox.nextAsync();
+    const answeredAt = performance.now();
+    const spin = spinPolicy.nextSpinMicros();
+    const next = inbox.poll(spin) ?? await inbox.nextAsync();
+    spinPolicy.noteWait(spin, (performance.now() - answeredAt) * 1000);
     switch (next.kind) {
       case MSG.EXECUTE: {
         if (decoupled) {

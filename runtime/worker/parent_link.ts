@@ -2,9 +2,10 @@
  * The Worker's link to the parent process: the region's two rings, seen
  * through the control page the main thread transferred. Once the Worker has sent READY it is the only
  * consumer of `to_stub` and the only producer of `to_parent`
- * (ffi/WIRE_FORMAT.md, "The stub process"). It spins on the rings itself
- * and sleeps or wakes the parent through the main thread
- * (runtime/wire/futex_proxy.ts), which alone can make futex calls.
+ * (ffi/WIRE_FORMAT.md, "The stub process"). It spins on the rings itself;
+ * idle, it sleeps on its doorbell and it rings the parent's
+ * (runtime/wire/doorbell.ts); with model work pending it sleeps through the
+ * main thread (runtime/wire/futex_proxy.ts), which alone can make futex calls.
  *
  * Nothing here is a secret from the model, which runs on this thread: the
  * parent checks every record and every byte the stub sends.
@@ -20,7 +21,8 @@
  * @module
  */
 
-import { FutexProxyClient, type StubExitCode } from "../wire/futex_proxy.ts";
+import type { Doorbell } from "../wire/doorbell.ts";
+import { DEFAULT_CLIENT_TIMING, FutexProxyClient, type StubExitCode } from "../wire/futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE } from "../wire/layout.ts";
 import { Ring } from "../wire/ring.ts";
 
@@ -46,17 +48,21 @@ export interface ParentLink {
  *
  * @param control The control page (a transferred view of its 4096 bytes).
  * @param proxy The futex proxy buffer shared with the main thread.
+ * @param doorbell The Worker's doorbells: an idle Worker sleeps on its own
+ * and rings the parent's (runtime/wire/doorbell.ts); without them every
+ * sleep and wake goes through the main thread.
  * @returns The link.
  * @throws {RangeError} If `control` is not a control page.
  */
 export function openParentLink(
   control: ArrayBuffer,
   proxy: SharedArrayBuffer,
+  doorbell?: Doorbell,
 ): ParentLink {
   if (!(control instanceof ArrayBuffer) || control.byteLength !== CONTROL_SIZE) {
     throw new RangeError("the control page view must be exactly one control page");
   }
-  const client = new FutexProxyClient(proxy);
+  const client = new FutexProxyClient(proxy, DEFAULT_CLIENT_TIMING, doorbell);
   const busyReasons = new Set<string>();
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, client.waiter),

@@ -33,6 +33,8 @@ const results = {
   internal: await attempt(() => anyGlobal.Deno[anyGlobal.Deno.internal].core),
   worker: await attempt(() => new anyGlobal.Worker("data:application/javascript,1")),
   exit: await attempt(() => Deno.exit(0)),
+  stdin: await attempt(() => anyGlobal.Deno.stdin.readSync(new Uint8Array(1))),
+  processStdin: await attempt(() => anyGlobal.process.stdin.read()),
   read: await attempt(() => Deno.readTextFileSync("/etc/hostname")),
 };
 (globalThis as unknown as { postMessage(message: unknown): void }).postMessage({

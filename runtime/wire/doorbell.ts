@@ -1,0 +1,82 @@
+/**
+ * The Worker's doorbells (ffi/WIRE_FORMAT.md, "Sleeping and waking"): the
+ * model's Worker sleeps by reading its doorbell pipe (descriptor 0) and wakes
+ * a sleeping parent by writing a byte to the parent's (descriptor 1). Both
+ * are one system call on this thread, so a wake-up costs one thread hop;
+ * going through the main thread's futex calls costs two.
+ *
+ * The functions are bound when this module loads, before any model code
+ * runs; the realm's `Deno.stdin` and `Deno.stdout` are then taken from the
+ * model (sandbox/harden_realm.ts). The bytes mean nothing to the parent,
+ * which re-checks its ring whatever woke it, so a model that found another
+ * way to write there could only wake it for nothing.
+ *
+ * @example
+ * ```ts ignore
+ * import { stdioDoorbell } from "./doorbell.ts";
+ *
+ * const doorbell = stdioDoorbell();
+ * doorbell.ringParent();
+ * console.log(doorbell.sleep()); // "record" once the parent rang
+ * ```
+ *
+ * @module
+ */
+
+import { DOORBELL_BYTE } from "./layout.ts";
+
+/** What ended a sleep on the doorbell. */
+export type DoorbellWake =
+  /** A producer rang: re-check the ring. */
+  | "record"
+  /** The main thread's tick: let the event loop run the model's timers. */
+  | "tick"
+  /** The doorbell's writers are all gone (the parent died), or it failed. */
+  | "closed";
+
+/** The Worker's two doorbells. */
+export interface Doorbell {
+  /** Blocks this thread until a byte arrives, and says what woke it. */
+  sleep(): DoorbellWake;
+  /** Wakes a parent that sleeps on its doorbell. */
+  ringParent(): void;
+}
+
+/** Reads once into `buffer`: the byte count, or null at end of file. */
+export type ReadOnce = (buffer: Uint8Array) => number | null;
+/** Writes once from `buffer`: the byte count. */
+export type WriteOnce = (buffer: Uint8Array) => number;
+
+/**
+ * The doorbells on standard input and output (descriptors 0 and 1).
+ *
+ * @param read Blocking read of the stub's doorbell (default `Deno.stdin.readSync`, bound now).
+ * @param write Write of the parent's doorbell (default `Deno.stdout.writeSync`, bound now).
+ */
+export function stdioDoorbell(
+  read: ReadOnce = Deno.stdin.readSync.bind(Deno.stdin),
+  write: WriteOnce = Deno.stdout.writeSync.bind(Deno.stdout),
+): Doorbell {
+  const received = new Uint8Array(64);
+  const ring = new Uint8Array([DOORBELL_BYTE.RECORD]);
+  return {
+    sleep(): DoorbellWake {
+      let count: number | null;
+      try {
+        count = read(received);
+      } catch {
+        return "closed";
+      }
+      if (count === null || count === 0) return "closed";
+      return received.subarray(0, count).includes(DOORBELL_BYTE.TICK) ? "tick" : "record";
+    },
+    ringParent(): void {
+      try {
+        write(ring);
+      } catch {
+        // A full pipe (EAGAIN) already holds a wake-up; a parent that is
+        // gone is noticed by the main thread.
+      }
+    },
+  };
+}
