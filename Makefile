@@ -3,6 +3,9 @@
 #   make build            library, stub helpers, test host and a ready backend dir in build/deno/
 #   make test             installs the pinned Deno if missing, builds, runs every test
 #   make bench            the benchmark
+#   make test-triton TRITON_HOME=/opt/tritonserver
+#                         the real-core suite (tests/core/) in Triton's own core, after checking
+#                         ffi/include/triton_api.h against that install's headers
 #   make install PREFIX=/opt/tritonserver/backends/deno
 #   make asan             the same build with AddressSanitizer and UBSan, in build-asan/
 
@@ -24,6 +27,7 @@ BACKEND_DIR := $(BUILD)/deno
 LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
+CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
 GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
@@ -33,10 +37,15 @@ JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
 	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
-HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h)
+HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h ffi/client/*.h)
 TS_ENTRYPOINTS := runtime/stub/main.ts runtime/worker/main.ts runtime/api/mod.ts sandbox/evaluate_main.ts
 
-.PHONY: all build deno serve test bench install asan clean check
+.PHONY: all build deno serve test test-triton triton-api-check bench install asan clean check
+
+# A Triton install prefix laid out like the container's /opt/tritonserver (lib/libtritonserver.so,
+# include/triton/core/*.h, backends/). Only the real-core targets need it.
+TRITON_HOME ?=
+CXX ?= g++
 
 all: build
 
@@ -46,7 +55,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -81,6 +90,12 @@ $(BUILD)/libtriton_host.so: $(HOST_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/host $(HOST_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
 
+# The in-process client of a Triton core (ffi/client/): response allocator and callbacks, and the
+# benchmark loop. It links against no core: it resolves Triton's API from the core it is given.
+$(BUILD)/libtriton_deno_client.so: $(CLIENT_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CLIENT_SRCS) -o $@ $(LDFLAGS) -ldl -lpthread
+
 # A C backend for the host's tests of in-process inference, model control and metrics
 # (tests/host_bls_test.ts, tests/host_metrics_test.ts); its TRITONSERVER_ calls bind to the host.
 $(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
@@ -107,6 +122,20 @@ serve: build
 
 test: build
 	$(DENO) task test
+
+# Our declarations of Triton's API (ffi/include/triton_api.h) against Triton's own headers: a
+# function declared differently or an enum value that differs fails the build.
+triton-api-check: $(PINNED_DENO)
+	@test -n "$(TRITON_HOME)" || { echo "$@ needs TRITON_HOME=<a Triton install prefix, e.g. /opt/tritonserver>"; exit 2; }
+	@test -f "$(TRITON_HOME)/include/triton/core/tritonserver.h" || { echo "TRITON_HOME=$(TRITON_HOME) is not a Triton install: include/triton/core/tritonserver.h is missing"; exit 2; }
+	@mkdir -p $(BUILD)
+	$(DENO) run --allow-read --allow-write tests/triton_api/enum_values.ts $(BUILD)/enum_values.h
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -Iffi/include -I$(BUILD) -I$(TRITON_HOME)/include tests/triton_api/api_check.cc -o $(BUILD)/api_check
+
+# The end-to-end suite in Triton's real core (tests/core/), through Triton's in-process API.
+test-triton: build triton-api-check
+	@test -f "$(TRITON_HOME)/lib/libtritonserver.so" || { echo "TRITON_HOME=$(TRITON_HOME) is not a Triton install: lib/libtritonserver.so is missing"; exit 2; }
+	TRITON_HOME=$(abspath $(TRITON_HOME)) $(DENO) test -A --unstable-worker-options tests/core/
 
 asan:
 	$(MAKE) build BUILD=build-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"

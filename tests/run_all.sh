@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `deno task test`: every phase runs, even after one fails; the exit status is
 # the first failure's. Phases: the normal build's unit and end-to-end tests,
-# then the end-to-end tests again against the ASan/UBSan build.
+# then the end-to-end tests again against the ASan/UBSan build. With
+# TRITON_HOME set, the declarations of Triton's API are checked against its
+# headers first and the real-core suite (tests/core/) runs in both phases.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -19,6 +21,11 @@ phase() {
 }
 # Without the normal build nothing can run.
 make -s build || exit
+if [ -n "${TRITON_HOME:-}" ]; then
+  phase "Triton API declarations against $TRITON_HOME" make -s triton-api-check
+else
+  echo "== real-core suite skipped: TRITON_HOME is not set (set it to a Triton install prefix, e.g. /opt/tritonserver, to run tests/core/ in Triton's own core)"
+fi
 phase "unit and end to end" deno test -A --unstable-worker-options --no-check=remote \
   runtime/ sandbox/ ffi/ models/ tests/
 if make -s asan; then
