@@ -17,7 +17,7 @@ import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import { type InferenceParameters, NO_PARAMETERS } from "./parameters.ts";
 import type { ResponseSender } from "./response_sender.ts";
-import { checkShape } from "./shape.ts";
+import { checkShape, TensorOwner } from "./shape.ts";
 import { markTensorInArena, Tensor } from "./tensor.ts";
 import { type TensorValues, viewOf } from "./values.ts";
 
@@ -275,7 +275,7 @@ export class InferenceRequest {
         ErrorCode.INVALID_ARG,
       );
     }
-    const owner = `output '${name}'`;
+    const owner = new TensorOwner("output", name);
     if ((datatype as DataTypeName) === "BYTES") {
       throw new TritonError(
         `allocateOutput cannot place BYTES ${owner} in shared memory, because its size ` +

@@ -9,6 +9,44 @@ import { ErrorCode, TritonError } from "./error.ts";
 import { MAX_RANK } from "./limits.ts";
 
 /** A validated shape: a frozen copy of the dimensions and their product. */
+/**
+ * What an error names: a string, or a {@linkcode TensorOwner} that becomes
+ * one only when a message is written (tensors are checked on every request).
+ */
+export type Owner = string | TensorOwner;
+
+/**
+ * A tensor named in error messages, e.g. "tensor 'OUTPUT0'", put into words
+ * only when an error needs it.
+ *
+ * @example
+ * ```ts
+ * import { TensorOwner } from "./shape.ts";
+ *
+ * console.log(`${new TensorOwner("input", "INPUT0")}`); // input 'INPUT0'
+ * ```
+ */
+export class TensorOwner {
+  /** "tensor", "input" or "output". */
+  readonly kind: string;
+  /** The tensor's name. */
+  readonly name: string;
+
+  /**
+   * @param kind "tensor", "input" or "output".
+   * @param name The tensor's name.
+   */
+  constructor(kind: string, name: string) {
+    this.kind = kind;
+    this.name = name;
+  }
+
+  /** "kind 'name'". */
+  toString(): string {
+    return `${this.kind} '${this.name}'`;
+  }
+}
+
 export interface CheckedShape {
   /** The dimensions, copied and frozen. */
   readonly dims: readonly number[];
@@ -31,7 +69,7 @@ export interface CheckedShape {
  * console.log(checkShape("tensor 'X'", [2, 3]).elementCount); // 6
  * ```
  */
-export function checkShape(owner: string, shape: unknown): CheckedShape {
+export function checkShape(owner: Owner, shape: unknown): CheckedShape {
   if (!Array.isArray(shape)) {
     throw new TritonError(
       `${owner}: shape must be an array of dimensions, got ${describeValue(shape)}`,

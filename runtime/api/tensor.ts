@@ -10,7 +10,7 @@ import { decodeBytesTensor } from "./bytes.ts";
 import { DATA_TYPE_NAMES, type DataTypeName, isDataTypeName, type TensorData } from "./datatype.ts";
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { checkShape } from "./shape.ts";
+import { checkShape, TensorOwner } from "./shape.ts";
 import { type TensorValues, toTensorData } from "./values.ts";
 
 /**
@@ -88,7 +88,7 @@ export class Tensor<D extends DataTypeName = DataTypeName> {
         ErrorCode.INVALID_ARG,
       );
     }
-    const owner = `tensor '${name}'`;
+    const owner = new TensorOwner("tensor", name);
     if (!isDataTypeName(datatype)) {
       throw new TritonError(
         `${owner}: unknown datatype ${describeValue(datatype)}; use one of ${

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Owner } from "./shape.ts";
 import { countBytesElements, encodeBytesTensor } from "./bytes.ts";
 import {
   dataTypeArrayType,
@@ -74,7 +75,7 @@ const BIGINT_RANGES: Readonly<Partial<Record<DataTypeName, readonly [bigint, big
  * ```
  */
 export function toTensorData<D extends DataTypeName>(
-  owner: string,
+  owner: Owner,
   datatype: D,
   elementCount: number,
   data: unknown,
@@ -85,7 +86,7 @@ export function toTensorData<D extends DataTypeName>(
   return converted as TensorData<D>;
 }
 
-function toBytesData(owner: string, elementCount: number, data: unknown): Uint8Array {
+function toBytesData(owner: Owner, elementCount: number, data: unknown): Uint8Array {
   let serialized: Uint8Array;
   if (Array.isArray(data)) {
     try {
@@ -118,7 +119,7 @@ function toBytesData(owner: string, elementCount: number, data: unknown): Uint8A
 }
 
 function toFixedSizeData(
-  owner: string,
+  owner: Owner,
   datatype: DataTypeName,
   elementCount: number,
   data: unknown,
@@ -167,7 +168,7 @@ function toFixedSizeData(
 }
 
 function fromPlainArray(
-  owner: string,
+  owner: Owner,
   datatype: DataTypeName,
   arrayType: TensorArrayConstructor,
   values: readonly unknown[],
@@ -260,7 +261,7 @@ function bfloat16Bits(values: Float64Array): Uint16Array {
   return out;
 }
 
-function badElement(owner: string, datatype: string, index: number, value: unknown): TritonError {
+function badElement(owner: Owner, datatype: string, index: number, value: unknown): TritonError {
   const what = datatype === "BOOL"
     ? "a boolean (or 0 or 1)"
     : datatype === "INT64" || datatype === "UINT64"

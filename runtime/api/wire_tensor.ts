@@ -12,7 +12,7 @@ import {
   type TensorData,
 } from "./datatype.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { checkShape, formatShape } from "./shape.ts";
+import { checkShape, formatShape, TensorOwner } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
 import { type TensorValues, viewOf } from "./values.ts";
 
@@ -48,7 +48,7 @@ export function tensorFromWire(
   offset: number,
   byteLength: number,
 ): Tensor {
-  const owner = `input '${name}'`;
+  const owner = new TensorOwner("input", name);
   const datatype = dataTypeFromCode(datatypeCode);
   if (datatype === undefined) {
     throw new TritonError(

@@ -116,8 +116,8 @@ export function readBatch(
     );
   }
   const whole = new Reader(arena, arenaSize);
-  whole.check(offset, BATCH_HEADER.SIZE, "batch header");
-  const arenaUsed = whole.u64(offset + BATCH_HEADER.ARENA_USED, "arena_used");
+  whole.check(offset, BATCH_HEADER.SIZE, "batch header", "");
+  const arenaUsed = whole.u64(offset + BATCH_HEADER.ARENA_USED, "arena_used", "");
   if (arenaUsed > arenaSize || arenaUsed % TENSOR_ALIGN !== 0) {
     throw new BatchFormatError(
       `arena_used ${arenaUsed} is not a 64-aligned offset within the ${arenaSize}-byte arena`,
@@ -125,24 +125,28 @@ export function readBatch(
   }
   // Everything the parent wrote lies below arena_used.
   const reader = new Reader(arena, arenaUsed);
-  reader.check(offset, BATCH_HEADER.SIZE, "batch header");
+  reader.check(offset, BATCH_HEADER.SIZE, "batch header", "");
   const count = reader.u32(offset + BATCH_HEADER.REQUEST_COUNT);
   const offsetsAt = offset + BATCH_HEADER.SIZE;
-  reader.check(offsetsAt, count * 8, "request_offsets");
+  reader.check(offsetsAt, count * 8, "request_offsets", "");
   const requests: WireRequest[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const at = reader.u64(offsetsAt + i * 8, `request_offsets[${i}]`);
-    requests[i] = readRequest(reader, at, `request ${i}`);
+    const where = `request ${i}`;
+    const at = reader.u64(offsetsAt + i * 8, "request_offsets", `[${i}]`);
+    requests[i] = readRequest(reader, at, where);
   }
   return { arenaUsed, requests };
 }
 
+// Error messages name the field as `${where} ${field}`; they are put
+// together only when one is thrown (a batch is read on every request).
 function readRequest(reader: Reader, at: number, where: string): WireRequest {
-  reader.check(at, REQUEST.SIZE, where);
-  const id = reader.str(at + REQUEST.ID, `${where} id`, Infinity);
+  reader.check(at, REQUEST.SIZE, where, "");
+  const id = reader.str(at + REQUEST.ID, where, "id", Infinity);
   const correlationString = reader.str(
     at + REQUEST.CORRELATION_ID_STRING,
-    `${where} correlation_id_string`,
+    where,
+    "correlation_id_string",
     Infinity,
   );
   const correlationId: bigint | string = correlationString.length > 0
@@ -151,49 +155,52 @@ function readRequest(reader: Reader, at: number, where: string): WireRequest {
   const flags = reader.u32(at + REQUEST.FLAGS);
 
   const inputCount = reader.u32(at + REQUEST.INPUT_COUNT);
-  const inputsAt = reader.u64(at + REQUEST.INPUTS_OFFSET, `${where} inputs_offset`);
-  reader.check(inputsAt, inputCount * TENSOR.SIZE, `${where} inputs`);
+  const inputsAt = reader.u64(at + REQUEST.INPUTS_OFFSET, where, "inputs_offset");
+  reader.check(inputsAt, inputCount * TENSOR.SIZE, where, "inputs");
   const inputs: WireTensor[] = new Array(inputCount);
   for (let j = 0; j < inputCount; j++) {
-    inputs[j] = readTensor(reader, inputsAt + j * TENSOR.SIZE, `${where} input ${j}`);
+    inputs[j] = readTensor(reader, inputsAt + j * TENSOR.SIZE, where, j);
   }
 
   const outputCount = reader.u32(at + REQUEST.REQUESTED_OUTPUT_COUNT);
   const outputsAt = reader.u64(
     at + REQUEST.REQUESTED_OUTPUTS_OFFSET,
-    `${where} requested_outputs_offset`,
+    where,
+    "requested_outputs_offset",
   );
-  reader.check(outputsAt, outputCount * STR.SIZE, `${where} requested outputs`);
+  reader.check(outputsAt, outputCount * STR.SIZE, where, "requested outputs");
   const requestedOutputNames: string[] = new Array(outputCount);
   for (let j = 0; j < outputCount; j++) {
     requestedOutputNames[j] = reader.str(
       outputsAt + j * STR.SIZE,
-      `${where} requested output ${j}`,
+      where,
+      j,
       MAX_NAME_LENGTH,
     );
   }
-  // parameters_json is reserved in version 1; only its bounds are checked.
   const parametersJson = reader.str(
     at + REQUEST.PARAMETERS_JSON,
-    `${where} parameters_json`,
+    where,
+    "parameters_json",
     Infinity,
   );
   return { id, correlationId, flags, inputs, requestedOutputNames, parametersJson };
 }
 
-function readTensor(reader: Reader, at: number, where: string): WireTensor {
-  const name = reader.str(at + TENSOR.NAME, `${where} name`, MAX_NAME_LENGTH);
-  const named = `${where} (${name})`;
+function readTensor(reader: Reader, at: number, request: string, index: number): WireTensor {
+  const where = new TensorWhere(request, index);
+  const name = reader.str(at + TENSOR.NAME, where, "name", MAX_NAME_LENGTH);
+  where.name = name;
   const datatype = reader.u32(at + TENSOR.DATATYPE);
   if (datatype <= DATATYPE.INVALID || datatype > DATATYPE.BF16) {
-    throw new BatchFormatError(`${named} has unknown datatype ${datatype}`);
+    throw new BatchFormatError(`${where.named()} has unknown datatype ${datatype}`);
   }
   const rank = reader.u32(at + TENSOR.RANK);
   if (rank > MAX_RANK) {
-    throw new BatchFormatError(`${named} rank ${rank} exceeds ${MAX_RANK}`);
+    throw new BatchFormatError(`${where.named()} rank ${rank} exceeds ${MAX_RANK}`);
   }
-  const shapeAt = reader.u64(at + TENSOR.SHAPE_OFFSET, `${named} shape_offset`);
-  reader.check(shapeAt, rank * 8, `${named} shape`);
+  const shapeAt = reader.u64(at + TENSOR.SHAPE_OFFSET, where, "shape_offset");
+  reader.check(shapeAt, rank * 8, where, "shape");
   const shape: number[] = new Array(rank);
   let elements = 1;
   for (let d = 0; d < rank; d++) {
@@ -201,26 +208,55 @@ function readTensor(reader: Reader, at: number, where: string): WireTensor {
     const high = reader.view.getInt32(shapeAt + d * 8 + 4, true);
     if (high < 0 || high >= 0x20_0000) {
       const dim = reader.view.getBigInt64(shapeAt + d * 8, true);
-      throw new BatchFormatError(`${named} dimension ${d} is ${dim}`);
+      throw new BatchFormatError(`${where.named()} dimension ${d} is ${dim}`);
     }
     shape[d] = high * TWO_TO_32 + low;
     elements *= shape[d];
   }
-  const dataOffset = reader.u64(at + TENSOR.DATA_OFFSET, `${named} data_offset`);
-  const dataSize = reader.u64(at + TENSOR.DATA_SIZE, `${named} data_size`);
+  const dataOffset = reader.u64(at + TENSOR.DATA_OFFSET, where, "data_offset");
+  const dataSize = reader.u64(at + TENSOR.DATA_SIZE, where, "data_size");
   if (dataOffset % TENSOR_ALIGN !== 0) {
-    throw new BatchFormatError(`${named} data_offset ${dataOffset} is not 64-aligned`);
+    throw new BatchFormatError(`${where.named()} data_offset ${dataOffset} is not 64-aligned`);
   }
-  reader.check(dataOffset, dataSize, `${named} data`);
+  reader.check(dataOffset, dataSize, where, "data");
   const elementSize = DATATYPE_ELEMENT_SIZE[datatype];
   // BYTES elements are length-prefixed; their walk belongs to the tensor API.
   if (elementSize !== 0 && elements * elementSize !== dataSize) {
     throw new BatchFormatError(
-      `${named} has ${dataSize} data bytes, shape [${shape}] needs ${elements * elementSize}`,
+      `${where.named()} has ${dataSize} data bytes, shape [${shape}] needs ${
+        elements * elementSize
+      }`,
     );
   }
   const data = new Uint8Array(reader.arena, dataOffset, dataSize);
   return { name, datatype, shape, dataOffset, dataSize, data };
+}
+
+/** Where a tensor is, for messages: "request 0 input 1 (INPUT1)". */
+class TensorWhere {
+  readonly request: string;
+  readonly index: number;
+  name: string | undefined;
+
+  constructor(request: string, index: number) {
+    this.request = request;
+    this.index = index;
+  }
+
+  /** The tensor, with its name once read. */
+  named(): string {
+    const tensor = `${this.request} input ${this.index}`;
+    return this.name === undefined ? tensor : `${tensor} (${this.name})`;
+  }
+}
+
+/** A place in the batch and a field of it, put into words on error only. */
+type Where = string | TensorWhere;
+
+function describe(where: Where, field: string | number): string {
+  const place = typeof where === "string" ? where : where.named();
+  if (typeof field === "number") return `${place} requested output ${field}`;
+  return field === "" ? place : field.startsWith("[") ? `${place}${field}` : `${place} ${field}`;
 }
 
 /** Bounds-checked reads below `limit`. */
@@ -236,13 +272,15 @@ class Reader {
   }
 
   /** Throws unless `[offset, offset + size)` lies within the limit. */
-  check(offset: number, size: number, what: string): void {
+  check(offset: number, size: number, where: Where, field: string): void {
     if (
       !Number.isSafeInteger(offset) || !Number.isSafeInteger(size) ||
       offset < 0 || size < 0 || offset > this.limit || size > this.limit - offset
     ) {
       throw new BatchFormatError(
-        `${what} [${offset}, +${size}) lies outside the batch (${this.limit} bytes)`,
+        `${
+          describe(where, field)
+        } [${offset}, +${size}) lies outside the batch (${this.limit} bytes)`,
       );
     }
   }
@@ -251,22 +289,36 @@ class Reader {
     return this.view.getUint32(at, true);
   }
 
-  u64(at: number, what: string): number {
+  u64(at: number, where: Where, field: string): number {
     const low = this.view.getUint32(at, true);
     const high = this.view.getUint32(at + 4, true);
-    if (high >= 0x20_0000) throw new BatchFormatError(`${what} exceeds 2^53`);
+    if (high >= 0x20_0000) {
+      throw new BatchFormatError(`${describe(where, field)} exceeds 2^53`);
+    }
     return high * TWO_TO_32 + low;
   }
 
-  /** Reads a `tdn_str`; `decode` false checks bounds only. */
-  str(at: number, what: string, maxLength: number, decode = true): string {
-    const offset = this.u64(at + STR.OFFSET, `${what} offset`);
+  /** Reads a `tdn_str` (`field`: a requested output's index, or a name). */
+  str(at: number, where: Where, field: string | number, maxLength: number): string {
+    const low = this.view.getUint32(at + STR.OFFSET, true);
+    const high = this.view.getUint32(at + STR.OFFSET + 4, true);
+    if (high >= 0x20_0000) {
+      throw new BatchFormatError(`${describe(where, field)} offset exceeds 2^53`);
+    }
+    const offset = high * TWO_TO_32 + low;
     const length = this.u32(at + STR.LENGTH);
     if (length > maxLength) {
-      throw new BatchFormatError(`${what} is ${length} bytes, more than ${maxLength}`);
+      throw new BatchFormatError(
+        `${describe(where, field)} is ${length} bytes, more than ${maxLength}`,
+      );
     }
-    this.check(offset, length, what);
-    if (!decode || length === 0) return "";
+    this.check(
+      offset,
+      length,
+      where,
+      typeof field === "number" ? `requested output ${field}` : field,
+    );
+    if (length === 0) return "";
     const bytes = new Uint8Array(this.arena, offset, length);
     // Names and ids are short and nearly always ASCII: skip TextDecoder's setup cost.
     if (length <= 64) {
@@ -284,7 +336,7 @@ class Reader {
     try {
       return utf8.decode(bytes);
     } catch {
-      throw new BatchFormatError(`${what} is not valid UTF-8`);
+      throw new BatchFormatError(`${describe(where, field)} is not valid UTF-8`);
     }
   }
 }
