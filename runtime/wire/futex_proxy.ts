@@ -289,6 +289,37 @@ export class FutexProxyClient {
     return "ok";
   }
 
+  /**
+   * Blocks this thread on the doorbell, as an idle Worker between batches
+   * sleeps (the caller has marked its ring `SLEEP.DOORBELL`); the main
+   * thread ticks it meanwhile.
+   *
+   * @returns What woke it, or `undefined` when it may not sleep that way now
+   * (no doorbell, model work pending, or an asynchronous park in progress).
+   */
+  sleepOnDoorbellNow(): DoorbellWake | undefined {
+    const doorbell = this.#doorbell;
+    if (doorbell === undefined || this.#eventLoopBusy || this.#asyncParks > 0) return undefined;
+    Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 1);
+    let woke: DoorbellWake;
+    try {
+      woke = doorbell.sleep();
+    } finally {
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 0);
+    }
+    if (woke === "closed") this.#doorbell = undefined;
+    return woke;
+  }
+
+  /**
+   * Lets the event loop go idle once, for about a millisecond, so that due
+   * timers and finished I/O of the model run (Deno runs them only when its
+   * event loop finds nothing ready).
+   */
+  async idleTurn(): Promise<void> {
+    await this.#idleTurn();
+  }
+
   /** Lets the event loop go idle once, for about a millisecond (see below). */
   async #idleTurn(): Promise<void> {
     const waiting = Atomics.waitAsync(this.#pause, 0, 0, 1);

@@ -297,6 +297,28 @@ export class Ring {
   }
 
   /**
+   * Takes the oldest record, sleeping in `sleep` (which blocks this thread
+   * on the consumer's doorbell) while the ring is empty. The ring marks its
+   * consumer as asleep on the doorbell first, so the producer rings it.
+   *
+   * @param sleep Blocks until a byte arrives on the doorbell; says why.
+   * @returns The record, or what ended the sleep when it was not a
+   * producer's byte ("tick", "closed").
+   */
+  popOnDoorbell(sleep: () => "record" | "tick" | "closed"): WireRecord | "tick" | "closed" {
+    for (;;) {
+      const record = this.tryPop();
+      if (record !== undefined) return record;
+      Atomics.store(this.#words, this.#consumerSleeping, SLEEP.DOORBELL);
+      const head = Atomics.load(this.#words, this.#head);
+      const empty = this.#pendingCount(Atomics.load(this.#words, this.#tail), head) === 0;
+      const woke = empty ? sleep() : "record";
+      Atomics.store(this.#words, this.#consumerSleeping, 0);
+      if (woke !== "record") return woke;
+    }
+  }
+
+  /**
    * Like {@linkcode Ring.pop} but sleeps without blocking the event loop.
    *
    * @returns The record, or `undefined` on timeout.

@@ -84,6 +84,39 @@ export class Inbox {
     }
   }
 
+  /**
+   * The next work record, blocking this thread in `sleep` (the doorbell)
+   * while none is there: the idle Worker's sleep, with no promise between
+   * the wake-up and the record.
+   *
+   * @param sleep Blocks on the doorbell; `undefined` when it may not now.
+   * @returns The record; "tick" or "closed" when that ended the sleep (let
+   * the event loop run, or fall back to {@linkcode Inbox.nextAsync});
+   * `undefined` when this thread may not block now, or the asynchronous
+   * reader is already waiting on the ring.
+   */
+  nextBlocking(
+    sleep: () => "record" | "tick" | "closed" | undefined,
+  ): WireRecord | "tick" | "closed" | undefined {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    for (;;) {
+      this.drain();
+      const queued = this.#queue.shift();
+      if (queued !== undefined) return queued;
+      if (this.#reading) return undefined;
+      let refused = false;
+      const got = this.#ring.popOnDoorbell(() => {
+        const woke = sleep();
+        if (woke === undefined) refused = true;
+        return woke ?? "closed";
+      });
+      if (refused) return undefined;
+      if (typeof got === "string") return got;
+      this.#take(got);
+      this.#ring.markDone();
+    }
+  }
+
   /** Sleeps (letting the event loop run) until a work record comes. */
   nextAsync(): Promise<WireRecord> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure.error);

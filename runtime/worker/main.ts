@@ -232,7 +232,19 @@ async function serve(
     // loop turn) only when nothing came.
     const answeredAt = performance.now();
     const spin = spinPolicy.nextSpinMicros();
-    const next = inbox.poll(spin) ?? await inbox.nextAsync();
+    let next = inbox.poll(spin);
+    while (next === undefined) {
+      // Idle: block on the doorbell, no promise between wake-up and record;
+      // a tick lets the event loop (the model's timers) run first.
+      const woke = inbox.nextBlocking(link.sleepOnDoorbell);
+      if (woke === "tick") {
+        await link.idleTurn();
+      } else if (woke === undefined || woke === "closed") {
+        next = await inbox.nextAsync();
+      } else {
+        next = woke;
+      }
+    }
     spinPolicy.noteWait(spin, (performance.now() - answeredAt) * 1000);
     switch (next.kind) {
       case MSG.EXECUTE: {
