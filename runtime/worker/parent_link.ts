@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { Doorbell } from "../wire/doorbell.ts";
+import type { Doorbell, DoorbellWake } from "../wire/doorbell.ts";
 import { DEFAULT_CLIENT_TIMING, FutexProxyClient, type StubExitCode } from "../wire/futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE } from "../wire/layout.ts";
 import { Ring } from "../wire/ring.ts";
@@ -41,6 +41,14 @@ export interface ParentLink {
   setEventLoopBusy(busy: boolean, reason?: string): void;
   /** Asks the main thread to end the stub once the records sent so far are out. */
   requestExit(code: StubExitCode): void;
+  /**
+   * Blocks on the Worker's doorbell (the idle sleep between batches).
+   *
+   * @returns What woke it, or `undefined` when the Worker may not block now.
+   */
+  sleepOnDoorbell(): DoorbellWake | undefined;
+  /** Lets the event loop go idle once (after a tick woke the Worker). */
+  idleTurn(): Promise<void>;
 }
 
 /**
@@ -73,5 +81,7 @@ export function openParentLink(
       client.setEventLoopBusy(busyReasons.size > 0);
     },
     requestExit: (code) => client.requestExit(code),
+    sleepOnDoorbell: () => client.sleepOnDoorbellNow(),
+    idleTurn: () => client.idleTurn(),
   };
 }
