@@ -101,6 +101,13 @@ export const CORE_SYMBOLS = {
     result: "pointer",
     nonblocking: true,
   },
+  TRITONSERVER_ServerLoadModelWithParameters: {
+    parameters: ["pointer", "buffer", "buffer", "u64"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  TRITONSERVER_ParameterNew: { parameters: ["buffer", "u32", "buffer"], result: "pointer" },
+  TRITONSERVER_ParameterDelete: { parameters: ["pointer"], result: "void" },
   TRITONSERVER_ServerUnloadModel: {
     parameters: ["pointer", "buffer"],
     result: "pointer",

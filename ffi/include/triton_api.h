@@ -775,6 +775,9 @@ TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelConfig(
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerModelIndex(
     TRITONSERVER_Server* server, uint32_t flags,
     TRITONSERVER_Message** model_index);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerLoadModelWithParameters(
+    TRITONSERVER_Server* server, const char* model_name,
+    const TRITONSERVER_Parameter** parameters, const uint64_t parameter_count);
 TRITONDENO_EXPORT TRITONSERVER_Error*
 TRITONSERVER_ServerUnloadModelAndDependents(
     TRITONSERVER_Server* server, const char* model_name);

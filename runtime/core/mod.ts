@@ -9,3 +9,4 @@
 export * from "./errors.ts";
 export * from "./infer.ts";
 export * from "./server.ts";
+export * from "./triton_home.ts";

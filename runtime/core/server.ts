@@ -38,6 +38,9 @@ export type ModelControlMode = "none" | "poll" | "explicit";
 
 const CONTROL_MODES: Readonly<Record<ModelControlMode, number>> = { none: 0, poll: 1, explicit: 2 };
 
+/** `TRITONSERVER_PARAMETER_STRING`. */
+const PARAMETER_STRING = 0;
+
 /** How to start a server (the `tritonserver` flags of the same names). */
 export interface ServerOptions {
   /** `libtritonserver.so`, or the stand-in's `libtriton_host.so`. */
@@ -234,13 +237,39 @@ export class TritonServer {
   }
 
   /**
-   * `TRITONSERVER_ServerLoadModel` (explicit mode; loads or reloads).
+   * `TRITONSERVER_ServerLoadModel` (explicit mode; loads or reloads), or with
+   * `config`, a JSON model configuration that replaces the repository's
+   * (`TRITONSERVER_ServerLoadModelWithParameters`).
    *
    * @throws {CoreError} With Triton's reason.
    */
-  async loadModel(name: string): Promise<void> {
-    const error = await this.core.symbols.TRITONSERVER_ServerLoadModel(this.handle, cString(name));
-    if (error !== null) throw takeError(this.core, error);
+  async loadModel(name: string, options: { config?: string } = {}): Promise<void> {
+    const s = this.core.symbols;
+    if (options.config === undefined) {
+      const error = await s.TRITONSERVER_ServerLoadModel(this.handle, cString(name));
+      if (error !== null) throw takeError(this.core, error);
+      return;
+    }
+    // Triton's "config" load parameter: a JSON configuration that replaces
+    // the repository's for this load.
+    const parameter = s.TRITONSERVER_ParameterNew(
+      cString("config"),
+      PARAMETER_STRING,
+      cString(options.config),
+    );
+    if (parameter === null) throw new CoreError("INTERNAL", "cannot make the config parameter");
+    try {
+      const list = new BigUint64Array([BigInt(Deno.UnsafePointer.value(parameter))]);
+      const error = await s.TRITONSERVER_ServerLoadModelWithParameters(
+        this.handle,
+        cString(name),
+        list,
+        1n,
+      );
+      if (error !== null) throw takeError(this.core, error);
+    } finally {
+      s.TRITONSERVER_ParameterDelete(parameter);
+    }
   }
 
   /**

@@ -29,15 +29,15 @@ import {
 import { parseInferRequest } from "./infer_request.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
-import type { ModelManager, ServedVersion } from "./model_manager.ts";
+import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
 import { ResponseChannel } from "./response_channel.ts";
 import { matchRoute, type Route } from "./router.ts";
 import type { InferRequest, InferResult } from "./types.ts";
 
 /** What the handler needs from the server. */
 export interface HandlerContext {
-  /** The models. */
-  readonly manager: ModelManager;
+  /** The models (the stand-in's manager, or Triton's core). */
+  readonly manager: ModelRegistry;
   /** The largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
   /** True once shutdown began: the server is live but no longer ready. */

@@ -35,7 +35,7 @@ import {
   sequencePolicy,
   SequenceScheduler,
 } from "./sequence_scheduler.ts";
-import { ModelStatistics } from "./stats.ts";
+import { ModelStatistics, type ModelStatJson } from "./stats.ts";
 import type { RequestScheduler } from "./types.ts";
 
 /** A model version's state, as Triton names it. */
@@ -52,7 +52,7 @@ export interface ServedVersion {
   /** Queues and batches its requests (or runs an ensemble's steps). */
   readonly scheduler: RequestScheduler;
   /** Its statistics. */
-  readonly stats: ModelStatistics;
+  readonly stats: { toJson(): ModelStatJson };
   /** What was loaded for it (the host model; nothing much for an ensemble). */
   readonly executor: LoadedModel;
 }
@@ -88,6 +88,30 @@ export interface IndexEntry {
   state?: ModelState;
   /** Why it is in that state ("" when READY). */
   reason?: string;
+}
+
+/**
+ * What the HTTP handler asks of the models, whoever serves them: this
+ * module's {@linkcode ModelManager} on the stand-in core, or Triton's own
+ * core (runtime/serve/triton_models.ts).
+ */
+export interface ModelRegistry {
+  /** The version that serves requests; throws Triton's error when there is none. */
+  servedVersion(name: string, version?: number): ServedVersion;
+  /** The READY versions of a model, ascending. */
+  readyVersions(name: string): number[];
+  /** Whether a model (or one of its versions) is ready. */
+  isReady(name: string, version?: number): boolean;
+  /** Triton's server readiness. */
+  allReady(): boolean;
+  /** Every served version, for `/v2/models/stats`. */
+  allServed(): ServedVersion[];
+  /** The repository index. */
+  index(readyOnly: boolean): IndexEntry[];
+  /** Loads (or reloads) a model, optionally with a configuration that replaces its own. */
+  load(name: string, override?: ModelConfig): Promise<void>;
+  /** Unloads a model. */
+  unload(name: string): Promise<void>;
 }
 
 /** What the startup log says about a model. */
@@ -132,7 +156,7 @@ interface ModelRecord {
  * const served = manager.servedVersion("add_sub");
  * ```
  */
-export class ModelManager {
+export class ModelManager implements ModelRegistry {
   readonly #repository: string;
   readonly #loader: VersionLoader;
   readonly #records = new Map<string, ModelRecord>();

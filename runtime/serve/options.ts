@@ -4,7 +4,8 @@
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
- *       [--disable-auto-complete-config]
+ *       [--disable-auto-complete-config] [--triton-home PREFIX]
+ *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  * ```
  *
  * @module
@@ -29,6 +30,14 @@ const optionsSchema = z.object({
   build: z.string().min(1).default("build"),
   /** Models may complete their configuration (Triton's default). */
   autoCompleteConfig: z.boolean().default(true),
+  /** Serve through Triton's own core installed at this prefix (lib/libtritonserver.so). */
+  tritonHome: z.string().min(1).optional(),
+  /** Triton's model control (real core only; tritonserver's default: none). */
+  modelControlMode: z.enum(["none", "poll", "explicit"]).default("none"),
+  /** Models to load at start in explicit mode (real core only). */
+  loadModels: z.array(
+    z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
+  ).default([]),
 });
 
 /** The validated options. */
@@ -53,7 +62,12 @@ export const USAGE = `usage: deno task serve [options]
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
   --build DIR              the build directory holding the libraries (default: build)
   --disable-auto-complete-config
-                           do not let models complete their configuration (as Triton's flag)`;
+                           do not let models complete their configuration (as Triton's flag)
+  --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
+                           /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
+                           stand-in core built here
+  --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
+  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)`;
 
 const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-repository": "modelRepository",
@@ -63,6 +77,9 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--max-body-bytes": "maxBodyBytes",
   "--backend-config": "backendConfig",
   "--build": "build",
+  "--triton-home": "tritonHome",
+  "--model-control-mode": "modelControlMode",
+  "--load-model": "loadModels",
 };
 
 interface RawOptions {
@@ -73,6 +90,9 @@ interface RawOptions {
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;
   build?: string;
+  tritonHome?: string;
+  modelControlMode?: string;
+  loadModels: string[];
   autoCompleteConfig?: boolean;
 }
 
@@ -91,7 +111,7 @@ interface RawOptions {
  * ```
  */
 export function parseOptions(args: readonly string[]): ServeOptions {
-  const raw: RawOptions = { models: [], backendConfig: {} };
+  const raw: RawOptions = { models: [], loadModels: [], backendConfig: {} };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--disable-auto-complete-config") {
@@ -111,6 +131,8 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     }
     if (key === "models") {
       raw.models.push(value);
+    } else if (key === "loadModels") {
+      raw.loadModels.push(value);
     } else if (key === "backendConfig") {
       const split = value.indexOf("=");
       if (split <= 0) throw new OptionsError(`option '${flag}' takes KEY=VALUE, got '${value}'`);

@@ -2,7 +2,10 @@
  * Starts the HTTP server: loads the Deno backend into the test host, loads
  * the repository's models, serves Triton's HTTP/REST protocol, and shuts
  * down gracefully (stop accepting, finish in-flight requests, unload every
- * model so each stub is finalized, unload the backend).
+ * model so each stub is finalized, unload the backend). With
+ * `--triton-home`, Triton's own core does the loading, scheduling and
+ * statistics instead (runtime/serve/triton_models.ts); the HTTP side is
+ * the same.
  *
  * @module
  */
@@ -13,6 +16,8 @@ import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import type { ServeOptions } from "./options.ts";
+import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
+import { TritonModels } from "./triton_models.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -55,6 +60,13 @@ export async function startServer(
   options: ServeOptions,
   log: (line: string) => void,
 ): Promise<RunningServer> {
+  if (options.tritonHome !== undefined) return await startTritonServer(options, log);
+  if (options.modelControlMode !== "none" || options.loadModels.length > 0) {
+    throw new Error(
+      "--model-control-mode and --load-model need --triton-home (the stand-in core loads the " +
+        "repository's models, or those named with --model, and lets clients load and unload them)",
+    );
+  }
   const paths = buildPaths(options.build);
   const library = openHostLibrary(paths.hostLibrary);
   let backend: HostBackend;
@@ -124,6 +136,90 @@ export async function startServer(
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
+        log(problems.length === 0 ? "stopped" : `stopped with problems: ${problems.join("; ")}`);
+        return problems;
+      })();
+      return shutdown;
+    },
+  };
+}
+
+/**
+ * Serves through Triton's own core (`--triton-home`): Triton loads the
+ * repository (as its `--model-control-mode` says), schedules and batches;
+ * the handler is the same.
+ */
+async function startTritonServer(
+  options: ServeOptions,
+  log: (line: string) => void,
+): Promise<RunningServer> {
+  const home = tritonHome(resolve(options.tritonHome!));
+  if (home === undefined) throw new Error("--triton-home needs a prefix");
+  if (options.models.length > 0) {
+    throw new Error(
+      "--model selects models on the stand-in core; with --triton-home use " +
+        "--model-control-mode explicit --load-model NAME, as with tritonserver",
+    );
+  }
+  const paths = buildPaths(options.build);
+  const backendDirectory = composeBackendDirectory(home, paths.backendDirectory);
+  const repository = resolve(options.modelRepository);
+  let server: TritonServer;
+  try {
+    server = await TritonServer.start({
+      coreLibrary: home.coreLibrary,
+      clientLibrary: resolve(options.build, "libtriton_deno_client.so"),
+      modelRepository: repository,
+      backendDirectory,
+      modelControl: options.modelControlMode,
+      startupModels: options.loadModels,
+      strictModelConfig: !options.autoCompleteConfig,
+      backendConfig: { deno: options.backendConfig },
+      // Triton's errors and warnings go to standard error, in its own format.
+      logInfo: false,
+    });
+  } catch (error) {
+    Deno.removeSync(backendDirectory, { recursive: true });
+    throw error;
+  }
+  const models = new TritonModels(server);
+  const index = models.index(false);
+  log(`Triton core ${home.prefix}; model repository ${repository}: ${index.length} model(s)`);
+  for (const entry of index) {
+    log(
+      `model ${entry.name}: ${entry.state ?? "not loaded"}${
+        entry.version === undefined ? "" : `, version ${entry.version}`
+      }${entry.reason ? `: ${entry.reason}` : ""}`,
+    );
+  }
+  let stopping = false;
+  const handler = createHandler({
+    manager: models,
+    maxBodyBytes: options.maxBodyBytes,
+    stopping: () => stopping,
+    metricsText: () => server.metricsText(),
+  });
+  const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
+  const http = Deno.serve({
+    hostname: options.httpAddress,
+    port: options.httpPort,
+    onListen: (address) => onListen(address),
+  }, handler);
+  const address = await listening;
+  log(`listening on http://${address.hostname}:${address.port}`);
+  let shutdown: Promise<string[]> | undefined;
+  return {
+    hostname: address.hostname,
+    port: address.port,
+    models: [],
+    shutdown: () => {
+      shutdown ??= (async () => {
+        stopping = true;
+        log("shutting down: no new connections, finishing in-flight requests");
+        await http.shutdown();
+        const problems: string[] = [];
+        await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
+        Deno.removeSync(backendDirectory, { recursive: true });
         log(problems.length === 0 ? "stopped" : `stopped with problems: ${problems.join("; ")}`);
         return problems;
       })();

@@ -20,7 +20,7 @@
 
 import { TritonServer } from "../../runtime/core/mod.ts";
 import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
-import { composeBackendDirectory, tritonHome } from "../harness/triton_home.ts";
+import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
 
 const MIB = 1024 * 1024;
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
   for (const backend of backends) for (const n of [1, 2, 4]) writeModel(repository, backend, n);
   if (home.hasIdentity) writeModel(repository, "identity", 1);
-  const backendDirectory = composeBackendDirectory(home);
+  const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
     clientLibrary: buildPaths().clientLibrary,

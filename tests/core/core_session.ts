@@ -37,7 +37,11 @@ import {
   type InputTensor,
   type OutputTensor,
 } from "../harness/tensors.ts";
-import { composeBackendDirectory, type TritonHome, tritonHome } from "../harness/triton_home.ts";
+import {
+  composeBackendDirectory,
+  type TritonHome,
+  tritonHome,
+} from "../../runtime/core/triton_home.ts";
 
 /** The Triton install under test, or undefined (the suite is skipped). */
 export const HOME: TritonHome | undefined = tritonHome();
@@ -170,7 +174,7 @@ export async function withCore<T>(
 ): Promise<T> {
   if (HOME === undefined) throw new Error("TRITON_HOME is not set");
   const repository = assembleRepository(options.models);
-  const backendDirectory = composeBackendDirectory(HOME);
+  const backendDirectory = composeBackendDirectory(HOME, buildPaths().backendDir);
   const control = options.modelControl ?? "explicit";
   const server = await TritonServer.start({
     coreLibrary: HOME.coreLibrary,

@@ -1,9 +1,9 @@
 /**
- * A real Triton core for the tests and the benchmark: `TRITON_HOME` names an
- * install prefix laid out like the container's `/opt/tritonserver`
+ * A Triton install to run in: `TRITON_HOME` (or `--triton-home`) names a
+ * prefix laid out like the container's `/opt/tritonserver`
  * (`lib/libtritonserver.so`, `include/triton/core/tritonserver.h`,
  * `backends/<name>/`). This module checks that layout, and composes the
- * backend directory Triton is started with: this build's Deno backend beside
+ * backend directory Triton is started with: a Deno backend directory beside
  * the install's own backends (python, identity) when they are there.
  *
  * @example
@@ -16,8 +16,6 @@
  *
  * @module
  */
-
-import { buildPaths } from "./paths.ts";
 
 /** A checked Triton install. */
 export interface TritonHome {
@@ -81,14 +79,17 @@ export function tritonHome(prefix = Deno.env.get("TRITON_HOME")): TritonHome | u
 }
 
 /**
- * A backend directory for Triton: `deno` is this build's backend directory,
- * every backend of the install is linked beside it.
+ * A backend directory for Triton: `deno` links to `denoBackend` (a build's
+ * or an install's backend directory); every backend of the install is
+ * linked beside it. An install that has its own `deno` keeps it out.
  *
- * @returns The directory (a fresh temporary one).
+ * @param home The Triton install.
+ * @param denoBackend The Deno backend directory (holds libtriton_deno.so).
+ * @returns The directory (a fresh temporary one; the caller removes it).
  */
-export function composeBackendDirectory(home: TritonHome): string {
+export function composeBackendDirectory(home: TritonHome, denoBackend: string): string {
   const directory = Deno.makeTempDirSync({ prefix: "triton_backends_" });
-  Deno.symlinkSync(buildPaths().backendDir, `${directory}/deno`);
+  Deno.symlinkSync(denoBackend, `${directory}/deno`);
   if (exists(home.backends)) {
     for (const entry of Deno.readDirSync(home.backends)) {
       if (entry.name === "deno") continue;
