@@ -14,7 +14,7 @@
  *   read: ["/models/m"], write: [], net: [], env: [], sys: [], gpu: false,
  *   heapMb: 1024, memoryMb: 4096, dataLimitMb: 6656, openFiles: 1024,
  *   executeTimeoutMs: 60000, maxOutputBytes: 1024, importMap: "",
- *   decoupled: false, maxBatchesInFlight: 1,
+ *   decoupled: false, maxBatchesInFlight: 1, maxBatchSize: 0,
  * });
  * console.log(decodeSandboxRecord(text).read); // ["/models/m"]
  * ```
@@ -56,6 +56,7 @@ export const SandboxRecordSchema = z.object({
   import_map: z.string(),
   decoupled: z.enum(["0", "1"]).transform((value) => value === "1"),
   max_batches_in_flight: decimal,
+  max_batch_size: decimal,
 }).strict();
 
 /**
@@ -82,6 +83,7 @@ export function encodeSandboxRecord(sandbox: SandboxRecord): string {
     import_map: sandbox.importMap,
     decoupled: sandbox.decoupled ? "1" : "0",
     max_batches_in_flight: String(sandbox.maxBatchesInFlight),
+    max_batch_size: String(sandbox.maxBatchSize),
   });
 }
 
@@ -115,5 +117,6 @@ export function decodeSandboxRecord(text: string): SandboxRecord {
     importMap: value.import_map,
     decoupled: value.decoupled,
     maxBatchesInFlight: value.max_batches_in_flight,
+    maxBatchSize: value.max_batch_size,
   };
 }

@@ -9,7 +9,10 @@
  *   default 1): how many batches of a decoupled model may have an
  *   `execute()` still running on one instance. Triton's `execute` call
  *   returns as soon as fewer are running; a model that is not decoupled
- *   always runs one batch at a time.
+ *   always runs one batch at a time;
+ * - `maxBatchSize`: `max_batch_size` (0: the model does not batch): with it,
+ *   a batch's size for Triton's statistics is the sum of its requests' first
+ *   dimensions, and no request may be larger.
  *
  * @example
  * ```ts
@@ -19,7 +22,7 @@
  *   model_transaction_policy: { decoupled: true },
  *   parameters: { "deno.max_batches_in_flight": { string_value: "4" } },
  * });
- * console.log(schedulingOf(config)); // { decoupled: true, maxBatchesInFlight: 4 }
+ * console.log(schedulingOf(config)); // { decoupled: true, maxBatchesInFlight: 4, maxBatchSize: 0 }
  * ```
  *
  * @module
@@ -33,9 +36,12 @@ export interface Scheduling {
   readonly decoupled: boolean;
   /** Batches whose `execute()` may run at once (1 unless decoupled). */
   readonly maxBatchesInFlight: number;
+  /** `max_batch_size`: 0 when the model does not batch. */
+  readonly maxBatchSize: number;
 }
 
 const Config = z.object({
+  max_batch_size: z.number().int().min(0).max(0x7fff_ffff).optional(),
   model_transaction_policy: z.object({ decoupled: z.boolean().optional() }).passthrough()
     .optional(),
   parameters: z.record(z.string(), z.object({ string_value: z.string() }).passthrough())
@@ -52,10 +58,14 @@ const Config = z.object({
  */
 export function schedulingOf(configJson: string): Scheduling {
   const parsed = Config.safeParse(JSON.parse(configJson));
-  if (!parsed.success) return { decoupled: false, maxBatchesInFlight: 1 };
+  if (!parsed.success) return { decoupled: false, maxBatchesInFlight: 1, maxBatchSize: 0 };
   const decoupled = parsed.data.model_transaction_policy?.decoupled === true;
   const raw = parsed.data.parameters?.["deno.max_batches_in_flight"]?.string_value;
   const wanted = raw === undefined ? 1 : Number(raw);
   const inFlight = Number.isInteger(wanted) && wanted >= 1 && wanted <= 64 ? wanted : 1;
-  return { decoupled, maxBatchesInFlight: decoupled ? inFlight : 1 };
+  return {
+    decoupled,
+    maxBatchesInFlight: decoupled ? inFlight : 1,
+    maxBatchSize: parsed.data.max_batch_size ?? 0,
+  };
 }

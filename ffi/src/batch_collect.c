@@ -150,8 +150,42 @@ static TRITONSERVER_Error* collect_request(TRITONBACKEND_Request* request, tdn_r
   return NULL;
 }
 
+/* A batching model's request: every input's first dimension is the
+ * request's batch size, at least 1 and at most max_batch_size. */
+static TRITONSERVER_Error* batch_dimension(
+    const tdn_request_desc* desc, uint64_t max_batch_size, uint64_t* size)
+{
+  *size = 1;
+  for (uint32_t i = 0; i < desc->input_count; ++i) {
+    const tdn_input_desc* input = &desc->inputs[i];
+    if (input->rank == 0) {
+      return tdn_error(
+          TRITONSERVER_ERROR_INVALID_ARG,
+          "input '%s' has no batch dimension, but the model batches (max_batch_size %llu)",
+          input->name, (unsigned long long)max_batch_size);
+    }
+    const int64_t dimension = input->shape[0];
+    if (i == 0) {
+      *size = dimension < 0 ? 0 : (uint64_t)dimension;
+    } else if ((uint64_t)dimension != *size) {
+      return tdn_error(
+          TRITONSERVER_ERROR_INVALID_ARG,
+          "input '%s' has batch dimension %lld but input '%s' has %llu", input->name,
+          (long long)dimension, desc->inputs[0].name, (unsigned long long)*size);
+    }
+  }
+  if (*size < 1 || *size > max_batch_size) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INVALID_ARG,
+        "the request's batch dimension is %llu; the model takes 1 to max_batch_size %llu",
+        (unsigned long long)*size, (unsigned long long)max_batch_size);
+  }
+  return NULL;
+}
+
 TRITONSERVER_Error* tdn_batch_collect(
-    TRITONBACKEND_Request** requests, uint32_t count, tdn_collected_batch* batch)
+    TRITONBACKEND_Request** requests, uint32_t count, uint64_t max_batch_size,
+    tdn_collected_batch* batch)
 {
   memset(batch, 0, sizeof(*batch));
   if (count == 0) {
@@ -172,6 +206,10 @@ TRITONSERVER_Error* tdn_batch_collect(
     tdn_collected_request* collected = &batch->requests[r];
     collected->request = requests[r];
     collected->error = collect_request(requests[r], &collected->desc);
+    uint64_t size = 1;
+    if (collected->error == NULL && max_batch_size > 0) {
+      collected->error = batch_dimension(&collected->desc, max_batch_size, &size);
+    }
     if (collected->error != NULL && collected->desc.id != NULL && collected->desc.id[0] != '\0') {
       collected->error = tdn_error_context(collected->error, "request '%s'", collected->desc.id);
     }
@@ -180,6 +218,7 @@ TRITONSERVER_Error* tdn_batch_collect(
       batch->sendable_index[batch->sendable_count] = r;
       batch->sendable_requests[batch->sendable_count] = requests[r];
       batch->sendable_count++;
+      batch->batch_size += size;
     }
   }
   return NULL;

@@ -30,11 +30,19 @@ typedef struct tdn_collected_batch {
   uint32_t* sendable_index;       /* sendable[i] is requests[sendable_index[i]] */
   TRITONBACKEND_Request** sendable_requests; /* their handles, in the same order */
   bool* cancel_sent;              /* [sendable_count]: CANCEL already sent */
+  /* The batch size Triton's statistics want: for a model with
+   * max_batch_size > 0 the sum of the sendable requests' batch dimensions
+   * (the first dimension of their inputs), else the number of them. */
+  uint64_t batch_size;
 } tdn_collected_batch;
 
-/* Fills `batch`; fails only when out of memory (then nothing needs freeing). */
+/* Fills `batch`; fails only when out of memory (then nothing needs freeing).
+ * With max_batch_size > 0, a request whose inputs disagree on the batch
+ * dimension, or whose batch dimension exceeds max_batch_size, gets its own
+ * INVALID_ARG error. */
 TRITONSERVER_Error* tdn_batch_collect(
-    TRITONBACKEND_Request** requests, uint32_t count, tdn_collected_batch* batch);
+    TRITONBACKEND_Request** requests, uint32_t count, uint64_t max_batch_size,
+    tdn_collected_batch* batch);
 
 /* Frees what collect allocated, including errors still attached. */
 void tdn_collected_batch_free(tdn_collected_batch* batch);

@@ -108,7 +108,7 @@ static void settle(tdn_decoupled* decoupled, tdn_flight* flight)
   decoupled->executing--;
   TDN_LOG_IF_ERROR(
       TRITONBACKEND_ModelInstanceReportBatchStatistics(
-          decoupled->handle, flight->batch.sendable_count, flight->exec_start_ns,
+          decoupled->handle, flight->batch.batch_size, flight->exec_start_ns,
           flight->compute_start_ns, flight->compute_end_ns, flight->compute_end_ns),
       "cannot report batch statistics");
   pthread_cond_broadcast(&decoupled->changed);

@@ -468,7 +468,7 @@ static void report_and_release(
   if (batch->sendable_count > 0) {
     TDN_LOG_IF_ERROR(
         TRITONBACKEND_ModelInstanceReportBatchStatistics(
-            handle, batch->sendable_count, times->exec_start, times->compute_start,
+            handle, batch->batch_size, times->exec_start, times->compute_start,
             times->compute_end, times->exec_end),
         "cannot report batch statistics");
   }
@@ -492,7 +492,9 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
    * error before owning them), which then fails them for us. */
   tdn_collected_batch batch;
   TDN_RETURN_IF_ERROR_CTX(
-      tdn_batch_collect(requests, request_count, &batch), "instance '%s'", instance->name);
+      tdn_batch_collect(
+          requests, request_count, instance->model->sandbox.max_batch_size, &batch),
+      "instance '%s'", instance->name);
   bool* succeeded = calloc(request_count > 0 ? request_count : 1, sizeof(bool));
   if (succeeded == NULL) {
     tdn_collected_batch_free(&batch);

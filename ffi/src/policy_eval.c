@@ -290,6 +290,9 @@ static const char* fill(const tdn_json_value* answer, tdn_sandbox* sandbox)
       sandbox->max_batches_in_flight < 1) {
     return "max_batches_in_flight";
   }
+  if (!take_number(answer, "max_batch_size", INT32_MAX, &sandbox->max_batch_size)) {
+    return "max_batch_size";
+  }
   return NULL;
 }
 

@@ -35,6 +35,7 @@ typedef struct tdn_sandbox {
   char* import_map; /* a data: URL, or "" for the runtime's own map */
   bool decoupled;   /* model_transaction_policy { decoupled: true } */
   uint64_t max_batches_in_flight; /* 1..64; 1 unless decoupled */
+  uint64_t max_batch_size;        /* max_batch_size; 0 when the model does not batch */
 } tdn_sandbox;
 
 /* Validates the operator's policy file (backend->policy_text), so that a
