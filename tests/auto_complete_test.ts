@@ -43,6 +43,11 @@ Deno.test({
       // One instance, one stub: the auto-completing stub was adopted, not replaced.
       assertEquals(findStubPids(MODEL).length, model.instanceCount);
       assertStringIncludes(host.log(), "configuration auto-completed by the model");
+      // The adopted stub is reported with the layers it has, not as unprotected.
+      assert(
+        !host.log().includes("runs without"),
+        `the adopted stub was reported without its layers:\n${host.log()}`,
+      );
       const [result] = model.execute(0, [int32Request([1, 2, 3], [10, 20, 30])]);
       assertEquals(result.error, null);
       const sum = result.outputs.get("OUTPUT0");

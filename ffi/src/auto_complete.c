@@ -128,7 +128,7 @@ TRITONSERVER_Error* tdn_auto_complete(TRITONBACKEND_Model* handle, tdn_model* mo
   return NULL;
 }
 
-bool tdn_auto_complete_adopt(tdn_model* model, tdn_supervisor* into)
+bool tdn_auto_complete_adopt(tdn_model* model, tdn_supervisor* into, unsigned* applied_layers)
 {
   tdn_parked_stub* parked = model->parked;
   if (parked == NULL) {
@@ -138,6 +138,9 @@ bool tdn_auto_complete_adopt(tdn_model* model, tdn_supervisor* into)
   const bool available = !parked->adopted && parked->supervisor.pid > 0;
   if (available) {
     *into = parked->supervisor;
+    /* The layers the running stub really has are those of the command that
+     * started it, not of the instance's own, which never ran. */
+    *applied_layers = parked->command.layers != NULL ? parked->command.layers->applied : 0;
     parked->adopted = true;
     memset(&parked->supervisor, 0, sizeof(parked->supervisor));
   }

@@ -29,7 +29,7 @@ TRITONSERVER_Error* tdn_auto_complete(TRITONBACKEND_Model* handle, tdn_model* mo
 /* Hands the parked stub's supervisor to an instance (once; false when
  * there is none). The instance then sends INSTANCE with
  * tdn_supervisor_send_instance. */
-bool tdn_auto_complete_adopt(tdn_model* model, tdn_supervisor* into);
+bool tdn_auto_complete_adopt(tdn_model* model, tdn_supervisor* into, unsigned* applied_layers);
 
 /* Stops a stub no instance adopted, and frees it. */
 void tdn_auto_complete_discard(tdn_model* model);

@@ -200,8 +200,13 @@ static TRITONSERVER_Error* instance_create(
     tdn_supervisor_init(&instance->supervisor, &config);
     /* The first instance takes over the stub that auto-completed the
      * configuration (auto_complete.h): it only needs to learn who it is. */
-    if (tdn_auto_complete_adopt((tdn_model*)instance->model, &instance->supervisor)) {
+    unsigned adopted_layers = 0;
+    if (tdn_auto_complete_adopt(
+            (tdn_model*)instance->model, &instance->supervisor, &adopted_layers)) {
       instance->supervisor.config = config;
+      if (instance->command.layers != NULL) {
+        instance->command.layers->applied = adopted_layers;
+      }
       char* json = NULL;
       size_t length = 0;
       error = tdn_instance_args_build(
