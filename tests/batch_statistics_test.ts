@@ -66,3 +66,23 @@ Deno.test("batch statistics: a request larger than max_batch_size fails alone, n
     assertEquals(model.statistics(0).last_batch_size, 2, "only the sent request counts");
     model.unload();
   }));
+
+Deno.test("a decoupled batch: a request that cannot be sent is answered and released once, the others stream", () =>
+  withHost((host) => {
+    const model = host.loadModel(fixtureDir("decoupled_batching"), { instanceCount: 1 });
+    const results = model.execute(0, [rows("a", 2), rows("too-big", 9), rows("b", 1)]);
+    const [a, big, b] = results;
+    for (const result of results) {
+      assertEquals(result.releaseCount, 1, `${result.id}: release count`);
+      assert(result.final, `${result.id}: no final response`);
+      assertEquals(result.statsReports, 1, `${result.id}: statistics reports`);
+    }
+    assert(big.error !== null, "the oversized request was sent");
+    assertStringIncludes(big.error.message, "max_batch_size 8");
+    for (const streamed of [a, b]) {
+      assertEquals(streamed.error, null, streamed.error?.message);
+      assertEquals(streamed.responses.filter((response) => !response.flagsOnly).length, 1);
+    }
+    assertEquals(model.statistics(0).last_batch_size, 3);
+    model.unload();
+  }));

@@ -514,26 +514,27 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
   }
   times.compute_start = times.compute_end = tdn_now_ns();
   if (instance->model->sandbox.decoupled) {
-    /* Requests that could not be sent are done now; the others belong to
-     * the decoupled path until their FINAL (decoupled.h). */
-    bool* sendable = calloc(batch.count > 0 ? batch.count : 1, sizeof(bool));
-    for (uint32_t i = 0; sendable != NULL && i < batch.sendable_count; ++i) {
-      sendable[batch.sendable_index[i]] = true;
-    }
+    /* Requests that could not be sent (already answered with their error
+     * above) are done now; the others belong to the decoupled path until
+     * their FINAL (decoupled.h). sendable_index is ascending, so walking it
+     * beside the batch finds them without allocating: no out-of-memory path
+     * may leave a request unreleased. */
     times.exec_end = tdn_now_ns();
-    for (uint32_t r = 0; sendable != NULL && r < batch.count; ++r) {
-      if (!sendable[r]) {
-        TDN_LOG_IF_ERROR(
-            TRITONBACKEND_ModelInstanceReportStatistics(
-                handle, batch.requests[r].request, false, times.exec_start, times.compute_start,
-                times.compute_end, times.exec_end),
-            "cannot report request statistics");
-        TDN_LOG_IF_ERROR(
-            TRITONBACKEND_RequestRelease(batch.requests[r].request, TRITONSERVER_REQUEST_RELEASE_ALL),
-            "cannot release a request");
+    uint32_t next_sendable = 0;
+    for (uint32_t r = 0; r < batch.count; ++r) {
+      if (next_sendable < batch.sendable_count && batch.sendable_index[next_sendable] == r) {
+        next_sendable++;
+        continue;
       }
+      TDN_LOG_IF_ERROR(
+          TRITONBACKEND_ModelInstanceReportStatistics(
+              handle, batch.requests[r].request, false, times.exec_start, times.compute_start,
+              times.compute_end, times.exec_end),
+          "cannot report request statistics");
+      TDN_LOG_IF_ERROR(
+          TRITONBACKEND_RequestRelease(batch.requests[r].request, TRITONSERVER_REQUEST_RELEASE_ALL),
+          "cannot release a request");
     }
-    free(sendable);
     free(succeeded);
     if (batch.sendable_count > 0) {
       tdn_decoupled_execute(&instance->decoupled, handle, &batch, times.exec_start);
