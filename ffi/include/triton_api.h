@@ -812,6 +812,10 @@ TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceFinalize(
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
     TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Request** requests,
     const uint32_t request_count);
+/* Optional: Triton's model readiness asks every instance; an error means
+ * not ready. */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(
+    TRITONBACKEND_ModelInstance* instance);
 
 #ifdef __cplusplus
 }

@@ -519,3 +519,11 @@ void tdn_decoupled_destroy(tdn_decoupled* decoupled)
   pthread_mutex_destroy(&decoupled->lock);
   pthread_cond_destroy(&decoupled->changed);
 }
+
+bool tdn_decoupled_pump_running(tdn_decoupled* decoupled)
+{
+  pthread_mutex_lock(&decoupled->lock);
+  const bool running = decoupled->pump_started && !decoupled->pump_exited;
+  pthread_mutex_unlock(&decoupled->lock);
+  return running;
+}

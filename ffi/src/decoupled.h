@@ -55,4 +55,7 @@ bool tdn_decoupled_on_record(void* context, const tdn_record* record);
 
 void tdn_decoupled_destroy(tdn_decoupled* decoupled);
 
+/* Whether the response thread runs (it owns the stub while it does). */
+bool tdn_decoupled_pump_running(tdn_decoupled* decoupled);
+
 #endif /* TDN_DECOUPLED_H */

@@ -51,6 +51,7 @@ static void instance_free(tdn_instance* instance)
   tdn_stub_command_free(&instance->command);
   free(instance->init_json);
   free(instance->name);
+  pthread_mutex_destroy(&instance->life);
   free(instance);
 }
 
@@ -158,6 +159,7 @@ static TRITONSERVER_Error* instance_create(
   const tdn_supervisor_config empty = {0};
   tdn_supervisor_init(&instance->supervisor, &empty);
   tdn_decoupled_init(&instance->decoupled, instance);
+  pthread_mutex_init(&instance->life, NULL);
 
   TRITONSERVER_Error* error = read_identity(handle, instance);
   if (error == NULL &&
@@ -483,15 +485,11 @@ static void report_and_release(
  * at a time per instance. We answer every request with exactly one final
  * response and release it, then return NULL: from then on the requests
  * are ours, not Triton's, whatever happened to them. */
-TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
-    TRITONBACKEND_ModelInstance* handle, TRITONBACKEND_Request** requests,
+static TRITONSERVER_Error* execute(
+    tdn_instance* instance, TRITONBACKEND_ModelInstance* handle, TRITONBACKEND_Request** requests,
     const uint32_t request_count)
 {
   batch_times times = {.exec_start = tdn_now_ns()};
-  void* state = NULL;
-  TDN_RETURN_IF_ERROR_CTX(
-      TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
-  tdn_instance* instance = state;
 
   /* Out of memory here leaves the requests with Triton (we return the
    * error before owning them), which then fails them for us. */
@@ -558,6 +556,56 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
     if (error != NULL) {
       TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
     }
+  }
+  return NULL;
+}
+
+TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
+    TRITONBACKEND_ModelInstance* handle, TRITONBACKEND_Request** requests,
+    const uint32_t request_count)
+{
+  void* state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
+  tdn_instance* instance = state;
+  pthread_mutex_lock(&instance->life);
+  TRITONSERVER_Error* error = execute(instance, handle, requests, request_count);
+  pthread_mutex_unlock(&instance->life);
+  return error;
+}
+
+/*
+ * TRITONBACKEND_ModelInstanceReady: Triton asks it for model readiness
+ * (ServerModelIsReady, and ServerIsReady with strict readiness), from its
+ * own threads. Ready means a live stub. A stub found dead is restarted
+ * here (within the restart backoff), so that an idle model recovers
+ * without waiting for a request to notice; while Execute runs it owns the
+ * stub, and the answer is the stub's state as it was.
+ */
+TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance* handle)
+{
+  void* state = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
+  tdn_instance* instance = state;
+  if (pthread_mutex_trylock(&instance->life) == 0) {
+    /* A decoupled model's response thread watches its stub while it runs
+     * and gives it up when it dies; only then is the stub ours to restart. */
+    const bool ours = !instance->model->sandbox.decoupled || !tdn_decoupled_pump_running(
+                                                                  &instance->decoupled);
+    if (ours && !tdn_supervisor_alive(&instance->supervisor, NULL)) {
+      TRITONSERVER_Error* error = ensure_stub(instance);
+      if (error != NULL) {
+        TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
+      }
+    }
+    pthread_mutex_unlock(&instance->life);
+  }
+  tdn_diag why;
+  if (!tdn_supervisor_alive(&instance->supervisor, &why)) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s' is not ready: its stub %s", instance->name,
+        why.text);
   }
   return NULL;
 }

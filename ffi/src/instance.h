@@ -3,13 +3,15 @@
  * command and INIT arguments, and the supervisor that owns the stub.
  * Created in TRITONBACKEND_ModelInstanceInitialize, hung on the instance
  * handle, freed in TRITONBACKEND_ModelInstanceFinalize. Triton runs at most
- * one Execute per instance at a time, so nothing here needs a lock (the
- * metrics registry, shared with the model's other instances, has its own).
+ * one Execute per instance at a time; the one other caller that may touch
+ * the stub, the readiness check, takes `life` too (the metrics registry,
+ * shared with the model's other instances, has its own lock).
  */
 #ifndef TDN_INSTANCE_H
 #define TDN_INSTANCE_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "bls.h"
@@ -32,6 +34,10 @@ typedef struct tdn_instance {
   tdn_decoupled decoupled;   /* batches in flight of a decoupled model */
   tdn_metrics_stub* metrics; /* the stub's custom metrics (METRICS records) */
   tdn_bls* bls;              /* calls the model makes to other models (bls.h) */
+  /* Held by Execute for its whole call and by a readiness check that
+   * restarts a dead stub (TRITONBACKEND_ModelInstanceReady): Triton calls
+   * the two from different threads. */
+  pthread_mutex_t life;
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

@@ -422,6 +422,29 @@ static uint64_t backoff_ms(uint32_t failed_starts)
   return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
 }
 
+bool tdn_supervisor_alive(tdn_supervisor* supervisor, tdn_diag* why)
+{
+  pthread_mutex_lock(&supervisor->lock);
+  const pid_t pid = supervisor->pid;
+  pthread_mutex_unlock(&supervisor->lock);
+  tdn_diag how;
+  if (pid <= 0) {
+    if (why != NULL) {
+      tdn_diag_set(
+          why, "is not running%s%s", supervisor->last_start_error != NULL ? ": " : "",
+          supervisor->last_start_error != NULL ? supervisor->last_start_error : "");
+    }
+    return false;
+  }
+  if (tdn_stub_has_exited(pid, &how)) {
+    if (why != NULL) {
+      tdn_diag_set(why, "(pid %d) %s", (int)pid, how.text);
+    }
+    return false;
+  }
+  return true;
+}
+
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor)
 {
   const char* name = supervisor->config.instance_name;

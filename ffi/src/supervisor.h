@@ -108,6 +108,11 @@ void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config
  * (for a stub that reported ERROR, its text verbatim). */
 TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
 
+/* Whether the stub runs: started and not exited (a look, not a reap). Safe
+ * from any thread; `why` (may be NULL) says otherwise what became of it,
+ * e.g. "exited with status 1" or "is not running". */
+bool tdn_supervisor_alive(tdn_supervisor* supervisor, tdn_diag* why);
+
 /* Before a batch: restarts a stub that died or was stopped, honouring the
  * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
