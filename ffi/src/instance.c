@@ -147,6 +147,43 @@ static TRITONSERVER_Error* ensure_stub(tdn_instance* instance)
   return error;
 }
 
+/* How often a busy instance's stub memory is looked at, and what the stub
+ * may use beyond its model's heap and memory budget (Deno itself and the
+ * Worker's runtime: about 80 MiB at rest). */
+#define MEMORY_CHECK_INTERVAL_NS (50 * TDN_NS_PER_MS)
+#define STUB_RUNTIME_RESERVE_MB 256ull
+
+/* Enforces the memory budget: a stub whose resident memory exceeds
+ * deno.max_heap_mb + deno.max_memory_mb + the runtime's reserve is killed,
+ * to be restarted (RLIMIT_DATA alone bounds address space, not memory).
+ * Looked at no more than every MEMORY_CHECK_INTERVAL_NS unless `now`. */
+static void check_memory(tdn_instance* instance, bool now)
+{
+  tdn_supervisor* supervisor = &instance->supervisor;
+  if (supervisor->pid <= 0) {
+    return;
+  }
+  const uint64_t at = tdn_now_ns();
+  if (!now && at - instance->memory_checked_ns < MEMORY_CHECK_INTERVAL_NS) {
+    return;
+  }
+  instance->memory_checked_ns = at;
+  const tdn_sandbox* sandbox = &instance->model->sandbox;
+  const uint64_t budget_mb = sandbox->heap_mb + sandbox->memory_mb + STUB_RUNTIME_RESERVE_MB;
+  const uint64_t resident = tdn_stub_resident_bytes(supervisor->pid);
+  if (resident <= budget_mb * 1024 * 1024) {
+    return;
+  }
+  TDN_LOG_WARN(
+      "stub for instance '%s' (pid %d) uses %llu MiB, over its memory budget of %llu MiB "
+      "(deno.max_heap_mb %llu + deno.max_memory_mb %llu + %llu for the runtime); it was killed "
+      "and is restarting",
+      instance->name, (int)supervisor->pid, (unsigned long long)(resident >> 20),
+      (unsigned long long)budget_mb, (unsigned long long)sandbox->heap_mb,
+      (unsigned long long)sandbox->memory_mb, STUB_RUNTIME_RESERVE_MB);
+  tdn_supervisor_kill(supervisor, NULL);
+}
+
 static TRITONSERVER_Error* instance_create(
     TRITONBACKEND_ModelInstance* handle, tdn_instance** created)
 {
@@ -546,11 +583,18 @@ static TRITONSERVER_Error* execute(
   }
   times.exec_end = tdn_now_ns();
   report_and_release(handle, &batch, succeeded, &times);
+  bool any_failed = false;
+  for (uint32_t i = 0; i < batch.sendable_count; ++i) {
+    any_failed = any_failed || !succeeded[batch.sendable_index[i]];
+  }
   tdn_collected_batch_free(&batch);
   free(succeeded);
 
-  /* A stub that failed during the batch is replaced now, with the batch
-   * already answered, so the next batch finds it ready. */
+  /* A failed batch may be a model that ran out of memory: look at once. */
+  check_memory(instance, any_failed);
+  /* A stub that failed during the batch (or was over its memory budget) is
+   * replaced now, with the batch already answered, so the next batch finds
+   * it ready. */
   if (instance->supervisor.pid <= 0) {
     TRITONSERVER_Error* error = ensure_stub(instance);
     if (error != NULL) {
@@ -593,6 +637,9 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance
      * and gives it up when it dies; only then is the stub ours to restart. */
     const bool ours = !instance->model->sandbox.decoupled || !tdn_decoupled_pump_running(
                                                                   &instance->decoupled);
+    if (ours) {
+      check_memory(instance, false);
+    }
     if (ours && !tdn_supervisor_alive(&instance->supervisor, NULL)) {
       TRITONSERVER_Error* error = ensure_stub(instance);
       if (error != NULL) {

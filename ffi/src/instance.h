@@ -38,6 +38,7 @@ typedef struct tdn_instance {
    * restarts a dead stub (TRITONBACKEND_ModelInstanceReady): Triton calls
    * the two from different threads. */
   pthread_mutex_t life;
+  uint64_t memory_checked_ns; /* when the stub's resident memory was last looked at */
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

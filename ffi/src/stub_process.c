@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -224,6 +225,29 @@ bool tdn_stub_has_exited(pid_t pid, tdn_diag* how)
         info.si_code == CLD_DUMPED ? " and dumped core" : "");
   }
   return true;
+}
+
+uint64_t tdn_stub_resident_bytes(pid_t pid)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return 0;
+  }
+  char text[128];
+  const ssize_t got = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (got <= 0) {
+    return 0;
+  }
+  text[got] = '\0';
+  unsigned long long size = 0;
+  unsigned long long resident = 0;
+  if (sscanf(text, "%llu %llu", &size, &resident) != 2) {
+    return 0;
+  }
+  return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 void tdn_stub_kill_and_reap(pid_t pid, tdn_diag* how)

@@ -7,6 +7,7 @@
 #define TDN_STUB_PROCESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "diag.h"
@@ -49,6 +50,10 @@ bool tdn_stub_spawn(
  * group cannot be reused) until tdn_stub_kill_and_reap. `how` gets "exited
  * with status 1" or "was killed by signal 9 (SIGKILL)". */
 bool tdn_stub_has_exited(pid_t pid, tdn_diag* how);
+
+/* The stub's resident memory in bytes (/proc/<pid>/statm), or 0 when it
+ * cannot be read (the stub is gone). */
+uint64_t tdn_stub_resident_bytes(pid_t pid);
 
 /* SIGKILLs the stub's process group and reaps the stub (blocking until it
  * is gone, which SIGKILL makes prompt). `how` (may be NULL) gets how it
