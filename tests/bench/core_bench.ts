@@ -13,7 +13,9 @@
  *
  * Usage: TRITON_HOME=/opt/tritonserver deno run -A tests/bench/core_bench.ts
  * Environment: BENCH_SCALE (request count multiplier, default 1),
- * BENCH_ONLY (comma list of row groups: small, large, load).
+ * BENCH_REPEAT (runs per cell, default 3: the backends take turns and each
+ * cell shows the median run by p50; these VMs are noisy), BENCH_ONLY (comma
+ * list of row groups: small, large, load).
  *
  * @module
  */
@@ -25,6 +27,7 @@ import { formatNumber, percentile, renderTable } from "./stats.ts";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
+const REPEAT = Math.max(1, Number(Deno.env.get("BENCH_REPEAT") ?? "3"));
 const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load").split(","));
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -180,6 +183,26 @@ async function withModel<T>(
   }
 }
 
+/**
+ * Runs each backend REPEAT times, taking turns (A B A B ...), so that a
+ * slow spell of the machine hits both; keeps each backend's median run by p50.
+ */
+async function alternating(
+  backends: readonly Backend[],
+  measure: (backend: Backend) => Promise<Run>,
+): Promise<Map<Backend, Run>> {
+  const runs = new Map<Backend, Run[]>(backends.map((backend) => [backend, []]));
+  for (let round = 0; round < REPEAT; round++) {
+    for (const backend of backends) runs.get(backend)!.push(await measure(backend));
+  }
+  const medians = new Map<Backend, Run>();
+  for (const [backend, list] of runs) {
+    list.sort((a, b) => a.p50Us - b.p50Us);
+    medians.set(backend, list[list.length >> 1]);
+  }
+  return medians;
+}
+
 function cell(run: Run | undefined, key: keyof Run, decimals = 0): string {
   return run === undefined ? "-" : formatNumber(run[key], decimals);
 }
@@ -215,18 +238,16 @@ async function main(): Promise<void> {
       const rows: string[][] = [];
       for (const instances of [1, 2, 4]) {
         for (const concurrency of [1, 4]) {
-          const results = new Map<Backend, Run>();
-          for (const backend of backends) {
-            results.set(
-              backend,
-              await withModel(
+          const results = await alternating(
+            backends,
+            (backend) =>
+              withModel(
                 server,
                 `${backend}_i${instances}`,
                 () =>
                   run(server, `${backend}_i${instances}`, 4, Math.round(4000 * SCALE), concurrency),
               ),
-            );
-          }
+          );
           const ours = results.get("deno")!;
           const python = results.get("python");
           rows.push([
@@ -248,7 +269,9 @@ async function main(): Promise<void> {
         }
       }
       console.log(
-        "\n4 FP32 elements per input (identity, 2 inputs, 2 outputs), 4000 requests each",
+        `\n4 FP32 elements per input (identity, 2 inputs, 2 outputs), ${
+          Math.round(4000 * SCALE)
+        } requests a run, median of ${REPEAT} runs by p50`,
       );
       console.log(renderTable([
         "instances",
@@ -274,17 +297,15 @@ async function main(): Promise<void> {
           100,
         ]] as const
       ) {
-        const results = new Map<Backend, Run>();
-        for (const backend of [...backends, ...(home.hasIdentity ? ["identity" as const] : [])]) {
-          results.set(
-            backend,
-            await withModel(
+        const results = await alternating(
+          [...backends, ...(home.hasIdentity ? ["identity" as const] : [])],
+          (backend) =>
+            withModel(
               server,
               `${backend}_i1`,
               () => run(server, `${backend}_i1`, elements, Math.round(requests * SCALE), 1),
             ),
-          );
-        }
+        );
         const ours = results.get("deno")!;
         const python = results.get("python");
         const identity = results.get("identity");
