@@ -12,8 +12,10 @@
  * instance serving a client back to back), for twice the median caught gap
  * (at least 20 us, at most 150 us), and stops when they mostly miss
  * (requests spread over several instances, or sporadic traffic). While it
- * does not spin it learns nothing, so every 16th wait is a probe at the
- * longest spin; one caught probe starts the spinning again.
+ * does not spin it learns nothing, so some waits are probes at the longest
+ * spin: every 16th at first, then every 32nd, ... up to every 1024th while
+ * probes keep missing (a probe burns its whole spin); one caught probe
+ * starts the spinning again.
  *
  * @example
  * ```ts
@@ -35,8 +37,10 @@ const HISTORY = 16;
 export const SPIN_MIN_MICROS = 20;
 /** The longest spin (also the probe's). */
 export const SPIN_MAX_MICROS = 150;
-/** Without spinning, one wait in this many probes. */
+/** Without spinning, one wait in this many probes at first... */
 export const PROBE_EVERY = 16;
+/** ...and at least this often however many probes missed. */
+export const PROBE_EVERY_MAX = 1024;
 
 /** See the module documentation. */
 export class SpinPolicy {
@@ -44,14 +48,17 @@ export class SpinPolicy {
   readonly #outcomes = new Float64Array(HISTORY);
   readonly #sorted = new Float64Array(HISTORY);
   #noted = 0;
-  #waits = 0;
   #budget = 0;
+  /** Waits since the last probe, and how many make the next one due. */
+  #sinceProbe = 0;
+  #probeEvery = PROBE_EVERY;
 
   /** Microseconds to spin for the next batch (0: sleep at once). */
   nextSpinMicros(): number {
-    this.#waits++;
     if (this.#budget > 0) return this.#budget;
-    return this.#waits % PROBE_EVERY === 0 ? SPIN_MAX_MICROS : 0;
+    if (++this.#sinceProbe < this.#probeEvery) return 0;
+    this.#sinceProbe = 0;
+    return SPIN_MAX_MICROS;
   }
 
   /**
@@ -64,9 +71,15 @@ export class SpinPolicy {
   noteWait(spunMicros: number, gapMicros: number): void {
     if (spunMicros <= 0) return; // a sleep says nothing about the true gap
     const caught = gapMicros <= spunMicros;
-    if (caught && this.#budget === 0) {
-      // A caught probe: spin again, from a clean slate.
-      this.#noted = 0;
+    if (this.#budget === 0) {
+      // A probe. Caught: spin again, from a clean slate; missed: probe less often.
+      if (caught) {
+        this.#noted = 0;
+        this.#probeEvery = PROBE_EVERY;
+      } else {
+        this.#probeEvery = Math.min(this.#probeEvery * 2, PROBE_EVERY_MAX);
+        return;
+      }
     }
     this.#outcomes[this.#noted % HISTORY] = caught ? gapMicros : Infinity;
     this.#noted++;

@@ -1,5 +1,11 @@
-import { assertEquals } from "../api/_test_assert.ts";
-import { PROBE_EVERY, SPIN_MAX_MICROS, SPIN_MIN_MICROS, SpinPolicy } from "./spin_policy.ts";
+import { assert, assertEquals } from "../api/_test_assert.ts";
+import {
+  PROBE_EVERY,
+  PROBE_EVERY_MAX,
+  SPIN_MAX_MICROS,
+  SPIN_MIN_MICROS,
+  SpinPolicy,
+} from "./spin_policy.ts";
 
 /** Runs `count` waits whose batch comes `gap(i)` microseconds after the answer. */
 function waits(policy: SpinPolicy, count: number, gap: (i: number) => number): number[] {
@@ -12,9 +18,18 @@ function waits(policy: SpinPolicy, count: number, gap: (i: number) => number): n
   return spins;
 }
 
-Deno.test("spin policy: it starts asleep and probes every 16th wait", () => {
-  const spins = waits(new SpinPolicy(), PROBE_EVERY * 2, () => 1000);
-  assertEquals(spins.filter((spin) => spin > 0), [SPIN_MAX_MICROS, SPIN_MAX_MICROS]);
+Deno.test("spin policy: it starts asleep and probes every 16th wait, then less often while probes miss", () => {
+  const spins = waits(new SpinPolicy(), 16 + 32 + 64, () => 1000);
+  const probes = spins.flatMap((spin, i) => spin > 0 ? [i + 1] : []);
+  assertEquals(probes, [16, 16 + 32, 16 + 32 + 64]);
+  assert(spins.every((spin) => spin === 0 || spin === SPIN_MAX_MICROS));
+});
+
+Deno.test("spin policy: probes never get rarer than one in PROBE_EVERY_MAX", () => {
+  const spins = waits(new SpinPolicy(), 20 * PROBE_EVERY_MAX, () => 1000);
+  const probes = spins.flatMap((spin, i) => spin > 0 ? [i] : []);
+  const gaps = probes.slice(1).map((at, i) => at - probes[i]);
+  assertEquals(Math.max(...gaps), PROBE_EVERY_MAX);
 });
 
 Deno.test("spin policy: one probe that catches its batch starts the spinning", () => {
