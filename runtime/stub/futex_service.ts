@@ -34,7 +34,13 @@
  */
 
 import { writeErrorText } from "../wire/error_text.ts";
-import { FutexProxyHost, type ParkRequest, WAKE_BIT, WAKE_WORDS } from "../wire/futex_proxy.ts";
+import {
+  FutexProxyHost,
+  PARKED,
+  type ParkRequest,
+  WAKE_BIT,
+  WAKE_WORDS,
+} from "../wire/futex_proxy.ts";
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import { yieldToEventLoop } from "../wire/macrotask.ts";
 import type { Ring, RingWaiter } from "../wire/ring.ts";
@@ -71,12 +77,18 @@ export interface ServiceTiming {
   watchSliceMs: number;
   /** Sleep slice in a futex park for the Worker, milliseconds. */
   parkSliceMs: number;
+  /** Tick interval of a Worker asleep on its doorbell with no timers, milliseconds. */
+  idleTickMs: number;
 }
 
-/** Defaults: a dead Worker is noticed within 50 ms during a batch, 1 s when idle. */
+/**
+ * Defaults: a dead Worker is noticed within 50 ms during a batch, 1 s when
+ * idle; an idle model's timers run within 50 ms of being due.
+ */
 export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
   watchSliceMs: 50,
   parkSliceMs: 1000,
+  idleTickMs: 1000,
 });
 
 /**
@@ -143,10 +155,16 @@ export class FutexService {
         if (stop !== undefined) return stop;
         continue;
       }
-      if (host.waitForBell(bell, this.#timing.watchSliceMs) === "timed-out") {
-        // A Worker asleep on its doorbell gets a tick every slice: its
-        // model's timers and promises move even with no traffic.
-        if (host.doorbellParked()) this.#region.tickWorker();
+      // A Worker asleep on its doorbell gets a tick every slice, so that its
+      // model's timers and promises move with no traffic: every 50 ms when
+      // it has timers pending, every second when not (an idle instance
+      // then costs next to nothing).
+      const parked = host.doorbellParked();
+      const slice = parked === PARKED.IDLE ? this.#timing.idleTickMs : this.#timing.watchSliceMs;
+      if (host.waitForBell(bell, slice) === "timed-out") {
+        if (parked !== PARKED.NO && host.doorbellParked() !== PARKED.NO) {
+          this.#region.tickWorker();
+        }
         const stop = await this.#checkBothEnds(errorTextOffset);
         if (stop !== undefined) return stop;
       }

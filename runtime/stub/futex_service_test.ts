@@ -5,7 +5,7 @@ import { atomicsWaiter, Ring, type RingWaiter, type WireRecord } from "../wire/r
 import type { ProxyWorkerStart } from "../wire/testdata/proxy_worker.ts";
 import { FutexService, type ServiceHooks, type ServiceRegion } from "./futex_service.ts";
 
-const FAST = { watchSliceMs: 5, parkSliceMs: 5 };
+const FAST = { watchSliceMs: 5, parkSliceMs: 5, idleTickMs: 5 };
 const TO_STUB_TAIL = (CONTROL.TO_STUB + RING.TAIL) / 4;
 const TO_PARENT_TAIL = (CONTROL.TO_PARENT + RING.TAIL) / 4;
 const ALIVE: ServiceHooks = { parentAlive: () => true, workerFailure: () => undefined };
@@ -167,7 +167,7 @@ Deno.test("futex service: while the Worker is busy, its wakes are served during 
     },
     proxy,
     ALIVE,
-    { watchSliceMs: 5, parkSliceMs: 1000 },
+    { watchSliceMs: 5, parkSliceMs: 1000, idleTickMs: 1000 },
   );
   assertEquals(await service.run(0), 0);
   assertEquals(wakes, [TO_PARENT_TAIL]);

@@ -78,13 +78,23 @@ export const PROXY = {
    */
   BUSY: 7,
   /**
-   * 1 while the Worker sleeps on its doorbell (runtime/wire/doorbell.ts):
-   * the main thread then rings it with a tick now and then, so that the
-   * model's timers run.
+   * While the Worker sleeps on its doorbell (runtime/wire/doorbell.ts), a
+   * `PARKED` value: the main thread then rings it with a tick now and then,
+   * often when the model has timers pending, rarely when it has none.
    */
   DOORBELL_PARKED: 8,
   /** Words in the buffer. */
   WORDS: 16,
+} as const;
+
+/** Values of `PROXY.DOORBELL_PARKED`. */
+export const PARKED = {
+  /** Not asleep on the doorbell. */
+  NO: 0,
+  /** Asleep, with model timers pending: tick it often. */
+  TIMERS: 1,
+  /** Asleep, with none: an occasional tick for stray promises is enough. */
+  IDLE: 2,
 } as const;
 
 /** Control-page word index of a ring field. */
@@ -137,6 +147,12 @@ function proxyWords(buffer: SharedArrayBuffer): Int32Array {
 /** Timing of the Worker's end. */
 export interface FutexProxyClientTiming {
   /**
+   * Whether the model has timers pending (runtime/worker/timers.ts); an
+   * idle Worker asleep on its doorbell is then ticked often. Assumed true
+   * when absent.
+   */
+  timersPending?: () => boolean;
+  /**
    * While parked without blocking the event loop ({@linkcode RingWaiter.waitAsync}),
    * how long each `Atomics.wait` lasts before the event loop gets a turn.
    */
@@ -144,8 +160,9 @@ export interface FutexProxyClientTiming {
 }
 
 /**
- * Default: stray timers and promises of an idle model progress at least
- * every 50 ms, and an idle Worker wakes only 20 times a second.
+ * Default: while parked with model work pending, the event loop gets a turn
+ * every 50 ms. (Asleep on its doorbell, an idle Worker is ticked by the main
+ * thread: see `PARKED`.)
  */
 export const DEFAULT_CLIENT_TIMING: FutexProxyClientTiming = Object.freeze({
   eventLoopSliceMs: 50,
@@ -161,6 +178,8 @@ export class FutexProxyClient {
   #eventLoopBusy = false;
   /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
   #asyncParks = 0;
+  /** The value of this thread's last doorbell sleep (`PARKED`). */
+  #lastParked: number = PARKED.NO;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
@@ -177,6 +196,19 @@ export class FutexProxyClient {
     this.#timing = timing;
     this.#doorbell = doorbell;
     this.#parkSeq = Atomics.load(this.#words, PROXY.PARK_SEQ);
+  }
+
+  /**
+   * Marks this thread asleep on its doorbell, saying whether timers are
+   * pending. The main thread may be in a long wait chosen when the last
+   * sleep had none; it is woken to pick a shorter one.
+   */
+  #markParked(): void {
+    const pending = this.#timing.timersPending;
+    const value = pending === undefined || pending() ? PARKED.TIMERS : PARKED.IDLE;
+    Atomics.store(this.#words, PROXY.DOORBELL_PARKED, value);
+    if (value === PARKED.TIMERS && this.#lastParked === PARKED.IDLE) this.#ringBell();
+    this.#lastParked = value;
   }
 
   /** Whether an asynchronous wait now would sleep on the doorbell. */
@@ -272,12 +304,12 @@ export class FutexProxyClient {
    */
   async #sleepOnDoorbell(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
     const doorbell = this.#doorbell!;
-    Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 1);
+    this.#markParked();
     let woke: DoorbellWake;
     try {
       woke = Atomics.load(words, index) === expected ? doorbell.sleep() : "record";
     } finally {
-      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 0);
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
     }
     if (woke === "closed") {
       // No writer left: the parent is gone, and the main thread ends the
@@ -300,12 +332,12 @@ export class FutexProxyClient {
   sleepOnDoorbellNow(): DoorbellWake | undefined {
     const doorbell = this.#doorbell;
     if (doorbell === undefined || this.#eventLoopBusy || this.#asyncParks > 0) return undefined;
-    Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 1);
+    this.#markParked();
     let woke: DoorbellWake;
     try {
       woke = doorbell.sleep();
     } finally {
-      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, 0);
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
     }
     if (woke === "closed") this.#doorbell = undefined;
     return woke;
@@ -432,9 +464,14 @@ export class FutexProxyHost {
       : "ok";
   }
 
-  /** Whether the Worker sleeps on its doorbell (and wants ticks for its timers). */
-  doorbellParked(): boolean {
-    return Atomics.load(this.#words, PROXY.DOORBELL_PARKED) === 1;
+  /**
+   * How the Worker sleeps on its doorbell: `PARKED.NO`, `PARKED.TIMERS`
+   * (tick it often) or `PARKED.IDLE` (rarely); anything else counts as
+   * `PARKED.TIMERS`.
+   */
+  doorbellParked(): number {
+    const value = Atomics.load(this.#words, PROXY.DOORBELL_PARKED);
+    return value === PARKED.NO || value === PARKED.IDLE ? value : PARKED.TIMERS;
   }
 
   /** Whether the Worker says model work is pending (it may publish while parked). */

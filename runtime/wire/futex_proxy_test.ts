@@ -4,11 +4,13 @@ import {
   FutexProxyClient,
   FutexProxyHost,
   PARK_WORDS,
+  PARKED,
   PROXY,
   WAKE_BIT,
 } from "./futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE, MSG, RING } from "./layout.ts";
 import { atomicsWaiter, Ring } from "./ring.ts";
+import type { Doorbell, DoorbellWake } from "./doorbell.ts";
 import type { ProxyWorkerReport, ProxyWorkerStart } from "./testdata/proxy_worker.ts";
 
 const TO_STUB_TAIL = (CONTROL.TO_STUB + RING.TAIL) / 4;
@@ -173,4 +175,45 @@ Deno.test("futex proxy: a blocking wait during an asynchronous park polls instea
   } finally {
     mover.terminate();
   }
+});
+
+Deno.test("futex proxy: a doorbell sleep says whether timers are pending, and waking timers ring the bell", () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  let timers = false;
+  const seen: { parked: number; bell: number }[] = [];
+  const doorbell: Doorbell = {
+    sleep(): DoorbellWake {
+      seen.push({ parked: host.doorbellParked(), bell: host.bell() });
+      return "tick";
+    },
+    ringParent() {},
+  };
+  const client = new FutexProxyClient(
+    buffer,
+    { eventLoopSliceMs: 5, timersPending: () => timers },
+    doorbell,
+  );
+  const bell = host.bell();
+  assertEquals(client.sleepOnDoorbellNow(), "tick");
+  assertEquals(
+    seen.at(-1),
+    { parked: PARKED.IDLE, bell },
+    "no timers: ticked rarely, nobody woken",
+  );
+  assertEquals(host.doorbellParked(), PARKED.NO);
+  // A timer made since: the main thread may be in its long wait, and is
+  // woken to choose the short one.
+  timers = true;
+  assertEquals(client.sleepOnDoorbellNow(), "tick");
+  assertEquals(seen.at(-1), { parked: PARKED.TIMERS, bell: bell + 1 });
+  assertEquals(client.sleepOnDoorbellNow(), "tick");
+  assertEquals(seen.at(-1), { parked: PARKED.TIMERS, bell: bell + 1 }, "already short: no ring");
+  // Without a tracker, a sleep always counts as having timers.
+  const untracked = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
+  untracked.sleepOnDoorbellNow();
+  assertEquals(seen.at(-1)?.parked, PARKED.TIMERS);
+  // Garbage in the word reads as "tick often", never as "not asleep".
+  new Int32Array(buffer)[PROXY.DOORBELL_PARKED] = 77;
+  assertEquals(host.doorbellParked(), PARKED.TIMERS);
 });

@@ -56,6 +56,7 @@ import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
 import { SpinPolicy } from "./spin_policy.ts";
+import { trackTimers } from "./timers.ts";
 import type { WorkerStart } from "./start_message.ts";
 
 // Kept before hardening disables it for the model: the runtime's own way out.
@@ -65,6 +66,9 @@ const closeWorker = globalThis.close.bind(globalThis);
 // Bound before the realm is hardened, which takes Deno.stdin and
 // Deno.stdout from the model: the doorbells on descriptors 0 and 1.
 const doorbell = stdioDoorbell();
+// Wrapped before any model code runs: an idle Worker with no timers pending
+// is ticked once a second instead of twenty times.
+const timers = trackTimers();
 
 let modelName = "(loading)";
 
@@ -143,7 +147,12 @@ function record(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRec
 
 async function start(message: WorkerStart, opened: (link: ParentLink) => void): Promise<void> {
   const arena = message.arena;
-  const link = openParentLink(message.control, message.proxy, doorbell);
+  const link = openParentLink(
+    message.control,
+    message.proxy,
+    doorbell,
+    () => timers.pending() > 0,
+  );
   opened(link);
   modelName = message.initialize.modelName;
   // Everything this thread writes goes in the stub's half of the arena.

@@ -59,6 +59,9 @@ export interface ParentLink {
  * @param doorbell The Worker's doorbells: an idle Worker sleeps on its own
  * and rings the parent's (runtime/wire/doorbell.ts); without them every
  * sleep and wake goes through the main thread.
+ * @param timersPending Whether the model has timers pending
+ * (runtime/worker/timers.ts): a Worker asleep on its doorbell is ticked
+ * often then, and rarely otherwise. Without it, always often.
  * @returns The link.
  * @throws {RangeError} If `control` is not a control page.
  */
@@ -66,11 +69,16 @@ export function openParentLink(
   control: ArrayBuffer,
   proxy: SharedArrayBuffer,
   doorbell?: Doorbell,
+  timersPending?: () => boolean,
 ): ParentLink {
   if (!(control instanceof ArrayBuffer) || control.byteLength !== CONTROL_SIZE) {
     throw new RangeError("the control page view must be exactly one control page");
   }
-  const client = new FutexProxyClient(proxy, DEFAULT_CLIENT_TIMING, doorbell);
+  const client = new FutexProxyClient(
+    proxy,
+    { ...DEFAULT_CLIENT_TIMING, timersPending },
+    doorbell,
+  );
   const busyReasons = new Set<string>();
   return {
     toStub: new Ring(control, CONTROL.TO_STUB, client.waiter),

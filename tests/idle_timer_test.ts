@@ -1,0 +1,47 @@
+/**
+ * End-to-end, through the stand-in: a model's timers fire on time while its
+ * instance is idle. An idle Worker sleeps on its doorbell and is ticked by
+ * the stub's main thread: often while timers are pending, once a second
+ * when none are (runtime/worker/timers.ts). A timer armed by a Worker whose
+ * last sleep had none must still fire promptly, not at the next rare tick.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "./harness/assert.ts";
+import { fixtureDir } from "./harness/fixtures.ts";
+import type { InferRequest, RequestResult } from "./harness/host.ts";
+import { withHost } from "./harness/session.ts";
+
+function arm(delayMs: number): InferRequest {
+  return {
+    id: `arm-${delayMs}`,
+    inputs: [{ name: "INPUT0", datatype: "FP32", shape: [1], data: new Float32Array([delayMs]) }],
+  };
+}
+
+function report(result: RequestResult): number[] {
+  const output = result.outputs.get("OUTPUT0");
+  assert(output?.data instanceof Float32Array, "OUTPUT0 is FP32");
+  return Array.from(output.data);
+}
+
+Deno.test("idle timers: a timer armed in execute fires on time while the instance is idle", () =>
+  withHost(async (host) => {
+    const model = host.loadModel(fixtureDir("idle_timer"), { instanceCount: 1 });
+    // Idle a moment first: the Worker's sleep says "no timers", and the
+    // main thread begins a one-second wait.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [armed] = model.execute(0, [arm(100)]);
+    assertEquals(armed.error, null, armed.error?.message);
+    assertEquals(report(armed), [0, -1]);
+    // The timer is due 100 ms from now; the rare tick would fire it some
+    // 800 ms late, ticks every 50 ms within a few tens.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [checked] = model.execute(0, [arm(0)]);
+    assertEquals(checked.error, null, checked.error?.message);
+    const [fired, lateMs] = report(checked);
+    assertEquals(fired, 1);
+    assert(lateMs < 400, `the timer fired ${lateMs.toFixed(0)} ms late`);
+    model.unload();
+  }));
