@@ -42,7 +42,7 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, RECORD_FLAG } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -50,7 +50,7 @@ import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
-import { type OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
+import { OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
@@ -205,7 +205,23 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     return;
   }
 
-  const cancellations = new Cancellations(inbox);
+  // Requests of a decoupled model still open (their FINAL not sent).
+  const open = new OpenRequests();
+  const cancellations = new Cancellations(inbox, (batchId, index) => {
+    // The parent ended the request itself; this is its last record for it.
+    const acknowledge = () =>
+      link.toParent.push({
+        kind: MSG.RESPONSE,
+        flags: RECORD_FLAG.CLOSED,
+        aux: index,
+        id: batchId,
+        offset: 0,
+        length: 0,
+      });
+    const entry = open.find(batchId, index);
+    if (entry === undefined) acknowledge();
+    else entry.endedByServer(acknowledge);
+  });
   const context: BatchContext = {
     model,
     modelName,
@@ -221,7 +237,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link, inbox, slot);
+  await serve(context, link, inbox, slot, open);
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
@@ -232,10 +248,15 @@ async function serve(
   link: ParentLink,
   inbox: Inbox,
   slot: LogSender,
+  open: OpenRequests,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
-  const open: OpenRequests = new Set();
   let running = 0;
+  // A stream that outlives its execute keeps the event loop busy (the
+  // model sends from timers and promises) until it closes.
+  open.onEmpty = () => {
+    if (running === 0) link.setEventLoopBusy(false);
+  };
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
