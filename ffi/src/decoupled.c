@@ -429,6 +429,14 @@ static void* pump_main(void* argument)
             message, sizeof(message),
             "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
             instance->name, why.text);
+      } else if (record.kind == TDN_MSG_ERROR && record.id == 0) {
+        /* The stub failed all its work and is ending: stop it now, so that
+         * the next batch starts a new one instead of finding it gone. */
+        tdn_supervisor_kill(supervisor, NULL);
+        decoupled->pump_exited = true;
+        pthread_cond_broadcast(&decoupled->changed);
+        pthread_mutex_unlock(&decoupled->lock);
+        return NULL;
       }
     }
     const uint64_t now = tdn_now_ns();

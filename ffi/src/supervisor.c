@@ -642,6 +642,12 @@ TRITONSERVER_Error* tdn_supervisor_execute(
     }
     reply->kind = TDN_MSG_ERROR;
     reply->code = error_code_from(record.aux);
+    if (record.id == 0) {
+      /* Batch id 0: the stub failed all its work and is ending (its Worker
+       * died, or the model's work was stuck on a denial). Stopped now, the
+       * next batch starts a new stub instead of finding this one gone. */
+      teardown(supervisor, NULL);
+    }
     return NULL;
   }
   tdn_diag_set(

@@ -95,7 +95,9 @@ export async function runDecoupledBatch(
   open: OpenRequests,
 ): Promise<void> {
   const batchId = execute.id;
+  const halted = () => context.halted?.() === true;
   const pushError = (code: number, text: string): void => {
+    if (halted()) return;
     const scope = context.stubArena.scope();
     const written = writeErrorTextIn(scope, text);
     toParent.push({
@@ -139,6 +141,9 @@ export async function runDecoupledBatch(
         final: boolean,
         checked: CheckedResponse | undefined,
       ): void => {
+        if (halted()) {
+          throw new TritonError("the stub is restarting: no more responses can be sent");
+        }
         // Metric updates made while streaming go out beside the responses.
         context.flushMetrics?.();
         sendResponse(
@@ -231,6 +236,7 @@ export async function runDecoupledBatch(
     // at least the log does.
     if (told === 0) console.error(`${text} (after every request of the batch was closed)`);
   }
+  if (halted()) return;
   context.flushMetrics?.();
   toParent.push({ kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: batchId, offset: 0, length: 0 });
 }
