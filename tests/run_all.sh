@@ -29,13 +29,13 @@ else
 fi
 # Triton's core and the stand-in both define Triton's API: one process each.
 phase "unit and end to end" deno test -A --unstable-worker-options --no-check=remote \
-  --ignore=tests/core runtime/ sandbox/ ffi/ models/ tests/
+  --ignore=tests/core/ runtime/ sandbox/ ffi/ models/ tests/
 if [ -n "${TRITON_HOME:-}" ]; then
   phase "real core" deno test -A --unstable-worker-options --no-check=remote tests/core/
 fi
 if make -s asan; then
   phase "end to end under ASan/UBSan" env TRITON_DENO_BUILD=build-asan ./tests/asan_env.sh \
-    deno test -A --unstable-worker-options --ignore=tests/core tests/
+    deno test -A --unstable-worker-options --ignore=tests/core/ tests/
   if [ -n "${TRITON_HOME:-}" ]; then
     phase "real core under ASan/UBSan" env TRITON_DENO_BUILD=build-asan ./tests/asan_env.sh \
       deno test -A --unstable-worker-options tests/core/
