@@ -3,8 +3,8 @@
 # the first failure's. Phases: the normal build's unit and end-to-end tests,
 # then the end-to-end tests again against the ASan/UBSan build. With
 # TRITON_HOME set, the declarations of Triton's API are checked against its
-# headers first and the real-core suite (tests/core/) runs after each phase,
-# in a process of its own.
+# headers first, and the server API suite (tests/core/) runs in Triton's own
+# core; without it, on the stand-in core.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -23,23 +23,24 @@ phase() {
 # Without the normal build nothing can run.
 make -s build || exit
 if [ -n "${TRITON_HOME:-}" ]; then
+  core="the real core at $TRITON_HOME"
   phase "Triton API declarations against $TRITON_HOME" make -s triton-api-check
 else
-  echo "== real-core suite skipped: TRITON_HOME is not set (set it to a Triton install prefix, e.g. /opt/tritonserver, to run tests/core/ in Triton's own core)"
+  core="the stand-in core"
+  echo "== real-core suite: TRITON_HOME is not set, so tests/core/ runs on the stand-in core (set it to a Triton install prefix, e.g. /opt/tritonserver, to run it in Triton's own core)"
 fi
-# Triton's core and the stand-in both define Triton's API: one process each.
+# tests/core/ drives a whole server through Triton's in-process API; the
+# other end-to-end tests drive the stand-in's backend API directly. Each
+# gets a process of its own: one server per process.
 phase "unit and end to end" deno test -A --unstable-worker-options --no-check=remote \
   --ignore=tests/core/ runtime/ sandbox/ ffi/ models/ tests/
-if [ -n "${TRITON_HOME:-}" ]; then
-  phase "real core" deno test -A --unstable-worker-options --no-check=remote tests/core/
-fi
+phase "server API suite (tests/core/) on $core" \
+  deno test -A --unstable-worker-options --no-check=remote tests/core/
 if make -s asan; then
   phase "end to end under ASan/UBSan" env TRITON_DENO_BUILD=build-asan ./tests/asan_env.sh \
     deno test -A --unstable-worker-options --ignore=tests/core/ tests/
-  if [ -n "${TRITON_HOME:-}" ]; then
-    phase "real core under ASan/UBSan" env TRITON_DENO_BUILD=build-asan ./tests/asan_env.sh \
-      deno test -A --unstable-worker-options tests/core/
-  fi
+  phase "server API suite on $core under ASan/UBSan" env TRITON_DENO_BUILD=build-asan \
+    ./tests/asan_env.sh deno test -A --unstable-worker-options tests/core/
 else
   echo "== test phase failed: ASan/UBSan build"
   [ "$status" -eq 0 ] && status=1

@@ -48,6 +48,7 @@ export const CORE_SYMBOLS = {
     result: "pointer",
   },
   TRITONSERVER_ServerOptionsSetExitTimeout: { parameters: ["pointer", "u32"], result: "pointer" },
+  TRITONSERVER_ServerOptionsSetExitOnError: { parameters: ["pointer", "bool"], result: "pointer" },
   TRITONSERVER_ServerOptionsSetModelLoadRetryCount: {
     parameters: ["pointer", "u32"],
     result: "pointer",

@@ -141,6 +141,10 @@ const HOST_SYMBOLS = {
   },
   host_metrics_text: { parameters: ["buffer", "u64"], result: "u64" },
   host_metrics_reset: { parameters: [], result: "void" },
+  host_repository_set_config: {
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
 } as const;
 
 /** The dlopen'ed host library with its typed symbols. */

@@ -1,8 +1,11 @@
 /*
  * host_api.h: the driver API of libtriton_host.so, called by the Deno tests
  * through FFI (tests/harness/host.ts) and by `deno task serve`
- * (runtime/serve/host_library.ts). Triton's own C API, which the backend
- * calls, is defined by the other files of this directory.
+ * (ffi/host/bindings.ts, runtime/serve/host_executor.ts). Triton's own C API, which the backend
+ * calls, is defined by the other files of this directory, and so is
+ * Triton's server API (TRITONSERVER_ServerOptions*, TRITONSERVER_ServerNew,
+ * ...; host_core.h), through which runtime/core/ drives the stand-in as it
+ * drives Triton's libtritonserver.so.
  *
  * Conventions, chosen to be easy to call from Deno FFI:
  *   - handles are plain pointers; strings are NUL-terminated UTF-8;
@@ -194,5 +197,25 @@ HOST_EXPORT uint64_t host_metrics_text(char* out, uint64_t cap);
 /* Forgets metric family names no handle or series uses any more (Triton
  * never unregisters a name; tests sharing one process start clean). */
 HOST_EXPORT void host_metrics_reset(void);
+
+/* ---- The stand-in server's model configurations. ---- */
+
+/* The stand-in's stand-in for Triton's own config parser. The stand-in
+ * also implements Triton's server API (TRITONSERVER_ServerOptions*,
+ * TRITONSERVER_ServerNew, ...: runtime/core/ drives it as it drives
+ * libtritonserver.so), but it cannot read config.pbtxt (protobuf text
+ * format). Its driver registers Triton's JSON form of each model's
+ * configuration here instead, before TRITONSERVER_ServerNew and before
+ * each TRITONSERVER_ServerLoadModel; runtime/core/server.ts does so for
+ * every model directory of the repository when the core exports this
+ * function (Triton's does not).
+ *
+ * config_json: the configuration; or NULL with `problem`, why it could not
+ * be read (e.g. a config.pbtxt syntax error), which becomes the model's
+ * load error; both NULL forget the model's registration. Registering again
+ * replaces. A model without a registration does not load, saying so.
+ * Returns 0, or -1 for bad arguments or malformed JSON. */
+HOST_EXPORT int32_t host_repository_set_config(const char* repository, const char* model_name,
+                                               const char* config_json, const char* problem);
 
 #endif /* HOST_API_H */

@@ -100,6 +100,7 @@ struct TRITONSERVER_InferenceRequest {
   uint64_t correlation_id;
   char* correlation_id_string;
   uint64_t timeout_us;
+  uint64_t priority;
   uint32_t input_count;
   host_infer_input* inputs;
   uint32_t requested_output_count;
@@ -230,8 +231,16 @@ void host_registry_forget(TRITONBACKEND_Model* model);
 TRITONSERVER_Error* host_registry_pin(const char* name, int64_t version, host_infer_call* call);
 /* Ends a call's pin; keeps its finished backend request for a while. */
 void host_registry_unpin(host_infer_call* call, TRITONBACKEND_Request* finished);
-/* Lookup without pinning, for readiness. */
+/* Lookup without pinning. */
 bool host_registry_is_ready(const char* name, int64_t version);
+/* The ready model for (name, version), held (an unload waits for it)
+ * until host_registry_unhold; NULL if there is none. */
+TRITONBACKEND_Model* host_registry_hold(const char* name, int64_t version);
+void host_registry_unhold(TRITONBACKEND_Model* model);
+/* Triton's model readiness beyond its state: every instance answers
+ * TRITONBACKEND_ModelInstanceReady without an error (when the backend
+ * implements it). An error is logged as the reason (model.c). */
+bool host_model_instances_ready(TRITONBACKEND_Model* model);
 /* Waits for an idle instance of the call's model and claims it (its
  * execute lock is held on return). NULL if the model is being unloaded
  * and gave up on this call. */

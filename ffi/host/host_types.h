@@ -81,6 +81,7 @@ struct TRITONBACKEND_Backend {
   host_instance_fn instance_initialize;
   host_instance_fn instance_finalize;
   host_execute_fn instance_execute;
+  host_instance_fn instance_ready; /* optional: TRITONBACKEND_ModelInstanceReady */
 };
 
 /* Per-instance statistics, as reported by the backend. */
@@ -122,6 +123,10 @@ struct TRITONBACKEND_Model {
   TRITONSERVER_Message* config; /* current configuration JSON */
   uint32_t instance_count;
   TRITONBACKEND_ModelInstance** instances;
+  /* Loaded by the stand-in server (ServerNew, ServerLoadModel): its
+   * parsed configuration, scheduler and statistics (host_core.h). NULL for
+   * a model a test loaded with host_model_load. */
+  struct host_model_runtime* runtime;
 };
 
 /* One buffer of an input tensor. */

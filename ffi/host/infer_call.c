@@ -13,12 +13,17 @@
  * its release becomes the release callback (TRITONSERVER_REQUEST_RELEASE_ALL).
  * The call is complete when the backend released the request, sent FINAL
  * and holds no response or factory for it any more.
+ *
+ * A model the stand-in server loaded (TRITONSERVER_ServerNew,
+ * ServerLoadModel) has a scheduler in front of it instead (scheduler.c):
+ * the request is checked against its configuration, refused at once as
+ * Triton refuses it, or queued for the model's instance threads.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "host_api.h"
-#include "host_server.h"
+#include "host_core.h"
 
 /* ---- References. ---- */
 
@@ -203,17 +208,28 @@ bool host_infer_call_query(host_infer_call* call, const char* name, size_t* byte
 
 /* ---- Execution. ---- */
 
+bool host_infer_call_claim(host_infer_call* call) {
+  pthread_mutex_lock(&call->deliver_lock);
+  bool run = !call->executed && !host_infer_call_is_complete(call);
+  call->executed = true;
+  pthread_mutex_unlock(&call->deliver_lock);
+  return run;
+}
+
+void host_infer_call_worker_finish(host_infer_call* call) {
+  host_infer_call_advance(call);
+  host_registry_worker_done(call);
+  host_infer_call_unref(call);
+}
+
 static void* host_infer_call_run(void* argument) {
   host_infer_call* call = argument; /* holds the worker's reference */
   TRITONBACKEND_ModelInstance* instance = host_registry_claim_instance(call);
   if (instance == NULL) {
     host_infer_call_abandon(call);
   } else {
-    pthread_mutex_lock(&call->deliver_lock);
-    bool run = !call->executed && !host_infer_call_is_complete(call);
-    call->executed = true;
+    bool run = host_infer_call_claim(call);
     TRITONBACKEND_Request* request = call->backend_request;
-    pthread_mutex_unlock(&call->deliver_lock);
     if (run) {
       char error_text[1024];
       /* An error return was answered and released by the host already. */
@@ -221,9 +237,7 @@ static void* host_infer_call_run(void* argument) {
     }
     host_registry_release_instance(call, instance);
   }
-  host_infer_call_advance(call);
-  host_registry_worker_done(call);
-  host_infer_call_unref(call);
+  host_infer_call_worker_finish(call);
   return NULL;
 }
 
@@ -384,6 +398,22 @@ TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(TRITONSERVER_Server* server,
     return error;
   }
   TRITONBACKEND_Request* request = host_infer_backend_request(inference_request, call->model);
+  /* A served model's scheduler checks the request (and adds sequence
+   * controls); a refusal is returned here, as Triton returns it. */
+  host_scheduler* scheduler = call->model->runtime == NULL ? NULL : call->model->runtime->scheduler;
+  host_queued* queued = NULL;
+  if (scheduler != NULL) {
+    error = host_scheduler_prepare(scheduler, inference_request, request, &queued);
+    if (error != NULL) {
+      pthread_mutex_unlock(&inference_request->lock);
+      host_request_free(request);
+      host_registry_unpin(call, NULL);
+      host_registry_worker_done(call);
+      atomic_store(&call->refs, 1);
+      host_infer_call_unref(call);
+      return error;
+    }
+  }
   request->call = call;
   request->submit_ns = host_now_ns();
   call->backend_request = request;
@@ -395,6 +425,12 @@ TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(TRITONSERVER_Server* server,
   pthread_mutex_unlock(&inference_request->lock);
   host_infer_call_unref(previous);
 
+  if (queued != NULL) {
+    /* The scheduler's thread holds the worker's reference from here. */
+    queued->call = call;
+    host_scheduler_enqueue(scheduler, queued);
+    return NULL;
+  }
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);

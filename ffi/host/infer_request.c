@@ -166,6 +166,17 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(
   return NULL;
 }
 
+/* Kept, as Triton keeps it; the stand-in's schedulers have one priority
+ * level, so it changes nothing. */
+TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetPriorityUInt64(
+    TRITONSERVER_InferenceRequest* inference_request, uint64_t priority) {
+  HOST_CHECK_INFER_REQUEST(inference_request, "InferenceRequestSetPriorityUInt64");
+  pthread_mutex_lock(&inference_request->lock);
+  inference_request->priority = priority;
+  pthread_mutex_unlock(&inference_request->lock);
+  return NULL;
+}
+
 /* Called with the request's lock held. */
 static host_infer_input* host_infer_input_find(TRITONSERVER_InferenceRequest* request,
                                                const char* name) {

@@ -5,6 +5,7 @@
  * the request ran on, before release).
  */
 #include "host_api.h"
+#include "host_core.h"
 #include "host_internal.h"
 
 #define HOST_CHECK_INSTANCE(instance, out)                                                  \
@@ -93,7 +94,21 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReportStatistics(
   }
   request->stats_reports++;
   request->stats_success = success;
+  uint64_t submitted_ns = request->submit_ns;
   pthread_mutex_unlock(&request->lock);
+
+  /* A served model counts it as Triton's statistics do, with the request's
+   * batch size (its first dimension when the model batches). */
+  struct host_model_runtime* runtime = instance->model->runtime;
+  if (runtime != NULL) {
+    uint64_t batch_size = 1;
+    if (runtime->config.max_batch_size > 0 && request->input_count > 0 &&
+        request->inputs[0]->rank > 0 && request->inputs[0]->shape[0] > 0) {
+      batch_size = (uint64_t)request->inputs[0]->shape[0];
+    }
+    host_model_stats_request(&runtime->stats, submitted_ns, batch_size, success, exec_start_ns,
+                             compute_start_ns, compute_end_ns, exec_end_ns);
+  }
 
   pthread_mutex_lock(&instance->stats_lock);
   if (success) {
@@ -129,6 +144,10 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReportBatchStatistics(
   instance->stats.last_batch_ns[2] = compute_end_ns;
   instance->stats.last_batch_ns[3] = exec_end_ns;
   pthread_mutex_unlock(&instance->stats_lock);
+  if (instance->model->runtime != NULL) {
+    host_model_stats_batch(&instance->model->runtime->stats, batch_size, exec_start_ns,
+                           compute_start_ns, compute_end_ns, exec_end_ns);
+  }
   return NULL;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "host_api.h"
+#include "host_core.h"
 #include "host_metrics.h"
 
 static void host_exposition_value(host_text* text, double value) {
@@ -102,19 +103,23 @@ static void host_exposition_family(host_text* text, const host_family* family) {
   free(sorted);
 }
 
-uint64_t host_metrics_text(char* out, uint64_t cap) {
+void host_metrics_text_append(host_text* text) {
   static const TRITONSERVER_MetricKind order[] = {TRITONSERVER_METRIC_KIND_COUNTER,
                                                   TRITONSERVER_METRIC_KIND_GAUGE,
                                                   TRITONSERVER_METRIC_KIND_HISTOGRAM};
-  host_text text = {0};
-  host_text_append(&text, "", 0);
+  host_text_append(text, "", 0);
   pthread_mutex_lock(&host_metrics_lock);
   for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
     for (const host_family* family = host_families; family != NULL; family = family->next) {
-      if (family->kind == order[k]) host_exposition_family(&text, family);
+      if (family->kind == order[k]) host_exposition_family(text, family);
     }
   }
   pthread_mutex_unlock(&host_metrics_lock);
+}
+
+uint64_t host_metrics_text(char* out, uint64_t cap) {
+  host_text text = {0};
+  host_metrics_text_append(&text);
   uint64_t length = host_text_export(&text, out, cap);
   host_text_free(&text);
   return length;

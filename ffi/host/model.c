@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "host_api.h"
+#include "host_core.h"
 #include "host_internal.h"
-#include "host_server.h"
 
 /* TRITONBACKEND_ModelServer hands out a token: the TRITONSERVER_Server* that
  * in-process inference, model control and readiness calls take. */
@@ -36,24 +36,28 @@ static void host_log_error(const char* what, TRITONSERVER_Error* error) {
   host_log_append("E", "host", 0, line);
 }
 
+/* name: NULL for the test host's naming: the group "<model>_0", suffixed
+ * with the instance index only when it has more than one instance. */
 static TRITONBACKEND_ModelInstance* host_instance_new(TRITONBACKEND_Model* model,
-                                                      uint32_t index, uint32_t count) {
+                                                      uint32_t index, uint32_t count,
+                                                      const char* name) {
   TRITONBACKEND_ModelInstance* instance = host_alloc(sizeof *instance);
   instance->magic = HOST_MAGIC_INSTANCE;
   instance->model = model;
   instance->index = index;
   instance->kind = TRITONSERVER_INSTANCEGROUPKIND_CPU;
   instance->device_id = 0;
-  /* Triton names the group "<model>_<group index>" and suffixes the
-   * instance index only when the group has more than one instance. */
-  host_text name = {0};
-  if (count > 1) {
-    host_text_printf(&name, "%s_0_%u", model->name, index);
+  if (name != NULL) {
+    instance->name = host_strdup(name);
   } else {
-    host_text_printf(&name, "%s_0", model->name);
+    host_text generated = {0};
+    if (count > 1) {
+      host_text_printf(&generated, "%s_0_%u", model->name, index);
+    } else {
+      host_text_printf(&generated, "%s_0", model->name);
+    }
+    instance->name = generated.data;
   }
-  instance->name = host_strdup(name.data);
-  host_text_free(&name);
   pthread_mutex_init(&instance->execute_lock, NULL);
   pthread_mutex_init(&instance->stats_lock, NULL);
   return instance;
@@ -102,7 +106,10 @@ static TRITONSERVER_Error* host_model_teardown(TRITONBACKEND_Model* model) {
   return first;
 }
 
+static void host_model_runtime_free(struct host_model_runtime* runtime);
+
 static void host_model_free(TRITONBACKEND_Model* model) {
+  host_model_runtime_free(model->runtime);
   host_message_free(model->config);
   pthread_mutex_destroy(&model->config_lock);
   free(model->instances);
@@ -110,6 +117,62 @@ static void host_model_free(TRITONBACKEND_Model* model) {
   free(model->repository);
   model->magic = HOST_MAGIC_DEAD;
   free(model);
+}
+
+/* Allocates the model and runs ModelInitialize; NULL with the error (the
+ * model finalized and freed) if that fails. */
+static TRITONBACKEND_Model* host_model_create(TRITONBACKEND_Backend* backend, const char* name,
+                                              uint64_t version, const char* model_dir,
+                                              const char* config_json, bool auto_complete,
+                                              TRITONSERVER_Error** error) {
+  TRITONBACKEND_Model* model = host_alloc(sizeof *model);
+  model->magic = HOST_MAGIC_MODEL;
+  model->backend = backend;
+  model->name = host_strdup(name);
+  model->version = version;
+  model->repository = host_strdup(model_dir);
+  model->auto_complete_config = auto_complete;
+  pthread_mutex_init(&model->config_lock, NULL);
+  *error = host_message_new(&model->config, config_json, strlen(config_json), false);
+  if (*error != NULL) {
+    host_model_free(model);
+    return NULL;
+  }
+  if (backend->model_initialize != NULL) {
+    *error = backend->model_initialize(model);
+    if (*error != NULL) {
+      TRITONSERVER_Error* teardown = host_model_teardown(model);
+      if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
+      host_model_free(model);
+      return NULL;
+    }
+  }
+  return model;
+}
+
+/* Creates and initializes the instances (names: NULL for the test host's
+ * naming); on the first error the whole model is torn down and freed. */
+static TRITONSERVER_Error* host_model_start_instances(TRITONBACKEND_Model* model, uint32_t count,
+                                                      char* const* names) {
+  TRITONBACKEND_Backend* backend = model->backend;
+  model->instances = host_alloc(sizeof *model->instances * (count + 1u));
+  for (uint32_t i = 0; i < count; i++) {
+    TRITONBACKEND_ModelInstance* instance =
+        host_instance_new(model, i, count, names == NULL ? NULL : names[i]);
+    model->instances[i] = instance;
+    model->instance_count = i + 1;
+    if (backend->instance_initialize != NULL) {
+      TRITONSERVER_Error* error = backend->instance_initialize(instance);
+      if (error != NULL) {
+        TRITONSERVER_Error* teardown = host_model_teardown(model);
+        if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
+        host_model_free(model);
+        return error;
+      }
+    }
+    instance->initialized = true;
+  }
+  return NULL;
 }
 
 TRITONBACKEND_Model* host_model_load(TRITONBACKEND_Backend* backend, const char* name,
@@ -124,52 +187,103 @@ TRITONBACKEND_Model* host_model_load(TRITONBACKEND_Backend* backend, const char*
     host_write_text(error_text, error_cap, "name, model dir and config are required");
     return NULL;
   }
-  TRITONBACKEND_Model* model = host_alloc(sizeof *model);
-  model->magic = HOST_MAGIC_MODEL;
-  model->backend = backend;
-  model->name = host_strdup(name);
-  model->version = version;
-  model->repository = host_strdup(model_dir);
-  model->auto_complete_config = (flags & HOST_MODEL_AUTO_COMPLETE) != 0;
-  pthread_mutex_init(&model->config_lock, NULL);
-  TRITONSERVER_Error* error =
-      host_message_new(&model->config, config_json, strlen(config_json), false);
+  TRITONSERVER_Error* error = NULL;
+  TRITONBACKEND_Model* model =
+      host_model_create(backend, name, version, model_dir, config_json,
+                        (flags & HOST_MODEL_AUTO_COMPLETE) != 0, &error);
+  if (model != NULL) error = host_model_start_instances(model, instance_count, NULL);
   if (error != NULL) {
     host_error_take(error, error_text, error_cap);
-    host_model_free(model);
     return NULL;
-  }
-
-  if (backend->model_initialize != NULL) {
-    error = backend->model_initialize(model);
-    if (error != NULL) {
-      host_error_take(error, error_text, error_cap);
-      TRITONSERVER_Error* teardown = host_model_teardown(model);
-      if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
-      host_model_free(model);
-      return NULL;
-    }
-  }
-
-  model->instances = host_alloc(sizeof *model->instances * (instance_count + 1u));
-  for (uint32_t i = 0; i < instance_count; i++) {
-    TRITONBACKEND_ModelInstance* instance = host_instance_new(model, i, instance_count);
-    model->instances[i] = instance;
-    model->instance_count = i + 1;
-    if (backend->instance_initialize != NULL) {
-      error = backend->instance_initialize(instance);
-      if (error != NULL) {
-        host_error_take(error, error_text, error_cap);
-        TRITONSERVER_Error* teardown = host_model_teardown(model);
-        if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
-        host_model_free(model);
-        return NULL;
-      }
-    }
-    instance->initialized = true;
   }
   __atomic_add_fetch(&backend->loaded_models, 1, __ATOMIC_SEQ_CST);
   /* Reachable by name for in-process inference and readiness. */
+  host_registry_add(model);
+  return model;
+}
+
+static void host_model_runtime_free(struct host_model_runtime* runtime) {
+  if (runtime == NULL) return;
+  host_json_free(runtime->config_json);
+  host_model_config_free(&runtime->config);
+  host_model_stats_destroy(&runtime->stats);
+  free(runtime);
+}
+
+/* The served model's configuration after ModelInitialize (the backend may
+ * have completed it): normalized again and read into the runtime. */
+static TRITONSERVER_Error* host_model_runtime_new(TRITONBACKEND_Model* model,
+                                                  struct host_model_runtime** created) {
+  pthread_mutex_lock(&model->config_lock);
+  const char* problem = NULL;
+  host_json* config = host_json_parse(model->config->json, model->config->byte_size, &problem);
+  pthread_mutex_unlock(&model->config_lock);
+  if (config == NULL) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
+                          "model '%s': the configuration is not valid JSON: %s", model->name,
+                          problem);
+  }
+  TRITONSERVER_Error* error = host_model_config_normalize(config, model->name);
+  struct host_model_runtime* runtime = host_alloc(sizeof *runtime);
+  runtime->config_json = config;
+  host_model_stats_init(&runtime->stats);
+  if (error == NULL) error = host_model_config_read(config, &runtime->config);
+  if (error == NULL) {
+    /* Served as normalized, as Triton serves its normalized copy. */
+    char* text = host_json_to_string(config);
+    TRITONSERVER_Message* normalized = NULL;
+    error = host_message_new(&normalized, text, strlen(text), false);
+    free(text);
+    if (error == NULL) {
+      pthread_mutex_lock(&model->config_lock);
+      TRITONSERVER_Message* old = model->config;
+      model->config = normalized;
+      pthread_mutex_unlock(&model->config_lock);
+      host_message_free(old);
+    }
+  }
+  if (error != NULL) {
+    host_model_runtime_free(runtime);
+    return error;
+  }
+  *created = runtime;
+  return NULL;
+}
+
+TRITONBACKEND_Model* host_model_load_served(TRITONBACKEND_Backend* backend, const char* name,
+                                            uint64_t version, const char* model_dir,
+                                            const char* config_json, bool auto_complete,
+                                            TRITONSERVER_Error** error) {
+  TRITONBACKEND_Model* model =
+      host_model_create(backend, name, version, model_dir, config_json, auto_complete, error);
+  if (model == NULL) return NULL;
+  struct host_model_runtime* runtime = NULL;
+  *error = host_model_runtime_new(model, &runtime);
+  if (*error != NULL) {
+    TRITONSERVER_Error* teardown = host_model_teardown(model);
+    if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
+    host_model_free(model);
+    return NULL;
+  }
+  /* Triton names each instance "<group name>_<index in the group>". */
+  uint32_t count = 0;
+  for (uint32_t g = 0; g < runtime->config.group_count; g++) count += runtime->config.groups[g].count;
+  char** names = host_alloc(sizeof *names * (count + 1u));
+  uint32_t at = 0;
+  for (uint32_t g = 0; g < runtime->config.group_count; g++) {
+    for (uint32_t i = 0; i < runtime->config.groups[g].count; i++) {
+      host_text instance_name = {0};
+      host_text_printf(&instance_name, "%s_%u", runtime->config.groups[g].name, i);
+      names[at++] = instance_name.data;
+    }
+  }
+  model->runtime = runtime;
+  *error = host_model_start_instances(model, count, names);
+  for (uint32_t i = 0; i < count; i++) free(names[i]);
+  free(names);
+  if (*error != NULL) return NULL; /* the model, runtime included, is freed */
+  runtime->scheduler = host_scheduler_start(model, &runtime->config, &runtime->stats);
+  __atomic_add_fetch(&backend->loaded_models, 1, __ATOMIC_SEQ_CST);
   host_registry_add(model);
   return model;
 }
@@ -182,6 +296,11 @@ int32_t host_model_unload(TRITONBACKEND_Model* model, char* error_text, uint32_t
   TRITONBACKEND_Backend* backend = model->backend;
   /* No new in-process request reaches it; those under way finish first. */
   host_registry_forget(model);
+  /* Then a served model's instance threads leave. */
+  if (model->runtime != NULL) {
+    host_scheduler_stop(model->runtime->scheduler);
+    model->runtime->scheduler = NULL;
+  }
   TRITONSERVER_Error* error = host_model_teardown(model);
   host_model_free(model);
   __atomic_sub_fetch(&backend->loaded_models, 1, __ATOMIC_SEQ_CST);
@@ -190,6 +309,25 @@ int32_t host_model_unload(TRITONBACKEND_Model* model, char* error_text, uint32_t
     return -1;
   }
   return 0;
+}
+
+bool host_model_instances_ready(TRITONBACKEND_Model* model) {
+  TRITONBACKEND_Backend* backend = model->backend;
+  if (backend->instance_ready == NULL) return true;
+  for (uint32_t i = 0; i < model->instance_count; i++) {
+    TRITONSERVER_Error* error = backend->instance_ready(model->instances[i]);
+    if (error != NULL) {
+      host_text line = {0};
+      host_text_printf(&line, "model '%s' version %llu is not ready: instance '%s': %s",
+                       model->name, (unsigned long long)model->version, model->instances[i]->name,
+                       TRITONSERVER_ErrorMessage(error));
+      host_log_append("W", "host", 0, line.data);
+      host_text_free(&line);
+      TRITONSERVER_ErrorDelete(error);
+      return false;
+    }
+  }
+  return true;
 }
 
 uint32_t host_model_instance_count(TRITONBACKEND_Model* model) {

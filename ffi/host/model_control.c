@@ -10,6 +10,9 @@
  * only starts: models the server loaded are finalized in the background
  * after their in-flight requests, while a model the test loaded itself
  * just stops being reachable (the test still unloads it).
+ *
+ * When the stand-in server runs (TRITONSERVER_ServerNew), loads and
+ * unloads go to its model repository instead (server.c).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -17,7 +20,7 @@
 #include <time.h>
 
 #include "host_api.h"
-#include "host_server.h"
+#include "host_core.h"
 
 typedef struct host_loadable {
   struct host_loadable* next;
@@ -169,6 +172,7 @@ TRITONSERVER_Error* TRITONSERVER_ServerLoadModel(TRITONSERVER_Server* server,
   }
   if (model_name == NULL) return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL model name");
   if (!atomic_load(&host_explicit_control)) return host_control_refused();
+  if (host_server_running()) return host_server_load(model_name, NULL);
 
   pthread_mutex_lock(&host_control_lock);
   host_loadable* found = host_loadables;
@@ -217,12 +221,63 @@ TRITONSERVER_Error* TRITONSERVER_ServerUnloadModel(TRITONSERVER_Server* server,
   }
   if (model_name == NULL) return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL model name");
   if (!atomic_load(&host_explicit_control)) return host_control_refused();
+  if (host_server_running()) return host_server_unload(model_name);
   /* Unloading a model that is not loaded succeeds, as in Triton. */
   TRITONBACKEND_Model** owned = NULL;
   uint32_t count = host_registry_retire_name(model_name, NULL, &owned);
   host_unload_in_background(owned, count);
   free(owned);
   return NULL;
+}
+
+/* Triton's load parameters: "config", a JSON configuration that replaces
+ * the repository's for this load. Triton's "file:" parameters (model files
+ * given with the request) are not supported by the stand-in. */
+TRITONSERVER_Error* TRITONSERVER_ServerLoadModelWithParameters(
+    TRITONSERVER_Server* server, const char* model_name, const TRITONSERVER_Parameter** parameters,
+    const uint64_t parameter_count) {
+  if (!host_server_check(server, "ServerLoadModelWithParameters")) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid server handle");
+  }
+  if (model_name == NULL || (parameter_count > 0 && parameters == NULL)) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL model name or parameters");
+  }
+  const char* config = NULL;
+  for (uint64_t i = 0; i < parameter_count; i++) {
+    const TRITONSERVER_Parameter* parameter = parameters[i];
+    if (!host_handle_check(HOST_HANDLE_PARAMETER, parameter, "ServerLoadModelWithParameters")) {
+      return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid parameter handle");
+    }
+    if (strcmp(parameter->name, "config") == 0) {
+      if (parameter->type != TRITONSERVER_PARAMETER_STRING) {
+        return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
+                              "the 'config' load parameter must be a string");
+      }
+      config = parameter->string_value;
+    } else if (strncmp(parameter->name, "file:", 5) == 0) {
+      return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
+                            "load parameter '%s': model files given with a load are Triton's "
+                            "only; the stand-in core loads them from the repository",
+                            parameter->name);
+    } else {
+      return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "unrecognized load parameter '%s'",
+                            parameter->name);
+    }
+  }
+  if (!atomic_load(&host_explicit_control)) return host_control_refused();
+  if (config == NULL) return TRITONSERVER_ServerLoadModel(server, model_name);
+  if (!host_server_running()) {
+    return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
+                          "a 'config' load parameter needs the stand-in server "
+                          "(TRITONSERVER_ServerNew)");
+  }
+  return host_server_load(model_name, config);
+}
+
+/* The stand-in has no ensembles, so a model has no dependents. */
+TRITONSERVER_Error* TRITONSERVER_ServerUnloadModelAndDependents(TRITONSERVER_Server* server,
+                                                                const char* model_name) {
+  return TRITONSERVER_ServerUnloadModel(server, model_name);
 }
 
 TRITONSERVER_Error* TRITONSERVER_ServerModelIsReady(TRITONSERVER_Server* server,
@@ -232,7 +287,24 @@ TRITONSERVER_Error* TRITONSERVER_ServerModelIsReady(TRITONSERVER_Server* server,
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid server handle");
   }
   if (ready == NULL) return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL out-pointer");
-  /* An unknown model is simply not ready, as in Triton. */
-  *ready = host_registry_is_ready(model_name, model_version);
+  /* A ready model is asked as Triton asks it: every instance, through the
+   * backend. One that is not ready is an error with the server running, as
+   * in Triton ("Request for unknown model: ..."); the test host without a
+   * server just answers false. */
+  TRITONBACKEND_Model* model = host_registry_hold(model_name, model_version);
+  if (model == NULL && model_name != NULL && host_server_running()) {
+    TRITONSERVER_Error* error = NULL;
+    host_served_model* table = host_server_table_lock();
+    (void)host_server_find_ready(table, model_name, model_version, &error);
+    host_server_table_unlock();
+    if (error == NULL) {
+      error = host_error_new(TRITONSERVER_ERROR_UNAVAILABLE,
+                             "Request for unknown model: '%s' is not at ready state", model_name);
+    }
+    *ready = false;
+    return error;
+  }
+  *ready = model != NULL && host_model_instances_ready(model);
+  if (model != NULL) host_registry_unhold(model);
   return NULL;
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "host_api.h"
-#include "host_server.h"
+#include "host_core.h"
 
 /* How long an unload waits for in-process calls before giving up on them. */
 #define HOST_UNLOAD_DRAIN_MS 5000u
@@ -86,6 +86,9 @@ static TRITONSERVER_Error* host_registry_miss(const char* name, int64_t version)
     known = true;
     if (version >= 0 && entry->version == (uint64_t)version) version_known = true;
   }
+  /* A model of the server's repository that is not loaded (or failed to)
+   * is known too. */
+  if (!known) known = host_server_knows(name);
   if (!known) {
     return host_error_new(TRITONSERVER_ERROR_NOT_FOUND,
                           "Request for unknown model: '%s' is not found", name);
@@ -150,6 +153,24 @@ void host_registry_unpin(host_infer_call* call, TRITONBACKEND_Request* finished)
   host_request_free(evicted);
 }
 
+TRITONBACKEND_Model* host_registry_hold(const char* name, int64_t version) {
+  if (name == NULL) return NULL;
+  pthread_mutex_lock(&host_registry_lock);
+  host_model_entry* entry = host_registry_find(name, version);
+  /* Held like a call: an unload waits for it. */
+  if (entry != NULL) entry->pins++;
+  pthread_mutex_unlock(&host_registry_lock);
+  return entry == NULL ? NULL : entry->model;
+}
+
+void host_registry_unhold(TRITONBACKEND_Model* model) {
+  pthread_mutex_lock(&host_registry_lock);
+  host_model_entry* entry = host_registry_entry_of(model);
+  if (entry != NULL) entry->pins--;
+  pthread_cond_broadcast(&host_registry_changed);
+  pthread_mutex_unlock(&host_registry_lock);
+}
+
 bool host_registry_is_ready(const char* name, int64_t version) {
   if (name == NULL) return false;
   pthread_mutex_lock(&host_registry_lock);
@@ -184,6 +205,21 @@ void host_registry_release_instance(host_infer_call* call, TRITONBACKEND_ModelIn
   pthread_mutex_unlock(&instance->execute_lock);
   pthread_mutex_lock(&host_registry_lock);
   call->entry->running--;
+  pthread_cond_broadcast(&host_registry_changed);
+  pthread_mutex_unlock(&host_registry_lock);
+}
+
+bool host_registry_begin_run(host_model_entry* entry) {
+  pthread_mutex_lock(&host_registry_lock);
+  bool run = !entry->abort_calls;
+  if (run) entry->running++;
+  pthread_mutex_unlock(&host_registry_lock);
+  return run;
+}
+
+void host_registry_end_run(host_model_entry* entry) {
+  pthread_mutex_lock(&host_registry_lock);
+  entry->running--;
   pthread_cond_broadcast(&host_registry_changed);
   pthread_mutex_unlock(&host_registry_lock);
 }
@@ -242,6 +278,8 @@ void host_registry_forget(TRITONBACKEND_Model* model) {
       host_infer_call_unref(stuck[i]);
     }
     free(stuck);
+    /* A served model's scheduler drops what it still queues (answered). */
+    if (model->runtime != NULL) host_scheduler_abort(model->runtime->scheduler);
     pthread_mutex_lock(&host_registry_lock);
   }
   /* Threads of answered calls may still be on their way out. */
@@ -275,6 +313,13 @@ uint32_t host_registry_retire_name(const char* name, TRITONBACKEND_Model* keep,
   }
   pthread_mutex_unlock(&host_registry_lock);
   return count;
+}
+
+void host_registry_retire_model(TRITONBACKEND_Model* model) {
+  pthread_mutex_lock(&host_registry_lock);
+  host_model_entry* entry = host_registry_entry_of(model);
+  if (entry != NULL) entry->ready = false;
+  pthread_mutex_unlock(&host_registry_lock);
 }
 
 void host_registry_set_server_owned(TRITONBACKEND_Model* model) {

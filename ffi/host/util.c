@@ -41,12 +41,19 @@ void host_write_text(char* out, uint32_t cap, const char* format, ...) {
 }
 
 TRITONSERVER_Error* host_error_new(TRITONSERVER_Error_Code code, const char* format, ...) {
-  char message[1024];
+  /* Load errors carry the model's stack: no fixed limit. */
   va_list args;
   va_start(args, format);
-  vsnprintf(message, sizeof message, format, args);
+  va_list copy;
+  va_copy(copy, args);
+  int needed = vsnprintf(NULL, 0, format, copy);
+  va_end(copy);
+  char* message = host_alloc(needed > 0 ? (size_t)needed + 1 : 1);
+  if (needed > 0) vsnprintf(message, (size_t)needed + 1, format, args);
   va_end(args);
-  return TRITONSERVER_ErrorNew(code, message);
+  TRITONSERVER_Error* error = TRITONSERVER_ErrorNew(code, message);
+  free(message);
+  return error;
 }
 
 void host_error_take(TRITONSERVER_Error* error, char* out, uint32_t cap) {

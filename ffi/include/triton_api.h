@@ -727,6 +727,8 @@ TRITONSERVER_ServerOptionsSetStrictReadiness(
     TRITONSERVER_ServerOptions* options, bool strict);
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetExitTimeout(
     TRITONSERVER_ServerOptions* options, unsigned int timeout);
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONSERVER_ServerOptionsSetExitOnError(
+    TRITONSERVER_ServerOptions* options, bool exit);
 TRITONDENO_EXPORT TRITONSERVER_Error*
 TRITONSERVER_ServerOptionsSetModelLoadRetryCount(
     TRITONSERVER_ServerOptions* options, unsigned int retry_count);

@@ -6,6 +6,13 @@
  * backend directory, control and inspect its models, and infer with
  * {@linkcode TritonServer.call}.
  *
+ * The stand-in cannot read `config.pbtxt` (protobuf text format): when the
+ * core exports `host_repository_set_config` (the stand-in's stand-in for
+ * Triton's own config parser; Triton's core does not export it), each
+ * model's `config.pbtxt` is parsed here and handed to the core in Triton's
+ * JSON form before the server starts and before each
+ * {@linkcode TritonServer.loadModel}.
+ *
  * @example Serve one request through Triton's core
  * ```ts ignore
  * import { TritonServer } from "./server.ts";
@@ -30,6 +37,7 @@ import {
   openCoreLibrary,
 } from "../../ffi/client/bindings.ts";
 import { cString, ErrorText } from "../../ffi/host/bindings.ts";
+import { modelConfigToTritonJson, parseModelConfigText } from "../model_config/mod.ts";
 import { CoreError, type CoreErrorCode, ERROR_CODE_NAMES } from "./errors.ts";
 import { InferCall, type InferRequest } from "./infer.ts";
 
@@ -69,6 +77,12 @@ export interface ServerOptions {
   logFile?: string;
   /** `--exit-timeout-secs` (default 30). */
   exitTimeoutSeconds?: number;
+  /**
+   * `--exit-on-error` (default true, as Triton's): a model that fails to
+   * load fails the start; with false the server starts, that model
+   * UNAVAILABLE with its reason in {@linkcode TritonServer.repositoryIndex}.
+   */
+  exitOnError?: boolean;
   /** `--model-load-retry-count` (default 0). */
   modelLoadRetryCount?: number;
   /** `--allow-metrics` (default true). */
@@ -78,6 +92,81 @@ export interface ServerOptions {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * The stand-in core's configuration hook (ffi/host/host_api.h): Triton's
+ * JSON form of a model's configuration, or why it could not be read.
+ */
+const CONFIG_HOOK_SYMBOLS = {
+  host_repository_set_config: {
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+} as const;
+
+type ConfigHook = Deno.DynamicLibrary<typeof CONFIG_HOOK_SYMBOLS>;
+
+/** The hook if the core exports it (the stand-in does, Triton's core does not). */
+function openConfigHook(coreLibrary: string): ConfigHook | undefined {
+  try {
+    return Deno.dlopen(coreLibrary, CONFIG_HOOK_SYMBOLS);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hands one model's configuration to the stand-in: its `config.pbtxt`
+ * parsed (the parse error as the model's load error); nothing for a
+ * directory without one, which the stand-in then reports unconfigured.
+ */
+function registerModelConfig(hook: ConfigHook, repository: string, name: string): void {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${repository}/${name}/config.pbtxt`);
+  } catch {
+    hook.symbols.host_repository_set_config(cString(repository), cString(name), null, null);
+    return;
+  }
+  let json: string | null = null;
+  let problem: string | null = null;
+  try {
+    json = modelConfigToTritonJson(
+      parseModelConfigText(text, `${repository}/${name}/config.pbtxt`),
+    );
+  } catch (error) {
+    problem = `failed to read the configuration of model '${name}': ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+  }
+  const status = hook.symbols.host_repository_set_config(
+    cString(repository),
+    cString(name),
+    json === null ? null : cString(json),
+    problem === null ? null : cString(problem),
+  );
+  if (status !== 0) {
+    throw new CoreError("INTERNAL", `the stand-in core refused the configuration of '${name}'`);
+  }
+}
+
+/**
+ * Every model directory of a repository, registered with the stand-in (a
+ * repository that cannot be read is left to the core to report).
+ */
+function registerRepository(hook: ConfigHook, repository: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(repository)];
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory && !entry.name.startsWith(".")) {
+      registerModelConfig(hook, repository, entry.name);
+    }
+  }
+}
 
 /** A running in-process server. */
 export class TritonServer {
@@ -89,6 +178,8 @@ export class TritonServer {
   readonly handle: Deno.PointerObject;
   /** `tdc_client*`. */
   readonly clientHandle: Deno.PointerObject;
+  readonly #repository: string;
+  readonly #configHook: ConfigHook | undefined;
   #stopped = false;
 
   private constructor(
@@ -96,11 +187,15 @@ export class TritonServer {
     client: ClientLibrary,
     handle: Deno.PointerObject,
     clientHandle: Deno.PointerObject,
+    repository: string,
+    configHook: ConfigHook | undefined,
   ) {
     this.core = core;
     this.client = client;
     this.handle = handle;
     this.clientHandle = clientHandle;
+    this.#repository = repository;
+    this.#configHook = configHook;
   }
 
   /**
@@ -123,11 +218,13 @@ export class TritonServer {
       throw CoreError.fromText(globalError.text());
     }
     const core = openCoreLibrary(options.coreLibrary);
+    const configHook = openConfigHook(options.coreLibrary);
     const out = new BigUint64Array(1);
     const fail = (error: Deno.PointerValue) => {
       if (error !== null) throw takeError(core, error);
     };
     try {
+      if (configHook !== undefined) registerRepository(configHook, options.modelRepository);
       fail(core.symbols.TRITONSERVER_ServerOptionsNew(out));
       const opts = Deno.UnsafePointer.create(out[0]);
       if (opts === null) throw new CoreError("INTERNAL", "no server options");
@@ -163,6 +260,7 @@ export class TritonServer {
         );
         fail(s.TRITONSERVER_ServerOptionsSetStrictReadiness(opts, options.strictReadiness ?? true));
         fail(s.TRITONSERVER_ServerOptionsSetExitTimeout(opts, options.exitTimeoutSeconds ?? 30));
+        fail(s.TRITONSERVER_ServerOptionsSetExitOnError(opts, options.exitOnError ?? true));
         // Always set: Triton's options object leaves it uninitialized
         // (tritonserver's own command line always sets it), and a garbage
         // count retries a failing load without end.
@@ -203,11 +301,19 @@ export class TritonServer {
           await s.TRITONSERVER_ServerDelete(handle);
           throw CoreError.fromText(errorText.text());
         }
-        return new TritonServer(core, client, handle, clientHandle);
+        return new TritonServer(
+          core,
+          client,
+          handle,
+          clientHandle,
+          options.modelRepository,
+          configHook,
+        );
       } finally {
         deleteOptions(core, opts);
       }
     } catch (error) {
+      configHook?.close();
       client.close();
       core.close();
       throw error;
@@ -245,6 +351,11 @@ export class TritonServer {
    */
   async loadModel(name: string, options: { config?: string } = {}): Promise<void> {
     const s = this.core.symbols;
+    // Triton reads the repository again on every load; the stand-in is
+    // handed what config.pbtxt says now.
+    if (this.#configHook !== undefined) {
+      registerModelConfig(this.#configHook, this.#repository, name);
+    }
     if (options.config === undefined) {
       const error = await s.TRITONSERVER_ServerLoadModel(this.handle, cString(name));
       if (error !== null) throw takeError(this.core, error);
@@ -376,6 +487,7 @@ export class TritonServer {
     this.client.symbols.tdc_client_delete(this.clientHandle);
     const deleted = await s.TRITONSERVER_ServerDelete(this.handle);
     const error = deleted === null ? undefined : takeError(this.core, deleted);
+    this.#configHook?.close();
     this.client.close();
     this.core.close();
     if (error !== undefined) throw error;

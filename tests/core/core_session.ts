@@ -1,14 +1,18 @@
 /**
- * The real-core suite's harness: a Triton server (Triton's own
- * `libtritonserver.so`, from `TRITON_HOME`) in this process, serving a
+ * The real-core suite's harness: a Triton server in this process, serving a
  * repository assembled from the example models, the test fixtures and
  * models written on the spot, with this build's Deno backend. Tests drive
  * it through Triton's in-process API (runtime/core/), as an application
  * embedding Triton would, and see what Triton's clients see.
  *
- * Without `TRITON_HOME` the suite is skipped (tests/run_all.sh says so once);
- * with a `TRITON_HOME` that is not a Triton install it fails, naming what is
- * missing.
+ * The core is Triton's own `libtritonserver.so` when `TRITON_HOME` names an
+ * install ("real core"), else the stand-in (`build/libtriton_host.so`, with
+ * `build/` as the backend directory: "stand-in core"), which implements the
+ * same server API. Tests say which core ran in their names; a test that
+ * needs what only Triton's core has is marked {@linkcode SessionOptions}
+ * `realCoreOnly` and is ignored on the stand-in, the reason in its name.
+ * With a `TRITON_HOME` that is not a Triton install the suite fails,
+ * naming what is missing.
  *
  * @example
  * ```ts ignore
@@ -43,8 +47,33 @@ import {
   tritonHome,
 } from "../../runtime/core/triton_home.ts";
 
-/** The Triton install under test, or undefined (the suite is skipped). */
+/** The Triton install under test, or undefined (the suite runs on the stand-in). */
 export const HOME: TritonHome | undefined = tritonHome();
+
+/** Which core the suite runs on. */
+export const CORE: "real" | "stand-in" = HOME === undefined ? "stand-in" : "real";
+
+/** How test names begin: "real core" or "stand-in core". */
+export const CORE_LABEL = `${CORE} core`;
+
+/**
+ * A prefix laid out like a Triton install whose core is the stand-in
+ * (`lib/libtritonserver.so` links to `build/libtriton_host.so`), for what
+ * takes an install (`deno task serve --triton-home`). The caller removes it.
+ */
+export function standInHome(): TritonHome {
+  const prefix = Deno.makeTempDirSync({ prefix: "stand_in_home_" });
+  Deno.mkdirSync(`${prefix}/lib`);
+  Deno.mkdirSync(`${prefix}/include/triton/core`, { recursive: true });
+  Deno.symlinkSync(buildPaths().hostLibrary, `${prefix}/lib/libtritonserver.so`);
+  Deno.symlinkSync(
+    `${REPOSITORY_ROOT}/ffi/include/triton_api.h`,
+    `${prefix}/include/triton/core/tritonserver.h`,
+  );
+  const home = tritonHome(prefix);
+  if (home === undefined) throw new Error("the stand-in prefix is not an install");
+  return home;
+}
 
 /** A model for the repository: a directory to copy, or files to write. */
 export type ModelSource =
@@ -67,6 +96,13 @@ export interface SessionOptions {
   denoConfig?: Record<string, string>;
   /** `--strict-model-config` (default true). */
   strictModelConfig?: boolean;
+  /** `--exit-on-error` (default true: a model that fails to load fails the start). */
+  exitOnError?: boolean;
+  /**
+   * Why the test needs Triton's own core (something the stand-in does not
+   * have): it is ignored on the stand-in, this reason in its name.
+   */
+  realCoreOnly?: string;
 }
 
 /** A running session. */
@@ -172,24 +208,35 @@ export async function withCore<T>(
   options: SessionOptions,
   body: (session: CoreSession) => Promise<T>,
 ): Promise<T> {
-  if (HOME === undefined) throw new Error("TRITON_HOME is not set");
   const repository = assembleRepository(options.models);
-  const backendDirectory = composeBackendDirectory(HOME, buildPaths().backendDir);
+  // Triton's core gets the install's backends beside this build's; the
+  // stand-in finds build/deno/libtriton_deno.so in build/.
+  const backendDirectory = HOME === undefined
+    ? undefined
+    : composeBackendDirectory(HOME, buildPaths().backendDir);
   const control = options.modelControl ?? "explicit";
-  const server = await TritonServer.start({
-    coreLibrary: HOME.coreLibrary,
-    clientLibrary: buildPaths().clientLibrary,
-    modelRepository: repository,
-    backendDirectory,
-    modelControl: control,
-    startupModels: control === "explicit"
-      ? options.startupModels ?? options.models.map(modelName)
-      : undefined,
-    strictModelConfig: options.strictModelConfig ?? true,
-    backendConfig: { deno: options.denoConfig ?? {} },
-    logInfo: Deno.env.get("TRITON_LOG") === "1",
-    exitTimeoutSeconds: 10,
-  });
+  let server: TritonServer;
+  try {
+    server = await TritonServer.start({
+      coreLibrary: HOME?.coreLibrary ?? buildPaths().hostLibrary,
+      clientLibrary: buildPaths().clientLibrary,
+      modelRepository: repository,
+      backendDirectory: backendDirectory ?? buildPaths().buildDir,
+      modelControl: control,
+      startupModels: control === "explicit"
+        ? options.startupModels ?? options.models.map(modelName)
+        : undefined,
+      strictModelConfig: options.strictModelConfig ?? true,
+      exitOnError: options.exitOnError,
+      backendConfig: { deno: options.denoConfig ?? {} },
+      logInfo: Deno.env.get("TRITON_LOG") === "1",
+      exitTimeoutSeconds: 10,
+    });
+  } catch (error) {
+    Deno.removeSync(repository, { recursive: true });
+    if (backendDirectory !== undefined) Deno.removeSync(backendDirectory, { recursive: true });
+    throw error;
+  }
   const session: CoreSession = {
     server,
     repository,
@@ -210,22 +257,23 @@ export async function withCore<T>(
   } finally {
     await server.stop();
     Deno.removeSync(repository, { recursive: true });
-    Deno.removeSync(backendDirectory, { recursive: true });
+    if (backendDirectory !== undefined) Deno.removeSync(backendDirectory, { recursive: true });
   }
 }
 
 /**
- * A test of the real-core suite: ignored without `TRITON_HOME`; each runs
- * its own server.
+ * A test of the real-core suite, on Triton's core or the stand-in (see the
+ * module documentation); each runs its own server.
  */
 export function coreTest(
   name: string,
   options: SessionOptions,
   body: (session: CoreSession, t: Deno.TestContext) => Promise<void>,
 ): void {
+  const skipped = CORE === "stand-in" && options.realCoreOnly !== undefined;
   Deno.test({
-    name: `real core: ${name}`,
-    ignore: HOME === undefined,
+    name: `${CORE_LABEL}: ${name}${skipped ? ` (real core only: ${options.realCoreOnly})` : ""}`,
+    ignore: skipped,
     // Triton's threads and the stubs outlive single steps; the session
     // stops them all before the test ends.
     sanitizeOps: false,

@@ -71,6 +71,35 @@ coreTest("BLS: a model calls another through Triton's in-process API", {
   assertEquals(stats.model_stats[0].inference_count, 1);
 });
 
+coreTest("BLS: a model calls a model of Triton's own identity backend", {
+  models: ["bls_add_sub", {
+    name: "identity_pair",
+    files: {
+      "config.pbtxt": `name: "identity_pair"
+backend: "identity"
+max_batch_size: 0
+input [
+  { name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] },
+  { name: "INPUT1" data_type: TYPE_FP32 dims: [ -1 ] }
+]
+output [
+  { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] },
+  { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ -1 ] }
+]
+`,
+      "1/.keep": "",
+    },
+  }],
+  realCoreOnly: "Triton's identity backend ships with Triton, the stand-in has this build's only",
+}, async (core) => {
+  const answer = await core.infer("bls_add_sub", [fp32("INPUT0", [1, 2]), fp32("INPUT1", [3, 4])], {
+    parameters: { target: "identity_pair" },
+  });
+  assertEquals(answer.error, null, answer.error?.message);
+  assertEquals(values(answer, "OUTPUT0"), [1, 2]);
+  assertEquals(values(answer, "OUTPUT1"), [3, 4]);
+});
+
 coreTest("BLS: a model reads a decoupled model's stream and stops it early", {
   models: ["bls_stream", "stream_text"],
 }, async (core) => {

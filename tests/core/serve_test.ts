@@ -2,14 +2,16 @@
  * Real core: `deno task serve --triton-home` answers Triton's HTTP protocol
  * from Triton's own core: inference, a decoupled stream, Triton's
  * statistics and metrics, and model control as tritonserver's
- * --model-control-mode has it.
+ * --model-control-mode has it. Without `TRITON_HOME` the same runs on the
+ * stand-in core, through a prefix laid out like an install whose
+ * libtritonserver.so is the stand-in.
  *
  * @module
  */
 
 import { assert, assertEquals, assertStringIncludes } from "../harness/assert.ts";
 import { makeFixtureRepository, startServeProcess } from "../serve/server_process.ts";
-import { HOME } from "./core_session.ts";
+import { CORE_LABEL, HOME, standInHome } from "./core_session.ts";
 
 async function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { method: "POST", body: JSON.stringify(body) });
@@ -24,16 +26,20 @@ const ADD_SUB = {
 };
 
 Deno.test({
-  name: "real core: deno task serve --triton-home serves Triton's HTTP protocol from Triton's core",
-  ignore: HOME === undefined,
+  name: `${CORE_LABEL}: deno task serve --triton-home serves Triton's HTTP protocol from the core`,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
+    const home = HOME ?? standInHome();
     const repository = makeFixtureRepository(["add_sub", "stream_text"], false);
-    const server = await startServeProcess({
-      repository,
-      args: ["--triton-home", HOME!.prefix],
-    });
+    let server;
+    try {
+      server = await startServeProcess({ repository, args: ["--triton-home", home.prefix] });
+    } catch (error) {
+      Deno.removeSync(repository, { recursive: true });
+      if (HOME === undefined) Deno.removeSync(home.prefix, { recursive: true });
+      throw error;
+    }
     const base = server.url;
     try {
       await t.step("Triton loaded the repository (mode none) and is ready", async () => {
@@ -75,6 +81,7 @@ Deno.test({
       assertEquals(stopped.code, 0, stopped.log);
       assertStringIncludes(stopped.log, "[serve] stopped");
       Deno.removeSync(repository, { recursive: true });
+      if (HOME === undefined) Deno.removeSync(home.prefix, { recursive: true });
     }
   },
 });
