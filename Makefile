@@ -55,7 +55,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -101,6 +101,11 @@ $(BUILD)/libtriton_deno_client.so: $(CLIENT_SRCS) $(HEADERS)
 $(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) -o $@ $(LDFLAGS) -lpthread
+
+# A CUDA runtime stand-in for the tests of GPU-resident tensors (tests/gpu_memory_test.ts).
+$(BUILD)/fake_cudart/libcudart_fake.so: tests/harness/fake_cudart/fake_cudart.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
 
 # A checkout's backend dir links to the live TypeScript trees, so edits need no rebuild.
 $(BACKEND_DIR)/.layout: $(PINNED_DENO)

@@ -73,6 +73,7 @@ const HOST_SYMBOLS = {
     result: "i32",
   },
   host_request_add_requested_output: { parameters: ["pointer", "buffer"], result: "i32" },
+  host_request_place_in_gpu: { parameters: ["pointer", "buffer", "i64"], result: "i32" },
   host_request_add_parameter: {
     parameters: ["pointer", "buffer", "u32", "buffer", "i64", "f64"],
     result: "i32",

@@ -89,6 +89,13 @@ HOST_EXPORT int32_t host_request_add_input(TRITONBACKEND_Request* request, const
                                            uint32_t error_cap);
 HOST_EXPORT int32_t host_request_add_requested_output(TRITONBACKEND_Request* request,
                                                       const char* name);
+/* Simulated GPU memory, for backends' copy paths on machines without one:
+ * the backend is told that the buffers of input `name` (added before), or
+ * the buffer of each output `name` it allocates, are in the memory of GPU
+ * `device_id`. The memory stays the host's, so a CUDA runtime stand-in
+ * (tests/harness/fake_cudart/) can "copy" it. 0, or -1 for a bad handle. */
+HOST_EXPORT int32_t host_request_place_in_gpu(TRITONBACKEND_Request* request, const char* name,
+                                              int64_t device_id);
 /* type: TRITONSERVER_ParameterType; the matching value argument is used. */
 HOST_EXPORT int32_t host_request_add_parameter(TRITONBACKEND_Request* request, const char* key,
                                                uint32_t type, const char* string_value,

@@ -172,6 +172,7 @@ typedef struct host_response_parameter {
 
 struct TRITONBACKEND_Output {
   uint32_t magic;
+  TRITONBACKEND_Request* request; /* whose response it belongs to */
   char* name;
   TRITONSERVER_DataType datatype;
   int64_t* shape;
@@ -236,6 +237,12 @@ struct TRITONBACKEND_Request {
   /* Set (once, before execute) for a request made with
    * TRITONSERVER_ServerInferAsync: its responses go to that caller. */
   struct host_infer_call* call;
+
+  /* Outputs whose buffers the backend is told are in GPU memory
+   * (host_request_place_in_gpu); the memory is the host's. */
+  uint32_t gpu_output_count;
+  char** gpu_outputs;
+  int64_t* gpu_output_devices;
 };
 
 struct TRITONBACKEND_Response {

@@ -349,8 +349,8 @@ TRITONSERVER_Error* TRITONBACKEND_InputBuffer(TRITONBACKEND_Input* input, const 
   }
   *buffer = input->buffers[index].data;
   *buffer_byte_size = input->buffers[index].attributes.byte_size;
-  *memory_type = TRITONSERVER_MEMORY_CPU;
-  *memory_type_id = 0;
+  *memory_type = input->buffers[index].attributes.memory_type;
+  *memory_type_id = input->buffers[index].attributes.memory_type_id;
   return NULL;
 }
 

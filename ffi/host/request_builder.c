@@ -176,6 +176,28 @@ void host_request_add_input_borrowed(TRITONBACKEND_Request* request, const char*
   host_input_insert_sorted(request, input);
 }
 
+int32_t host_request_place_in_gpu(TRITONBACKEND_Request* request, const char* name,
+                                  int64_t device_id) {
+  if (!host_check_magic(request, HOST_MAGIC_REQUEST, "request") || name == NULL) return -1;
+  for (uint32_t i = 0; i < request->input_count; i++) {
+    TRITONBACKEND_Input* input = request->inputs[i];
+    if (strcmp(input->name, name) != 0) continue;
+    for (uint32_t b = 0; b < input->buffer_count; b++) {
+      input->buffers[b].attributes.memory_type = TRITONSERVER_MEMORY_GPU;
+      input->buffers[b].attributes.memory_type_id = device_id;
+    }
+    return 0;
+  }
+  const uint32_t count = request->gpu_output_count;
+  request->gpu_outputs = host_grow(request->gpu_outputs, sizeof *request->gpu_outputs * (count + 1u));
+  request->gpu_output_devices =
+      host_grow(request->gpu_output_devices, sizeof *request->gpu_output_devices * (count + 1u));
+  request->gpu_outputs[count] = host_strdup(name);
+  request->gpu_output_devices[count] = device_id;
+  request->gpu_output_count = count + 1u;
+  return 0;
+}
+
 int32_t host_request_add_requested_output(TRITONBACKEND_Request* request, const char* name) {
   if (!host_check_magic(request, HOST_MAGIC_REQUEST, "request") || name == NULL) return -1;
   uint32_t at = 0;
@@ -287,6 +309,9 @@ void host_request_free(TRITONBACKEND_Request* request) {
     free(request->requested_outputs[i]);
   }
   free(request->requested_outputs);
+  for (uint32_t i = 0; i < request->gpu_output_count; i++) free(request->gpu_outputs[i]);
+  free(request->gpu_outputs);
+  free(request->gpu_output_devices);
   for (uint32_t i = 0; i < request->parameter_count; i++) {
     free(request->parameters[i].key);
     free(request->parameters[i].string_value);

@@ -266,6 +266,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseOutput(TRITONBACKEND_Response* respons
   }
   TRITONBACKEND_Output* created = host_alloc(sizeof *created);
   created->magic = HOST_MAGIC_OUTPUT;
+  created->request = response->request;
   created->name = host_strdup(name);
   created->datatype = datatype;
   created->rank = dims_count;
@@ -307,10 +308,18 @@ TRITONSERVER_Error* TRITONBACKEND_OutputBuffer(TRITONBACKEND_Output* output, voi
   output->has_buffer = true;
   output->attributes.memory_type = TRITONSERVER_MEMORY_CPU;
   output->attributes.memory_type_id = 0;
+  /* Simulated GPU memory, when the request asked for it (host_api.h). */
+  const TRITONBACKEND_Request* request = output->request;
+  for (uint32_t i = 0; request != NULL && i < request->gpu_output_count; i++) {
+    if (strcmp(request->gpu_outputs[i], output->name) == 0) {
+      output->attributes.memory_type = TRITONSERVER_MEMORY_GPU;
+      output->attributes.memory_type_id = request->gpu_output_devices[i];
+    }
+  }
   output->attributes.byte_size = buffer_byte_size;
   *buffer = output->buffer;
-  *memory_type = TRITONSERVER_MEMORY_CPU;
-  *memory_type_id = 0;
+  *memory_type = output->attributes.memory_type;
+  *memory_type_id = output->attributes.memory_type_id;
   return NULL;
 }
 

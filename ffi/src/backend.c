@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "backend.h"
+
+#include "cuda_copy.h"
 #include "errors.h"
 #include "log.h"
 #include "policy_eval.h"
@@ -163,6 +165,9 @@ static TRITONSERVER_Error* backend_create(TRITONBACKEND_Backend* handle, tdn_bac
   }
   if (error == NULL) {
     error = read_policy(backend);
+  }
+  if (error == NULL) {
+    tdn_cuda_use_library(backend->options.cuda_runtime_library);
   }
   if (error != NULL) {
     backend_free(backend);

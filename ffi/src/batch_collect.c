@@ -8,8 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda_copy.h"
 #include "errors.h"
 #include "tdn_wire.h"
+
+struct tdn_host_copy {
+  tdn_host_copy* next;
+  unsigned char data[];
+};
+
+/* Copies a GPU input buffer to the host; the copy lives as long as the
+ * collected request. */
+static TRITONSERVER_Error* copy_to_host(
+    tdn_collected_request* owner, const char* input_name, int64_t device_id,
+    tdn_input_buffer* buffer)
+{
+  tdn_host_copy* copy = malloc(sizeof(*copy) + (size_t)buffer->size);
+  if (copy == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "input '%s': no host memory for a copy of %llu bytes",
+        input_name, (unsigned long long)buffer->size);
+  }
+  tdn_diag why;
+  if (buffer->size > 0 &&
+      !tdn_cuda_copy_to_host(copy->data, buffer->data, (size_t)buffer->size, device_id, &why)) {
+    free(copy);
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED,
+        "input '%s' is in the memory of GPU %lld and cannot be copied to the host: %s",
+        input_name, (long long)device_id, why.text);
+  }
+  copy->next = owner->host_copies;
+  owner->host_copies = copy;
+  buffer->data = copy->data;
+  return NULL;
+}
 
 static TRITONSERVER_Error* out_of_memory(void)
 {
@@ -17,7 +50,8 @@ static TRITONSERVER_Error* out_of_memory(void)
 }
 
 static TRITONSERVER_Error* collect_input(
-    TRITONBACKEND_Request* request, uint32_t index, tdn_input_desc* input)
+    TRITONBACKEND_Request* request, uint32_t index, tdn_input_desc* input,
+    tdn_collected_request* owner)
 {
   TRITONBACKEND_Input* handle = NULL;
   TDN_RETURN_IF_ERROR_CTX(
@@ -55,15 +89,17 @@ static TRITONSERVER_Error* collect_input(
         TRITONBACKEND_InputBuffer(
             handle, b, &buffers[b].data, &buffers[b].size, &memory_type, &memory_type_id),
         "cannot read buffer %u of input '%s'", b, input->name);
-    if (memory_type != TRITONSERVER_MEMORY_CPU && memory_type != TRITONSERVER_MEMORY_CPU_PINNED) {
-      return tdn_error(
-          TRITONSERVER_ERROR_UNSUPPORTED,
-          "input '%s' is in GPU memory; the deno backend reads inputs from CPU memory only",
-          input->name);
-    }
     if (buffers[b].size > 0 && buffers[b].data == NULL) {
       return tdn_error(
           TRITONSERVER_ERROR_INTERNAL, "buffer %u of input '%s' has no data", b, input->name);
+    }
+    if (memory_type == TRITONSERVER_MEMORY_GPU) {
+      TDN_RETURN_IF_ERROR(copy_to_host(owner, input->name, memory_type_id, &buffers[b]));
+    } else if (memory_type != TRITONSERVER_MEMORY_CPU &&
+               memory_type != TRITONSERVER_MEMORY_CPU_PINNED) {
+      return tdn_error(
+          TRITONSERVER_ERROR_UNSUPPORTED, "input '%s' is in memory of unknown type %d",
+          input->name, (int)memory_type);
     }
     if (__builtin_add_overflow(total, buffers[b].size, &total)) {
       return tdn_error(TRITONSERVER_ERROR_INTERNAL, "input '%s' is too large", input->name);
@@ -102,7 +138,8 @@ static TRITONSERVER_Error* collect_identity(TRITONBACKEND_Request* request, tdn_
   return NULL;
 }
 
-static TRITONSERVER_Error* collect_request(TRITONBACKEND_Request* request, tdn_request_desc* desc)
+static TRITONSERVER_Error* collect_request(
+    TRITONBACKEND_Request* request, tdn_request_desc* desc, tdn_collected_request* owner)
 {
   TDN_RETURN_IF_ERROR(collect_identity(request, desc));
   uint32_t input_count = 0;
@@ -116,7 +153,7 @@ static TRITONSERVER_Error* collect_request(TRITONBACKEND_Request* request, tdn_r
     desc->inputs = inputs;
     desc->input_count = input_count;
     for (uint32_t i = 0; i < input_count; ++i) {
-      TDN_RETURN_IF_ERROR(collect_input(request, i, &inputs[i]));
+      TDN_RETURN_IF_ERROR(collect_input(request, i, &inputs[i], owner));
     }
   }
   uint32_t output_count = 0;
@@ -205,7 +242,7 @@ TRITONSERVER_Error* tdn_batch_collect(
   for (uint32_t r = 0; r < count; ++r) {
     tdn_collected_request* collected = &batch->requests[r];
     collected->request = requests[r];
-    collected->error = collect_request(requests[r], &collected->desc);
+    collected->error = collect_request(requests[r], &collected->desc, collected);
     uint64_t size = 1;
     if (collected->error == NULL && max_batch_size > 0) {
       collected->error = batch_dimension(&collected->desc, max_batch_size, &size);
@@ -234,6 +271,11 @@ void tdn_collected_batch_free(tdn_collected_batch* batch)
     free((void*)collected->desc.inputs);
     free((void*)collected->desc.requested_outputs);
     free((void*)collected->desc.parameters_json);
+    while (collected->host_copies != NULL) {
+      tdn_host_copy* next = collected->host_copies->next;
+      free(collected->host_copies);
+      collected->host_copies = next;
+    }
     if (collected->error != NULL) {
       TRITONSERVER_ErrorDelete(collected->error);
     }

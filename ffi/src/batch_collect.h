@@ -1,11 +1,13 @@
 /*
  * batch_collect.h: reads what Execute was handed (TRITONBACKEND_Request
- * handles) into the plain descriptions batch_writer.h encodes. Nothing is
- * copied here: names, shapes and input buffers are Triton's and stay valid
- * until the requests are released, which happens after the batch is done.
+ * handles) into the plain descriptions batch_writer.h encodes. Names,
+ * shapes and input buffers are Triton's and stay valid until the requests
+ * are released, which happens after the batch is done; only an input
+ * buffer in GPU memory is copied, to the host (cuda_copy.h).
  *
- * A request that cannot be sent (an input in GPU memory, an API error) gets
- * its own error and is left out of the batch; the others go ahead.
+ * A request that cannot be sent (a GPU input without a CUDA runtime, an API
+ * error) gets its own error and is left out of the batch; the others go
+ * ahead.
  */
 #ifndef TDN_BATCH_COLLECT_H
 #define TDN_BATCH_COLLECT_H
@@ -16,10 +18,13 @@
 #include "batch_writer.h"
 #include "triton_api.h"
 
+typedef struct tdn_host_copy tdn_host_copy;
+
 typedef struct tdn_collected_request {
   TRITONBACKEND_Request* request;
   TRITONSERVER_Error* error; /* non-NULL: answer with this, do not send */
   tdn_request_desc desc;     /* valid when error is NULL */
+  tdn_host_copy* host_copies; /* host copies of its GPU input buffers */
 } tdn_collected_request;
 
 typedef struct tdn_collected_batch {

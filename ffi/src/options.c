@@ -175,6 +175,14 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
                ? tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory")
                : NULL;
   }
+  if (strcmp(key, "cuda-runtime-library") == 0) {
+    if (!is_usable_path(value)) {
+      return bad_value(key, value, "the absolute path of the CUDA runtime library (libcudart)");
+    }
+    free(options->cuda_runtime_library);
+    options->cuda_runtime_library = strdup(value);
+    return NULL;
+  }
   if (strcmp(key, "stub-seccomp") == 0) {
     if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
       return bad_value(key, value, "on or off");
@@ -201,6 +209,7 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
       "deno backend: unknown backend config key '%s' (value '%s'); known keys: deno-path, "
       "shm-default-byte-size, shm-growth-byte-size, shm-max-byte-size, shm-region-prefix-name, "
       "execute-timeout-ms, stream-idle-timeout-ms, stub-timeout-seconds, stub-heap-mb, stub-memory-mb, stub-seccomp, "
+      "cuda-runtime-library, "
       "policy",
       key, value);
 }
@@ -313,5 +322,6 @@ void tdn_options_free(tdn_options* options)
   free(options->deno_path);
   free(options->shm_region_prefix_name);
   free(options->policy_path);
+  free(options->cuda_runtime_library);
   memset(options, 0, sizeof(*options));
 }

@@ -5,7 +5,10 @@
  */
 #include "response_sender.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "cuda_copy.h"
 
 #include "datatype.h"
 #include "errors.h"
@@ -61,24 +64,47 @@ static TRITONSERVER_Error* add_output(
   if (output->data_size == 0) {
     return NULL;
   }
-  if (buffer == NULL ||
-      (memory_type != TRITONSERVER_MEMORY_CPU && memory_type != TRITONSERVER_MEMORY_CPU_PINNED)) {
+  if (buffer == NULL) {
     return tdn_error(
-        TRITONSERVER_ERROR_UNSUPPORTED,
-        "Triton offered non-CPU memory for output '%s'; the deno backend writes CPU memory only",
-        output->name);
+        TRITONSERVER_ERROR_INTERNAL, "Triton gave no buffer for output '%s'", output->name);
   }
-  memcpy(buffer, arena + output->data_offset, output->data_size);
+  const bool on_gpu = memory_type == TRITONSERVER_MEMORY_GPU;
+  if (!on_gpu && memory_type != TRITONSERVER_MEMORY_CPU &&
+      memory_type != TRITONSERVER_MEMORY_CPU_PINNED) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED, "Triton offered memory of unknown type %d for output '%s'",
+        (int)memory_type, output->name);
+  }
+  /* A GPU buffer is filled from a host copy: the check below reads it. */
+  void* host = on_gpu ? malloc(output->data_size) : buffer;
+  if (host == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "output '%s': no host memory for %llu bytes", output->name,
+        (unsigned long long)output->data_size);
+  }
+  memcpy(host, arena + output->data_offset, output->data_size);
+  TRITONSERVER_Error* error = NULL;
   /* The stub could have changed BYTES data after validation; check the copy
    * Triton will actually read. */
   if (output->datatype == TDN_DATATYPE_BYTES &&
-      !tdn_bytes_layout_is_valid(buffer, output->data_size, output->element_count)) {
-    return tdn_error(
+      !tdn_bytes_layout_is_valid(host, output->data_size, output->element_count)) {
+    error = tdn_error(
         TRITONSERVER_ERROR_INTERNAL,
         "stub for instance '%s' changed the BYTES data of output '%s' while it was being read",
         instance_name, output->name);
   }
-  return NULL;
+  tdn_diag why;
+  if (error == NULL && on_gpu &&
+      !tdn_cuda_copy_to_device(buffer, host, output->data_size, memory_type_id, &why)) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED,
+        "output '%s' goes to the memory of GPU %lld and cannot be copied there: %s", output->name,
+        (long long)memory_type_id, why.text);
+  }
+  if (on_gpu) {
+    free(host);
+  }
+  return error;
 }
 
 /* Fills `response` with the view's outputs (only the requested ones) and

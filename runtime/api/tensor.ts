@@ -141,6 +141,23 @@ export class Tensor<D extends DataTypeName = DataTypeName> {
   }
 
   /**
+   * Whether the tensor's data is in host (CPU) memory, as python_backend's
+   * `Tensor.is_cpu()`. Always true: a model's tensors are typed arrays, and
+   * an input Triton held in GPU memory was copied to the host before the
+   * model saw it.
+   *
+   * @example
+   * ```ts
+   * import { Tensor } from "@triton/deno";
+   *
+   * console.log(new Tensor("X", "FP32", [1], [0.5]).isCpu()); // true
+   * ```
+   */
+  isCpu(): boolean {
+    return true;
+  }
+
+  /**
    * Whether the tensor has datatype `datatype`; narrows its type.
    *
    * @example

@@ -241,3 +241,7 @@ Deno.test("console.log shows a tensor's fields", () => {
   assertStringIncludes(text, 'name: "S"');
   assertStringIncludes(text, '"hi"');
 });
+
+Deno.test("isCpu: a model's tensors are in host memory, as python_backend's is_cpu() says", () => {
+  assertEquals(new Tensor("X", "FP32", [2], [1, 2]).isCpu(), true);
+});

@@ -114,6 +114,11 @@ export interface InferRequest {
   /** Request parameters. */
   parameters?: Readonly<Record<string, string | number | boolean>>;
   /**
+   * Outputs whose buffers the backend is told are in a GPU's memory, by
+   * name: the GPU's index (simulated, as for inputs' `gpu`).
+   */
+  gpuOutputs?: Readonly<Record<string, number>>;
+  /**
    * Cancels the request when aborted, as a client's cancellation reaches
    * Triton (the backend sees it through TRITONBACKEND_RequestIsCancelled).
    * Aborted before the call: the request is cancelled before Execute. Only
@@ -748,6 +753,12 @@ export class LoadedModel {
           error.capacity,
         );
         if (status !== 0) throw new HostError(`request '${request.id ?? ""}': ${error.text()}`);
+        if (input.gpu !== undefined) {
+          symbols.host_request_place_in_gpu(handle, cString(input.name), BigInt(input.gpu));
+        }
+      }
+      for (const [name, device] of Object.entries(request.gpuOutputs ?? {})) {
+        symbols.host_request_place_in_gpu(handle, cString(name), BigInt(device));
       }
       // As Triton does, no requested outputs means every output of the config.
       const requested = request.requestedOutputs?.length

@@ -66,6 +66,12 @@ export interface InputTensor {
   data: NumericArray | readonly (string | Uint8Array)[];
   /** Split the data into this many separately allocated buffers (default 1). */
   bufferCount?: number;
+  /**
+   * Tell the backend its buffers are in this GPU's memory (simulated: the
+   * memory is the host's; the stand-in core only, see
+   * `host_request_place_in_gpu`).
+   */
+  gpu?: number;
 }
 
 /** A decoded numeric output. */
