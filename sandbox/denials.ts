@@ -47,6 +47,38 @@ const stringSlice = String.prototype.slice;
 const stringify = JSON.stringify;
 
 const UNSCOPED = /^(Deno\.\w+)\(\) requires unscoped --allow-(\w+) and --allow-(\w+)/;
+const DENIAL_ADVICE = /^(Requires (\w+) access(?: to .*?)?), (?:run again|specify).*$/s;
+
+/** The config.pbtxt parameter that grants each permission a model can get. */
+const PARAMETER_OF: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null), {
+    read: "deno.allow_read",
+    write: "deno.allow_write",
+    net: "deno.allow_net",
+    env: "deno.allow_env",
+    sys: "deno.allow_sys",
+  }),
+);
+
+/**
+ * Rewrites Deno's advice in a permission message ("run again with the
+ * --allow-read flag", which a model author cannot do) into the model's:
+ * the config.pbtxt parameter that grants it, or that it is never granted.
+ * Other messages come back unchanged.
+ *
+ * @param message A `NotCapable` message.
+ * @returns E.g. `Requires read access to "/etc/passwd": declare it in the
+ * model's config.pbtxt as deno.allow_read (within the operator's policy)`.
+ */
+export function explainDenial(message: string): string {
+  const match: RegExpExecArray | null = apply(regExpExec, DENIAL_ADVICE, [message]);
+  if (match === null) return message;
+  const parameter = PARAMETER_OF[match[2]];
+  return parameter === undefined
+    ? `${match[1]}: a model is never granted ${match[2]} access`
+    : `${match[1]}: declare it in the model's config.pbtxt as ${parameter} (within the ` +
+      "operator's policy)";
+}
 const UNCACHED = /npm package not found in cache: "([^"]+)", --cached-only/;
 
 /**
@@ -100,6 +132,7 @@ export function installDenialReporter(report: (denial: Denial) => void): void {
   const ErrorConstructor = Error;
   const construct = Reflect.construct;
   const parse = parseDenial;
+  const explain = explainDenial;
   let reporting = false;
   // The runtime builds the error with `new NotCapable(message)`; the class's
   // `super(message)` lands here with `new.target` still NotCapable.
@@ -115,7 +148,9 @@ export function installDenialReporter(report: (denial: Denial) => void): void {
         reporting = false;
       }
     }
-    return construct(ErrorConstructor, [message, options], new.target);
+    // The model author reads this: the parameter to declare, not Deno's flag.
+    const text = typeof message === "string" ? explain(message) : message;
+    return construct(ErrorConstructor, [text, options], new.target);
   }
   ReportingBase.prototype = ErrorConstructor.prototype;
   Object.setPrototypeOf(ReportingBase, ErrorConstructor);

@@ -1,5 +1,5 @@
 import { assertEquals } from "../runtime/api/_test_assert.ts";
-import { denialOf, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
+import { denialOf, explainDenial, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
 
 Deno.test("denials: Deno's permission messages are parsed", () => {
   assertEquals(
@@ -103,4 +103,22 @@ Deno.test("denials: resource limits are recognised for the log", () => {
   );
   assertEquals(limitHitOf(new Error("Too many open files (os error 24)"))?.includes("24"), true);
   assertEquals(limitHitOf(new Error("ordinary")), undefined);
+});
+
+Deno.test("denials: Deno's advice becomes the parameter a model author declares", () => {
+  assertEquals(
+    explainDenial('Requires read access to "/etc/passwd", run again with the --allow-read flag'),
+    'Requires read access to "/etc/passwd": declare it in the model\'s config.pbtxt as ' +
+      "deno.allow_read (within the operator's policy)",
+  );
+  assertEquals(
+    explainDenial('Requires net access to "0.0.0.0:0", run again with the --allow-net flag'),
+    'Requires net access to "0.0.0.0:0": declare it in the model\'s config.pbtxt as ' +
+      "deno.allow_net (within the operator's policy)",
+  );
+  assertEquals(
+    explainDenial('Requires run access to "sh", run again with the --allow-run flag'),
+    'Requires run access to "sh": a model is never granted run access',
+  );
+  assertEquals(explainDenial("something else"), "something else");
 });

@@ -29,7 +29,7 @@
 import { dataLimitMb, STUB_OPEN_FILES } from "./layers.ts";
 import type { DeclaredSandbox, LimitName } from "./model_parameters.ts";
 import type { Ceiling } from "./policy_file.ts";
-import { formatNetEntry, isWithin, netCovers } from "./rules.ts";
+import { formatNetEntry, isWithin, modelPatternCovered, netCovers } from "./rules.ts";
 
 /** A declaration exceeds the operator's ceiling. */
 export class CeilingError extends Error {
@@ -68,6 +68,10 @@ export interface EffectiveSandbox {
   readonly sys: readonly string[];
   /** WebGPU. */
   readonly gpu: boolean;
+  /** Models it may call and ask about (names or globs); none: no calls. */
+  readonly models: readonly string[];
+  /** Models it may load and unload (names or globs). */
+  readonly modelControl: readonly string[];
   /** V8 heap cap (MiB). */
   readonly heapMb: number;
   /** ArrayBuffer and Wasm budget beyond the heap (MiB). */
@@ -191,6 +195,21 @@ export function effectiveSandbox(inputs: SandboxInputs): EffectiveSandbox {
   if (declared.gpu && !ceiling.gpu) {
     throw denied("deno.allow_gpu", "WebGPU", "WebGPU is not allowed", ceiling);
   }
+  for (const pattern of declared.models) {
+    if (!modelPatternCovered(ceiling.models, pattern)) {
+      throw denied("deno.allow_models", pattern, `models: ${listed(ceiling.models)}`, ceiling);
+    }
+  }
+  for (const pattern of declared.modelControl) {
+    if (!modelPatternCovered(ceiling.modelControl, pattern)) {
+      throw denied(
+        "deno.allow_model_control",
+        pattern,
+        `models to load and unload: ${listed(ceiling.modelControl)}`,
+        ceiling,
+      );
+    }
+  }
   const heapMb = limitOf("max_heap_mb", declared.maxHeapMb, inputs);
   const memoryMb = limitOf("max_memory_mb", declared.maxMemoryMb, inputs);
   const read = [modelDirectory, ...declared.read.filter((path) => path !== modelDirectory)];
@@ -201,6 +220,8 @@ export function effectiveSandbox(inputs: SandboxInputs): EffectiveSandbox {
     env: [...declared.env],
     sys: [...declared.sys],
     gpu: declared.gpu,
+    models: [...declared.models],
+    modelControl: [...declared.modelControl],
     heapMb,
     memoryMb,
     dataLimitMb: dataLimitMb(heapMb, memoryMb),

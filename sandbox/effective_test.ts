@@ -148,3 +148,60 @@ Deno.test("effective: an execute timeout of 0 (none) needs a ceiling of 0", () =
     0,
   );
 });
+
+Deno.test("effective: model calls and control are declared, and capped by the policy", () => {
+  const declare = (parameters: Record<string, string>) =>
+    declaredSandboxOf(
+      JSON.stringify({
+        parameters: Object.fromEntries(
+          Object.entries(parameters).map(([key, value]) => [key, { string_value: value }]),
+        ),
+      }),
+      DIR,
+    );
+  const noPolicy = effectiveSandbox({
+    modelDirectory: DIR,
+    declared: declare({
+      "deno.allow_models": "add_sub, stream_*",
+      "deno.allow_model_control": "x",
+    }),
+    ceiling: BUILT_IN_CEILING,
+    defaults: DEFAULTS,
+  });
+  assertEquals([noPolicy.models, noPolicy.modelControl], [["add_sub", "stream_*"], ["x"]]);
+  const nothing = effectiveSandbox({
+    modelDirectory: DIR,
+    declared: declare({}),
+    ceiling: BUILT_IN_CEILING,
+    defaults: DEFAULTS,
+  });
+  assertEquals([nothing.models, nothing.modelControl], [[], []]);
+  const tenant = ceilingFor(
+    parsePolicy('{"version":1,"default":{"allow_models":["tenant_a_*"]}}', "/etc/p.json"),
+    "tenant_a_main",
+  );
+  const message = assertThrows(
+    () =>
+      effectiveSandbox({
+        modelDirectory: DIR,
+        declared: declare({ "deno.allow_models": "tenant_b_secret" }),
+        ceiling: tenant,
+        defaults: DEFAULTS,
+      }),
+    CeilingError,
+  ).message;
+  assertStringIncludes(message, '"deno.allow_models"');
+  assertStringIncludes(message, "tenant_b_secret");
+  assertStringIncludes(message, "models: tenant_a_*");
+  assertThrows(
+    () =>
+      effectiveSandbox({
+        modelDirectory: DIR,
+        declared: declare({ "deno.allow_model_control": "tenant_a_x" }),
+        ceiling: tenant,
+        defaults: DEFAULTS,
+      }),
+    CeilingError,
+    "models to load and unload: none",
+  );
+});

@@ -70,6 +70,18 @@ export class SignalListenerError extends Error {
   }
 }
 
+/** Thrown when model code tries to change the working directory. */
+export class ChdirDisabledError extends Error {
+  /** @param what The function that was called. */
+  constructor(what: string) {
+    super(
+      `${what}() is disabled for models: the working directory belongs to the whole stub ` +
+        "process; use absolute paths (the model directory is args.modelRepository)",
+    );
+    this.name = "ChdirDisabledError";
+  }
+}
+
 /** Thrown when model code tries to end its Worker. */
 export class ExitDisabledError extends Error {
   /** @param what The function that was called. */
@@ -108,7 +120,8 @@ function blocked(permission: string, target: string): void {
 /**
  * Removes WebGPU (unless granted), `Deno[Deno.internal]`, nested Workers,
  * signal listeners and the Cache API from the current realm, disables the
- * calls that end it, and reports denials. Idempotent: the first call's
+ * calls that end it and those that change the process's working directory,
+ * and reports denials. Idempotent: the first call's
  * options hold.
  *
  * @param options What to keep and where denials go.
@@ -129,6 +142,7 @@ export function hardenRealm(options: HardenOptions = {}): void {
   removeStdin();
   disableSignalListeners();
   disableExits();
+  disableChdir();
   hardened = true;
   if (!options.allowGpu && (hasGpuGetter() || "GPU" in globalThis)) {
     throw new Error("WebGPU is still reachable after hardening the realm");
@@ -260,6 +274,26 @@ function disableExits(): void {
       value: function disabled(): never {
         blocked("exit", what);
         throw new ExitDisabledError(what);
+      },
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
+}
+
+function disableChdir(): void {
+  const process = (globalThis as { process?: object }).process;
+  const targets: [object | undefined, string, string][] = [
+    [Deno, "chdir", "Deno.chdir"],
+    [process, "chdir", "process.chdir"],
+  ];
+  for (const [owner, key, what] of targets) {
+    if (owner === undefined) continue;
+    Object.defineProperty(owner, key, {
+      value: function disabled(): never {
+        blocked("chdir", what);
+        throw new ChdirDisabledError(what);
       },
       writable: false,
       configurable: false,

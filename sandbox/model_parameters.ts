@@ -30,6 +30,7 @@ import { z } from "npm:zod@3.25.76";
 import {
   envNameProblem,
   formatNetEntry,
+  modelPatternProblem,
   NET_ENTRY_FORM,
   type NetEntry,
   parseNetEntry,
@@ -61,6 +62,10 @@ export interface DeclaredSandbox {
   readonly sys: readonly string[];
   /** WebGPU. */
   readonly gpu: boolean;
+  /** Models (names or globs) it may call, and ask whether they are ready. */
+  readonly models: readonly string[];
+  /** Models (names or globs) it may load and unload. */
+  readonly modelControl: readonly string[];
   /** V8 heap cap, MiB. */
   readonly maxHeapMb?: number;
   /** Memory for ArrayBuffers and Wasm beyond the heap, MiB. */
@@ -148,6 +153,13 @@ function pathList(modelDirectory: string, what: string) {
   });
 }
 
+function modelPatternList() {
+  return listOf<string>("model names or globs (* ? [ ])", (item) => {
+    const problem = modelPatternProblem(item);
+    return problem === undefined ? accept(item) : refuse(problem);
+  });
+}
+
 /** The schema of the `deno.*` parameters (values already unwrapped from `string_value`). */
 function parametersSchema(modelDirectory: string) {
   return z.object({
@@ -174,6 +186,8 @@ function parametersSchema(modelDirectory: string) {
           ? accept(item)
           : refuse("not a system information name a model may be granted"),
     ).optional(),
+    "deno.allow_models": modelPatternList().optional(),
+    "deno.allow_model_control": modelPatternList().optional(),
     "deno.allow_gpu": z.enum(["true", "false"], {
       errorMap: () => ({ message: 'expected "true" or "false"' }),
     }).optional(),
@@ -208,6 +222,8 @@ export const PARAMETER_KEYS: readonly string[] = Object.freeze([
   "deno.allow_env",
   "deno.allow_sys",
   "deno.allow_gpu",
+  "deno.allow_models",
+  "deno.allow_model_control",
   "deno.max_heap_mb",
   "deno.max_memory_mb",
   "deno.execute_timeout_ms",
@@ -294,6 +310,8 @@ export function declaredSandboxOf(configJson: string, modelDirectory: string): D
     env: unique(values["deno.allow_env"] ?? [], String),
     sys: unique(values["deno.allow_sys"] ?? [], String),
     gpu: values["deno.allow_gpu"] === "true",
+    models: unique(values["deno.allow_models"] ?? [], String),
+    modelControl: unique(values["deno.allow_model_control"] ?? [], String),
     maxHeapMb: values["deno.max_heap_mb"],
     maxMemoryMb: values["deno.max_memory_mb"],
     executeTimeoutMs: values["deno.execute_timeout_ms"],

@@ -25,6 +25,8 @@ Deno.test("model parameters: none declared means nothing extra", () => {
     env: [],
     sys: [],
     gpu: false,
+    models: [],
+    modelControl: [],
     maxHeapMb: undefined,
     maxMemoryMb: undefined,
     executeTimeoutMs: undefined,
@@ -71,6 +73,20 @@ Deno.test("model parameters: every key is parsed and normalized", () => {
     ],
     [256, 0, 1500, 90000, 1048576],
   );
+});
+
+Deno.test("model parameters: the models a model may call or control are names or globs", () => {
+  const declared = declaredSandboxOf(
+    config({
+      "deno.allow_models": "add_sub, stream_*,add_sub",
+      "deno.allow_model_control": "tmp_[0-9]",
+    }),
+    DIR,
+  );
+  assertEquals([declared.models, declared.modelControl], [["add_sub", "stream_*"], ["tmp_[0-9]"]]);
+  const message = refusal({ "deno.allow_models": "ok,not ok" });
+  assertStringIncludes(message, '"deno.allow_models"');
+  assertStringIncludes(message, "model names or globs");
 });
 
 Deno.test("model parameters: an unknown deno.* key names itself and the known keys", () => {

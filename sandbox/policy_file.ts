@@ -16,9 +16,10 @@
  * The first entry of `models` whose `match` glob (`*`, `?`, `[abc]`,
  * `[!a-z]`) matches the whole model name applies; the fields it leaves out
  * come from `default`, and what `default` leaves out from the built-in
- * ceiling (read the model's own directory, nothing else; limits at the
- * backend's defaults). With no policy file at all, the built-in ceiling
- * applies to every model.
+ * ceiling (read the model's own directory, nothing else; no other model to
+ * call or control; limits at the backend's defaults). With no policy file
+ * at all, the built-in ceiling applies to every model, and it lets a model
+ * declare calls to, and control of, any model.
  *
  * @example
  * ```ts
@@ -35,6 +36,7 @@ import { z } from "npm:zod@3.25.76";
 import { LIMIT_BOUNDS, type LimitName } from "./model_parameters.ts";
 import {
   envNameProblem,
+  modelPatternProblem,
   NET_ENTRY_FORM,
   type NetEntry,
   normalizePath,
@@ -89,6 +91,16 @@ const sysName = z.string().refine((value) => SYS_NAMES.includes(value), {
   message: `expected one of ${SYS_NAMES.join(", ")}`,
 });
 
+const modelPattern = z.string().superRefine((value, context) => {
+  const problem = modelPatternProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `${JSON.stringify(value)} is ${problem}`,
+    });
+  }
+});
+
 function limit(name: LimitName) {
   const { min, max } = LIMIT_BOUNDS[name];
   return z.number().int().min(min).max(max);
@@ -101,6 +113,8 @@ const CeilingFields = {
   allow_env: z.array(envName).optional(),
   allow_sys: z.array(sysName).optional(),
   allow_gpu: z.boolean().optional(),
+  allow_models: z.array(modelPattern).optional(),
+  allow_model_control: z.array(modelPattern).optional(),
   max_heap_mb: limit("max_heap_mb").optional(),
   max_memory_mb: limit("max_memory_mb").optional(),
   execute_timeout_ms: limit("execute_timeout_ms").optional(),
@@ -145,13 +159,21 @@ export interface Ceiling {
   readonly sys: readonly string[];
   /** WebGPU. */
   readonly gpu: boolean;
+  /** Model patterns a model may declare calling. */
+  readonly models: readonly string[];
+  /** Model patterns a model may declare loading and unloading. */
+  readonly modelControl: readonly string[];
   /** Per-limit maxima; absent: the backend default. */
   readonly limits: Readonly<Partial<Record<LimitName, number>>>;
   /** Where this ceiling comes from, for messages ("no policy", "policy.json, models[2] (vision_*)"). */
   readonly origin: string;
 }
 
-/** The ceiling when there is no policy: the model's own directory, nothing else. */
+/**
+ * The ceiling when there is no policy: the model's own directory, nothing
+ * else, except that a model may declare calling and controlling any model
+ * (one server, one owner: a policy file is what separates tenants).
+ */
 export const BUILT_IN_CEILING: Ceiling = Object.freeze({
   read: [],
   write: [],
@@ -159,6 +181,8 @@ export const BUILT_IN_CEILING: Ceiling = Object.freeze({
   env: [],
   sys: [],
   gpu: false,
+  models: ["*"],
+  modelControl: ["*"],
   limits: {},
   origin: "no policy file: only the model's own directory may be read",
 });
@@ -247,6 +271,8 @@ function merge(
     env: layer.allow_env ?? base.env,
     sys: layer.allow_sys ?? base.sys,
     gpu: layer.allow_gpu ?? base.gpu,
+    models: layer.allow_models ?? base.models,
+    modelControl: layer.allow_model_control ?? base.modelControl,
     limits,
     origin,
   };
@@ -263,16 +289,15 @@ function merge(
 export function ceilingFor(policy: Policy | undefined, modelName: string): Ceiling {
   if (policy === undefined) return BUILT_IN_CEILING;
   const { contents, source } = policy;
-  const withDefault = merge(
-    BUILT_IN_CEILING,
-    contents.default,
-    `policy ${source}, "default"`,
-  );
+  // With a policy file, calling or controlling other models is allowed
+  // only where the file says so.
+  const base: Ceiling = { ...BUILT_IN_CEILING, models: [], modelControl: [] };
+  const withDefault = merge(base, contents.default, `policy ${source}, "default"`);
   const rules = contents.models ?? [];
   const index = rules.findIndex((rule) => globToRegExp(rule.match).test(modelName));
   if (index < 0) {
     return contents.default === undefined
-      ? { ...BUILT_IN_CEILING, origin: `policy ${source} (no rule matches this model)` }
+      ? { ...base, origin: `policy ${source} (no rule matches this model)` }
       : withDefault;
   }
   const { match, ...fields } = rules[index];

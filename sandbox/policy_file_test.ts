@@ -49,6 +49,36 @@ Deno.test("policy: the first matching rule applies over the default", () => {
   assertStringIncludes(other.origin, '"default"');
 });
 
+Deno.test("policy: calling and controlling models: any without a policy, only as written with one", () => {
+  assertEquals(
+    [BUILT_IN_CEILING.models, BUILT_IN_CEILING.modelControl],
+    [["*"], ["*"]],
+  );
+  const policy = parsePolicy(
+    JSON.stringify({
+      version: 1,
+      default: { allow_models: ["shared_*"] },
+      models: [{
+        match: "tenant_a_*",
+        allow_models: ["tenant_a_*"],
+        allow_model_control: ["tenant_a_tmp"],
+      }],
+    }),
+    "p",
+  );
+  assertEquals(ceilingFor(policy, "other").models, ["shared_*"]);
+  assertEquals(ceilingFor(policy, "other").modelControl, []);
+  assertEquals(ceilingFor(policy, "tenant_a_1").models, ["tenant_a_*"]);
+  assertEquals(ceilingFor(policy, "tenant_a_1").modelControl, ["tenant_a_tmp"]);
+  const bare = parsePolicy('{"version":1}', "p");
+  assertEquals([ceilingFor(bare, "m").models, ceilingFor(bare, "m").modelControl], [[], []]);
+  assertThrows(
+    () => parsePolicy('{"version":1,"default":{"allow_models":["a b"]}}', "p"),
+    PolicyError,
+    "default.allow_models.0",
+  );
+});
+
 Deno.test("policy: without a default, unmatched models get the built-in ceiling", () => {
   const policy = parsePolicy('{"version":1,"models":[{"match":"x","allow_gpu":true}]}', "p");
   assertEquals(ceilingFor(policy, "y").gpu, false);

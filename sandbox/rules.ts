@@ -15,6 +15,12 @@
  *   runtime itself (`DENO_*`, `LD_*`, ...) are reserved.
  * - System information names are Deno's `--allow-sys` names, except
  *   `setPriority`, which can change other processes.
+ * - Model patterns (which other models a model may call or control) are
+ *   model names or globs over them: `*` any run of characters, `?` one,
+ *   `[abc]` / `[!a-z]` a class; nothing else is special. A declared
+ *   pattern is within a ceiling when the ceiling has `*`, the same
+ *   pattern, or a glob matching it as a plain name (a declared glob needs
+ *   an identical one, or `*`, in the ceiling).
  *
  * @example
  * ```ts
@@ -183,6 +189,70 @@ export function envNameProblem(name: string): string | undefined {
     } steer the runtime`;
   }
   return undefined;
+}
+
+/**
+ * Why a model pattern is refused, or undefined when it is fine.
+ *
+ * @param pattern A model name or glob.
+ */
+export function modelPatternProblem(pattern: string): string | undefined {
+  if (!/^[A-Za-z0-9_.*?[\]!-]{1,256}$/.test(pattern)) {
+    return "not a model name or glob (letters, digits, _ . - and the wildcards * ? [ ])";
+  }
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "[" && !inClass) {
+      inClass = true;
+      if (pattern[i + 1] === "!") i++;
+      if (pattern[i + 1] === "]") i++; // a leading ] is a member
+    } else if (c === "]" && inClass) inClass = false;
+    else if (c === "!" && !inClass) return "a glob with ! outside a [ ] class";
+    else if (c === "]") return "a glob with an unmatched ]";
+  }
+  return inClass ? "a glob with an unterminated [" : undefined;
+}
+
+/** Whether `pattern` is a plain model name (no wildcard). */
+export function isPlainModelName(pattern: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(pattern);
+}
+
+/**
+ * The anchored expression of a model glob (see {@linkcode modelPatternProblem}).
+ *
+ * @param glob A valid model pattern.
+ */
+export function modelGlob(glob: string): RegExp {
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") source += ".*";
+    else if (c === "?") source += ".";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + (glob[i + 1] === "!" ? 3 : 2));
+      let body = glob.slice(i + 1, end);
+      const negated = body.startsWith("!");
+      if (negated) body = body.slice(1);
+      source += `[${negated ? "^" : ""}${body.replace(/[\\\]\[^]/g, "\\$&")}]`;
+      i = end;
+    } else source += c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`, "s");
+}
+
+/**
+ * Whether a declared model pattern lies within a ceiling's patterns.
+ *
+ * @param ceiling The patterns the operator allows.
+ * @param declared One pattern the model declares.
+ */
+export function modelPatternCovered(ceiling: readonly string[], declared: string): boolean {
+  return ceiling.some((allowed) =>
+    allowed === "*" || allowed === declared ||
+    (isPlainModelName(declared) && modelGlob(allowed).test(declared))
+  );
 }
 
 /** Deno's system information names a model may be granted. */

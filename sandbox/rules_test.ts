@@ -3,6 +3,9 @@ import {
   envNameProblem,
   formatNetEntry,
   isWithin,
+  modelGlob,
+  modelPatternCovered,
+  modelPatternProblem,
   netCovers,
   normalizePath,
   parseNetEntry,
@@ -58,4 +61,25 @@ Deno.test("rules: environment names; runtime variables are reserved", () => {
   for (const reserved of ["DENO_DIR", "LD_PRELOAD", "deno_dir", "NO_COLOR", "GLIBC_TUNABLES"]) {
     assert(envNameProblem(reserved)?.includes("reserved"), reserved);
   }
+});
+
+Deno.test("rules: model patterns are names or globs, checked for balance", () => {
+  for (const good of ["add_sub", "tenant_a.*", "m[0-9]?", "m[!x]", "[]a]", "*"]) {
+    assertEquals(modelPatternProblem(good), undefined, good);
+  }
+  for (const bad of ["", "a b", "x,y", "a]b", "a[b", "bad!", "../m", "m/1"]) {
+    assert(modelPatternProblem(bad) !== undefined, bad);
+  }
+  assert(modelGlob("tenant_a_*").test("tenant_a_x"));
+  assert(!modelGlob("a.b").test("axb"), "a dot is a dot");
+  assert(modelGlob("m[!x]?").test("mya") && !modelGlob("m[!x]?").test("mxa"));
+});
+
+Deno.test("rules: a declared model pattern must lie within the ceiling's", () => {
+  assert(modelPatternCovered(["*"], "anything*"));
+  assert(modelPatternCovered(["tenant_a_*"], "tenant_a_x"), "a name the glob matches");
+  assert(modelPatternCovered(["tenant_a_*"], "tenant_a_*"), "the same glob");
+  assert(!modelPatternCovered(["tenant_a_*"], "tenant_a_x*"), "a narrower glob is not proven");
+  assert(!modelPatternCovered(["tenant_a_*"], "tenant_b_x"));
+  assert(!modelPatternCovered([], "m"));
 });

@@ -11,7 +11,8 @@
  * import { decodeSandboxRecord, encodeSandboxRecord } from "./sandbox_record.ts";
  *
  * const text = encodeSandboxRecord({
- *   read: ["/models/m"], write: [], net: [], env: [], sys: [], gpu: false,
+ *   read: ["/models/m"], write: [], net: [], env: [], sys: [], gpu: false, models: [],
+ *   modelControl: [],
  *   heapMb: 1024, memoryMb: 4096, dataLimitMb: 6656, openFiles: 1024,
  *   executeTimeoutMs: 60000, streamIdleTimeoutMs: 60000, maxOutputBytes: 1024, importMap: "",
  *   decoupled: false, maxBatchesInFlight: 1, maxBatchSize: 0,
@@ -47,6 +48,8 @@ export const SandboxRecordSchema = z.object({
   env: list,
   sys: list,
   gpu: z.enum(["0", "1"]).transform((value) => value === "1"),
+  models: list,
+  model_control: list,
   heap_mb: decimal,
   memory_mb: decimal,
   data_limit_mb: decimal,
@@ -75,6 +78,8 @@ export function encodeSandboxRecord(sandbox: SandboxRecord): string {
     env: sandbox.env.join(","),
     sys: sandbox.sys.join(","),
     gpu: sandbox.gpu ? "1" : "0",
+    models: sandbox.models.join(","),
+    model_control: sandbox.modelControl.join(","),
     heap_mb: String(sandbox.heapMb),
     memory_mb: String(sandbox.memoryMb),
     data_limit_mb: String(sandbox.dataLimitMb),
@@ -110,6 +115,8 @@ export function decodeSandboxRecord(text: string): SandboxRecord {
     env: value.env,
     sys: value.sys,
     gpu: value.gpu,
+    models: value.models,
+    modelControl: value.model_control,
     heapMb: value.heap_mb,
     memoryMb: value.memory_mb,
     dataLimitMb: value.data_limit_mb,

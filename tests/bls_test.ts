@@ -81,7 +81,14 @@ Deno.test("BLS: a model answers through another model's outputs", () =>
 Deno.test("BLS: the called model's error and an unknown model are the request's error", () =>
   withHost(async (host) => {
     host.loadModel(ADD_SUB);
-    const caller = host.loadModel(BLS_ADD_SUB);
+    // Declared, so that Triton's own answer for a model it does not have
+    // comes through (an undeclared one is refused before: tests/hostile/).
+    const caller = host.loadModel(BLS_ADD_SUB, {
+      configText: Deno.readTextFileSync(`${BLS_ADD_SUB}/config.pbtxt`).replace(
+        'string_value: "add_sub"',
+        'string_value: "add_sub,no_such_model"',
+      ),
+    });
     const [bad, unknown, good] = caller.execute(0, [
       addSubRequest("bad-shape", [1, 2], [1, 2, 3]),
       addSubRequest("unknown", [1], [1], { target: "no_such_model" }),

@@ -384,3 +384,34 @@ Deno.test("a decoupled model's metrics arrive through the decoupled path", () =>
     assertEquals(refusals(host), []);
     model.unload();
   }));
+
+Deno.test("a model cannot write into another model's metric family, nor into Triton's", () =>
+  withMetrics((host) => {
+    const owner = host.loadModel(CUSTOM, { instanceCount: 1 });
+    assertSucceeded(owner.execute(0, [fp32("r1", [1])]));
+    assertEquals(counterOf(host).ok, 1);
+    const intruder = host.loadModel(FORGED);
+    host.clearLog();
+    assertSucceeded(intruder.execute(0, [
+      payload(
+        "squat",
+        emptyBatch({
+          families: [
+            { id: 1, name: "custom_metrics_requests_total", description: "", kind: "counter" },
+            { id: 2, name: "nv_inference_count", description: "", kind: "counter" },
+          ],
+          metrics: [{ id: 3, family: 1, labels: { outcome: "ok" } }],
+          updates: [[3, "inc", 1e9]],
+        }),
+      ),
+    ]));
+    assertEquals(counterOf(host).ok, 1, "the owner's series moved");
+    const lines = refusals(host).join("\n");
+    assertStringIncludes(
+      lines,
+      "family 'custom_metrics_requests_total' (id 1) belongs to another model",
+    );
+    assertStringIncludes(lines, "names that start with nv_ are Triton's own metrics");
+    intruder.unload();
+    owner.unload();
+  }));

@@ -442,6 +442,10 @@ static bool on_bls_request(tdn_bls* bls, const tdn_record* record, tdn_diag* why
           arena, tdn_supervisor_arena_size(supervisor), supervisor->region.stub_base,
           record->offset, record->length, &call->spec, &problem)) {
     error = tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "%s", problem.text);
+  } else if (!tdn_bls_may_reach(bls, 0, call->spec.model_name)) {
+    char text[1400];
+    tdn_bls_denial_text(bls, 0, call->spec.model_name, text, sizeof(text));
+    error = tdn_error(TRITONSERVER_ERROR_UNAVAILABLE, "%s", text);
   }
   if (error == NULL) {
     error = TRITONSERVER_InferenceRequestNew(
@@ -579,9 +583,22 @@ bool tdn_bls_on_teardown(void* context, tdn_region* region)
   return live > 0;
 }
 
+/* Frees the strings and the state itself (NULL-safe). */
+static void free_names(tdn_bls* bls)
+{
+  if (bls == NULL) {
+    return;
+  }
+  free(bls->instance_name);
+  free(bls->model_name);
+  free(bls->models);
+  free(bls->model_control);
+  free(bls);
+}
+
 TRITONSERVER_Error* tdn_bls_create(
     TRITONBACKEND_ModelInstance* handle, tdn_supervisor* supervisor, const char* instance_name,
-    tdn_bls** created)
+    const tdn_bls_access* access, tdn_bls** created)
 {
   *created = NULL;
   TRITONBACKEND_Model* model = NULL;
@@ -590,8 +607,12 @@ TRITONSERVER_Error* tdn_bls_create(
       TRITONBACKEND_ModelInstanceModel(handle, &model), "cannot reach the model");
   TDN_RETURN_IF_ERROR_CTX(TRITONBACKEND_ModelServer(model, &server), "cannot reach the server");
   tdn_bls* bls = calloc(1, sizeof(*bls));
-  if (bls == NULL || (bls->instance_name = strdup(instance_name)) == NULL) {
-    free(bls);
+  if (bls == NULL || (bls->instance_name = strdup(instance_name)) == NULL ||
+      (bls->model_name = strdup(access->model_name)) == NULL ||
+      (bls->models = strdup(access->models != NULL ? access->models : "")) == NULL ||
+      (bls->model_control = strdup(access->model_control != NULL ? access->model_control : "")) ==
+          NULL) {
+    free_names(bls);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   }
   TRITONSERVER_Error* error =
@@ -603,8 +624,7 @@ TRITONSERVER_Error* tdn_bls_create(
     if (bls->allocator != NULL) {
       TRITONSERVER_ResponseAllocatorDelete(bls->allocator);
     }
-    free(bls->instance_name);
-    free(bls);
+    free_names(bls);
     return tdn_error_context(error, "cannot create the BLS response allocator");
   }
   pthread_mutex_init(&bls->lock, NULL);
@@ -653,6 +673,5 @@ void tdn_bls_free(tdn_bls* bls)
       "cannot delete the BLS response allocator");
   pthread_mutex_destroy(&bls->lock);
   pthread_cond_destroy(&bls->changed);
-  free(bls->instance_name);
-  free(bls);
+  free_names(bls);
 }

@@ -41,11 +41,19 @@
 
 typedef struct tdn_bls tdn_bls;
 
+/* Who may be reached: the model's sandbox record lists (model_access.h). */
+typedef struct tdn_bls_access {
+  const char* model_name; /* the calling model, for messages */
+  const char* models;     /* models it may call and ask about */
+  const char* model_control; /* models it may load and unload */
+} tdn_bls_access;
+
 /* Creates the BLS state of an instance whose stub `supervisor` runs (not
- * started yet: the state is the supervisor's side_context). */
+ * started yet: the state is the supervisor's side_context). `access` is
+ * copied. */
 TRITONSERVER_Error* tdn_bls_create(
     TRITONBACKEND_ModelInstance* handle, tdn_supervisor* supervisor, const char* instance_name,
-    tdn_bls** created);
+    const tdn_bls_access* access, tdn_bls** created);
 
 /* The supervisor's on_side_record: BLS_REQUEST, BLS_CANCEL, CONTROL. */
 bool tdn_bls_on_record(void* context, const tdn_record* record, tdn_diag* why);

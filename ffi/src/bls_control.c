@@ -141,6 +141,10 @@ bool tdn_bls_control(tdn_bls* bls, const tdn_record* record, tdn_diag* why)
                  &problem)) {
     refusal = problem.text;
     code = TRITONSERVER_ERROR_INVALID_ARG;
+  } else if (!tdn_bls_may_reach(bls, record->aux, job->model_name)) {
+    tdn_bls_denial_text(bls, record->aux, job->model_name, problem.text, sizeof(problem.text));
+    refusal = problem.text;
+    code = TRITONSERVER_ERROR_UNAVAILABLE;
   }
   pthread_mutex_lock(&bls->lock);
   tdn_bls_call* call = NULL;

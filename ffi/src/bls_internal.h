@@ -54,6 +54,10 @@ struct tdn_bls {
   TRITONSERVER_Server* server;
   TRITONSERVER_ResponseAllocator* allocator;
   char* instance_name;
+  char* model_name;    /* the calling model */
+  char* models;        /* sandbox record `models` */
+  char* model_control; /* sandbox record `model_control` */
+  uint32_t denials;    /* refused calls, for the log's rate limit */
   uint64_t epoch; /* bumped each time a stub is torn down */
   tdn_bls_call* calls;
   uint32_t call_count;
@@ -64,6 +68,16 @@ struct tdn_bls {
   bool stopping;
   bool detached;
 };
+
+/* Whether the instance's model may reach `target` with `operation`
+ * (TDN_CONTROL_LOAD / _UNLOAD need model_control; a call and IS_READY need
+ * models). If not, logs the denial (rate-limited) and returns false. */
+bool tdn_bls_may_reach(tdn_bls* bls, uint32_t operation, const char* target);
+
+/* The message a refused model sees: names the parameter to declare, and
+ * nothing about the target but its name as the model gave it. */
+void tdn_bls_denial_text(
+    const tdn_bls* bls, uint32_t operation, const char* target, char* text, size_t capacity);
 
 /* With the lock held: queues an answer (taking over `written`) for the
  * sender; answers of another epoch are dropped. */

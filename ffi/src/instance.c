@@ -213,7 +213,13 @@ static TRITONSERVER_Error* instance_create(
         &instance->init_json, &instance->init_json_length);
   }
   if (error == NULL) {
-    error = tdn_bls_create(handle, &instance->supervisor, instance->name, &instance->bls);
+    const tdn_bls_access access = {
+        .model_name = instance->model->name,
+        .models = instance->model->sandbox.models,
+        .model_control = instance->model->sandbox.model_control,
+    };
+    error = tdn_bls_create(
+        handle, &instance->supervisor, instance->name, &access, &instance->bls);
   }
   if (error == NULL) {
     const tdn_options* options = &instance->model->backend->options;

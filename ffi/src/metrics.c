@@ -62,6 +62,67 @@ struct tdn_metrics_stub {
   uint64_t suppressed;
 };
 
+/* ---- Family names across models ---------------------------------------- */
+
+/* Triton's registry is one per server: two models that name the same
+ * family would write into each other's series. A name belongs to the
+ * model that made it first, until that model's family of that name is
+ * gone; names Triton uses for its own metrics belong to no model. */
+typedef struct owned_name {
+  struct owned_name* next;
+  char* name;
+  const tdn_metrics_model* owner;
+} owned_name;
+
+static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
+static owned_name* owned_names;
+
+/* Triton's own metrics are all named nv_*. */
+static bool reserved_name(const char* name)
+{
+  return strncmp(name, "nv_", 3) == 0;
+}
+
+/* Claims `name` for `model`; false if another model holds it. */
+static bool claim_name(const tdn_metrics_model* model, const char* name, bool* out_of_memory)
+{
+  *out_of_memory = false;
+  pthread_mutex_lock(&owned_lock);
+  for (owned_name* owned = owned_names; owned != NULL; owned = owned->next) {
+    if (strcmp(owned->name, name) == 0) {
+      const bool ours = owned->owner == model;
+      pthread_mutex_unlock(&owned_lock);
+      return ours;
+    }
+  }
+  owned_name* owned = calloc(1, sizeof(*owned));
+  if (owned == NULL || (owned->name = strdup(name)) == NULL) {
+    free(owned);
+    *out_of_memory = true;
+  } else {
+    owned->owner = model;
+    owned->next = owned_names;
+    owned_names = owned;
+  }
+  pthread_mutex_unlock(&owned_lock);
+  return !*out_of_memory;
+}
+
+static void release_name(const tdn_metrics_model* model, const char* name)
+{
+  pthread_mutex_lock(&owned_lock);
+  for (owned_name** link = &owned_names; *link != NULL; link = &(*link)->next) {
+    owned_name* owned = *link;
+    if (owned->owner == model && strcmp(owned->name, name) == 0) {
+      *link = owned->next;
+      free(owned->name);
+      free(owned);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&owned_lock);
+}
+
 /* ---- Warnings ---------------------------------------------------------- */
 
 /* With the model's lock held. */
@@ -141,6 +202,7 @@ static void drop_model_family(tdn_metrics_model* model, model_family* family)
   model->family_count--;
   TDN_LOG_IF_ERROR(
       TRITONSERVER_MetricFamilyDelete(family->handle), "cannot delete a custom metric family");
+  release_name(model, family->name);
   free(family->name);
   free(family);
 }
@@ -329,15 +391,36 @@ static model_family* model_family_for(tdn_metrics_stub* stub, const tdn_metric_f
         spec->name, id, tdn_histogram_api_missing());
     return NULL;
   }
+  if (reserved_name(spec->name)) {
+    refuse(
+        stub, "family '%s' (id %llu): names that start with nv_ are Triton's own metrics",
+        spec->name, id);
+    return NULL;
+  }
+  bool out_of_memory = false;
+  if (!claim_name(model, spec->name, &out_of_memory)) {
+    if (out_of_memory) {
+      refuse(stub, "family '%s' (id %llu): out of memory", spec->name, id);
+    } else {
+      refuse(
+          stub,
+          "family '%s' (id %llu) belongs to another model; a model cannot write into another "
+          "model's metrics: choose another name",
+          spec->name, id);
+    }
+    return NULL;
+  }
   model_family* family = calloc(1, sizeof(*family));
   if (family == NULL || (family->name = strdup(spec->name)) == NULL) {
     free(family);
+    release_name(model, spec->name);
     refuse(stub, "family '%s' (id %llu): out of memory", spec->name, id);
     return NULL;
   }
   TRITONSERVER_Error* error =
       TRITONSERVER_MetricFamilyNew(&family->handle, spec->kind, spec->name, spec->description);
   if (error != NULL) {
+    release_name(model, spec->name);
     refuse(
         stub, "family '%s' (id %llu): Triton refused it: %s", spec->name, id,
         TRITONSERVER_ErrorMessage(error));

@@ -19,6 +19,7 @@
 #include "helper_run.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "model_access.h"
 
 static char* printed(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
 static char* printed(const char* pattern, ...)
@@ -255,6 +256,14 @@ static const char* fill(const tdn_json_value* answer, tdn_sandbox* sandbox)
     return "gpu";
   }
   sandbox->gpu = strcmp(gpu->string, "1") == 0;
+  if (!take_string(answer, "models", &sandbox->models) ||
+      !tdn_model_patterns_ok(sandbox->models)) {
+    return "models";
+  }
+  if (!take_string(answer, "model_control", &sandbox->model_control) ||
+      !tdn_model_patterns_ok(sandbox->model_control)) {
+    return "model_control";
+  }
   if (!take_number(answer, "heap_mb", 1024 * 1024, &sandbox->heap_mb) || sandbox->heap_mb < 16) {
     return "heap_mb";
   }
@@ -368,6 +377,8 @@ void tdn_sandbox_free(tdn_sandbox* sandbox)
   free(sandbox->net);
   free(sandbox->env);
   free(sandbox->sys);
+  free(sandbox->models);
+  free(sandbox->model_control);
   free(sandbox->import_map);
   memset(sandbox, 0, sizeof(*sandbox));
 }

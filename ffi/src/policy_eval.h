@@ -26,6 +26,8 @@ typedef struct tdn_sandbox {
   char* env;
   char* sys;
   bool gpu;
+  char* models;        /* models it may call and ask about: names or globs, comma-separated */
+  char* model_control; /* models it may load and unload */
   uint64_t heap_mb;
   uint64_t memory_mb;
   uint64_t data_limit_mb;

@@ -198,7 +198,7 @@ export class MetricFamily<K extends MetricKind = MetricKind> {
 
   /**
    * @throws {TritonError} `INVALID_ARG` if the name does not follow
-   * Prometheus' syntax, the description is not a string, the kind is
+   * Prometheus' syntax or starts with `nv_` (Triton's own), the description is not a string, the kind is
    * unknown, or a family of this name already exists in this model (reuse it,
    * or delete it first).
    */
@@ -213,6 +213,12 @@ export class MetricFamily<K extends MetricKind = MetricKind> {
       throw invalid(
         `metric family name ${describeValue(name)} is invalid: it must match ` +
           "[a-zA-Z_:][a-zA-Z0-9_:]* and not start with '__'",
+      );
+    }
+    if (name.startsWith("nv_")) {
+      throw invalid(
+        `metric family name '${name}' is Triton's: names that start with nv_ belong to ` +
+          "Triton's own metrics",
       );
     }
     checkText(name, `metric family '${name}': the name`);

@@ -201,6 +201,11 @@ Deno.test("family names follow Prometheus' syntax; duplicates are refused", () =
     new MetricFamily({ name: `t_ok${name}`, description: "", kind: "gauge" }).delete();
   }
   assertThrows(
+    () => new MetricFamily({ name: "nv_inference_count", description: "", kind: "counter" }),
+    TritonError,
+    "names that start with nv_ belong to Triton's own metrics",
+  );
+  assertThrows(
     () => new MetricFamily({ name: "t_k", description: "", kind: "summary" as "gauge" }),
     TritonError,
     `metric family 't_k': kind must be "counter", "gauge" or "histogram", got a string ("summary")`,

@@ -250,6 +250,10 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     stubArena,
     cancellations,
     noticeError,
+    // What leaves the stub in an error is cut to what a client may see;
+    // Triton's log gets the whole text first.
+    modelDirectory: message.initialize.modelRepository,
+    logFailure: (text) => slot.send(LOG_LEVEL.ERROR, text),
   };
   context.flushMetrics = () => flushMetrics(context, link);
   // The main thread stopped touching the rings before it posted the start

@@ -21,6 +21,7 @@
 import type { ModelConfig } from "../model_config/mod.ts";
 import { TritonError } from "../api/error.ts";
 import {
+  type CheckedResponse,
   checkResponse,
   encodeResponseParameters,
   makeRequest,
@@ -38,6 +39,7 @@ import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Cancellations } from "./cancellations.ts";
 import { type ResultResponse, writeResult } from "../wire/result_writer.ts";
 import type { WireRecord } from "../wire/ring.ts";
+import { clientText } from "./client_text.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import type { LoadedModel } from "./load_model.ts";
 
@@ -59,6 +61,14 @@ export interface BatchContext {
   flushMetrics?: () => void;
   /** Sees every error that fails the batch (the Worker reports denied imports). */
   noticeError?: (error: unknown) => void;
+  /**
+   * The model's directory: error texts that leave the stub are cut to what
+   * a client may see (runtime/worker/client_text.ts). Absent in tests that
+   * want the whole text.
+   */
+  modelDirectory?: string;
+  /** Where the whole text of a failed batch goes (Triton's log) before it is cut. */
+  logFailure?: (text: string) => void;
   /**
    * True once the Worker answered for all work in flight and the stub is
    * ending: nothing more may be sent for it.
@@ -168,7 +178,7 @@ async function answerBatch(
 
   try {
     const checked: ResultResponse[] = responses.map((response, i) => ({
-      ...checkResponse(response, context.config, requestedOutputs[i]),
+      ...forClient(context, checkResponse(response, context.config, requestedOutputs[i])),
       parameters: responseParameters(response),
     }));
     const { offset, length } = writeResult(scope, checked);
@@ -194,12 +204,26 @@ export function batchFailure(
 ): { code: number; text: string } {
   context.noticeError?.(error);
   const description = describeError(error, isTritonError);
+  const text = `Failed to process the request(s) for model '${context.modelName}', message: ${
+    formatError(description)
+  }`;
+  if (context.modelDirectory === undefined) {
+    return { code: description.code ?? ERROR_CODE.INTERNAL, text };
+  }
+  context.logFailure?.(text);
   return {
     code: description.code ?? ERROR_CODE.INTERNAL,
-    text: `Failed to process the request(s) for model '${context.modelName}', message: ${
-      formatError(description)
-    }`,
+    text: clientText(text, context.modelDirectory),
   };
+}
+
+/**
+ * A checked response as it may leave the stub: an error's message cut to
+ * what a client may see (the model chose it, and may have put paths in it).
+ */
+export function forClient(context: BatchContext, checked: CheckedResponse): CheckedResponse {
+  if (checked.ok || context.modelDirectory === undefined) return checked;
+  return { ...checked, message: clientText(checked.message, context.modelDirectory) };
 }
 
 /**

@@ -35,6 +35,7 @@ import type { ArenaScope } from "../wire/stub_arena.ts";
 import {
   type BatchContext,
   batchFailure,
+  forClient,
   requestFromWire,
   responseParameters,
 } from "./run_batch.ts";
@@ -169,7 +170,8 @@ export async function runDecoupledBatch(
         requestIndex: index,
         transport,
         isCancelled,
-        checker: (response) => checkResponse(response, context.config, wire.requestedOutputNames),
+        checker: (response) =>
+          forClient(context, checkResponse(response, context.config, wire.requestedOutputNames)),
         endedByServer: () => ended,
       });
       senders.push(sender);

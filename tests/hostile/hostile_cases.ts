@@ -67,7 +67,8 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "read_node_fs", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", "/etc/passwd") },
   { name: "read_fetch_file", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", "/etc/passwd") },
   { name: "read_list_root", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", "/") },
-  { name: "read_chdir_root", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", "/") },
+  // Deno.chdir("/"): it would move the trusted main thread too; refused before any permission check.
+  { name: "read_chdir_root", category: "working directory", outcome: "request", error: /Deno\.chdir\(\) is disabled/, log: denied("chdir", "Deno.chdir") },
   { name: "read_runtime_source", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", /[^"]*\/runtime\/stub\/main\.ts/) },
   // Writes.
   { name: "write_tmp", category: "writes", outcome: "request", error: REQUIRES("write"), log: denied("write", "/tmp/tdn_hostile_written") },
@@ -131,6 +132,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "atomics_wait", category: "Atomics.wait forever", outcome: "request", error: DEADLINE, log: DEADLINE },
   { name: "deno_exit", category: "Deno.exit", outcome: "request", error: /Deno\.exit\(\) is disabled/, log: denied("exit", "Deno.exit") },
   { name: "self_close", category: "Deno.exit", outcome: "request", error: /close\(\) is disabled/, log: denied("exit", "close") },
+  { name: "process_chdir", category: "working directory", outcome: "request", error: /process\.chdir\(\) is disabled/, log: denied("chdir", "process.chdir") },
   // Output.
   // At most: a burst of 20, 5 more a second for the ~1 s a case runs, and the rate-limit notices.
   { name: "stdout_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },

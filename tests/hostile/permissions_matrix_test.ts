@@ -42,7 +42,10 @@ function rows(env: Environment): Row[] {
     {
       key: "deno.allow_read",
       granted: { value: `${root}/read`, allowed: [`read:${root}/read/data.txt`] },
-      denied: { refused: [`read:${root}/read/data.txt`, /Requires read access/] },
+      // The model author is told the parameter to declare, not Deno's flag.
+      denied: {
+        refused: [`read:${root}/read/data.txt`, /Requires read access.*as deno\.allow_read/],
+      },
       malformed: { value: "data,,more", allowed: "comma-separated list" },
       above: { value: "/etc", ceiling: `${root}/read` },
     },

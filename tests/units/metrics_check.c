@@ -112,6 +112,45 @@ static void test_shared_families_and_restarts(void)
   tdn_metrics_model_free(model);
 }
 
+/* A family name belongs to one model: another model cannot write into it,
+ * and Triton's own names (nv_*) belong to none; the name comes free when
+ * its model lets go. */
+static void test_family_names_are_per_model(void)
+{
+  tdn_metrics_model* owner = tdn_metrics_model_new("owner");
+  tdn_metrics_model* intruder = tdn_metrics_model_new("intruder");
+  tdn_metrics_stub* a = tdn_metrics_stub_new(owner, "owner_0");
+  tdn_metrics_stub* b = tdn_metrics_stub_new(intruder, "intruder_0");
+  const char* declare =
+      "{\"families\":[{\"id\":1,\"name\":\"requests_total\",\"description\":\"\",\"kind\":"
+      "\"counter\"}],\"metrics\":[{\"id\":2,\"family\":1,\"labels\":{}}],\"updates\":[[2,"
+      "\"inc\",1]]," EMPTY_DELETES "}";
+  fake_log_clear();
+  const long made = fake.families_made;
+  apply(a, 10, declare);
+  CHECK(fake.families_made == made + 1 && fake_log_lines() == 0, "%s", fake_log);
+  apply(b, 20, declare);
+  CHECK(fake.families_made == made + 1, "the intruder got no family");
+  CHECK(fake.metrics == 1, "the intruder got no metric: %ld", fake.metrics);
+  CHECK_HAS(fake_log, "model 'intruder', instance 'intruder_0': custom metric operation refused: "
+                      "family 'requests_total' (id 1) belongs to another model");
+  fake_log_clear();
+  apply(b, 21,
+        "{\"families\":[{\"id\":1,\"name\":\"nv_inference_count\",\"description\":\"\","
+        "\"kind\":\"counter\"}],\"metrics\":[],\"updates\":[]," EMPTY_DELETES "}");
+  CHECK_HAS(fake_log, "family 'nv_inference_count' (id 1): names that start with nv_ are "
+                      "Triton's own metrics");
+  /* The owner lets go: the name is free for the next model. */
+  tdn_metrics_stub_reset(a);
+  fake_log_clear();
+  apply(b, 22, declare);
+  CHECK(fake_log_lines() == 0 && fake.metrics == 1, "%s", fake_log);
+  tdn_metrics_stub_free(a);
+  tdn_metrics_stub_free(b);
+  tdn_metrics_model_free(owner);
+  tdn_metrics_model_free(intruder);
+}
+
 /* A batch of `count` items made by `item(i, out)`, in the member `key`. */
 static char* batch_of(const char* key, unsigned count, int (*item)(unsigned, char*, size_t))
 {
@@ -193,6 +232,7 @@ int main(void)
   test_id_map();
   test_old_triton_refuses_histograms();
   test_shared_families_and_restarts();
+  test_family_names_are_per_model();
   test_limits();
   if (check_failures == 0) {
     printf("metrics_check: all checks passed\n");

@@ -1,0 +1,67 @@
+/**
+ * What a client, or a model calling this one, sees of an error: the
+ * model's message with its stack frames, but nothing of the server. Paths
+ * inside the model's directory become relative to it (`1/model.ts:12:5`);
+ * every other absolute path or `file:` URL becomes `<server path>`; stack
+ * frames that are not in the model's own files are dropped; the text is
+ * capped at {@linkcode CLIENT_TEXT_LIMIT} bytes. Triton's log keeps the
+ * whole text (the Worker logs it before it answers).
+ *
+ * @example
+ * ```ts
+ * import { clientText } from "./client_text.ts";
+ *
+ * const full = "boom at /srv/secret/x\n    at run (file:///models/m/1/model.ts:3:9)\n" +
+ *   "    at start (file:///opt/backend/runtime/worker/main.ts:259:9)";
+ * console.log(clientText(full, "/models/m"));
+ * // boom at <server path>
+ * //     at run (1/model.ts:3:9)
+ * ```
+ *
+ * @module
+ */
+
+/** The most bytes (UTF-8) of error text a client gets. */
+export const CLIENT_TEXT_LIMIT = 4096;
+
+const TRUNCATED = " ... (truncated; the whole message is in the server's log)";
+const FRAME = /^\s+at\s/;
+// An absolute path or file: URL that starts a word (not the /4 of 3/4).
+const ABSOLUTE_PATH = /(?<![\w.~-])(?:file:\/\/)?(?:\/[^\s"'`()<>,;:]+)+/g;
+
+/**
+ * The client's form of an error text.
+ *
+ * @param text The full text (message, then stack frames).
+ * @param modelDirectory The model's directory, absolute, without a trailing slash.
+ * @returns The text without server paths and runtime frames, capped.
+ */
+export function clientText(text: string, modelDirectory: string): string {
+  const directory = modelDirectory.replace(/\/+$/, "");
+  const own = [`file://${directory}/`, `${directory}/`];
+  const relative = (line: string): string =>
+    line.replace(ABSOLUTE_PATH, (path) => {
+      const prefix = own.find((candidate) => path.startsWith(candidate));
+      if (prefix !== undefined) return path.slice(prefix.length);
+      return path === "/" ? path : "<server path>";
+    });
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    if (FRAME.test(line)) {
+      // A frame of the model's own code stays; the runtime's go.
+      if (own.some((prefix) => line.includes(prefix))) lines.push(relative(line));
+    } else {
+      lines.push(relative(line));
+    }
+  }
+  return cap(lines.join("\n"));
+}
+
+function cap(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= CLIENT_TEXT_LIMIT) return text;
+  const room = CLIENT_TEXT_LIMIT - new TextEncoder().encode(TRUNCATED).length;
+  // Cut on a character boundary: the decoder drops an incomplete tail.
+  const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(/\uFFFD$/, "");
+  return head + TRUNCATED;
+}
