@@ -42,7 +42,14 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, RECORD_FLAG } from "../wire/layout.ts";
+import {
+  ERROR_CODE,
+  FINALIZED_AUX,
+  LOG_LEVEL,
+  MSG,
+  RECORD_FLAG,
+  TRACE_EVENT,
+} from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -57,6 +64,7 @@ import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
+import { TraceMarks } from "./trace_marks.ts";
 import type { WorkerStart } from "./start_message.ts";
 
 // Kept before hardening disables it for the model: the runtime's own way out.
@@ -193,6 +201,8 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   setLogSink((level, text) => slot.send(level, text));
 
   const inbox = new Inbox(link.toStub);
+  // The parent's hop tracing (ffi/src/trace.h), when it is on.
+  const marks = new TraceMarks(link.toParent, message.trace === true);
   // Calls to other models work from initialize on (not while the module
   // loads); while they are in flight the transport keeps the inbox read.
   const bls = new WorkerBlsTransport({
@@ -201,6 +211,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     inbox,
     toParent: link.toParent,
     setBusy: (busy) => link.setEventLoopBusy(busy, "bls"),
+    marks,
   });
 
   let model: LoadedModel;
@@ -250,13 +261,14 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     stubArena,
     cancellations,
     noticeError,
+    marks,
   };
   context.flushMetrics = () => flushMetrics(context, link);
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link, inbox, slot, open);
+  await serve(context, link, inbox, slot, open, marks);
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
@@ -268,6 +280,7 @@ async function serve(
   inbox: Inbox,
   slot: LogSender,
   open: OpenRequests,
+  marks: TraceMarks,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
   let running = 0;
@@ -315,6 +328,7 @@ async function serve(
     spinPolicy.noteWait(spin, (performance.now() - answeredAt) * 1000);
     switch (next.kind) {
       case MSG.EXECUTE: {
+        marks.mark(TRACE_EVENT.EXECUTE_TAKEN, next.id);
         if (decoupled) {
           slot.flush();
           running++;
@@ -329,6 +343,7 @@ async function serve(
             if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
             slot.flush();
           });
+          marks.flush();
           break;
         }
         // Lines that waited while the parent was idle go out while it listens.
@@ -340,8 +355,10 @@ async function serve(
         if (interrupted) return;
         slot.flush();
         flushMetrics(context, link);
+        marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
         link.toParent.push(answer.record);
         answer.scope.seal(link.toParent.published);
+        marks.flush();
         break;
       }
       case MSG.FINALIZE:
