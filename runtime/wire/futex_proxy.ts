@@ -95,6 +95,12 @@ export const PARKED = {
   TIMERS: 1,
   /** Asleep, with none: an occasional tick for stray promises is enough. */
   IDLE: 2,
+  /**
+   * Asleep while the model awaits calls to other models (BLS): ticked every
+   * few milliseconds, so that whatever else the model awaits meanwhile
+   * (its timers, I/O) is not held up for long.
+   */
+  CALL: 3,
 } as const;
 
 /** Control-page word index of a ring field. */
@@ -176,6 +182,8 @@ export class FutexProxyClient {
   #doorbell: Doorbell | undefined;
   #parkSeq: number;
   #eventLoopBusy = false;
+  /** Calls to other models are in flight (and nothing else keeps the event loop busy). */
+  #callsPending = false;
   /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
   #asyncParks = 0;
   /** The value of this thread's last doorbell sleep (`PARKED`). */
@@ -200,14 +208,16 @@ export class FutexProxyClient {
 
   /**
    * Marks this thread asleep on its doorbell, saying whether timers are
-   * pending. The main thread may be in a long wait chosen when the last
-   * sleep had none; it is woken to pick a shorter one.
+   * pending (or, with `call`, that it awaits other models). The main thread
+   * may be in a long wait chosen when the last sleep had no timers; it is
+   * woken to pick a shorter one when timers are pending now.
    */
-  #markParked(): void {
+  #markParked(call = false): void {
     const pending = this.#timing.timersPending;
-    const value = pending === undefined || pending() ? PARKED.TIMERS : PARKED.IDLE;
+    const timers = pending === undefined || pending();
+    const value = call ? PARKED.CALL : timers ? PARKED.TIMERS : PARKED.IDLE;
     Atomics.store(this.#words, PROXY.DOORBELL_PARKED, value);
-    if (value === PARKED.TIMERS && this.#lastParked === PARKED.IDLE) this.#ringBell();
+    if (timers && this.#lastParked === PARKED.IDLE) this.#ringBell();
     this.#lastParked = value;
   }
 
@@ -260,7 +270,9 @@ export class FutexProxyClient {
     },
     waitAsync: async (words, index, expected): Promise<WaitOutcome> => {
       if (this.#sleepsOnDoorbell() && index === TO_STUB_TAIL_WORD) {
-        return await this.#sleepOnDoorbell(words, index, expected);
+        return this.#callsPending
+          ? await this.#awaitAnswerOnDoorbell(words, index, expected)
+          : await this.#sleepOnDoorbell(words, index, expected);
       }
       const seq = this.#requestPark(index, expected);
       this.#asyncParks++;
@@ -322,6 +334,37 @@ export class FutexProxyClient {
   }
 
   /**
+   * Waits for the answers of calls to other models (BLS) when nothing else
+   * keeps the event loop busy: once the model's ready work has run (a
+   * macrotask), the thread blocks on its doorbell, so that the parent's
+   * byte wakes it directly (one thread hop, where the main thread's futex
+   * wait and a wake-up of the event loop make two). The main thread ticks
+   * it every few milliseconds meanwhile (`PARKED.CALL`); after a tick the
+   * event loop goes idle once, so that the model's timers and I/O move
+   * while a long call lasts.
+   */
+  async #awaitAnswerOnDoorbell(
+    words: Int32Array,
+    index: number,
+    expected: number,
+  ): Promise<WaitOutcome> {
+    await yieldToEventLoop();
+    // A record, or other work: the caller re-checks before sleeping again.
+    if (Atomics.load(words, index) !== expected || !this.#sleepsOnDoorbell()) return "ok";
+    const doorbell = this.#doorbell!;
+    this.#markParked(true);
+    let woke: DoorbellWake;
+    try {
+      woke = doorbell.sleep();
+    } finally {
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
+    }
+    if (woke === "closed") this.#doorbell = undefined;
+    else if (woke === "tick") await this.#idleTurn();
+    return "ok";
+  }
+
+  /**
    * Blocks this thread on the doorbell, as an idle Worker between batches
    * sleeps (the caller has marked its ring `SLEEP.DOORBELL`); the main
    * thread ticks it meanwhile.
@@ -376,12 +419,15 @@ export class FutexProxyClient {
   }
 
   /**
-   * While true, `waitAsync` leaves the thread free for the event loop
-   * (model work is pending) instead of blocking it in slices.
+   * While `busy`, `waitAsync` leaves the thread free for the event loop
+   * (model work is pending: a decoupled batch, its streams) instead of
+   * blocking it. While only `calls` (to other models) are in flight, it
+   * blocks on the doorbell for their answers, ticked often.
    */
-  setEventLoopBusy(busy: boolean): void {
+  setEventLoopBusy(busy: boolean, calls = false): void {
     this.#eventLoopBusy = busy;
-    Atomics.store(this.#words, PROXY.BUSY, busy ? 1 : 0);
+    this.#callsPending = calls;
+    Atomics.store(this.#words, PROXY.BUSY, busy || calls ? 1 : 0);
   }
 
   /** Asks the main thread to end the stub with `code`, after the records already sent. */
@@ -466,12 +512,15 @@ export class FutexProxyHost {
 
   /**
    * How the Worker sleeps on its doorbell: `PARKED.NO`, `PARKED.TIMERS`
-   * (tick it often) or `PARKED.IDLE` (rarely); anything else counts as
+   * (tick it often), `PARKED.IDLE` (rarely) or `PARKED.CALL` (awaiting
+   * other models: more often still); anything else counts as
    * `PARKED.TIMERS`.
    */
   doorbellParked(): number {
     const value = Atomics.load(this.#words, PROXY.DOORBELL_PARKED);
-    return value === PARKED.NO || value === PARKED.IDLE ? value : PARKED.TIMERS;
+    return value === PARKED.NO || value === PARKED.IDLE || value === PARKED.CALL
+      ? value
+      : PARKED.TIMERS;
   }
 
   /** Whether the Worker says model work is pending (it may publish while parked). */

@@ -17,8 +17,10 @@
  * loop may not be reading `to_stub` (a non-decoupled model's `execute` is
  * running). So the transport holds the Inbox: its one reader keeps taking
  * records, and the answers reach the model as they arrive. Meanwhile the
- * event loop is marked busy, so that waiting for the parent never blocks
- * the thread: the model's own timers and promises run at full speed.
+ * calls are marked pending (runtime/wire/futex_proxy.ts): once the model's
+ * ready work has run, the reader blocks on the doorbell, which the parent
+ * rings with the answer (one thread hop), and the main thread's ticks
+ * every 10 ms let the model's own timers and promises move meanwhile.
  *
  * @example
  * ```ts ignore

@@ -17,10 +17,11 @@
  * batches then cost no system call), then sleep in a blocking read of the Worker's
  * doorbell (runtime/wire/doorbell.ts), which the parent rings: one thread
  * hop, no event loop in between. The main thread's ticks wake it now and
- * then so that an idle model's stray timers and promises move. With model
- * work pending (a decoupled batch, calls to other models) the Worker sleeps
- * through the main thread's futex proxy (runtime/wire/futex_proxy.ts)
- * without blocking its event loop.
+ * then so that an idle model's stray timers and promises move. Awaiting
+ * the answers of calls to other models, it sleeps on its doorbell as well,
+ * once the model's ready work has run, ticked every 10 ms. With a decoupled
+ * model's work pending it sleeps through the main thread's futex proxy
+ * (runtime/wire/futex_proxy.ts) without blocking its event loop.
  *
  * @module
  */
