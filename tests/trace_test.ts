@@ -71,6 +71,7 @@ Deno.test("hop trace: every hop of a BLS call is marked, by the parent and by bo
           "caller.answered_final",
           "caller.final_taken",
           "caller.final_delivered",
+          "caller.last_delivered",
           "caller.result_sent",
           "caller.result_taken",
           "caller.leave",

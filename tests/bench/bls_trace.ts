@@ -157,11 +157,14 @@ const HOPS: readonly [string, string, string][] = [
   ["called model: first answer to the request's release", "callee.answer_taken", "caller.released"],
   ["release to the FINAL answer on to_stub", "caller.released", "caller.answered_final"],
   ["FINAL answer to the caller's Worker", "caller.answered_final", "caller.final_taken"],
-  ["caller's model resumes, to its RESULT", "caller.final_delivered", "caller.result_sent"],
+  ["caller's model resumes, to its RESULT", "caller.last_delivered", "caller.result_sent"],
   ["caller's RESULT to its parent", "caller.result_sent", "caller.result_taken"],
   ["caller's parent answers and releases", "caller.result_taken", "caller.leave"],
   ["whole batch of the caller (execute in and out)", "caller.enter", "caller.leave"],
 ];
+
+/** How far apart two clocks may still be once a Worker's is corrected. */
+const CLOCK_SLACK_NS = 2000;
 
 /** Where to start looking for a Worker's mark of a moment near index `i`: its clock may differ by a microsecond or two. */
 function near(i: number): number {
@@ -290,10 +293,25 @@ export function blsCalls(
     const taken = window.filter(mine(caller, W.BLS_ANSWER_TAKEN, call));
     const delivered = window.filter(mine(caller, W.BLS_DELIVERED, call));
     put("caller.answer_taken", taken[0]);
-    put("caller.final_taken", taken.at(-1));
     put("caller.delivered", delivered[0]);
-    put("caller.final_delivered", delivered.at(-1));
-    put("caller.result_sent", first(marks, near(i), mine(caller, W.RESULT_SENT, batch), end));
+    // The FINAL answer's own moments, when it came before the batch ended
+    // (a model that leaves a stream early answers before it): the first
+    // taken after it was sent, allowing for the clocks' residual offset.
+    const finalSent = moments.get("caller.answered_final");
+    if (finalSent !== undefined) {
+      const finalTaken = taken.find((mark) => mark.ns >= finalSent - CLOCK_SLACK_NS);
+      put("caller.final_taken", finalTaken);
+      if (finalTaken !== undefined) {
+        put("caller.final_delivered", delivered.find((mark) => mark.ns >= finalTaken.ns));
+      }
+    }
+    const resultSent = first(marks, near(i), mine(caller, W.RESULT_SENT, batch), end);
+    put("caller.result_sent", resultSent);
+    // The answer the model finished with: the last handed over before its RESULT.
+    put(
+      "caller.last_delivered",
+      resultSent === undefined ? undefined : delivered.findLast((mark) => mark.ns <= resultSent.ns),
+    );
     put("caller.result_taken", resultTaken);
     put(
       "caller.leave",
