@@ -209,6 +209,8 @@ export class FutexService {
         const stop = await this.#checkBothEnds(errorTextOffset);
         if (stop !== undefined) return stop;
       }
+      // The Worker's work ended and it sleeps on its doorbell now.
+      if (host.parkCancelled(park.seq)) break;
     }
     this.#host.completePark(park.seq);
     return undefined;

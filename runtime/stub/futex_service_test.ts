@@ -190,3 +190,44 @@ Deno.test("futex service: a Worker asleep awaiting other models is ticked every 
   assertEquals(ticks.length, 4);
   assert(performance.now() - started < 2000, "ticked on the short slice");
 });
+
+Deno.test("futex service: a park the Worker cancelled ends at the next slice, the word unchanged", async () => {
+  const { region } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  Atomics.store(words, PROXY.BUSY, 1);
+  Atomics.store(words, PROXY.PARK_WORD, TO_STUB_TAIL);
+  Atomics.store(words, PROXY.PARK_VALUE, 0);
+  Atomics.store(words, PROXY.PARK_SEQ, 1);
+  let slices = 0;
+  const service = new FutexService(
+    {
+      ...region,
+      futexWaiter: {
+        wait() {
+          slices++;
+          if (slices === 2) {
+            // The Worker's work ended: it cancels the park and sleeps on its doorbell.
+            Atomics.store(words, PROXY.BUSY, 0);
+            Atomics.store(words, PROXY.PARK_CANCEL, 1);
+          }
+          // Without the cancel the park would go on: end it, so the test fails instead of hanging.
+          if (slices === 10) region.controlWords[TO_STUB_TAIL] = 1;
+          return "timed-out";
+        },
+        wake: region.futexWaiter.wake,
+      },
+    },
+    proxy,
+    ALIVE,
+    { watchSliceMs: 5, parkSliceMs: 1000, idleTickMs: 1000, callTickMs: 1000 },
+  );
+  // The fake futex never blocks: the park runs to its end before run() returns.
+  const run = service.run(0);
+  assertEquals(Atomics.load(words, PROXY.PARK_DONE), 1, "the cancelled park was completed");
+  assertEquals(slices, 2, "ended at the slice that saw the cancel");
+  Atomics.store(words, PROXY.EXIT, 1);
+  Atomics.add(words, PROXY.BELL, 1);
+  Atomics.notify(words, PROXY.BELL);
+  assertEquals(await run, 0);
+});

@@ -83,6 +83,12 @@ export const PROXY = {
    * often when the model has timers pending, rarely when it has none.
    */
   DOORBELL_PARKED: 8,
+  /**
+   * A park request the Worker no longer waits for (its sequence number): it
+   * was made while model work was pending, and the Worker has gone back to
+   * sleeping on its doorbell. The main thread ends it at its next slice.
+   */
+  PARK_CANCEL: 9,
   /** Words in the buffer. */
   WORDS: 16,
 } as const;
@@ -186,6 +192,8 @@ export class FutexProxyClient {
   #callsPending = false;
   /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
   #asyncParks = 0;
+  /** The park an asynchronous wait with model work pending waits for, if any. */
+  #busyParkSeq: number | undefined;
   /** The value of this thread's last doorbell sleep (`PARKED`). */
   #lastParked: number = PARKED.NO;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
@@ -299,11 +307,19 @@ export class FutexProxyClient {
    * event loop instead.
    */
   async #parkDoneAsync(seq: number): Promise<WaitOutcome> {
-    for (;;) {
-      const done = Atomics.load(this.#words, PROXY.PARK_DONE);
-      if (reached(done, seq)) return "ok";
-      const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
-      if (waiting.async) await waiting.value;
+    this.#busyParkSeq = seq;
+    try {
+      for (;;) {
+        const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+        if (reached(done, seq)) return "ok";
+        // The work is over (setEventLoopBusy): leave the park to the main
+        // thread, which ends it, and let the caller sleep on the doorbell.
+        if (this.#sleepsOnDoorbell()) return "ok";
+        const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
+        if (waiting.async) await waiting.value;
+      }
+    } finally {
+      this.#busyParkSeq = undefined;
     }
   }
 
@@ -428,6 +444,15 @@ export class FutexProxyClient {
     this.#eventLoopBusy = busy;
     this.#callsPending = calls;
     Atomics.store(this.#words, PROXY.BUSY, busy || calls ? 1 : 0);
+    const seq = this.#busyParkSeq;
+    if (seq !== undefined && this.#sleepsOnDoorbell()) {
+      // A wait made while the work was pending goes on through the main
+      // thread (two hops per wake-up); the next record should wake this
+      // thread on its doorbell instead. Cancel the park and wake the wait,
+      // which returns so that its caller sleeps again, the new way.
+      Atomics.store(this.#words, PROXY.PARK_CANCEL, seq);
+      Atomics.notify(this.#words, PROXY.PARK_DONE);
+    }
   }
 
   /** Asks the main thread to end the stub with `code`, after the records already sent. */
@@ -562,6 +587,11 @@ export class FutexProxyHost {
       return undefined;
     }
     return { seq, word, value };
+  }
+
+  /** Whether the Worker cancelled park `seq` (it sleeps on its doorbell instead). */
+  parkCancelled(seq: number): boolean {
+    return Atomics.load(this.#words, PROXY.PARK_CANCEL) === seq;
   }
 
   /** Tells the Worker that park `seq` is over (the word changed). */

@@ -285,3 +285,27 @@ Deno.test("futex proxy: calls in flight beside other model work wait through the
   host.completePark(park.seq);
   assertEquals(await parked, "ok");
 });
+
+Deno.test("futex proxy: when the work ends, a wait parked through the main thread is cancelled and returns", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const doorbell: Doorbell = {
+    sleep: (): DoorbellWake => "record",
+    ringParent() {},
+  };
+  const client = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
+  client.setEventLoopBusy(true); // a decoupled batch streams
+  const parked = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  const park = host.pendingPark();
+  assert(park !== undefined);
+  assertEquals(host.parkCancelled(park.seq), false);
+  // The stream closed: the next record should ring the doorbell, not go
+  // through the main thread's futex.
+  client.setEventLoopBusy(false);
+  assertEquals(await parked, "ok", "the wait returned without the park completing");
+  assertEquals(host.parkCancelled(park.seq), true);
+  assertEquals(client.waiter.sleepMark(true), SLEEP.DOORBELL);
+  // A later park is not cancelled by it.
+  assertEquals(host.parkCancelled(park.seq + 1), false);
+});
