@@ -21,6 +21,7 @@ const STREAM_TEXT = exampleModelDir("stream_text");
 const BLS_STREAM = exampleModelDir("bls_stream");
 const BLS_CONTROL = fixtureDir("bls_control");
 const BLS_RELAY = fixtureDir("bls_relay");
+const BLS_TIMER = fixtureDir("bls_timer");
 
 function addSubRequest(
   id: string,
@@ -125,6 +126,26 @@ Deno.test("BLS: a decoupled model's stream, all of it or cancelled after N words
     await assertIdle(host);
     // stream_text saw the cancellation and stopped early.
     assertStringIncludes(host.log(), "request 'three' was cancelled after");
+  }));
+
+Deno.test("BLS: the caller's own timers run while it awaits a long call, a few ms late at most", () =>
+  withHost(async (host) => {
+    host.loadModel(STREAM_TEXT);
+    const caller = host.loadModel(BLS_TIMER);
+    for (let i = 0; i < 3; i++) {
+      const [result] = caller.execute(0, [{
+        id: `timer${i}`,
+        inputs: [{ name: "TEXT", datatype: "BYTES", shape: [1], data: ["a b"] }],
+      }]);
+      assertEquals(result.error, null);
+      const [late] = numbers(result, "LATE_MS");
+      // The call lasts about 600 ms, its first answer 300 ms away; the Worker
+      // sleeps on its doorbell and is ticked every 10 ms, so the 30 ms timer
+      // fires within a few ms of due (generous bounds: other programs share
+      // these cores).
+      assert(late >= 0 && late < 100, `the timer fired ${late} ms late`);
+    }
+    await assertIdle(host);
   }));
 
 Deno.test("BLS: an instance has at most 64 calls in flight; the rest are refused at once", () =>

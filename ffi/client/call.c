@@ -250,6 +250,25 @@ int32_t tdc_call_set_timeout(tdc_call* call, uint64_t timeout_us, char* error, u
   return failed == NULL ? 0 : fail(call, failed, error, cap);
 }
 
+static TRITONSERVER_Error* set_parameter(const tdc_core* core,
+                                         TRITONSERVER_InferenceRequest* request,
+                                         const tdc_parameter* p)
+{
+  switch (p->type) {
+    case TRITONSERVER_PARAMETER_STRING:
+      return core->TRITONSERVER_InferenceRequestSetStringParameter(request, p->key,
+                                                                   p->string_value);
+    case TRITONSERVER_PARAMETER_INT:
+      return core->TRITONSERVER_InferenceRequestSetIntParameter(request, p->key, p->int_value);
+    case TRITONSERVER_PARAMETER_BOOL:
+      return core->TRITONSERVER_InferenceRequestSetBoolParameter(request, p->key,
+                                                                 p->int_value != 0);
+    default:
+      return core->TRITONSERVER_InferenceRequestSetDoubleParameter(request, p->key,
+                                                                   p->double_value);
+  }
+}
+
 int32_t tdc_call_add_parameter(tdc_call* call, const char* key, uint32_t type,
                                const char* string_value, int64_t int_value, double double_value,
                                char* error, uint32_t cap)
@@ -257,28 +276,32 @@ int32_t tdc_call_add_parameter(tdc_call* call, const char* key, uint32_t type,
   if (call == NULL || key == NULL || call->started) {
     return fail_text(error, cap, "INVALID_ARG: bad parameter arguments");
   }
-  const tdc_core* core = &call->client->core;
-  TRITONSERVER_Error* failed = NULL;
-  switch (type) {
-    case TRITONSERVER_PARAMETER_STRING:
-      if (string_value == NULL) return fail_text(error, cap, "INVALID_ARG: no string value");
-      failed = core->TRITONSERVER_InferenceRequestSetStringParameter(call->request, key,
-                                                                     string_value);
-      break;
-    case TRITONSERVER_PARAMETER_INT:
-      failed = core->TRITONSERVER_InferenceRequestSetIntParameter(call->request, key, int_value);
-      break;
-    case TRITONSERVER_PARAMETER_BOOL:
-      failed =
-          core->TRITONSERVER_InferenceRequestSetBoolParameter(call->request, key, int_value != 0);
-      break;
-    case TRITONSERVER_PARAMETER_DOUBLE:
-      failed = core->TRITONSERVER_InferenceRequestSetDoubleParameter(call->request, key,
-                                                                     double_value);
-      break;
-    default:
-      return fail_text(error, cap, "INVALID_ARG: unknown parameter type %u", type);
+  if (type > TRITONSERVER_PARAMETER_DOUBLE) {
+    return fail_text(error, cap, "INVALID_ARG: unknown parameter type %u", type);
   }
+  if (type == TRITONSERVER_PARAMETER_STRING && string_value == NULL) {
+    return fail_text(error, cap, "INVALID_ARG: no string value");
+  }
+  tdc_parameter* grown =
+      realloc(call->parameters, (call->parameter_count + 1) * sizeof(*grown));
+  if (grown == NULL) {
+    return fail_text(error, cap, "INTERNAL: out of memory");
+  }
+  call->parameters = grown;
+  tdc_parameter* parameter = &grown[call->parameter_count];
+  memset(parameter, 0, sizeof(*parameter));
+  parameter->key = strdup(key);
+  parameter->string_value = type == TRITONSERVER_PARAMETER_STRING ? strdup(string_value) : NULL;
+  if (parameter->key == NULL ||
+      (type == TRITONSERVER_PARAMETER_STRING && parameter->string_value == NULL)) {
+    free(parameter->key), free(parameter->string_value);
+    return fail_text(error, cap, "INTERNAL: out of memory");
+  }
+  parameter->type = type;
+  parameter->int_value = int_value;
+  parameter->double_value = double_value;
+  call->parameter_count++;
+  TRITONSERVER_Error* failed = set_parameter(&call->client->core, call->request, parameter);
   return failed == NULL ? 0 : fail(call, failed, error, cap);
 }
 
@@ -590,6 +613,11 @@ static void destroy(tdc_call* call)
   }
   for (uint32_t i = 0; i < call->requested_output_count; ++i) free(call->requested_outputs[i]);
   free(call->requested_outputs);
+  for (uint32_t i = 0; i < call->parameter_count; ++i) {
+    free(call->parameters[i].key);
+    free(call->parameters[i].string_value);
+  }
+  free(call->parameters);
   free(call->inputs);
   free(call->responses);
   free(call->response_flags);
@@ -631,6 +659,10 @@ TRITONSERVER_Error* tdc_call_fill_request(const tdc_call* call,
   for (uint32_t i = 0; i < call->requested_output_count; ++i) {
     TRITONSERVER_Error* failed =
         core->TRITONSERVER_InferenceRequestAddRequestedOutput(request, call->requested_outputs[i]);
+    if (failed != NULL) return failed;
+  }
+  for (uint32_t i = 0; i < call->parameter_count; ++i) {
+    TRITONSERVER_Error* failed = set_parameter(core, request, &call->parameters[i]);
     if (failed != NULL) return failed;
   }
   return NULL;

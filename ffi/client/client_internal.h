@@ -17,6 +17,15 @@ struct tdc_client {
   TRITONSERVER_ResponseAllocator* allocator;
 };
 
+/* A request parameter, kept so that benchmark requests repeat it. */
+typedef struct tdc_parameter {
+  char* key;
+  uint32_t type; /* TRITONSERVER_ParameterType */
+  char* string_value;
+  int64_t int_value;
+  double double_value;
+} tdc_parameter;
+
 typedef struct tdc_input {
   char* name;
   uint32_t datatype;
@@ -35,6 +44,8 @@ struct tdc_call {
   uint32_t input_count;
   char** requested_outputs;
   uint32_t requested_output_count;
+  tdc_parameter* parameters;
+  uint32_t parameter_count;
 
   pthread_mutex_t lock;
   pthread_cond_t changed;
@@ -59,7 +70,8 @@ TRITONSERVER_Error* tdc_release(TRITONSERVER_ResponseAllocator* allocator, void*
                                 void* buffer_userp, size_t byte_size,
                                 TRITONSERVER_MemoryType memory_type, int64_t memory_type_id);
 
-/* Adds `call`'s inputs (by reference) and requested outputs to `request`. */
+/* Adds `call`'s inputs (by reference), requested outputs and parameters to
+ * `request`. */
 TRITONSERVER_Error* tdc_call_fill_request(const tdc_call* call,
                                           TRITONSERVER_InferenceRequest* request);
 

@@ -73,6 +73,8 @@
 #define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
 #define TDN_MSG_CONFIG 76u       /* auto-completion: payload: the completed configuration JSON,
                                     or none (length 0): the model has no autoCompleteConfig */
+#define TDN_MSG_TRACE 77u        /* tracing only: aux: TDN_TRACE_*; id: CLOCK_REALTIME ns of the
+                                    event; offset: its batch or call id (no payload) */
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */
@@ -80,6 +82,16 @@
                               silent too long, or cancelled and not closed in time); RESPONSE
                               (alone, length 0): the stub's acknowledgement, its last record for
                               that request */
+
+/* TRACE events (aux): what the stub's Worker stamped, when the parent traces
+ * (INIT's backend_options.trace is "1"). */
+#define TDN_TRACE_EXECUTE_TAKEN 1u    /* an EXECUTE was taken from to_stub (batch id) */
+#define TDN_TRACE_BLS_SENT 2u         /* a BLS_REQUEST is about to go (call id) */
+#define TDN_TRACE_BLS_ANSWER_TAKEN 3u /* a BLS_RESPONSE was taken from to_stub (call id) */
+#define TDN_TRACE_BLS_DELIVERED 4u    /* its outputs are copied; the model gets it now (call id) */
+#define TDN_TRACE_RESULT_SENT 5u      /* a RESULT is about to go (batch id) */
+#define TDN_TRACE_RESPONSE_SENT 6u    /* a decoupled RESPONSE with a payload is about to go
+                                         (batch id) */
 
 /* CONTROL operations (aux). */
 #define TDN_CONTROL_LOAD 1u

@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "log.h"
 #include "policy_eval.h"
+#include "trace.h"
 #include "triton_api.h"
 
 /* A policy file is a few kilobytes; anything near this is a mistake. */
@@ -184,6 +185,7 @@ static TRITONSERVER_Error* backend_create(TRITONBACKEND_Backend* handle, tdn_bac
 TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
 {
   TDN_RETURN_IF_ERROR(check_api_version());
+  tdn_trace_init();
   tdn_backend* backend = NULL;
   TDN_RETURN_IF_ERROR(backend_create(handle, &backend));
   TRITONSERVER_Error* error = TRITONBACKEND_BackendSetState(handle, backend);

@@ -22,6 +22,7 @@
 #include "bls_internal.h"
 #include "errors.h"
 #include "log.h"
+#include "trace.h"
 
 /* What a response allocator's buffer_userp points at. */
 typedef struct bls_buffer {
@@ -136,6 +137,7 @@ static TRITONSERVER_Error* alloc_fn(
   (void)memory_type_id;
   tdn_bls_call* call = userp;
   tdn_bls* bls = call->bls;
+  TDN_TRACE(TDN_TRACE_P_BLS_ALLOC, bls->instance_name, call->id, 0);
   *buffer = NULL;
   *buffer_userp = NULL;
   *actual_memory_type = TRITONSERVER_MEMORY_CPU;
@@ -253,6 +255,7 @@ static void on_response(TRITONSERVER_InferenceResponse* response, const uint32_t
 {
   tdn_bls_call* call = userp;
   tdn_bls* bls = call->bls;
+  TDN_TRACE(TDN_TRACE_P_BLS_RESPONSE, bls->instance_name, call->id, flags);
   const bool final = (flags & TRITONSERVER_RESPONSE_COMPLETE_FINAL) != 0;
   pthread_mutex_lock(&bls->lock);
   if (is_current(bls, call) && !call->final_seen) {
@@ -313,6 +316,7 @@ static void on_release(TRITONSERVER_InferenceRequest* request, const uint32_t fl
   (void)flags;
   tdn_bls_call* call = userp;
   tdn_bls* bls = call->bls;
+  TDN_TRACE(TDN_TRACE_P_BLS_RELEASED, bls->instance_name, call->id, 0);
   finish_work work;
   pthread_mutex_lock(&bls->lock);
   call->released = true;
@@ -459,6 +463,7 @@ static bool on_bls_request(tdn_bls* bls, const tdn_record* record, tdn_diag* why
     error = TRITONSERVER_ServerInferAsync(bls->server, call->request, NULL);
   }
   if (error == NULL) {
+    TDN_TRACE(TDN_TRACE_P_BLS_SUBMITTED, bls->instance_name, record->id, 0);
     return true;
   }
   char context[1200];

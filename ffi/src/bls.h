@@ -17,9 +17,11 @@
  * TRITONSERVER_ServerLoadModel, UnloadModel or ModelIsReady on a thread of
  * its own (a load takes seconds) and answers CONTROL_DONE with text.
  *
- * Answers are produced on Triton's threads and queued; one sender thread
- * per instance puts them on to_stub as room allows, so neither Triton's
- * threads nor the instance's own wait for a busy stub.
+ * Answers are produced on Triton's threads, which put them on to_stub
+ * themselves when the ring has room and none is queued; otherwise they are
+ * queued, and one sender thread per instance puts them on to_stub as room
+ * allows, so neither Triton's threads nor the instance's own wait for a
+ * busy stub.
  *
  * Everything the stub writes is checked (bls_request.h). A stub that dies
  * or is restarted leaves its calls behind: they are cancelled, finish into

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "json_writer.h"
+#include "trace.h"
 
 const char* tdn_instance_kind_name(TRITONSERVER_InstanceGroupKind kind)
 {
@@ -56,6 +57,10 @@ TRITONSERVER_Error* tdn_init_args_build(
   tdn_json_string_member(&writer, false, "stub_library", backend->stub_library);
   tdn_json_string_member(&writer, false, "runtime_dir", backend->backend_dir);
   tdn_json_string_member(&writer, false, "execute_timeout_ms", timeout);
+  if (tdn_tracing()) {
+    /* The Worker stamps its hops too (TRACE records). */
+    tdn_json_string_member(&writer, false, "trace", "1");
+  }
   tdn_json_raw(&writer, "}");
   if (auto_complete) {
     tdn_json_string_member(&writer, false, "auto_complete", "1");

@@ -33,6 +33,7 @@
 #include "response_sender.h"
 #include "result_reader.h"
 #include "stub_command.h"
+#include "trace.h"
 
 static void instance_free(tdn_instance* instance)
 {
@@ -41,6 +42,7 @@ static void instance_free(tdn_instance* instance)
   }
   tdn_decoupled_stop_pump(&instance->decoupled);
   tdn_supervisor_stop(&instance->supervisor);
+  tdn_trace_flush();
   tdn_bls_detach(instance->bls);
   tdn_decoupled_fail_open(
       &instance->decoupled,
@@ -618,9 +620,11 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
   TDN_RETURN_IF_ERROR_CTX(
       TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
   tdn_instance* instance = state;
+  TDN_TRACE(TDN_TRACE_P_EXECUTE_ENTER, instance->name, 0, request_count);
   pthread_mutex_lock(&instance->life);
   TRITONSERVER_Error* error = execute(instance, handle, requests, request_count);
   pthread_mutex_unlock(&instance->life);
+  TDN_TRACE(TDN_TRACE_P_EXECUTE_LEAVE, instance->name, 0, request_count);
   return error;
 }
 

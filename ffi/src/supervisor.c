@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
+#include "trace.h"
 #include "utf8.h"
 
 #define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
@@ -61,11 +62,24 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
   tdn_region_destroy(&supervisor->region);
 }
 
+/* Marks a record that went on to_stub at `at` (trace.h). */
+static void trace_sent(const tdn_supervisor* supervisor, uint64_t at, const tdn_record* record)
+{
+  tdn_trace_mark_at(
+      at, TDN_TRACE_P_SENT, supervisor->config.instance_name, record->id,
+      record->kind | (uint32_t)record->flags << 16);
+}
+
 static bool send_whole(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
 {
   pthread_mutex_lock(&supervisor->lock);
+  /* Stamped before: the wake-up may hand the core to the stub at once. */
+  const uint64_t at = tdn_trace_now();
   const bool sent = tdn_channel_send(&supervisor->channel, record, why);
   pthread_mutex_unlock(&supervisor->lock);
+  if (sent) {
+    trace_sent(supervisor, at, record);
+  }
   return sent;
 }
 
@@ -135,6 +149,13 @@ static wait_outcome await_record(
       return WAIT_BROKEN;
     }
     if (status == TDN_RECEIVED) {
+      if (record->kind == TDN_MSG_TRACE) {
+        /* The Worker's own marks (trace.h); nothing else reads them. */
+        tdn_trace_mark_at(
+            record->id, record->aux, supervisor->config.instance_name, record->offset, 0);
+        continue;
+      }
+      TDN_TRACE(TDN_TRACE_P_TAKEN, supervisor->config.instance_name, record->id, record->kind);
       if (record->kind == TDN_MSG_LOG) {
         tdn_stub_log_relay(
             &supervisor->log, tdn_supervisor_arena(supervisor), supervisor->region.arena_size,
@@ -207,6 +228,8 @@ static const char* kind_name(uint16_t kind)
       return "INSTANCE";
     case TDN_MSG_CONFIG:
       return "CONFIG";
+    case TDN_MSG_TRACE:
+      return "TRACE";
     case TDN_MSG_FINALIZE:
       return "FINALIZE";
     case TDN_MSG_READY:
@@ -545,6 +568,7 @@ tdn_send_status tdn_supervisor_send_answer(
 {
   pthread_mutex_lock(&supervisor->lock);
   tdn_send_status status = TDN_SEND_OK;
+  const uint64_t at = tdn_trace_now();
   if (supervisor->pid <= 0) {
     tdn_diag_set(why, "the stub is not running");
     status = TDN_SEND_FAILED;
@@ -559,6 +583,9 @@ tdn_send_status tdn_supervisor_send_answer(
     }
   }
   pthread_mutex_unlock(&supervisor->lock);
+  if (status == TDN_SEND_OK) {
+    trace_sent(supervisor, at, record);
+  }
   return status;
 }
 

@@ -79,16 +79,24 @@ export interface ServiceTiming {
   parkSliceMs: number;
   /** Tick interval of a Worker asleep on its doorbell with no timers, milliseconds. */
   idleTickMs: number;
+  /**
+   * Tick interval of a Worker asleep on its doorbell while it awaits calls
+   * to other models, milliseconds: the longest the model's other work
+   * (timers, I/O) waits then.
+   */
+  callTickMs: number;
 }
 
 /**
  * Defaults: a dead Worker is noticed within 50 ms during a batch, 1 s when
- * idle; an idle model's timers run within 50 ms of being due.
+ * idle; an idle model's timers run within 50 ms of being due, those of a
+ * model awaiting other models within 10 ms.
  */
 export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
   watchSliceMs: 50,
   parkSliceMs: 1000,
   idleTickMs: 1000,
+  callTickMs: 10,
 });
 
 /**
@@ -160,7 +168,11 @@ export class FutexService {
       // it has timers pending, every second when not (an idle instance
       // then costs next to nothing).
       const parked = host.doorbellParked();
-      const slice = parked === PARKED.IDLE ? this.#timing.idleTickMs : this.#timing.watchSliceMs;
+      const slice = parked === PARKED.IDLE
+        ? this.#timing.idleTickMs
+        : parked === PARKED.CALL
+        ? this.#timing.callTickMs
+        : this.#timing.watchSliceMs;
       if (host.waitForBell(bell, slice) === "timed-out") {
         if (parked !== PARKED.NO && host.doorbellParked() !== PARKED.NO) {
           this.#region.tickWorker();
@@ -197,6 +209,8 @@ export class FutexService {
         const stop = await this.#checkBothEnds(errorTextOffset);
         if (stop !== undefined) return stop;
       }
+      // The Worker's work ended and it sleeps on its doorbell now.
+      if (host.parkCancelled(park.seq)) break;
     }
     this.#host.completePark(park.seq);
     return undefined;

@@ -1,11 +1,11 @@
 import { assert, assertEquals } from "../api/_test_assert.ts";
-import { createFutexProxy, PROXY, WAKE_BIT } from "../wire/futex_proxy.ts";
+import { createFutexProxy, PARKED, PROXY, WAKE_BIT } from "../wire/futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE, ERROR_CODE, MSG, RING } from "../wire/layout.ts";
 import { atomicsWaiter, Ring, type RingWaiter, type WireRecord } from "../wire/ring.ts";
 import type { ProxyWorkerStart } from "../wire/testdata/proxy_worker.ts";
 import { FutexService, type ServiceHooks, type ServiceRegion } from "./futex_service.ts";
 
-const FAST = { watchSliceMs: 5, parkSliceMs: 5, idleTickMs: 5 };
+const FAST = { watchSliceMs: 5, parkSliceMs: 5, idleTickMs: 5, callTickMs: 5 };
 const TO_STUB_TAIL = (CONTROL.TO_STUB + RING.TAIL) / 4;
 const TO_PARENT_TAIL = (CONTROL.TO_PARENT + RING.TAIL) / 4;
 const ALIVE: ServiceHooks = { parentAlive: () => true, workerFailure: () => undefined };
@@ -167,10 +167,67 @@ Deno.test("futex service: while the Worker is busy, its wakes are served during 
     },
     proxy,
     ALIVE,
-    { watchSliceMs: 5, parkSliceMs: 1000, idleTickMs: 1000 },
+    { watchSliceMs: 5, parkSliceMs: 1000, idleTickMs: 1000, callTickMs: 1000 },
   );
   assertEquals(await service.run(0), 0);
   assertEquals(wakes, [TO_PARENT_TAIL]);
   assertEquals(wakesAtSlice, [0, 1, 1], "the wake went out while the park went on");
   assert(slices.every((slice) => slice <= 8), `busy parks sleep in short slices: ${slices}`);
+});
+
+Deno.test("futex service: a Worker asleep awaiting other models is ticked every callTickMs", async () => {
+  const { region, ticks } = fakeRegion();
+  const proxy = createFutexProxy();
+  Atomics.store(new Int32Array(proxy), PROXY.DOORBELL_PARKED, PARKED.CALL);
+  // The other slices are long: only the call tick can be this quick.
+  const timing = { watchSliceMs: 5000, parkSliceMs: 5000, idleTickMs: 5000, callTickMs: 5 };
+  const started = performance.now();
+  const code = await new FutexService(region, proxy, {
+    parentAlive: () => ticks.length < 4,
+    workerFailure: () => undefined,
+  }, timing).run(0);
+  assertEquals(code, 1);
+  assertEquals(ticks.length, 4);
+  assert(performance.now() - started < 2000, "ticked on the short slice");
+});
+
+Deno.test("futex service: a park the Worker cancelled ends at the next slice, the word unchanged", async () => {
+  const { region } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  Atomics.store(words, PROXY.BUSY, 1);
+  Atomics.store(words, PROXY.PARK_WORD, TO_STUB_TAIL);
+  Atomics.store(words, PROXY.PARK_VALUE, 0);
+  Atomics.store(words, PROXY.PARK_SEQ, 1);
+  let slices = 0;
+  const service = new FutexService(
+    {
+      ...region,
+      futexWaiter: {
+        wait() {
+          slices++;
+          if (slices === 2) {
+            // The Worker's work ended: it cancels the park and sleeps on its doorbell.
+            Atomics.store(words, PROXY.BUSY, 0);
+            Atomics.store(words, PROXY.PARK_CANCEL, 1);
+          }
+          // Without the cancel the park would go on: end it, so the test fails instead of hanging.
+          if (slices === 10) region.controlWords[TO_STUB_TAIL] = 1;
+          return "timed-out";
+        },
+        wake: region.futexWaiter.wake,
+      },
+    },
+    proxy,
+    ALIVE,
+    { watchSliceMs: 5, parkSliceMs: 1000, idleTickMs: 1000, callTickMs: 1000 },
+  );
+  // The fake futex never blocks: the park runs to its end before run() returns.
+  const run = service.run(0);
+  assertEquals(Atomics.load(words, PROXY.PARK_DONE), 1, "the cancelled park was completed");
+  assertEquals(slices, 2, "ended at the slice that saw the cancel");
+  Atomics.store(words, PROXY.EXIT, 1);
+  Atomics.add(words, PROXY.BELL, 1);
+  Atomics.notify(words, PROXY.BELL);
+  assertEquals(await run, 0);
 });

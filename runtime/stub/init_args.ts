@@ -37,6 +37,8 @@ export const InitArgsSchema = z.object({
     stub_library: absolutePath,
     runtime_dir: absolutePath,
     execute_timeout_ms: decimal,
+    /** "1": the parent traces every hop (ffi/src/trace.h); the Worker sends TRACE records. */
+    trace: z.literal("1").optional(),
   }),
   /** "1": run the model's autoCompleteConfig, answer CONFIG, wait for INSTANCE. */
   auto_complete: z.literal("1").optional(),

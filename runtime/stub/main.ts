@@ -176,6 +176,7 @@ async function main(): Promise<number> {
     },
     allowGpu: located.sandbox.gpu,
     autoComplete: init.auto_complete === "1",
+    trace: init.backend_options.trace === "1",
   };
   // The main thread's last ring access (INIT) is behind it: after this
   // message the Worker alone uses the rings.

@@ -83,6 +83,12 @@ export const PROXY = {
    * often when the model has timers pending, rarely when it has none.
    */
   DOORBELL_PARKED: 8,
+  /**
+   * A park request the Worker no longer waits for (its sequence number): it
+   * was made while model work was pending, and the Worker has gone back to
+   * sleeping on its doorbell. The main thread ends it at its next slice.
+   */
+  PARK_CANCEL: 9,
   /** Words in the buffer. */
   WORDS: 16,
 } as const;
@@ -95,6 +101,12 @@ export const PARKED = {
   TIMERS: 1,
   /** Asleep, with none: an occasional tick for stray promises is enough. */
   IDLE: 2,
+  /**
+   * Asleep while the model awaits calls to other models (BLS): ticked every
+   * few milliseconds, so that whatever else the model awaits meanwhile
+   * (its timers, I/O) is not held up for long.
+   */
+  CALL: 3,
 } as const;
 
 /** Control-page word index of a ring field. */
@@ -176,8 +188,12 @@ export class FutexProxyClient {
   #doorbell: Doorbell | undefined;
   #parkSeq: number;
   #eventLoopBusy = false;
+  /** Calls to other models are in flight (and nothing else keeps the event loop busy). */
+  #callsPending = false;
   /** Asynchronous parks outstanding (the Inbox's reader: at most one). */
   #asyncParks = 0;
+  /** The park an asynchronous wait with model work pending waits for, if any. */
+  #busyParkSeq: number | undefined;
   /** The value of this thread's last doorbell sleep (`PARKED`). */
   #lastParked: number = PARKED.NO;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
@@ -200,14 +216,16 @@ export class FutexProxyClient {
 
   /**
    * Marks this thread asleep on its doorbell, saying whether timers are
-   * pending. The main thread may be in a long wait chosen when the last
-   * sleep had none; it is woken to pick a shorter one.
+   * pending (or, with `call`, that it awaits other models). The main thread
+   * may be in a long wait chosen when the last sleep had no timers; it is
+   * woken to pick a shorter one when timers are pending now.
    */
-  #markParked(): void {
+  #markParked(call = false): void {
     const pending = this.#timing.timersPending;
-    const value = pending === undefined || pending() ? PARKED.TIMERS : PARKED.IDLE;
+    const timers = pending === undefined || pending();
+    const value = call ? PARKED.CALL : timers ? PARKED.TIMERS : PARKED.IDLE;
     Atomics.store(this.#words, PROXY.DOORBELL_PARKED, value);
-    if (value === PARKED.TIMERS && this.#lastParked === PARKED.IDLE) this.#ringBell();
+    if (timers && this.#lastParked === PARKED.IDLE) this.#ringBell();
     this.#lastParked = value;
   }
 
@@ -260,7 +278,9 @@ export class FutexProxyClient {
     },
     waitAsync: async (words, index, expected): Promise<WaitOutcome> => {
       if (this.#sleepsOnDoorbell() && index === TO_STUB_TAIL_WORD) {
-        return await this.#sleepOnDoorbell(words, index, expected);
+        return this.#callsPending
+          ? await this.#awaitAnswerOnDoorbell(words, index, expected)
+          : await this.#sleepOnDoorbell(words, index, expected);
       }
       const seq = this.#requestPark(index, expected);
       this.#asyncParks++;
@@ -287,11 +307,19 @@ export class FutexProxyClient {
    * event loop instead.
    */
   async #parkDoneAsync(seq: number): Promise<WaitOutcome> {
-    for (;;) {
-      const done = Atomics.load(this.#words, PROXY.PARK_DONE);
-      if (reached(done, seq)) return "ok";
-      const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
-      if (waiting.async) await waiting.value;
+    this.#busyParkSeq = seq;
+    try {
+      for (;;) {
+        const done = Atomics.load(this.#words, PROXY.PARK_DONE);
+        if (reached(done, seq)) return "ok";
+        // The work is over (setEventLoopBusy): leave the park to the main
+        // thread, which ends it, and let the caller sleep on the doorbell.
+        if (this.#sleepsOnDoorbell()) return "ok";
+        const waiting = Atomics.waitAsync(this.#words, PROXY.PARK_DONE, done);
+        if (waiting.async) await waiting.value;
+      }
+    } finally {
+      this.#busyParkSeq = undefined;
     }
   }
 
@@ -318,6 +346,37 @@ export class FutexProxyClient {
     } else if (woke === "tick") {
       await this.#idleTurn();
     }
+    return "ok";
+  }
+
+  /**
+   * Waits for the answers of calls to other models (BLS) when nothing else
+   * keeps the event loop busy: once the model's ready work has run (a
+   * macrotask), the thread blocks on its doorbell, so that the parent's
+   * byte wakes it directly (one thread hop, where the main thread's futex
+   * wait and a wake-up of the event loop make two). The main thread ticks
+   * it every few milliseconds meanwhile (`PARKED.CALL`); after a tick the
+   * event loop goes idle once, so that the model's timers and I/O move
+   * while a long call lasts.
+   */
+  async #awaitAnswerOnDoorbell(
+    words: Int32Array,
+    index: number,
+    expected: number,
+  ): Promise<WaitOutcome> {
+    await yieldToEventLoop();
+    // A record, or other work: the caller re-checks before sleeping again.
+    if (Atomics.load(words, index) !== expected || !this.#sleepsOnDoorbell()) return "ok";
+    const doorbell = this.#doorbell!;
+    this.#markParked(true);
+    let woke: DoorbellWake;
+    try {
+      woke = doorbell.sleep();
+    } finally {
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
+    }
+    if (woke === "closed") this.#doorbell = undefined;
+    else if (woke === "tick") await this.#idleTurn();
     return "ok";
   }
 
@@ -376,12 +435,24 @@ export class FutexProxyClient {
   }
 
   /**
-   * While true, `waitAsync` leaves the thread free for the event loop
-   * (model work is pending) instead of blocking it in slices.
+   * While `busy`, `waitAsync` leaves the thread free for the event loop
+   * (model work is pending: a decoupled batch, its streams) instead of
+   * blocking it. While only `calls` (to other models) are in flight, it
+   * blocks on the doorbell for their answers, ticked often.
    */
-  setEventLoopBusy(busy: boolean): void {
+  setEventLoopBusy(busy: boolean, calls = false): void {
     this.#eventLoopBusy = busy;
-    Atomics.store(this.#words, PROXY.BUSY, busy ? 1 : 0);
+    this.#callsPending = calls;
+    Atomics.store(this.#words, PROXY.BUSY, busy || calls ? 1 : 0);
+    const seq = this.#busyParkSeq;
+    if (seq !== undefined && this.#sleepsOnDoorbell()) {
+      // A wait made while the work was pending goes on through the main
+      // thread (two hops per wake-up); the next record should wake this
+      // thread on its doorbell instead. Cancel the park and wake the wait,
+      // which returns so that its caller sleeps again, the new way.
+      Atomics.store(this.#words, PROXY.PARK_CANCEL, seq);
+      Atomics.notify(this.#words, PROXY.PARK_DONE);
+    }
   }
 
   /** Asks the main thread to end the stub with `code`, after the records already sent. */
@@ -466,12 +537,15 @@ export class FutexProxyHost {
 
   /**
    * How the Worker sleeps on its doorbell: `PARKED.NO`, `PARKED.TIMERS`
-   * (tick it often) or `PARKED.IDLE` (rarely); anything else counts as
+   * (tick it often), `PARKED.IDLE` (rarely) or `PARKED.CALL` (awaiting
+   * other models: more often still); anything else counts as
    * `PARKED.TIMERS`.
    */
   doorbellParked(): number {
     const value = Atomics.load(this.#words, PROXY.DOORBELL_PARKED);
-    return value === PARKED.NO || value === PARKED.IDLE ? value : PARKED.TIMERS;
+    return value === PARKED.NO || value === PARKED.IDLE || value === PARKED.CALL
+      ? value
+      : PARKED.TIMERS;
   }
 
   /** Whether the Worker says model work is pending (it may publish while parked). */
@@ -513,6 +587,11 @@ export class FutexProxyHost {
       return undefined;
     }
     return { seq, word, value };
+  }
+
+  /** Whether the Worker cancelled park `seq` (it sleeps on its doorbell instead). */
+  parkCancelled(seq: number): boolean {
+    return Atomics.load(this.#words, PROXY.PARK_CANCEL) === seq;
   }
 
   /** Tells the Worker that park `seq` is over (the word changed). */

@@ -8,7 +8,7 @@ import {
   PROXY,
   WAKE_BIT,
 } from "./futex_proxy.ts";
-import { CONTROL, CONTROL_SIZE, MSG, RING } from "./layout.ts";
+import { CONTROL, CONTROL_SIZE, MSG, RING, SLEEP } from "./layout.ts";
 import { atomicsWaiter, Ring } from "./ring.ts";
 import type { Doorbell, DoorbellWake } from "./doorbell.ts";
 import type { ProxyWorkerReport, ProxyWorkerStart } from "./testdata/proxy_worker.ts";
@@ -216,4 +216,96 @@ Deno.test("futex proxy: a doorbell sleep says whether timers are pending, and wa
   // Garbage in the word reads as "tick often", never as "not asleep".
   new Int32Array(buffer)[PROXY.DOORBELL_PARKED] = 77;
   assertEquals(host.doorbellParked(), PARKED.TIMERS);
+});
+
+Deno.test("futex proxy: awaiting calls to other models, the Worker blocks on its doorbell once the model's ready work ran", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const order: string[] = [];
+  let wake: DoorbellWake = "record";
+  const doorbell: Doorbell = {
+    sleep(): DoorbellWake {
+      order.push(`sleep parked=${host.doorbellParked()}`);
+      if (wake === "record") Atomics.store(words, TO_STUB_TAIL, 1); // the parent published
+      return wake;
+    },
+    ringParent() {},
+  };
+  const client = new FutexProxyClient(
+    buffer,
+    { eventLoopSliceMs: 5, timersPending: () => false },
+    doorbell,
+  );
+  client.setEventLoopBusy(false, true);
+  assertEquals(host.busy(), true, "the main thread parks in short slices meanwhile");
+  assertEquals(client.waiter.sleepMark(true), SLEEP.DOORBELL, "the parent rings, not futex-wakes");
+  const waited = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  // Not inside the model's call: its synchronous code and microtasks first.
+  order.push("model goes on");
+  await Promise.resolve();
+  order.push("model's microtask");
+  assertEquals(await waited, "ok");
+  assertEquals(order, ["model goes on", "model's microtask", `sleep parked=${PARKED.CALL}`]);
+  assertEquals(host.doorbellParked(), PARKED.NO);
+  assertEquals(host.pendingPark(), undefined, "no futex park through the main thread");
+  // A tick: the event loop goes idle once (a due timer runs) before the
+  // wait returns and the caller sleeps again.
+  wake = "tick";
+  Atomics.store(words, TO_STUB_TAIL, 0);
+  let fired = false;
+  setTimeout(() => (fired = true), 0);
+  const due = performance.now() + 5;
+  while (performance.now() < due) { /* the timer is due, and cannot run yet */ }
+  assertEquals(await client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity), "ok");
+  assert(fired, "the model's timer ran after the tick");
+  // A record already there: no sleep at all.
+  order.length = 0;
+  Atomics.store(words, TO_STUB_TAIL, 5);
+  assertEquals(await client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity), "ok");
+  assertEquals(order, []);
+});
+
+Deno.test("futex proxy: calls in flight beside other model work wait through the main thread, never blocking", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const doorbell: Doorbell = {
+    sleep(): DoorbellWake {
+      throw new Error("must not block");
+    },
+    ringParent() {},
+  };
+  const client = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
+  client.setEventLoopBusy(true, true); // a decoupled batch streams, and calls are in flight
+  assertEquals(client.waiter.sleepMark(true), SLEEP.FUTEX);
+  const parked = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  const park = host.pendingPark();
+  assert(park !== undefined);
+  host.completePark(park.seq);
+  assertEquals(await parked, "ok");
+});
+
+Deno.test("futex proxy: when the work ends, a wait parked through the main thread is cancelled and returns", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const doorbell: Doorbell = {
+    sleep: (): DoorbellWake => "record",
+    ringParent() {},
+  };
+  const client = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
+  client.setEventLoopBusy(true); // a decoupled batch streams
+  const parked = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  const park = host.pendingPark();
+  assert(park !== undefined);
+  assertEquals(host.parkCancelled(park.seq), false);
+  // The stream closed: the next record should ring the doorbell, not go
+  // through the main thread's futex.
+  client.setEventLoopBusy(false);
+  assertEquals(await parked, "ok", "the wait returned without the park completing");
+  assertEquals(host.parkCancelled(park.seq), true);
+  assertEquals(client.waiter.sleepMark(true), SLEEP.DOORBELL);
+  // A later park is not cancelled by it.
+  assertEquals(host.parkCancelled(park.seq + 1), false);
 });

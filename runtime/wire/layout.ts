@@ -99,6 +99,24 @@ export const MSG = {
   CONTROL: 75,
   /** `TDN_MSG_CONFIG`: auto-completion; payload the completed configuration JSON, or none. */
   CONFIG: 76,
+  /** `TDN_MSG_TRACE`: tracing only; aux a `TRACE_EVENT`, id its realtime ns, offset its batch or call id. */
+  TRACE: 77,
+} as const;
+
+/** `TDN_TRACE_*`: what a TRACE record stamps (the Worker's hops, when the parent traces). */
+export const TRACE_EVENT = {
+  /** `TDN_TRACE_EXECUTE_TAKEN`: an EXECUTE was taken from `to_stub`. */
+  EXECUTE_TAKEN: 1,
+  /** `TDN_TRACE_BLS_SENT`: a BLS_REQUEST is about to go. */
+  BLS_SENT: 2,
+  /** `TDN_TRACE_BLS_ANSWER_TAKEN`: a BLS_RESPONSE was taken from `to_stub`. */
+  BLS_ANSWER_TAKEN: 3,
+  /** `TDN_TRACE_BLS_DELIVERED`: its outputs are copied; the model gets it now. */
+  BLS_DELIVERED: 4,
+  /** `TDN_TRACE_RESULT_SENT`: a RESULT is about to go. */
+  RESULT_SENT: 5,
+  /** `TDN_TRACE_RESPONSE_SENT`: a decoupled RESPONSE with a payload is about to go. */
+  RESPONSE_SENT: 6,
 } as const;
 
 /** `TDN_FLAG_*`: record flags. */

@@ -17,8 +17,10 @@
  * loop may not be reading `to_stub` (a non-decoupled model's `execute` is
  * running). So the transport holds the Inbox: its one reader keeps taking
  * records, and the answers reach the model as they arrive. Meanwhile the
- * event loop is marked busy, so that waiting for the parent never blocks
- * the thread: the model's own timers and promises run at full speed.
+ * calls are marked pending (runtime/wire/futex_proxy.ts): once the model's
+ * ready work has run, the reader blocks on the doorbell, which the parent
+ * rings with the answer (one thread hop), and the main thread's ticks
+ * every 10 ms let the model's own timers and promises move meanwhile.
  *
  * @example
  * ```ts ignore
@@ -45,11 +47,12 @@ import {
 import { ArenaExhaustedError } from "../wire/arena_allocator.ts";
 import { writeBlsRequest, writeControlRequest } from "../wire/bls_request_writer.ts";
 import { readBlsResponse } from "../wire/bls_response_reader.ts";
-import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
+import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
 import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Inbox } from "./inbox.ts";
+import type { TraceMarks } from "./trace_marks.ts";
 
 /** What the transport works with. */
 export interface BlsTransportInit {
@@ -63,6 +66,8 @@ export interface BlsTransportInit {
   toParent: Ring;
   /** Told true while any call is in flight, false when none is. */
   setBusy: (busy: boolean) => void;
+  /** The hop tracing's marks (runtime/worker/trace_marks.ts), if any. */
+  marks?: TraceMarks;
 }
 
 interface InferenceCall {
@@ -86,6 +91,7 @@ export class WorkerBlsTransport implements BlsTransport {
   readonly #inbox: Inbox;
   readonly #toParent: Ring;
   readonly #setBusy: (busy: boolean) => void;
+  readonly #marks: TraceMarks | undefined;
   readonly #calls = new Map<bigint, InferenceCall>();
   readonly #controls = new Map<bigint, ControlCall>();
   #nextId = 1n;
@@ -98,6 +104,7 @@ export class WorkerBlsTransport implements BlsTransport {
     this.#inbox = init.inbox;
     this.#toParent = init.toParent;
     this.#setBusy = init.setBusy;
+    this.#marks = init.marks;
     init.inbox.on(MSG.BLS_RESPONSE, (record) => this.#onResponse(record));
     init.inbox.on(MSG.CONTROL_DONE, (record) => this.#onControlDone(record));
   }
@@ -140,6 +147,7 @@ export class WorkerBlsTransport implements BlsTransport {
       throw asRequestError(error, owner);
     }
     this.#calls.set(id, { onResponse, scope, modelName: request.modelName, cancelled: false });
+    this.#marks?.mark(TRACE_EVENT.BLS_SENT, id);
     // Sent before the inbox's reader parks: a parent asleep is then woken
     // at once (a park in progress delays wakes by up to a millisecond).
     this.#toParent.push(record(MSG.BLS_REQUEST, id, 0, written.offset, written.length));
@@ -191,6 +199,7 @@ export class WorkerBlsTransport implements BlsTransport {
   #onResponse(wire: WireRecord): void {
     const call = this.#calls.get(wire.id);
     if (call === undefined) return; // not ours (any more): nothing to deliver
+    this.#marks?.mark(TRACE_EVENT.BLS_ANSWER_TAKEN, wire.id);
     const final = (wire.flags & RECORD_FLAG.FINAL) !== 0;
     let response: BlsWireResponse | undefined;
     if (wire.length > 0) response = this.#decode(wire, call.modelName);
@@ -202,6 +211,7 @@ export class WorkerBlsTransport implements BlsTransport {
       this.#changed();
     }
     if (response === undefined && !final) return;
+    this.#marks?.mark(TRACE_EVENT.BLS_DELIVERED, wire.id);
     try {
       call.onResponse(response, final);
     } catch (error) {

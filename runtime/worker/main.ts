@@ -17,10 +17,11 @@
  * batches then cost no system call), then sleep in a blocking read of the Worker's
  * doorbell (runtime/wire/doorbell.ts), which the parent rings: one thread
  * hop, no event loop in between. The main thread's ticks wake it now and
- * then so that an idle model's stray timers and promises move. With model
- * work pending (a decoupled batch, calls to other models) the Worker sleeps
- * through the main thread's futex proxy (runtime/wire/futex_proxy.ts)
- * without blocking its event loop.
+ * then so that an idle model's stray timers and promises move. Awaiting
+ * the answers of calls to other models, it sleeps on its doorbell as well,
+ * once the model's ready work has run, ticked every 10 ms. With a decoupled
+ * model's work pending it sleeps through the main thread's futex proxy
+ * (runtime/wire/futex_proxy.ts) without blocking its event loop.
  *
  * @module
  */
@@ -42,7 +43,14 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, RECORD_FLAG } from "../wire/layout.ts";
+import {
+  ERROR_CODE,
+  FINALIZED_AUX,
+  LOG_LEVEL,
+  MSG,
+  RECORD_FLAG,
+  TRACE_EVENT,
+} from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -57,6 +65,7 @@ import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
+import { TraceMarks } from "./trace_marks.ts";
 import type { WorkerStart } from "./start_message.ts";
 
 // Kept before hardening disables it for the model: the runtime's own way out.
@@ -193,6 +202,8 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   setLogSink((level, text) => slot.send(level, text));
 
   const inbox = new Inbox(link.toStub);
+  // The parent's hop tracing (ffi/src/trace.h), when it is on.
+  const marks = new TraceMarks(link.toParent, message.trace === true);
   // Calls to other models work from initialize on (not while the module
   // loads); while they are in flight the transport keeps the inbox read.
   const bls = new WorkerBlsTransport({
@@ -201,6 +212,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     inbox,
     toParent: link.toParent,
     setBusy: (busy) => link.setEventLoopBusy(busy, "bls"),
+    marks,
   });
 
   let model: LoadedModel;
@@ -254,13 +266,14 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     // Triton's log gets the whole text first.
     modelDirectory: message.initialize.modelRepository,
     logFailure: (text) => slot.send(LOG_LEVEL.ERROR, text),
+    marks,
   };
   context.flushMetrics = () => flushMetrics(context, link);
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link, inbox, slot, open);
+  await serve(context, link, inbox, slot, open, marks);
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
@@ -272,6 +285,7 @@ async function serve(
   inbox: Inbox,
   slot: LogSender,
   open: OpenRequests,
+  marks: TraceMarks,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
   let running = 0;
@@ -319,6 +333,7 @@ async function serve(
     spinPolicy.noteWait(spin, (performance.now() - answeredAt) * 1000);
     switch (next.kind) {
       case MSG.EXECUTE: {
+        marks.mark(TRACE_EVENT.EXECUTE_TAKEN, next.id);
         if (decoupled) {
           slot.flush();
           running++;
@@ -333,6 +348,7 @@ async function serve(
             if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
             slot.flush();
           });
+          marks.flush();
           break;
         }
         // Lines that waited while the parent was idle go out while it listens.
@@ -344,8 +360,10 @@ async function serve(
         if (interrupted) return;
         slot.flush();
         flushMetrics(context, link);
+        marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
         link.toParent.push(answer.record);
         answer.scope.seal(link.toParent.published);
+        marks.flush();
         break;
       }
       case MSG.FINALIZE:

@@ -36,7 +36,9 @@ export interface ParentLink {
    * While some reason is busy, waiting for the parent never blocks the
    * event loop (model work is pending). Reasons are independent: a
    * decoupled batch running (the default reason) and calls to other models
-   * in flight ("bls").
+   * in flight ("bls"). With calls alone in flight, the wait for their
+   * answers blocks on the doorbell, ticked every few milliseconds
+   * (runtime/wire/futex_proxy.ts, `PARKED.CALL`).
    */
   setEventLoopBusy(busy: boolean, reason?: string): void;
   /** Asks the main thread to end the stub once the records sent so far are out. */
@@ -86,7 +88,8 @@ export function openParentLink(
     setEventLoopBusy: (busy, reason = "decoupled") => {
       if (busy) busyReasons.add(reason);
       else busyReasons.delete(reason);
-      client.setEventLoopBusy(busyReasons.size > 0);
+      const calls = busyReasons.has("bls");
+      client.setEventLoopBusy(busyReasons.size > (calls ? 1 : 0), calls);
     },
     requestExit: (code) => client.requestExit(code),
     sleepOnDoorbell: () => client.sleepOnDoorbellNow(),

@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { TraceMarks } from "./trace_marks.ts";
 import type { ModelConfig } from "../model_config/mod.ts";
 import { TritonError } from "../api/error.ts";
 import {
@@ -74,6 +75,8 @@ export interface BatchContext {
    * ending: nothing more may be sent for it.
    */
   halted?: () => boolean;
+  /** The hop tracing's marks (runtime/worker/trace_marks.ts), when the parent traces. */
+  marks?: TraceMarks;
 }
 
 /** A batch's answer and the scope its payloads live in. */

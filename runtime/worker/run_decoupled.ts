@@ -28,7 +28,7 @@ import { InferenceResponse } from "../api/response.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, MSG, RECORD_FLAG } from "../wire/layout.ts";
+import { ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
 import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
@@ -270,6 +270,8 @@ function sendResponse(
   const result = checked ??
     { ok: false as const, code: ERROR_CODE.INTERNAL, message: "no response" };
   const { offset, length } = writeResult(allocator, [{ ...result, parameters }]);
+  context.marks?.mark(TRACE_EVENT.RESPONSE_SENT, batchId);
   toParent.push({ kind: MSG.RESPONSE, flags, aux: index, id: batchId, offset, length });
   scope.seal(toParent.published);
+  context.marks?.flush();
 }

@@ -49,4 +49,9 @@ export interface WorkerStart {
    * (ffi/src/auto_complete.h).
    */
   autoComplete: boolean;
+  /**
+   * The parent traces every hop (ffi/src/trace.h): stamp the Worker's own
+   * in TRACE records (runtime/worker/trace_marks.ts).
+   */
+  trace?: boolean;
 }

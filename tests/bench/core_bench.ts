@@ -15,7 +15,7 @@
  * Environment: BENCH_SCALE (request count multiplier, default 1),
  * BENCH_REPEAT (runs per cell, default 3: the backends take turns and each
  * cell shows the median run by p50; these VMs are noisy), BENCH_ONLY (comma
- * list of row groups: small, large, load).
+ * list of row groups: small, large, load, bls; tests/bench/core_bls.ts).
  *
  * @module
  */
@@ -24,12 +24,13 @@ import { TritonServer } from "../../runtime/core/mod.ts";
 import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
+import { benchBls, blsModelNames, traceBls, writeBlsModels } from "./core_bls.ts";
+import { alternating, childPids, type Run, timedRun } from "./core_runner.ts";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
 const REPEAT = Math.max(1, Number(Deno.env.get("BENCH_REPEAT") ?? "3"));
-const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load").split(","));
-const CLOCK_TICKS_PER_SECOND = 100;
+const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls").split(","));
 
 type Backend = "deno" | "python" | "identity";
 
@@ -62,36 +63,6 @@ function writeModel(repository: string, backend: Backend, instances: number): st
   return name;
 }
 
-/** CPU seconds used so far by this process and its child processes (the stubs). */
-function treeCpuSeconds(): number {
-  let ticks = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pid = Number(entry.name);
-      if (pid !== Deno.pid && Number(fields[1]) !== Deno.pid) continue;
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch { /* exited meanwhile */ }
-  }
-  return ticks / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Child processes of this one (stubs), for memory. */
-function childPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === Deno.pid && fields[0] !== "Z") pids.push(Number(entry.name));
-    } catch { /* exited */ }
-  }
-  return pids;
-}
-
 function memoryMiB(pid: number): { rss: number; pss: number } {
   const read = (file: string, key: string) => {
     const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(Deno.readTextFileSync(file));
@@ -103,15 +74,8 @@ function memoryMiB(pid: number): { rss: number; pss: number } {
   };
 }
 
-interface Run {
-  requestsPerSecond: number;
-  p50Us: number;
-  p99Us: number;
-  cpuUsPerRequest: number;
-  failed: number;
-}
-
-async function run(
+/** One run of `elements` FP32 elements per input against `model`. */
+function run(
   server: TritonServer,
   model: string,
   elements: number,
@@ -119,49 +83,18 @@ async function run(
   concurrency: number,
 ): Promise<Run> {
   const data = new Uint8Array(new Float32Array(elements).map((_, i) => i % 97).buffer);
-  const template = server.call({
-    model,
-    inputs: [
-      { name: "INPUT0", datatype: "FP32", shape: [elements], data },
-      { name: "INPUT1", datatype: "FP32", shape: [elements], data },
-    ],
-  });
-  try {
-    const bench = async (count: number) => {
-      const latencies = new BigUint64Array(count);
-      const elapsed = new BigUint64Array(1);
-      const error = new Uint8Array(512);
-      const failed = Number(
-        await server.client.symbols.tdc_bench_run(
-          template.handle,
-          count,
-          concurrency,
-          latencies,
-          elapsed,
-          error,
-          error.byteLength,
-        ),
-      );
-      if (failed < 0) {
-        throw new Error(new TextDecoder().decode(error.subarray(0, error.indexOf(0))));
-      }
-      return { latencies, elapsedNs: Number(elapsed[0]), failed };
-    };
-    await bench(Math.min(500, requests)); // warm-up: JIT, caches, first touch of the arena
-    const cpuBefore = treeCpuSeconds();
-    const { latencies, elapsedNs, failed } = await bench(requests);
-    const cpu = treeCpuSeconds() - cpuBefore;
-    const micros = Array.from(latencies, (ns) => Number(ns) / 1000);
-    return {
-      requestsPerSecond: requests / (elapsedNs / 1e9),
-      p50Us: percentile(micros, 0.5),
-      p99Us: percentile(micros, 0.99),
-      cpuUsPerRequest: (cpu * 1e6) / requests,
-      failed,
-    };
-  } finally {
-    template.free();
-  }
+  return timedRun(
+    server,
+    {
+      model,
+      inputs: [
+        { name: "INPUT0", datatype: "FP32", shape: [elements], data },
+        { name: "INPUT1", datatype: "FP32", shape: [elements], data },
+      ],
+    },
+    requests,
+    concurrency,
+  );
 }
 
 async function withModel<T>(
@@ -183,28 +116,46 @@ async function withModel<T>(
   }
 }
 
-/**
- * Runs each backend REPEAT times, taking turns (A B A B ...), so that a
- * slow spell of the machine hits both; keeps each backend's median run by p50.
- */
-async function alternating(
+/** Each backend REPEAT times, taking turns; each one's median run by p50. */
+function alternatingBackends(
   backends: readonly Backend[],
   measure: (backend: Backend) => Promise<Run>,
 ): Promise<Map<Backend, Run>> {
-  const runs = new Map<Backend, Run[]>(backends.map((backend) => [backend, []]));
-  for (let round = 0; round < REPEAT; round++) {
-    for (const backend of backends) runs.get(backend)!.push(await measure(backend));
-  }
-  const medians = new Map<Backend, Run>();
-  for (const [backend, list] of runs) {
-    list.sort((a, b) => a.p50Us - b.p50Us);
-    medians.set(backend, list[list.length >> 1]);
-  }
-  return medians;
+  return alternating(backends, REPEAT, measure);
 }
 
 function cell(run: Run | undefined, key: keyof Run, decimals = 0): string {
   return run === undefined ? "-" : formatNumber(run[key], decimals);
+}
+
+/** Waits (up to 10 s) until no stub of this process is left. */
+async function waitForStubs(): Promise<void> {
+  for (let i = 0; i < 500 && childPids().length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // An instance writes its trace marks out right after its stub is gone.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+/**
+ * The BLS breakdown comes from a second process whose backend traces every
+ * hop (ffi/src/trace.h): tracing costs a little, so the tables above are
+ * measured without it.
+ */
+async function tracedChild(): Promise<void> {
+  const traceFile = Deno.makeTempFileSync({ prefix: "core_bench_trace_" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--unstable-worker-options", new URL(import.meta.url).pathname],
+      env: { BENCH_ONLY: "bls-trace", TDN_TRACE_FILE: traceFile },
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    const { code } = await child.output();
+    if (code !== 0) console.log(`(the traced BLS run failed with exit code ${code})`);
+  } finally {
+    Deno.removeSync(traceFile);
+  }
 }
 
 async function main(): Promise<void> {
@@ -219,6 +170,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
   for (const backend of backends) for (const n of [1, 2, 4]) writeModel(repository, backend, n);
   if (home.hasIdentity) writeModel(repository, "identity", 1);
+  writeBlsModels(repository, home.hasPython);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
@@ -238,7 +190,7 @@ async function main(): Promise<void> {
       const rows: string[][] = [];
       for (const instances of [1, 2, 4]) {
         for (const concurrency of [1, 4]) {
-          const results = await alternating(
+          const results = await alternatingBackends(
             backends,
             (backend) =>
               withModel(
@@ -297,7 +249,7 @@ async function main(): Promise<void> {
           100,
         ]] as const
       ) {
-        const results = await alternating(
+        const results = await alternatingBackends(
           [...backends, ...(home.hasIdentity ? ["identity" as const] : [])],
           (backend) =>
             withModel(
@@ -337,6 +289,20 @@ async function main(): Promise<void> {
         "req/s deno/python",
         "identity/deno req/s",
       ], rows));
+    }
+    if (ONLY.has("bls-trace")) {
+      await traceBls(server, Deno.env.get("TDN_TRACE_FILE")!, SCALE, waitForStubs);
+    }
+    if (ONLY.has("bls")) {
+      const names = blsModelNames(home.hasPython);
+      for (const name of names) await server.loadModel(name);
+      try {
+        await benchBls(server, { repeat: REPEAT, scale: SCALE, withPython: home.hasPython });
+      } finally {
+        for (const name of names) await server.unloadModel(name);
+        await waitForStubs();
+      }
+      await tracedChild();
     }
     if (ONLY.has("load")) {
       const rows: string[][] = [];

@@ -3,7 +3,7 @@
  * (the source of truth) and in `runtime/wire/layout.ts`. This reads every
  * `#define TDN_*` of the header and checks the TypeScript mirror holds the
  * same value under the same name, and that the mirror's record kinds,
- * flags and operations are all declared in C.
+ * flags, trace events and operations are all declared in C.
  *
  * @module
  */
@@ -29,6 +29,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["FLAG_", layout.RECORD_FLAG],
   ["SLEEP_", layout.SLEEP],
   ["STATUS_", layout.STATUS],
+  ["TRACE_", layout.TRACE_EVENT],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.
 const CONTROL_OPERATIONS = ["LOAD", "UNLOAD", "IS_READY"];

@@ -1,0 +1,131 @@
+/**
+ * What the real-core benchmarks share: timing a stream of requests through
+ * the client's C loop (ffi/client/bench.c), CPU and memory of this process
+ * and its stubs, and taking turns between the things compared.
+ *
+ * @module
+ */
+
+import type { InferRequest, TritonServer } from "../../runtime/core/mod.ts";
+import { percentile } from "./stats.ts";
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** One timed run. */
+export interface Run {
+  /** Requests per second over the run. */
+  requestsPerSecond: number;
+  /** Median latency, submit to final response and release. */
+  p50Us: number;
+  /** 99th percentile latency. */
+  p99Us: number;
+  /** CPU of this process and its child processes (the stubs), per request. */
+  cpuUsPerRequest: number;
+  /** Requests whose response carried an error. */
+  failed: number;
+}
+
+/** CPU seconds used so far by this process and its child processes (the stubs). */
+export function treeCpuSeconds(): number {
+  let ticks = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry.name);
+      if (pid !== Deno.pid && Number(fields[1]) !== Deno.pid) continue;
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch { /* exited meanwhile */ }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Child processes of this one (stubs), for memory. */
+export function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === Deno.pid && fields[0] !== "Z") pids.push(Number(entry.name));
+    } catch { /* exited */ }
+  }
+  return pids;
+}
+
+/**
+ * Sends `requests` copies of `request` (after a warm-up of up to 500),
+ * `concurrency` at a time, each thread waiting for its answer before the
+ * next: the C loop times each from submission to final response and
+ * release.
+ *
+ * @throws {Error} If a request cannot be built or submitted.
+ */
+export async function timedRun(
+  server: TritonServer,
+  request: InferRequest,
+  requests: number,
+  concurrency: number,
+): Promise<Run> {
+  const template = server.call(request);
+  try {
+    const bench = async (count: number) => {
+      const latencies = new BigUint64Array(count);
+      const elapsed = new BigUint64Array(1);
+      const error = new Uint8Array(512);
+      const failed = Number(
+        await server.client.symbols.tdc_bench_run(
+          template.handle,
+          count,
+          concurrency,
+          latencies,
+          elapsed,
+          error,
+          error.byteLength,
+        ),
+      );
+      if (failed < 0) {
+        throw new Error(new TextDecoder().decode(error.subarray(0, error.indexOf(0))));
+      }
+      return { latencies, elapsedNs: Number(elapsed[0]), failed };
+    };
+    await bench(Math.min(500, requests)); // warm-up: JIT, caches, first touch of the arena
+    const cpuBefore = treeCpuSeconds();
+    const { latencies, elapsedNs, failed } = await bench(requests);
+    const cpu = treeCpuSeconds() - cpuBefore;
+    const micros = Array.from(latencies, (ns) => Number(ns) / 1000);
+    return {
+      requestsPerSecond: requests / (elapsedNs / 1e9),
+      p50Us: percentile(micros, 0.5),
+      p99Us: percentile(micros, 0.99),
+      cpuUsPerRequest: (cpu * 1e6) / requests,
+      failed,
+    };
+  } finally {
+    template.free();
+  }
+}
+
+/**
+ * Measures each of `subjects` `repeat` times, taking turns (A B A B ...), so
+ * that a slow spell of the machine hits all of them; keeps each one's
+ * median run by p50.
+ */
+export async function alternating<K extends string>(
+  subjects: readonly K[],
+  repeat: number,
+  measure: (subject: K) => Promise<Run>,
+): Promise<Map<K, Run>> {
+  const runs = new Map<K, Run[]>(subjects.map((subject) => [subject, []]));
+  for (let round = 0; round < repeat; round++) {
+    for (const subject of subjects) runs.get(subject)!.push(await measure(subject));
+  }
+  const medians = new Map<K, Run>();
+  for (const [subject, list] of runs) {
+    list.sort((a, b) => a.p50Us - b.p50Us);
+    medians.set(subject, list[list.length >> 1]);
+  }
+  return medians;
+}
