@@ -17,7 +17,8 @@
  *   modelDirectory: "/models/m",
  *   declared: declaredSandboxOf("{}", "/models/m"),
  *   ceiling: BUILT_IN_CEILING,
- *   defaults: { heapMb: 1024, memoryMb: 4096, executeTimeoutMs: 60000, maxOutputBytes: 2 ** 30 },
+ *   defaults: { heapMb: 1024, memoryMb: 4096, executeTimeoutMs: 60000, streamIdleTimeoutMs: 60000,
+ *     maxOutputBytes: 2 ** 30 },
  * });
  * console.log(sandbox.read); // ["/models/m"]
  * ```
@@ -47,6 +48,8 @@ export interface BackendDefaults {
   readonly memoryMb: number;
   /** execute-timeout-ms (0: none). */
   readonly executeTimeoutMs: number;
+  /** stream-idle-timeout-ms (0: none). */
+  readonly streamIdleTimeoutMs: number;
   /** The most output a batch can have (the shared-memory window). */
   readonly maxOutputBytes: number;
 }
@@ -75,6 +78,8 @@ export interface EffectiveSandbox {
   readonly openFiles: number;
   /** Execute deadline (ms, 0: none). */
   readonly executeTimeoutMs: number;
+  /** Longest silence of an open stream once execute returned (ms, 0: none). */
+  readonly streamIdleTimeoutMs: number;
   /** Output bytes per batch. */
   readonly maxOutputBytes: number;
 }
@@ -106,12 +111,13 @@ const LIMIT_KEYS: Record<LimitName, keyof BackendDefaults> = {
   max_heap_mb: "heapMb",
   max_memory_mb: "memoryMb",
   execute_timeout_ms: "executeTimeoutMs",
+  stream_idle_timeout_ms: "streamIdleTimeoutMs",
   max_output_bytes: "maxOutputBytes",
 };
 
-/** 0 means "no deadline" for execute_timeout_ms: larger than any number. */
+/** 0 means "no deadline" for the timeouts: larger than any number. */
 function exceeds(name: LimitName, value: number, ceiling: number): boolean {
-  if (name === "execute_timeout_ms") {
+  if (name === "execute_timeout_ms" || name === "stream_idle_timeout_ms") {
     if (ceiling === 0) return false;
     return value === 0 || value > ceiling;
   }
@@ -200,6 +206,7 @@ export function effectiveSandbox(inputs: SandboxInputs): EffectiveSandbox {
     dataLimitMb: dataLimitMb(heapMb, memoryMb),
     openFiles: STUB_OPEN_FILES,
     executeTimeoutMs: limitOf("execute_timeout_ms", declared.executeTimeoutMs, inputs),
+    streamIdleTimeoutMs: limitOf("stream_idle_timeout_ms", declared.streamIdleTimeoutMs, inputs),
     maxOutputBytes: limitOf("max_output_bytes", declared.maxOutputBytes, inputs),
   };
 }

@@ -9,6 +9,7 @@ const DEFAULTS: BackendDefaults = {
   heapMb: 1024,
   memoryMb: 4096,
   executeTimeoutMs: 60000,
+  streamIdleTimeoutMs: 60000,
   maxOutputBytes: 1 << 30,
 };
 const POLICY = parsePolicy(
@@ -24,6 +25,7 @@ const POLICY = parsePolicy(
       max_heap_mb: 512,
       max_memory_mb: 8192,
       execute_timeout_ms: 5000,
+      stream_idle_timeout_ms: 30000,
       max_output_bytes: 4096,
     },
   }),
@@ -50,8 +52,14 @@ Deno.test("effective: with nothing declared and no policy, the model reads its d
   assertEquals([sandbox.write, sandbox.net, sandbox.env, sandbox.sys], [[], [], [], []]);
   assertEquals(sandbox.gpu, false);
   assertEquals(
-    [sandbox.heapMb, sandbox.memoryMb, sandbox.executeTimeoutMs, sandbox.maxOutputBytes],
-    [1024, 4096, 60000, 1 << 30],
+    [
+      sandbox.heapMb,
+      sandbox.memoryMb,
+      sandbox.executeTimeoutMs,
+      sandbox.streamIdleTimeoutMs,
+      sandbox.maxOutputBytes,
+    ],
+    [1024, 4096, 60000, 60000, 1 << 30],
   );
   assertEquals(sandbox.dataLimitMb, dataLimitMb(1024, 4096));
 });
@@ -59,8 +67,14 @@ Deno.test("effective: with nothing declared and no policy, the model reads its d
 Deno.test("effective: limits a model does not declare are lowered to the ceiling", () => {
   const sandbox = sandboxOf({}, true);
   assertEquals(
-    [sandbox.heapMb, sandbox.memoryMb, sandbox.executeTimeoutMs, sandbox.maxOutputBytes],
-    [512, 4096, 5000, 4096],
+    [
+      sandbox.heapMb,
+      sandbox.memoryMb,
+      sandbox.executeTimeoutMs,
+      sandbox.streamIdleTimeoutMs,
+      sandbox.maxOutputBytes,
+    ],
+    [512, 4096, 5000, 30000, 4096],
   );
 });
 
@@ -78,6 +92,8 @@ Deno.test("effective: the permission matrix (granted, denied above the ceiling)"
       ["deno.max_heap_mb", "128", false, (s) => s.heapMb, 128],
       ["deno.max_memory_mb", "8192", true, (s) => s.memoryMb, 8192],
       ["deno.execute_timeout_ms", "100", false, (s) => s.executeTimeoutMs, 100],
+      ["deno.stream_idle_timeout_ms", "250", false, (s) => s.streamIdleTimeoutMs, 250],
+      ["deno.stream_idle_timeout_ms", "30000", true, (s) => s.streamIdleTimeoutMs, 30000],
       ["deno.max_output_bytes", "16", true, (s) => s.maxOutputBytes, 16],
     ];
   for (const [key, value, withPolicy, field, expected] of cases) {
@@ -100,6 +116,8 @@ Deno.test("effective: the permission matrix (granted, denied above the ceiling)"
     ["deno.max_heap_mb", "1024", true, "above the ceiling 512"],
     ["deno.max_memory_mb", "8192", false, "above the ceiling 4096"],
     ["deno.execute_timeout_ms", "0", true, "above the ceiling 5000"],
+    ["deno.stream_idle_timeout_ms", "0", true, "above the ceiling 30000"],
+    ["deno.stream_idle_timeout_ms", "30001", true, "above the ceiling 30000"],
     ["deno.max_output_bytes", "4097", true, "above the ceiling 4096"],
   ];
   for (const [key, value, withPolicy, ceiling] of above) {

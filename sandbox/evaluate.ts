@@ -55,6 +55,7 @@ export const EvaluateRequestSchema = z.discriminatedUnion("mode", [
     heap_mb: decimal,
     memory_mb: decimal,
     execute_timeout_ms: decimal,
+    stream_idle_timeout_ms: decimal,
     max_output_bytes: decimal,
   }).strict(),
   z.object({
@@ -105,6 +106,7 @@ export async function evaluate(raw: unknown): Promise<string> {
       heapMb: input.heap_mb,
       memoryMb: input.memory_mb,
       executeTimeoutMs: input.execute_timeout_ms,
+      streamIdleTimeoutMs: input.stream_idle_timeout_ms,
       maxOutputBytes: input.max_output_bytes,
     };
     const sandbox = effectiveSandbox({

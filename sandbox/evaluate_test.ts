@@ -20,6 +20,7 @@ function modelRequest(parameters: Record<string, string>, policy = "") {
     heap_mb: "1024",
     memory_mb: "4096",
     execute_timeout_ms: "60000",
+    stream_idle_timeout_ms: "60000",
     max_output_bytes: "1073741824",
   };
 }

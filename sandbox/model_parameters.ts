@@ -67,6 +67,8 @@ export interface DeclaredSandbox {
   readonly maxMemoryMb?: number;
   /** Execute deadline, ms (0: none). */
   readonly executeTimeoutMs?: number;
+  /** Longest silence of an open stream after execute returned, ms (0: none). */
+  readonly streamIdleTimeoutMs?: number;
   /** Output bytes per batch. */
   readonly maxOutputBytes?: number;
 }
@@ -76,6 +78,7 @@ export const LIMIT_BOUNDS = {
   max_heap_mb: { min: 16, max: 1024 * 1024 },
   max_memory_mb: { min: 0, max: 1024 * 1024 },
   execute_timeout_ms: { min: 0, max: 4294967295 },
+  stream_idle_timeout_ms: { min: 0, max: 4294967295 },
   max_output_bytes: { min: 0, max: 2 ** 50 },
 } as const;
 
@@ -183,6 +186,11 @@ function parametersSchema(modelDirectory: string) {
       "execute_timeout_ms",
       " (milliseconds; 0 means no deadline)",
     ).optional(),
+    "deno.stream_idle_timeout_ms": decimal(
+      "stream_idle_timeout_ms",
+      " (milliseconds a decoupled request may go without a response once execute returned; " +
+        "0 means no limit)",
+    ).optional(),
     "deno.max_output_bytes": decimal("max_output_bytes", " (bytes of output per batch)")
       .optional(),
     // Scheduling, not a permission (sandbox/scheduling.ts reads it).
@@ -203,6 +211,7 @@ export const PARAMETER_KEYS: readonly string[] = Object.freeze([
   "deno.max_heap_mb",
   "deno.max_memory_mb",
   "deno.execute_timeout_ms",
+  "deno.stream_idle_timeout_ms",
   "deno.max_output_bytes",
   "deno.max_batches_in_flight",
 ]);
@@ -288,6 +297,7 @@ export function declaredSandboxOf(configJson: string, modelDirectory: string): D
     maxHeapMb: values["deno.max_heap_mb"],
     maxMemoryMb: values["deno.max_memory_mb"],
     executeTimeoutMs: values["deno.execute_timeout_ms"],
+    streamIdleTimeoutMs: values["deno.stream_idle_timeout_ms"],
     maxOutputBytes: values["deno.max_output_bytes"],
   };
 }

@@ -28,6 +28,7 @@ Deno.test("model parameters: none declared means nothing extra", () => {
     maxHeapMb: undefined,
     maxMemoryMb: undefined,
     executeTimeoutMs: undefined,
+    streamIdleTimeoutMs: undefined,
     maxOutputBytes: undefined,
   });
   assertEquals(declaredSandboxOf('{"name":"m"}', DIR).read, []);
@@ -45,6 +46,7 @@ Deno.test("model parameters: every key is parsed and normalized", () => {
       "deno.max_heap_mb": "256",
       "deno.max_memory_mb": "0",
       "deno.execute_timeout_ms": "1500",
+      "deno.stream_idle_timeout_ms": "90000",
       "deno.max_output_bytes": "1048576",
       "not_ours": "whatever",
     }),
@@ -60,8 +62,14 @@ Deno.test("model parameters: every key is parsed and normalized", () => {
   assertEquals(declared.sys, ["hostname", "cpus"]);
   assertEquals(declared.gpu, true);
   assertEquals(
-    [declared.maxHeapMb, declared.maxMemoryMb, declared.executeTimeoutMs, declared.maxOutputBytes],
-    [256, 0, 1500, 1048576],
+    [
+      declared.maxHeapMb,
+      declared.maxMemoryMb,
+      declared.executeTimeoutMs,
+      declared.streamIdleTimeoutMs,
+      declared.maxOutputBytes,
+    ],
+    [256, 0, 1500, 90000, 1048576],
   );
 });
 

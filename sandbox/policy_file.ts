@@ -104,6 +104,7 @@ const CeilingFields = {
   max_heap_mb: limit("max_heap_mb").optional(),
   max_memory_mb: limit("max_memory_mb").optional(),
   execute_timeout_ms: limit("execute_timeout_ms").optional(),
+  stream_idle_timeout_ms: limit("stream_idle_timeout_ms").optional(),
   max_output_bytes: limit("max_output_bytes").optional(),
 };
 

@@ -13,7 +13,7 @@
  * const text = encodeSandboxRecord({
  *   read: ["/models/m"], write: [], net: [], env: [], sys: [], gpu: false,
  *   heapMb: 1024, memoryMb: 4096, dataLimitMb: 6656, openFiles: 1024,
- *   executeTimeoutMs: 60000, maxOutputBytes: 1024, importMap: "",
+ *   executeTimeoutMs: 60000, streamIdleTimeoutMs: 60000, maxOutputBytes: 1024, importMap: "",
  *   decoupled: false, maxBatchesInFlight: 1, maxBatchSize: 0,
  * });
  * console.log(decodeSandboxRecord(text).read); // ["/models/m"]
@@ -52,6 +52,7 @@ export const SandboxRecordSchema = z.object({
   data_limit_mb: decimal,
   open_files: decimal,
   execute_timeout_ms: decimal,
+  stream_idle_timeout_ms: decimal,
   max_output_bytes: decimal,
   import_map: z.string(),
   decoupled: z.enum(["0", "1"]).transform((value) => value === "1"),
@@ -79,6 +80,7 @@ export function encodeSandboxRecord(sandbox: SandboxRecord): string {
     data_limit_mb: String(sandbox.dataLimitMb),
     open_files: String(sandbox.openFiles),
     execute_timeout_ms: String(sandbox.executeTimeoutMs),
+    stream_idle_timeout_ms: String(sandbox.streamIdleTimeoutMs),
     max_output_bytes: String(sandbox.maxOutputBytes),
     import_map: sandbox.importMap,
     decoupled: sandbox.decoupled ? "1" : "0",
@@ -113,6 +115,7 @@ export function decodeSandboxRecord(text: string): SandboxRecord {
     dataLimitMb: value.data_limit_mb,
     openFiles: value.open_files,
     executeTimeoutMs: value.execute_timeout_ms,
+    streamIdleTimeoutMs: value.stream_idle_timeout_ms,
     maxOutputBytes: value.max_output_bytes,
     importMap: value.import_map,
     decoupled: value.decoupled,

@@ -76,6 +76,10 @@
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */
+#define TDN_FLAG_CLOSED 2u /* CANCEL: the parent has ended the request itself (the stream was
+                              silent too long, or cancelled and not closed in time); RESPONSE
+                              (alone, length 0): the stub's acknowledgement, its last record for
+                              that request */
 
 /* CONTROL operations (aux). */
 #define TDN_CONTROL_LOAD 1u

@@ -189,13 +189,14 @@ TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
   const tdn_options* options = &backend->options;
   TDN_LOG_INFO(
       "TRITONBACKEND_Initialize: %s (dir %s, deno %s, shm %llu/%llu/%llu bytes, execute timeout "
-      "%llu ms, stub timeout %llu s, stub heap %llu MiB, stub memory %llu MiB, seccomp %s, "
+      "%llu ms, stream idle timeout %llu ms, stub timeout %llu s, stub heap %llu MiB, stub memory %llu MiB, seccomp %s, "
       "policy %s)",
       backend->name, backend->backend_dir, options->deno_path,
       (unsigned long long)options->shm_default_byte_size,
       (unsigned long long)options->shm_growth_byte_size,
       (unsigned long long)options->shm_max_byte_size,
       (unsigned long long)options->execute_timeout_ms,
+      (unsigned long long)options->stream_idle_timeout_ms,
       (unsigned long long)options->stub_timeout_seconds,
       (unsigned long long)options->stub_heap_mb, (unsigned long long)options->stub_memory_mb,
       options->stub_seccomp ? "on" : "off",

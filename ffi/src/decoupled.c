@@ -19,13 +19,21 @@
 
 #define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
 
+/* How long a model may take to close a request Triton cancelled before the
+ * parent ends it for the model (the client is gone; nobody reads on). */
+#define CANCEL_GRACE_NS (5000 * TDN_NS_PER_MS)
+
 struct tdn_flight {
   uint64_t batch_id;
   tdn_collected_batch batch;
   TRITONBACKEND_ResponseFactory** factories; /* [sendable_count] */
   bool* finished;                            /* [sendable_count]: FINAL sent */
   bool* succeeded;                           /* [sendable_count] */
+  uint64_t* last_response_ns;                /* [sendable_count]: 0 before the first */
+  uint64_t* cancelled_ns;                    /* [sendable_count]: cancellation seen; 0: none */
+  bool* closing; /* [sendable_count]: ended by the parent, the stub's acknowledgement pending */
   uint32_t open;
+  uint32_t unacknowledged; /* requests with `closing` set */
   bool executed;
   uint64_t block_handle;
   uint64_t exec_start_ns, compute_start_ns, compute_end_ns, deadline_ns;
@@ -46,13 +54,18 @@ static void flight_free(tdn_flight* flight)
   free(flight->factories);
   free(flight->finished);
   free(flight->succeeded);
+  free(flight->last_response_ns);
+  free(flight->cancelled_ns);
+  free(flight->closing);
   free(flight);
 }
 
-/* Frees a flight whose execute settled and whose requests are all closed. */
+/* Frees a flight whose execute settled and whose requests are all closed
+ * (and, for those the parent ended, acknowledged: the stub may read their
+ * inputs until then). */
 static void maybe_retire(tdn_decoupled* decoupled, tdn_flight* flight)
 {
-  if (!flight->executed || flight->open > 0) {
+  if (!flight->executed || flight->open > 0 || flight->unacknowledged > 0) {
     return;
   }
   tdn_supervisor_give_back(&decoupled->instance->supervisor, flight->block_handle);
@@ -114,12 +127,20 @@ static void settle(tdn_decoupled* decoupled, tdn_flight* flight)
   pthread_cond_broadcast(&decoupled->changed);
 }
 
-/* Fails every open request of every flight with `message`. */
+/* The stub is gone: no acknowledgement of an ended request will come. */
+static void forget_acknowledgements(tdn_flight* flight)
+{
+  memset(flight->closing, 0, flight->batch.sendable_count * sizeof(bool));
+  flight->unacknowledged = 0;
+}
+
+/* Fails every open request of every flight with `message` (the stub is gone). */
 static void fail_all(tdn_decoupled* decoupled, const char* message)
 {
   tdn_flight* flight = decoupled->flights;
   while (flight != NULL) {
     tdn_flight* next = flight->next;
+    forget_acknowledgements(flight);
     for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
       if (!flight->finished[i]) {
         fail_request(decoupled, flight, i, message, TRITONSERVER_ERROR_INTERNAL);
@@ -153,15 +174,34 @@ static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_
         (unsigned long long)record->id);
   }
   const uint32_t index = record->aux;
+  const bool acknowledgement = record->flags == TDN_FLAG_CLOSED && record->length == 0;
+  if (flight->closing[index]) {
+    /* The parent ended this request; what the model sent for it before the
+     * stub saw that is dropped, and the acknowledgement is its last record. */
+    if (acknowledgement) {
+      flight->closing[index] = false;
+      flight->unacknowledged--;
+      maybe_retire(decoupled, flight);
+    } else if ((record->flags & ~TDN_FLAG_FINAL) != 0) {
+      return tdn_diag_set(why, "sent a RESPONSE with flags %u", record->flags);
+    }
+    return true;
+  }
   if (flight->finished[index]) {
     return tdn_diag_set(
         why, "sent a RESPONSE for request %u of batch %llu after its FINAL", index,
         (unsigned long long)record->id);
   }
+  if (acknowledgement) {
+    return tdn_diag_set(
+        why, "acknowledged the end of request %u of batch %llu, which the parent did not end",
+        index, (unsigned long long)record->id);
+  }
   if ((record->flags & ~TDN_FLAG_FINAL) != 0 || (record->length == 0 && record->flags == 0)) {
     return tdn_diag_set(why, "sent a RESPONSE with flags %u and %llu bytes", record->flags,
                         (unsigned long long)record->length);
   }
+  flight->last_response_ns[index] = tdn_now_ns();
   const bool final = (record->flags & TDN_FLAG_FINAL) != 0;
   const uint32_t flags = final ? TRITONSERVER_RESPONSE_COMPLETE_FINAL : 0;
   TRITONBACKEND_ResponseFactory* factory = flight->factories[index];
@@ -233,6 +273,9 @@ static bool handle_record(tdn_decoupled* decoupled, const tdn_record* record, td
       while (flight != NULL) {
         tdn_flight* next = flight->next;
         if (record->id == 0 || flight->batch_id == record->id) {
+          if (record->id == 0) {
+            forget_acknowledgements(flight); /* the Worker is gone */
+          }
           for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
             if (!flight->finished[i]) {
               fail_request(decoupled, flight, i, text, (TRITONSERVER_Error_Code)(
@@ -271,34 +314,95 @@ bool tdn_decoupled_on_record(void* context, const tdn_record* record)
   return handled;
 }
 
-/* Forwards new cancellations and enforces the execute deadline. */
+/* Ends request `index` for the model: `error` goes to the client as its
+ * FINAL, and a CANCEL flagged CLOSED tells the stub, which drops whatever
+ * the model still sends for it and acknowledges. */
+static bool end_request(
+    tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index, TRITONSERVER_Error_Code code,
+    const char* client_message, tdn_diag* why)
+{
+  fail_request(decoupled, flight, index, client_message, code);
+  flight->closing[index] = true;
+  flight->unacknowledged++;
+  tdn_record record = {
+      .kind = TDN_MSG_CANCEL, .flags = TDN_FLAG_CLOSED, .aux = index, .id = flight->batch_id};
+  return tdn_supervisor_send_record(&decoupled->instance->supervisor, &record, why);
+}
+
+/* A request's longest silence passed, or it was cancelled and the model
+ * did not close it in time: ends it, saying so in Triton's log. */
+static bool end_overdue(
+    tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index, uint64_t now, tdn_diag* why)
+{
+  const char* name = decoupled->instance->name;
+  const char* id = flight->batch.sendable[index].id;
+  if (flight->cancelled_ns[index] != 0 && now >= flight->cancelled_ns[index] + CANCEL_GRACE_NS) {
+    TDN_LOG_WARN(
+        "instance '%s': request '%s' was cancelled and its model did not close it within %llu "
+        "ms; the backend ended it",
+        name, id, (unsigned long long)(CANCEL_GRACE_NS / TDN_NS_PER_MS));
+    return end_request(decoupled, flight, index, TRITONSERVER_ERROR_CANCELLED, "request cancelled",
+                       why);
+  }
+  const uint64_t limit_ms = decoupled->instance->model->sandbox.stream_idle_timeout_ms;
+  if (!flight->executed || limit_ms == 0) {
+    return true; /* during execute the execute deadline applies */
+  }
+  const uint64_t since = flight->last_response_ns[index] > flight->compute_end_ns
+                             ? flight->last_response_ns[index]
+                             : flight->compute_end_ns;
+  if (now < since + limit_ms * TDN_NS_PER_MS) {
+    return true;
+  }
+  TDN_LOG_WARN(
+      "instance '%s': request '%s' got no response for %llu ms after execute returned "
+      "(deno.stream_idle_timeout_ms); the backend ended it",
+      name, id, (unsigned long long)limit_ms);
+  char message[160];
+  snprintf(
+      message, sizeof(message),
+      "the model sent no response for %llu ms and did not close the request; it was ended",
+      (unsigned long long)limit_ms);
+  return end_request(decoupled, flight, index, TRITONSERVER_ERROR_UNAVAILABLE, message, why);
+}
+
+/* Forwards new cancellations, enforces the execute deadline, and ends
+ * requests that are overdue (end_overdue). */
 static bool watch_flights(tdn_decoupled* decoupled, tdn_diag* why, bool* deadline_missed)
 {
   tdn_supervisor* supervisor = &decoupled->instance->supervisor;
   const uint64_t now = tdn_now_ns();
-  for (tdn_flight* flight = decoupled->flights; flight != NULL; flight = flight->next) {
+  tdn_flight* flight = decoupled->flights;
+  while (flight != NULL) {
+    /* Ending a flight's last request may retire (free) it. */
+    tdn_flight* next = flight->next;
     if (!flight->executed && flight->deadline_ns != 0 && now >= flight->deadline_ns) {
       *deadline_missed = true;
       return true;
     }
     for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
-      if (flight->finished[i] || flight->batch.cancel_sent[i]) {
+      if (flight->finished[i]) {
         continue;
       }
-      bool cancelled = false;
-      TRITONSERVER_Error* error =
-          TRITONBACKEND_RequestIsCancelled(flight->batch.sendable_requests[i], &cancelled);
-      if (error != NULL) {
-        TRITONSERVER_ErrorDelete(error);
-        continue;
-      }
-      if (cancelled) {
-        flight->batch.cancel_sent[i] = true;
-        if (!tdn_supervisor_send(supervisor, TDN_MSG_CANCEL, i, flight->batch_id, 0, 0, why)) {
-          return false;
+      if (!flight->batch.cancel_sent[i]) {
+        bool cancelled = false;
+        TRITONSERVER_Error* error =
+            TRITONBACKEND_RequestIsCancelled(flight->batch.sendable_requests[i], &cancelled);
+        if (error != NULL) {
+          TRITONSERVER_ErrorDelete(error);
+        } else if (cancelled) {
+          flight->batch.cancel_sent[i] = true;
+          flight->cancelled_ns[i] = now;
+          if (!tdn_supervisor_send(supervisor, TDN_MSG_CANCEL, i, flight->batch_id, 0, 0, why)) {
+            return false;
+          }
         }
       }
+      if (!end_overdue(decoupled, flight, i, now, why)) {
+        return false;
+      }
     }
+    flight = next;
   }
   return true;
 }
@@ -310,6 +414,7 @@ static void* pump_main(void* argument)
   tdn_supervisor* supervisor = &instance->supervisor;
   char message[4608];
   message[0] = '\0';
+  uint64_t next_watch_ns = 0;
   for (;;) {
     tdn_record record;
     tdn_diag why;
@@ -324,8 +429,27 @@ static void* pump_main(void* argument)
             message, sizeof(message),
             "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
             instance->name, why.text);
+      } else if (record.kind == TDN_MSG_ERROR && record.id == 0) {
+        /* The stub failed all its work and is ending: stop it now, so that
+         * the next batch starts a new one instead of finding it gone. */
+        tdn_supervisor_kill(supervisor, NULL);
+        decoupled->pump_exited = true;
+        pthread_cond_broadcast(&decoupled->changed);
+        pthread_mutex_unlock(&decoupled->lock);
+        return NULL;
       }
-    } else if (outcome == WAIT_DEADLINE) {
+    }
+    const uint64_t now = tdn_now_ns();
+    if (outcome != WAIT_RECORD && outcome != WAIT_DEADLINE) {
+      failed = true;
+      tdn_diag how;
+      tdn_supervisor_kill(supervisor, &how);
+      snprintf(
+          message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
+          outcome == WAIT_DIED ? how.text : why.text);
+    } else if (!failed && now >= next_watch_ns) {
+      /* Every slice, also while records keep coming. */
+      next_watch_ns = now + PUMP_SLICE_NS;
       bool missed = false;
       if (!watch_flights(decoupled, &why, &missed)) {
         failed = true;
@@ -338,13 +462,6 @@ static void* pump_main(void* argument)
             "restarting",
             (unsigned long long)supervisor->config.execute_timeout_ms, instance->name);
       }
-    } else {
-      failed = true;
-      tdn_diag how;
-      tdn_supervisor_kill(supervisor, &how);
-      snprintf(
-          message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
-          outcome == WAIT_DIED ? how.text : why.text);
     }
     if (failed) {
       TDN_LOG_WARN("%s", message);
@@ -411,7 +528,10 @@ void tdn_decoupled_execute(
   if (flight == NULL ||
       (flight->factories = calloc(count, sizeof(*flight->factories))) == NULL ||
       (flight->finished = calloc(count, sizeof(bool))) == NULL ||
-      (flight->succeeded = calloc(count, sizeof(bool))) == NULL) {
+      (flight->succeeded = calloc(count, sizeof(bool))) == NULL ||
+      (flight->last_response_ns = calloc(count, sizeof(uint64_t))) == NULL ||
+      (flight->cancelled_ns = calloc(count, sizeof(uint64_t))) == NULL ||
+      (flight->closing = calloc(count, sizeof(bool))) == NULL) {
     error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': out of memory", instance->name);
   }
   for (uint32_t i = 0; error == NULL && i < count; ++i) {
@@ -467,10 +587,7 @@ void tdn_decoupled_execute(
       }
     }
     if (flight != NULL) {
-      free(flight->factories);
-      free(flight->finished);
-      free(flight->succeeded);
-      free(flight);
+      flight_free(flight); /* the batch is not the flight's yet: its part is empty */
     }
     fail_batch_now(batch, error);
     for (uint32_t i = 0; i < count; ++i) {

@@ -41,6 +41,7 @@ static const numeric_key numeric_keys[] = {
     {"shm-growth-byte-size", 4096, 1ull << 40, offsetof(tdn_options, shm_growth_byte_size)},
     {"shm-max-byte-size", 2 * 4096, 1ull << 40, offsetof(tdn_options, shm_max_byte_size)},
     {"execute-timeout-ms", 0, UINT32_MAX, offsetof(tdn_options, execute_timeout_ms)},
+    {"stream-idle-timeout-ms", 0, UINT32_MAX, offsetof(tdn_options, stream_idle_timeout_ms)},
     {"stub-timeout-seconds", 1, 3600, offsetof(tdn_options, stub_timeout_seconds)},
     {"stub-heap-mb", 16, 1024 * 1024, offsetof(tdn_options, stub_heap_mb)},
     {"stub-memory-mb", 0, 1024 * 1024, offsetof(tdn_options, stub_memory_mb)},
@@ -199,7 +200,7 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
       TRITONSERVER_ERROR_INVALID_ARG,
       "deno backend: unknown backend config key '%s' (value '%s'); known keys: deno-path, "
       "shm-default-byte-size, shm-growth-byte-size, shm-max-byte-size, shm-region-prefix-name, "
-      "execute-timeout-ms, stub-timeout-seconds, stub-heap-mb, stub-memory-mb, stub-seccomp, "
+      "execute-timeout-ms, stream-idle-timeout-ms, stub-timeout-seconds, stub-heap-mb, stub-memory-mb, stub-seccomp, "
       "policy",
       key, value);
 }
@@ -267,6 +268,7 @@ TRITONSERVER_Error* tdn_options_parse(
   options->shm_growth_byte_size = 1 * MIB;
   options->shm_max_byte_size = 1024 * MIB;
   options->execute_timeout_ms = 60000;
+  options->stream_idle_timeout_ms = 60000;
   options->stub_timeout_seconds = 30;
   options->stub_heap_mb = 1024;
   options->stub_memory_mb = 4096;

@@ -19,6 +19,7 @@ typedef struct tdn_options {
   uint64_t shm_max_byte_size;     /* shm-max-byte-size: the mapped window, control page included */
   char* shm_region_prefix_name;   /* shm-region-prefix-name */
   uint64_t execute_timeout_ms;    /* execute-timeout-ms: 0 = no deadline */
+  uint64_t stream_idle_timeout_ms; /* stream-idle-timeout-ms: 0 = streams may be silent forever */
   uint64_t stub_timeout_seconds;  /* stub-timeout-seconds: start + INIT handshake */
   uint64_t stub_heap_mb;          /* stub-heap-mb: default V8 old-space cap of a stub */
   uint64_t stub_memory_mb;        /* stub-memory-mb: default ArrayBuffer/Wasm budget of a stub */

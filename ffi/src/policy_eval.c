@@ -274,6 +274,10 @@ static const char* fill(const tdn_json_value* answer, tdn_sandbox* sandbox)
   if (!take_number(answer, "execute_timeout_ms", UINT32_MAX, &sandbox->execute_timeout_ms)) {
     return "execute_timeout_ms";
   }
+  if (!take_number(
+          answer, "stream_idle_timeout_ms", UINT32_MAX, &sandbox->stream_idle_timeout_ms)) {
+    return "stream_idle_timeout_ms";
+  }
   if (!take_number(answer, "max_output_bytes", 1ull << 50, &sandbox->max_output_bytes)) {
     return "max_output_bytes";
   }
@@ -305,7 +309,7 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
 {
   memset(sandbox, 0, sizeof(*sandbox));
   const tdn_options* options = &backend->options;
-  char numbers[4][24];
+  char numbers[5][24];
   snprintf(numbers[0], sizeof(numbers[0]), "%llu", (unsigned long long)options->stub_heap_mb);
   snprintf(numbers[1], sizeof(numbers[1]), "%llu", (unsigned long long)options->stub_memory_mb);
   snprintf(
@@ -313,6 +317,8 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
   /* No batch can return more than the shared-memory window holds. */
   snprintf(
       numbers[3], sizeof(numbers[3]), "%llu", (unsigned long long)options->shm_max_byte_size);
+  snprintf(
+      numbers[4], sizeof(numbers[4]), "%llu", (unsigned long long)options->stream_idle_timeout_ms);
 
   tdn_json_writer writer = {0};
   write_policy(&writer, backend, "model");
@@ -323,6 +329,7 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
   tdn_json_string_member(&writer, false, "heap_mb", numbers[0]);
   tdn_json_string_member(&writer, false, "memory_mb", numbers[1]);
   tdn_json_string_member(&writer, false, "execute_timeout_ms", numbers[2]);
+  tdn_json_string_member(&writer, false, "stream_idle_timeout_ms", numbers[4]);
   tdn_json_string_member(&writer, false, "max_output_bytes", numbers[3]);
   tdn_json_raw(&writer, "}");
   const char* failure = writer.failure;

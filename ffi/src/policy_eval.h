@@ -31,6 +31,7 @@ typedef struct tdn_sandbox {
   uint64_t data_limit_mb;
   uint64_t open_files;
   uint64_t execute_timeout_ms;
+  uint64_t stream_idle_timeout_ms; /* decoupled requests' longest silence after execute; 0: none */
   uint64_t max_output_bytes;
   char* import_map; /* a data: URL, or "" for the runtime's own map */
   bool decoupled;   /* model_transaction_policy { decoupled: true } */

@@ -61,6 +61,14 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
   tdn_region_destroy(&supervisor->region);
 }
 
+static bool send_whole(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
+{
+  pthread_mutex_lock(&supervisor->lock);
+  const bool sent = tdn_channel_send(&supervisor->channel, record, why);
+  pthread_mutex_unlock(&supervisor->lock);
+  return sent;
+}
+
 static bool send_record(
     tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
     uint64_t length, tdn_diag* why)
@@ -72,10 +80,7 @@ static bool send_record(
   record.id = id;
   record.offset = offset;
   record.length = length;
-  pthread_mutex_lock(&supervisor->lock);
-  const bool sent = tdn_channel_send(&supervisor->channel, &record, why);
-  pthread_mutex_unlock(&supervisor->lock);
-  return sent;
+  return send_whole(supervisor, &record, why);
 }
 
 /* Tells the stub about requests of the batch in flight that Triton has
@@ -637,6 +642,12 @@ TRITONSERVER_Error* tdn_supervisor_execute(
     }
     reply->kind = TDN_MSG_ERROR;
     reply->code = error_code_from(record.aux);
+    if (record.id == 0) {
+      /* Batch id 0: the stub failed all its work and is ending (its Worker
+       * died, or the model's work was stuck on a denial). Stopped now, the
+       * next batch starts a new stub instead of finding this one gone. */
+      teardown(supervisor, NULL);
+    }
     return NULL;
   }
   tdn_diag_set(
@@ -717,6 +728,12 @@ bool tdn_supervisor_send(
     uint64_t length, tdn_diag* why)
 {
   return supervisor->pid > 0 && send_record(supervisor, kind, aux, id, offset, length, why);
+}
+
+bool tdn_supervisor_send_record(
+    tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
+{
+  return supervisor->pid > 0 && send_whole(supervisor, record, why);
 }
 
 void tdn_supervisor_kill(tdn_supervisor* supervisor, tdn_diag* how)

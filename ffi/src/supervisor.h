@@ -171,6 +171,10 @@ bool tdn_supervisor_send(
     tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,
     uint64_t length, tdn_diag* why);
 
+/* The same, for a record whose kind has flags. */
+bool tdn_supervisor_send_record(
+    tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why);
+
 /* How tdn_supervisor_send_answer went. */
 typedef enum tdn_send_status {
   TDN_SEND_OK,

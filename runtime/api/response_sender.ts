@@ -51,6 +51,12 @@ export interface ResponseSenderInit {
   readonly isCancelled: () => boolean;
   /** If given, every response is checked before it is sent. */
   readonly checker?: ResponseChecker;
+  /**
+   * Whether the server ended the request itself (it was cancelled and not
+   * closed in time, or its stream was silent past its limit): the sender is
+   * then closed. Never, when omitted.
+   */
+  readonly endedByServer?: () => boolean;
 }
 
 /**
@@ -102,9 +108,14 @@ export class ResponseSender {
     Object.freeze(this);
   }
 
-  /** Whether the final response (or `close()`) was sent: nothing more can be. */
+  /**
+   * Whether nothing more can be sent: the final response (or `close()`) was
+   * sent, or the server ended the request (it was cancelled and not closed
+   * in time, or it went without a response past
+   * `deno.stream_idle_timeout_ms`).
+   */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#endedByServer();
   }
 
   /**
@@ -114,7 +125,8 @@ export class ResponseSender {
    * @param response The response, checked against config.pbtxt like the ones
    * `execute` returns (a response carrying an error is sent as that error).
    * @param options `{ final: true }` for the last response.
-   * @throws {TritonError} `INVALID_ARG` naming the request if the sender is
+   * @throws {TritonError} `CANCELLED` naming the request if the server
+   * ended it; `INVALID_ARG` naming the request if the sender is
    * closed, `response` is not an `InferenceResponse`, there is neither a
    * response nor `final: true`, or the options are malformed; the checker's
    * code and message if the response does not fit the configuration; the
@@ -123,6 +135,14 @@ export class ResponseSender {
    */
   send(response?: InferenceResponse, options?: SendOptions): void {
     const final = readFinal(options, this.#owner());
+    if (this.#endedByServer()) {
+      throw new TritonError(
+        `${this.#owner()}: the server ended this request (it was cancelled and not closed in ` +
+          "time, or it went without a response longer than deno.stream_idle_timeout_ms); " +
+          "no more responses can be sent",
+        ErrorCode.CANCELLED,
+      );
+    }
     if (this.#closed) {
       throw new TritonError(
         `${this.#owner()}: the response sender is closed (a final response was sent); ` +
@@ -175,6 +195,10 @@ export class ResponseSender {
    */
   isCancelled(): boolean {
     return this.#init.isCancelled() === true;
+  }
+
+  #endedByServer(): boolean {
+    return this.#init.endedByServer?.() === true;
   }
 
   #owner(): string {

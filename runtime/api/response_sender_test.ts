@@ -205,3 +205,18 @@ Deno.test("request.isCancelled() reads the injected flag; false without one", ()
   cancelled = true;
   assertEquals(request.isCancelled(), true);
 });
+
+Deno.test("a request the server ended closes its sender: a send throws CANCELLED and sends nothing", () => {
+  let ended = false;
+  const { sender: s, sent } = sender({ endedByServer: () => ended });
+  s.send(y(1));
+  assertEquals([s.closed, sent.length], [false, 1]);
+  ended = true;
+  assertEquals(s.closed, true);
+  const error = assertThrows(() => s.send(y(2)), TritonError);
+  assertEquals(error.code, ErrorCode.CANCELLED);
+  assert(error.message.includes("request 'req-1'"), error.message);
+  assert(error.message.includes("deno.stream_idle_timeout_ms"), error.message);
+  assertThrows(() => s.close(), TritonError);
+  assertEquals(sent.length, 1);
+});

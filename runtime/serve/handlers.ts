@@ -30,6 +30,7 @@ import { parseInferRequest } from "./infer_request.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
 import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
+import type { OpenStreams } from "./open_streams.ts";
 import { ResponseChannel } from "./response_channel.ts";
 import { matchRoute, type Route } from "./router.ts";
 import type { InferRequest, InferResult } from "./types.ts";
@@ -47,6 +48,8 @@ export interface HandlerContext {
    * metrics endpoint shows them; none when omitted.
    */
   readonly metricsText?: () => string;
+  /** Where streams are followed, so that shutdown can end them (none when omitted). */
+  readonly openStreams?: OpenStreams;
 }
 
 /** The content type of Prometheus' text exposition format. */
@@ -215,6 +218,7 @@ async function handleGenerate(
   const parsed = parseGenerateRequest(served.signature, body);
   const source: GenerateSource = { id: parsed.id, model, version: served.version };
   const channel = new ResponseChannel();
+  context.openStreams?.track(channel);
   // A streaming client that goes away cancels the body stream, which cancels
   // the request (not request.signal: Deno aborts it on success too).
   submitToChannel(served, parsed, channel);

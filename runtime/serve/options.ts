@@ -37,6 +37,11 @@ const optionsSchema = z.object({
   tritonHome: z.string().min(1).optional(),
   /** Triton's model control (real core only; tritonserver's default: none). */
   modelControlMode: z.enum(["none", "poll", "explicit"]).default("none"),
+  /**
+   * Seconds shutdown waits for in-flight requests before it cancels the
+   * open streams (tritonserver's `--exit-timeout-secs`, default 30).
+   */
+  exitTimeoutSecs: z.coerce.number().int().min(0).max(3600).default(30),
   /** Models to load at start in explicit mode (real core only). */
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
@@ -72,7 +77,9 @@ export const USAGE = `usage: deno task serve [options]
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
   --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
-  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)`;
+  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
+  --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
+                           cancelling open streams (default: 30, as tritonserver)`;
 
 const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-repository": "modelRepository",
@@ -86,6 +93,7 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--triton-home": "tritonHome",
   "--model-control-mode": "modelControlMode",
   "--load-model": "loadModels",
+  "--exit-timeout-secs": "exitTimeoutSecs",
 };
 
 interface RawOptions {
@@ -101,6 +109,7 @@ interface RawOptions {
   modelControlMode?: string;
   loadModels: string[];
   autoCompleteConfig?: boolean;
+  exitTimeoutSecs?: string;
 }
 
 /**

@@ -29,6 +29,7 @@ export class ResponseChannel implements ResponseSink, AsyncIterable<InferResult>
   #cancelled = false;
   #wake: (() => void) | undefined;
   #cancelListeners: (() => void)[] = [];
+  #endListeners: (() => void)[] = [];
 
   /** Whether the producer ended the channel. */
   get ended(): boolean {
@@ -49,8 +50,16 @@ export class ResponseChannel implements ResponseSink, AsyncIterable<InferResult>
 
   /** Ends the channel: iteration finishes once the buffer is drained. */
   end(): void {
+    if (this.#ended) return;
     this.#ended = true;
     this.#notify();
+    for (const listener of this.#endListeners.splice(0)) listener();
+  }
+
+  /** Runs `listener` when the producer ends the channel (at once if it has). */
+  onEnd(listener: () => void): void {
+    if (this.#ended) listener();
+    else this.#endListeners.push(listener);
   }
 
   /**

@@ -18,6 +18,10 @@ import { ModelManager, type ModelReport, type VersionLoader } from "./model_mana
 import type { ServeOptions } from "./options.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
+import { drainWithin, OpenStreams } from "./open_streams.ts";
+
+/** After open streams are cancelled at shutdown, how long they may take to end. */
+const CANCEL_GRACE_MS = 10_000;
 
 /** A running server. */
 export interface RunningServer {
@@ -28,7 +32,8 @@ export interface RunningServer {
   /** What became of each model at startup. */
   readonly models: readonly ModelReport[];
   /**
-   * Stops accepting connections, lets in-flight requests finish, unloads
+   * Stops accepting connections, lets in-flight requests finish (for at
+   * most `--exit-timeout-secs`, then cancels the open streams), unloads
    * every model and the backend. Resolves with the problems met (empty when
    * all went well).
    */
@@ -110,10 +115,12 @@ export async function startServer(
   for (const report of reports) log(describeModel(report));
 
   let stopping = false;
+  const openStreams = new OpenStreams();
   const handler = createHandler({
     manager,
     maxBodyBytes: options.maxBodyBytes,
     stopping: () => stopping,
+    openStreams,
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   });
@@ -135,7 +142,11 @@ export async function startServer(
       shutdown ??= (async () => {
         stopping = true;
         log("shutting down: no new connections, finishing in-flight requests");
-        await server.shutdown();
+        await drainWithin(server.shutdown(), openStreams, {
+          timeoutMs: options.exitTimeoutSecs * 1000,
+          graceMs: CANCEL_GRACE_MS,
+          log,
+        });
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
@@ -180,6 +191,7 @@ async function startTritonServer(
       backendConfig: { deno: options.backendConfig },
       // Triton's errors and warnings go to standard error, in its own format.
       logInfo: false,
+      exitTimeoutSeconds: options.exitTimeoutSecs,
     });
   } catch (error) {
     Deno.removeSync(backendDirectory, { recursive: true });
@@ -196,10 +208,12 @@ async function startTritonServer(
     );
   }
   let stopping = false;
+  const openStreams = new OpenStreams();
   const handler = createHandler({
     manager: models,
     maxBodyBytes: options.maxBodyBytes,
     stopping: () => stopping,
+    openStreams,
     metricsText: () => server.metricsText(),
   });
   const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
@@ -219,7 +233,11 @@ async function startTritonServer(
       shutdown ??= (async () => {
         stopping = true;
         log("shutting down: no new connections, finishing in-flight requests");
-        await http.shutdown();
+        await drainWithin(http.shutdown(), openStreams, {
+          timeoutMs: options.exitTimeoutSecs * 1000,
+          graceMs: CANCEL_GRACE_MS,
+          log,
+        });
         const problems: string[] = [];
         await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
         Deno.removeSync(backendDirectory, { recursive: true });

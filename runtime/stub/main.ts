@@ -122,11 +122,24 @@ async function main(): Promise<number> {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
   let workerFailure: string | undefined;
-  const worker = new Worker(WORKER_MAIN, {
-    type: "module",
-    name: `model ${init.model_name}`,
-    deno: { permissions: located.permissions },
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_MAIN, {
+      type: "module",
+      name: `model ${init.model_name}`,
+      deno: { permissions: located.permissions },
+    });
+  } catch (error) {
+    // Deno refused to give the Worker what the sandbox record grants (more
+    // than this process holds): a load error naming the parameters.
+    failInit(
+      region,
+      ERROR_CODE.INVALID_ARG,
+      initErrorAt,
+      `the model's permissions (deno.allow_read, deno.allow_write, deno.allow_net, ` +
+        `deno.allow_env, deno.allow_sys) cannot be granted to its Worker: ${errorMessage(error)}`,
+    );
+  }
   worker.addEventListener("error", (event) => {
     event.preventDefault();
     const where = event.filename ? ` (${event.filename}:${event.lineno}:${event.colno})` : "";

@@ -105,6 +105,12 @@ export const MSG = {
 export const RECORD_FLAG = {
   /** `TDN_FLAG_FINAL`: the last RESPONSE of a request, or BLS_RESPONSE of a call. */
   FINAL: 1,
+  /**
+   * `TDN_FLAG_CLOSED`: on CANCEL, the parent has ended the request itself;
+   * on a RESPONSE (alone, length 0), the stub's acknowledgement, its last
+   * record for that request.
+   */
+  CLOSED: 2,
 } as const;
 
 /** `TDN_CONTROL_*`: CONTROL operations. */

@@ -4,6 +4,11 @@
  * model polling it inside a long `execute` sees a cancellation as soon as
  * the parent forwarded it, with no round trip.
  *
+ * A CANCEL flagged CLOSED says more: the parent has ended the request of a
+ * decoupled model itself (cancelled and not closed in time, or silent too
+ * long). The request counts as cancelled and `onEnded` is told, so that
+ * its sender closes and the parent gets its acknowledgement.
+ *
  * @example
  * ```ts ignore
  * const cancellations = new Cancellations(inbox);
@@ -15,7 +20,7 @@
  * @module
  */
 
-import { MSG } from "../wire/layout.ts";
+import { MSG, RECORD_FLAG } from "../wire/layout.ts";
 import type { Inbox } from "./inbox.ts";
 
 /** See the module documentation. */
@@ -24,14 +29,19 @@ export class Cancellations {
   /** Batch id -> per request: cancelled. Only batches still open. */
   readonly #batches = new Map<bigint, boolean[]>();
 
-  /** @param inbox Where CANCEL records arrive (handled from now on). */
-  constructor(inbox: Inbox) {
+  /**
+   * @param inbox Where CANCEL records arrive (handled from now on).
+   * @param onEnded Told of each request the parent ended itself (CANCEL
+   * flagged CLOSED), whether or not its batch is still tracked here.
+   */
+  constructor(inbox: Inbox, onEnded?: (batchId: bigint, index: number) => void) {
     this.#inbox = inbox;
     inbox.on(MSG.CANCEL, (record) => {
       const flags = this.#batches.get(record.id);
       // A CANCEL for a batch already answered, or an index out of range,
       // changes nothing.
       if (flags !== undefined && record.aux < flags.length) flags[record.aux] = true;
+      if ((record.flags & RECORD_FLAG.CLOSED) !== 0) onEnded?.(record.id, record.aux);
     });
   }
 

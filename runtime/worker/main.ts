@@ -42,7 +42,7 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, RECORD_FLAG } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -50,11 +50,11 @@ import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
-import { type OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
+import { OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
-import { type BatchContext, runBatch } from "./run_batch.ts";
+import { type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
 import type { WorkerStart } from "./start_message.ts";
@@ -86,11 +86,29 @@ function noticeError(error: unknown): void {
   if (limit !== undefined) logSlot?.send(LOG_LEVEL.WARN, limit);
 }
 
+/**
+ * Set while model work runs: fails it at once when a permission denial or
+ * a resource limit escapes the model outside anything it awaits (Node's
+ * `dgram`, for one, throws a denial from a tick of its own), since that
+ * work would otherwise wait for its deadline. Returns whether it did.
+ */
+let interruptWork: ((error: unknown) => boolean) | undefined;
+// Taken before any model code runs.
+const NotCapable = Deno.errors.NotCapable;
+
+/** Whether `error` is a permission denial or a resource limit. */
+function deniedOrLimited(error: unknown): boolean {
+  return error instanceof NotCapable || denialOf(error) !== undefined ||
+    limitHitOf(error) !== undefined;
+}
+
 // Errors the model leaves behind (a rejected promise nobody awaited, a throw
-// in a timer) are logged, not fatal: the batch's own outcome decides.
+// in a timer) are logged, not fatal: the batch's own outcome decides, except
+// for denials and limits that leave the running work stuck (interruptWork).
 self.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
   event.preventDefault();
   noticeError(event.reason);
+  interruptWork?.(event.reason);
   console.error(
     `model '${modelName}': unhandled promise rejection: ${
       formatError(describeError(event.reason))
@@ -100,6 +118,7 @@ self.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
 self.addEventListener("error", (event: ErrorEvent) => {
   event.preventDefault();
   noticeError(event.error);
+  interruptWork?.(event.error);
   console.error(
     `model '${modelName}': uncaught error: ${
       formatError(describeError(event.error ?? event.message))
@@ -205,7 +224,23 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     return;
   }
 
-  const cancellations = new Cancellations(inbox);
+  // Requests of a decoupled model still open (their FINAL not sent).
+  const open = new OpenRequests();
+  const cancellations = new Cancellations(inbox, (batchId, index) => {
+    // The parent ended the request itself; this is its last record for it.
+    const acknowledge = () =>
+      link.toParent.push({
+        kind: MSG.RESPONSE,
+        flags: RECORD_FLAG.CLOSED,
+        aux: index,
+        id: batchId,
+        offset: 0,
+        length: 0,
+      });
+    const entry = open.find(batchId, index);
+    if (entry === undefined) acknowledge();
+    else entry.endedByServer(acknowledge);
+  });
   const context: BatchContext = {
     model,
     modelName,
@@ -221,7 +256,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY));
-  await serve(context, link, inbox, slot);
+  await serve(context, link, inbox, slot, open);
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
@@ -232,10 +267,33 @@ async function serve(
   link: ParentLink,
   inbox: Inbox,
   slot: LogSender,
+  open: OpenRequests,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
-  const open: OpenRequests = new Set();
   let running = 0;
+  // The batch of a model that is not decoupled runs between these.
+  let batchRunning = false;
+  let interrupted = false;
+  interruptWork = (error) => {
+    if (interrupted || (!batchRunning && running === 0 && open.size === 0)) return false;
+    if (!deniedOrLimited(error)) return false;
+    // The work in flight fails now (batch id 0: all of it), and the stub
+    // restarts, so that nothing the stuck work does later can reach the
+    // arena or the rings.
+    interrupted = true;
+    context.halted = () => true;
+    const { code, text } = batchFailure(context, error);
+    slot.flush();
+    const written = writeErrorTextIn(context.stubArena.scope(), `${text}; the stub is restarting`);
+    link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
+    link.requestExit(EXIT_RESTART);
+    return true;
+  };
+  // A stream that outlives its execute keeps the event loop busy (the
+  // model sends from timers and promises) until it closes.
+  open.onEmpty = () => {
+    if (running === 0) link.setEventLoopBusy(false);
+  };
   for (;;) {
     // Spin without a promise on the busy path; sleep (letting the event
     // loop turn) only when nothing came.
@@ -275,7 +333,11 @@ async function serve(
         }
         // Lines that waited while the parent was idle go out while it listens.
         slot.flush();
+        batchRunning = true;
         const answer = await runBatch(context, next);
+        batchRunning = false;
+        // Already answered for, and the stub is on its way out.
+        if (interrupted) return;
         slot.flush();
         flushMetrics(context, link);
         link.toParent.push(answer.record);

@@ -59,6 +59,11 @@ export interface BatchContext {
   flushMetrics?: () => void;
   /** Sees every error that fails the batch (the Worker reports denied imports). */
   noticeError?: (error: unknown) => void;
+  /**
+   * True once the Worker answered for all work in flight and the stub is
+   * ending: nothing more may be sent for it.
+   */
+  halted?: () => boolean;
 }
 
 /** A batch's answer and the scope its payloads live in. */

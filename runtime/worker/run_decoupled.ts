@@ -43,14 +43,42 @@ import {
 export interface OpenRequest {
   /** Its batch. */
   batchId: bigint;
+  /** Its index in the batch. */
+  index: number;
   /** Its request id, for messages. */
   requestId: string;
   /** Sends `error` as its FINAL response. */
   fail(error: TritonError): void;
+  /**
+   * The parent ended it (CANCEL flagged CLOSED): its sender closes, nothing
+   * more goes out for it, and `acknowledge` sends the record that says so.
+   */
+  endedByServer(acknowledge: () => void): void;
 }
 
-/** The open requests of all batches, so finalize can close what the model left open. */
-export type OpenRequests = Set<OpenRequest>;
+/**
+ * The open requests of all batches, so that finalize can close what the
+ * model left open, and the parent can end one.
+ */
+export class OpenRequests extends Set<OpenRequest> {
+  /** Called when the last open request closes. */
+  onEmpty: (() => void) | undefined;
+
+  /** Removes `request`; says whether it was open. */
+  override delete(request: OpenRequest): boolean {
+    const removed = super.delete(request);
+    if (removed && this.size === 0) this.onEmpty?.();
+    return removed;
+  }
+
+  /** The open request at `index` of batch `batchId`, if any. */
+  find(batchId: bigint, index: number): OpenRequest | undefined {
+    for (const request of this) {
+      if (request.batchId === batchId && request.index === index) return request;
+    }
+    return undefined;
+  }
+}
 
 /**
  * Runs one decoupled batch to the end of its `execute`.
@@ -67,7 +95,9 @@ export async function runDecoupledBatch(
   open: OpenRequests,
 ): Promise<void> {
   const batchId = execute.id;
+  const halted = () => context.halted?.() === true;
   const pushError = (code: number, text: string): void => {
+    if (halted()) return;
     const scope = context.stubArena.scope();
     const written = writeErrorTextIn(scope, text);
     toParent.push({
@@ -111,6 +141,9 @@ export async function runDecoupledBatch(
         final: boolean,
         checked: CheckedResponse | undefined,
       ): void => {
+        if (halted()) {
+          throw new TritonError("the stub is restarting: no more responses can be sent");
+        }
         // Metric updates made while streaming go out beside the responses.
         context.flushMetrics?.();
         sendResponse(
@@ -130,20 +163,33 @@ export async function runDecoupledBatch(
           maybeForget();
         }
       };
+      let ended = false;
       const sender = makeResponseSender({
         requestId: wire.id,
         requestIndex: index,
         transport,
         isCancelled,
         checker: (response) => checkResponse(response, context.config, wire.requestedOutputNames),
+        endedByServer: () => ended,
       });
       senders.push(sender);
       const entry = { closed: false };
       const openEntry: OpenRequest = {
         batchId,
+        index,
         requestId: wire.id,
         fail: (error) => {
           if (!sender.closed) sender.send(new InferenceResponse([], error), { final: true });
+        },
+        endedByServer: (acknowledge) => {
+          ended = true;
+          entry.closed = true;
+          open.delete(openEntry);
+          acknowledge();
+          // Its outputs' blocks come back once the parent has read past
+          // the acknowledgement.
+          closeScope();
+          maybeForget();
         },
       };
       open.add(openEntry);
@@ -190,6 +236,7 @@ export async function runDecoupledBatch(
     // at least the log does.
     if (told === 0) console.error(`${text} (after every request of the batch was closed)`);
   }
+  if (halted()) return;
   context.flushMetrics?.();
   toParent.push({ kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: batchId, offset: 0, length: 0 });
 }
