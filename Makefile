@@ -117,8 +117,10 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 	@touch $@
 
 # Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code.
+# HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
+# any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
 $(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
-	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	@touch $@
 
 # The main job: serve models/ over Triton's HTTP/REST protocol (pass ARGS="--http-port 9000 ...").
@@ -151,15 +153,31 @@ bench: build
 check: $(PINNED_DENO)
 	$(DENO) task check
 
-install: build
+# A self-contained backend directory: the libraries, the pinned deno, the TypeScript the stubs run
+# (tests, test data, serve and the in-process core client left out) and deno_dir/ with every
+# dependency, seeded from the build's cache and completed offline, with the runtime's emit cache for
+# the installed paths. It never refers back to the checkout, npm's cache or the user's Deno cache, so
+# it can be copied anywhere (installing at its final path keeps the emit cache valid) and served
+# read-only. deno_dir/ is kept across reinstalls: `deno task prepare-model` puts models' own
+# dependencies there.
+INSTALL_PRUNE := runtime/serve runtime/core runtime/wire/testdata runtime/worker/testdata \
+	runtime/model_config/generate.sh sandbox/testdata
+install: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BACKEND_DIR)/deno_dir/.cached
+	@case "$(PREFIX)" in /*) ;; *) echo "PREFIX must be an absolute path, got '$(PREFIX)'"; exit 2;; esac
+	@case "$(PREFIX)" in *,*) echo "PREFIX must not contain a comma (deno's --allow-read lists cannot express it)"; exit 2;; esac
 	install -d $(PREFIX) $(PREFIX)/deno_dir
 	install -m 0755 $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(PREFIX)/
 	install -m 0755 $(DENO) $(PREFIX)/deno
 	rm -rf $(PREFIX)/runtime $(PREFIX)/sandbox $(PREFIX)/ffi
 	cp -R runtime sandbox $(PREFIX)/
 	mkdir -p $(PREFIX)/ffi && cp -R ffi/stub ffi/include ffi/WIRE_FORMAT.md $(PREFIX)/ffi/
-	find $(PREFIX)/runtime $(PREFIX)/sandbox -name '*_test.ts' -delete
-	DENO_DIR=$(PREFIX)/deno_dir $(PREFIX)/deno cache --no-config --import-map=$(PREFIX)/runtime/import_map.json $(addprefix $(PREFIX)/,$(TS_ENTRYPOINTS))
+	rm -rf $(addprefix $(PREFIX)/,$(INSTALL_PRUNE))
+	find $(PREFIX)/runtime $(PREFIX)/sandbox $(PREFIX)/ffi \( -name '*_test.ts' -o -name '_test_*.ts' \) -delete
+	cp -R $(BACKEND_DIR)/deno_dir/npm $(PREFIX)/deno_dir/
+	env -i DENO_DIR=$(PREFIX)/deno_dir HOME=$(PREFIX)/deno_dir NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 \
+		$(PREFIX)/deno cache --quiet --no-config --no-lock --import-map=$(PREFIX)/runtime/import_map.json \
+		$(addprefix $(PREFIX)/,$(TS_ENTRYPOINTS))
+	chmod -R u+rwX,go+rX,go-w $(PREFIX)
 
 clean:
 	rm -rf build build-asan

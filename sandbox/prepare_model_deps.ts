@@ -90,7 +90,9 @@ async function main(): Promise<number> {
       `--config=${modelDir}/deno.json`,
     ],
     cwd: modelDir,
-    env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    // The backend's deno processes take their npm configuration from deno_dir/.npmrc (HOME is
+    // deno_dir for them): the same here, so that packages are cached where stubs look.
+    env: { DENO_DIR: denoDir, HOME: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",

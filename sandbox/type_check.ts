@@ -5,8 +5,8 @@
  *
  * Runs `deno check` in a child process with the runtime's import map, no
  * config file discovery, no remote or uncached modules, and an environment
- * of only `DENO_DIR` and `NO_COLOR`. JavaScript models are not checked. The
- * cost is about a second on a cache miss and ~10 ms once a model has checked
+ * of only `DENO_DIR` (also its `HOME`), `NO_COLOR` and
+ * `DENO_NO_UPDATE_CHECK`. JavaScript models are not checked. The cost is about a second on a cache miss and ~10 ms once a model has checked
  * clean (Deno caches the result in `DENO_DIR`).
  *
  * @example
@@ -85,7 +85,14 @@ export async function typeCheckModel(options: TypeCheckOptions): Promise<boolean
       options.modelFile,
     ],
     clearEnv: true,
-    env: { DENO_DIR: options.denoDir, NO_COLOR: "1" },
+    // HOME: Deno reads $HOME/.npmrc, which could move where cached packages are looked up;
+    // the backend's cache directory is the backend's own home (see ffi/src/stub_command.c).
+    env: {
+      DENO_DIR: options.denoDir,
+      HOME: options.denoDir,
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -47,6 +47,8 @@ static TRITONSERVER_Error* run_evaluator(
       extra_read != NULL ? extra_read : "");
   char* entry = printed("%s/sandbox/evaluate_main.ts", dir);
   char* deno_dir = printed("DENO_DIR=%s/deno_dir", dir);
+  /* $HOME/.npmrc could move where cached packages are looked up (see stub_command.c). */
+  char* home = printed("HOME=%s/deno_dir", dir);
   char* argv[] = {
       backend->options.deno_path,
       "run",
@@ -60,12 +62,12 @@ static TRITONSERVER_Error* run_evaluator(
       entry,
       NULL,
   };
-  char* envp[] = {deno_dir, "NO_COLOR=1", "DENO_NO_UPDATE_CHECK=1", NULL};
+  char* envp[] = {deno_dir, home, "NO_COLOR=1", "DENO_NO_UPDATE_CHECK=1", NULL};
   TRITONSERVER_Error* error = NULL;
   char* output = NULL;
   size_t output_length = 0;
   tdn_diag why;
-  if (read_flag == NULL || entry == NULL || deno_dir == NULL) {
+  if (read_flag == NULL || entry == NULL || deno_dir == NULL || home == NULL) {
     error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   } else if (!tdn_helper_run(
                  backend->options.deno_path, argv, envp, request, length,
@@ -88,6 +90,7 @@ static TRITONSERVER_Error* run_evaluator(
   free(read_flag);
   free(entry);
   free(deno_dir);
+  free(home);
   return error;
 }
 

@@ -52,7 +52,7 @@ static char* format(const char* pattern, ...)
 
 /* Upper bounds: the fixed arguments, one per optional --allow-* flag, the
  * terminator; the environment adds the model's granted variables. */
-enum { ARG_CAPACITY = 24, ENV_FIXED = 4 };
+enum { ARG_CAPACITY = 24, ENV_FIXED = 5 };
 
 /* Appends `text` (taking ownership) or records that it failed. */
 static void push(char** list, size_t* count, size_t capacity, char* text, bool* complete)
@@ -63,6 +63,18 @@ static void push(char** list, size_t* count, size_t capacity, char* text, bool* 
     return;
   }
   list[(*count)++] = text;
+}
+
+/* Whether the model's granted variables include `name`. */
+static bool grants_variable(const tdn_model* model, const char* name)
+{
+  const size_t length = strlen(name);
+  for (size_t i = 0; i < model->env_count; ++i) {
+    if (strncmp(model->env_pairs[i], name, length) == 0 && model->env_pairs[i][length] == '=') {
+      return true;
+    }
+  }
+  return false;
 }
 
 TRITONSERVER_Error* tdn_stub_command_build(
@@ -138,6 +150,12 @@ TRITONSERVER_Error* tdn_stub_command_build(
   push(env, &env_count, env_capacity, format("DENO_DIR=%s/deno_dir", dir), &complete);
   push(env, &env_count, env_capacity, strdup("NO_COLOR=1"), &complete);
   push(env, &env_count, env_capacity, strdup("DENO_NO_UPDATE_CHECK=1"), &complete);
+  /* Deno reads $HOME/.npmrc, and without HOME the home of Triton's user: a registry named there
+   * would move where cached packages are looked up. The backend's own cache directory instead
+   * (it holds no .npmrc unless the operator puts one there); a model granted HOME gets Triton's. */
+  if (!grants_variable(model, "HOME")) {
+    push(env, &env_count, env_capacity, format("HOME=%s/deno_dir", dir), &complete);
+  }
   /* WebGPU works with no permission at all, and a model can reach a fresh realm (a nested
    * Worker) where in-realm removal does not hold: off for the whole process unless granted. */
   if (!sandbox->gpu) {

@@ -4,7 +4,8 @@
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
- *       [--disable-auto-complete-config] [--triton-home PREFIX]
+ *       [--disable-auto-complete-config] [--build DIR] [--backend-directory DIR]
+ *       [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  * ```
  *
@@ -28,6 +29,8 @@ const optionsSchema = z.object({
   maxBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   backendConfig: z.record(z.string(), z.string()).default({}),
   build: z.string().min(1).default("build"),
+  /** The Deno backend directory (default: `<build>/deno`), e.g. one made by `make install`. */
+  backendDirectory: z.string().min(1).optional(),
   /** Models may complete their configuration (Triton's default). */
   autoCompleteConfig: z.boolean().default(true),
   /** Serve through Triton's own core installed at this prefix (lib/libtritonserver.so). */
@@ -66,6 +69,8 @@ export const USAGE = `usage: deno task serve [options]
   --max-body-bytes N       the largest request body accepted (default: 64 MiB)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
   --build DIR              the build directory holding the libraries (default: build)
+  --backend-directory DIR  the Deno backend directory to load (default: <build>/deno), such as
+                           one made by make install
   --disable-auto-complete-config
                            do not let models complete their configuration (as Triton's flag)
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
@@ -84,6 +89,7 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--max-body-bytes": "maxBodyBytes",
   "--backend-config": "backendConfig",
   "--build": "build",
+  "--backend-directory": "backendDirectory",
   "--triton-home": "tritonHome",
   "--model-control-mode": "modelControlMode",
   "--load-model": "loadModels",
@@ -98,6 +104,7 @@ interface RawOptions {
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;
   build?: string;
+  backendDirectory?: string;
   tritonHome?: string;
   modelControlMode?: string;
   loadModels: string[];

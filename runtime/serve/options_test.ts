@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "./_test_assert.ts";
 import { DEFAULT_MAX_BODY_BYTES, OptionsError, parseOptions } from "./options.ts";
+import { buildPaths } from "./server.ts";
 
 Deno.test("options: defaults", () => {
   const options = parseOptions([]);
@@ -42,4 +43,16 @@ Deno.test("options: errors name the flag", () => {
 Deno.test("options: auto-completion is on unless --disable-auto-complete-config", () => {
   assertEquals(parseOptions([]).autoCompleteConfig, true);
   assertEquals(parseOptions(["--disable-auto-complete-config"]).autoCompleteConfig, false);
+});
+
+Deno.test("options: --backend-directory names the backend to load; by default <build>/deno", () => {
+  assertEquals(parseOptions([]).backendDirectory, undefined);
+  const options = parseOptions(["--build", "/b", "--backend-directory", "/opt/deno"]);
+  assertEquals(options.backendDirectory, "/opt/deno");
+  assertEquals(buildPaths(options.build, options.backendDirectory), {
+    hostLibrary: "/b/libtriton_host.so",
+    backendDirectory: "/opt/deno",
+    backendLibrary: "/opt/deno/libtriton_deno.so",
+  });
+  assertEquals(buildPaths("/b").backendLibrary, "/b/deno/libtriton_deno.so");
 });

@@ -40,13 +40,16 @@ export interface RunningServer {
   shutdown(): Promise<string[]>;
 }
 
-/** Where the build put the libraries, from the build directory. */
-export function buildPaths(build: string): {
+/**
+ * Where the build put the libraries, from the build directory; the backend
+ * directory is `<build>/deno` unless another (an install) is named.
+ */
+export function buildPaths(build: string, backendDirectory = resolve(build, "deno")): {
   hostLibrary: string;
   backendDirectory: string;
   backendLibrary: string;
 } {
-  const backendDirectory = resolve(build, "deno");
+  backendDirectory = resolve(backendDirectory);
   return {
     hostLibrary: resolve(build, "libtriton_host.so"),
     backendDirectory,
@@ -72,7 +75,7 @@ export async function startServer(
         "repository's models, or those named with --model, and lets clients load and unload them)",
     );
   }
-  const paths = buildPaths(options.build);
+  const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
   let backend: HostBackend;
   try {
@@ -172,7 +175,7 @@ async function startTritonServer(
         "--model-control-mode explicit --load-model NAME, as with tritonserver",
     );
   }
-  const paths = buildPaths(options.build);
+  const paths = buildPaths(options.build, options.backendDirectory);
   const backendDirectory = composeBackendDirectory(home, paths.backendDirectory);
   const repository = resolve(options.modelRepository);
   let server: TritonServer;

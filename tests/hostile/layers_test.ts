@@ -116,14 +116,18 @@ Deno.test("layers: a stub runs filtered, without new privileges, within its limi
     assertEquals(softLimit(pid, "Max data size"), String((1536 + 64 + 128) * 1024 * 1024));
     assertEquals(softLimit(pid, "Max open files"), "1024");
     assertEquals(softLimit(pid, "Max core file size"), "0");
-    const environment = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").filter(Boolean)
-      .map((entry) => entry.slice(0, entry.indexOf("="))).sort();
+    const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").filter(Boolean);
+    const environment = environ.map((entry) => entry.slice(0, entry.indexOf("="))).sort();
     assertEquals(environment, [
       "DENO_DIR",
       "DENO_NO_UPDATE_CHECK",
       "DENO_WEBGPU_BACKEND",
+      "HOME",
       "NO_COLOR",
     ]);
+    // Deno reads $HOME/.npmrc: the backend's cache directory, never Triton's user's home.
+    const denoDir = environ.find((entry) => entry.startsWith("DENO_DIR="))!.slice(9);
+    assertEquals(environ.find((entry) => entry.startsWith("HOME=")), `HOME=${denoDir}`);
     const commandLine = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
     assert(commandLine.includes("--v8-flags=--max-old-space-size=64"), commandLine.join(" "));
     assertMatch(commandLine.find((arg) => arg.startsWith("--allow-read=")) ?? "", /add_sub/);
@@ -142,3 +146,33 @@ Deno.test("layers: stub-seccomp=off leaves the filter out and keeps the rest", (
     assertEquals(softLimit(pid, "Max open files"), "1024");
     model.unload();
   }, { "stub-seccomp": "off" }));
+
+Deno.test("layers: a model granted HOME sees Triton's HOME, not the backend's", async () => {
+  const root = await Deno.makeTempDir({ prefix: "layers_home_" });
+  const home = Deno.env.get("HOME");
+  try {
+    Deno.env.set("HOME", `${root}/triton_home`);
+    await Deno.writeTextFile(
+      `${root}/policy.json`,
+      JSON.stringify({ version: 1, default: { allow_env: ["HOME"] } }),
+    );
+    await withHost((host) => {
+      const dir = exampleModelDir("add_sub");
+      const model = host.loadModel(dir, {
+        instanceCount: 1,
+        configText: Deno.readTextFileSync(`${dir}/config.pbtxt`) +
+          'parameters { key: "deno.allow_env" value { string_value: "HOME" } }\n',
+      });
+      const [pid] = findStubPids(dir);
+      const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
+      assertEquals(environ.filter((entry) => entry.startsWith("HOME=")), [
+        `HOME=${root}/triton_home`,
+      ]);
+      model.unload();
+    }, { policy: `${root}/policy.json` });
+  } finally {
+    if (home === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", home);
+    await Deno.remove(root, { recursive: true });
+  }
+});
