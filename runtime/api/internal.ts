@@ -7,7 +7,7 @@
  * @module
  */
 
-import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { modelConfigFromTritonJson } from "../model_config/config.ts";
 import { AutoCompleteConfig } from "./auto_complete.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import type { InitializeArgs } from "./model.ts";

@@ -32,7 +32,6 @@ import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
-import { z } from "npm:zod@3.25.76";
 import {
   drainMetricOps,
   makeAutoCompleteConfig,
@@ -40,7 +39,7 @@ import {
   setBlsTransport,
   setLogSink,
 } from "../api/internal.ts";
-import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { modelConfigFromTritonJson } from "../model_config/config.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
@@ -50,6 +49,7 @@ import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
+import { parseInstanceArgs } from "./instance_args.ts";
 import { type OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
@@ -354,20 +354,12 @@ async function autoComplete(
     new Uint8Array(arena, instance.offset, instance.length),
   );
   link.toStub.markDone();
-  const fields = InstanceArgsSchema.parse(JSON.parse(text));
+  const fields = parseInstanceArgs(text);
   message.initialize.modelConfigJson = fields.model_config;
   message.initialize.modelInstanceName = fields.model_instance_name;
   message.initialize.modelInstanceKind = fields.model_instance_kind;
   message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
 }
-
-/** The INSTANCE payload (ffi/src/init_args.c, tdn_instance_args_build). */
-const InstanceArgsSchema = z.object({
-  model_config: z.string().min(1),
-  model_instance_name: z.string().min(1),
-  model_instance_kind: z.string().min(1),
-  model_instance_device_id: z.string().regex(/^-?\d+$/),
-}).strict();
 
 /**
  * Sends the model's queued metric operations as one METRICS record (the

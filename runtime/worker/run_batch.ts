@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { ModelConfig } from "../model_config/mod.ts";
+import type { ModelConfig } from "../model_config/config.ts";
 import { TritonError } from "../api/error.ts";
 import {
   checkResponse,
