@@ -73,6 +73,13 @@
 #define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
 #define TDN_MSG_CONFIG 76u       /* auto-completion: payload: the completed configuration JSON,
                                     or none (length 0): the model has no autoCompleteConfig */
+#define TDN_MSG_PROGRESS 77u     /* a starting stub is alive: aux: TDN_PROGRESS_*; no payload */
+
+/* PROGRESS phases (aux). The start timeout counts from the last record heard. */
+#define TDN_PROGRESS_STARTED 1u      /* the main thread runs and has read INIT */
+#define TDN_PROGRESS_CHECKING 2u     /* a type check runs (or waits); sent every second */
+#define TDN_PROGRESS_LOADING 3u      /* the Worker imports the model */
+#define TDN_PROGRESS_INITIALIZING 4u /* the model's initialize runs */
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */

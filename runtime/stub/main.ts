@@ -24,7 +24,7 @@
 
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
-import { ERROR_CODE, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
 import { createFutexProxy } from "../wire/futex_proxy.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
@@ -68,6 +68,22 @@ function failInit(region: Region, code: number, offset: number, text: string): n
   Deno.exit(EXIT_FAILURE);
 }
 
+/**
+ * Tells the parent the stub is alive and what it is doing: its start
+ * timeout measures silence. Dropped if the ring is full (the parent is
+ * reading it, and the records before say the same).
+ */
+function reportProgress(region: Region, phase: number): void {
+  region.toParent.tryPush({
+    kind: MSG.PROGRESS,
+    flags: 0,
+    aux: phase,
+    id: 0n,
+    offset: 0,
+    length: 0,
+  });
+}
+
 function errorCodeOf(error: unknown): number {
   if (error instanceof InitArgsError) return ERROR_CODE.INVALID_ARG;
   if (error instanceof PrepareError || error instanceof ModelFileError) return error.code;
@@ -101,6 +117,7 @@ async function main(): Promise<number> {
   if (initRecord.kind !== MSG.INIT) {
     failInit(region, ERROR_CODE.INTERNAL, 0, `expected INIT, got record kind ${initRecord.kind}`);
   }
+  reportProgress(region, PROGRESS_PHASE.STARTED);
 
   // 3. The module and the permissions; then the Worker starts loading.
   let init: InitArgs;

@@ -99,6 +99,23 @@ export const MSG = {
   CONTROL: 75,
   /** `TDN_MSG_CONFIG`: auto-completion; payload the completed configuration JSON, or none. */
   CONFIG: 76,
+  /** `TDN_MSG_PROGRESS`: a starting stub is alive; aux a `PROGRESS_PHASE`; no payload. */
+  PROGRESS: 77,
+} as const;
+
+/**
+ * `TDN_PROGRESS_*`: what a starting stub is doing (PROGRESS's aux). The
+ * parent's start timeout counts from the last record it heard.
+ */
+export const PROGRESS_PHASE = {
+  /** `TDN_PROGRESS_STARTED`: the main thread runs and has read INIT. */
+  STARTED: 1,
+  /** `TDN_PROGRESS_CHECKING`: a type check runs (or waits for another of the same sources); every second. */
+  CHECKING: 2,
+  /** `TDN_PROGRESS_LOADING`: the Worker imports the model. */
+  LOADING: 3,
+  /** `TDN_PROGRESS_INITIALIZING`: the model's `initialize` runs. */
+  INITIALIZING: 4,
 } as const;
 
 /** `TDN_FLAG_*`: record flags. */

@@ -41,7 +41,7 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/config.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -186,10 +186,13 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
 
   let model: LoadedModel;
   try {
+    // Phase markers for the parent's start timeout (it measures silence).
+    link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.LOADING));
     model = await loadModel(message.modelUrl);
     if (message.autoComplete) await autoComplete(model, message, link, arena, stubArena);
     setBlsTransport(bls);
     if (model.initialize !== undefined) {
+      link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.INITIALIZING));
       await model.initialize(makeInitializeArgs(message.initialize));
     }
   } catch (error) {
