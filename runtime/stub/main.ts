@@ -7,7 +7,9 @@
  * 3. resolves the model module and computes the Worker's permissions
  *    (sandbox/), and starts the model's Worker, which loads the runtime
  *    while
- * 4. the model directory is checked and the module type-checked; only then
+ * 4. the model directory is checked and the module type-checked (unless
+ *    the same sources passed before: sandbox/check_verdicts.ts), with a
+ *    PROGRESS record every second meanwhile; only then
  *    does the Worker get its start message (arena, control page, futex
  *    proxy, model URL) and import the model. From then on the main thread
  *    leaves the rings alone: the Worker answers READY or ERROR itself and
@@ -155,7 +157,12 @@ async function main(): Promise<number> {
 
   // 4. The checks, while the Worker loads; the model is imported only after them.
   try {
-    await checkModel(located, init, IMPORT_MAP);
+    await checkModel(
+      located,
+      init,
+      IMPORT_MAP,
+      () => reportProgress(region, PROGRESS_PHASE.CHECKING),
+    );
   } catch (error) {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
