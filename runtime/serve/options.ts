@@ -6,12 +6,14 @@
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
  *       [--disable-auto-complete-config] [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
+ *       [--model-load-thread-count N]
  * ```
  *
  * @module
  */
 
 import { z } from "npm:zod@3.25.76";
+import { DEFAULT_MODEL_LOAD_THREAD_COUNT } from "./load_limit.ts";
 
 /** Triton's default limit on an HTTP request body (`--http-max-input-size`): 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -34,6 +36,8 @@ const optionsSchema = z.object({
   tritonHome: z.string().min(1).optional(),
   /** Triton's model control (real core only; tritonserver's default: none). */
   modelControlMode: z.enum(["none", "poll", "explicit"]).default("none"),
+  /** Models loading at once (tritonserver's `--model-load-thread-count`). */
+  modelLoadThreadCount: z.coerce.number().int().min(1).default(DEFAULT_MODEL_LOAD_THREAD_COUNT),
   /** Models to load at start in explicit mode (real core only). */
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
@@ -67,7 +71,10 @@ export const USAGE = `usage: deno task serve [options]
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
   --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
-  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)`;
+  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
+  --model-load-thread-count N
+                           models loading at once (default: 4, as tritonserver's; with
+                           --triton-home, Triton's own setting applies)`;
 
 const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-repository": "modelRepository",
@@ -80,6 +87,7 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--triton-home": "tritonHome",
   "--model-control-mode": "modelControlMode",
   "--load-model": "loadModels",
+  "--model-load-thread-count": "modelLoadThreadCount",
 };
 
 interface RawOptions {
@@ -93,6 +101,7 @@ interface RawOptions {
   tritonHome?: string;
   modelControlMode?: string;
   loadModels: string[];
+  modelLoadThreadCount?: string;
   autoCompleteConfig?: boolean;
 }
 

@@ -43,3 +43,13 @@ Deno.test("options: auto-completion is on unless --disable-auto-complete-config"
   assertEquals(parseOptions([]).autoCompleteConfig, true);
   assertEquals(parseOptions(["--disable-auto-complete-config"]).autoCompleteConfig, false);
 });
+
+Deno.test("options: models load four at a time unless --model-load-thread-count says", () => {
+  assertEquals(parseOptions([]).modelLoadThreadCount, 4);
+  assertEquals(parseOptions(["--model-load-thread-count", "2"]).modelLoadThreadCount, 2);
+  assertThrows(
+    () => parseOptions(["--model-load-thread-count=0"]),
+    OptionsError,
+    "'--model-load-thread-count'",
+  );
+});
