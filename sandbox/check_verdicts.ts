@@ -109,27 +109,52 @@ export async function verdictKey(
   const modelDirectory = inputs.modelDirectory.replace(/\/+$/, "");
   if (!inputs.modelFile.startsWith(`${modelDirectory}/`)) return undefined;
   const budget = { left: maxHashedBytes };
-  const model = await hashTree(modelDirectory, "", budget, () => true);
+  const model = await readTree(modelDirectory, "", budget, () => true);
   if (model === undefined) return undefined;
-  const api: [string, string][] = [];
+  const api: TreeEntry[] = [];
   for (const folder of API_FOLDERS) {
-    const files = await hashTree(
+    const files = await readTree(
       `${inputs.runtimeDir}/${folder}`,
       "",
       { left: Number.POSITIVE_INFINITY },
       (name) => name.endsWith(".ts") && !name.endsWith("_test.ts"),
     );
-    for (const [path, digest] of files ?? []) api.push([`${folder}/${path}`, digest]);
+    for (const entry of files ?? []) api.push({ ...entry, path: `${folder}/${entry.path}` });
   }
-  const description = JSON.stringify({
+  // One digest over a description of every entry (path, kind, size) and
+  // then every file's bytes in the same order: a single hashing call.
+  const entries = [
+    ...api.map((entry) => ({ ...entry, tree: "api" })),
+    ...model.map((entry) => ({
+      ...entry,
+      tree: "model",
+    })),
+  ];
+  const description = new TextEncoder().encode(JSON.stringify({
     version: VERSION,
     deno: inputs.denoVersion,
     importMap: inputs.importMapText,
-    api,
     entry: inputs.modelFile.slice(modelDirectory.length + 1),
-    model,
-  });
-  return await sha256Hex(new TextEncoder().encode(description));
+    files: entries.map((entry) => [entry.tree, entry.path, entry.link ?? entry.bytes?.byteLength]),
+  }));
+  const all = new Uint8Array(
+    entries.reduce((sum, entry) => sum + (entry.bytes?.byteLength ?? 0), description.byteLength),
+  );
+  all.set(description, 0);
+  let at = description.byteLength;
+  for (const entry of entries) {
+    if (entry.bytes === undefined) continue;
+    all.set(entry.bytes, at);
+    at += entry.bytes.byteLength;
+  }
+  return await sha256Hex(all);
+}
+
+/** A file (its bytes) or a symbolic link (its target) of a tree, by relative path. */
+interface TreeEntry {
+  path: string;
+  bytes?: Uint8Array;
+  link?: string;
 }
 
 /**
@@ -185,19 +210,19 @@ export async function lockVerdict(cacheDir: string, key: string): Promise<() => 
 }
 
 /**
- * `[path relative to the tree, SHA-256]` of every file below `directory`
- * that `wanted` accepts (by name) and that has a source ending, sorted by
- * path; symbolic links as `[path, "link:" + target]` (their targets lie
- * inside the tree, sandbox/model_dir.ts checks that, and are hashed where
- * they are). `undefined` once more than `budget.left` bytes were read.
+ * Every file below `directory` that `wanted` accepts (by name) and that has
+ * a source ending, with its bytes, sorted by path; symbolic links with
+ * their targets (which lie inside the tree, sandbox/model_dir.ts checks
+ * that, and are read where they are). `undefined` once more than
+ * `budget.left` bytes were read.
  */
-async function hashTree(
+async function readTree(
   directory: string,
   prefix: string,
   budget: { left: number },
   wanted: (name: string) => boolean,
-): Promise<[string, string][] | undefined> {
-  const result: [string, string][] = [];
+): Promise<TreeEntry[] | undefined> {
+  const result: TreeEntry[] = [];
   const entries: Deno.DirEntry[] = [];
   for await (const entry of Deno.readDir(directory)) entries.push(entry);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -205,9 +230,9 @@ async function hashTree(
     const path = `${directory}/${entry.name}`;
     const relative = `${prefix}${entry.name}`;
     if (entry.isSymlink) {
-      result.push([relative, `link:${await Deno.readLink(path)}`]);
+      result.push({ path: relative, link: await Deno.readLink(path) });
     } else if (entry.isDirectory) {
-      const inner = await hashTree(path, `${relative}/`, budget, wanted);
+      const inner = await readTree(path, `${relative}/`, budget, wanted);
       if (inner === undefined) return undefined;
       result.push(...inner);
     } else if (
@@ -217,7 +242,7 @@ async function hashTree(
       const bytes = await Deno.readFile(path);
       budget.left -= bytes.byteLength;
       if (budget.left < 0) return undefined;
-      result.push([relative, await sha256Hex(bytes)]);
+      result.push({ path: relative, bytes });
     }
   }
   return result;
