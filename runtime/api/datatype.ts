@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DataType } from "../model_config/config.ts";
+import { DataType } from "../model_config/data_type.ts";
 
 /**
  * The name of a Triton tensor datatype, as Triton's inference protocol spells

@@ -39,7 +39,7 @@ import {
   setBlsTransport,
   setLogSink,
 } from "../api/internal.ts";
-import { modelConfigFromTritonJson } from "../model_config/config.ts";
+import { modelConfigFromJson } from "../model_config/from_json.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
@@ -213,7 +213,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     model,
     modelName,
     // The runtime's own copy: the model may mutate the one it was given.
-    config: modelConfigFromTritonJson(message.initialize.modelConfigJson),
+    config: modelConfigFromJson(message.initialize.modelConfigJson),
     arena,
     stubArena,
     cancellations,
