@@ -69,6 +69,11 @@ export interface ServiceHooks {
   parentAlive(): boolean;
   /** Why the Worker died, once it has. */
   workerFailure(): string | undefined;
+  /**
+   * Called once, the first time the Worker sleeps on its doorbell: it has
+   * answered READY (or the start failed) and waits for work.
+   */
+  afterStart?(): void;
 }
 
 /** Timing of the waits (tests shorten them). */
@@ -111,6 +116,7 @@ export class FutexService {
   readonly #host: FutexProxyHost;
   readonly #hooks: ServiceHooks;
   readonly #timing: ServiceTiming;
+  #started = false;
 
   /**
    * @param region The parent's side.
@@ -160,6 +166,10 @@ export class FutexService {
       // it has timers pending, every second when not (an idle instance
       // then costs next to nothing).
       const parked = host.doorbellParked();
+      if (parked !== PARKED.NO && !this.#started) {
+        this.#started = true;
+        this.#hooks.afterStart?.();
+      }
       const slice = parked === PARKED.IDLE ? this.#timing.idleTickMs : this.#timing.watchSliceMs;
       if (host.waitForBell(bell, slice) === "timed-out") {
         if (parked !== PARKED.NO && host.doorbellParked() !== PARKED.NO) {

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../api/_test_assert.ts";
-import { createFutexProxy, PROXY, WAKE_BIT } from "../wire/futex_proxy.ts";
+import { createFutexProxy, PARKED, PROXY, WAKE_BIT } from "../wire/futex_proxy.ts";
 import { CONTROL, CONTROL_SIZE, ERROR_CODE, MSG, RING } from "../wire/layout.ts";
 import { atomicsWaiter, Ring, type RingWaiter, type WireRecord } from "../wire/ring.ts";
 import type { ProxyWorkerStart } from "../wire/testdata/proxy_worker.ts";
@@ -173,4 +173,21 @@ Deno.test("futex service: while the Worker is busy, its wakes are served during 
   assertEquals(wakes, [TO_PARENT_TAIL]);
   assertEquals(wakesAtSlice, [0, 1, 1], "the wake went out while the park went on");
   assert(slices.every((slice) => slice <= 8), `busy parks sleep in short slices: ${slices}`);
+});
+
+Deno.test("futex service: afterStart runs once, when the Worker first sleeps on its doorbell", async () => {
+  for (const parks of [false, true]) {
+    const { region } = fakeRegion();
+    const proxy = createFutexProxy();
+    if (parks) Atomics.store(new Int32Array(proxy), PROXY.DOORBELL_PARKED, PARKED.IDLE);
+    const started = performance.now();
+    let calls = 0;
+    const hooks: ServiceHooks = {
+      parentAlive: () => performance.now() - started < 60,
+      workerFailure: () => undefined,
+      afterStart: () => calls++,
+    };
+    assertEquals(await new FutexService(region, proxy, hooks, FAST).run(0), 1);
+    assertEquals(calls, parks ? 1 : 0, `parks: ${parks}`);
+  }
 });

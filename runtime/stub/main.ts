@@ -17,7 +17,9 @@
  *    (runtime/worker/main.ts -> run_batch.ts);
  * 5. serves the Worker's futex requests and watches both ends
  *    (futex_service.ts) until the Worker asks to exit (0 after FINALIZED)
- *    or something fails (exit 1: the parent restarts the stub).
+ *    or something fails (exit 1: the parent restarts the stub); once the
+ *    Worker first waits for work, it releases the file pages only starting
+ *    needed (`releaseFilePages`).
  *
  * Usage (by libtriton_deno.so): `deno run ... runtime/stub/main.ts <libtriton_deno_stub.so>`.
  *
@@ -196,6 +198,9 @@ async function main(): Promise<number> {
   const service = new FutexService(region, proxy, {
     parentAlive,
     workerFailure: () => workerFailure,
+    // Pages of the deno binary used only to start leave the stub's resident
+    // memory (the page cache, which all stubs share, keeps them).
+    afterStart: () => library.releaseFilePages(),
   });
   return await service.run(initErrorAt);
 }
