@@ -346,7 +346,7 @@ function printScale(where: string, run: { seconds: number; ready: number; note: 
     }`,
     "all ready, <= 60 s, <= 10 GiB",
   ]]));
-  console.log(`(${run.note}; the server process is this benchmark, Triton's core in it)`);
+  console.log(`(${run.note}; the server process is this benchmark, with the core in it)`);
 }
 
 /** The load rows through the stand-in core. */
