@@ -1,9 +1,12 @@
 /**
  * `deno task prepare-model <model dir>`: caches a model's npm dependencies
  * (the `imports` of its `deno.json`, pinned by its `deno.lock`) into the
- * backend's `deno_dir`, where stubs load them from with `--cached-only`.
- * Run it wherever the backend is installed, before loading the model; the
- * model directory is only read.
+ * backend's `deno_dir`, where stubs load them from with `--cached-only`,
+ * then type-checks every version's model module the way a stub would and
+ * keeps the passing verdicts (./check_verdicts.ts), so that the first load
+ * of the model starts without checking. Run it wherever the backend is
+ * installed, before loading the model, on the model directory's path as
+ * Triton will see it; the model directory is only read.
  *
  * The lock file is frozen: if `deno.json` asks for something `deno.lock`
  * does not pin, nothing is fetched and the command fails. Integrity hashes
@@ -19,8 +22,17 @@
  * @module
  */
 
-import { ModelImportsError, readModelImports, requireCached } from "./model_imports.ts";
+import { parseModelConfigText } from "../runtime/model_config/mod.ts";
+import { verdictDirectory } from "./check_verdicts.ts";
+import {
+  mergedImportMap,
+  ModelImportsError,
+  type PinnedImport,
+  readModelImports,
+  requireCached,
+} from "./model_imports.ts";
 import { normalizePath } from "./rules.ts";
+import { TypeCheckError, typeCheckModel } from "./type_check.ts";
 
 function usage(problem: string): never {
   console.error(`prepare-model: ${problem}`);
@@ -76,12 +88,88 @@ async function main(): Promise<number> {
   if (!isDirectory(modelDir)) usage(`${modelDir} is not a directory`);
   if (!isDirectory(backendDir)) usage(`${backendDir} is not a backend directory (build it first)`);
   const imports = await readModelImports(modelDir);
-  if (imports === undefined || imports.every((item) => item.npmPackage === undefined)) {
-    console.log(`prepare-model: ${modelDir} has no npm dependencies; nothing to do`);
-    return 0;
-  }
   const deno = isFile(`${backendDir}/deno`) ? `${backendDir}/deno` : Deno.execPath();
   const denoDir = `${backendDir}/deno_dir`;
+  if (imports === undefined || imports.every((item) => item.npmPackage === undefined)) {
+    console.log(`prepare-model: ${modelDir} has no npm dependencies`);
+  } else if (!(await cacheDependencies(deno, denoDir, modelDir, imports))) {
+    return 1;
+  }
+  return await checkVersions(deno, backendDir, modelDir, imports) ? 0 : 1;
+}
+
+/** The model modules of every version folder (`<n>/<default_model_filename>`). */
+function modelFiles(modelDir: string): string[] {
+  let fileName = "model.ts";
+  if (isFile(`${modelDir}/config.pbtxt`)) {
+    const config = parseModelConfigText(
+      Deno.readTextFileSync(`${modelDir}/config.pbtxt`),
+      `${modelDir}/config.pbtxt`,
+    );
+    fileName = config.defaultModelFilename || fileName;
+  }
+  return [...Deno.readDirSync(modelDir)]
+    .filter((entry) => entry.isDirectory && /^[0-9]+$/.test(entry.name))
+    .map((entry) => `${modelDir}/${entry.name}/${fileName}`)
+    .filter(isFile)
+    .sort();
+}
+
+/**
+ * Type-checks each version's model module as a stub would (same import map,
+ * same first root, same verdict directory). False if one does not check.
+ */
+async function checkVersions(
+  deno: string,
+  backendDir: string,
+  modelDir: string,
+  imports: readonly PinnedImport[] | undefined,
+): Promise<boolean> {
+  const runtimeMap = `${backendDir}/runtime/import_map.json`;
+  const importMap = imports === undefined
+    ? runtimeMap
+    : await mergedImportMap(runtimeMap, modelDir, imports);
+  const version = new TextDecoder().decode(
+    (await new Deno.Command(deno, { args: ["--version"], stdout: "piped" }).output()).stdout,
+  ).match(/^deno (\S+)/)?.[1];
+  let ok = true;
+  for (const modelFile of modelFiles(modelDir)) {
+    try {
+      const outcome = await typeCheckModel({
+        denoPath: deno,
+        denoDir: `${backendDir}/deno_dir`,
+        importMap,
+        modelFile,
+        verdicts: {
+          cacheDir: verdictDirectory(backendDir),
+          runtimeDir: backendDir,
+          modelDirectory: modelDir,
+        },
+        firstRoot: `${backendDir}/runtime/api/mod.ts`,
+        denoVersion: version,
+      });
+      const said = {
+        skipped: "JavaScript, not type-checked",
+        cached: "type-checked before (verdict kept)",
+        checked: "type-checked (verdict kept)",
+      };
+      console.log(`prepare-model: ${modelFile}: ${said[outcome]}`);
+    } catch (error) {
+      if (!(error instanceof TypeCheckError)) throw error;
+      console.error(`prepare-model: ${error.message}`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/** Caches the model's pinned npm dependencies; false (after saying why) if that fails. */
+async function cacheDependencies(
+  deno: string,
+  denoDir: string,
+  modelDir: string,
+  imports: readonly PinnedImport[],
+): Promise<boolean> {
   const install = new Deno.Command(deno, {
     args: [
       "install",
@@ -104,7 +192,7 @@ async function main(): Promise<number> {
         `with ${code}); if deno.lock is out of date, update it with \`deno install\` in the ` +
         "model directory and review the change",
     );
-    return 1;
+    return false;
   }
   await requireCached(denoDir, imports, modelDir);
   for (const item of imports) {
@@ -112,7 +200,7 @@ async function main(): Promise<number> {
       console.log(`prepare-model: ${item.key} -> ${item.target} (cached in ${denoDir})`);
     }
   }
-  return 0;
+  return true;
 }
 
 try {

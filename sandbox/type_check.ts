@@ -6,8 +6,19 @@
  * Runs `deno check` in a child process with the runtime's import map, no
  * config file discovery, no remote or uncached modules, and an environment
  * of only `DENO_DIR` (also its `HOME`), `NO_COLOR` and
- * `DENO_NO_UPDATE_CHECK`. JavaScript models are not checked. The cost is about a second on a cache miss and ~10 ms once a model has checked
- * clean (Deno caches the result in `DENO_DIR`).
+ * `DENO_NO_UPDATE_CHECK`. JavaScript models are not checked.
+ *
+ * A check costs one to three CPU-seconds (TypeScript's libraries alone take
+ * about one), so it is done once per set of sources: a passing check leaves
+ * a verdict named by the sources' contents (./check_verdicts.ts) that every
+ * later load, instance, restart and model with the same sources finds
+ * without starting a process; concurrent checks of the same sources wait
+ * for the first. The runtime's API module is always the check's first root,
+ * so Deno's incremental state (kept per first root in `DENO_DIR`) carries
+ * over from model to model and a new model costs little more than the
+ * libraries. While a check runs (or waits), `onProgress` is called every
+ * second: the stub turns it into PROGRESS records, so that its parent's
+ * start timeout measures silence, not slowness.
  *
  * @example
  * ```ts ignore
@@ -23,6 +34,8 @@
  *
  * @module
  */
+
+import { hasVerdict, lockVerdict, verdictKey, writeVerdict } from "./check_verdicts.ts";
 
 /** The model does not type-check; `message` holds Deno's diagnostics. */
 export class TypeCheckError extends Error {
@@ -43,7 +56,45 @@ export interface TypeCheckOptions {
   importMap: string;
   /** The model module. */
   modelFile: string;
+  /**
+   * Verdicts kept by content (./check_verdicts.ts); without it every call
+   * runs `deno check`.
+   */
+  verdicts?: {
+    /** The verdict directory, written by the trusted side only. */
+    cacheDir: string;
+    /** The backend directory (its `runtime/` holds the API). */
+    runtimeDir: string;
+    /** The model's directory. */
+    modelDirectory: string;
+  };
+  /**
+   * The check's first root (the runtime's `runtime/api/mod.ts`), so that
+   * Deno's incremental state is shared by every model's check.
+   */
+  firstRoot?: string;
+  /** Called about every second while a check runs or waits for another. */
+  onProgress?: () => void;
+  /** How often `onProgress` is called, in ms (default 1000). */
+  progressIntervalMs?: number;
+  /**
+   * The version of `denoPath` (part of a verdict's name); default this
+   * process's own, which is right for the stub (it runs that binary).
+   */
+  denoVersion?: string;
 }
+
+/** What {@linkcode typeCheckModel} did. */
+export type TypeCheckOutcome =
+  /** JavaScript: nothing to check. */
+  | "skipped"
+  /** The same sources passed before. */
+  | "cached"
+  /** `deno check` ran and passed. */
+  | "checked";
+
+/** How often `onProgress` is called while a check runs, by default. */
+const PROGRESS_INTERVAL_MS = 1000;
 
 /** File extensions that are type-checked (JavaScript models are not). */
 const CHECKED_EXTENSIONS = [".ts", ".mts", ".tsx"];
@@ -63,15 +114,76 @@ export function stripAnsi(text: string): string {
 }
 
 /**
- * Type-checks `options.modelFile` unless it is JavaScript.
+ * Type-checks `options.modelFile` unless it is JavaScript or the same
+ * sources passed before.
  *
- * @returns Whether the check ran (false for JavaScript models).
+ * @returns What was done.
  * @throws {TypeCheckError} With the diagnostics if the model does not check.
  */
-export async function typeCheckModel(options: TypeCheckOptions): Promise<boolean> {
+export async function typeCheckModel(options: TypeCheckOptions): Promise<TypeCheckOutcome> {
   if (!CHECKED_EXTENSIONS.some((extension) => options.modelFile.endsWith(extension))) {
-    return false;
+    return "skipped";
   }
+  const verdicts = options.verdicts;
+  const key = verdicts === undefined ? undefined : await keyOf(options, verdicts);
+  if (verdicts === undefined || key === undefined) {
+    await whileReporting(runCheck(options), options);
+    return "checked";
+  }
+  if (await hasVerdict(verdicts.cacheDir, key)) return "cached";
+  const release = await whileReporting(
+    lockVerdict(verdicts.cacheDir, key).catch(() => undefined),
+    options,
+  );
+  try {
+    // Another process may have checked the same sources while we waited.
+    if (release !== undefined && await hasVerdict(verdicts.cacheDir, key)) return "cached";
+    await whileReporting(runCheck(options), options);
+    await writeVerdict(verdicts.cacheDir, key, options.modelFile).catch(() => {});
+    return "checked";
+  } finally {
+    release?.();
+  }
+}
+
+/** The verdict's name, or `undefined` when there is none to keep (unreadable, too large). */
+async function keyOf(
+  options: TypeCheckOptions,
+  verdicts: NonNullable<TypeCheckOptions["verdicts"]>,
+): Promise<string | undefined> {
+  try {
+    const importMapText = options.importMap.startsWith("data:")
+      ? options.importMap
+      : await Deno.readTextFile(options.importMap);
+    return await verdictKey({
+      denoVersion: options.denoVersion ?? Deno.version.deno,
+      importMapText,
+      runtimeDir: verdicts.runtimeDir,
+      modelDirectory: verdicts.modelDirectory,
+      modelFile: options.modelFile,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Awaits `work`, calling `options.onProgress` every interval meanwhile. */
+async function whileReporting<T>(work: Promise<T>, options: TypeCheckOptions): Promise<T> {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return await work;
+  const timer = setInterval(onProgress, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Runs `deno check`; throws {@linkcode TypeCheckError} with the diagnostics. */
+async function runCheck(options: TypeCheckOptions): Promise<void> {
+  const roots = options.firstRoot === undefined || options.firstRoot === options.modelFile
+    ? [options.modelFile]
+    : [options.firstRoot, options.modelFile];
   const command = new Deno.Command(options.denoPath, {
     args: [
       "check",
@@ -82,7 +194,7 @@ export async function typeCheckModel(options: TypeCheckOptions): Promise<boolean
       "--no-remote",
       // Never fetch: a model's npm: import must come from the install-time cache.
       "--cached-only",
-      options.modelFile,
+      ...roots,
     ],
     clearEnv: true,
     // HOME: Deno reads $HOME/.npmrc, which could move where cached packages are looked up;
@@ -98,7 +210,7 @@ export async function typeCheckModel(options: TypeCheckOptions): Promise<boolean
     stderr: "piped",
   });
   const { code, stdout, stderr } = await command.output();
-  if (code === 0) return true;
+  if (code === 0) return;
   const decoder = new TextDecoder();
   const diagnostics = stripAnsi(decoder.decode(stderr) + decoder.decode(stdout)).trim();
   throw new TypeCheckError(

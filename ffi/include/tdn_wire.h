@@ -75,6 +75,13 @@
                                     or none (length 0): the model has no autoCompleteConfig */
 #define TDN_MSG_TRACE 77u        /* tracing only: aux: TDN_TRACE_*; id: CLOCK_REALTIME ns of the
                                     event; offset: its batch or call id (no payload) */
+#define TDN_MSG_PROGRESS 78u     /* a starting stub is alive: aux: TDN_PROGRESS_*; no payload */
+
+/* PROGRESS phases (aux). The start timeout counts from the last record heard. */
+#define TDN_PROGRESS_STARTED 1u      /* the main thread runs and has read INIT */
+#define TDN_PROGRESS_CHECKING 2u     /* a type check runs (or waits); sent every second */
+#define TDN_PROGRESS_LOADING 3u      /* the Worker imports the model */
+#define TDN_PROGRESS_INITIALIZING 4u /* the model's initialize runs */
 
 /* Record flags. */
 #define TDN_FLAG_FINAL 1u /* RESPONSE, BLS_RESPONSE: the last one for its request or call */

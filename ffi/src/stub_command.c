@@ -126,12 +126,18 @@ TRITONSERVER_Error* tdn_stub_command_build(
    * sandbox->read starts with the model directory. */
   push(
       arg, &count, ARG_CAPACITY,
-      format("--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s,%s", dir, dir, dir, sandbox->read, deno),
+      format(
+          "--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s/" TDN_VERDICT_DIR ",%s,%s", dir, dir, dir,
+          dir, sandbox->read, deno),
       &complete);
-  /* An empty --allow-x= would allow everything: only non-empty lists. */
-  if (sandbox->write[0] != '\0') {
-    push(arg, &count, ARG_CAPACITY, format("--allow-write=%s", sandbox->write), &complete);
-  }
+  /* The type check's verdicts (sandbox/check_verdicts.ts) are written by the
+   * trusted thread only: the Worker's own permissions never include them. */
+  push(
+      arg, &count, ARG_CAPACITY,
+      sandbox->write[0] != '\0'
+          ? format("--allow-write=%s/" TDN_VERDICT_DIR ",%s", dir, sandbox->write)
+          : format("--allow-write=%s/" TDN_VERDICT_DIR, dir),
+      &complete);
   if (sandbox->net[0] != '\0') {
     push(arg, &count, ARG_CAPACITY, format("--allow-net=%s", sandbox->net), &complete);
   }

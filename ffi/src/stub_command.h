@@ -10,6 +10,10 @@
 #include "stub_process.h"
 #include "triton_api.h"
 
+/* Where the type check's verdicts live, below the backend directory
+ * (runtime/stub/prepare_model.ts, verdictDirectory, says the same). */
+#define TDN_VERDICT_DIR "deno_dir/check_verdicts"
+
 TRITONSERVER_Error* tdn_stub_command_build(
     const tdn_model* model, const char* instance_name, tdn_stub_command* command);
 

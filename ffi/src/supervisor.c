@@ -149,6 +149,12 @@ static wait_outcome await_record(
       return WAIT_BROKEN;
     }
     if (status == TDN_RECEIVED) {
+      if (record->kind == TDN_MSG_PROGRESS) {
+        /* Only a starting stub's timeout cares; anywhere else it is news of no consequence. */
+        supervisor->heard_ns = tdn_now_ns();
+        supervisor->progress_phase = record->aux;
+        continue;
+      }
       if (record->kind == TDN_MSG_TRACE) {
         /* The Worker's own marks (trace.h); nothing else reads them. */
         tdn_trace_mark_at(
@@ -157,6 +163,7 @@ static wait_outcome await_record(
       }
       TDN_TRACE(TDN_TRACE_P_TAKEN, supervisor->config.instance_name, record->id, record->kind);
       if (record->kind == TDN_MSG_LOG) {
+        supervisor->heard_ns = tdn_now_ns();
         tdn_stub_log_relay(
             &supervisor->log, tdn_supervisor_arena(supervisor), supervisor->region.arena_size,
             record, supervisor->config.model_name, supervisor->config.instance_name,
@@ -164,6 +171,7 @@ static wait_outcome await_record(
         continue;
       }
       if (record->kind == TDN_MSG_METRICS) {
+        supervisor->heard_ns = tdn_now_ns();
         if (supervisor->config.on_metrics != NULL) {
           supervisor->config.on_metrics(supervisor->config.handler_context, record);
         }
@@ -228,6 +236,8 @@ static const char* kind_name(uint16_t kind)
       return "INSTANCE";
     case TDN_MSG_CONFIG:
       return "CONFIG";
+    case TDN_MSG_PROGRESS:
+      return "PROGRESS";
     case TDN_MSG_TRACE:
       return "TRACE";
     case TDN_MSG_FINALIZE:
@@ -311,6 +321,7 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
       tdn_supervisor_arena(supervisor) + init_block.offset, config->init_json,
       config->init_json_length);
   tdn_channel_init(&supervisor->channel, tdn_region_control(&supervisor->region));
+  supervisor->progress_phase = 0;
   /* Queued before the stub exists: it finds INIT as soon as it looks. */
   if (!send_record(
           supervisor, TDN_MSG_INIT, 0, 0, init_block.offset, config->init_json_length, &why) ||
@@ -331,20 +342,54 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
       "INIT");
 }
 
+/* What a starting stub said it was doing last, for the timeout's message. */
+static const char* phase_name(uint32_t phase)
+{
+  switch (phase) {
+    case TDN_PROGRESS_STARTED:
+      return "its main thread had started";
+    case TDN_PROGRESS_CHECKING:
+      return "it was type-checking the model";
+    case TDN_PROGRESS_LOADING:
+      return "it was importing the model";
+    case TDN_PROGRESS_INITIALIZING:
+      return "the model's initialize was running";
+    default:
+      return "it had not said anything yet";
+  }
+}
+
 /* Waits for the stub's answer to INIT or INSTANCE (`asked`): `wanted`
  * (READY, or CONFIG whose payload is kept in supervisor->proposed_config)
  * or ERROR. Frees the question's block on success; tears everything down
- * on failure. */
+ * on failure.
+ *
+ * The timeout measures silence, not the whole start: a stub reports
+ * PROGRESS while it starts (every second while it type-checks), and every
+ * PROGRESS, LOG or METRICS record starts the stub-timeout-seconds window
+ * again. A slow start on a busy machine goes on; a stub that says nothing
+ * for that long (hung, or a model whose import or initialize neither
+ * returns nor logs) is killed. */
 static TRITONSERVER_Error* await_handshake(
     tdn_supervisor* supervisor, uint64_t block_handle, uint16_t wanted, const char* asked)
 {
   const tdn_supervisor_config* config = &supervisor->config;
   const pid_t pid = supervisor->pid;
-  const uint64_t deadline = tdn_now_ns() + config->start_timeout_ms * TDN_NS_PER_MS;
+  const uint64_t window_ns = config->start_timeout_ms * TDN_NS_PER_MS;
+  supervisor->heard_ns = tdn_now_ns();
   tdn_record record;
   tdn_diag why;
   TRITONSERVER_Error* error = NULL;
-  switch (await_record(supervisor, deadline, 0, &record, &why)) {
+  wait_outcome outcome;
+  for (;;) {
+    const uint64_t deadline = supervisor->heard_ns + window_ns;
+    outcome = await_record(supervisor, deadline, 0, &record, &why);
+    /* Heard from meanwhile: the window starts again from then. */
+    if (outcome != WAIT_DEADLINE || supervisor->heard_ns + window_ns <= tdn_now_ns()) {
+      break;
+    }
+  }
+  switch (outcome) {
     case WAIT_RECORD:
       if (record.kind == wanted && wanted == TDN_MSG_CONFIG) {
         const uint64_t arena_size = supervisor->region.arena_size;
@@ -395,9 +440,10 @@ static TRITONSERVER_Error* await_handshake(
     case WAIT_DEADLINE:
       error = tdn_error(
           TRITONSERVER_ERROR_UNAVAILABLE,
-          "the stub (pid %d) did not answer %s within %llu s (stub-timeout-seconds) and was "
-          "killed",
-          (int)pid, asked, (unsigned long long)(config->start_timeout_ms / 1000));
+          "the stub (pid %d) said nothing for %llu s (stub-timeout-seconds) before answering %s "
+          "and was killed; last, %s",
+          (int)pid, (unsigned long long)(config->start_timeout_ms / 1000), asked,
+          phase_name(supervisor->progress_phase));
       break;
     case WAIT_BROKEN:
       error = tdn_error(

@@ -27,7 +27,7 @@
 
 /* How a wait for the stub ended. */
 typedef enum tdn_wait_outcome {
-  WAIT_RECORD,   /* a record other than LOG (or METRICS, when handled) arrived */
+  WAIT_RECORD,   /* a record other than LOG, PROGRESS (or METRICS, when handled) arrived */
   WAIT_DEADLINE, /* the deadline passed first */
   WAIT_DIED,     /* the stub exited */
   WAIT_BROKEN,   /* protocol violation; `why` says what */
@@ -44,7 +44,7 @@ typedef struct tdn_supervisor_config {
   uint64_t window_size;   /* shm-max-byte-size */
   uint64_t initial_arena; /* shm-default-byte-size */
   uint64_t growth;        /* shm-growth-byte-size */
-  uint64_t start_timeout_ms;
+  uint64_t start_timeout_ms; /* longest silence of a starting stub (see await_handshake) */
   uint64_t execute_timeout_ms; /* 0: no deadline */
   bool auto_complete; /* start answers CONFIG, then waits for INSTANCE (auto_complete.h) */
   /* METRICS records, handled where they arrive (may be NULL). */
@@ -92,6 +92,8 @@ typedef struct tdn_supervisor {
   tdn_cancel_watch* watch;     /* during tdn_supervisor_execute */
   char* proposed_config;       /* auto-completion: the stub's CONFIG payload, NUL-terminated */
   size_t proposed_config_length;
+  uint64_t heard_ns;       /* when the stub last sent PROGRESS, LOG or METRICS */
+  uint32_t progress_phase; /* the last PROGRESS's TDN_PROGRESS_* (0: none yet) */
 } tdn_supervisor;
 
 /* What the stub answered to a batch. */

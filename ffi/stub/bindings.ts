@@ -29,6 +29,7 @@ const SYMBOLS = {
   tdn_parent_pid: { parameters: [], result: "i32" },
   tdn_stub_ring: { parameters: ["i32", "u8"], result: "i32" },
   tdn_stub_disable_webgpu: { parameters: [], result: "i32" },
+  tdn_stub_release_file_pages: { parameters: [], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The mapped region: its base address (the control page) and size. */
@@ -83,6 +84,16 @@ export interface StubLibrary {
    * @throws {Error} If the environment could not be changed.
    */
   disableWebGpu(): void;
+  /**
+   * Drops this process's mappings of the pristine read-only file pages it
+   * touched (the deno binary's code and constants): they stay in the page
+   * cache every stub shares, and fault back in when used again. A stub
+   * calls it once it has started, so that the pages only starting needed
+   * leave its resident memory.
+   *
+   * @returns The bytes of mappings released, or -1 if none could be.
+   */
+  releaseFilePages(): number;
   /** Unloads the library. */
   close(): void;
 }
@@ -127,6 +138,9 @@ export function openStubLibrary(path: string): StubLibrary {
       if (symbols.tdn_stub_disable_webgpu() !== 0) {
         throw new Error("could not set DENO_WEBGPU_BACKEND=none");
       }
+    },
+    releaseFilePages(): number {
+      return Number(symbols.tdn_stub_release_file_pages());
     },
     close(): void {
       library.close();

@@ -12,7 +12,9 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -125,4 +127,47 @@ TDN_STUB_EXPORT int32_t tdn_parent_pid(void) { return (int32_t)getppid(); }
  */
 TDN_STUB_EXPORT int32_t tdn_stub_disable_webgpu(void) {
   return setenv("DENO_WEBGPU_BACKEND", "none", 1) == 0 ? 0 : -1;
+}
+
+/*
+ * Gives back the pages a stub touched only to start: drops this process's
+ * page-table entries for every private, read-only file mapping none of
+ * whose pages this process ever wrote (the deno binary's code and
+ * constants, the libraries'). They stay in the page cache, which every stub
+ * shares; a page used again faults back in from there. Mappings with an
+ * anonymous (written) page, such as relocated read-only data, are left
+ * alone: dropping them would lose what was written. Returns the bytes
+ * advised, or -1 if /proc/self/smaps cannot be read.
+ */
+TDN_STUB_EXPORT int64_t tdn_stub_release_file_pages(void) {
+  FILE *smaps = fopen("/proc/self/smaps", "re");
+  if (smaps == NULL) return -1;
+  char line[4096];
+  int64_t released = 0;
+  unsigned long start = 0, end = 0;
+  int candidate = 0;
+  while (fgets(line, sizeof line, smaps) != NULL) {
+    unsigned long first, last;
+    char perms[5];
+    char *space = strchr(line, ' ');
+    char *dash = strchr(line, '-');
+    /* A mapping's header line: "start-end perms offset dev inode [path]". */
+    if (dash != NULL && space != NULL && dash < space &&
+        sscanf(line, "%lx-%lx %4s", &first, &last, perms) == 3) {
+      start = first;
+      end = last;
+      candidate = strchr(line, '/') != NULL && perms[0] == 'r' && perms[1] == '-' &&
+                  perms[3] == 'p';
+      continue;
+    }
+    unsigned long anonymous_kb;
+    if (candidate && sscanf(line, "Anonymous: %lu kB", &anonymous_kb) == 1) {
+      if (anonymous_kb == 0 && madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
+        released += (int64_t)(end - start);
+      }
+      candidate = 0;
+    }
+  }
+  fclose(smaps);
+  return released;
 }

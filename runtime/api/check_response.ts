@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DataType, ModelConfig, ModelOutput } from "../model_config/mod.ts";
+import type { DataType, ModelConfig, ModelOutput } from "../model_config/config.ts";
 import { countBytesElements } from "./bytes.ts";
 import {
   configDataTypeName,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DataType } from "../model_config/mod.ts";
+import { DataType } from "../model_config/data_type.ts";
 
 /**
  * The name of a Triton tensor datatype, as Triton's inference protocol spells
@@ -244,7 +244,7 @@ export function dataTypeArrayType(datatype: DataTypeName): TensorArrayConstructo
  * @example
  * ```ts
  * import { dataTypeToConfig } from "@triton/deno";
- * import { DataType } from "../model_config/mod.ts";
+ * import { DataType } from "../model_config/config.ts";
  *
  * console.log(dataTypeToConfig("BYTES") === DataType.TYPE_STRING); // true
  * ```
@@ -260,7 +260,7 @@ export function dataTypeToConfig(datatype: DataTypeName): DataType {
  * @example
  * ```ts
  * import { dataTypeFromConfig } from "@triton/deno";
- * import { DataType } from "../model_config/mod.ts";
+ * import { DataType } from "../model_config/config.ts";
  *
  * console.log(dataTypeFromConfig(DataType.TYPE_STRING)); // "BYTES"
  * ```
@@ -276,7 +276,7 @@ export function dataTypeFromConfig(type: DataType): DataTypeName | undefined {
  * @example
  * ```ts
  * import { configDataTypeName } from "@triton/deno";
- * import { DataType } from "../model_config/mod.ts";
+ * import { DataType } from "../model_config/config.ts";
  *
  * console.log(configDataTypeName(DataType.TYPE_FP32)); // "TYPE_FP32"
  * ```

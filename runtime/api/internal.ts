@@ -7,7 +7,7 @@
  * @module
  */
 
-import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { modelConfigFromJson } from "../model_config/from_json.ts";
 import { AutoCompleteConfig } from "./auto_complete.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import type { InitializeArgs } from "./model.ts";
@@ -166,7 +166,7 @@ export function makeInitializeArgs(init: {
 }): InitializeArgs {
   let modelConfig;
   try {
-    modelConfig = modelConfigFromTritonJson(init.modelConfigJson);
+    modelConfig = modelConfigFromJson(init.modelConfigJson);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new TritonError(detail, ErrorCode.INVALID_ARG);

@@ -83,5 +83,10 @@ export type {
   TransactionPolicy,
 } from "./auto_complete.ts";
 // The configuration types a model meets in `InitializeArgs.modelConfig`.
-export { DataType } from "../model_config/mod.ts";
-export type { ModelConfig, ModelInput, ModelOutput, ModelParameter } from "../model_config/mod.ts";
+export { DataType } from "../model_config/data_type.ts";
+export type {
+  ModelConfig,
+  ModelInput,
+  ModelOutput,
+  ModelParameter,
+} from "../model_config/config.ts";

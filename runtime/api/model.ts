@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ModelConfig } from "../model_config/mod.ts";
+import type { ModelConfig } from "../model_config/config.ts";
 import type { AutoCompleteConfig } from "./auto_complete.ts";
 import type { InferenceRequest } from "./request.ts";
 import type { InferenceResponse } from "./response.ts";

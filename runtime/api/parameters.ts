@@ -9,7 +9,6 @@
  * @module
  */
 
-import { z } from "npm:zod@3.25.76";
 import { describeValue } from "./describe.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 
@@ -73,25 +72,47 @@ export const NO_PARAMETERS: InferenceParameters = Object.freeze({});
 
 const NON_FINITE = ["NaN", "Infinity", "-Infinity"] as const;
 
-const wireEntrySchema = z.discriminatedUnion("type", [
-  z.object({ key: z.string(), type: z.literal("STRING"), value: z.string() }).strict(),
-  z.object({
-    key: z.string(),
-    type: z.literal("INT"),
-    value: z.string().regex(/^-?[0-9]+$/, "INT value must be a decimal integer string"),
-  }).strict(),
-  z.object({ key: z.string(), type: z.literal("BOOL"), value: z.boolean() }).strict(),
-  z.object({
-    key: z.string(),
-    type: z.literal("DOUBLE"),
-    value: z.union([z.number(), z.enum(NON_FINITE)]),
-  }).strict(),
-]);
-
 /** One parameter as the wire carries it. */
-export type WireParameter = z.infer<typeof wireEntrySchema>;
+export type WireParameter =
+  | { key: string; type: "STRING"; value: string }
+  | { key: string; type: "INT"; value: string }
+  | { key: string; type: "BOOL"; value: boolean }
+  | { key: string; type: "DOUBLE"; value: number | (typeof NON_FINITE)[number] };
 
-const wireListSchema = z.array(z.unknown());
+const WIRE_VALUE_CHECKS: Readonly<Record<WireParameter["type"], (value: unknown) => string>> = {
+  STRING: (value) => typeof value === "string" ? "" : `STRING value must be a string`,
+  INT: (value) =>
+    typeof value === "string" && /^-?[0-9]+$/.test(value)
+      ? ""
+      : "INT value must be a decimal integer string",
+  BOOL: (value) => typeof value === "boolean" ? "" : "BOOL value must be a boolean",
+  DOUBLE: (value) =>
+    typeof value === "number" || (NON_FINITE as readonly unknown[]).includes(value)
+      ? ""
+      : `DOUBLE value must be a number or one of ${NON_FINITE.join(", ")}`,
+};
+
+/**
+ * Checks one wire entry (exactly `key`, `type`, `value`), explicitly rather
+ * than with a schema library: the Worker loads this module with every model.
+ *
+ * @returns The entry, or the problem in words.
+ */
+function readWireEntry(item: unknown): WireParameter | string {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    return `expected an object, got ${describeValue(item)}`;
+  }
+  const entry = item as Record<string, unknown>;
+  const extra = Object.keys(entry).find((name) => !["key", "type", "value"].includes(name));
+  if (extra !== undefined) return `unknown field '${extra}'`;
+  if (typeof entry.key !== "string") return "key must be a string";
+  const type = entry.type;
+  if (typeof type !== "string" || !Object.hasOwn(WIRE_VALUE_CHECKS, type)) {
+    return `type must be one of ${Object.keys(WIRE_VALUE_CHECKS).join(", ")}`;
+  }
+  const problem = WIRE_VALUE_CHECKS[type as WireParameter["type"]](entry.value);
+  return problem === "" ? entry as unknown as WireParameter : `${problem} (at value)`;
+}
 
 /**
  * Decodes the parameters of a request from their wire JSON. `INT` values
@@ -145,21 +166,15 @@ export function parseParameters(json: string, owner: string): InferenceParameter
   } catch (error) {
     throw invalid(`${owner}s are not valid JSON: ${(error as Error).message}`);
   }
-  const list = wireListSchema.safeParse(raw);
-  if (!list.success) {
+  if (!Array.isArray(raw)) {
     throw invalid(`${owner}s must be a JSON array, got ${describeValue(raw)}`);
   }
   const entries: [string, ParameterValue][] = [];
   const seen = new Set<string>();
-  list.data.forEach((item, index) => {
+  raw.forEach((item: unknown, index) => {
     const where = entryName(owner, item, index);
-    const parsed = wireEntrySchema.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue.path.length === 0 ? "" : ` (at ${issue.path.join(".")})`;
-      throw invalid(`${where} is malformed: ${issue.message}${path}`);
-    }
-    const entry = parsed.data;
+    const entry = readWireEntry(item);
+    if (typeof entry === "string") throw invalid(`${where} is malformed: ${entry}`);
     if (seen.has(entry.key)) throw invalid(`${where} appears more than once`);
     seen.add(entry.key);
     entries.push([entry.key, decodeValue(entry, where)]);

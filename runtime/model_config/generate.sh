@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates model_config_pb.ts from model_config.proto.
+# Regenerates model_config_pb.ts (with data_type.ts and json_table.ts) from model_config.proto.
 #
 # The code generators are pinned npm packages installed into a throw-away
 # directory, so the repository needs no node_modules and regeneration gives
@@ -67,4 +67,12 @@ if [[ ! -x "${deno}" ]]; then
   deno="$(command -v deno)"
 fi
 "${deno}" fmt --no-config --quiet "${out}"
-echo "generated ${out}"
+
+# DataType moves to data_type.ts (model_config_pb.ts re-exports it), so that the
+# model API loads the enum without protobuf-es; then the JSON table that
+# from_json.ts decodes with is rebuilt from the new schema.
+"${deno}" run --no-config --allow-read --allow-write "${here}/split_data_type.ts"
+"${deno}" fmt --no-config --quiet "${out}" "${here}/data_type.ts"
+"${deno}" run --allow-read --allow-write "${here}/json_table_gen.ts"
+"${deno}" fmt --quiet "${here}/json_table.ts"
+echo "generated ${out}, ${here}/data_type.ts and ${here}/json_table.ts"

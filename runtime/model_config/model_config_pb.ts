@@ -25,6 +25,7 @@ import {
   messageDesc,
 } from "npm:@bufbuild/protobuf@2.17.0/codegenv2";
 import type { Message } from "npm:@bufbuild/protobuf@2.17.0";
+import { DataType } from "./data_type.ts";
 
 /**
  * Describes the file model_config.proto.
@@ -1912,87 +1913,7 @@ export type ModelConfig = Message<"inference.ModelConfig"> & {
 export const ModelConfigSchema: GenMessage<ModelConfig> = /*@__PURE__*/
   messageDesc(file_model_config, 20);
 
-/**
- * Element type of an input, output or state tensor.
- *
- * @generated from enum inference.DataType
- */
-export enum DataType {
-  /**
-   * @generated from enum value: TYPE_INVALID = 0;
-   */
-  TYPE_INVALID = 0,
-
-  /**
-   * @generated from enum value: TYPE_BOOL = 1;
-   */
-  TYPE_BOOL = 1,
-
-  /**
-   * @generated from enum value: TYPE_UINT8 = 2;
-   */
-  TYPE_UINT8 = 2,
-
-  /**
-   * @generated from enum value: TYPE_UINT16 = 3;
-   */
-  TYPE_UINT16 = 3,
-
-  /**
-   * @generated from enum value: TYPE_UINT32 = 4;
-   */
-  TYPE_UINT32 = 4,
-
-  /**
-   * @generated from enum value: TYPE_UINT64 = 5;
-   */
-  TYPE_UINT64 = 5,
-
-  /**
-   * @generated from enum value: TYPE_INT8 = 6;
-   */
-  TYPE_INT8 = 6,
-
-  /**
-   * @generated from enum value: TYPE_INT16 = 7;
-   */
-  TYPE_INT16 = 7,
-
-  /**
-   * @generated from enum value: TYPE_INT32 = 8;
-   */
-  TYPE_INT32 = 8,
-
-  /**
-   * @generated from enum value: TYPE_INT64 = 9;
-   */
-  TYPE_INT64 = 9,
-
-  /**
-   * @generated from enum value: TYPE_FP16 = 10;
-   */
-  TYPE_FP16 = 10,
-
-  /**
-   * @generated from enum value: TYPE_FP32 = 11;
-   */
-  TYPE_FP32 = 11,
-
-  /**
-   * @generated from enum value: TYPE_FP64 = 12;
-   */
-  TYPE_FP64 = 12,
-
-  /**
-   * @generated from enum value: TYPE_STRING = 13;
-   */
-  TYPE_STRING = 13,
-
-  /**
-   * @generated from enum value: TYPE_BF16 = 14;
-   */
-  TYPE_BF16 = 14,
-}
+export { DataType };
 
 /**
  * Describes the enum inference.DataType.

@@ -7,12 +7,14 @@
  *       [--disable-auto-complete-config] [--build DIR] [--backend-directory DIR]
  *       [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
+ *       [--model-load-thread-count N]
  * ```
  *
  * @module
  */
 
 import { z } from "npm:zod@3.25.76";
+import { DEFAULT_MODEL_LOAD_THREAD_COUNT } from "./load_limit.ts";
 
 /** Triton's default limit on an HTTP request body (`--http-max-input-size`): 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -42,6 +44,8 @@ const optionsSchema = z.object({
    * open streams (tritonserver's `--exit-timeout-secs`, default 30).
    */
   exitTimeoutSecs: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Models loading at once (tritonserver's `--model-load-thread-count`). */
+  modelLoadThreadCount: z.coerce.number().int().min(1).default(DEFAULT_MODEL_LOAD_THREAD_COUNT),
   /** Models to load at start in explicit mode (real core only). */
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
@@ -79,7 +83,10 @@ export const USAGE = `usage: deno task serve [options]
   --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
   --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
-                           cancelling open streams (default: 30, as tritonserver)`;
+                           cancelling open streams (default: 30, as tritonserver)
+  --model-load-thread-count N
+                           models loading at once (default: 4, as tritonserver's; with
+                           --triton-home, Triton's own setting applies)`;
 
 const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-repository": "modelRepository",
@@ -94,6 +101,7 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
   "--model-control-mode": "modelControlMode",
   "--load-model": "loadModels",
   "--exit-timeout-secs": "exitTimeoutSecs",
+  "--model-load-thread-count": "modelLoadThreadCount",
 };
 
 interface RawOptions {
@@ -108,6 +116,7 @@ interface RawOptions {
   tritonHome?: string;
   modelControlMode?: string;
   loadModels: string[];
+  modelLoadThreadCount?: string;
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
 }

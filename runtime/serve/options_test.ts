@@ -56,3 +56,13 @@ Deno.test("options: --backend-directory names the backend to load; by default <b
   });
   assertEquals(buildPaths("/b").backendLibrary, "/b/deno/libtriton_deno.so");
 });
+
+Deno.test("options: models load four at a time unless --model-load-thread-count says", () => {
+  assertEquals(parseOptions([]).modelLoadThreadCount, 4);
+  assertEquals(parseOptions(["--model-load-thread-count", "2"]).modelLoadThreadCount, 2);
+  assertThrows(
+    () => parseOptions(["--model-load-thread-count=0"]),
+    OptionsError,
+    "'--model-load-thread-count'",
+  );
+});

@@ -14,6 +14,7 @@ import { dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
 import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
+import { LoadLimit } from "./load_limit.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import type { ServeOptions } from "./options.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
@@ -90,15 +91,19 @@ export async function startServer(
     library.close();
     throw error;
   }
+  // As tritonserver: a few models load at once, not the whole repository.
+  const loads = new LoadLimit(options.modelLoadThreadCount);
   const loader: VersionLoader = (spec, version, configJson, instanceCount) =>
-    HostModel.load(
-      backend,
-      spec.name,
-      version,
-      spec.directory,
-      configJson,
-      instanceCount,
-      options.autoCompleteConfig,
+    loads.run(() =>
+      HostModel.load(
+        backend,
+        spec.name,
+        version,
+        spec.directory,
+        configJson,
+        instanceCount,
+        options.autoCompleteConfig,
+      )
     );
   const repository = resolve(options.modelRepository);
   const manager = new ModelManager(repository, loader);

@@ -69,6 +69,11 @@ export interface ServiceHooks {
   parentAlive(): boolean;
   /** Why the Worker died, once it has. */
   workerFailure(): string | undefined;
+  /**
+   * Called once, the first time the Worker sleeps on its doorbell: it has
+   * answered READY (or the start failed) and waits for work.
+   */
+  afterStart?(): void;
 }
 
 /** Timing of the waits (tests shorten them). */
@@ -119,6 +124,7 @@ export class FutexService {
   readonly #host: FutexProxyHost;
   readonly #hooks: ServiceHooks;
   readonly #timing: ServiceTiming;
+  #started = false;
 
   /**
    * @param region The parent's side.
@@ -168,6 +174,10 @@ export class FutexService {
       // it has timers pending, every second when not (an idle instance
       // then costs next to nothing).
       const parked = host.doorbellParked();
+      if (parked !== PARKED.NO && !this.#started) {
+        this.#started = true;
+        this.#hooks.afterStart?.();
+      }
       const slice = parked === PARKED.IDLE
         ? this.#timing.idleTickMs
         : parked === PARKED.CALL

@@ -231,3 +231,20 @@ Deno.test("futex service: a park the Worker cancelled ends at the next slice, th
   Atomics.notify(words, PROXY.BELL);
   assertEquals(await run, 0);
 });
+
+Deno.test("futex service: afterStart runs once, when the Worker first sleeps on its doorbell", async () => {
+  for (const parks of [false, true]) {
+    const { region } = fakeRegion();
+    const proxy = createFutexProxy();
+    if (parks) Atomics.store(new Int32Array(proxy), PROXY.DOORBELL_PARKED, PARKED.IDLE);
+    const started = performance.now();
+    let calls = 0;
+    const hooks: ServiceHooks = {
+      parentAlive: () => performance.now() - started < 60,
+      workerFailure: () => undefined,
+      afterStart: () => calls++,
+    };
+    assertEquals(await new FutexService(region, proxy, hooks, FAST).run(0), 1);
+    assertEquals(calls, parks ? 1 : 0, `parks: ${parks}`);
+  }
+});

@@ -1,6 +1,6 @@
 /**
  * The INIT message's JSON (ffi/WIRE_FORMAT.md, "Payloads"), validated field
- * by field. The parent is trusted, but a mismatch between the two sides
+ * by field (explicitly: the stub's main thread loads no schema library). The parent is trusted, but a mismatch between the two sides
  * should fail the load with the field's name, not with an undefined deep
  * inside the runtime.
  *
@@ -15,37 +15,46 @@
  * @module
  */
 
-import { z } from "npm:zod@3.25.76";
+import { FieldReader } from "../wire/json_fields.ts";
 
-const absolutePath = z.string().min(1).refine((path) => path.startsWith("/"), {
-  message: "must be an absolute path",
-});
-const decimal = z.string().regex(/^\d+$/, "must be a decimal integer string");
-
-/** The schema of the INIT JSON; unknown keys are ignored (a newer parent may add some). */
-export const InitArgsSchema = z.object({
-  model_config: z.string().min(1, "must be the model configuration JSON"),
-  model_name: z.string().min(1),
-  model_version: decimal,
-  model_repository: absolutePath,
-  model_instance_name: z.string().min(1),
-  model_instance_kind: z.string().min(1),
-  model_instance_device_id: z.string().regex(/^-?\d+$/, "must be an integer string"),
-  sandbox: z.string().min(1, "must be the sandbox record (sandbox/sandbox_record.ts)"),
-  backend_options: z.object({
-    deno_path: absolutePath,
-    stub_library: absolutePath,
-    runtime_dir: absolutePath,
-    execute_timeout_ms: decimal,
+/** The validated INIT arguments; unknown keys are ignored (a newer parent may add some). */
+export interface InitArgs {
+  /** Triton's model configuration JSON. */
+  model_config: string;
+  /** The model's name. */
+  model_name: string;
+  /** The version, a decimal integer. */
+  model_version: string;
+  /** The model's directory (absolute). */
+  model_repository: string;
+  /** The instance's name. */
+  model_instance_name: string;
+  /** `CPU`, `GPU`, `MODEL` or `AUTO`. */
+  model_instance_kind: string;
+  /** The device id, an integer. */
+  model_instance_device_id: string;
+  /** The sandbox record (sandbox/sandbox_record.ts), as text. */
+  sandbox: string;
+  /** The backend's options the stub needs. */
+  backend_options: {
+    /** The Deno binary (absolute). */
+    deno_path: string;
+    /** The stub's helper library (absolute). */
+    stub_library: string;
+    /** The backend directory (absolute). */
+    runtime_dir: string;
+    /** The model's execute deadline, a decimal integer. */
+    execute_timeout_ms: string;
     /** "1": the parent traces every hop (ffi/src/trace.h); the Worker sends TRACE records. */
-    trace: z.literal("1").optional(),
-  }),
+    trace?: "1";
+  };
   /** "1": run the model's autoCompleteConfig, answer CONFIG, wait for INSTANCE. */
-  auto_complete: z.literal("1").optional(),
-});
+  auto_complete?: "1";
+}
 
-/** The validated INIT arguments. */
-export type InitArgs = z.infer<typeof InitArgsSchema>;
+const ABSOLUTE = { pattern: /^\//, patternMessage: "must be an absolute path" };
+const DECIMAL = { pattern: /^\d+$/, patternMessage: "must be a decimal integer string" };
+const NON_EMPTY = { nonEmpty: true };
 
 /** The INIT JSON is malformed; the message names the field. */
 export class InitArgsError extends Error {
@@ -72,11 +81,39 @@ export function parseInitArgs(text: string): InitArgs {
       `INIT arguments are not JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const result = InitArgsSchema.safeParse(json);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(the whole object)";
-    return `${field}: ${issue.message}`;
+  const fields = new FieldReader(json);
+  const options = fields.object("backend_options");
+  const args: InitArgs = {
+    model_config: fields.string("model_config", NON_EMPTY),
+    model_name: fields.string("model_name", NON_EMPTY),
+    model_version: fields.string("model_version", DECIMAL),
+    model_repository: fields.string("model_repository", { ...NON_EMPTY, ...ABSOLUTE }),
+    model_instance_name: fields.string("model_instance_name", NON_EMPTY),
+    model_instance_kind: fields.string("model_instance_kind", NON_EMPTY),
+    model_instance_device_id: fields.string("model_instance_device_id", {
+      pattern: /^-?\d+$/,
+      patternMessage: "must be an integer string",
+    }),
+    sandbox: fields.string("sandbox", NON_EMPTY),
+    backend_options: {
+      deno_path: options.string("deno_path", { ...NON_EMPTY, ...ABSOLUTE }),
+      stub_library: options.string("stub_library", { ...NON_EMPTY, ...ABSOLUTE }),
+      runtime_dir: options.string("runtime_dir", { ...NON_EMPTY, ...ABSOLUTE }),
+      execute_timeout_ms: options.string("execute_timeout_ms", DECIMAL),
+    },
+  };
+  const autoComplete = fields.string("auto_complete", {
+    optional: true,
+    pattern: /^1$/,
+    patternMessage: 'must be "1" when present',
   });
-  throw new InitArgsError(`invalid INIT arguments: ${problems.join("; ")}`);
+  if (autoComplete === "1") args.auto_complete = "1";
+  const trace = options.string("trace", {
+    optional: true,
+    pattern: /^1$/,
+    patternMessage: 'must be "1" when present',
+  });
+  if (trace === "1") args.backend_options.trace = "1";
+  if (fields.problems.length === 0) return args;
+  throw new InitArgsError(`invalid INIT arguments: ${fields.problems.join("; ")}`);
 }

@@ -7,7 +7,9 @@
  * 3. resolves the model module and computes the Worker's permissions
  *    (sandbox/), and starts the model's Worker, which loads the runtime
  *    while
- * 4. the model directory is checked and the module type-checked; only then
+ * 4. the model directory is checked and the module type-checked (unless
+ *    the same sources passed before: sandbox/check_verdicts.ts), with a
+ *    PROGRESS record every second meanwhile; only then
  *    does the Worker get its start message (arena, control page, futex
  *    proxy, model URL) and import the model. From then on the main thread
  *    leaves the rings alone: the Worker answers READY or ERROR itself and
@@ -15,7 +17,9 @@
  *    (runtime/worker/main.ts -> run_batch.ts);
  * 5. serves the Worker's futex requests and watches both ends
  *    (futex_service.ts) until the Worker asks to exit (0 after FINALIZED)
- *    or something fails (exit 1: the parent restarts the stub).
+ *    or something fails (exit 1: the parent restarts the stub); once the
+ *    Worker first waits for work, it releases the file pages only starting
+ *    needed (`releaseFilePages`).
  *
  * Usage (by libtriton_deno.so): `deno run ... runtime/stub/main.ts <libtriton_deno_stub.so>`.
  *
@@ -24,7 +28,7 @@
 
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
-import { ERROR_CODE, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
 import { createFutexProxy } from "../wire/futex_proxy.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
@@ -68,6 +72,22 @@ function failInit(region: Region, code: number, offset: number, text: string): n
   Deno.exit(EXIT_FAILURE);
 }
 
+/**
+ * Tells the parent the stub is alive and what it is doing: its start
+ * timeout measures silence. Dropped if the ring is full (the parent is
+ * reading it, and the records before say the same).
+ */
+function reportProgress(region: Region, phase: number): void {
+  region.toParent.tryPush({
+    kind: MSG.PROGRESS,
+    flags: 0,
+    aux: phase,
+    id: 0n,
+    offset: 0,
+    length: 0,
+  });
+}
+
 function errorCodeOf(error: unknown): number {
   if (error instanceof InitArgsError) return ERROR_CODE.INVALID_ARG;
   if (error instanceof PrepareError || error instanceof ModelFileError) return error.code;
@@ -101,6 +121,7 @@ async function main(): Promise<number> {
   if (initRecord.kind !== MSG.INIT) {
     failInit(region, ERROR_CODE.INTERNAL, 0, `expected INIT, got record kind ${initRecord.kind}`);
   }
+  reportProgress(region, PROGRESS_PHASE.STARTED);
 
   // 3. The module and the permissions; then the Worker starts loading.
   let init: InitArgs;
@@ -151,7 +172,12 @@ async function main(): Promise<number> {
 
   // 4. The checks, while the Worker loads; the model is imported only after them.
   try {
-    await checkModel(located, init, IMPORT_MAP);
+    await checkModel(
+      located,
+      init,
+      IMPORT_MAP,
+      () => reportProgress(region, PROGRESS_PHASE.CHECKING),
+    );
   } catch (error) {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
@@ -186,6 +212,9 @@ async function main(): Promise<number> {
   const service = new FutexService(region, proxy, {
     parentAlive,
     workerFailure: () => workerFailure,
+    // Pages of the deno binary used only to start leave the stub's resident
+    // memory (the page cache, which all stubs share, keeps them).
+    afterStart: () => library.releaseFilePages(),
   });
   return await service.run(initErrorAt);
 }

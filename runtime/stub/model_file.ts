@@ -12,7 +12,6 @@
  * @module
  */
 
-import { z } from "npm:zod@3.25.76";
 import { ERROR_CODE } from "../wire/layout.ts";
 
 /** The module name used when the config names none. */
@@ -34,13 +33,10 @@ export class ModelFileError extends Error {
   }
 }
 
-// Only the one field the main thread needs. Loading the full protobuf
-// schema here would cost the stub ~40 ms of start-up on the critical path;
-// the Worker decodes the whole configuration anyway.
-const ConfigFileNameSchema = z.object({
-  default_model_filename: z.string().optional(),
-  defaultModelFilename: z.string().optional(), // canonical proto3 JSON spelling
-});
+// Only the one field the main thread needs, read by hand: loading the full
+// protobuf schema (or a schema library) here would cost the stub start-up
+// time on the critical path; the Worker decodes the whole configuration.
+const FILE_NAME_FIELDS = ["default_model_filename", "defaultModelFilename"] as const;
 
 /**
  * Reads `default_model_filename` from Triton's model configuration JSON.
@@ -59,14 +55,23 @@ export function defaultModelFilenameOf(configJson: string): string {
       ERROR_CODE.INVALID_ARG,
     );
   }
-  const parsed = ConfigFileNameSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ModelFileError(
-      `model_config.default_model_filename: ${parsed.error.issues[0]?.message}`,
-      ERROR_CODE.INVALID_ARG,
-    );
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ModelFileError("model_config is not a JSON object", ERROR_CODE.INVALID_ARG);
   }
-  return parsed.data.default_model_filename ?? parsed.data.defaultModelFilename ?? "";
+  for (const field of FILE_NAME_FIELDS) {
+    const value = (json as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    if (typeof value !== "string") {
+      throw new ModelFileError(
+        `model_config.${field}: Expected string, received ${
+          value === null ? "null" : typeof value
+        }`,
+        ERROR_CODE.INVALID_ARG,
+      );
+    }
+    return value;
+  }
+  return "";
 }
 
 /**

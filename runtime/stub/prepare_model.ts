@@ -22,10 +22,11 @@
  * @module
  */
 
+import { verdictDirectory } from "../../sandbox/check_verdicts.ts";
 import { checkModelDirectory, ModelDirectoryError } from "../../sandbox/model_dir.ts";
 import { sandboxPermissions, type WorkerPermissions } from "../../sandbox/permissions.ts";
 import { decodeSandboxRecord, type SandboxRecord } from "../../sandbox/sandbox_record.ts";
-import { TypeCheckError, typeCheckModel } from "../../sandbox/type_check.ts";
+import { TypeCheckError, typeCheckModel, type TypeCheckOutcome } from "../../sandbox/type_check.ts";
 import { ERROR_CODE } from "../wire/layout.ts";
 import type { InitArgs } from "./init_args.ts";
 import { defaultModelFilenameOf, modelFilePath, requireModelFile } from "./model_file.ts";
@@ -94,26 +95,58 @@ export async function locateModel(init: InitArgs): Promise<LocatedModel> {
 }
 
 /**
- * Checks the model directory and type-checks the module.
+ * Whether the stub may use the verdicts for this model: not when the
+ * model's Worker could write them (a write grant covering the directory),
+ * nor when it may read, and so import, files outside its own directory,
+ * which the verdict's name does not cover.
+ *
+ * @param located The model and its sandbox.
+ * @param cacheDir From {@linkcode verdictDirectory}.
+ */
+export function verdictsApply(
+  located: Pick<LocatedModel, "repository" | "sandbox">,
+  cacheDir: string,
+): boolean {
+  const covers = (root: string) =>
+    root === "/" || cacheDir === root || cacheDir.startsWith(`${root}/`);
+  if (located.sandbox.write.some((root) => covers(root.replace(/\/+$/, "") || "/"))) return false;
+  return located.sandbox.read.every((path) =>
+    path === located.repository || path.startsWith(`${located.repository}/`)
+  );
+}
+
+/**
+ * Checks the model directory and type-checks the module (unless the same
+ * sources passed before).
  *
  * @param located From {@linkcode locateModel}.
  * @param init The validated INIT arguments (Deno's path, the backend directory).
  * @param importMap The runtime's import map; the sandbox's own map (the
  * model's pinned dependencies) replaces it when there is one.
+ * @param onProgress Called about every second while a type check runs.
+ * @returns What the type check did.
  * @throws {PrepareError} `INVALID_ARG` with a message for the model's author.
  */
 export async function checkModel(
   located: LocatedModel,
   init: InitArgs,
   importMap: string,
-): Promise<void> {
+  onProgress?: () => void,
+): Promise<TypeCheckOutcome> {
+  const runtimeDir = init.backend_options.runtime_dir;
+  const cacheDir = verdictDirectory(runtimeDir);
   try {
     await checkModelDirectory(located.repository);
-    await typeCheckModel({
+    return await typeCheckModel({
       denoPath: init.backend_options.deno_path,
-      denoDir: `${init.backend_options.runtime_dir}/deno_dir`,
+      denoDir: `${runtimeDir}/deno_dir`,
       importMap: located.sandbox.importMap || importMap,
       modelFile: located.modelFile,
+      verdicts: verdictsApply(located, cacheDir)
+        ? { cacheDir, runtimeDir, modelDirectory: located.repository }
+        : undefined,
+      firstRoot: `${runtimeDir}/runtime/api/mod.ts`,
+      onProgress,
     });
   } catch (error) {
     if (error instanceof ModelDirectoryError || error instanceof TypeCheckError) {

@@ -101,6 +101,8 @@ export const MSG = {
   CONFIG: 76,
   /** `TDN_MSG_TRACE`: tracing only; aux a `TRACE_EVENT`, id its realtime ns, offset its batch or call id. */
   TRACE: 77,
+  /** `TDN_MSG_PROGRESS`: a starting stub is alive; aux a `PROGRESS_PHASE`; no payload. */
+  PROGRESS: 78,
 } as const;
 
 /** `TDN_TRACE_*`: what a TRACE record stamps (the Worker's hops, when the parent traces). */
@@ -117,6 +119,21 @@ export const TRACE_EVENT = {
   RESULT_SENT: 5,
   /** `TDN_TRACE_RESPONSE_SENT`: a decoupled RESPONSE with a payload is about to go. */
   RESPONSE_SENT: 6,
+} as const;
+
+/**
+ * `TDN_PROGRESS_*`: what a starting stub is doing (PROGRESS's aux). The
+ * parent's start timeout counts from the last record it heard.
+ */
+export const PROGRESS_PHASE = {
+  /** `TDN_PROGRESS_STARTED`: the main thread runs and has read INIT. */
+  STARTED: 1,
+  /** `TDN_PROGRESS_CHECKING`: a type check runs (or waits for another of the same sources); every second. */
+  CHECKING: 2,
+  /** `TDN_PROGRESS_LOADING`: the Worker imports the model. */
+  LOADING: 3,
+  /** `TDN_PROGRESS_INITIALIZING`: the model's `initialize` runs. */
+  INITIALIZING: 4,
 } as const;
 
 /** `TDN_FLAG_*`: record flags. */

@@ -33,7 +33,6 @@ import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
 import { hardenRealm } from "../../sandbox/harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
-import { z } from "npm:zod@3.25.76";
 import {
   drainMetricOps,
   makeAutoCompleteConfig,
@@ -41,13 +40,14 @@ import {
   setBlsTransport,
   setLogSink,
 } from "../api/internal.ts";
-import { modelConfigFromTritonJson } from "../model_config/mod.ts";
+import { modelConfigFromJson } from "../model_config/from_json.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import {
   ERROR_CODE,
   FINALIZED_AUX,
   LOG_LEVEL,
   MSG,
+  PROGRESS_PHASE,
   RECORD_FLAG,
   TRACE_EVENT,
 } from "../wire/layout.ts";
@@ -58,6 +58,7 @@ import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
+import { parseInstanceArgs } from "./instance_args.ts";
 import { OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
@@ -217,10 +218,13 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
 
   let model: LoadedModel;
   try {
+    // Phase markers for the parent's start timeout (it measures silence).
+    link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.LOADING));
     model = await loadModel(message.modelUrl);
     if (message.autoComplete) await autoComplete(model, message, link, arena, stubArena);
     setBlsTransport(bls);
     if (model.initialize !== undefined) {
+      link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.INITIALIZING));
       await model.initialize(makeInitializeArgs(message.initialize));
     }
   } catch (error) {
@@ -257,7 +261,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     model,
     modelName,
     // The runtime's own copy: the model may mutate the one it was given.
-    config: modelConfigFromTritonJson(message.initialize.modelConfigJson),
+    config: modelConfigFromJson(message.initialize.modelConfigJson),
     arena,
     stubArena,
     cancellations,
@@ -438,20 +442,12 @@ async function autoComplete(
     new Uint8Array(arena, instance.offset, instance.length),
   );
   link.toStub.markDone();
-  const fields = InstanceArgsSchema.parse(JSON.parse(text));
+  const fields = parseInstanceArgs(text);
   message.initialize.modelConfigJson = fields.model_config;
   message.initialize.modelInstanceName = fields.model_instance_name;
   message.initialize.modelInstanceKind = fields.model_instance_kind;
   message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
 }
-
-/** The INSTANCE payload (ffi/src/init_args.c, tdn_instance_args_build). */
-const InstanceArgsSchema = z.object({
-  model_config: z.string().min(1),
-  model_instance_name: z.string().min(1),
-  model_instance_kind: z.string().min(1),
-  model_instance_device_id: z.string().regex(/^-?\d+$/),
-}).strict();
 
 /**
  * Sends the model's queued metric operations as one METRICS record (the

@@ -19,7 +19,7 @@
  */
 
 import type { TraceMarks } from "./trace_marks.ts";
-import type { ModelConfig } from "../model_config/mod.ts";
+import type { ModelConfig } from "../model_config/config.ts";
 import { TritonError } from "../api/error.ts";
 import {
   type CheckedResponse,

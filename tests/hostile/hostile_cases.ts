@@ -72,6 +72,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "read_runtime_source", category: "reads outside", outcome: "request", error: REQUIRES("read"), log: denied("read", /[^"]*\/runtime\/stub\/main\.ts/) },
   // Writes.
   { name: "write_tmp", category: "writes", outcome: "request", error: REQUIRES("write"), log: denied("write", "/tmp/tdn_hostile_written") },
+  { name: "write_check_verdict", category: "writes", outcome: "request", error: REQUIRES("write"), log: denied("write", /[^"]*\/deno_dir\/check_verdicts\/0{64}/) },
   { name: "write_own_directory", category: "writes", outcome: "request", error: REQUIRES("write"), log: denied("write", /[^"]*\/write_own_directory\/1\/planted\.js/) },
   { name: "write_temp_file", category: "writes", outcome: "request", error: REQUIRES("write"), log: denied("write") },
   { name: "write_symlink", category: "writes", outcome: "request", error: /requires unscoped --allow-read and --allow-write/, log: denied("read+write", "Deno.symlinkSync()") },

@@ -3,7 +3,7 @@
  * (the source of truth) and in `runtime/wire/layout.ts`. This reads every
  * `#define TDN_*` of the header and checks the TypeScript mirror holds the
  * same value under the same name, and that the mirror's record kinds,
- * flags, trace events and operations are all declared in C.
+ * flags, trace events, PROGRESS phases and operations are all declared in C.
  *
  * @module
  */
@@ -30,6 +30,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["SLEEP_", layout.SLEEP],
   ["STATUS_", layout.STATUS],
   ["TRACE_", layout.TRACE_EVENT],
+  ["PROGRESS_", layout.PROGRESS_PHASE],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.
 const CONTROL_OPERATIONS = ["LOAD", "UNLOAD", "IS_READY"];

@@ -1,0 +1,480 @@
+/**
+ * Start and memory: how fast a model loads and how light its stub stays,
+ * beside python_backend, and a repository of many models loaded at once.
+ * Prints only; never fails on a number. In Triton's own core when
+ * TRITON_HOME is set (runtime/core, in-process), through the stand-in core
+ * otherwise (which is not a result, only a comparison between versions).
+ *
+ * Rows (model: two FP32 inputs echoed to two outputs, tests/bench/models/):
+ * - load with one instance, warm: the sources were type-checked before
+ *   (a verdict exists, sandbox/check_verdicts.ts); median of 5, and range;
+ * - load with one instance, cold: sources no check has seen (a fresh
+ *   comment each time), so the stub runs `deno check`; median of 3;
+ * - one more instance of a loaded model (Triton reloads it with count 2
+ *   and starts only the new instance's stub); median of 3;
+ * - memory of a stub after 100 requests of 1 MiB per input: RSS, PSS,
+ *   anonymous (what the stub owns), file-backed;
+ * - scale: N models (BENCH_MODELS, default 200) with one instance each,
+ *   the same sources no check has seen, loaded at once by the core (Triton:
+ *   at server start, its load threads; stand-in: four at a time, as serve
+ *   does): time until all are ready, how many are, and the memory of the
+ *   server process and all stubs (RSS sum, PSS sum).
+ *
+ * Usage: [TRITON_HOME=<prefix>] deno run -A --unstable-worker-options tests/bench/startup_bench.ts
+ * Environment: BENCH_ONLY (comma list: load, scale), BENCH_MODELS.
+ *
+ * @module
+ */
+
+import { TritonServer } from "../../runtime/core/mod.ts";
+import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
+import { modelConfigToTritonJson, parseModelConfigText } from "../../runtime/model_config/mod.ts";
+import { openHostLibrary } from "../../ffi/host/bindings.ts";
+import { HostBackend, HostModel } from "../../runtime/serve/host_executor.ts";
+import { LoadLimit } from "../../runtime/serve/load_limit.ts";
+import { Host } from "../harness/host.ts";
+import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
+import { formatNumber, median, renderTable } from "./stats.ts";
+
+const MIB = 1024 * 1024;
+const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "load,scale").split(","));
+const SCALE_MODELS = Number(Deno.env.get("BENCH_MODELS") ?? "200");
+const MODELS = `${REPOSITORY_ROOT}/tests/bench/models`;
+
+type Backend = "deno" | "python";
+
+/** The model's config.pbtxt: two FP32 inputs, two outputs, `instances` CPU instances. */
+function configText(name: string, backend: Backend, instances: number): string {
+  const tensors = (kind: string) =>
+    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
+  return [
+    `name: "${name}"`,
+    `backend: "${backend}"`,
+    "max_batch_size: 0",
+    `input [ ${tensors("INPUT")} ]`,
+    `output [ ${tensors("OUTPUT")} ]`,
+    `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Writes model `name` into `repository`; `nonce` ends the Deno model's
+ * source with a comment, making sources no type check has seen.
+ */
+function writeModel(repository: string, name: string, backend: Backend, nonce = ""): string {
+  const directory = `${repository}/${name}`;
+  Deno.mkdirSync(`${directory}/1`, { recursive: true });
+  Deno.writeTextFileSync(`${directory}/config.pbtxt`, configText(name, backend, 1));
+  if (backend === "deno") {
+    const source = Deno.readTextFileSync(`${MODELS}/deno_identity/model.ts`);
+    Deno.writeTextFileSync(
+      `${directory}/1/model.ts`,
+      nonce === "" ? source : `${source}// ${nonce}\n`,
+    );
+  } else {
+    Deno.copyFileSync(`${MODELS}/python_identity/model.py`, `${directory}/1/model.py`);
+  }
+  return directory;
+}
+
+/** Memory of a process, MiB: resident, proportional, anonymous, file-backed. */
+interface Memory {
+  rss: number;
+  pss: number;
+  anon: number;
+  file: number;
+}
+
+function memoryOf(pid: number): Memory {
+  const field = (text: string, key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN) / 1024;
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  return {
+    rss: field(status, "VmRSS"),
+    pss: field(rollup, "Pss"),
+    anon: field(status, "RssAnon"),
+    file: field(status, "RssFile"),
+  };
+}
+
+/** This process's live children (the stubs; python_backend's stubs too). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === Deno.pid && fields[0] !== "Z") pids.push(Number(entry.name));
+    } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+async function waitForNoChildren(): Promise<void> {
+  for (let i = 0; i < 500 && childPids().length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function timed(action: () => Promise<unknown> | unknown): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
+
+function summary(times: number[]): string {
+  if (times.length === 0) return "-";
+  const low = Math.min(...times);
+  const high = Math.max(...times);
+  return `${formatNumber(median(times), 0)} (${formatNumber(low, 0)}-${formatNumber(high, 0)})`;
+}
+
+function memoryCells(memory: Memory | undefined): string[] {
+  if (memory === undefined) return ["-", "-", "-", "-"];
+  return [memory.rss, memory.pss, memory.anon, memory.file].map((v) => formatNumber(v, 1));
+}
+
+const TARGETS = {
+  warm: "<= 100",
+  cold: "<= 400",
+  extra: "<= 60",
+  rss: "<= 45",
+};
+
+/** The load rows in Triton's core. */
+async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): Promise<void> {
+  const repository = Deno.makeTempDirSync({ prefix: "startup_bench_repo_" });
+  const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
+  for (const backend of backends) writeModel(repository, `${backend}_warm`, backend);
+  const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
+  const server = await TritonServer.start({
+    coreLibrary: home.coreLibrary,
+    clientLibrary: buildPaths().clientLibrary,
+    modelRepository: repository,
+    backendDirectory,
+    modelControl: "explicit",
+    logInfo: false,
+  });
+  try {
+    const rows: string[][] = [];
+    for (const backend of backends) {
+      const name = `${backend}_warm`;
+      await server.loadModel(name); // the first load checks the sources (or finds them checked)
+      await server.unloadModel(name);
+      await waitForNoChildren();
+      const warm: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        warm.push(await timed(() => server.loadModel(name)));
+        await server.unloadModel(name);
+        await waitForNoChildren();
+      }
+      const cold: number[] = [];
+      if (backend === "deno") {
+        for (let i = 0; i < 3; i++) {
+          const coldName = `deno_cold_${i}`;
+          writeModel(repository, coldName, "deno", crypto.randomUUID());
+          cold.push(await timed(() => server.loadModel(coldName)));
+          await server.unloadModel(coldName);
+          await waitForNoChildren();
+        }
+      }
+      const extra: number[] = [];
+      let memory: Memory | undefined;
+      for (let i = 0; i < 3; i++) {
+        await server.loadModel(name);
+        const two = JSON.stringify({
+          ...server.modelConfig(name),
+          instance_group: [{ count: 2, kind: "KIND_CPU" }],
+        });
+        extra.push(await timed(() => server.loadModel(name, { config: two })));
+        await server.unloadModel(name);
+        await waitForNoChildren();
+      }
+      await server.loadModel(name);
+      await megabyteRequests(server, name, 100);
+      const [stub] = childPids();
+      if (stub !== undefined) memory = memoryOf(stub);
+      await server.unloadModel(name);
+      await waitForNoChildren();
+      rows.push([
+        backend,
+        summary(warm),
+        summary(cold),
+        summary(extra),
+        ...memoryCells(memory),
+      ]);
+    }
+    rows.push([
+      "target (deno)",
+      TARGETS.warm,
+      TARGETS.cold,
+      TARGETS.extra,
+      TARGETS.rss,
+      "-",
+      "-",
+      "-",
+    ]);
+    console.log(
+      "\nModel load in Triton's core, ms: median (min-max); stub memory after 100 requests of 1 MiB, MiB",
+    );
+    console.log(renderTable([
+      "backend",
+      "load warm (5)",
+      "load cold (3)",
+      "+1 instance (3)",
+      "stub RSS",
+      "PSS",
+      "anon",
+      "file",
+    ], rows));
+  } finally {
+    await server.stop();
+    Deno.removeSync(repository, { recursive: true });
+    Deno.removeSync(backendDirectory, { recursive: true });
+  }
+}
+
+/** `count` requests of 1 MiB per input, back to back (ffi/client's loop). */
+async function megabyteRequests(server: TritonServer, model: string, count: number) {
+  const elements = MIB / 4;
+  const data = new Uint8Array(new Float32Array(elements).map((_, i) => i % 97).buffer);
+  const template = server.call({
+    model,
+    inputs: [
+      { name: "INPUT0", datatype: "FP32", shape: [elements], data },
+      { name: "INPUT1", datatype: "FP32", shape: [elements], data },
+    ],
+  });
+  try {
+    const latencies = new BigUint64Array(count);
+    const elapsed = new BigUint64Array(1);
+    const error = new Uint8Array(512);
+    const failed = Number(
+      await server.client.symbols.tdc_bench_run(
+        template.handle,
+        count,
+        1,
+        latencies,
+        elapsed,
+        error,
+        error.byteLength,
+      ),
+    );
+    if (failed !== 0) throw new Error(`${failed} of ${count} 1 MiB requests failed`);
+  } finally {
+    template.free();
+  }
+}
+
+/** The scale row in Triton's core: every model loads at server start. */
+async function coreScaleRow(home: NonNullable<ReturnType<typeof tritonHome>>): Promise<void> {
+  const repository = Deno.makeTempDirSync({ prefix: "startup_bench_scale_" });
+  const nonce = crypto.randomUUID();
+  const names = Array.from({ length: SCALE_MODELS }, (_, i) => `m${String(i).padStart(3, "0")}`);
+  for (const name of names) writeModel(repository, name, "deno", nonce);
+  const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
+  let server: TritonServer | undefined;
+  try {
+    const emptyRepository = Deno.makeTempDirSync({ prefix: "startup_bench_empty_" });
+    const emptyStart = await timed(async () => {
+      const empty = await TritonServer.start({
+        coreLibrary: home.coreLibrary,
+        clientLibrary: buildPaths().clientLibrary,
+        modelRepository: emptyRepository,
+        backendDirectory,
+        modelControl: "none",
+        logInfo: false,
+      });
+      await empty.stop();
+    });
+    Deno.removeSync(emptyRepository, { recursive: true });
+    const started = performance.now();
+    server = await TritonServer.start({
+      coreLibrary: home.coreLibrary,
+      clientLibrary: buildPaths().clientLibrary,
+      modelRepository: repository,
+      backendDirectory,
+      modelControl: "none",
+      logInfo: false,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const ready = names.filter((name) => server!.modelReady(name)).length;
+    printScale("Triton's core (its load threads, at server start)", {
+      seconds,
+      ready,
+      note: `an empty server starts in ${formatNumber(emptyStart, 0)} ms`,
+    });
+  } finally {
+    await server?.stop();
+    Deno.removeSync(repository, { recursive: true });
+    Deno.removeSync(backendDirectory, { recursive: true });
+  }
+}
+
+/** Prints the scale row: time, readiness, and the memory of this process and its stubs. */
+function printScale(where: string, run: { seconds: number; ready: number; note: string }): void {
+  const stubs = childPids().map(memoryOf);
+  const server = memoryOf(Deno.pid);
+  const sum = (key: keyof Memory) => stubs.reduce((total, m) => total + m[key], 0);
+  const gib = (mib: number) => formatNumber(mib / 1024, 2);
+  console.log(
+    `\n${SCALE_MODELS} models with one instance each, the same sources no check had seen; ${where}`,
+  );
+  console.log(renderTable([
+    "models",
+    "ready",
+    "load all, s",
+    "stubs",
+    "total PSS GiB",
+    "total RSS GiB",
+    "stubs' anon GiB",
+    "per stub RSS / PSS MiB",
+    "target",
+  ], [[
+    String(SCALE_MODELS),
+    String(run.ready),
+    formatNumber(run.seconds, 1),
+    String(stubs.length),
+    gib(sum("pss") + server.pss),
+    gib(sum("rss") + server.rss),
+    gib(sum("anon")),
+    `${formatNumber(sum("rss") / Math.max(1, stubs.length), 1)} / ${
+      formatNumber(sum("pss") / Math.max(1, stubs.length), 1)
+    }`,
+    "all ready, <= 60 s, <= 10 GiB",
+  ]]));
+  console.log(`(${run.note}; the server process is this benchmark, with the core in it)`);
+}
+
+/** The load rows through the stand-in core. */
+async function standInLoadRows(): Promise<void> {
+  const repository = Deno.makeTempDirSync({ prefix: "startup_bench_repo_" });
+  const host = Host.open({ options: { "shm-region-prefix-name": "tdn_startup_bench" } });
+  try {
+    const warmDir = writeModel(repository, "deno_warm", "deno");
+    host.loadModel(warmDir).unload();
+    const warm: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let model: ReturnType<Host["loadModel"]> | undefined;
+      warm.push(await timed(() => (model = host.loadModel(warmDir))));
+      model!.unload();
+    }
+    const cold: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = writeModel(repository, `deno_cold_${i}`, "deno", crypto.randomUUID());
+      let model: ReturnType<Host["loadModel"]> | undefined;
+      cold.push(await timed(() => (model = host.loadModel(dir))));
+      model!.unload();
+    }
+    // The stand-in cannot add an instance to a loaded model: two instances minus one.
+    const extra: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let one: ReturnType<Host["loadModel"]> | undefined;
+      let two: ReturnType<Host["loadModel"]> | undefined;
+      const single = await timed(() => (one = host.loadModel(warmDir, { instanceCount: 1 })));
+      one!.unload();
+      const double = await timed(() => (two = host.loadModel(warmDir, { instanceCount: 2 })));
+      two!.unload();
+      extra.push(double - single);
+    }
+    const model = host.loadModel(warmDir);
+    const data = new Float32Array(MIB / 4);
+    for (let i = 0; i < 100; i++) {
+      model.execute(0, [{
+        inputs: [
+          { name: "INPUT0", datatype: "FP32", shape: [data.length], data },
+          { name: "INPUT1", datatype: "FP32", shape: [data.length], data },
+        ],
+      }]);
+    }
+    const [stub] = childPids();
+    const memory = stub === undefined ? undefined : memoryOf(stub);
+    model.unload();
+    console.log(
+      "\nModel load through the stand-in core, ms: median (min-max); stub memory after 100 requests of 1 MiB, MiB",
+    );
+    console.log(renderTable(
+      [
+        "backend",
+        "load warm (5)",
+        "load cold (3)",
+        "+1 instance (3)",
+        "stub RSS",
+        "PSS",
+        "anon",
+        "file",
+      ],
+      [
+        ["deno", summary(warm), summary(cold), summary(extra), ...memoryCells(memory)],
+        ["target", TARGETS.warm, TARGETS.cold, TARGETS.extra, TARGETS.rss, "-", "-", "-"],
+      ],
+    ));
+  } finally {
+    host.close();
+    Deno.removeSync(repository, { recursive: true });
+  }
+}
+
+/** The scale row through the stand-in core: four loads at a time, as serve loads. */
+async function standInScaleRow(): Promise<void> {
+  const repository = Deno.makeTempDirSync({ prefix: "startup_bench_scale_" });
+  const nonce = crypto.randomUUID();
+  const names = Array.from({ length: SCALE_MODELS }, (_, i) => `m${String(i).padStart(3, "0")}`);
+  for (const name of names) writeModel(repository, name, "deno", nonce);
+  const paths = buildPaths();
+  const library = openHostLibrary(paths.hostLibrary);
+  const backend = HostBackend.load(library, paths.backendLibrary, paths.backendDir, {
+    "shm-region-prefix-name": "tdn_startup_scale",
+  });
+  const models: HostModel[] = [];
+  try {
+    const limit = new LoadLimit(4);
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(names.map((name) =>
+      limit.run(() =>
+        HostModel.load(
+          backend,
+          name,
+          1,
+          `${repository}/${name}`,
+          modelConfigToTritonJson(
+            parseModelConfigText(configText(name, "deno", 1)),
+          ),
+          1,
+          false,
+        )
+      )
+    ));
+    const seconds = (performance.now() - started) / 1000;
+    for (const outcome of outcomes) if (outcome.status === "fulfilled") models.push(outcome.value);
+    printScale("the stand-in core, four loads at a time (as serve)", {
+      seconds,
+      ready: models.length,
+      note: "stand-in: not a result",
+    });
+  } finally {
+    for (const model of models) await model.unload().catch(() => {});
+    await backend.unload().catch(() => {});
+    library.close();
+    Deno.removeSync(repository, { recursive: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const home = tritonHome();
+  console.log(
+    home === undefined
+      ? "Start and memory through the stand-in core (TRITON_HOME is not set)"
+      : `Start and memory in Triton's core at ${home.prefix}; python_backend ${
+        home.hasPython ? "present" : "absent"
+      }`,
+  );
+  console.log(`deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs`);
+  if (ONLY.has("load")) await (home === undefined ? standInLoadRows() : coreLoadRows(home));
+  if (ONLY.has("scale")) await (home === undefined ? standInScaleRow() : coreScaleRow(home));
+}
+
+await main();
