@@ -24,6 +24,7 @@ typedef struct tdn_options {
   uint64_t stub_memory_mb;        /* stub-memory-mb: default ArrayBuffer/Wasm budget of a stub */
   bool stub_seccomp;              /* stub-seccomp: on|off, the stub's seccomp filter */
   char* policy_path;              /* policy: the operator's ceiling file, or NULL */
+  char* ignored_keys; /* python_backend keys given that have no effect here ("a, b"), or NULL */
 } tdn_options;
 
 /* Parses the backend configuration JSON ({"cmdline":{...}} or {}).
