@@ -141,6 +141,8 @@ TRITONBACKEND_Backend* host_backend_load(const char* name, const char* library_p
       backend->library, "TRITONBACKEND_ModelInstanceFinalize");
   backend->instance_execute = (host_execute_fn)host_entry_point(
       backend->library, "TRITONBACKEND_ModelInstanceExecute");
+  backend->instance_ready = (host_instance_fn)host_entry_point(
+      backend->library, "TRITONBACKEND_ModelInstanceReady");
   if (backend->instance_execute == NULL) {
     host_write_text(error_text, error_cap,
                     "unable to find required entrypoint 'TRITONBACKEND_ModelInstanceExecute' "
