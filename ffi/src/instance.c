@@ -381,14 +381,23 @@ static uint64_t total_output_bytes(const tdn_result_view* result)
   return total;
 }
 
+/* What became of each request of a batch, by batch index. */
+typedef struct batch_outcome {
+  bool* succeeded;   /* [count] */
+  bool* rescheduled; /* [count]: released with RESCHEDULE, no response sent */
+} batch_outcome;
+
 static void run_reply(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied);
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    tdn_reply* replied);
 
 /* Sends the sendable requests to the stub and answers them. */
 static void run_batch(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    batch_times* times)
 {
   tdn_supervisor* supervisor = &instance->supervisor;
+  bool* succeeded = outcome->succeeded;
   TRITONSERVER_Error* error = ensure_stub(instance);
   if (error != NULL) {
     fail_sent(batch, succeeded, error);
@@ -436,16 +445,18 @@ static void run_batch(
     fail_sent(batch, succeeded, error);
     return;
   }
-  run_reply(instance, batch, succeeded, &reply);
+  run_reply(instance, batch, outcome, &reply);
   tdn_supervisor_give_back(supervisor, block.handle);
   tdn_supervisor_batch_done(supervisor);
 }
 
 /* Answers the batch's requests from the stub's reply. */
 static void run_reply(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied)
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    tdn_reply* replied)
 {
   tdn_supervisor* supervisor = &instance->supervisor;
+  bool* succeeded = outcome->succeeded;
   tdn_reply reply = *replied;
   tdn_diag why;
   if (reply.kind == TDN_MSG_ERROR) {
@@ -486,6 +497,12 @@ static void run_reply(
   }
   for (uint32_t i = 0; i < batch->sendable_count; ++i) {
     const uint32_t r = batch->sendable_index[i];
+    if (result.responses[i].problem == NULL && result.responses[i].reschedule) {
+      /* No response this time: released with RESCHEDULE below. */
+      outcome->rescheduled[r] = true;
+      succeeded[r] = true;
+      continue;
+    }
     succeeded[r] = tdn_respond_result(
         batch->requests[r].request, &batch->sendable[i], &result.responses[i],
         tdn_supervisor_arena(supervisor), instance->name);
@@ -495,19 +512,21 @@ static void run_reply(
 
 /* Statistics first: a request must not be touched once released. */
 static void report_and_release(
-    TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch, const bool* succeeded,
-    const batch_times* times)
+    TRITONBACKEND_ModelInstance* handle, const tdn_instance* instance,
+    tdn_collected_batch* batch, const batch_outcome* outcome, const batch_times* times)
 {
   for (uint32_t r = 0; r < batch->count; ++r) {
     TRITONBACKEND_Request* request = batch->requests[r].request;
     TDN_LOG_IF_ERROR(
         TRITONBACKEND_ModelInstanceReportStatistics(
-            handle, request, succeeded[r], times->exec_start, times->compute_start,
+            handle, request, outcome->succeeded[r], times->exec_start, times->compute_start,
             times->compute_end, times->exec_end),
         "cannot report request statistics");
-    TDN_LOG_IF_ERROR(
-        TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
-        "cannot release a request");
+    tdn_release_request(
+        request,
+        outcome->rescheduled[r] ? TRITONSERVER_REQUEST_RELEASE_RESCHEDULE
+                                : TRITONSERVER_REQUEST_RELEASE_ALL,
+        instance->name);
   }
   if (batch->sendable_count > 0) {
     TDN_LOG_IF_ERROR(
@@ -535,7 +554,7 @@ static TRITONSERVER_Error* execute(
       tdn_batch_collect(
           requests, request_count, instance->model->sandbox.max_batch_size, &batch),
       "instance '%s'", instance->name);
-  bool* succeeded = calloc(request_count > 0 ? request_count : 1, sizeof(bool));
+  bool* succeeded = calloc(request_count > 0 ? 2 * (size_t)request_count : 1, sizeof(bool));
   if (succeeded == NULL) {
     tdn_collected_batch_free(&batch);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': out of memory", instance->name);
@@ -578,11 +597,12 @@ static TRITONSERVER_Error* execute(
     }
     return NULL;
   }
+  batch_outcome outcome = {.succeeded = succeeded, .rescheduled = succeeded + request_count};
   if (batch.sendable_count > 0) {
-    run_batch(instance, &batch, succeeded, &times);
+    run_batch(instance, &batch, &outcome, &times);
   }
   times.exec_end = tdn_now_ns();
-  report_and_release(handle, &batch, succeeded, &times);
+  report_and_release(handle, instance, &batch, &outcome, &times);
   bool any_failed = false;
   for (uint32_t i = 0; i < batch.sendable_count; ++i) {
     any_failed = any_failed || !succeeded[batch.sendable_index[i]];

@@ -189,18 +189,21 @@ export class HostModel implements BatchExecutor {
     const symbols = this.#library.symbols;
     const instanceHandle = this.#instances[instance];
     const handles: Deno.PointerObject[] = [];
+    /** The request each handle was built for. */
+    const handleRequest: number[] = [];
     const owned = new Set<Deno.PointerObject>(); // Freed here unless an outcome took them.
     const outcomes: (RequestOutcome | undefined)[] = [];
     // Set when the execute failed without running: the pumps stop waiting.
     let aborted: string | undefined;
     const pumps: Promise<void>[] = [];
     try {
-      for (const request of requests) {
+      for (const [index, request] of requests.entries()) {
         const built = this.#buildRequest(request);
         if (typeof built === "string") {
           outcomes.push(failed(ErrorCode.INVALID_ARG, built));
         } else {
           handles.push(built);
+          handleRequest.push(index);
           owned.add(built);
           outcomes.push(undefined);
         }
@@ -236,6 +239,14 @@ export class HostModel implements BatchExecutor {
         await Promise.all(pumps);
         throw new Error(aborted);
       }
+      // Requests the model gave back (RESCHEDULE, iterative sequences) run
+      // again on this instance, together, until every one has its answer.
+      const waiting = handles.filter((_, h) => requests[handleRequest[h]].responses === undefined);
+      for (let turn = await this.#rescheduled(waiting); turn.length > 0;) {
+        const refused = await this.#executeAgain(instanceHandle, turn);
+        if (refused !== undefined) throw new Error(refused);
+        turn = await this.#rescheduled(turn);
+      }
       const timings = this.#batchTimings(instance);
       next = 0;
       for (let i = 0; i < outcomes.length; i++) {
@@ -257,6 +268,39 @@ export class HostModel implements BatchExecutor {
     } finally {
       for (const handle of owned) symbols.host_request_free(handle);
     }
+  }
+
+  /** Of `handles`, those whose last turn ended in a RESCHEDULE release. */
+  async #rescheduled(handles: readonly Deno.PointerObject[]): Promise<Deno.PointerObject[]> {
+    const turn: Deno.PointerObject[] = [];
+    for (const handle of handles) {
+      let record = this.#result(handle);
+      if (record.release_count === 0) {
+        await this.#library.symbols.host_request_wait_nonblocking(handle, FINAL_RESPONSE_WAIT_MS);
+        record = this.#result(handle);
+      }
+      if (record.release_count > 0 && (record.release_flags & RELEASE_RESCHEDULE) !== 0) {
+        turn.push(handle);
+      }
+    }
+    return turn;
+  }
+
+  /** Executes rescheduled requests again; resolves with the reason if the host refused. */
+  async #executeAgain(
+    instance: Deno.PointerObject,
+    handles: readonly Deno.PointerObject[],
+  ): Promise<string | undefined> {
+    const error = new ErrorText();
+    const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
+    const status = await this.#library.symbols.host_execute_nonblocking(
+      instance,
+      pointers,
+      handles.length,
+      error.buffer,
+      error.capacity,
+    );
+    return status < 0 ? `execute on '${this.#name}': ${error.text()}` : undefined;
   }
 
   /** Builds a host request; returns the reason as a string if the host refuses it. */
@@ -448,9 +492,14 @@ interface InstanceStats {
   last_batch_ns: [number, number, number, number];
 }
 
+/** `TRITONSERVER_REQUEST_RELEASE_RESCHEDULE`. */
+const RELEASE_RESCHEDULE = 2;
+
 /** `host_request_result_json`, the fields used here. */
 interface HostResult {
   final: boolean;
+  release_count: number;
+  release_flags: number;
   responses: {
     flags_only: boolean;
     error: { code: number; message: string } | null;
