@@ -92,6 +92,16 @@ export interface Model {
 
   /** Called once at unload. The runtime waits a bounded time for it. */
   finalize?(): void | Promise<void>;
+
+  /**
+   * Whether this instance can serve (python_backend's `is_ready`). Asked
+   * when Triton checks the model's readiness, at most once a second; `false`,
+   * a throw, a rejection or no answer within 5 s makes the instance, and so
+   * the model, not ready until a later answer says otherwise. Without it a
+   * running instance is ready. It may be async; it runs beside `execute`
+   * (for a decoupled model, possibly while batches are in flight).
+   */
+  isReady?(): boolean | Promise<boolean>;
 }
 
 /**

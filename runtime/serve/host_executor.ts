@@ -97,6 +97,7 @@ export class HostModel implements BatchExecutor {
   /** Per instance, the backend's batch-statistics count after its last execute. */
   readonly #batchReports: number[];
   #unloaded = false;
+  readonly #readyChecks = new Set<Promise<true | string>>();
 
   private constructor(
     library: HostLibrary,
@@ -169,10 +170,38 @@ export class HostModel implements BatchExecutor {
     );
   }
 
+  /**
+   * Asks the backend whether each instance is ready
+   * (TRITONBACKEND_ModelInstanceReady, off the event loop).
+   *
+   * @returns `true`, or the first instance's reason it is not.
+   */
+  ready(): Promise<true | string> {
+    if (this.#unloaded) return Promise.resolve(`model '${this.#name}' is unloading`);
+    const asking = this.#askReady();
+    // unload() waits for it: the instances must outlive the question.
+    this.#readyChecks.add(asking);
+    return asking.finally(() => this.#readyChecks.delete(asking));
+  }
+
+  async #askReady(): Promise<true | string> {
+    for (const instance of this.#instances) {
+      const error = new ErrorText();
+      const status = await this.#library.symbols.host_instance_ready_nonblocking(
+        instance,
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 1) return error.text();
+    }
+    return true;
+  }
+
   /** Finalizes the instances (stopping their stubs) and the model. */
   async unload(): Promise<void> {
     if (this.#unloaded) return;
     this.#unloaded = true;
+    await Promise.allSettled([...this.#readyChecks]);
     const error = new ErrorText();
     const status = await this.#library.symbols.host_model_unload_nonblocking(
       this.#handle,

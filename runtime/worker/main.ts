@@ -42,7 +42,7 @@ import {
 } from "../api/internal.ts";
 import { modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
-import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG } from "../wire/layout.ts";
+import { ERROR_CODE, FINALIZED_AUX, LOG_LEVEL, MSG, READY_FLAG } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
@@ -55,6 +55,7 @@ import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, runBatch } from "./run_batch.ts";
+import { ReadinessProbes } from "./readiness.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
 import type { WorkerStart } from "./start_message.ts";
@@ -217,10 +218,17 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     noticeError,
   };
   context.flushMetrics = () => flushMetrics(context, link);
+  // The model's isReady(), asked by the parent when Triton checks readiness.
+  const readiness = new ReadinessProbes(model, {
+    stubArena,
+    toParent: link.toParent,
+    setBusy: (busy) => link.setEventLoopBusy(busy, "ready"),
+  });
+  inbox.on(MSG.IS_READY, (probe) => readiness.probe(probe.id));
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
-  link.toParent.push(record(MSG.READY));
+  link.toParent.push(record(MSG.READY, readiness.hooked ? READY_FLAG.HAS_IS_READY : 0));
   await serve(context, link, inbox, slot);
 }
 

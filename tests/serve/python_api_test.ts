@@ -1,5 +1,7 @@
 /**
- * End to end over real HTTP on the stand-in core: an iterative sequence
+ * End to end over real HTTP on the stand-in core: python_backend's API that
+ * the server takes part in. Readiness follows the model's isReady()
+ * (tests/fixtures/is_ready). An iterative sequence
  * model that reschedules its requests (tests/fixtures/iterative_countdown).
  * A client sends one request per sequence, with START, as to Triton: the
  * server runs it turn after turn until the model answers it for good, which
@@ -17,12 +19,13 @@ function copyFixture(name: string, repository: string): void {
 }
 
 Deno.test({
-  name: "serve: rescheduled requests run again until answered, and the answer ends the sequence",
+  name: "serve: readiness asks isReady(); rescheduled requests run again until answered",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     const repository = Deno.makeTempDirSync({ prefix: "serve_reschedule_" });
     copyFixture("iterative_countdown", repository);
+    copyFixture("is_ready", repository);
     const server = await startServeProcess({ repository });
     try {
       const steps = { name: "STEPS", datatype: "INT32", shape: [1], data: [3] };
@@ -45,6 +48,18 @@ Deno.test({
         }),
       });
       assertEquals((await again.json()).outputs[0].data, [2]);
+
+      // Readiness asks the model's isReady() (at most once a second).
+      const status = async (path: string) => (await fetch(`${server.url}${path}`)).status;
+      assertEquals(await status("/v2/models/is_ready/ready"), 200);
+      Deno.writeTextFileSync(`${repository}/is_ready/ready_state`, "false");
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assertEquals(await status("/v2/models/is_ready/ready"), 400);
+      assertEquals(await status("/v2/health/ready"), 400);
+      assertEquals(await status("/v2/models/iterative_countdown/ready"), 200);
+      Deno.removeSync(`${repository}/is_ready/ready_state`);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      assertEquals(await status("/v2/health/ready"), 200);
     } finally {
       const { code, log } = await server.stop("SIGTERM");
       assertEquals(code, 0, log);
