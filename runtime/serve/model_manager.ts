@@ -217,7 +217,8 @@ export class ModelManager implements ModelRegistry {
 
   async #load(record: ModelRecord, override: ModelConfig | undefined): Promise<void> {
     const previous = record.served;
-    record.state = "LOADING";
+    // A reload keeps the loaded versions serving until the new ones are ready.
+    if (previous.size === 0) record.state = "LOADING";
     record.reason = "";
     record.everLoaded = true;
     let spec: ModelSpec;

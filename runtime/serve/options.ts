@@ -4,7 +4,7 @@
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
- *       [--disable-auto-complete-config] [--triton-home PREFIX]
+ *       [--disable-auto-complete-config] [--watch] [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  * ```
  *
@@ -38,6 +38,8 @@ const optionsSchema = z.object({
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
+  /** Reload a model when its files change (stand-in core). */
+  watch: z.boolean().default(false),
 });
 
 /** The validated options. */
@@ -63,13 +65,16 @@ export const USAGE = `usage: deno task serve [options]
   --build DIR              the build directory holding the libraries (default: build)
   --disable-auto-complete-config
                            do not let models complete their configuration (as Triton's flag)
+  --watch                  reload a model when its files change (new instances start, the old
+                           ones drain); a version that fails to load is reported with its
+                           error and the previous one keeps serving
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
   --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
   --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)`;
 
-const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
+const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
@@ -94,6 +99,7 @@ interface RawOptions {
   modelControlMode?: string;
   loadModels: string[];
   autoCompleteConfig?: boolean;
+  watch?: boolean;
 }
 
 /**
@@ -116,6 +122,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     const arg = args[i];
     if (arg === "--disable-auto-complete-config") {
       raw.autoCompleteConfig = false;
+      continue;
+    }
+    if (arg === "--watch") {
+      raw.watch = true;
       continue;
     }
     const equals = arg.indexOf("=");

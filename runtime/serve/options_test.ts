@@ -43,3 +43,8 @@ Deno.test("options: auto-completion is on unless --disable-auto-complete-config"
   assertEquals(parseOptions([]).autoCompleteConfig, true);
   assertEquals(parseOptions(["--disable-auto-complete-config"]).autoCompleteConfig, false);
 });
+
+Deno.test("--watch is a flag, off by default", () => {
+  assertEquals(parseOptions([]).watch, false);
+  assertEquals(parseOptions(["--watch"]).watch, true);
+});
