@@ -351,6 +351,12 @@ static TRITONSERVER_Error* await_handshake(
   const tdn_supervisor_config* config = &supervisor->config;
   const pid_t pid = supervisor->pid;
   const uint64_t deadline = tdn_now_ns() + config->start_timeout_ms * TDN_NS_PER_MS;
+  /* What the stub was doing, in the model author's terms. */
+  const char* doing = wanted == TDN_MSG_CONFIG
+                          ? "loading and type-checking the model (and running autoCompleteConfig)"
+                      : strcmp(asked, "INSTANCE") == 0
+                          ? "initializing the model"
+                          : "loading, type-checking and initializing the model";
   tdn_record record;
   tdn_diag why;
   TRITONSERVER_Error* error = NULL;
@@ -401,16 +407,14 @@ static TRITONSERVER_Error* await_handshake(
     case WAIT_DIED:
       error = tdn_error(
           TRITONSERVER_ERROR_INTERNAL,
-          "the stub (pid %d) %s during start, before answering %s (its output is in Triton's "
-          "log)",
-          (int)pid, why.text, asked);
+          "the stub (pid %d) %s while %s (its output is in Triton's log)", (int)pid, why.text,
+          doing);
       break;
     case WAIT_DEADLINE:
       error = tdn_error(
           TRITONSERVER_ERROR_UNAVAILABLE,
-          "the stub (pid %d) did not answer %s within %llu s (stub-timeout-seconds) and was "
-          "killed",
-          (int)pid, asked, (unsigned long long)(config->start_timeout_ms / 1000));
+          "%s took longer than %llu s (stub-timeout-seconds); the stub (pid %d) was killed",
+          doing, (unsigned long long)(config->start_timeout_ms / 1000), (int)pid);
       break;
     case WAIT_BROKEN:
       error = tdn_error(

@@ -193,12 +193,17 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     if (model.initialize !== undefined) {
       await model.initialize(makeInitializeArgs(message.initialize));
     }
-  } catch (error) {
+  } catch (thrown) {
+    // The model's own error, and which of its methods threw it if not the module or initialize.
+    const error = thrown instanceof AutoCompleteThrew ? thrown.cause : thrown;
+    const phase = thrown instanceof AutoCompleteThrew
+      ? "its static autoCompleteConfig threw: "
+      : "";
     noticeError(error);
     const description = describeError(error, isTritonError);
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
-    const text = `failed to load model '${modelName}': ${formatError(description)}`;
+    const text = `failed to load model '${modelName}': ${phase}${formatError(description)}`;
     slot.flush();
     const written = writeErrorTextIn(stubArena.scope(), text);
     link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
@@ -346,7 +351,11 @@ async function autoComplete(
   const scope = stubArena.scope();
   if (typeof method === "function") {
     const config = makeAutoCompleteConfig(message.initialize.modelConfigJson);
-    await method.call(modelClass, config);
+    try {
+      await method.call(modelClass, config);
+    } catch (error) {
+      throw new AutoCompleteThrew(error);
+    }
     const bytes = new TextEncoder().encode(JSON.stringify(config.config));
     offset = scope.reserve(bytes.byteLength);
     new Uint8Array(arena, offset, bytes.byteLength).set(bytes);
@@ -367,6 +376,15 @@ async function autoComplete(
   message.initialize.modelInstanceName = fields.model_instance_name;
   message.initialize.modelInstanceKind = fields.model_instance_kind;
   message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
+}
+
+/** What the model's static autoCompleteConfig threw (`cause`). */
+class AutoCompleteThrew extends Error {
+  /** @param cause The model's error. */
+  constructor(cause: unknown) {
+    super("autoCompleteConfig threw", { cause });
+    this.name = "AutoCompleteThrew";
+  }
 }
 
 /** The INSTANCE payload (ffi/src/init_args.c, tdn_instance_args_build). */
