@@ -111,14 +111,18 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 	ln -sfn $(DENO) $(BACKEND_DIR)/deno
 	@touch $@
 
-# Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+# Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code,
+# and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@
 
 # The main job: serve models/ over Triton's HTTP/REST protocol (pass ARGS="--http-port 9000 ...").
+# Deno itself runs from build/deno/deno_dir (filled above): `deno task` installs the lock file's
+# npm packages into its cache before a task runs, and that cache is not the user's.
 serve: build
-	$(DENO) task serve $(ARGS)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) task serve $(ARGS)
 
 test: build
 	$(DENO) task test
