@@ -29,7 +29,7 @@ STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, the custom
 # metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.
@@ -116,16 +116,20 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 	ln -sfn $(DENO) $(BACKEND_DIR)/deno
 	@touch $@
 
-# Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code.
+# Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code,
+# and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
 # HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
 # any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@
 
 # The main job: serve models/ over Triton's HTTP/REST protocol (pass ARGS="--http-port 9000 ...").
+# Deno itself runs from build/deno/deno_dir (filled above): `deno task` installs the lock file's
+# npm packages into its cache before a task runs, and that cache is not the user's.
 serve: build
-	$(DENO) task serve $(ARGS)
+	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) task serve $(ARGS)
 
 test: build
 	$(DENO) task test

@@ -1,6 +1,8 @@
 /**
  * A model's own dependencies: the `imports` of a `deno.json` in its
- * directory, pinned by the `deno.lock` beside it.
+ * directory, pinned by the `deno.lock` beside it. Its entries for the
+ * runtime's own names (`@triton/deno`, `@triton/deno/testing`) are left out:
+ * the stub supplies the runtime.
  *
  * `deno task prepare-model <dir>` (sandbox/prepare_model_deps.ts) caches
  * them into the backend's `deno_dir` ahead of time. At run time the stub
@@ -127,6 +129,11 @@ export async function readModelImports(
   let locked: Record<string, string> | undefined;
   const pinned: PinnedImport[] = [];
   for (const [key, value] of imports) {
+    // The runtime's own names (a scaffolded deno.json maps them to the
+    // installed runtime, for the editor and `deno check`/`deno test`): the
+    // stub's import map provides "@triton/deno" itself, wherever the model's
+    // deno.json points; "@triton/deno/testing" is for tests only.
+    if (key === "@triton/deno" || key.startsWith("@triton/deno/")) continue;
     if (value.startsWith("npm:")) {
       const npm = parseNpm(value);
       if (npm === undefined) {

@@ -116,3 +116,20 @@ Deno.test("model imports: a package missing from the cache names the command to 
     throw new ModelImportsError("x");
   }, ModelImportsError);
 });
+
+Deno.test("model imports: entries for the runtime's own names are left to the runtime", async () => {
+  const dir = await modelWith({
+    imports: {
+      "@triton/deno": "/opt/tritonserver/backends/deno/runtime/api/mod.ts",
+      "@triton/deno/testing": "/opt/tritonserver/backends/deno/runtime/api/testing.ts",
+      "./helpers": "./helpers.ts",
+    },
+    tasks: { test: "deno test --allow-read" },
+  }, null);
+  try {
+    const pinned = await readModelImports(dir);
+    assertEquals(pinned?.map((entry) => entry.key), ["./helpers"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,8 +6,14 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
-import { exampleModelDir, hasModel } from "./harness/fixtures.ts";
-import { HostError } from "./harness/host.ts";
+import {
+  exampleModelDir,
+  fixtureDir,
+  hasModel,
+  removeTemporaryCopy,
+  temporaryCopy,
+} from "./harness/fixtures.ts";
+import { type Host, HostError } from "./harness/host.ts";
 import { findStubPids } from "./harness/processes.ts";
 import { withHost } from "./harness/session.ts";
 import { ROOT, startServeProcess } from "./serve/server_process.ts";
@@ -128,3 +134,62 @@ Deno.test({
     }
   },
 });
+
+/** The load error of `dir` with auto-completion on (as Triton's default is). */
+function loadError(host: Host, dir: string): string {
+  try {
+    host.loadModel(dir, { autoComplete: true }).unload();
+  } catch (error) {
+    assert(error instanceof HostError, String(error));
+    return error.message;
+  }
+  throw new Error(`${dir} loaded`);
+}
+
+Deno.test("auto-complete on: load errors say what failed in the model's terms, not auto-completion", () =>
+  withHost((host) => {
+    // A type error: what an instance load would say.
+    const typeError = temporaryCopy(fixtureDir("type_error"), {
+      "1/model.ts.broken": "1/model.ts",
+    });
+    try {
+      const message = loadError(host, typeError);
+      assertStringIncludes(message, "does not type-check");
+      assertStringIncludes(message, "model.ts:");
+      assert(!message.includes("auto-complet"), message);
+    } finally {
+      removeTemporaryCopy(typeError);
+    }
+    // A static autoCompleteConfig that throws: named as such.
+    const throwing = temporaryCopy(exampleModelDir("add_sub"));
+    try {
+      Deno.writeTextFileSync(
+        `${throwing}/1/model.ts`,
+        Deno.readTextFileSync(`${throwing}/1/model.ts`).replace(
+          "export default class AddSub implements Model {",
+          'export default class AddSub implements Model {\n  static autoCompleteConfig(): void {\n    throw new Error("no shapes known");\n  }\n',
+        ),
+      );
+      const message = loadError(host, throwing);
+      assertStringIncludes(message, "its static autoCompleteConfig threw: no shapes known");
+    } finally {
+      removeTemporaryCopy(throwing);
+    }
+  }));
+
+Deno.test("auto-complete on: a model that hangs while loading times out in words an author reads", () =>
+  withHost((host) => {
+    const hanging = temporaryCopy(exampleModelDir("add_sub"));
+    try {
+      Deno.writeTextFileSync(
+        `${hanging}/1/model.ts`,
+        "while (true) { /* never loads */ }\n" + Deno.readTextFileSync(`${hanging}/1/model.ts`),
+      );
+      const message = loadError(host, hanging);
+      assertStringIncludes(message, "said nothing for 2 s (stub-timeout-seconds)");
+      assertStringIncludes(message, "loading and type-checking the model");
+      assert(!message.includes("INIT"), message);
+    } finally {
+      removeTemporaryCopy(hanging);
+    }
+  }, { "stub-timeout-seconds": "2" }));

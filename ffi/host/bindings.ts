@@ -100,6 +100,13 @@ const HOST_SYMBOLS = {
     nonblocking: true,
   },
   host_instance_stats_json: { parameters: ["pointer", "buffer", "u64"], result: "u64" },
+  host_instance_ready: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  host_instance_ready_nonblocking: {
+    name: "host_instance_ready",
+    parameters: ["pointer", "buffer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   host_violations_json: { parameters: ["buffer", "u64"], result: "u64" },
   host_violations_reset: { parameters: [], result: "void" },
   host_log_read: { parameters: ["buffer", "u64"], result: "u64" },

@@ -26,7 +26,12 @@ static bool host_claim_requests(TRITONBACKEND_ModelInstance* instance,
         return false;
       }
     }
-    if (requests[i]->executed) {
+    pthread_mutex_lock(&requests[i]->lock);
+    bool again = requests[i]->executed &&
+                 (requests[i]->release_count == 0 ||
+                  (requests[i]->release_flags & TRITONSERVER_REQUEST_RELEASE_RESCHEDULE) == 0);
+    pthread_mutex_unlock(&requests[i]->lock);
+    if (again) {
       host_write_text(error_text, error_cap, "request '%s' was already executed",
                       requests[i]->id);
       return false;
@@ -36,6 +41,12 @@ static bool host_claim_requests(TRITONBACKEND_ModelInstance* instance,
   for (uint32_t i = 0; i < count; i++) {
     TRITONBACKEND_Request* request = requests[i];
     pthread_mutex_lock(&request->lock);
+    if (request->executed) {
+      /* Rescheduled: a new turn, released and reported afresh. */
+      request->release_count = 0;
+      request->release_flags = 0;
+      request->stats_reports = 0;
+    }
     request->executed = true;
     request->instance = instance;
     free(request->instance_name);

@@ -128,6 +128,13 @@ HOST_EXPORT int32_t host_execute(TRITONBACKEND_ModelInstance* instance,
                                  TRITONBACKEND_Request* const* requests, uint32_t count,
                                  char* error_text, uint32_t error_cap);
 
+/* Asks the backend whether the instance is ready, as Triton's model
+ * readiness does (TRITONBACKEND_ModelInstanceReady; a backend without it is
+ * ready). Returns 1 ready, 0 not ready (the reason in error_text), -1 for a
+ * bad handle. Safe beside host_execute on the same instance. */
+HOST_EXPORT int32_t host_instance_ready(TRITONBACKEND_ModelInstance* instance, char* error_text,
+                                        uint32_t error_cap);
+
 /* ---- Observations. ---- */
 
 /* JSON of the instance's statistics reports. */
@@ -167,7 +174,8 @@ HOST_EXPORT int32_t host_pingpong_floor(uint32_t iterations, uint32_t spin_us,
 /* Blocks until the request has more than `seen` responses (counting
  * flags-only ones), or the timeout passes. Returns the number of responses
  * recorded so far (read each with host_request_response_json; the one whose
- * flags carry TRITONSERVER_RESPONSE_COMPLETE_FINAL is the last); -2 once all
+ * flags carry TRITONSERVER_RESPONSE_COMPLETE_FINAL is the last); -3 once a request released
+ * with RESCHEDULE has no more to send (execute it again); -2 once all
  * of them have been seen and the backend released the request without a
  * final response and with nothing left that could send one; -1 for a bad
  * handle. */

@@ -223,6 +223,7 @@ struct TRITONBACKEND_Request {
   uint32_t release_count;
   uint32_t release_flags;
   bool released_by_host; /* Execute failed and the host took the request back */
+  uint32_t reschedules;  /* releases with RESCHEDULE: turns given back for another execute */
   uint32_t stats_reports;
   bool stats_success;
   uint32_t live_responses; /* created, not yet sent or deleted */

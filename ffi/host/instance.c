@@ -183,3 +183,18 @@ uint64_t host_instance_stats_json(TRITONBACKEND_ModelInstance* instance, char* o
   host_text_free(&text);
   return length;
 }
+
+int32_t host_instance_ready(TRITONBACKEND_ModelInstance* instance, char* error_text,
+                            uint32_t error_cap) {
+  if (error_cap > 0) error_text[0] = '\0';
+  if (!host_check_magic(instance, HOST_MAGIC_INSTANCE, "model instance")) {
+    host_write_text(error_text, error_cap, "invalid instance handle");
+    return -1;
+  }
+  host_instance_fn ready = instance->model->backend->instance_ready;
+  if (ready == NULL) return 1;
+  TRITONSERVER_Error* error = ready(instance);
+  if (error == NULL) return 1;
+  host_error_take(error, error_text, error_cap);
+  return 0;
+}

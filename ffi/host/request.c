@@ -29,7 +29,10 @@ void host_request_signal(void) {
 static bool host_request_done(TRITONBACKEND_Request* request, void* context) {
   (void)context;
   pthread_mutex_lock(&request->lock);
-  bool done = request->final_sent && request->release_count > 0;
+  /* A RESCHEDULE release ends the turn: the caller executes it again. */
+  bool done = request->release_count > 0 &&
+              (request->final_sent ||
+               (request->release_flags & TRITONSERVER_REQUEST_RELEASE_RESCHEDULE) != 0);
   pthread_mutex_unlock(&request->lock);
   return done;
 }
@@ -263,15 +266,24 @@ TRITONSERVER_Error* TRITONBACKEND_RequestRelease(TRITONBACKEND_Request* request,
   if (!host_check_magic(request, HOST_MAGIC_REQUEST, "request")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid request handle");
   }
+  /* RESCHEDULE: the turn ends and whoever executes requests (the test or the
+   * server through host_execute) executes it again. In-process requests
+   * (TRITONSERVER_ServerInferAsync) are not rescheduled by this host. */
   if ((release_flags & TRITONSERVER_REQUEST_RELEASE_RESCHEDULE) != 0) {
-    return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
-                          "the test host does not reschedule requests");
+    pthread_mutex_lock(&request->lock);
+    bool in_process = request->call != NULL;
+    pthread_mutex_unlock(&request->lock);
+    if (in_process) {
+      return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
+                            "the test host does not reschedule in-process requests");
+    }
   }
   host_infer_call* call = host_infer_call_acquire(request);
   pthread_mutex_lock(&request->lock);
   bool twice = request->release_count > 0;
   request->release_count++;
   request->release_flags = release_flags;
+  if ((release_flags & TRITONSERVER_REQUEST_RELEASE_RESCHEDULE) != 0) request->reschedules++;
   pthread_mutex_unlock(&request->lock);
   if (twice) {
     host_violation_record(HOST_VIOLATION_REQUEST_RELEASED_TWICE, "request '%s'", request->id);

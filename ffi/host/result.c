@@ -62,10 +62,11 @@ uint64_t host_request_result_json(TRITONBACKEND_Request* request, char* out, uin
     host_text_append(&text, "null", 4);
   }
   host_text_printf(&text,
-                   ",\"release_count\":%u,\"release_flags\":%u,\"released_by_host\":%s,"
+                   ",\"release_count\":%u,\"release_flags\":%u,\"reschedules\":%u,"
+                   "\"released_by_host\":%s,"
                    "\"cancelled\":%s,\"stats_reports\":%u,\"stats_success\":%s,\"final\":%s,"
                    "\"live_responses\":%u,\"live_factories\":%u,\"latency_ns\":",
-                   request->release_count, request->release_flags,
+                   request->release_count, request->release_flags, request->reschedules,
                    request->released_by_host ? "true" : "false",
                    request->cancelled ? "true" : "false", request->stats_reports,
                    request->stats_success ? "true" : "false",

@@ -42,7 +42,10 @@ int64_t host_request_wait_response(TRITONBACKEND_Request* request, uint32_t seen
   int64_t count = request->response_count;
   /* Responses not yet read come first: the caller learns of the abandonment
    * only once it has everything that was sent. */
-  if (count <= (int64_t)seen && host_request_abandoned_locked(request)) count = -2;
+  if (count <= (int64_t)seen && host_request_abandoned_locked(request)) {
+    /* -3: not abandoned but rescheduled, to be executed again. */
+    count = (request->release_flags & TRITONSERVER_REQUEST_RELEASE_RESCHEDULE) != 0 ? -3 : -2;
+  }
   pthread_mutex_unlock(&request->lock);
   return count;
 }

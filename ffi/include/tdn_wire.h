@@ -16,7 +16,7 @@
 /* ---- Region ------------------------------------------------------------ */
 
 #define TDN_WIRE_MAGIC 0x314E4454u /* "TDN1" read as a little-endian u32 */
-#define TDN_WIRE_VERSION 2u
+#define TDN_WIRE_VERSION 3u
 
 /* The stub finds the region as this inherited file descriptor; the region
  * has no name by the time the stub runs. */
@@ -55,9 +55,10 @@
                                    tdn_result_header (parent's half), or none */
 #define TDN_MSG_CONTROL_DONE 7u /* id: call id; aux: 0 ok, else error code; payload: UTF-8 text */
 #define TDN_MSG_INSTANCE 8u     /* after CONFIG: payload: UTF-8 JSON instance identity + config */
+#define TDN_MSG_IS_READY 9u     /* id: probe id (nonzero): ask the model's isReady() */
 
 /* Stub -> parent kinds. */
-#define TDN_MSG_READY 64u        /* initialize succeeded */
+#define TDN_MSG_READY 64u        /* initialize succeeded; aux: TDN_READY_* bits */
 #define TDN_MSG_ERROR 65u        /* id: batch id or 0; aux: error code; payload: UTF-8 text */
 #define TDN_MSG_RESULT 66u       /* id: batch id; payload: tdn_result_header */
 /* 67 was GROW in version 1. */
@@ -76,6 +77,8 @@
 #define TDN_MSG_TRACE 77u        /* tracing only: aux: TDN_TRACE_*; id: CLOCK_REALTIME ns of the
                                     event; offset: its batch or call id (no payload) */
 #define TDN_MSG_PROGRESS 78u     /* a starting stub is alive: aux: TDN_PROGRESS_*; no payload */
+#define TDN_MSG_READINESS 79u    /* id: the IS_READY probe id; aux: 0 ready, 1 not ready;
+                                    payload: UTF-8 reason (at most TDN_MAX_LOG_LENGTH), or none */
 
 /* PROGRESS phases (aux). The start timeout counts from the last record heard. */
 #define TDN_PROGRESS_STARTED 1u      /* the main thread runs and has read INIT */
@@ -89,6 +92,11 @@
                               silent too long, or cancelled and not closed in time); RESPONSE
                               (alone, length 0): the stub's acknowledgement, its last record for
                               that request */
+#define TDN_FLAG_RESCHEDULE 4u /* RESPONSE (length 0, never with FINAL): the request's turn is
+                                  over without a FINAL; release it with RESCHEDULE */
+
+/* READY aux bits. */
+#define TDN_READY_HAS_IS_READY 1u /* the model has an isReady() hook: ask it (IS_READY) */
 
 /* TRACE events (aux): what the stub's Worker stamped, when the parent traces
  * (INIT's backend_options.trace is "1"). */
@@ -190,6 +198,7 @@ typedef struct tdn_request {
   uint32_t reserved;
   uint64_t requested_outputs_offset; /* tdn_str[requested_output_count] */
   tdn_str parameters_json;           /* JSON array of {key, type, value}; length 0: none */
+  uint64_t timeout_us;               /* the request's timeout in microseconds; 0: none */
 } tdn_request;
 
 /* RESULT payload: a result header pointing at one tdn_response per request,
@@ -203,12 +212,16 @@ typedef struct tdn_result_header {
 #define TDN_STATUS_OK 0u
 #define TDN_STATUS_ERROR 1u
 
+/* tdn_response flags. */
+#define TDN_RESPONSE_RESCHEDULE 1u /* no response: release the request with RESCHEDULE (status
+                                      OK, no outputs, no parameters) */
+
 typedef struct tdn_response {
   uint32_t status;     /* TDN_STATUS_* */
   uint32_t error_code; /* TRITONSERVER_Error_Code when status is ERROR */
   tdn_str error_message;
   uint32_t output_count;
-  uint32_t flags; /* reserved, 0 */
+  uint32_t flags; /* TDN_RESPONSE_* bits */
   uint64_t outputs_offset; /* tdn_tensor[output_count] */
   tdn_str parameters_json; /* JSON array of {key, type, value}; length 0: none */
 } tdn_response;
@@ -254,7 +267,7 @@ _Static_assert(sizeof(tdn_control) == TDN_CONTROL_SIZE, "tdn_control layout");
 _Static_assert(sizeof(tdn_str) == 16, "tdn_str layout");
 _Static_assert(sizeof(tdn_tensor) == 48, "tdn_tensor layout");
 _Static_assert(sizeof(tdn_batch_header) == 16, "tdn_batch_header layout");
-_Static_assert(sizeof(tdn_request) == 88, "tdn_request layout");
+_Static_assert(sizeof(tdn_request) == 96, "tdn_request layout");
 _Static_assert(sizeof(tdn_result_header) == 16, "tdn_result_header layout");
 _Static_assert(sizeof(tdn_response) == 56, "tdn_response layout");
 _Static_assert(sizeof(tdn_control_request) == 24, "tdn_control_request layout");

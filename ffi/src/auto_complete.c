@@ -106,6 +106,9 @@ TRITONSERVER_Error* tdn_auto_complete(TRITONBACKEND_Model* handle, tdn_model* mo
     tdn_supervisor_init(&parked->supervisor, &config);
     error = tdn_supervisor_start(&parked->supervisor);
   }
+  /* A failure to start says what went wrong in the model's own terms (a
+   * syntax or type error, a missing file, a timeout): the stub was loading
+   * the model, as it would for an instance; the first instance adopts it. */
   tdn_supervisor* supervisor = &parked->supervisor;
   if (error == NULL && supervisor->proposed_config_length > 0) {
     char* checked = NULL;
@@ -116,13 +119,16 @@ TRITONSERVER_Error* tdn_auto_complete(TRITONBACKEND_Model* handle, tdn_model* mo
       error = apply_config(handle, model, checked, strlen(checked));
     }
     free(checked);
+    if (error != NULL) {
+      error = tdn_error_context(error, "the configuration the model's autoCompleteConfig proposed");
+    }
     if (error == NULL) {
       TDN_LOG_INFO("model '%s': configuration auto-completed by the model", model->name);
     }
   }
   if (error != NULL) {
     parked_free(parked);
-    return tdn_error_context(error, "auto-completing the configuration");
+    return error;
   }
   model->parked = parked;
   return NULL;

@@ -208,6 +208,13 @@ TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
       (unsigned long long)options->stub_heap_mb, (unsigned long long)options->stub_memory_mb,
       options->stub_seccomp ? "on" : "off",
       options->policy_path != NULL ? options->policy_path : "none (models read their own directory only)");
+  if (options->ignored_keys != NULL) {
+    TDN_LOG_WARN(
+        "deno backend: backend config %s: python_backend settings that have no effect on the "
+        "Deno backend (each instance has its own threads and two fixed rings of records); "
+        "ignored",
+        options->ignored_keys);
+  }
   return NULL;
 }
 

@@ -135,6 +135,9 @@ static TRITONSERVER_Error* collect_identity(TRITONBACKEND_Request* request, tdn_
   }
   TDN_RETURN_IF_ERROR_CTX(
       TRITONBACKEND_RequestFlags(request, &desc->flags), "cannot read the request flags");
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_InferenceRequestTimeoutMicroseconds(request, &desc->timeout_us),
+      "cannot read the request timeout");
   return NULL;
 }
 

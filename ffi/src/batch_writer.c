@@ -151,6 +151,7 @@ static uint64_t walk_request(cursor* c, const tdn_request_desc* request)
   wire.inputs_offset = inputs_offset;
   wire.requested_output_count = request->requested_output_count;
   wire.requested_outputs_offset = outputs_offset;
+  wire.timeout_us = request->timeout_us;
   if (request->parameters_json != NULL && request->parameters_json_length > 0) {
     wire.parameters_json = put_bytes(c, request->parameters_json, request->parameters_json_length);
   }

@@ -49,6 +49,7 @@ typedef struct tdn_request_desc {
   const char* const* requested_outputs;
   const char* parameters_json; /* parameters.h's wire JSON, or NULL */
   size_t parameters_json_length;
+  uint64_t timeout_us; /* the request's timeout in microseconds, 0: none */
 } tdn_request_desc;
 
 /* Computes the arena bytes the batch needs when written at offset 0 (the

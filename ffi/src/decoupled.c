@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "instance.h"
 #include "log.h"
+#include "record_check.h"
 #include "response_sender.h"
 #include "result_reader.h"
 
@@ -78,8 +79,10 @@ static void maybe_retire(tdn_decoupled* decoupled, tdn_flight* flight)
   flight_free(flight);
 }
 
-/* The request's FINAL went out: statistics, release, factory. */
-static void finish_request(tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index)
+/* The request's FINAL went out (or its turn ended with RESCHEDULE, which
+ * `release_flags` then says): statistics, release, factory. */
+static void finish_request(
+    tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index, uint32_t release_flags)
 {
   flight->finished[index] = true;
   flight->open--;
@@ -95,9 +98,7 @@ static void finish_request(tdn_decoupled* decoupled, tdn_flight* flight, uint32_
       TRITONBACKEND_ResponseFactoryDelete(flight->factories[index]),
       "cannot delete a response factory");
   flight->factories[index] = NULL;
-  TDN_LOG_IF_ERROR(
-      TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
-      "cannot release a request");
+  tdn_release_request(request, release_flags, decoupled->instance->name);
 }
 
 static void fail_request(
@@ -108,7 +109,7 @@ static void fail_request(
   tdn_respond_streamed_error(
       flight->factories[index], tdn_error(code, "%s", message),
       TRITONSERVER_RESPONSE_COMPLETE_FINAL);
-  finish_request(decoupled, flight, index);
+  finish_request(decoupled, flight, index, TRITONSERVER_REQUEST_RELEASE_ALL);
 }
 
 static void settle(tdn_decoupled* decoupled, tdn_flight* flight)
@@ -182,7 +183,7 @@ static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_
       flight->closing[index] = false;
       flight->unacknowledged--;
       maybe_retire(decoupled, flight);
-    } else if ((record->flags & ~TDN_FLAG_FINAL) != 0) {
+    } else if ((record->flags & ~(TDN_FLAG_FINAL | TDN_FLAG_RESCHEDULE)) != 0) {
       return tdn_diag_set(why, "sent a RESPONSE with flags %u", record->flags);
     }
     return true;
@@ -197,9 +198,14 @@ static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_
         why, "acknowledged the end of request %u of batch %llu, which the parent did not end",
         index, (unsigned long long)record->id);
   }
-  if ((record->flags & ~TDN_FLAG_FINAL) != 0 || (record->length == 0 && record->flags == 0)) {
-    return tdn_diag_set(why, "sent a RESPONSE with flags %u and %llu bytes", record->flags,
-                        (unsigned long long)record->length);
+  if (!tdn_check_response_flags(record, why)) {
+    return false;
+  }
+  if ((record->flags & TDN_FLAG_RESCHEDULE) != 0) {
+    /* The request's turn is over without a FINAL: Triton gives it back. */
+    finish_request(decoupled, flight, index, TRITONSERVER_REQUEST_RELEASE_RESCHEDULE);
+    maybe_retire(decoupled, flight);
+    return true;
   }
   flight->last_response_ns[index] = tdn_now_ns();
   const bool final = (record->flags & TDN_FLAG_FINAL) != 0;
@@ -239,7 +245,7 @@ static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_
     tdn_result_view_free(&result);
   }
   if (final) {
-    finish_request(decoupled, flight, index);
+    finish_request(decoupled, flight, index, TRITONSERVER_REQUEST_RELEASE_ALL);
     maybe_retire(decoupled, flight);
   }
   return true;

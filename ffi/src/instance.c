@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch_collect.h"
 #include "batch_writer.h"
@@ -44,6 +45,7 @@ static void instance_free(tdn_instance* instance)
   tdn_supervisor_stop(&instance->supervisor);
   tdn_trace_flush();
   tdn_bls_detach(instance->bls);
+  tdn_readiness_destroy(&instance->readiness);
   tdn_decoupled_fail_open(
       &instance->decoupled,
       "the instance was unloaded before the model closed this request's response sender");
@@ -130,6 +132,14 @@ static void on_metrics(void* context, const tdn_record* record)
   free(batch);
 }
 
+/* A READINESS record, wherever it was read (readiness.h). */
+static void on_readiness(
+    void* context, uint64_t probe, bool ready, const char* reason, size_t length)
+{
+  tdn_instance* instance = context;
+  tdn_readiness_record(&instance->readiness, probe, ready, reason, length);
+}
+
 /* Records of a decoupled model during finalize (decoupled.h). */
 static bool on_record(void* context, const tdn_record* record)
 {
@@ -145,6 +155,7 @@ static TRITONSERVER_Error* ensure_stub(tdn_instance* instance)
   TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
   if (before <= 0 || instance->supervisor.pid != before) {
     tdn_metrics_stub_reset(instance->metrics);
+    tdn_readiness_forget(&instance->readiness);
   }
   return error;
 }
@@ -199,6 +210,7 @@ static TRITONSERVER_Error* instance_create(
   tdn_supervisor_init(&instance->supervisor, &empty);
   tdn_decoupled_init(&instance->decoupled, instance);
   pthread_mutex_init(&instance->life, NULL);
+  tdn_readiness_init(&instance->readiness);
 
   TRITONSERVER_Error* error = read_identity(handle, instance);
   if (error == NULL &&
@@ -238,6 +250,7 @@ static TRITONSERVER_Error* instance_create(
         .start_timeout_ms = options->stub_timeout_seconds * 1000,
         .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
         .on_metrics = on_metrics,
+        .on_readiness = on_readiness,
         .on_record = instance->model->sandbox.decoupled ? on_record : NULL,
         .handler_context = instance,
         .on_side_record = tdn_bls_on_record,
@@ -389,14 +402,23 @@ static uint64_t total_output_bytes(const tdn_result_view* result)
   return total;
 }
 
+/* What became of each request of a batch, by batch index. */
+typedef struct batch_outcome {
+  bool* succeeded;   /* [count] */
+  bool* rescheduled; /* [count]: released with RESCHEDULE, no response sent */
+} batch_outcome;
+
 static void run_reply(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied);
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    tdn_reply* replied);
 
 /* Sends the sendable requests to the stub and answers them. */
 static void run_batch(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, batch_times* times)
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    batch_times* times)
 {
   tdn_supervisor* supervisor = &instance->supervisor;
+  bool* succeeded = outcome->succeeded;
   TRITONSERVER_Error* error = ensure_stub(instance);
   if (error != NULL) {
     fail_sent(batch, succeeded, error);
@@ -444,16 +466,18 @@ static void run_batch(
     fail_sent(batch, succeeded, error);
     return;
   }
-  run_reply(instance, batch, succeeded, &reply);
+  run_reply(instance, batch, outcome, &reply);
   tdn_supervisor_give_back(supervisor, block.handle);
   tdn_supervisor_batch_done(supervisor);
 }
 
 /* Answers the batch's requests from the stub's reply. */
 static void run_reply(
-    tdn_instance* instance, tdn_collected_batch* batch, bool* succeeded, tdn_reply* replied)
+    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
+    tdn_reply* replied)
 {
   tdn_supervisor* supervisor = &instance->supervisor;
+  bool* succeeded = outcome->succeeded;
   tdn_reply reply = *replied;
   tdn_diag why;
   if (reply.kind == TDN_MSG_ERROR) {
@@ -494,6 +518,12 @@ static void run_reply(
   }
   for (uint32_t i = 0; i < batch->sendable_count; ++i) {
     const uint32_t r = batch->sendable_index[i];
+    if (result.responses[i].problem == NULL && result.responses[i].reschedule) {
+      /* No response this time: released with RESCHEDULE below. */
+      outcome->rescheduled[r] = true;
+      succeeded[r] = true;
+      continue;
+    }
     succeeded[r] = tdn_respond_result(
         batch->requests[r].request, &batch->sendable[i], &result.responses[i],
         tdn_supervisor_arena(supervisor), instance->name);
@@ -503,19 +533,21 @@ static void run_reply(
 
 /* Statistics first: a request must not be touched once released. */
 static void report_and_release(
-    TRITONBACKEND_ModelInstance* handle, tdn_collected_batch* batch, const bool* succeeded,
-    const batch_times* times)
+    TRITONBACKEND_ModelInstance* handle, const tdn_instance* instance,
+    tdn_collected_batch* batch, const batch_outcome* outcome, const batch_times* times)
 {
   for (uint32_t r = 0; r < batch->count; ++r) {
     TRITONBACKEND_Request* request = batch->requests[r].request;
     TDN_LOG_IF_ERROR(
         TRITONBACKEND_ModelInstanceReportStatistics(
-            handle, request, succeeded[r], times->exec_start, times->compute_start,
+            handle, request, outcome->succeeded[r], times->exec_start, times->compute_start,
             times->compute_end, times->exec_end),
         "cannot report request statistics");
-    TDN_LOG_IF_ERROR(
-        TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
-        "cannot release a request");
+    tdn_release_request(
+        request,
+        outcome->rescheduled[r] ? TRITONSERVER_REQUEST_RELEASE_RESCHEDULE
+                                : TRITONSERVER_REQUEST_RELEASE_ALL,
+        instance->name);
   }
   if (batch->sendable_count > 0) {
     TDN_LOG_IF_ERROR(
@@ -543,7 +575,7 @@ static TRITONSERVER_Error* execute(
       tdn_batch_collect(
           requests, request_count, instance->model->sandbox.max_batch_size, &batch),
       "instance '%s'", instance->name);
-  bool* succeeded = calloc(request_count > 0 ? request_count : 1, sizeof(bool));
+  bool* succeeded = calloc(request_count > 0 ? 2 * (size_t)request_count : 1, sizeof(bool));
   if (succeeded == NULL) {
     tdn_collected_batch_free(&batch);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': out of memory", instance->name);
@@ -586,11 +618,12 @@ static TRITONSERVER_Error* execute(
     }
     return NULL;
   }
+  batch_outcome outcome = {.succeeded = succeeded, .rescheduled = succeeded + request_count};
   if (batch.sendable_count > 0) {
-    run_batch(instance, &batch, succeeded, &times);
+    run_batch(instance, &batch, &outcome, &times);
   }
   times.exec_end = tdn_now_ns();
-  report_and_release(handle, &batch, succeeded, &times);
+  report_and_release(handle, instance, &batch, &outcome, &times);
   bool any_failed = false;
   for (uint32_t i = 0; i < batch.sendable_count; ++i) {
     any_failed = any_failed || !succeeded[batch.sendable_index[i]];
@@ -628,13 +661,133 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
   return error;
 }
 
+/* How often a readiness wait looks whether the answer came (it is taken
+ * wherever the parent reads the ring). */
+#define READY_POLL_NS (2 * TDN_NS_PER_MS)
+
+/* The last answer, as the readiness check's outcome. */
+static bool last_answer(const tdn_readiness* readiness, tdn_diag* why)
+{
+  if (!readiness->ready) {
+    /* The Worker's reasons start with "isReady() ...". */
+    tdn_diag_set(
+        why, "its model's %s",
+        readiness->reason[0] != '\0' ? readiness->reason : "isReady() returned false");
+  }
+  return readiness->ready;
+}
+
+/* Waits for the answer to `probe` until `deadline`, reading the ring itself
+ * (`may_read`: the instance is idle and nobody else reads) or letting the
+ * decoupled response thread read it. False with `why` when the stub failed
+ * meanwhile (it is then killed, to be restarted). */
+static bool await_answer(
+    tdn_instance* instance, uint64_t probe, uint64_t deadline, bool may_read, tdn_diag* why)
+{
+  tdn_readiness* readiness = &instance->readiness;
+  for (;;) {
+    pthread_mutex_lock(&readiness->lock);
+    const bool answered = readiness->last_answer >= probe;
+    pthread_mutex_unlock(&readiness->lock);
+    const uint64_t now = tdn_now_ns();
+    if (answered || now >= deadline) {
+      return true;
+    }
+    const uint64_t until = deadline - now < READY_POLL_NS ? deadline : now + READY_POLL_NS;
+    if (!may_read) {
+      struct timespec at;
+      clock_gettime(CLOCK_REALTIME, &at);
+      const uint64_t wake = (uint64_t)at.tv_nsec + (until - now);
+      at.tv_sec += (time_t)(wake / TDN_NS_PER_SECOND);
+      at.tv_nsec = (long)(wake % TDN_NS_PER_SECOND);
+      pthread_mutex_lock(&readiness->lock);
+      if (readiness->last_answer < probe) {
+        pthread_cond_timedwait(&readiness->answered, &readiness->lock, &at);
+      }
+      pthread_mutex_unlock(&readiness->lock);
+      continue;
+    }
+    tdn_record record;
+    tdn_diag failure;
+    switch (tdn_supervisor_await(&instance->supervisor, until, &record, &failure)) {
+      case WAIT_DEADLINE:
+        continue;
+      case WAIT_RECORD:
+        tdn_diag_set(
+            &failure, "sent record kind %u while idle, asked whether it is ready", record.kind);
+        /* fall through */
+      case WAIT_DIED:
+      case WAIT_BROKEN:
+        TDN_LOG_WARN(
+            "stub for instance '%s' %s; it was killed and is restarting", instance->name,
+            failure.text);
+        tdn_supervisor_kill(&instance->supervisor, NULL);
+        tdn_diag_set(why, "its stub %s", failure.text);
+        return false;
+    }
+  }
+}
+
+/* The model's own isReady() (readiness.h): asked at most once per
+ * TDN_READY_INTERVAL_NS, answered within TDN_READY_TIMEOUT_NS. Without the
+ * hook the model is ready. `idle`: the caller holds `life`, so it may ask
+ * (and, with `may_read`, read the answer itself); otherwise a batch runs
+ * and the last answer stands. */
+static bool model_ready(tdn_instance* instance, bool idle, bool may_read, tdn_diag* why)
+{
+  tdn_supervisor* supervisor = &instance->supervisor;
+  tdn_readiness* readiness = &instance->readiness;
+  if (!supervisor->model_has_is_ready) {
+    return true;
+  }
+  const uint64_t now = tdn_now_ns();
+  pthread_mutex_lock(&readiness->lock);
+  const bool fresh = readiness->answer_ns != 0 && readiness->last_answer == readiness->last_probe &&
+                     now - readiness->answer_ns < TDN_READY_INTERVAL_NS;
+  if (fresh || !idle) {
+    const bool ready = last_answer(readiness, why);
+    pthread_mutex_unlock(&readiness->lock);
+    return ready;
+  }
+  /* A probe still within its time is waited for, not repeated. */
+  const bool pending = readiness->last_probe > readiness->last_answer &&
+                       now - readiness->probe_sent_ns < TDN_READY_TIMEOUT_NS;
+  if (!pending) {
+    readiness->last_probe++;
+    readiness->probe_sent_ns = now;
+  }
+  const uint64_t probe = readiness->last_probe;
+  const uint64_t deadline = readiness->probe_sent_ns + TDN_READY_TIMEOUT_NS;
+  pthread_mutex_unlock(&readiness->lock);
+  tdn_diag failure;
+  if (!pending && !tdn_supervisor_send(supervisor, TDN_MSG_IS_READY, 0, probe, 0, 0, &failure)) {
+    tdn_diag_set(why, "its stub cannot be asked whether it is ready: %s", failure.text);
+    return false;
+  }
+  if (!await_answer(instance, probe, deadline, may_read, why)) {
+    return false;
+  }
+  pthread_mutex_lock(&readiness->lock);
+  bool ready;
+  if (readiness->last_answer < probe) {
+    ready = tdn_diag_set(
+        why, "its model's isReady() did not answer within %llu ms",
+        (unsigned long long)(TDN_READY_TIMEOUT_NS / TDN_NS_PER_MS));
+  } else {
+    ready = last_answer(readiness, why);
+  }
+  pthread_mutex_unlock(&readiness->lock);
+  return ready;
+}
+
 /*
  * TRITONBACKEND_ModelInstanceReady: Triton asks it for model readiness
  * (ServerModelIsReady, and ServerIsReady with strict readiness), from its
- * own threads. Ready means a live stub. A stub found dead is restarted
- * here (within the restart backoff), so that an idle model recovers
- * without waiting for a request to notice; while Execute runs it owns the
- * stub, and the answer is the stub's state as it was.
+ * own threads. Ready means a live stub, and a model whose optional
+ * isReady() says so (model_ready). A stub found dead is restarted here
+ * (within the restart backoff), so that an idle model recovers without
+ * waiting for a request to notice; while Execute runs it owns the stub, and
+ * the answer is the stub's state, and the model's last answer, as they were.
  */
 TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance* handle)
 {
@@ -642,6 +795,8 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance
   TDN_RETURN_IF_ERROR_CTX(
       TRITONBACKEND_ModelInstanceState(handle, &state), "cannot read the instance state");
   tdn_instance* instance = state;
+  tdn_diag why;
+  bool model_is_ready = true;
   if (pthread_mutex_trylock(&instance->life) == 0) {
     /* A decoupled model's response thread watches its stub while it runs
      * and gives it up when it dies; only then is the stub ours to restart. */
@@ -656,12 +811,21 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance
         TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
       }
     }
+    if (tdn_supervisor_alive(&instance->supervisor, NULL)) {
+      model_is_ready = model_ready(instance, true, ours, &why);
+    }
     pthread_mutex_unlock(&instance->life);
+  } else {
+    model_is_ready = model_ready(instance, false, false, &why);
   }
-  tdn_diag why;
   if (!tdn_supervisor_alive(&instance->supervisor, &why)) {
     return tdn_error(
         TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s' is not ready: its stub %s", instance->name,
+        why.text);
+  }
+  if (!model_is_ready) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNAVAILABLE, "instance '%s' is not ready: %s", instance->name,
         why.text);
   }
   return NULL;

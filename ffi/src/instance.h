@@ -18,6 +18,7 @@
 #include "decoupled.h"
 #include "metrics.h"
 #include "model.h"
+#include "readiness.h"
 #include "stub_process.h"
 #include "supervisor.h"
 #include "triton_api.h"
@@ -39,6 +40,7 @@ typedef struct tdn_instance {
    * the two from different threads. */
   pthread_mutex_t life;
   uint64_t memory_checked_ns; /* when the stub's resident memory was last looked at */
+  tdn_readiness readiness;    /* the model's isReady() answers (readiness.h) */
 } tdn_instance;
 
 #endif /* TDN_INSTANCE_H */

@@ -28,6 +28,34 @@ static const char* const triton_keys[] = {
     "default-max-batch-size",
 };
 
+/* python_backend's keys that mean nothing here: accepted, so that an
+ * operator's existing --backend-config lines keep working, and named in
+ * one warning at backend start (tdn_options.ignored_keys). The other keys
+ * python_backend operators pass (shm-default-byte-size,
+ * shm-growth-byte-size, stub-timeout-seconds, shm-region-prefix-name) are
+ * honoured below with the same meaning. */
+static const char* const no_effect_keys[] = {
+    "thread-pool-size",       /* its threads for async BLS; here each instance has its own */
+    "shm-message-queue-size", /* its IPC queue; here two fixed rings of records */
+};
+
+/* Appends `key` to options->ignored_keys (", "-separated). */
+static TRITONSERVER_Error* note_ignored(const char* key, tdn_options* options)
+{
+  char* joined = NULL;
+  if (options->ignored_keys == NULL) {
+    joined = strdup(key);
+  } else if (asprintf(&joined, "%s, %s", options->ignored_keys, key) < 0) {
+    joined = NULL;
+  }
+  if (joined == NULL) {
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
+  }
+  free(options->ignored_keys);
+  options->ignored_keys = joined;
+  return NULL;
+}
+
 /* How one numeric key is checked. */
 typedef struct numeric_key {
   const char* key;
@@ -154,6 +182,11 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
       return set_numeric(&numeric_keys[i], value, options);
     }
   }
+  for (size_t i = 0; i < sizeof(no_effect_keys) / sizeof(no_effect_keys[0]); ++i) {
+    if (strcmp(key, no_effect_keys[i]) == 0) {
+      return note_ignored(key, options);
+    }
+  }
   if (strcmp(key, "deno-path") == 0) {
     if (!is_usable_path(value) || !is_executable_file(value)) {
       return bad_value(
@@ -210,7 +243,8 @@ static TRITONSERVER_Error* apply(const char* key, const char* value, tdn_options
       "shm-default-byte-size, shm-growth-byte-size, shm-max-byte-size, shm-region-prefix-name, "
       "execute-timeout-ms, stream-idle-timeout-ms, stub-timeout-seconds, stub-heap-mb, stub-memory-mb, stub-seccomp, "
       "cuda-runtime-library, "
-      "policy",
+      "policy (and python_backend's thread-pool-size and shm-message-queue-size, which have no "
+      "effect)",
       key, value);
 }
 
@@ -323,5 +357,6 @@ void tdn_options_free(tdn_options* options)
   free(options->shm_region_prefix_name);
   free(options->policy_path);
   free(options->cuda_runtime_library);
+  free(options->ignored_keys);
   memset(options, 0, sizeof(*options));
 }

@@ -26,6 +26,7 @@ typedef struct tdn_options {
   bool stub_seccomp;              /* stub-seccomp: on|off, the stub's seccomp filter */
   char* policy_path;              /* policy: the operator's ceiling file, or NULL */
   char* cuda_runtime_library;     /* cuda-runtime-library: libcudart to load, or NULL: search */
+  char* ignored_keys; /* python_backend keys given that have no effect here ("a, b"), or NULL */
 } tdn_options;
 
 /* Parses the backend configuration JSON ({"cmdline":{...}} or {}).

@@ -31,6 +31,32 @@ void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error
   TRITONSERVER_ErrorDelete(error);
 }
 
+bool tdn_release_request(
+    TRITONBACKEND_Request* request, uint32_t release_flags, const char* instance_name)
+{
+  TRITONSERVER_Error* refused = TRITONBACKEND_RequestRelease(request, release_flags);
+  if (refused == NULL) {
+    return true;
+  }
+  if (release_flags == TRITONSERVER_REQUEST_RELEASE_ALL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot release a request", refused);
+    return false;
+  }
+  TDN_LOG_WARN(
+      "instance '%s': Triton refused to reschedule a request: %s", instance_name,
+      TRITONSERVER_ErrorMessage(refused));
+  tdn_respond_error(
+      request, tdn_error(
+                   TRITONSERVER_ErrorCode(refused),
+                   "instance '%s': the model rescheduled the request, and Triton refused: %s",
+                   instance_name, TRITONSERVER_ErrorMessage(refused)));
+  TRITONSERVER_ErrorDelete(refused);
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
+      "cannot release a request");
+  return false;
+}
+
 static bool is_requested(const tdn_request_desc* desc, const char* name)
 {
   if (desc->requested_output_count == 0) {

@@ -17,6 +17,13 @@
 /* Sends `error` as the request's final response and deletes it. */
 void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error);
 
+/* Releases the request with `release_flags` (TRITONSERVER_REQUEST_RELEASE_ALL
+ * or _RESCHEDULE). A RESCHEDULE Triton refuses (a model without iterative
+ * sequence batching) is answered with Triton's reason, naming the instance,
+ * and released for good. Returns false in that case. */
+bool tdn_release_request(
+    TRITONBACKEND_Request* request, uint32_t release_flags, const char* instance_name);
+
 /* Sends the stub's response for one request: its error, or its outputs
  * (only those requested, if the request named any) copied from the arena
  * into Triton's buffers. Returns true if the request succeeded. */

@@ -184,6 +184,20 @@ static bool decode_response(
         index, wire.status);
   }
   out->status = wire.status;
+  if ((wire.flags & ~TDN_RESPONSE_RESCHEDULE) != 0) {
+    return tdn_diag_set(
+        problem, "returned response %u with flags %u, expected 0 or %u (RESCHEDULE)", index,
+        wire.flags, TDN_RESPONSE_RESCHEDULE);
+  }
+  out->reschedule = (wire.flags & TDN_RESPONSE_RESCHEDULE) != 0;
+  if (out->reschedule &&
+      (wire.status != TDN_STATUS_OK || wire.output_count != 0 || wire.parameters_json.length != 0)) {
+    return tdn_diag_set(
+        problem,
+        "returned response %u flagged RESCHEDULE with a status, outputs or parameters; a "
+        "rescheduled request has no response",
+        index);
+  }
   if (wire.error_code > 7) {
     return tdn_diag_set(
         problem, "returned response %u with error_code %u, expected 0 to 7",

@@ -35,6 +35,7 @@ typedef struct tdn_response_view {
   char* problem;
   uint32_t status;      /* TDN_STATUS_OK or TDN_STATUS_ERROR */
   uint32_t error_code;  /* a TRITONSERVER_Error_Code */
+  bool reschedule;      /* TDN_RESPONSE_RESCHEDULE: no response, release with RESCHEDULE */
   char* error_message;  /* NUL-terminated; invalid UTF-8 and NULs replaced by '?' */
   uint32_t output_count;
   tdn_output_view* outputs;

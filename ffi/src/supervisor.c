@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "log.h"
 #include "trace.h"
+#include "record_check.h"
 #include "utf8.h"
 
 #define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
@@ -123,6 +124,33 @@ static bool forward_cancellations(tdn_supervisor* supervisor, tdn_diag* why)
   return true;
 }
 
+/* A READINESS record: checked, its reason copied out of the arena (the
+ * stub may rewrite it), handed to on_readiness. */
+static bool take_readiness(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
+{
+  if (!tdn_check_readiness(record, why)) {
+    return false;
+  }
+  const uint64_t arena_size = supervisor->region.arena_size;
+  if (record->length > 0 &&
+      (record->offset > arena_size || record->length > arena_size - record->offset)) {
+    return tdn_diag_set(
+        why, "sent READINESS whose reason [%llu, +%llu) is not within the %llu-byte arena",
+        (unsigned long long)record->offset, (unsigned long long)record->length,
+        (unsigned long long)arena_size);
+  }
+  if (supervisor->config.on_readiness != NULL) {
+    char reason[TDN_MAX_LOG_LENGTH];
+    const size_t length = (size_t)record->length;
+    if (length > 0) {
+      memcpy(reason, tdn_supervisor_arena(supervisor) + record->offset, length);
+    }
+    supervisor->config.on_readiness(
+        supervisor->config.handler_context, record->id, record->aux == 0, reason, length);
+  }
+  return true;
+}
+
 /* Waits for the next record that is not LOG, spinning spin_ns first.
  * deadline_ns 0: none. Publishes `done` for every record taken so far
  * before it sleeps: the stub may then reuse their payloads' space. */
@@ -174,6 +202,12 @@ static wait_outcome await_record(
         supervisor->heard_ns = tdn_now_ns();
         if (supervisor->config.on_metrics != NULL) {
           supervisor->config.on_metrics(supervisor->config.handler_context, record);
+        }
+        continue;
+      }
+      if (record->kind == TDN_MSG_READINESS) {
+        if (!take_readiness(supervisor, record, why)) {
+          return WAIT_BROKEN;
         }
         continue;
       }
@@ -264,6 +298,10 @@ static const char* kind_name(uint16_t kind)
       return "BLS_CANCEL";
     case TDN_MSG_CONTROL:
       return "CONTROL";
+    case TDN_MSG_IS_READY:
+      return "IS_READY";
+    case TDN_MSG_READINESS:
+      return "READINESS";
     default:
       return "an unknown kind";
   }
@@ -377,6 +415,12 @@ static TRITONSERVER_Error* await_handshake(
   const pid_t pid = supervisor->pid;
   const uint64_t window_ns = config->start_timeout_ms * TDN_NS_PER_MS;
   supervisor->heard_ns = tdn_now_ns();
+  /* What the stub was doing, in the model author's terms. */
+  const char* doing = wanted == TDN_MSG_CONFIG
+                          ? "loading and type-checking the model (and running autoCompleteConfig)"
+                      : strcmp(asked, "INSTANCE") == 0
+                          ? "initializing the model"
+                          : "loading, type-checking and initializing the model";
   tdn_record record;
   tdn_diag why;
   TRITONSERVER_Error* error = NULL;
@@ -410,10 +454,13 @@ static TRITONSERVER_Error* await_handshake(
         } else {
           tdn_diag_set(&why, "sent a CONFIG the parent could not copy: out of memory");
         }
-      } else if (record.kind == wanted) {
+      } else if (record.kind == wanted && tdn_check_ready(&record, &why)) {
+        supervisor->model_has_is_ready = (record.aux & TDN_READY_HAS_IS_READY) != 0;
         tdn_supervisor_give_back(supervisor, block_handle);
         tdn_channel_mark_done(&supervisor->channel);
         return NULL;
+      } else if (record.kind == wanted) {
+        /* READY with aux bits this parent does not know: `why` says which. */
       } else if (record.kind == TDN_MSG_ERROR) {
         char* text = NULL;
         if (read_error_text(supervisor, &record, &text, &why)) {
@@ -433,16 +480,15 @@ static TRITONSERVER_Error* await_handshake(
     case WAIT_DIED:
       error = tdn_error(
           TRITONSERVER_ERROR_INTERNAL,
-          "the stub (pid %d) %s during start, before answering %s (its output is in Triton's "
-          "log)",
-          (int)pid, why.text, asked);
+          "the stub (pid %d) %s while %s (its output is in Triton's log)", (int)pid, why.text,
+          doing);
       break;
     case WAIT_DEADLINE:
       error = tdn_error(
           TRITONSERVER_ERROR_UNAVAILABLE,
-          "the stub (pid %d) said nothing for %llu s (stub-timeout-seconds) before answering %s "
-          "and was killed; last, %s",
-          (int)pid, (unsigned long long)(config->start_timeout_ms / 1000), asked,
+          "%s: the stub (pid %d) said nothing for %llu s (stub-timeout-seconds) and was killed; "
+          "last, %s",
+          doing, (int)pid, (unsigned long long)(config->start_timeout_ms / 1000),
           phase_name(supervisor->progress_phase));
       break;
     case WAIT_BROKEN:

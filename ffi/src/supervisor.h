@@ -49,6 +49,11 @@ typedef struct tdn_supervisor_config {
   bool auto_complete; /* start answers CONFIG, then waits for INSTANCE (auto_complete.h) */
   /* METRICS records, handled where they arrive (may be NULL). */
   void (*on_metrics)(void* context, const tdn_record* record);
+  /* READINESS records, checked, with their reason copied out of the arena
+   * (`length` bytes, not NUL-terminated), handled where they arrive (may be
+   * NULL: they are dropped). */
+  void (*on_readiness)(
+      void* context, uint64_t probe, bool ready, const char* reason, size_t length);
   /* Records of a decoupled model that arrive during finalize (RESPONSE,
    * EXECUTE_DONE): true when handled (may be NULL). */
   bool (*on_record)(void* context, const tdn_record* record);
@@ -94,6 +99,7 @@ typedef struct tdn_supervisor {
   size_t proposed_config_length;
   uint64_t heard_ns;       /* when the stub last sent PROGRESS, LOG or METRICS */
   uint32_t progress_phase; /* the last PROGRESS's TDN_PROGRESS_* (0: none yet) */
+  bool model_has_is_ready; /* the running stub's READY said so (TDN_READY_HAS_IS_READY) */
 } tdn_supervisor;
 
 /* What the stub answered to a batch. */

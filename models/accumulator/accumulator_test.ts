@@ -1,7 +1,6 @@
 import { ErrorCode, type InferenceRequest, InferenceResponse } from "@triton/deno";
 import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
-import { checkResponse, makeRequest } from "../../runtime/api/internal.ts";
-import { loadTestModelConfig, TestArena } from "../../runtime/api/test_support.ts";
+import { checkResponse, loadTestModelConfig, TestArena, testRequest } from "@triton/deno/testing";
 import Accumulator from "./1/model.ts";
 
 const { config } = await loadTestModelConfig(new URL("./", import.meta.url));
@@ -17,18 +16,11 @@ function step(
   flags = 0,
   ready = true,
 ): InferenceRequest {
-  return makeRequest({
-    id: `${correlationId}:${value}`,
-    correlationId,
-    flags,
-    inputs: [
-      arena.input("INPUT0", "INT32", [1, 1], [value]),
-      arena.input("START", "INT32", [1, 1], [(flags & START) !== 0 ? 1 : 0]),
-      arena.input("READY", "INT32", [1, 1], [ready ? 1 : 0]),
-    ],
-    requestedOutputNames: [],
-    allocator: arena,
-  });
+  return testRequest(arena, [
+    arena.input("INPUT0", "INT32", [1, 1], [value]),
+    arena.input("START", "INT32", [1, 1], [(flags & START) !== 0 ? 1 : 0]),
+    arena.input("READY", "INT32", [1, 1], [ready ? 1 : 0]),
+  ], { id: `${correlationId}:${value}`, correlationId, flags });
 }
 
 /** OUTPUT0 of a successful response, after the runtime's checks. */
@@ -115,18 +107,11 @@ Deno.test("accumulator wraps around like INT32", () => {
 Deno.test("accumulator: a request holding more than one value fails alone", () => {
   const arena = new TestArena();
   const model = new Accumulator();
-  const wide = makeRequest({
-    id: "wide",
-    correlationId: 8n,
-    flags: START,
-    inputs: [
-      arena.input("INPUT0", "INT32", [1, 2], [1, 2]),
-      arena.input("START", "INT32", [1, 1], [1]),
-      arena.input("READY", "INT32", [1, 1], [1]),
-    ],
-    requestedOutputNames: [],
-    allocator: arena,
-  });
+  const wide = testRequest(arena, [
+    arena.input("INPUT0", "INT32", [1, 2], [1, 2]),
+    arena.input("START", "INT32", [1, 1], [1]),
+    arena.input("READY", "INT32", [1, 1], [1]),
+  ], { id: "wide", correlationId: 8n, flags: START });
   const [failed, good] = model.execute([wide, step(arena, 9n, 1, START)]);
   assertEquals(errorOf(failed), {
     code: ErrorCode.INVALID_ARG,

@@ -1,7 +1,8 @@
 import { ErrorCode } from "@triton/deno";
 import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
-import { checkResponse, snapshotTensor } from "../../runtime/api/internal.ts";
-import { loadTestModelConfig, TestArena, testRequest } from "../../runtime/api/test_support.ts";
+// snapshotTensor is the runtime's own view of a tensor: this test checks the zero-copy path.
+import { snapshotTensor } from "../../runtime/api/internal.ts";
+import { checkResponse, loadTestModelConfig, TestArena, testRequest } from "@triton/deno/testing";
 import AddSub from "./1/model.ts";
 
 const { config } = await loadTestModelConfig(new URL("./", import.meta.url));

@@ -1,7 +1,6 @@
 import { ErrorCode } from "@triton/deno";
 import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
-import { checkResponse } from "../../runtime/api/internal.ts";
-import { loadTestModelConfig, TestArena, testRequest } from "../../runtime/api/test_support.ts";
+import { checkResponse, loadTestModelConfig, TestArena, testRequest } from "@triton/deno/testing";
 import AddSubInt32 from "./1/model.ts";
 
 const { config } = await loadTestModelConfig(new URL("./", import.meta.url));

@@ -70,15 +70,19 @@ export function makeRequest(init: {
   id: string;
   correlationId: bigint | string;
   flags: number;
+  /** The request's timeout in microseconds (0 or omitted: none). */
+  timeoutMicros?: number;
   inputs: Tensor[];
   requestedOutputNames: string[];
   allocator: ArenaAllocator;
   /** From `parseRequestParameters`; none when omitted. */
   parameters?: InferenceParameters;
-  /** Whether the model is decoupled; `responseSender()` throws `UNSUPPORTED` otherwise. */
+  /** Whether the model is decoupled (only changes what `responseSender()` says without a sender). */
   decoupled?: boolean;
   /** Makes the request's sender (e.g. with `makeResponseSender`); called at most once. */
   createResponseSender?: () => ResponseSender;
+  /** Marks the request for RESCHEDULE; omitted: the model cannot reschedule. */
+  reschedule?: () => void;
   /** Reads the request's cancellation flag; never cancelled when omitted. */
   isCancelled?: () => boolean;
 }): InferenceRequest {
@@ -86,7 +90,7 @@ export function makeRequest(init: {
 }
 
 /**
- * Builds the response sender of one request of a decoupled model.
+ * Builds the response sender of one request.
  *
  * @example
  * ```ts

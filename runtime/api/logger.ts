@@ -8,6 +8,7 @@
  */
 
 import { describeValue } from "./describe.ts";
+import { ErrorCode, TritonError } from "./error.ts";
 
 /**
  * Log severities, with the values of Triton's `TRITONSERVER_LogLevel`.
@@ -39,17 +40,25 @@ export enum LogLevel {
 export type LogSink = (level: LogLevel, message: string) => void;
 
 /**
- * The model's logger: one method per {@linkcode LogLevel}.
+ * The model's logger: one method per {@linkcode LogLevel}, and `log` with the
+ * level as an argument (python_backend's `Logger.log(message, level)`).
  *
  * @example
  * ```ts
- * import { type Logger, logger } from "@triton/deno";
+ * import { type Logger, logger, LogLevel } from "@triton/deno";
  *
  * const log: Logger = logger;
  * log.info("ready");
+ * log.log("cache warm", LogLevel.VERBOSE);
  * ```
  */
 export interface Logger {
+  /**
+   * Logs `message` at `level` (`INFO` when omitted).
+   *
+   * @throws {TritonError} `INVALID_ARG` if `level` is not a {@linkcode LogLevel}.
+   */
+  log(message: string, level?: LogLevel): void;
   /** Logs `message` at `INFO`. */
   info(message: string): void;
   /** Logs `message` at `WARN`. */
@@ -95,20 +104,36 @@ function stringify(value: unknown): string {
   }
 }
 
+function isLogLevel(value: unknown): value is LogLevel {
+  return value === LogLevel.INFO || value === LogLevel.WARN || value === LogLevel.ERROR ||
+    value === LogLevel.VERBOSE;
+}
+
 /**
  * Writes to Triton's server log. A message that is not a string is turned
  * into one with `String()`.
  *
  * @example
  * ```ts
- * import { logger } from "@triton/deno";
+ * import { logger, LogLevel } from "@triton/deno";
  *
  * logger.info("model loaded");
  * logger.warn("INPUT0 was empty; answering zeros");
  * logger.verbose(`batch of ${4} requests`);
+ * logger.log("the same, with the level as an argument", LogLevel.WARN);
  * ```
  */
 export const logger: Logger = Object.freeze({
+  log(message: string, level: LogLevel = LogLevel.INFO): void {
+    if (!isLogLevel(level)) {
+      throw new TritonError(
+        `logger.log: level must be LogLevel.INFO (0), WARN (1), ERROR (2) or VERBOSE (3); ` +
+          `got ${describeValue(level)}`,
+        ErrorCode.INVALID_ARG,
+      );
+    }
+    write(level, message);
+  },
   info(message: string): void {
     write(LogLevel.INFO, message);
   },

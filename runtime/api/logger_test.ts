@@ -1,4 +1,5 @@
-import { assertEquals } from "./_test_assert.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "./_test_assert.ts";
+import { ErrorCode, TritonError } from "./error.ts";
 import { droppedLogLines, logger, LogLevel, PENDING_LOG_LINES, setLogSink } from "./logger.ts";
 
 type Line = [LogLevel, string];
@@ -96,4 +97,37 @@ Deno.test("after disconnecting, lines are kept again", () => {
   logger.info("connected");
   setLogSink(undefined);
   assertEquals(lines, [[0, "while away"], [0, "connected"]]);
+});
+
+Deno.test("log(message, level) writes at that level, INFO by default", () => {
+  const { lines, sink } = collect();
+  setLogSink(sink);
+  try {
+    logger.log("default");
+    logger.log("warned", LogLevel.WARN);
+    logger.log("failed", LogLevel.ERROR);
+    logger.log("detail", LogLevel.VERBOSE);
+    logger.log("info", LogLevel.INFO);
+  } finally {
+    setLogSink(undefined);
+  }
+  assertEquals(lines, [[0, "default"], [1, "warned"], [2, "failed"], [3, "detail"], [0, "info"]]);
+});
+
+Deno.test("log() refuses a level that is not a LogLevel, naming it", () => {
+  const { lines, sink } = collect();
+  setLogSink(sink);
+  try {
+    for (const level of [4, -1, 1.5, "WARN", null]) {
+      const error = assertThrows(
+        () => logger.log("x", level as unknown as LogLevel),
+        TritonError,
+      );
+      assertEquals(error.code, ErrorCode.INVALID_ARG);
+      assertStringIncludes(error.message, "level must be LogLevel.INFO (0)");
+    }
+  } finally {
+    setLogSink(undefined);
+  }
+  assertEquals(lines, []);
 });

@@ -53,8 +53,9 @@ export type {
   TensorDataMap,
 } from "./datatype.ts";
 export { ErrorCode, TritonError } from "./error.ts";
-export type { InitializeArgs, Model, ModelClass } from "./model.ts";
+export type { ExecuteResult, InitializeArgs, Model, ModelClass } from "./model.ts";
 export type { InferenceRequest } from "./request.ts";
+export { RequestFlags } from "./request.ts";
 export { InferenceResponse } from "./response.ts";
 export type { InferenceResponseOptions } from "./response.ts";
 export { Tensor } from "./tensor.ts";

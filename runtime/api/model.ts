@@ -44,6 +44,13 @@ export interface InitializeArgs {
 }
 
 /**
+ * What `execute` returns: one response per request, in order (`undefined`
+ * for a request answered through its response sender or rescheduled), or
+ * nothing.
+ */
+export type ExecuteResult = readonly (InferenceResponse | undefined)[] | void;
+
+/**
  * A model: what the default export of `model.ts` must construct. The
  * runtime creates one object per model instance, calls `initialize` once,
  * `execute` per batch, and `finalize` at unload. Each may be async.
@@ -75,14 +82,26 @@ export interface Model {
    * response per request, in order. Throwing fails every request of the
    * batch (with the error's code if it is a `TritonError`). A decoupled
    * model instead sends its responses with `request.responseSender()` and
-   * returns nothing.
+   * returns nothing. A model that is not decoupled may also answer a request
+   * through its response sender, or reschedule it (`request.reschedule()`):
+   * `undefined` then stands in its place (or `execute` returns nothing).
    */
   execute(
     requests: InferenceRequest[],
-  ): InferenceResponse[] | void | Promise<InferenceResponse[] | void>;
+  ): ExecuteResult | Promise<ExecuteResult>;
 
   /** Called once at unload. The runtime waits a bounded time for it. */
   finalize?(): void | Promise<void>;
+
+  /**
+   * Whether this instance can serve (python_backend's `is_ready`). Asked
+   * when Triton checks the model's readiness, at most once a second; `false`,
+   * a throw, a rejection or no answer within 5 s makes the instance, and so
+   * the model, not ready until a later answer says otherwise. Without it a
+   * running instance is ready. It may be async; it runs beside `execute`
+   * (for a decoupled model, possibly while batches are in flight).
+   */
+  isReady?(): boolean | Promise<boolean>;
 }
 
 /**

@@ -22,6 +22,29 @@ import { markTensorInArena, Tensor } from "./tensor.ts";
 import { type TensorValues, viewOf } from "./values.ts";
 
 /**
+ * `TRITONSERVER_RequestFlag`: the bits of {@linkcode InferenceRequest.flags}
+ * (and of `BlsRequest`'s `flags`).
+ *
+ * @example
+ * ```ts
+ * import { type InferenceRequest, RequestFlags } from "@triton/deno";
+ *
+ * function endsSequence(request: InferenceRequest): boolean {
+ *   return (request.flags & RequestFlags.SEQUENCE_END) !== 0;
+ * }
+ * console.log(RequestFlags.SEQUENCE_START, typeof endsSequence); // 1 "function"
+ * ```
+ */
+export enum RequestFlags {
+  /** `TRITONSERVER_REQUEST_FLAG_NONE`. */
+  NONE = 0,
+  /** `TRITONSERVER_REQUEST_FLAG_SEQUENCE_START`: the first request of its sequence. */
+  SEQUENCE_START = 1,
+  /** `TRITONSERVER_REQUEST_FLAG_SEQUENCE_END`: the last request of its sequence. */
+  SEQUENCE_END = 2,
+}
+
+/**
  * A block of the arena handed out for one output.
  *
  * @internal The contract between the API and the Worker runtime.
@@ -56,6 +79,8 @@ export interface RequestInit {
   correlationId: bigint | string;
   /** `TRITONSERVER_RequestFlag` bits (1 sequence start, 2 sequence end). */
   flags: number;
+  /** The request's timeout in microseconds (0 or omitted: none). */
+  timeoutMicros?: number;
   /** The input tensors. */
   inputs: Tensor[];
   /** The outputs the client asked for; empty means all. */
@@ -66,8 +91,13 @@ export interface RequestInit {
   parameters?: InferenceParameters;
   /** Whether the model is decoupled (`model_transaction_policy { decoupled: true }`). */
   decoupled?: boolean;
-  /** Makes the request's response sender; called at most once, for decoupled models. */
+  /** Makes the request's response sender; called at most once. */
   createResponseSender?: () => ResponseSender;
+  /**
+   * Marks the request for release with RESCHEDULE; throws when it cannot be
+   * (too late, or already answered). Omitted: the model cannot reschedule.
+   */
+  reschedule?: () => void;
   /** Reads the request's cancellation flag; never cancelled when omitted. */
   isCancelled?: () => boolean;
 }
@@ -98,8 +128,19 @@ export class InferenceRequest {
   readonly id: string;
   /** The sequence correlation id: a number, or a string for string ids (`0n` when none). */
   readonly correlationId: bigint | string;
-  /** `TRITONSERVER_RequestFlag` bits: 1 = sequence start, 2 = sequence end. */
+  /**
+   * `TRITONSERVER_RequestFlag` bits: {@linkcode RequestFlags.SEQUENCE_START}
+   * (1) and {@linkcode RequestFlags.SEQUENCE_END} (2). python_backend's
+   * `request.flags()`.
+   */
   readonly flags: number;
+  /**
+   * The request's timeout in microseconds, as the client set it (0: none).
+   * python_backend's `request.timeout()`. Triton enforces it while the
+   * request waits in its queue; a model with long work can use it to give
+   * up in time.
+   */
+  readonly timeoutMicros: number;
   /** The input tensors, in the order Triton gave them. Their data views shared memory: read only. */
   readonly inputs: readonly Tensor[];
   /** The outputs the client asked for; empty means all. Triton drops the others. */
@@ -115,6 +156,7 @@ export class InferenceRequest {
   readonly #decoupled: boolean;
   readonly #createResponseSender: (() => ResponseSender) | undefined;
   readonly #isCancelled: (() => boolean) | undefined;
+  readonly #reschedule: (() => void) | undefined;
   #responseSender: ResponseSender | undefined;
 
   /**
@@ -124,6 +166,7 @@ export class InferenceRequest {
     this.id = init.id;
     this.correlationId = init.correlationId;
     this.flags = init.flags;
+    this.timeoutMicros = init.timeoutMicros ?? 0;
     this.inputs = Object.freeze(Array.from(init.inputs));
     this.requestedOutputNames = Object.freeze(Array.from(init.requestedOutputNames));
     this.parameters = init.parameters ?? NO_PARAMETERS;
@@ -136,17 +179,22 @@ export class InferenceRequest {
     this.#decoupled = init.decoupled === true;
     this.#createResponseSender = init.createResponseSender;
     this.#isCancelled = init.isCancelled;
+    this.#reschedule = init.reschedule;
     this.#responseSender = undefined;
     Object.freeze(this);
   }
 
   /**
-   * The sender for this request's responses, in a decoupled model (the same
-   * object on every call). A decoupled model sends every response through
-   * it, the last with `{ final: true }` (or `close()`), and returns nothing
-   * from `execute`.
+   * The sender for this request's responses (the same object on every call).
+   * A decoupled model sends every response through it, the last with
+   * `{ final: true }` (or `close()`), and returns nothing from `execute`. A
+   * model that is not decoupled may send the request's one response through
+   * it instead of returning it (from `execute`, or later: the batch ends
+   * when every request has its response), with `execute` returning
+   * `undefined` in the request's place.
    *
-   * @throws {TritonError} `UNSUPPORTED` if the model is not decoupled.
+   * @throws {TritonError} `UNSUPPORTED` if the runtime gave the request no
+   * sender (a request built for a test without one).
    *
    * @example
    * ```ts
@@ -163,22 +211,55 @@ export class InferenceRequest {
   responseSender(): ResponseSender {
     if (this.#responseSender !== undefined) return this.#responseSender;
     const owner = this.id === "" ? "this request" : `request '${this.id}'`;
-    if (!this.#decoupled) {
-      throw new TritonError(
-        `responseSender() is only for decoupled models (config.pbtxt ` +
-          `model_transaction_policy { decoupled: true }); ${owner} belongs to a model that ` +
-          "is not decoupled, so execute must return its InferenceResponse",
-        ErrorCode.UNSUPPORTED,
-      );
-    }
     if (this.#createResponseSender === undefined) {
       throw new TritonError(
-        `responseSender() is not available for ${owner}: the runtime gave it no sender`,
+        `responseSender() is not available for ${owner}: the runtime gave it no sender` +
+          (this.#decoupled ? "" : "; execute must return its InferenceResponse"),
         ErrorCode.UNSUPPORTED,
       );
     }
     this.#responseSender = this.#createResponseSender();
     return this.#responseSender;
+  }
+
+  /**
+   * Gives the request back to Triton for another turn instead of answering
+   * it now (`TRITONSERVER_REQUEST_RELEASE_RESCHEDULE`, python_backend's
+   * `request.set_release_flags(...)`): an iterative sequence model runs one
+   * step per turn. Needs `sequence_batching { iterative_sequence: true }` in
+   * config.pbtxt. A model that is not decoupled then returns `undefined` in
+   * the request's place (the request gets no response this turn); a
+   * decoupled model calls it before `execute` returns, and may have sent
+   * responses (none final) for this turn first.
+   *
+   * @throws {TritonError} `UNSUPPORTED` if the model is not configured with
+   * iterative sequence batching; `INVALID_ARG` if the request already has
+   * its final response, or (decoupled) `execute` has already returned.
+   *
+   * @example One step per turn, until the sequence is done
+   * ```ts
+   * import { type InferenceRequest, InferenceResponse } from "@triton/deno";
+   *
+   * function step(request: InferenceRequest, done: boolean): InferenceResponse | undefined {
+   *   if (!done) {
+   *     request.reschedule();
+   *     return undefined;
+   *   }
+   *   return new InferenceResponse([]);
+   * }
+   * console.log(typeof step); // "function"
+   * ```
+   */
+  reschedule(): void {
+    if (this.#reschedule === undefined) {
+      const owner = this.id === "" ? "this request" : `request '${this.id}'`;
+      throw new TritonError(
+        `${owner} cannot be rescheduled: rescheduling needs iterative sequence batching ` +
+          "(config.pbtxt: sequence_batching { iterative_sequence: true })",
+        ErrorCode.UNSUPPORTED,
+      );
+    }
+    this.#reschedule();
   }
 
   /**

@@ -1,8 +1,10 @@
 /**
- * Sending responses one at a time, for decoupled models (config.pbtxt
- * `model_transaction_policy { decoupled: true }`): a request may get any
+ * Sending responses one at a time. In a decoupled model (config.pbtxt
+ * `model_transaction_policy { decoupled: true }`) a request may get any
  * number of responses, the last one flagged final, at any time until then,
- * even after `execute` has returned.
+ * even after `execute` has returned. In a model that is not decoupled the
+ * sender carries exactly one response and the final flag (python_backend
+ * allows the same), instead of `execute` returning it.
  *
  * @module
  */
@@ -57,6 +59,17 @@ export interface ResponseSenderInit {
    * then closed. Never, when omitted.
    */
   readonly endedByServer?: () => boolean;
+  /**
+   * A model that is not decoupled: exactly one response, then the final
+   * flag (with it, or by `close()`).
+   */
+  readonly single?: boolean;
+  /**
+   * Why nothing can be sent any more although the sender is open (the
+   * request was rescheduled, its batch failed), or undefined. Asked before
+   * every send.
+   */
+  readonly refusal?: () => string | undefined;
 }
 
 /**
@@ -76,10 +89,13 @@ export interface SendOptions {
 }
 
 /**
- * Sends the responses of one request of a decoupled model; get it with
- * `request.responseSender()`. Every response but the last is sent with
+ * Sends the responses of one request; get it with `request.responseSender()`.
+ * In a decoupled model every response but the last is sent with
  * `send(response)`; the last with `send(response, { final: true })`, or
- * `close()` when there is nothing more to send.
+ * `close()` when there is nothing more to send. In a model that is not
+ * decoupled the request gets exactly one response: `send(response, { final:
+ * true })` (or `send(response)` then `close()`), from `execute` or after it
+ * returned; `execute` then returns `undefined` in that request's place.
  *
  * @example Stream three responses, then close
  * ```ts
@@ -101,6 +117,7 @@ export interface SendOptions {
 export class ResponseSender {
   readonly #init: ResponseSenderInit;
   #closed = false;
+  #responses = 0;
 
   /** @internal Senders come from `request.responseSender()`. */
   constructor(init: ResponseSenderInit) {
@@ -150,6 +167,26 @@ export class ResponseSender {
         ErrorCode.INVALID_ARG,
       );
     }
+    const refusal = this.#init.refusal?.();
+    if (refusal !== undefined) {
+      throw new TritonError(`${this.#owner()}: ${refusal}`, ErrorCode.INVALID_ARG);
+    }
+    if (this.#init.single === true) {
+      if (response !== undefined && this.#responses > 0) {
+        throw new TritonError(
+          `${this.#owner()} already has its response: a model that is not decoupled sends ` +
+            "exactly one response per request (then the final flag, or close())",
+          ErrorCode.INVALID_ARG,
+        );
+      }
+      if (response === undefined && this.#responses === 0) {
+        throw new TritonError(
+          `${this.#owner()}: a model that is not decoupled must send the request's one ` +
+            "response before the final flag (send(response, { final: true }))",
+          ErrorCode.INVALID_ARG,
+        );
+      }
+    }
     let checked: CheckedResponse | undefined;
     if (response === undefined) {
       if (!final) {
@@ -177,7 +214,13 @@ export class ResponseSender {
       }
     }
     this.#init.transport(this.#init.requestIndex, response, final, checked);
+    if (response !== undefined) this.#responses++;
     if (final) this.#closed = true;
+  }
+
+  /** How many responses went out through this sender (the final flag alone is not one). */
+  get responseCount(): number {
+    return this.#responses;
   }
 
   /**

@@ -152,7 +152,7 @@ Deno.test("isCancelled reads the injected flag each time", () => {
   assertEquals(s.isCancelled(), true);
 });
 
-Deno.test("request.responseSender() is for decoupled models only, and is made once", () => {
+Deno.test("request.responseSender() needs a sender from the runtime, and is made once", () => {
   const base = {
     id: "r9",
     correlationId: 0n,
@@ -165,9 +165,8 @@ Deno.test("request.responseSender() is for decoupled models only, and is made on
   const refused = assertThrows(
     () => plain.responseSender(),
     TritonError,
-    "responseSender() is only for decoupled models (config.pbtxt " +
-      "model_transaction_policy { decoupled: true }); request 'r9' belongs to a model that " +
-      "is not decoupled, so execute must return its InferenceResponse",
+    "responseSender() is not available for request 'r9': the runtime gave it no sender; " +
+      "execute must return its InferenceResponse",
   );
   assertEquals(refused.code, ErrorCode.UNSUPPORTED);
   assertThrows(
@@ -218,5 +217,44 @@ Deno.test("a request the server ended closes its sender: a send throws CANCELLED
   assert(error.message.includes("request 'req-1'"), error.message);
   assert(error.message.includes("deno.stream_idle_timeout_ms"), error.message);
   assertThrows(() => s.close(), TritonError);
+});
+
+Deno.test("single (not decoupled): one response then the final flag, in one send or two", () => {
+  const one = sender({ single: true });
+  one.sender.send(y(1), { final: true });
+  assertEquals(one.sent.map((item) => [item.response !== undefined, item.final]), [[true, true]]);
+
+  const two = sender({ single: true });
+  two.sender.send(y(1));
+  two.sender.close();
+  assertEquals(two.sent.map((item) => [item.response !== undefined, item.final]), [
+    [true, false],
+    [false, true],
+  ]);
+  assertEquals(two.sender.responseCount, 1);
+});
+
+Deno.test("single: a second response, or the final flag before any, is refused and nothing is sent", () => {
+  const early = sender({ single: true });
+  const error = assertThrows(() => early.sender.close(), TritonError);
+  assertEquals(error.code, ErrorCode.INVALID_ARG);
+  assert(error.message.includes("must send the request's one response before the final flag"));
+  assertEquals(early.sent, []);
+  assertEquals(early.sender.closed, false);
+
+  const twice = sender({ single: true });
+  twice.sender.send(y(1));
+  const again = assertThrows(() => twice.sender.send(y(2), { final: true }), TritonError);
+  assert(again.message.includes("request 'req-1' already has its response"));
+  assertEquals(twice.sent.length, 1);
+});
+
+Deno.test("a refusal from the runtime fails the send, naming the request and the reason", () => {
+  let reason: string | undefined = undefined;
+  const { sender: s, sent } = sender({ refusal: () => reason });
+  s.send(y(1));
+  reason = "its batch is over";
+  const error = assertThrows(() => s.send(y(2)), TritonError);
+  assertEquals(error.message, "request 'req-1': its batch is over");
   assertEquals(sent.length, 1);
 });

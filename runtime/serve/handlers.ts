@@ -82,8 +82,11 @@ function dispatch(context: HandlerContext, route: Route, request: Request): Prom
       return Promise.resolve(json(serverMetadata()));
     case "health": {
       requireMethod(request, "GET");
-      const ok = route.which === "live" ? true : !context.stopping() && manager.allReady();
-      return Promise.resolve(new Response(null, { status: ok ? 200 : 400 }));
+      if (route.which === "live") return Promise.resolve(new Response(null, { status: 200 }));
+      return (async () => {
+        const ok = !context.stopping() && await manager.allReady();
+        return new Response(null, { status: ok ? 200 : 400 });
+      })();
     }
     case "all_stats":
       requireMethod(request, "GET");
@@ -127,7 +130,9 @@ async function handleModel(
     }
     case "ready": {
       requireMethod(request, "GET");
-      if (manager.isReady(route.model, route.version)) return new Response(null, { status: 200 });
+      if (await manager.isReady(route.model, route.version)) {
+        return new Response(null, { status: 200 });
+      }
       return errorResponse(invalidArg("Model version not ready"));
     }
     case "config": {

@@ -219,7 +219,7 @@ Deno.test("ensemble: loading only the ensemble loads its composing models", asyn
     assertEquals(reports.map((report) => [report.name, report.state]), [["twice", "READY"]]);
     assertEquals(describeModel(reports[0]), "model twice: READY, version 1, ensemble of 3 step(s)");
     assertEquals(loaded.sort(), ["add_sub", "double"]);
-    assert(manager.isReady("add_sub") && manager.isReady("double"));
+    assert(await manager.isReady("add_sub") && await manager.isReady("double"));
     await manager.unloadAll();
   } finally {
     Deno.removeSync(root, { recursive: true });

@@ -97,6 +97,7 @@ export class HostModel implements BatchExecutor {
   /** Per instance, the backend's batch-statistics count after its last execute. */
   readonly #batchReports: number[];
   #unloaded = false;
+  readonly #readyChecks = new Set<Promise<true | string>>();
 
   private constructor(
     library: HostLibrary,
@@ -169,10 +170,38 @@ export class HostModel implements BatchExecutor {
     );
   }
 
+  /**
+   * Asks the backend whether each instance is ready
+   * (TRITONBACKEND_ModelInstanceReady, off the event loop).
+   *
+   * @returns `true`, or the first instance's reason it is not.
+   */
+  ready(): Promise<true | string> {
+    if (this.#unloaded) return Promise.resolve(`model '${this.#name}' is unloading`);
+    const asking = this.#askReady();
+    // unload() waits for it: the instances must outlive the question.
+    this.#readyChecks.add(asking);
+    return asking.finally(() => this.#readyChecks.delete(asking));
+  }
+
+  async #askReady(): Promise<true | string> {
+    for (const instance of this.#instances) {
+      const error = new ErrorText();
+      const status = await this.#library.symbols.host_instance_ready_nonblocking(
+        instance,
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 1) return error.text();
+    }
+    return true;
+  }
+
   /** Finalizes the instances (stopping their stubs) and the model. */
   async unload(): Promise<void> {
     if (this.#unloaded) return;
     this.#unloaded = true;
+    await Promise.allSettled([...this.#readyChecks]);
     const error = new ErrorText();
     const status = await this.#library.symbols.host_model_unload_nonblocking(
       this.#handle,
@@ -189,18 +218,21 @@ export class HostModel implements BatchExecutor {
     const symbols = this.#library.symbols;
     const instanceHandle = this.#instances[instance];
     const handles: Deno.PointerObject[] = [];
+    /** The request each handle was built for. */
+    const handleRequest: number[] = [];
     const owned = new Set<Deno.PointerObject>(); // Freed here unless an outcome took them.
     const outcomes: (RequestOutcome | undefined)[] = [];
     // Set when the execute failed without running: the pumps stop waiting.
     let aborted: string | undefined;
     const pumps: Promise<void>[] = [];
     try {
-      for (const request of requests) {
+      for (const [index, request] of requests.entries()) {
         const built = this.#buildRequest(request);
         if (typeof built === "string") {
           outcomes.push(failed(ErrorCode.INVALID_ARG, built));
         } else {
           handles.push(built);
+          handleRequest.push(index);
           owned.add(built);
           outcomes.push(undefined);
         }
@@ -236,6 +268,14 @@ export class HostModel implements BatchExecutor {
         await Promise.all(pumps);
         throw new Error(aborted);
       }
+      // Requests the model gave back (RESCHEDULE, iterative sequences) run
+      // again on this instance, together, until every one has its answer.
+      const waiting = handles.filter((_, h) => requests[handleRequest[h]].responses === undefined);
+      for (let turn = await this.#rescheduled(waiting); turn.length > 0;) {
+        const refused = await this.#executeAgain(instanceHandle, turn);
+        if (refused !== undefined) throw new Error(refused);
+        turn = await this.#rescheduled(turn);
+      }
       const timings = this.#batchTimings(instance);
       next = 0;
       for (let i = 0; i < outcomes.length; i++) {
@@ -257,6 +297,39 @@ export class HostModel implements BatchExecutor {
     } finally {
       for (const handle of owned) symbols.host_request_free(handle);
     }
+  }
+
+  /** Of `handles`, those whose last turn ended in a RESCHEDULE release. */
+  async #rescheduled(handles: readonly Deno.PointerObject[]): Promise<Deno.PointerObject[]> {
+    const turn: Deno.PointerObject[] = [];
+    for (const handle of handles) {
+      let record = this.#result(handle);
+      if (record.release_count === 0) {
+        await this.#library.symbols.host_request_wait_nonblocking(handle, FINAL_RESPONSE_WAIT_MS);
+        record = this.#result(handle);
+      }
+      if (record.release_count > 0 && (record.release_flags & RELEASE_RESCHEDULE) !== 0) {
+        turn.push(handle);
+      }
+    }
+    return turn;
+  }
+
+  /** Executes rescheduled requests again; resolves with the reason if the host refused. */
+  async #executeAgain(
+    instance: Deno.PointerObject,
+    handles: readonly Deno.PointerObject[],
+  ): Promise<string | undefined> {
+    const error = new ErrorText();
+    const pointers = new BigUint64Array(handles.map((h) => BigInt(Deno.UnsafePointer.value(h))));
+    const status = await this.#library.symbols.host_execute_nonblocking(
+      instance,
+      pointers,
+      handles.length,
+      error.buffer,
+      error.capacity,
+    );
+    return status < 0 ? `execute on '${this.#name}': ${error.text()}` : undefined;
   }
 
   /** Builds a host request; returns the reason as a string if the host refuses it. */
@@ -448,9 +521,14 @@ interface InstanceStats {
   last_batch_ns: [number, number, number, number];
 }
 
+/** `TRITONSERVER_REQUEST_RELEASE_RESCHEDULE`. */
+const RELEASE_RESCHEDULE = 2;
+
 /** `host_request_result_json`, the fields used here. */
 interface HostResult {
   final: boolean;
+  release_count: number;
+  release_flags: number;
   responses: {
     flags_only: boolean;
     error: { code: number; message: string } | null;

@@ -90,6 +90,16 @@ export async function pumpResponses(
       const count = Number(
         await symbols.host_request_wait_response_nonblocking(handle, seen, POLL_MS),
       );
+      if (count === -3) {
+        // Streams come from /generate_stream, which carries no sequence (as
+        // in Triton): an iterative model's stream is not rescheduled here.
+        sink.push(failure(
+          ErrorCode.UNSUPPORTED,
+          `model '${context.model}' rescheduled streamed request '${context.requestId}'; this ` +
+            "server reschedules only requests sent to /infer",
+        ));
+        break;
+      }
       if (count === -2) {
         sink.push(failure(
           ErrorCode.INTERNAL,

@@ -65,6 +65,12 @@ export interface LoadedModel {
   configJson(): string;
   /** Finalizes the instances and the model. */
   unload(): Promise<void>;
+  /**
+   * Whether every instance is ready (the backend's
+   * TRITONBACKEND_ModelInstanceReady: a live stub, and the model's own
+   * isReady()); `true` or the first reason it is not. Omitted: ready.
+   */
+  ready?(): Promise<true | string>;
 }
 
 /** An executor that can be unloaded: a host model, or a fake in tests. */
@@ -101,9 +107,9 @@ export interface ModelRegistry {
   /** The READY versions of a model, ascending. */
   readyVersions(name: string): number[];
   /** Whether a model (or one of its versions) is ready. */
-  isReady(name: string, version?: number): boolean;
+  isReady(name: string, version?: number): boolean | Promise<boolean>;
   /** Triton's server readiness. */
-  allReady(): boolean;
+  allReady(): boolean | Promise<boolean>;
   /** Every served version, for `/v2/models/stats`. */
   allServed(): ServedVersion[];
   /** The repository index. */
@@ -211,7 +217,8 @@ export class ModelManager implements ModelRegistry {
 
   async #load(record: ModelRecord, override: ModelConfig | undefined): Promise<void> {
     const previous = record.served;
-    record.state = "LOADING";
+    // A reload keeps the loaded versions serving until the new ones are ready.
+    if (previous.size === 0) record.state = "LOADING";
     record.reason = "";
     record.everLoaded = true;
     let spec: ModelSpec;
@@ -332,22 +339,30 @@ export class ModelManager implements ModelRegistry {
     return [...record.served.keys()].sort((a, b) => a - b);
   }
 
-  /** Whether a model (or one of its versions) is ready. */
-  isReady(name: string, version?: number): boolean {
+  /**
+   * Whether a model (or one of its versions) is ready: served, and its
+   * instances ready as the backend says (as Triton asks
+   * TRITONBACKEND_ModelInstanceReady).
+   */
+  async isReady(name: string, version?: number): Promise<boolean> {
+    let served: ServedVersion;
     try {
-      this.servedVersion(name, version);
-      return true;
+      served = this.servedVersion(name, version);
     } catch {
       return false;
     }
+    return (await served.executor.ready?.() ?? true) === true;
   }
 
-  /** Every model this manager has seen is READY (Triton's server readiness). */
-  allReady(): boolean {
+  /** Every model this manager has seen is READY, and its instances are (Triton's server readiness). */
+  async allReady(): Promise<boolean> {
     for (const record of this.#records.values()) {
       if (record.everLoaded && record.state !== "READY" && record.reason !== "unloaded") {
         return false;
       }
+    }
+    for (const served of this.allServed()) {
+      if ((await served.executor.ready?.() ?? true) !== true) return false;
     }
     return true;
   }

@@ -4,7 +4,7 @@
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
- *       [--disable-auto-complete-config] [--build DIR] [--backend-directory DIR]
+ *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
  *       [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  *       [--model-load-thread-count N]
@@ -50,6 +50,8 @@ const optionsSchema = z.object({
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
+  /** Reload a model when its files change (stand-in core). */
+  watch: z.boolean().default(false),
 });
 
 /** The validated options. */
@@ -77,6 +79,9 @@ export const USAGE = `usage: deno task serve [options]
                            one made by make install
   --disable-auto-complete-config
                            do not let models complete their configuration (as Triton's flag)
+  --watch                  reload a model when its files change (new instances start, the old
+                           ones drain); a version that fails to load is reported with its
+                           error and the previous one keeps serving
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
@@ -88,7 +93,7 @@ export const USAGE = `usage: deno task serve [options]
                            models loading at once (default: 4, as tritonserver's; with
                            --triton-home, Triton's own setting applies)`;
 
-const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig">> = {
+const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
@@ -119,6 +124,7 @@ interface RawOptions {
   modelLoadThreadCount?: string;
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
+  watch?: boolean;
 }
 
 /**
@@ -141,6 +147,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     const arg = args[i];
     if (arg === "--disable-auto-complete-config") {
       raw.autoCompleteConfig = false;
+      continue;
+    }
+    if (arg === "--watch") {
+      raw.watch = true;
       continue;
     }
     const equals = arg.indexOf("=");

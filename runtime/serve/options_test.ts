@@ -66,3 +66,8 @@ Deno.test("options: models load four at a time unless --model-load-thread-count 
     "'--model-load-thread-count'",
   );
 });
+
+Deno.test("--watch is a flag, off by default", () => {
+  assertEquals(parseOptions([]).watch, false);
+  assertEquals(parseOptions(["--watch"]).watch, true);
+});

@@ -54,6 +54,12 @@ export interface SequencePolicy {
   readonly maxQueueDelayUs: number;
   /** The control inputs to add. */
   readonly controls: SequenceControls;
+  /**
+   * `iterative_sequence`: the model reschedules a request until it is done
+   * (the executor runs it again), and a request done for good ends its
+   * sequence, as Triton's iterative sequencer does.
+   */
+  readonly iterative: boolean;
 }
 
 /**
@@ -83,6 +89,7 @@ export function sequencePolicy(config: ModelConfig): SequencePolicy {
     maxBatchSize,
     maxSequenceIdleUs: idle > 0 ? idle : DEFAULT_MAX_SEQUENCE_IDLE_US,
     controls: sequenceControls(config),
+    iterative: settings.iterativeSequence,
   };
   if (settings.strategyChoice.case === "oldest") {
     const oldest = settings.strategyChoice.value;
@@ -212,7 +219,7 @@ export class SequenceScheduler implements RequestScheduler {
    */
   submit(request: InferRequest): Promise<RequestOutcome> {
     const starts = (request.flags & FLAG_SEQUENCE_START) !== 0;
-    const ends = (request.flags & FLAG_SEQUENCE_END) !== 0;
+    const ends = (request.flags & FLAG_SEQUENCE_END) !== 0 || this.#policy.iterative;
     const model = this.#model;
     if (this.#closedReason !== undefined) {
       return refuse(

@@ -23,6 +23,7 @@ import { drainWithin, OpenStreams } from "./open_streams.ts";
 
 /** After open streams are cancelled at shutdown, how long they may take to end. */
 const CANCEL_GRACE_MS = 10_000;
+import { type RepositoryWatcher, watchRepository } from "./watch.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -69,7 +70,72 @@ export async function startServer(
   options: ServeOptions,
   log: (line: string) => void,
 ): Promise<RunningServer> {
-  if (options.tritonHome !== undefined) return await startTritonServer(options, log);
+  if (options.tritonHome !== undefined && options.watch) {
+    throw new Error(
+      "--watch reloads models on the stand-in core; with --triton-home use Triton's own " +
+        "--model-control-mode poll",
+    );
+  }
+  // The port first: a port in use fails at once, before any model loads.
+  const http = bindHttp(options, log);
+  try {
+    return options.tritonHome !== undefined
+      ? await startTritonServer(options, log, http)
+      : await startHostServer(options, log, http);
+  } catch (error) {
+    await http.server.shutdown();
+    throw error;
+  }
+}
+
+/** The HTTP server, bound before the models load; it answers once `serve` gives it a handler. */
+interface BoundHttp {
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly address: Deno.NetAddr;
+  /** Hands requests to `handler` from now on. */
+  serve(handler: Deno.ServeHandler): void;
+}
+
+/**
+ * Binds the HTTP port. Until the models are loaded, `/v2/health/live`
+ * answers 200 and everything else 503 (Triton listens only once loaded;
+ * this server binds first so that a port in use fails before the loading).
+ *
+ * @throws {Error} If the port is taken, saying so.
+ */
+function bindHttp(options: ServeOptions, log: (line: string) => void): BoundHttp {
+  let handler: Deno.ServeHandler | undefined;
+  const starting: Deno.ServeHandler = (request) => {
+    if (new URL(request.url).pathname === "/v2/health/live") {
+      return new Response(null, { status: 200 });
+    }
+    return Response.json({ error: "the server is starting: models are loading" }, { status: 503 });
+  };
+  let address: Deno.NetAddr | undefined;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.httpAddress,
+      port: options.httpPort,
+      onListen: (bound) => (address = bound),
+    }, (request, info) => (handler ?? starting)(request, info));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Error(
+      `${options.httpAddress}:${options.httpPort} is in use (${error.message}); nothing was ` +
+        "loaded. Stop the other server or choose another --http-port",
+    );
+  }
+  address ??= server.addr;
+  log(`bound http://${address.hostname}:${address.port}; loading models`);
+  return { server, address, serve: (next) => (handler = next) };
+}
+
+async function startHostServer(
+  options: ServeOptions,
+  log: (line: string) => void,
+  http: BoundHttp,
+): Promise<RunningServer> {
   if (options.modelControlMode !== "none" || options.loadModels.length > 0) {
     throw new Error(
       "--model-control-mode and --load-model need --triton-home (the stand-in core loads the " +
@@ -121,21 +187,20 @@ export async function startServer(
 
   let stopping = false;
   const openStreams = new OpenStreams();
-  const handler = createHandler({
+  http.serve(createHandler({
     manager,
     maxBodyBytes: options.maxBodyBytes,
     stopping: () => stopping,
     openStreams,
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
-  });
-  const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: options.httpAddress,
-    port: options.httpPort,
-    onListen: (address) => onListen(address),
-  }, handler);
-  const address = await listening;
+  }));
+  const address = http.address;
+  let watcher: RepositoryWatcher | undefined;
+  if (options.watch) {
+    watcher = watchRepository(repository, manager, log, { only: options.models });
+    log(`watching ${repository}: a model reloads when its files change`);
+  }
   log(`listening on http://${address.hostname}:${address.port}`);
 
   let shutdown: Promise<string[]> | undefined;
@@ -146,8 +211,9 @@ export async function startServer(
     shutdown: () => {
       shutdown ??= (async () => {
         stopping = true;
+        watcher?.close();
         log("shutting down: no new connections, finishing in-flight requests");
-        await drainWithin(server.shutdown(), openStreams, {
+        await drainWithin(http.server.shutdown(), openStreams, {
           timeoutMs: options.exitTimeoutSecs * 1000,
           graceMs: CANCEL_GRACE_MS,
           log,
@@ -171,6 +237,7 @@ export async function startServer(
 async function startTritonServer(
   options: ServeOptions,
   log: (line: string) => void,
+  bound: BoundHttp,
 ): Promise<RunningServer> {
   const home = tritonHome(resolve(options.tritonHome!));
   if (home === undefined) throw new Error("--triton-home needs a prefix");
@@ -214,20 +281,15 @@ async function startTritonServer(
   }
   let stopping = false;
   const openStreams = new OpenStreams();
-  const handler = createHandler({
+  bound.serve(createHandler({
     manager: models,
     maxBodyBytes: options.maxBodyBytes,
     stopping: () => stopping,
     openStreams,
     metricsText: () => server.metricsText(),
-  });
-  const { promise: listening, resolve: onListen } = Promise.withResolvers<Deno.NetAddr>();
-  const http = Deno.serve({
-    hostname: options.httpAddress,
-    port: options.httpPort,
-    onListen: (address) => onListen(address),
-  }, handler);
-  const address = await listening;
+  }));
+  const http = bound.server;
+  const address = bound.address;
   log(`listening on http://${address.hostname}:${address.port}`);
   let shutdown: Promise<string[]> | undefined;
   return {

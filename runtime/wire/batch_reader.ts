@@ -63,6 +63,8 @@ export interface WireRequest {
   requestedOutputNames: string[];
   /** Parameters JSON in the wire's object form ("" when none; parameters_wire.ts). */
   parametersJson: string;
+  /** The request's timeout in microseconds (0: none; beyond 2^53 rounded). */
+  timeoutMicros: number;
 }
 
 /** A decoded EXECUTE payload. */
@@ -184,7 +186,8 @@ function readRequest(reader: Reader, at: number, where: string): WireRequest {
     "parameters_json",
     Infinity,
   );
-  return { id, correlationId, flags, inputs, requestedOutputNames, parametersJson };
+  const timeoutMicros = Number(reader.view.getBigUint64(at + REQUEST.TIMEOUT_US, true));
+  return { id, correlationId, flags, inputs, requestedOutputNames, parametersJson, timeoutMicros };
 }
 
 function readTensor(reader: Reader, at: number, request: string, index: number): WireTensor {

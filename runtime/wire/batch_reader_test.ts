@@ -4,7 +4,7 @@ import { DATATYPE } from "./layout.ts";
 
 // The C writer's encoding of the sample batch (see tests/wire/wire_test.ts).
 const golden = await Deno.readFile(
-  new URL("../../tests/wire/golden/batch_v2.bin", import.meta.url),
+  new URL("../../tests/wire/golden/batch_v3.bin", import.meta.url),
 );
 
 /** The golden batch in an arena of `size` bytes, with `edit` applied. */

@@ -20,7 +20,7 @@
 /** `TDN_WIRE_MAGIC`: "TDN1" read as a little-endian u32. */
 export const WIRE_MAGIC = 0x314e4454;
 /** `TDN_WIRE_VERSION`. */
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 /** `TDN_STUB_REGION_FD`: the descriptor the stub inherits the region as. */
 export const STUB_REGION_FD = 3;
 
@@ -75,7 +75,9 @@ export const MSG = {
   CONTROL_DONE: 7,
   /** `TDN_MSG_INSTANCE`: after CONFIG; payload the instance identity and final configuration (JSON). */
   INSTANCE: 8,
-  /** `TDN_MSG_READY`: initialize succeeded. */
+  /** `TDN_MSG_IS_READY`: id a probe id (nonzero); ask the model's `isReady()`. */
+  IS_READY: 9,
+  /** `TDN_MSG_READY`: initialize succeeded; aux `READY_FLAG` bits. */
   READY: 64,
   /** `TDN_MSG_ERROR`: id is the batch id or 0; aux an error code; payload UTF-8 text. */
   ERROR: 65,
@@ -103,6 +105,8 @@ export const MSG = {
   TRACE: 77,
   /** `TDN_MSG_PROGRESS`: a starting stub is alive; aux a `PROGRESS_PHASE`; no payload. */
   PROGRESS: 78,
+  /** `TDN_MSG_READINESS`: id the IS_READY probe id; aux 0 ready, 1 not; payload a UTF-8 reason or none. */
+  READINESS: 79,
 } as const;
 
 /** `TDN_TRACE_*`: what a TRACE record stamps (the Worker's hops, when the parent traces). */
@@ -136,6 +140,12 @@ export const PROGRESS_PHASE = {
   INITIALIZING: 4,
 } as const;
 
+/** `TDN_READY_*`: READY aux bits. */
+export const READY_FLAG = {
+  /** `TDN_READY_HAS_IS_READY`: the model has an `isReady()` hook. */
+  HAS_IS_READY: 1,
+} as const;
+
 /** `TDN_FLAG_*`: record flags. */
 export const RECORD_FLAG = {
   /** `TDN_FLAG_FINAL`: the last RESPONSE of a request, or BLS_RESPONSE of a call. */
@@ -146,6 +156,8 @@ export const RECORD_FLAG = {
    * record for that request.
    */
   CLOSED: 2,
+  /** `TDN_FLAG_RESCHEDULE`: RESPONSE (length 0, never FINAL): release the request with RESCHEDULE. */
+  RESCHEDULE: 4,
 } as const;
 
 /** `TDN_CONTROL_*`: CONTROL operations. */
@@ -298,8 +310,10 @@ export const REQUEST = {
   REQUESTED_OUTPUTS_OFFSET: 64,
   /** `tdn_str` request parameters: a JSON array of `{key, type, value}` (length 0: none). */
   PARAMETERS_JSON: 72,
+  /** u64 the request's timeout in microseconds (0: none). */
+  TIMEOUT_US: 88,
   /** `sizeof(tdn_request)`. */
-  SIZE: 88,
+  SIZE: 96,
 } as const;
 
 /** `tdn_result_header`: the RESULT payload. */
@@ -324,7 +338,7 @@ export const RESPONSE = {
   ERROR_MESSAGE: 8,
   /** u32 number of outputs. */
   OUTPUT_COUNT: 24,
-  /** u32 reserved, 0. */
+  /** u32 `RESPONSE_FLAG` bits. */
   FLAGS: 28,
   /** u64 arena offset of `tdn_tensor[output_count]`. */
   OUTPUTS_OFFSET: 32,
@@ -374,6 +388,12 @@ export const CONTROL_REQUEST = {
   MODEL_VERSION: 16,
   /** `sizeof(tdn_control_request)`. */
   SIZE: 24,
+} as const;
+
+/** `TDN_RESPONSE_*`: `tdn_response` flags. */
+export const RESPONSE_FLAG = {
+  /** `TDN_RESPONSE_RESCHEDULE`: no response; release the request with RESCHEDULE. */
+  RESCHEDULE: 1,
 } as const;
 
 /** `TDN_STATUS_*`: a response's status. */

@@ -7,7 +7,7 @@
  * (int64[rank]) in the same order; the strings (per response: the error
  * message, then each output name); then the data of each tensor that is not
  * in the arena yet, each at the next 64-byte boundary. The layout is fixed so
- * that `tests/wire/golden/result_v2.bin` pins it.
+ * that `tests/wire/golden/result_v3.bin` pins it.
  *
  * An output whose bytes already are a 64-aligned view of the arena that the
  * allocator says the parent may read (allocated through it during
@@ -56,6 +56,7 @@ import {
   MAX_OUTPUTS,
   MAX_RANK,
   RESPONSE,
+  RESPONSE_FLAG,
   RESULT_HEADER,
   STATUS,
   STR,
@@ -79,9 +80,13 @@ export interface ResultOutput {
   arenaOffset?: number | undefined;
 }
 
-/** One response: outputs, or an error. */
+/**
+ * One response: outputs, or an error. `reschedule` (with no outputs and no
+ * parameters) says the request has no response this time: the parent
+ * releases it with RESCHEDULE (`TDN_RESPONSE_RESCHEDULE`).
+ */
 export type ResultResponse =
-  | { ok: true; outputs: readonly ResultOutput[]; parameters?: string }
+  | { ok: true; outputs: readonly ResultOutput[]; parameters?: string; reschedule?: boolean }
   | { ok: false; code: number; message: string; parameters?: string };
 
 /** Where the RESULT payload was written (the record's offset and length). */
@@ -143,6 +148,13 @@ export function writeResult(
     const parameters = response.parameters ? utf8.encode(response.parameters) : EMPTY;
     stringBytes += parameters.byteLength;
     if (response.ok) {
+      if (
+        response.reschedule === true && (response.outputs.length > 0 || parameters.byteLength > 0)
+      ) {
+        throw new ResultFormatError(
+          `response ${r} reschedules its request and carries outputs or parameters`,
+        );
+      }
       if (response.outputs.length > MAX_OUTPUTS) {
         throw new ResultFormatError(
           `response ${r} has ${response.outputs.length} outputs, more than ${MAX_OUTPUTS}`,
@@ -208,7 +220,11 @@ export function writeResult(
     view.setUint32(at + RESPONSE.ERROR_CODE, response.ok ? 0 : response.code >>> 0, true);
     writeString(at + RESPONSE.ERROR_MESSAGE, planned.message);
     view.setUint32(at + RESPONSE.OUTPUT_COUNT, planned.outputs.length, true);
-    view.setUint32(at + RESPONSE.FLAGS, 0, true);
+    view.setUint32(
+      at + RESPONSE.FLAGS,
+      response.ok && response.reschedule === true ? RESPONSE_FLAG.RESCHEDULE : 0,
+      true,
+    );
     setU64(view, at + RESPONSE.OUTPUTS_OFFSET, base + tensorAt);
     if (planned.parameters.byteLength > 0) {
       writeString(at + RESPONSE.PARAMETERS_JSON, planned.parameters);

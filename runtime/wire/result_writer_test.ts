@@ -126,3 +126,18 @@ Deno.test("result writer: outputs beyond the wire's limits are refused", () => {
   assertThrows(() => bad({ shape: [-1] }), ResultFormatError, "dimension -1");
   assertThrows(() => bad({ name: "" }), ResultFormatError, "name");
 });
+
+Deno.test("result writer: a rescheduled response carries no outputs or parameters", () => {
+  const arena = new ArrayBuffer(4096);
+  const allocator = new BumpAllocator({ arena, start: 0, arenaSize: () => 4096 });
+  const output = { name: "X", datatypeCode: DATATYPE.UINT8, shape: [1], bytes: new Uint8Array(1) };
+  assertThrows(
+    () => writeResult(allocator, [{ ok: true, outputs: [output], reschedule: true }]),
+    ResultFormatError,
+    "response 0 reschedules its request and carries outputs or parameters",
+  );
+  assertThrows(
+    () => writeResult(allocator, [{ ok: true, outputs: [], parameters: "{}", reschedule: true }]),
+    ResultFormatError,
+  );
+});

@@ -19,6 +19,8 @@ export interface LoadedModel {
   execute: (requests: unknown[]) => unknown;
   /** Optional, called at unload. */
   finalize?: () => unknown;
+  /** Optional, asked whether the instance is ready (IS_READY). */
+  isReady?: () => unknown;
 }
 
 /** The module is not a model; the message says what it must export. */

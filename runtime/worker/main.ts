@@ -48,6 +48,7 @@ import {
   LOG_LEVEL,
   MSG,
   PROGRESS_PHASE,
+  READY_FLAG,
   RECORD_FLAG,
   TRACE_EVENT,
 } from "../wire/layout.ts";
@@ -64,6 +65,7 @@ import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
 import { type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
+import { ReadinessProbes } from "./readiness.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
 import { TraceMarks } from "./trace_marks.ts";
@@ -227,12 +229,17 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
       link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.INITIALIZING));
       await model.initialize(makeInitializeArgs(message.initialize));
     }
-  } catch (error) {
+  } catch (thrown) {
+    // The model's own error, and which of its methods threw it if not the module or initialize.
+    const error = thrown instanceof AutoCompleteThrew ? thrown.cause : thrown;
+    const phase = thrown instanceof AutoCompleteThrew
+      ? "its static autoCompleteConfig threw: "
+      : "";
     noticeError(error);
     const description = describeError(error, isTritonError);
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
-    const text = `failed to load model '${modelName}': ${formatError(description)}`;
+    const text = `failed to load model '${modelName}': ${phase}${formatError(description)}`;
     slot.flush();
     const written = writeErrorTextIn(stubArena.scope(), text);
     link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
@@ -273,10 +280,17 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     marks,
   };
   context.flushMetrics = () => flushMetrics(context, link);
+  // The model's isReady(), asked by the parent when Triton checks readiness.
+  const readiness = new ReadinessProbes(model, {
+    stubArena,
+    toParent: link.toParent,
+    setBusy: (busy) => link.setEventLoopBusy(busy, "ready"),
+  });
+  inbox.on(MSG.IS_READY, (probe) => readiness.probe(probe.id));
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
-  link.toParent.push(record(MSG.READY));
+  link.toParent.push(record(MSG.READY, readiness.hooked ? READY_FLAG.HAS_IS_READY : 0));
   await serve(context, link, inbox, slot, open, marks);
 }
 
@@ -426,7 +440,11 @@ async function autoComplete(
   const scope = stubArena.scope();
   if (typeof method === "function") {
     const config = makeAutoCompleteConfig(message.initialize.modelConfigJson);
-    await method.call(modelClass, config);
+    try {
+      await method.call(modelClass, config);
+    } catch (error) {
+      throw new AutoCompleteThrew(error);
+    }
     const bytes = new TextEncoder().encode(JSON.stringify(config.config));
     offset = scope.reserve(bytes.byteLength);
     new Uint8Array(arena, offset, bytes.byteLength).set(bytes);
@@ -447,6 +465,15 @@ async function autoComplete(
   message.initialize.modelInstanceName = fields.model_instance_name;
   message.initialize.modelInstanceKind = fields.model_instance_kind;
   message.initialize.modelInstanceDeviceId = fields.model_instance_device_id;
+}
+
+/** What the model's static autoCompleteConfig threw (`cause`). */
+class AutoCompleteThrew extends Error {
+  /** @param cause The model's error. */
+  constructor(cause: unknown) {
+    super("autoCompleteConfig threw", { cause });
+    this.name = "AutoCompleteThrew";
+  }
 }
 
 /**

@@ -41,6 +41,7 @@ import type { Cancellations } from "./cancellations.ts";
 import { type ResultResponse, writeResult } from "../wire/result_writer.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { clientText } from "./client_text.ts";
+import { BatchSlots, type SlotOutcome } from "./batch_slots.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import type { LoadedModel } from "./load_model.ts";
 
@@ -132,6 +133,7 @@ async function answerBatch(
 
   let requests: InferenceRequest[];
   let requestedOutputs: string[][];
+  let slots: BatchSlots;
   try {
     const batch = readBatch(
       context.arena,
@@ -143,47 +145,52 @@ async function answerBatch(
     scope.borrow(execute.offset, execute.length);
     requestedOutputs = batch.requests.map((request) => request.requestedOutputNames);
     context.cancellations?.open(execute.id, batch.requests.length);
+    const isCancelled = (index: number) =>
+      context.cancellations?.isCancelled(execute.id, index) ?? false;
+    slots = new BatchSlots(batch.requests.map((request) => request.id), {
+      reschedulable: isIterativeSequence(context.config),
+      checker: (index, response) =>
+        checkResponse(response, context.config, requestedOutputs[index]),
+      isCancelled,
+    });
     requests = batch.requests.map((request, index) =>
       requestFromWire(context, request, scope, {
-        isCancelled: () => context.cancellations?.isCancelled(execute.id, index) ?? false,
+        isCancelled: () => isCancelled(index),
+        createResponseSender: () => slots.sender(index),
+        reschedule: slots.rescheduler(index),
       })
     );
   } catch (error) {
     return failure(error);
   }
 
-  let returned: unknown;
+  let outcomes: SlotOutcome[];
   try {
-    returned = await context.model.execute(requests);
+    outcomes = await slots.settle(await context.model.execute(requests));
   } catch (error) {
-    return failure(error);
-  }
-
-  const responses: unknown[] = [];
-  try {
-    if (!Array.isArray(returned)) {
-      throw new TypeError(
-        `execute() must return an array with one response per request; it returned ${
-          returned === null ? "null" : typeof returned
-        }`,
-      );
-    }
-    const count = returned.length;
-    if (count !== requests.length) {
-      throw new TypeError(
-        `execute() must return one response per request: it returned ${count} for ${requests.length} request(s)`,
-      );
-    }
-    for (let i = 0; i < count; i++) responses.push(returned[i]);
-  } catch (error) {
+    slots.abandon();
     return failure(error);
   }
 
   try {
-    const checked: ResultResponse[] = responses.map((response, i) => ({
-      ...forClient(context, checkResponse(response, context.config, requestedOutputs[i])),
-      parameters: responseParameters(response),
-    }));
+    const checked: ResultResponse[] = outcomes.map((outcome, i): ResultResponse => {
+      switch (outcome.kind) {
+        case "reschedule":
+          return { ok: true, outputs: [], reschedule: true };
+        case "error":
+          return { ok: false, code: outcome.error.code, message: outcome.error.message };
+        case "sent":
+          return { ...outcome.checked, parameters: responseParameters(outcome.response) };
+        case "returned":
+          return {
+            ...forClient(
+              context,
+              checkResponse(outcome.response, context.config, requestedOutputs[i]),
+            ),
+            parameters: responseParameters(outcome.response),
+          };
+      }
+    });
     const { offset, length } = writeResult(scope, checked);
     return { scope, record: { kind: MSG.RESULT, flags: 0, aux: 0, id: batchId, offset, length } };
   } catch (error) {
@@ -247,12 +254,14 @@ export function requestFromWire(
     isCancelled: () => boolean;
     decoupled?: boolean;
     createResponseSender?: () => ResponseSender;
+    reschedule?: () => void;
   },
 ): InferenceRequest {
   return makeRequest({
     id: wire.id,
     correlationId: wire.correlationId,
     flags: wire.flags,
+    timeoutMicros: wire.timeoutMicros,
     inputs: wire.inputs.map((input) =>
       tensorFromWire(
         input.name,
@@ -282,6 +291,15 @@ export function responseParameters(response: unknown): string {
     );
   }
   return "";
+}
+
+/**
+ * Whether the model may reschedule requests: `sequence_batching {
+ * iterative_sequence: true }` (Triton refuses a RESCHEDULE otherwise).
+ */
+export function isIterativeSequence(config: ModelConfig): boolean {
+  return config.schedulingChoice.case === "sequenceBatching" &&
+    config.schedulingChoice.value.iterativeSequence;
 }
 
 function isTritonError(value: unknown): value is TritonError {

@@ -7,7 +7,9 @@
  * request. When `execute` settles the batch answers EXECUTE_DONE; if it
  * threw, every request still open gets the error as its FINAL response. A
  * model may go on sending after `execute` returned, from timers or
- * promises, until it closes each request.
+ * promises, until it closes each request. A request the model rescheduled
+ * (before `execute` returned) ends its turn with a RESPONSE flagged
+ * RESCHEDULE once `execute` settles.
  *
  * Arena: each request has a scope for the outputs it allocates (freed once
  * the parent has taken its FINAL); each response payload has its own scope.
@@ -22,7 +24,7 @@
  * @module
  */
 
-import { TritonError } from "../api/error.ts";
+import { ErrorCode, TritonError } from "../api/error.ts";
 import { type CheckedResponse, checkResponse, makeResponseSender } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
@@ -36,6 +38,7 @@ import {
   type BatchContext,
   batchFailure,
   forClient,
+  isIterativeSequence,
   requestFromWire,
   responseParameters,
 } from "./run_batch.ts";
@@ -115,6 +118,10 @@ export async function runDecoupledBatch(
   let senders: ResponseSender[];
   let requests;
   const mine: OpenRequest[] = [];
+  /** Per request: its FINAL (or RESCHEDULE) went out; it was rescheduled. */
+  const states: { closed: boolean; rescheduled: boolean; end: () => void }[] = [];
+  let settled = false;
+  const reschedulable = isIterativeSequence(context.config);
   try {
     const batch = readBatch(
       context.arena,
@@ -136,6 +143,7 @@ export async function runDecoupledBatch(
           requestScope.seal(toParent.published);
         }
       };
+      const owner = wire.id === "" ? `request ${index} of the batch` : `request '${wire.id}'`;
       const transport = (
         requestIndex: number,
         response: InferenceResponse | undefined,
@@ -144,6 +152,12 @@ export async function runDecoupledBatch(
       ): void => {
         if (halted()) {
           throw new TritonError("the stub is restarting: no more responses can be sent");
+        }
+        if (final && entry.rescheduled) {
+          throw new TritonError(
+            `${owner} was rescheduled: its final response belongs to a later turn`,
+            ErrorCode.INVALID_ARG,
+          );
         }
         // Metric updates made while streaming go out beside the responses.
         context.flushMetrics?.();
@@ -157,12 +171,7 @@ export async function runDecoupledBatch(
           final,
           checked,
         );
-        if (final) {
-          closeScope();
-          entry.closed = true;
-          open.delete(openEntry);
-          maybeForget();
-        }
+        if (final) entry.end();
       };
       let ended = false;
       const sender = makeResponseSender({
@@ -173,9 +182,23 @@ export async function runDecoupledBatch(
         checker: (response) =>
           forClient(context, checkResponse(response, context.config, wire.requestedOutputNames)),
         endedByServer: () => ended,
+        refusal: () =>
+          entry.rescheduled && settled
+            ? "the request was rescheduled: it gets no more responses this turn"
+            : undefined,
       });
       senders.push(sender);
-      const entry = { closed: false };
+      const entry = {
+        closed: false,
+        rescheduled: false,
+        end: () => {
+          closeScope();
+          entry.closed = true;
+          open.delete(openEntry);
+          maybeForget();
+        },
+      };
+      states.push(entry);
       const openEntry: OpenRequest = {
         batchId,
         index,
@@ -196,10 +219,26 @@ export async function runDecoupledBatch(
       };
       open.add(openEntry);
       mine.push(openEntry);
+      const reschedule = () => {
+        if (settled) {
+          throw new TritonError(
+            `${owner}: a decoupled model reschedules a request before execute returns`,
+            ErrorCode.INVALID_ARG,
+          );
+        }
+        if (entry.closed) {
+          throw new TritonError(
+            `${owner} already has its final response; it cannot also be rescheduled`,
+            ErrorCode.INVALID_ARG,
+          );
+        }
+        entry.rescheduled = true;
+      };
       return requestFromWire(context, wire, requestScope, {
         isCancelled,
         decoupled: true,
         createResponseSender: () => sender,
+        reschedule: reschedulable ? reschedule : undefined,
       });
     });
   } catch (error) {
@@ -210,7 +249,7 @@ export async function runDecoupledBatch(
     return;
   }
   const maybeForget = () => {
-    if (senders.every((sender) => sender.closed)) context.cancellations?.forget(batchId);
+    if (states.every((state) => state.closed)) context.cancellations?.forget(batchId);
   };
 
   let returned: unknown;
@@ -219,12 +258,29 @@ export async function runDecoupledBatch(
     // A decoupled model may also return responses: each closes its request.
     if (Array.isArray(returned)) {
       returned.forEach((response, i) => {
-        if (i < senders.length && !senders[i].closed) {
+        if (i < senders.length && !senders[i].closed && !states[i].rescheduled) {
           senders[i].send(response as InferenceResponse, { final: true });
         }
       });
     }
+    settled = true;
+    // Rescheduled requests end their turn: Triton gives them back later.
+    states.forEach((state, i) => {
+      if (!state.rescheduled || state.closed) return;
+      toParent.push({
+        kind: MSG.RESPONSE,
+        flags: RECORD_FLAG.RESCHEDULE,
+        aux: i,
+        id: batchId,
+        offset: 0,
+        length: 0,
+      });
+      state.end();
+    });
   } catch (error) {
+    settled = true;
+    // The batch failed: rescheduled requests are answered with the error too.
+    for (const state of states) state.rescheduled = false;
     const { code, text } = batchFailure(context, error);
     const failure = new TritonError(text, code);
     let told = 0;

@@ -10,7 +10,7 @@
 
 import { assert, assertEquals, assertNotEquals } from "../harness/assert.ts";
 import { findStubPids, isGone } from "../harness/processes.ts";
-import { coreTest, fp32, values } from "./core_session.ts";
+import { coreTest, fp32, tensor, values } from "./core_session.ts";
 
 async function kill(pids: number[]): Promise<void> {
   for (const pid of pids) Deno.kill(pid, "SIGKILL");
@@ -56,4 +56,27 @@ coreTest("a stub that cannot be restarted makes the model not ready, until it ca
     ready = core.server.modelReady("add_sub");
   }
   assert(ready, "the model did not become ready again");
+});
+
+coreTest("the model's isReady() decides its readiness, asked at most once a second", {
+  models: ["is_ready"],
+}, async (core) => {
+  const state = `${core.repository}/is_ready/ready_state`;
+  const settle = () => new Promise((r) => setTimeout(r, 1100));
+  assertEquals(core.server.modelReady("is_ready"), true);
+  Deno.writeTextFileSync(state, "false");
+  await settle();
+  assertEquals(core.server.modelReady("is_ready"), false);
+  assertEquals(core.server.ready(), false, "strict readiness: the server is not ready either");
+  Deno.writeTextFileSync(state, "throw");
+  await settle();
+  assertEquals(core.server.modelReady("is_ready"), false);
+  Deno.removeSync(state);
+  await settle();
+  assertEquals(core.server.modelReady("is_ready"), true);
+  // Requests are served all along: readiness is advice to load balancers.
+  const answer = await core.infer("is_ready", [
+    tensor("INPUT0", "INT32", [1], new Int32Array([9])),
+  ]);
+  assertEquals(values(answer, "OUTPUT0"), [9]);
 });

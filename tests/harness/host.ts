@@ -161,8 +161,12 @@ export interface RequestResult {
   id: string;
   /** Name of the instance the request ran on. */
   instance: string | null;
-  /** How many times the request was released (1 is right). */
+  /** How many times the request was released in its last turn (1 is right). */
   releaseCount: number;
+  /** Turns the backend gave back with RESCHEDULE (`executeIterative` runs them again). */
+  reschedules: number;
+  /** Whether its last release was a RESCHEDULE (the request awaits another execute). */
+  rescheduled: boolean;
   /** True if Execute failed and the host answered and released the request, as Triton does. */
   releasedByHost: boolean;
   /** How many times the backend reported statistics for the request (1 is right). */
@@ -249,6 +253,7 @@ interface RawResult {
   instance: string | null;
   release_count: number;
   release_flags: number;
+  reschedules: number;
   released_by_host: boolean;
   cancelled: boolean;
   stats_reports: number;
@@ -270,6 +275,9 @@ const PARAMETER_STRING = 0;
 const PARAMETER_INT = 1;
 const PARAMETER_BOOL = 2;
 const PARAMETER_DOUBLE = 3;
+
+/** `TRITONSERVER_REQUEST_RELEASE_RESCHEDULE`. */
+const RELEASE_RESCHEDULE = 2;
 
 /** How long to wait for a request's release and final response after Execute returns. */
 const DEFAULT_WAIT_MS = 30_000;
@@ -626,6 +634,75 @@ export class LoadedModel {
     }
   }
 
+  /**
+   * Like {@linkcode executeAsync}, but as Triton's iterative sequence batching
+   * does: the requests the backend releases with RESCHEDULE are executed
+   * again, together, on the same instance, until none is (at most
+   * `maxTurns` executes).
+   */
+  async executeIterative(
+    instanceIndex: number,
+    requests: readonly InferRequest[],
+    options: { waitMs?: number; maxTurns?: number } = {},
+  ): Promise<RequestResult[]> {
+    const instance = this.#instance(instanceIndex);
+    const handles = this.#buildAll(requests);
+    const unwatch = this.#watchCancellations(requests, handles);
+    const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+    try {
+      let turn = handles;
+      let executeError: string | null = null;
+      const completed = new Map<Deno.PointerValue, boolean>();
+      for (let executes = 0; turn.length > 0; executes++) {
+        if (executes >= (options.maxTurns ?? 64)) {
+          throw new HostError(`requests were still rescheduled after ${executes} executes`);
+        }
+        const error = new ErrorText();
+        const status = await this.#lib.symbols.host_execute_nonblocking(
+          instance,
+          handleArray(turn),
+          turn.length,
+          error.buffer,
+          error.capacity,
+        );
+        if (status < 0) throw new HostError(`execute refused: ${error.text()}`);
+        if (status === 1) executeError = error.text();
+        const next: Deno.PointerValue[] = [];
+        for (const handle of turn) {
+          const done =
+            (await this.#lib.symbols.host_request_wait_nonblocking(handle, waitMs)) === 1;
+          completed.set(handle, done);
+          if (done && this.#readResult(handle, done, null).rescheduled) next.push(handle);
+        }
+        turn = next;
+      }
+      return handles.map((handle) =>
+        this.#readResult(handle, completed.get(handle) ?? false, executeError)
+      );
+    } finally {
+      unwatch();
+      for (const handle of handles) this.#lib.symbols.host_request_free(handle);
+    }
+  }
+
+  /**
+   * Asks the backend whether an instance is ready (Triton's model readiness:
+   * TRITONBACKEND_ModelInstanceReady), off this thread.
+   *
+   * @returns `true`, or the reason it is not ready.
+   */
+  async ready(instanceIndex: number): Promise<true | string> {
+    const instance = this.#instance(instanceIndex);
+    const error = new ErrorText();
+    const status = await this.#lib.symbols.host_instance_ready_nonblocking(
+      instance,
+      error.buffer,
+      error.capacity,
+    );
+    if (status < 0) throw new HostError(`readiness refused: ${error.text()}`);
+    return status === 1 ? true : error.text();
+  }
+
   /** The statistics the backend reported for an instance. */
   statistics(instanceIndex: number): InstanceStatistics {
     const instance = this.#instance(instanceIndex);
@@ -818,6 +895,8 @@ export class LoadedModel {
       id: raw.id,
       instance: raw.instance,
       releaseCount: raw.release_count,
+      reschedules: raw.reschedules,
+      rescheduled: raw.release_count > 0 && (raw.release_flags & RELEASE_RESCHEDULE) !== 0,
       releasedByHost: raw.released_by_host,
       statsReports: raw.stats_reports,
       statsSuccess: raw.stats_success,

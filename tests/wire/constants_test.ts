@@ -31,6 +31,8 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["STATUS_", layout.STATUS],
   ["TRACE_", layout.TRACE_EVENT],
   ["PROGRESS_", layout.PROGRESS_PHASE],
+  ["READY_", layout.READY_FLAG],
+  ["RESPONSE_", layout.RESPONSE_FLAG],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.
 const CONTROL_OPERATIONS = ["LOAD", "UNLOAD", "IS_READY"];

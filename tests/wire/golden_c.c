@@ -6,7 +6,10 @@
  *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
  *   golden_c check-batch FILE   exit 0 only if the encoder reproduces FILE byte for byte
  *   golden_c read-result FILE   decode FILE as an arena holding a RESULT header at offset 0
- *                               (2 responses) and print it as canonical JSON
+ *                               (3 responses) and print it as canonical JSON
+ *   golden_c write-records FILE write the parent's sample records (below) as tdn_record[]
+ *   golden_c read-records FILE  print FILE's tdn_record[] as JSON, each checked the way the
+ *                               parent checks that kind
  *   golden_c read-bls FILE BASE decode FILE as an arena whose stub half starts at BASE, with a
  *                               BLS_REQUEST payload there, and print it as canonical JSON (or
  *                               the parent's complaint on stderr, exit 1)
@@ -21,14 +24,15 @@
 
 #include "batch_writer.h"
 #include "bls_request.h"
+#include "record_check.h"
 #include "result_reader.h"
 #include "tdn_wire.h"
 
-/* ---- The sample batch (tests/wire/golden/batch_v2.bin) ------------------ */
+/* ---- The sample batch (tests/wire/golden/batch_v3.bin) ------------------ */
 
 enum { DATATYPE_INT32 = 8, DATATYPE_FP32 = 11, DATATYPE_BYTES = 13 };
 
-/* Request 0: id "req-0", correlation id 42, flags 0. */
+/* Request 0: id "req-0", correlation id 42, flags 0, timeout 1.5 s. */
 static const float request0_input0_data[4] = {1.0f, 2.0f, 3.0f, 4.0f};
 static const int64_t request0_input0_shape[2] = {1, 4};
 /* BYTES in Triton's layout: "ab" then "" (u32 little-endian length + bytes). */
@@ -60,8 +64,8 @@ static const char request0_parameters[] =
 
 static const tdn_request_desc sample_batch[2] = {
     {"req-0", "", 42, 0, 2, request0_inputs, 1, request0_outputs, request0_parameters,
-     sizeof(request0_parameters) - 1},
-    {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL, NULL, 0},
+     sizeof(request0_parameters) - 1, 1500000},
+    {"", "seq-A", 0, 3, 1, request1_inputs, 0, NULL, NULL, 0, 0},
 };
 
 /* ---- Helpers ------------------------------------------------------------ */
@@ -190,7 +194,7 @@ static int read_result(const char* path)
   }
   tdn_result_view result;
   tdn_diag diag;
-  if (!tdn_result_decode(arena, size, 0, sizeof(tdn_result_header), 2, &result, &diag)) {
+  if (!tdn_result_decode(arena, size, 0, sizeof(tdn_result_header), 3, &result, &diag)) {
     free(arena);
     return fail("decoding failed: the stub %s", diag.text);
   }
@@ -205,8 +209,8 @@ static int read_result(const char* path)
   printf("{\"responses\":[");
   for (uint32_t r = 0; r < result.response_count; ++r) {
     const tdn_response_view* response = &result.responses[r];
-    printf("%s{\"status\":%u,\"error_code\":%u,\"error\":", r == 0 ? "" : ",", response->status,
-           response->error_code);
+    printf("%s{\"status\":%u,\"error_code\":%u,\"reschedule\":%s,\"error\":", r == 0 ? "" : ",",
+           response->status, response->error_code, response->reschedule ? "true" : "false");
     print_json_string(response->error_message);
     printf(",\"parameters\":[");
     for (uint32_t p = 0; p < response->parameters.count; ++p) {
@@ -333,6 +337,68 @@ static int read_bls(const char* path, const char* base_text)
   return 0;
 }
 
+/* ---- Records ------------------------------------------------------------ */
+
+/* The parent's sample records (tests/wire/golden/parent_records_v3.bin):
+ * IS_READY probe 7. */
+static const tdn_record parent_records[1] = {
+    {.kind = TDN_MSG_IS_READY, .flags = 0, .aux = 0, .id = 7, .offset = 0, .length = 0},
+};
+
+static int write_records(const char* path)
+{
+  FILE* file = fopen(path, "wb");
+  if (file == NULL) {
+    return fail("cannot write %s", path);
+  }
+  const size_t written = fwrite(parent_records, sizeof(tdn_record), 1, file);
+  return fclose(file) == 0 && written == 1 ? 0 : fail("cannot write %s", path);
+}
+
+/* The parent's own checks of each stub kind the sample holds
+ * (ffi/src/record_check.c). */
+static bool record_ok(const tdn_record* record, tdn_diag* why)
+{
+  switch (record->kind) {
+    case TDN_MSG_READY:
+      return tdn_check_ready(record, why);
+    case TDN_MSG_READINESS:
+      return tdn_check_readiness(record, why);
+    case TDN_MSG_RESPONSE:
+      return tdn_check_response_flags(record, why);
+    default:
+      return tdn_diag_set(why, "sent kind %u, which the sample does not hold", record->kind);
+  }
+}
+
+static int read_records(const char* path)
+{
+  uint64_t size;
+  uint8_t* data = read_file(path, &size);
+  if (data == NULL || size % sizeof(tdn_record) != 0) {
+    free(data);
+    return fail("cannot read whole records from %s", path);
+  }
+  printf("[");
+  for (uint64_t i = 0; i < size / sizeof(tdn_record); ++i) {
+    tdn_record record;
+    memcpy(&record, data + i * sizeof(tdn_record), sizeof(record));
+    tdn_diag why;
+    if (!record_ok(&record, &why)) {
+      free(data);
+      return fail("the stub %s", why.text);
+    }
+    printf(
+        "%s{\"kind\":%u,\"flags\":%u,\"aux\":%u,\"id\":\"%llu\",\"offset\":\"%llu\","
+        "\"length\":\"%llu\"}",
+        i == 0 ? "" : ",", record.kind, record.flags, record.aux, (unsigned long long)record.id,
+        (unsigned long long)record.offset, (unsigned long long)record.length);
+  }
+  printf("]\n");
+  free(data);
+  return 0;
+}
+
 int main(int argc, char** argv)
 {
   const uint16_t probe = 1;
@@ -348,9 +414,18 @@ int main(int argc, char** argv)
   if (argc == 3 && strcmp(argv[1], "read-result") == 0) {
     return read_result(argv[2]);
   }
+  if (argc == 3 && strcmp(argv[1], "write-records") == 0) {
+    return write_records(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "read-records") == 0) {
+    return read_records(argv[2]);
+  }
   if (argc == 4 && strcmp(argv[1], "read-bls") == 0) {
     return read_bls(argv[2], argv[3]);
   }
-  fprintf(stderr, "usage: golden_c write-batch|check-batch|read-result FILE, read-bls FILE BASE\n");
+  fprintf(
+      stderr,
+      "usage: golden_c write-batch|check-batch|read-result|write-records|read-records FILE, "
+      "read-bls FILE BASE\n");
   return 2;
 }

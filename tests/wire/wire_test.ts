@@ -2,27 +2,45 @@
  * Golden tests of the wire format: the TypeScript writer and reader against
  * bytes the other side wrote or reads.
  *
- * - `golden/result_v2.bin` is the TypeScript result writer's encoding of the
+ * - `golden/result_v3.bin` is the TypeScript result writer's encoding of the
  *   SAMPLE RESULT below (arena bytes [0, end), header at 0). Regenerate it
  *   only on purpose: `TDN_WRITE_GOLDEN=1 deno test -A tests/wire/wire_test.ts`.
- * - `golden/batch_v2.bin` is the C batch writer's encoding of the SAMPLE
+ * - `golden/batch_v3.bin` is the C batch writer's encoding of the SAMPLE
  *   BATCH (tests/wire/golden_c.c); the TypeScript batch reader must decode it.
- * - When `build/golden_c` exists, the C reader decodes `result_v2.bin` and the
- *   C writer re-checks `batch_v2.bin`.
+ * - When `build/golden_c` exists, the C reader decodes `result_v3.bin` and the
+ *   C writer re-checks `batch_v3.bin`.
+ * - `golden/stub_records_v3.bin` is the TypeScript ring's encoding of the
+ *   SAMPLE STUB RECORDS (regenerated like result_v3.bin); the C side reads
+ *   them with the parent's own checks. `golden/parent_records_v3.bin` is the
+ *   C side's encoding of its sample records (`golden_c write-records`); the
+ *   TypeScript ring must read them.
  *
  * @module
  */
 
-import { assertEquals } from "../../runtime/api/_test_assert.ts";
+import { assertEquals, assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { BumpAllocator } from "../../runtime/wire/arena_allocator.ts";
 import { readBatch } from "../../runtime/wire/batch_reader.ts";
 import { requestParameters } from "../../runtime/wire/parameters_wire.ts";
-import { DATATYPE, ERROR_CODE } from "../../runtime/wire/layout.ts";
+import {
+  CONTROL,
+  CONTROL_SIZE,
+  DATATYPE,
+  ERROR_CODE,
+  MSG,
+  READY_FLAG,
+  RECORD,
+  RECORD_FLAG,
+  RING,
+} from "../../runtime/wire/layout.ts";
+import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
 import { type ResultResponse, writeResult } from "../../runtime/wire/result_writer.ts";
 
 const root = new URL("../../", import.meta.url);
-const resultGolden = new URL("tests/wire/golden/result_v2.bin", root);
-const batchGolden = new URL("tests/wire/golden/batch_v2.bin", root);
+const resultGolden = new URL("tests/wire/golden/result_v3.bin", root);
+const batchGolden = new URL("tests/wire/golden/batch_v3.bin", root);
+const stubRecordsGolden = new URL("tests/wire/golden/stub_records_v3.bin", root);
+const parentRecordsGolden = new URL("tests/wire/golden/parent_records_v3.bin", root);
 const goldenC = new URL("build/golden_c", root);
 
 /** BYTES elements in Triton's layout: u32 little-endian length, then the bytes. */
@@ -60,6 +78,8 @@ const SAMPLE_RESULT: ResultResponse[] = [
     parameters: '{"index":{"type":"INT","value":"7"},"label":{"type":"STRING","value":"cat"}}',
   },
   { ok: false, code: ERROR_CODE.INVALID_ARG, message: "bad input" },
+  // A rescheduled request: no response this time.
+  { ok: true, outputs: [], reschedule: true },
 ];
 
 /** The SAMPLE RESULT as `golden_c read-result` prints it. */
@@ -68,6 +88,7 @@ const SAMPLE_RESULT_JSON = {
     {
       status: 0,
       error_code: 0,
+      reschedule: false,
       error: "",
       parameters: [["index", "INT", 7], ["label", "STRING", "cat"]],
       outputs: [
@@ -80,7 +101,15 @@ const SAMPLE_RESULT_JSON = {
         { name: "OUTPUT1", datatype: 13, shape: [1], data_hex: "020000006869" },
       ],
     },
-    { status: 1, error_code: 3, error: "bad input", parameters: [], outputs: [] },
+    {
+      status: 1,
+      error_code: 3,
+      reschedule: false,
+      error: "bad input",
+      parameters: [],
+      outputs: [],
+    },
+    { status: 0, error_code: 0, reschedule: true, error: "", parameters: [], outputs: [] },
   ],
 };
 
@@ -101,7 +130,7 @@ async function exists(url: URL): Promise<boolean> {
   }
 }
 
-Deno.test("the TypeScript result writer reproduces result_v2.bin byte for byte", async () => {
+Deno.test("the TypeScript result writer reproduces result_v3.bin byte for byte", async () => {
   const encoded = encodeSampleResult();
   if (Deno.env.get("TDN_WRITE_GOLDEN") === "1") {
     await Deno.writeFile(resultGolden, encoded);
@@ -111,7 +140,7 @@ Deno.test("the TypeScript result writer reproduces result_v2.bin byte for byte",
   assertEquals(encoded, golden);
 });
 
-Deno.test("the TypeScript batch reader decodes the C writer's batch_v2.bin", async () => {
+Deno.test("the TypeScript batch reader decodes the C writer's batch_v3.bin", async () => {
   // The C side writes this file; it may still be on its way.
   for (let i = 0; i < 60 && !(await exists(batchGolden)); i++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -127,6 +156,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v2.bin", asy
   assertEquals(first.id, "req-0");
   assertEquals(first.correlationId, 42n);
   assertEquals(first.flags, 0);
+  assertEquals(first.timeoutMicros, 1_500_000);
   assertEquals(first.requestedOutputNames, ["OUTPUT0"]);
   assertEquals(requestParameters(first.parametersJson), { n: 3, temperature: 0.5 });
   assertEquals(first.inputs.length, 2);
@@ -143,6 +173,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v2.bin", asy
   assertEquals(second.id, "");
   assertEquals(second.correlationId, "seq-A");
   assertEquals(second.flags, 3);
+  assertEquals(second.timeoutMicros, 0);
   assertEquals(second.requestedOutputNames, []);
   assertEquals(second.parametersJson, "");
   assertEquals(second.inputs.length, 1);
@@ -152,7 +183,7 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v2.bin", asy
 });
 
 Deno.test({
-  name: "the C result reader decodes result_v2.bin as the sample",
+  name: "the C result reader decodes result_v3.bin as the sample",
   ignore: !(await exists(goldenC)),
   async fn() {
     const output = await new Deno.Command(goldenC, {
@@ -165,12 +196,127 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the C batch writer still reproduces batch_v2.bin",
+  name: "the C batch writer still reproduces batch_v3.bin",
   ignore: !(await exists(goldenC)),
   async fn() {
     const output = await new Deno.Command(goldenC, {
       args: ["check-batch", batchGolden.pathname],
     }).output();
     assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  },
+});
+
+/** The SAMPLE STUB RECORDS: what the stub sends for this version's features. */
+const SAMPLE_STUB_RECORDS: WireRecord[] = [
+  // READY from a model with an isReady() hook.
+  { kind: MSG.READY, flags: 0, aux: READY_FLAG.HAS_IS_READY, id: 0n, offset: 0, length: 0 },
+  // Probe 7's answer: not ready, with a 12-byte reason at arena offset 4096.
+  { kind: MSG.READINESS, flags: 0, aux: 1, id: 7n, offset: 4096, length: 12 },
+  // Request 1 of decoupled batch 3 rescheduled: no payload, no FINAL.
+  { kind: MSG.RESPONSE, flags: RECORD_FLAG.RESCHEDULE, aux: 1, id: 3n, offset: 0, length: 0 },
+];
+
+/** The SAMPLE STUB RECORDS as `golden_c read-records` prints them. */
+const SAMPLE_STUB_RECORDS_JSON = [
+  { kind: 64, flags: 0, aux: 1, id: "0", offset: "0", length: "0" },
+  { kind: 79, flags: 0, aux: 1, id: "7", offset: "4096", length: "12" },
+  { kind: 70, flags: 4, aux: 1, id: "3", offset: "0", length: "0" },
+];
+
+/** A ring in a control page of ordinary memory, never waited on. */
+function scratchRing(): { ring: Ring; page: ArrayBuffer } {
+  const page = new ArrayBuffer(CONTROL_SIZE);
+  return { ring: new Ring(page, CONTROL.TO_PARENT, atomicsWaiter), page };
+}
+
+Deno.test("the TypeScript ring writes the sample stub records as stub_records_v3.bin", async () => {
+  const { ring, page } = scratchRing();
+  for (const record of SAMPLE_STUB_RECORDS) assertEquals(ring.tryPush(record), true);
+  const start = CONTROL.TO_PARENT + RING.RECORDS;
+  const encoded = new Uint8Array(page, start, SAMPLE_STUB_RECORDS.length * RECORD.SIZE);
+  if (Deno.env.get("TDN_WRITE_GOLDEN") === "1") {
+    await Deno.writeFile(stubRecordsGolden, encoded);
+  }
+  assertEquals(encoded, await Deno.readFile(stubRecordsGolden));
+});
+
+Deno.test("the TypeScript ring reads the C side's parent_records_v3.bin (IS_READY)", async () => {
+  const file = await Deno.readFile(parentRecordsGolden);
+  const { ring, page } = scratchRing();
+  new Uint8Array(page, CONTROL.TO_PARENT + RING.RECORDS, file.byteLength).set(file);
+  new DataView(page).setUint32(CONTROL.TO_PARENT + RING.TAIL, file.byteLength / RECORD.SIZE, true);
+  assertEquals(ring.tryPop(), {
+    kind: MSG.IS_READY,
+    flags: 0,
+    aux: 0,
+    id: 7n,
+    offset: 0,
+    length: 0,
+  });
+  assertEquals(ring.tryPop(), undefined);
+});
+
+Deno.test({
+  name: "the C side reads stub_records_v3.bin with the parent's checks",
+  ignore: !(await exists(goldenC)),
+  async fn() {
+    const output = await new Deno.Command(goldenC, {
+      args: ["read-records", stubRecordsGolden.pathname],
+    }).output();
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_STUB_RECORDS_JSON);
+  },
+});
+
+Deno.test({
+  name: "the parent's checks refuse impossible uses of this version's records",
+  ignore: !(await exists(goldenC)),
+  async fn() {
+    const bad: [WireRecord, string][] = [
+      [{ kind: MSG.READY, flags: 0, aux: 2, id: 0n, offset: 0, length: 0 }, "unknown aux bits"],
+      [{ kind: MSG.READINESS, flags: 0, aux: 2, id: 7n, offset: 0, length: 0 }, "aux 2"],
+      [{ kind: MSG.READINESS, flags: 0, aux: 0, id: 0n, offset: 0, length: 0 }, "probe id 0"],
+      [{ kind: MSG.READINESS, flags: 0, aux: 0, id: 1n, offset: 0, length: 1025 }, "1025 bytes"],
+      [
+        {
+          kind: MSG.RESPONSE,
+          flags: RECORD_FLAG.RESCHEDULE | RECORD_FLAG.FINAL,
+          aux: 0,
+          id: 1n,
+          offset: 0,
+          length: 0,
+        },
+        "flags 5",
+      ],
+      [
+        {
+          kind: MSG.RESPONSE,
+          flags: RECORD_FLAG.RESCHEDULE,
+          aux: 0,
+          id: 1n,
+          offset: 64,
+          length: 56,
+        },
+        "flags 4 and 56 bytes",
+      ],
+      [{ kind: MSG.RESPONSE, flags: 4, aux: 0, id: 1n, offset: 64, length: 56 }, "flags 4"],
+    ];
+    const file = await Deno.makeTempFile();
+    try {
+      for (const [record, complaint] of bad) {
+        const { ring, page } = scratchRing();
+        ring.tryPush(record);
+        await Deno.writeFile(
+          file,
+          new Uint8Array(page, CONTROL.TO_PARENT + RING.RECORDS, RECORD.SIZE),
+        );
+        const output = await new Deno.Command(goldenC, { args: ["read-records", file] }).output();
+        const stderr = new TextDecoder().decode(output.stderr);
+        assertEquals(output.code, 1, `accepted: ${JSON.stringify(record, (_, v) => String(v))}`);
+        assertStringIncludes(stderr, complaint);
+      }
+    } finally {
+      await Deno.remove(file);
+    }
   },
 });
