@@ -3,6 +3,7 @@
  *
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
+ *       [--grpc-port 8001] [--grpc-address ADDR] [--allow-grpc true|false]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
  *       [--triton-home PREFIX]
@@ -25,6 +26,13 @@ const optionsSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
   httpAddress: z.string().min(1).default("127.0.0.1"),
+  /** The gRPC port (tritonserver's `--grpc-port`). */
+  grpcPort: z.coerce.number().int().min(0).max(65535).default(8001),
+  /** The gRPC address (default: the HTTP one). */
+  grpcAddress: z.string().min(1).optional(),
+  /** Whether to serve gRPC at all (tritonserver's `--allow-grpc`). */
+  allowGrpc: z.enum(["true", "false", "1", "0"]).default("true")
+    .transform((value) => value === "true" || value === "1"),
   models: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
@@ -71,6 +79,9 @@ export const USAGE = `usage: deno task serve [options]
   --model-repository DIR   the model repository (default: models)
   --http-port N            the HTTP port (default: 8000; 0 picks a free one)
   --http-address ADDR      the address to listen on (default: 127.0.0.1)
+  --grpc-port N            the gRPC port (default: 8001; 0 picks a free one)
+  --grpc-address ADDR      the address gRPC listens on (default: the HTTP address)
+  --allow-grpc BOOL        serve Triton's gRPC protocol too (default: true)
   --model NAME             load only this model (repeatable; default: all)
   --max-body-bytes N       the largest request body accepted (default: 64 MiB)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
@@ -97,6 +108,9 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "wa
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
+  "--grpc-port": "grpcPort",
+  "--grpc-address": "grpcAddress",
+  "--allow-grpc": "allowGrpc",
   "--model": "models",
   "--max-body-bytes": "maxBodyBytes",
   "--backend-config": "backendConfig",
@@ -113,6 +127,9 @@ interface RawOptions {
   modelRepository?: string;
   httpPort?: string;
   httpAddress?: string;
+  grpcPort?: string;
+  grpcAddress?: string;
+  allowGrpc?: string;
   models: string[];
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;

@@ -24,6 +24,7 @@ import { drainWithin, OpenStreams } from "./open_streams.ts";
 /** After open streams are cancelled at shutdown, how long they may take to end. */
 const CANCEL_GRACE_MS = 10_000;
 import { type RepositoryWatcher, watchRepository } from "./watch.ts";
+import { bindGrpc, type GrpcEndpoint } from "./grpc/server.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -76,16 +77,48 @@ export async function startServer(
         "--model-control-mode poll",
     );
   }
-  // The port first: a port in use fails at once, before any model loads.
+  // The ports first: a port in use fails at once, before any model loads.
   const http = bindHttp(options, log);
   try {
+    if (options.allowGrpc) http.grpc = await bindGrpcPort(options, log);
     return options.tritonHome !== undefined
       ? await startTritonServer(options, log, http)
       : await startHostServer(options, log, http);
   } catch (error) {
+    http.grpc?.forceShutdown();
     await http.server.shutdown();
     throw error;
   }
+}
+
+/** Binds the gRPC port (`--grpc-port`, `--grpc-address`). */
+async function bindGrpcPort(options: ServeOptions, log: (line: string) => void) {
+  const endpoint = await bindGrpc({
+    address: options.grpcAddress ?? options.httpAddress,
+    port: options.grpcPort,
+    maxMessageBytes: options.maxBodyBytes,
+  });
+  log(`bound grpc://${endpoint.address}:${endpoint.port}`);
+  return endpoint;
+}
+
+/**
+ * Stops the endpoints: no new calls, in-flight ones finish within the exit
+ * timeout (then open streams are cancelled), and gRPC connections still
+ * open after that are closed.
+ */
+async function stopEndpoints(
+  bound: BoundHttp,
+  openStreams: OpenStreams,
+  options: ServeOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  await drainWithin(Promise.all([bound.server.shutdown(), bound.grpc?.shutdown()]), openStreams, {
+    timeoutMs: options.exitTimeoutSecs * 1000,
+    graceMs: CANCEL_GRACE_MS,
+    log,
+  });
+  bound.grpc?.forceShutdown();
 }
 
 /** The HTTP server, bound before the models load; it answers once `serve` gives it a handler. */
@@ -94,6 +127,8 @@ interface BoundHttp {
   readonly address: Deno.NetAddr;
   /** Hands requests to `handler` from now on. */
   serve(handler: Deno.ServeHandler): void;
+  /** The gRPC endpoint, unless `--allow-grpc false`. */
+  grpc?: GrpcEndpoint;
 }
 
 /**
@@ -195,12 +230,14 @@ async function startHostServer(
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   }));
+  http.grpc?.serve({ manager, stopping: () => stopping, openStreams });
   const address = http.address;
   let watcher: RepositoryWatcher | undefined;
   if (options.watch) {
     watcher = watchRepository(repository, manager, log, { only: options.models });
     log(`watching ${repository}: a model reloads when its files change`);
   }
+  if (http.grpc) log(`listening on grpc://${http.grpc.address}:${http.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);
 
   let shutdown: Promise<string[]> | undefined;
@@ -213,11 +250,7 @@ async function startHostServer(
         stopping = true;
         watcher?.close();
         log("shutting down: no new connections, finishing in-flight requests");
-        await drainWithin(http.server.shutdown(), openStreams, {
-          timeoutMs: options.exitTimeoutSecs * 1000,
-          graceMs: CANCEL_GRACE_MS,
-          log,
-        });
+        await stopEndpoints(http, openStreams, options, log);
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
@@ -288,8 +321,9 @@ async function startTritonServer(
     openStreams,
     metricsText: () => server.metricsText(),
   }));
-  const http = bound.server;
+  bound.grpc?.serve({ manager: models, stopping: () => stopping, openStreams });
   const address = bound.address;
+  if (bound.grpc) log(`listening on grpc://${bound.grpc.address}:${bound.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);
   let shutdown: Promise<string[]> | undefined;
   return {
@@ -300,11 +334,7 @@ async function startTritonServer(
       shutdown ??= (async () => {
         stopping = true;
         log("shutting down: no new connections, finishing in-flight requests");
-        await drainWithin(http.shutdown(), openStreams, {
-          timeoutMs: options.exitTimeoutSecs * 1000,
-          graceMs: CANCEL_GRACE_MS,
-          log,
-        });
+        await stopEndpoints(bound, openStreams, options, log);
         const problems: string[] = [];
         await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
         Deno.removeSync(backendDirectory, { recursive: true });

@@ -254,6 +254,8 @@ Deno.test({
           `${work}/models`,
           "--http-port",
           "0",
+          "--grpc-port",
+          "0",
           // Every stub type-checks its model from scratch (a read-only cache keeps nothing):
           // seconds of CPU each, all at once on a small machine.
           "--backend-config",
