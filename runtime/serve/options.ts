@@ -6,7 +6,7 @@
  *       [--grpc-port 8001] [--grpc-address ADDR] [--allow-grpc true|false]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
- *       [--triton-home PREFIX]
+ *       [--triton-home PREFIX] [--stand-in-server]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  *       [--model-load-thread-count N]
  * ```
@@ -60,6 +60,12 @@ const optionsSchema = z.object({
   ).default([]),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
+  /**
+   * Serve through the stand-in's own implementation of Triton's server API
+   * (its schedulers, statistics and model control), as `--triton-home`
+   * serves through Triton's core.
+   */
+  standInServer: z.boolean().default(false),
 });
 
 /** The validated options. */
@@ -96,15 +102,24 @@ export const USAGE = `usage: deno task serve [options]
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
-  --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
-  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
+  --stand-in-server        serve through the stand-in's own implementation of Triton's server
+                           API (built here: its schedulers, statistics and model control, so that
+                           calls between models are scheduled and counted as in Triton and
+                           --model-control-mode applies) instead of serve's model manager
+  --model-control-mode M   with --triton-home or --stand-in-server: none, poll or explicit
+                           (default: none, as tritonserver)
+  --load-model NAME        with --triton-home or --stand-in-server and explicit mode: load it at
+                           start (repeatable)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
   --model-load-thread-count N
                            models loading at once (default: 4, as tritonserver's; with
                            --triton-home, Triton's own setting applies)`;
 
-const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
+const FLAGS: Record<
+  string,
+  Exclude<keyof RawOptions, "autoCompleteConfig" | "watch" | "standInServer">
+> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
@@ -142,6 +157,7 @@ interface RawOptions {
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
   watch?: boolean;
+  standInServer?: boolean;
 }
 
 /**
@@ -168,6 +184,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     }
     if (arg === "--watch") {
       raw.watch = true;
+      continue;
+    }
+    if (arg === "--stand-in-server") {
+      raw.standInServer = true;
       continue;
     }
     const equals = arg.indexOf("=");

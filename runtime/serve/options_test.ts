@@ -83,3 +83,8 @@ Deno.test("options: gRPC on port 8001 by default, --grpc-port, --grpc-address, -
   assertThrows(() => parseOptions(["--grpc-port", "70000"]), OptionsError, "'--grpc-port'");
   assertThrows(() => parseOptions(["--allow-grpc", "maybe"]), OptionsError, "'--allow-grpc'");
 });
+
+Deno.test("options: --stand-in-server is a flag, off by default", () => {
+  assertEquals(parseOptions([]).standInServer, false);
+  assertEquals(parseOptions(["--stand-in-server"]).standInServer, true);
+});
