@@ -102,6 +102,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "serve --stand-in-server: BLS calls in flight together are batched by the called " +
+    "model's dynamic batcher",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const repository = repositoryWith([], ["bls_fanout", "batch_identity"]);
+    // The batcher waits up to 2 s for a batch of four, so that the four calls meet.
+    const config = `${repository}/batch_identity/config.pbtxt`;
+    Deno.writeTextFileSync(
+      config,
+      Deno.readTextFileSync(config).replace(
+        "dynamic_batching { }",
+        "dynamic_batching { preferred_batch_size: [4] max_queue_delay_microseconds: 2000000 }",
+      ),
+    );
+    await withServer(repository, [], async (server) => {
+      const { status, json } = await infer(server, "bls_fanout", {
+        inputs: [{ name: "INPUT0", datatype: "FP32", shape: [4], data: [1, 2, 3, 4] }],
+      });
+      assertEquals(status, 200, JSON.stringify(json));
+      assertEquals((json.outputs as { data: number[] }[])[0].data, [1, 2, 3, 4]);
+      const response = await fetch(`${server.url}/v2/models/batch_identity/stats`);
+      const entry = (await response.json()).model_stats[0];
+      assertEquals([entry.inference_count, entry.execution_count], [4, 1]);
+      assertEquals(
+        entry.batch_stats.map((batch: { batch_size: number }) => batch.batch_size),
+        [4],
+      );
+    });
+  },
+});
+
+Deno.test({
   name: "serve --stand-in-server --model-control-mode explicit: a model loads and unloads " +
     "another through the model API",
   sanitizeResources: false,
