@@ -36,6 +36,42 @@ Deno.test({
   },
 });
 
+/** Triton's install when TRITON_HOME names one; else the stand-in's server API serves. */
+const TRITON_HOME = Deno.env.get("TRITON_HOME");
+
+Deno.test({
+  name: `serve ${
+    TRITON_HOME === undefined ? "--stand-in-server" : "--triton-home"
+  }: the Python gRPC client's checks pass through a core's server API too`,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await ensurePythonClient();
+    const core = TRITON_HOME === undefined ? ["--stand-in-server"] : ["--triton-home", TRITON_HOME];
+    const server = await startServeProcess({
+      repository: `${ROOT}models`,
+      args: [
+        ...core,
+        "--model-control-mode",
+        "explicit",
+        ...["add_sub", "add_sub_string", "stream_text"].flatMap((name) => ["--load-model", name]),
+      ],
+    });
+    let result: { code: number; output: string };
+    try {
+      result = await runPython([
+        `${ROOT}tests/serve/tritonclient_grpc_test.py`,
+        `127.0.0.1:${server.grpcPort}`,
+      ]);
+    } finally {
+      const stopped = await server.stop("SIGTERM");
+      assertEquals(stopped.code, 0, stopped.log);
+    }
+    assertEquals(result.code, 0, result.output);
+    assertStringIncludes(result.output, "Ran 8 tests");
+  },
+});
+
 Deno.test({
   name: "serve: --allow-grpc false serves HTTP only",
   sanitizeResources: false,
