@@ -85,12 +85,46 @@ function rejectRepositoryName(repository: string): void {
 }
 
 /**
+ * The open `ModelStreamInfer` calls, so that shutdown can end them: a
+ * client may keep a stream open without a request in flight, and the
+ * server's graceful shutdown waits for every call to end.
+ */
+export class StreamCalls {
+  readonly #closers = new Set<() => void>();
+  #closing = false;
+
+  /** Follows a stream until it ends; `close` ends it once its requests are answered. */
+  track(close: () => void): () => void {
+    if (this.#closing) queueMicrotask(close);
+    this.#closers.add(close);
+    return () => this.#closers.delete(close);
+  }
+
+  /** Whether {@linkcode StreamCalls.closeAll} was called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** How many are open. */
+  get size(): number {
+    return this.#closers.size;
+  }
+
+  /** Ends every stream once the requests it is running are answered (new ones are refused). */
+  closeAll(): void {
+    this.#closing = true;
+    for (const close of [...this.#closers]) close();
+  }
+}
+
+/**
  * The service implementation for `@grpc/grpc-js`, keyed by method name.
  * `context()` is asked on every call, so that the server can answer before
  * the models are loaded and switch to the real context afterwards.
  */
 export function grpcImplementation(
   context: () => GrpcContext | undefined,
+  streams: StreamCalls = new StreamCalls(),
 ): grpc.UntypedServiceImplementation {
   const ready = (): GrpcContext => {
     const current = context();
@@ -219,7 +253,7 @@ export function grpcImplementation(
     ModelInfer: unary((request: ModelInferRequest) => modelInfer(ready(), request)),
     ModelStreamInfer: (
       call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>,
-    ) => modelStreamInfer(context, call),
+    ) => modelStreamInfer(context, call, streams),
   };
 }
 
@@ -274,18 +308,32 @@ async function modelInfer(
 function modelStreamInfer(
   context: () => GrpcContext | undefined,
   call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>,
+  streams: StreamCalls,
 ): void {
   const running = new Set<Promise<void>>();
   const channels = new Set<ResponseChannel>();
   let cancelled = false;
   let clientDone = false;
+  let ended = false;
   const write = (response: ModelStreamInferResponse) => {
-    if (!cancelled) call.write(response);
+    if (!cancelled && !ended) call.write(response);
   };
   const finishIfDone = () => {
-    if (clientDone && running.size === 0 && !cancelled) call.end();
+    if ((clientDone || streams.closing) && running.size === 0 && !cancelled && !ended) {
+      ended = true;
+      untrack();
+      call.end();
+    }
   };
+  const untrack = streams.track(finishIfDone);
   call.on("data", (message: ModelInferRequest) => {
+    if (streams.closing) {
+      write(create(ModelStreamInferResponseSchema, {
+        errorMessage: "the server is shutting down",
+        inferResponse: { id: message.id, modelName: message.modelName },
+      }));
+      return;
+    }
     const task = streamOne(context(), message, write, channels);
     running.add(task);
     task.finally(() => {
@@ -297,14 +345,13 @@ function modelStreamInfer(
     clientDone = true;
     finishIfDone();
   });
-  call.on("cancelled", () => {
+  const abandon = () => {
     cancelled = true;
+    untrack();
     for (const channel of channels) channel.cancel();
-  });
-  call.on("error", () => {
-    cancelled = true;
-    for (const channel of channels) channel.cancel();
-  });
+  };
+  call.on("cancelled", abandon);
+  call.on("error", abandon);
 }
 
 /** Runs one request of a stream and writes its responses. Never rejects. */

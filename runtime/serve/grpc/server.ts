@@ -17,7 +17,7 @@
  */
 
 import { GRPCInferenceService } from "./grpc_service_pb.ts";
-import { type GrpcContext, grpcImplementation } from "./handlers.ts";
+import { type GrpcContext, grpcImplementation, StreamCalls } from "./handlers.ts";
 import { grpc, serviceDefinition } from "./service.ts";
 
 /** Where and how to listen. */
@@ -38,7 +38,10 @@ export interface GrpcEndpoint {
   readonly port: number;
   /** Serves `context`'s models from now on. */
   serve(context: GrpcContext): void;
-  /** Stops taking calls and resolves once the calls in flight have finished. */
+  /**
+   * Stops taking calls and resolves once the calls in flight have finished;
+   * open streams end once the requests they are running are answered.
+   */
   shutdown(): Promise<void>;
   /** Ends every call and connection at once. */
   forceShutdown(): void;
@@ -58,7 +61,11 @@ export async function bindGrpc(options: GrpcOptions): Promise<GrpcEndpoint> {
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
   });
-  server.addService(serviceDefinition(GRPCInferenceService), grpcImplementation(() => context));
+  const streams = new StreamCalls();
+  server.addService(
+    serviceDefinition(GRPCInferenceService),
+    grpcImplementation(() => context, streams),
+  );
   const host = options.address.includes(":") ? `[${options.address}]` : options.address;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
@@ -79,7 +86,10 @@ export async function bindGrpc(options: GrpcOptions): Promise<GrpcEndpoint> {
     port,
     serve: (next) => (context = next),
     shutdown: () => {
-      shutdown ??= new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      shutdown ??= new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        streams.closeAll();
+      });
       return shutdown;
     },
     forceShutdown: () => server.forceShutdown(),
