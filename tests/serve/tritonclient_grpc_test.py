@@ -10,6 +10,7 @@ import sys
 import threading
 import unittest
 
+import grpc
 import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
@@ -70,6 +71,25 @@ class TritonGrpcClientTest(unittest.TestCase):
         self.assertEqual(config["input"][0]["data_type"], "TYPE_FP32")
         decoupled = self.client.get_model_config("stream_text").config
         self.assertTrue(decoupled.model_transaction_policy.decoupled)
+
+    def test_grpc_health_checking_service(self):
+        # grpc.health.v1.Health/Check with an empty request; SERVING is status 1 (field 1, varint).
+        with grpc.insecure_channel(URL) as channel:
+            check = channel.unary_unary(
+                "/grpc.health.v1.Health/Check",
+                request_serializer=lambda raw: raw,
+                response_deserializer=lambda raw: raw,
+            )
+            self.assertEqual(check(b""), b"\x08\x01")
+
+    def test_infer_compressed(self):
+        a = np.array([1.5, -2.0, 3.0], dtype=np.float32)
+        b = np.array([0.5, 0.5, 0.5], dtype=np.float32)
+        for algorithm in ("gzip", "deflate"):
+            result = self.client.infer(
+                "add_sub", add_sub_inputs(a, b), compression_algorithm=algorithm
+            )
+            np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), a - b)
 
     def test_infer(self):
         a = np.arange(16, dtype=np.float32)

@@ -31,7 +31,7 @@ Deno.test({
       assertEquals(stopped.code, 0, stopped.log);
     }
     assertEquals(result.code, 0, result.output);
-    assertStringIncludes(result.output, "Ran 8 tests");
+    assertStringIncludes(result.output, "Ran 10 tests");
     assertStringIncludes(result.output, "OK");
   },
 });
@@ -68,7 +68,7 @@ Deno.test({
       assertEquals(stopped.code, 0, stopped.log);
     }
     assertEquals(result.code, 0, result.output);
-    assertStringIncludes(result.output, "Ran 8 tests");
+    assertStringIncludes(result.output, "Ran 10 tests");
   },
 });
 

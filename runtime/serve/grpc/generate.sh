@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates grpc_service_pb.ts (the messages and the service descriptor of
-# Triton's gRPC inference service) from grpc_service.proto, the same way
+# Triton's gRPC inference service) from grpc_service.proto, and health_pb.ts
+# (gRPC's health checking service) from health.proto, the same way
 # runtime/model_config/generate.sh makes model_config_pb.ts: pinned code
 # generators from npm in a throw-away directory, the runtime import rewritten
 # to an `npm:` specifier, Deno's default formatting.
@@ -32,7 +33,8 @@ opts+=",rewrite_imports=@bufbuild/protobuf/wkt:${runtime}/wkt"
 opts+=",rewrite_imports=@bufbuild/protobuf:${runtime}"
 
 mkdir -p "${tools}/proto" "${tools}/out"
-cp "${here}/grpc_service.proto" "${model_config}/model_config.proto" "${tools}/proto/"
+cp "${here}/grpc_service.proto" "${here}/health.proto" "${model_config}/model_config.proto" \
+  "${tools}/proto/"
 
 template="$(
   cat <<JSON
@@ -51,18 +53,19 @@ JSON
 
 cd "${tools}/proto"
 "${tools}/node_modules/.bin/buf" generate --template "${template}" \
-  --path grpc_service.proto .
-
-out="${here}/grpc_service_pb.ts"
-{
-  echo "// deno-lint-ignore-file"
-  sed -e 's#"\./model_config_pb\.ts"#"../../model_config/model_config_pb.ts"#' \
-    "${tools}/out/grpc_service_pb.ts"
-} >"${out}"
+  --path grpc_service.proto --path health.proto .
 
 deno="${here}/../../../tools/deno/node_modules/@deno/linux-x64-glibc/deno"
 if [[ ! -x "${deno}" ]]; then
   deno="$(command -v deno)"
 fi
-"${deno}" fmt --no-config --quiet "${out}"
-echo "generated ${out}"
+for name in grpc_service health; do
+  out="${here}/${name}_pb.ts"
+  {
+    echo "// deno-lint-ignore-file"
+    sed -e 's#"\./model_config_pb\.ts"#"../../model_config/model_config_pb.ts"#' \
+      "${tools}/out/${name}_pb.ts"
+  } >"${out}"
+  "${deno}" fmt --no-config --quiet "${out}"
+  echo "generated ${out}"
+done

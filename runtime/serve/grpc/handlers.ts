@@ -40,6 +40,7 @@ import {
   ServerReadyResponseSchema,
   SystemSharedMemoryStatusResponseSchema,
 } from "./grpc_service_pb.ts";
+import { HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from "./health_pb.ts";
 import { emptyResponse, inferRequestFromGrpc, inferResponseToGrpc } from "./infer.ts";
 import { grpc, unary } from "./service.ts";
 import { callError } from "./status.ts";
@@ -254,6 +255,28 @@ export function grpcImplementation(
     ModelStreamInfer: (
       call: grpc.ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>,
     ) => modelStreamInfer(context, call, streams),
+  };
+}
+
+/**
+ * gRPC's health checking service (`grpc.health.v1.Health/Check`), as
+ * Triton's gRPC endpoint serves it: SERVING while the server is ready, else
+ * NOT_SERVING, whatever service is named.
+ */
+export function healthImplementation(
+  context: () => GrpcContext | undefined,
+): grpc.UntypedServiceImplementation {
+  return {
+    Check: unary(async () => {
+      const current = context();
+      const ready = current !== undefined && !current.stopping() &&
+        await current.manager.allReady();
+      return create(HealthCheckResponseSchema, {
+        status: ready
+          ? HealthCheckResponse_ServingStatus.SERVING
+          : HealthCheckResponse_ServingStatus.NOT_SERVING,
+      });
+    }),
   };
 }
 

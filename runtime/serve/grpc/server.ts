@@ -1,6 +1,7 @@
 /**
  * The gRPC endpoint of `deno task serve`: Triton's
- * `inference.GRPCInferenceService` over HTTP/2 cleartext, served by
+ * `inference.GRPCInferenceService` (and gRPC's health checking service
+ * `grpc.health.v1.Health`, as Triton serves it) over HTTP/2 cleartext, served by
  * `@grpc/grpc-js` on Deno's `node:http2`. It binds before the models load
  * (a port in use fails at once); until {@linkcode GrpcEndpoint.serve} hands
  * it the models, `ServerLive` answers live, `ServerReady` not ready, and
@@ -17,7 +18,13 @@
  */
 
 import { GRPCInferenceService } from "./grpc_service_pb.ts";
-import { type GrpcContext, grpcImplementation, StreamCalls } from "./handlers.ts";
+import {
+  type GrpcContext,
+  grpcImplementation,
+  healthImplementation,
+  StreamCalls,
+} from "./handlers.ts";
+import { Health } from "./health_pb.ts";
 import { grpc, serviceDefinition } from "./service.ts";
 
 /** Where and how to listen. */
@@ -66,6 +73,7 @@ export async function bindGrpc(options: GrpcOptions): Promise<GrpcEndpoint> {
     serviceDefinition(GRPCInferenceService),
     grpcImplementation(() => context, streams),
   );
+  server.addService(serviceDefinition(Health), healthImplementation(() => context));
   const host = options.address.includes(":") ? `[${options.address}]` : options.address;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
