@@ -22,6 +22,11 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/** A boolean as tritonserver's command line takes it. */
+const tritonBoolean = z.enum(["true", "false", "1", "0"], {
+  errorMap: () => ({ message: "must be true, false, 1 or 0" }),
+}).transform((value) => value === "true" || value === "1");
+
 const optionsSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -31,8 +36,7 @@ const optionsSchema = z.object({
   /** The gRPC address (default: the HTTP one). */
   grpcAddress: z.string().min(1).optional(),
   /** Whether to serve gRPC at all (tritonserver's `--allow-grpc`). */
-  allowGrpc: z.enum(["true", "false", "1", "0"]).default("true")
-    .transform((value) => value === "true" || value === "1"),
+  allowGrpc: tritonBoolean.default("true"),
   models: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
@@ -66,6 +70,16 @@ const optionsSchema = z.object({
    * serves through Triton's core.
    */
   standInServer: z.boolean().default(false),
+  /** tritonserver's `--log-verbose`: verbose lines at this level or below (0: none). */
+  logVerbose: z.coerce.number().int().min(0).default(0),
+  /** tritonserver's `--log-info`. */
+  logInfo: tritonBoolean.default("true"),
+  /** tritonserver's `--log-warning`. */
+  logWarning: tritonBoolean.default("true"),
+  /** tritonserver's `--log-error`. */
+  logError: tritonBoolean.default("true"),
+  /** tritonserver's `--log-file`: the log goes there too. */
+  logFile: z.string().min(1).optional(),
 });
 
 /** The validated options. */
@@ -114,7 +128,13 @@ export const USAGE = `usage: deno task serve [options]
                            cancelling open streams (default: 30, as tritonserver)
   --model-load-thread-count N
                            models loading at once (default: 4, as tritonserver's; with
-                           --triton-home, Triton's own setting applies)`;
+                           --triton-home, Triton's own setting applies)
+  --log-verbose N          Triton's log: verbose lines up to level N (default: 0, none)
+  --log-info B             Triton's log: info lines (default: true); likewise --log-warning B
+                           and --log-error B. The log (the backend's denials, deadlines,
+                           restarts and the models' console and logger lines) goes to standard
+                           error in Triton's format, as tritonserver's does
+  --log-file PATH          Triton's log: also append it to PATH`;
 
 const FLAGS: Record<
   string,
@@ -136,6 +156,11 @@ const FLAGS: Record<
   "--load-model": "loadModels",
   "--exit-timeout-secs": "exitTimeoutSecs",
   "--model-load-thread-count": "modelLoadThreadCount",
+  "--log-verbose": "logVerbose",
+  "--log-info": "logInfo",
+  "--log-warning": "logWarning",
+  "--log-error": "logError",
+  "--log-file": "logFile",
 };
 
 interface RawOptions {
@@ -158,6 +183,11 @@ interface RawOptions {
   exitTimeoutSecs?: string;
   watch?: boolean;
   standInServer?: boolean;
+  logVerbose?: string;
+  logInfo?: string;
+  logWarning?: string;
+  logError?: string;
+  logFile?: string;
 }
 
 /**
