@@ -9,6 +9,8 @@
  */
 
 import { Buffer } from "node:buffer";
+// The package's declarations bring @types/node's globals along: ours stand in for them.
+// @ts-types="./grpc_js.d.ts"
 import * as grpc from "npm:@grpc/grpc-js@1.14.7";
 import {
   type DescMessage,
@@ -29,7 +31,7 @@ function encoder<T extends DescMessage>(schema: T): (value: MessageShape<T>) => 
   };
 }
 
-function decoder<T extends DescMessage>(schema: T): (bytes: Buffer) => MessageShape<T> {
+function decoder<T extends DescMessage>(schema: T): (bytes: Uint8Array) => MessageShape<T> {
   return (bytes) => fromBinary(schema, bytes);
 }
 
