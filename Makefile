@@ -126,7 +126,7 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 # and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
 # HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
 # any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts runtime/*/*/*.ts sandbox/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@

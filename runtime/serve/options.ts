@@ -3,9 +3,10 @@
  *
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
+ *       [--grpc-port 8001] [--grpc-address ADDR] [--allow-grpc true|false]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
- *       [--triton-home PREFIX]
+ *       [--triton-home PREFIX] [--stand-in-server]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  *       [--model-load-thread-count N]
  * ```
@@ -30,6 +31,12 @@ const optionsSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
   httpAddress: z.string().min(1).default("127.0.0.1"),
+  /** The gRPC port (tritonserver's `--grpc-port`). */
+  grpcPort: z.coerce.number().int().min(0).max(65535).default(8001),
+  /** The gRPC address (default: the HTTP one). */
+  grpcAddress: z.string().min(1).optional(),
+  /** Whether to serve gRPC at all (tritonserver's `--allow-grpc`). */
+  allowGrpc: tritonBoolean.default("true"),
   models: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
@@ -57,6 +64,12 @@ const optionsSchema = z.object({
   ).default([]),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
+  /**
+   * Serve through the stand-in's own implementation of Triton's server API
+   * (its schedulers, statistics and model control), as `--triton-home`
+   * serves through Triton's core.
+   */
+  standInServer: z.boolean().default(false),
   /** tritonserver's `--log-verbose`: verbose lines at this level or below (0: none). */
   logVerbose: z.coerce.number().int().min(0).default(0),
   /** tritonserver's `--log-info`. */
@@ -86,6 +99,9 @@ export const USAGE = `usage: deno task serve [options]
   --model-repository DIR   the model repository (default: models)
   --http-port N            the HTTP port (default: 8000; 0 picks a free one)
   --http-address ADDR      the address to listen on (default: 127.0.0.1)
+  --grpc-port N            the gRPC port (default: 8001; 0 picks a free one)
+  --grpc-address ADDR      the address gRPC listens on (default: the HTTP address)
+  --allow-grpc BOOL        serve Triton's gRPC protocol too (default: true)
   --model NAME             load only this model (repeatable; default: all)
   --max-body-bytes N       the largest request body accepted (default: 64 MiB)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
@@ -100,8 +116,14 @@ export const USAGE = `usage: deno task serve [options]
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
-  --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
-  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
+  --stand-in-server        serve through the stand-in's own implementation of Triton's server
+                           API (built here: its schedulers, statistics and model control, so that
+                           calls between models are scheduled and counted as in Triton and
+                           --model-control-mode applies) instead of serve's model manager
+  --model-control-mode M   with --triton-home or --stand-in-server: none, poll or explicit
+                           (default: none, as tritonserver)
+  --load-model NAME        with --triton-home or --stand-in-server and explicit mode: load it at
+                           start (repeatable)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
   --model-load-thread-count N
@@ -114,10 +136,16 @@ export const USAGE = `usage: deno task serve [options]
                            error in Triton's format, as tritonserver's does
   --log-file PATH          Triton's log: also append it to PATH`;
 
-const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
+const FLAGS: Record<
+  string,
+  Exclude<keyof RawOptions, "autoCompleteConfig" | "watch" | "standInServer">
+> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
+  "--grpc-port": "grpcPort",
+  "--grpc-address": "grpcAddress",
+  "--allow-grpc": "allowGrpc",
   "--model": "models",
   "--max-body-bytes": "maxBodyBytes",
   "--backend-config": "backendConfig",
@@ -139,6 +167,9 @@ interface RawOptions {
   modelRepository?: string;
   httpPort?: string;
   httpAddress?: string;
+  grpcPort?: string;
+  grpcAddress?: string;
+  allowGrpc?: string;
   models: string[];
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;
@@ -151,6 +182,7 @@ interface RawOptions {
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
   watch?: boolean;
+  standInServer?: boolean;
   logVerbose?: string;
   logInfo?: string;
   logWarning?: string;
@@ -182,6 +214,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     }
     if (arg === "--watch") {
       raw.watch = true;
+      continue;
+    }
+    if (arg === "--stand-in-server") {
+      raw.standInServer = true;
       continue;
     }
     const equals = arg.indexOf("=");
