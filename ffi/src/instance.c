@@ -120,7 +120,7 @@ static void on_metrics(void* context, const tdn_record* record)
         (unsigned long long)arena_size, TDN_METRICS_MAX_BATCH_BYTES);
     return;
   }
-  char* batch = malloc(record->length > 0 ? record->length : 1);
+  uint8_t* batch = malloc(record->length > 0 ? record->length : 1);
   if (batch == NULL) {
     tdn_metrics_warn(
         instance->metrics, "out of memory for a METRICS record of %llu bytes; dropped",

@@ -33,6 +33,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["PROGRESS_", layout.PROGRESS_PHASE],
   ["READY_", layout.READY_FLAG],
   ["RESPONSE_", layout.RESPONSE_FLAG],
+  ["METRIC_OP_", layout.METRIC_OP],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.
 const CONTROL_OPERATIONS = ["LOAD", "UNLOAD", "IS_READY"];

@@ -541,15 +541,15 @@ static int read_metrics(const char* path)
   }
   tdn_metrics_batch batch;
   tdn_diag why;
-  if (!tdn_metrics_batch_parse((const char*)data, size, &batch, &why)) {
+  if (!tdn_metrics_batch_parse(data, size, &batch, &why)) {
     free(data);
     return fail("the stub's METRICS: %s", why.text);
   }
   int status = 0;
   printf("{\"families\":[");
-  for (size_t i = 0; status == 0 && i < batch.families->element_count; ++i) {
+  for (uint32_t i = 0; status == 0 && i < batch.family_count; ++i) {
     tdn_metric_family_spec family;
-    if (!tdn_metric_family_read(batch.families->elements[i], &family, &why)) {
+    if (!tdn_metric_family_read(&batch.families[i], &family, &why)) {
       status = fail("the stub's METRICS: %s", why.text);
       break;
     }
@@ -560,19 +560,19 @@ static int read_metrics(const char* path)
     printf(",\"kind\":\"%s\"}", tdn_metric_kind_name(family.kind));
   }
   printf("],\"metrics\":[");
-  static tdn_metric_spec metric; /* large: buckets inline */
-  for (size_t i = 0; status == 0 && i < batch.metrics->element_count; ++i) {
-    if (!tdn_metric_read(batch.metrics->elements[i], &metric, &why)) {
+  for (uint32_t i = 0; status == 0 && i < batch.metric_count; ++i) {
+    tdn_metric_spec metric;
+    if (!tdn_metric_read(&batch.metrics[i], &metric, &why)) {
       status = fail("the stub's METRICS: %s", why.text);
       break;
     }
     printf("%s{\"id\":%llu,\"family\":%llu,\"labels\":[", i == 0 ? "" : ",",
            (unsigned long long)metric.id, (unsigned long long)metric.family);
-    for (size_t l = 0; l < metric.labels->member_count; ++l) {
+    for (uint32_t l = 0; l < metric.label_count; ++l) {
       printf("%s[", l == 0 ? "" : ",");
-      print_json_string(metric.labels->members[l].key);
+      print_json_string(metric.labels[l].name.text);
       putchar(',');
-      print_json_string(metric.labels->members[l].value->string);
+      print_json_string(metric.labels[l].value.text);
       putchar(']');
     }
     printf("]");
@@ -586,26 +586,26 @@ static int read_metrics(const char* path)
     printf("}");
   }
   printf("],\"updates\":[");
-  for (size_t i = 0; status == 0 && i < batch.updates->element_count; ++i) {
+  for (uint32_t i = 0; status == 0 && i < batch.update_count; ++i) {
     tdn_metric_update update;
-    if (!tdn_metric_update_read(batch.updates->elements[i], &update, &why)) {
+    if (!tdn_metric_update_read(&batch.updates[i], &update, &why)) {
       status = fail("the stub's METRICS: %s", why.text);
       break;
     }
     printf("%s[%llu,\"%s\",%.17g]", i == 0 ? "" : ",", (unsigned long long)update.id,
            tdn_metric_op_name(update.op), update.value);
   }
-  const tdn_json_value* const deleted[2] = {batch.deleted_metrics, batch.deleted_families};
+  const uint64_t* const deleted[2] = {batch.deleted_metrics, batch.deleted_families};
+  const uint32_t deleted_counts[2] = {batch.deleted_metric_count, batch.deleted_family_count};
   printf("],\"deletes\":{");
   for (int d = 0; d < 2; ++d) {
     printf("%s\"%s\":[", d == 0 ? "" : ",", d == 0 ? "metrics" : "families");
-    for (size_t i = 0; status == 0 && i < deleted[d]->element_count; ++i) {
-      uint64_t id;
-      if (!tdn_metrics_read_id(deleted[d]->elements[i], &id, &why)) {
+    for (uint32_t i = 0; status == 0 && i < deleted_counts[d]; ++i) {
+      if (!tdn_metrics_check_id(deleted[d][i], &why)) {
         status = fail("the stub's METRICS: %s", why.text);
         break;
       }
-      printf("%s%llu", i == 0 ? "" : ",", (unsigned long long)id);
+      printf("%s%llu", i == 0 ? "" : ",", (unsigned long long)deleted[d][i]);
     }
     printf("]");
   }
@@ -701,6 +701,15 @@ static int print_layout(void)
   FIELD(tdn_bls_request, timeout_us, "TIMEOUT_US");
   FIELD(tdn_bls_request, parameters_json, "PARAMETERS_JSON");
   STRUCT_END(tdn_bls_request);
+  printf(",\"METRICS_HEADER\":{");
+  first = 1;
+  FIELD(tdn_metrics_header, family_count, "FAMILY_COUNT");
+  FIELD(tdn_metrics_header, metric_count, "METRIC_COUNT");
+  FIELD(tdn_metrics_header, update_count, "UPDATE_COUNT");
+  FIELD(tdn_metrics_header, deleted_metric_count, "DELETED_METRIC_COUNT");
+  FIELD(tdn_metrics_header, deleted_family_count, "DELETED_FAMILY_COUNT");
+  FIELD(tdn_metrics_header, reserved, "RESERVED");
+  STRUCT_END(tdn_metrics_header);
   printf(",\"CONTROL_REQUEST\":{");
   first = 1;
   FIELD(tdn_control_request, model_name, "MODEL_NAME");

@@ -38,6 +38,7 @@ import {
   DATATYPE,
   ERROR_CODE,
   LOG_LEVEL,
+  METRICS_HEADER,
   MSG,
   PROGRESS_PHASE,
   READY_FLAG,
@@ -48,6 +49,7 @@ import {
 } from "../../runtime/wire/layout.ts";
 import { readBlsResponse } from "../../runtime/wire/bls_response_reader.ts";
 import { drainMetricOps, MetricFamily } from "../../runtime/api/metrics.ts";
+import { encodeMetricBatch, type MetricBatch } from "../../runtime/wire/metrics_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
 import { type ResultResponse, writeResult } from "../../runtime/wire/result_writer.ts";
 
@@ -405,7 +407,7 @@ Deno.test("every struct field offset and size of tdn_wire.h matches layout.ts", 
   const c: Record<string, Record<string, number>> = JSON.parse(
     new TextDecoder().decode(output.stdout),
   );
-  assertEquals(Object.keys(c).length, 11);
+  assertEquals(Object.keys(c).length, 12);
   for (const [struct, fields] of Object.entries(c)) {
     const mirror = (layout as unknown as Record<string, Record<string, number>>)[struct];
     // Both ways: every C field in the mirror, every mirror field in C.
@@ -469,7 +471,7 @@ function sampleMetrics(): Uint8Array {
   latency.delete();
   drainMetricOps();
   if (batch === undefined) throw new Error("the queue sent no METRICS batch");
-  return new TextEncoder().encode(batch);
+  return encodeMetricBatch(batch);
 }
 
 /** The SAMPLE METRICS as `golden_c read-metrics` prints them. */
@@ -502,4 +504,135 @@ Deno.test("the parent reads every item of metrics_v3.bin with its own checks", a
   const output = await runGoldenC(["read-metrics", metricsGolden.pathname]);
   assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
   assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_METRICS_JSON);
+});
+
+/** Runs `golden_c read-metrics` on `bytes`: its exit code and complaint. */
+async function parentReadsMetrics(bytes: Uint8Array): Promise<{ code: number; stderr: string }> {
+  const file = await Deno.makeTempFile({ prefix: "tdn_metrics_" });
+  try {
+    await Deno.writeFile(file, bytes);
+    const output = await runGoldenC(["read-metrics", file]);
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+const NO_DELETES = { metrics: [], families: [] };
+
+Deno.test("the parent refuses a METRICS payload that does not frame, whole", async () => {
+  const valid = encodeMetricBatch({
+    families: [{ id: 1, name: "f", description: "d", kind: "gauge" }],
+    metrics: [{ id: 2, family: 1, labels: { a: "b" }, buckets: [1] }],
+    updates: [[2, "set", 1]],
+    deletes: { metrics: [3], families: [4] },
+  });
+  assertEquals((await parentReadsMetrics(valid)).code, 0);
+  const tampered = (change: (view: DataView) => void): Uint8Array => {
+    const copy = valid.slice();
+    change(new DataView(copy.buffer));
+    return copy;
+  };
+  const cases: [string, Uint8Array, string][] = [
+    ["shorter than a header", valid.subarray(0, 10), "shorter than its 24-byte header"],
+    ["cut inside an item", valid.subarray(0, valid.byteLength - 4), "ends inside"],
+    ["a byte too many", new Uint8Array([...valid, 0]), "1 bytes after its last item"],
+    [
+      "more families than the bytes hold",
+      tampered((view) => view.setUint32(METRICS_HEADER.FAMILY_COUNT, 1000, true)),
+      "need at least",
+    ],
+    [
+      "a count over the limit",
+      tampered((view) => view.setUint32(METRICS_HEADER.UPDATE_COUNT, 70000, true)),
+      "at most 65536",
+    ],
+    [
+      "the reserved word set",
+      tampered((view) => view.setUint32(METRICS_HEADER.RESERVED, 1, true)),
+      "reserved word is 1",
+    ],
+    [
+      "a name longer than the batch",
+      tampered((view) => view.setUint32(METRICS_HEADER.SIZE + 12, 60000, true)),
+      "ends inside the name of family 0",
+    ],
+  ];
+  for (const [what, bytes, complaint] of cases) {
+    const read = await parentReadsMetrics(bytes);
+    assertEquals(read.code, 1, `${what}: accepted`);
+    assertStringIncludes(read.stderr, complaint, what);
+  }
+});
+
+Deno.test("the parent refuses forged METRICS items, naming each", async () => {
+  const batch = (parts: Partial<MetricBatch>): MetricBatch => ({
+    families: [],
+    metrics: [],
+    updates: [],
+    deletes: NO_DELETES,
+    ...parts,
+  });
+  const family = (name: string) => ({ id: 1, name, description: "", kind: "gauge" as const });
+  const cases: [string, Uint8Array, string][] = [
+    ["a bad family name", encodeMetricBatch(batch({ families: [family("1bad")] })), "must match"],
+    [
+      "a NUL in a name",
+      encodeMetricBatch(batch({ families: [family("a\0b")] })),
+      "the name holds a NUL byte",
+    ],
+    [
+      "an unknown kind",
+      (() => {
+        const bytes = encodeMetricBatch(batch({ families: [family("g")] }));
+        new DataView(bytes.buffer).setUint32(METRICS_HEADER.SIZE + 8, 7, true);
+        return bytes;
+      })(),
+      "kind 7 is not counter (0), gauge (1) or histogram (2)",
+    ],
+    [
+      "id 0",
+      encodeMetricBatch(batch({ families: [{ ...family("g"), id: 0 }] })),
+      "id 0 is not a whole number",
+    ],
+    [
+      "an id past 2^53",
+      encodeMetricBatch(batch({ updates: [[2 ** 53, "inc", 1]] })),
+      "id 9007199254740992 is not a whole number",
+    ],
+    [
+      "a bad label name",
+      encodeMetricBatch(batch({ metrics: [{ id: 2, family: 1, labels: { "bad-name": "v" } }] })),
+      "label name 'bad-name' must match",
+    ],
+    [
+      "buckets out of order",
+      encodeMetricBatch(batch({ metrics: [{ id: 2, family: 1, labels: {}, buckets: [2, 1] }] })),
+      "buckets must be strictly increasing",
+    ],
+    [
+      "an infinite value",
+      encodeMetricBatch(batch({ updates: [[2, "inc", Infinity]] })),
+      "the value inf is not a finite number",
+    ],
+    [
+      "an unknown operation",
+      (() => {
+        const bytes = encodeMetricBatch(batch({ updates: [[2, "inc", 1]] }));
+        new DataView(bytes.buffer).setUint32(METRICS_HEADER.SIZE + 8, 9, true);
+        return bytes;
+      })(),
+      "operation 9 is not inc (1), set (2) or observe (3)",
+    ],
+    [
+      "a deleted id 0",
+      encodeMetricBatch(batch({ deletes: { metrics: [0], families: [] } })),
+      "id 0 is not a whole number",
+    ],
+  ];
+  for (const [what, bytes, complaint] of cases) {
+    const read = await parentReadsMetrics(bytes);
+    assertEquals(read.code, 1, `${what}: accepted`);
+    assertStringIncludes(read.stderr, complaint, what);
+  }
 });
