@@ -29,7 +29,7 @@ STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/result_codec.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_codec.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, the custom
 # metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.

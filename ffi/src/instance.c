@@ -7,7 +7,7 @@
  *     tdn_supervisor_ensure_running (supervisor.c) a live stub, restarted if needed
  *     tdn_batch_encode         (batch_writer.c)    descriptions -> EXECUTE payload in the arena
  *     tdn_supervisor_execute   (supervisor.c)      EXECUTE -> (GROW)* -> RESULT | ERROR
- *     tdn_result_decode        (result_reader.c)   RESULT payload, validated
+ *     tdn_result_decode        (result_codec.c)    RESULT payload, validated
  *     tdn_respond_result       (response_sender.c) outputs -> Triton responses
  *   then statistics, RequestRelease, and a restart if the stub failed.
  *
@@ -32,7 +32,7 @@
 #include "metrics.h"
 #include "metrics_batch.h"
 #include "response_sender.h"
-#include "result_reader.h"
+#include "result_codec.h"
 #include "stub_command.h"
 #include "trace.h"
 

@@ -1,9 +1,344 @@
 /*
- * result_codec.c: see result_codec.h.
+ * result_codec.c: see result_codec.h. On the decoding side every read from
+ * the arena goes through read_struct(), which bounds-checks and copies, so
+ * the stub can neither send us out of bounds nor change a value between our
+ * check and our use of it.
  */
 #include "result_codec.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "arena_view.h"
+#include "datatype.h"
+#include "utf8.h"
+
+void tdn_format_shape(char* text, size_t capacity, const int64_t* shape, uint32_t rank)
+{
+  size_t at = 0;
+  int written = snprintf(text, capacity, "[");
+  for (uint32_t i = 0; written >= 0 && i < rank; ++i) {
+    at += (size_t)written;
+    if (at >= capacity) {
+      return;
+    }
+    written = snprintf(text + at, capacity - at, i == 0 ? "%lld" : ",%lld", (long long)shape[i]);
+  }
+  if (written >= 0) {
+    at += (size_t)written;
+    if (at < capacity) {
+      snprintf(text + at, capacity - at, "]");
+    }
+  }
+}
+
+bool tdn_bytes_layout_is_valid(const uint8_t* data, uint64_t size, uint64_t element_count)
+{
+  uint64_t at = 0;
+  for (uint64_t element = 0; element < element_count; ++element) {
+    uint32_t length;
+    if (size - at < sizeof(length)) {
+      return false;
+    }
+    memcpy(&length, data + at, sizeof(length));
+    at += sizeof(length);
+    if (size - at < length) {
+      return false;
+    }
+    at += length;
+  }
+  return at == size;
+}
+
+/* Copies a string out of the arena, NUL-terminated. With `strict` it must be
+ * valid UTF-8 without NULs; otherwise such bytes become '?'. */
+static char* copy_string(const arena_view* arena, const tdn_str* str, bool strict)
+{
+  if (!in_bounds(arena, str->offset, str->length)) {
+    return NULL;
+  }
+  char* copy = malloc((size_t)str->length + 1);
+  if (copy == NULL) {
+    return NULL;
+  }
+  memcpy(copy, arena->base + str->offset, str->length);
+  copy[str->length] = '\0';
+  if (strict && !tdn_utf8_is_valid_text((const uint8_t*)copy, str->length)) {
+    free(copy);
+    return NULL;
+  }
+  tdn_utf8_sanitize(copy, str->length);
+  return copy;
+}
+
+/* Decodes and checks one output; false with the problem described. */
+static bool decode_output(
+    const arena_view* arena, const tdn_tensor* tensor, uint32_t response_index,
+    uint32_t output_index, tdn_output_view* out, tdn_diag* problem)
+{
+  if (tensor->name.length == 0 || tensor->name.length > TDN_MAX_NAME_LENGTH) {
+    return tdn_diag_set(
+        problem, "returned output %u of response %u with a name of %u bytes, expected 1 to %u",
+        output_index, response_index, tensor->name.length, TDN_MAX_NAME_LENGTH);
+  }
+  if (!in_bounds(arena, tensor->name.offset, tensor->name.length)) {
+    return tdn_diag_set(
+        problem, "returned output %u of response %u with its name outside the arena", output_index,
+        response_index);
+  }
+  out->name = copy_string(arena, &tensor->name, true);
+  if (out->name == NULL) {
+    return tdn_diag_set(
+        problem, "returned output %u of response %u with a name that is not UTF-8 text",
+        output_index, response_index);
+  }
+  const char* name = out->name;
+  if (!tdn_datatype_is_valid(tensor->datatype)) {
+    return tdn_diag_set(
+        problem, "returned output '%s' with datatype %u, expected %u to %u", name, tensor->datatype,
+        TDN_DATATYPE_FIRST, TDN_DATATYPE_LAST);
+  }
+  out->datatype = tensor->datatype;
+  if (tensor->rank > TDN_MAX_RANK) {
+    return tdn_diag_set(
+        problem, "returned output '%s' with rank %u, at most %u allowed",
+        name, tensor->rank, TDN_MAX_RANK);
+  }
+  out->rank = tensor->rank;
+  if (tensor->rank > 0) {
+    out->shape = malloc((size_t)tensor->rank * sizeof(int64_t));
+    if (out->shape == NULL) {
+      return tdn_diag_set(
+          problem, "returned output '%s' that could not be decoded: out of memory", name);
+    }
+    if (!read_struct(arena, tensor->shape_offset, out->shape, (uint64_t)tensor->rank * 8)) {
+      return tdn_diag_set(
+          problem, "returned output '%s' with shape_offset %llu outside the arena", name,
+          (unsigned long long)tensor->shape_offset);
+    }
+  }
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < out->rank; ++d) {
+    if (out->shape[d] < 0) {
+      return tdn_diag_set(
+          problem, "returned output '%s' with dimension %u = %lld, expected >= 0", name, d,
+          (long long)out->shape[d]);
+    }
+    if (__builtin_mul_overflow(elements, (uint64_t)out->shape[d], &elements)) {
+      return tdn_diag_set(problem, "returned output '%s' whose element count overflows", name);
+    }
+  }
+  out->element_count = elements;
+  if (tensor->data_offset % TDN_TENSOR_ALIGN != 0) {
+    return tdn_diag_set(
+        problem, "returned output '%s' with data_offset %llu, expected a multiple of %u", name,
+        (unsigned long long)tensor->data_offset, TDN_TENSOR_ALIGN);
+  }
+  if (!in_bounds(arena, tensor->data_offset, tensor->data_size)) {
+    return tdn_diag_set(
+        problem, "returned output '%s' with data [%llu, +%llu) outside the %llu-byte arena", name,
+        (unsigned long long)tensor->data_offset, (unsigned long long)tensor->data_size,
+        (unsigned long long)arena->size);
+  }
+  out->data_offset = tensor->data_offset;
+  out->data_size = tensor->data_size;
+
+  char shape_text[256];
+  tdn_format_shape(shape_text, sizeof(shape_text), out->shape, out->rank);
+  if (out->datatype == TDN_DATATYPE_BYTES) {
+    if (!tdn_bytes_layout_is_valid(arena->base + out->data_offset, out->data_size, elements)) {
+      return tdn_diag_set(
+          problem, "returned output '%s' whose BYTES data (%llu bytes) is not %llu length-prefixed "
+          "elements for shape %s",
+          name, (unsigned long long)out->data_size, (unsigned long long)elements, shape_text);
+    }
+    return true;
+  }
+  uint64_t expected;
+  if (__builtin_mul_overflow(elements, tdn_datatype_size(out->datatype), &expected)) {
+    return tdn_diag_set(problem, "returned output '%s' whose byte size overflows", name);
+  }
+  if (expected != out->data_size) {
+    return tdn_diag_set(
+        problem, "returned output '%s' with data_size %llu, expected %llu for %s %s", name,
+        (unsigned long long)out->data_size, (unsigned long long)expected,
+        tdn_datatype_name(out->datatype), shape_text);
+  }
+  return true;
+}
+
+/* Decodes one response; false with the problem described. */
+static bool decode_response(
+    const arena_view* arena, uint64_t offset, uint32_t index, tdn_response_view* out,
+    tdn_diag* problem)
+{
+  tdn_response wire;
+  if (!read_struct(arena, offset, &wire, sizeof(wire))) {
+    return tdn_diag_set(problem, "returned response %u outside the arena", index);
+  }
+  if (wire.status != TDN_STATUS_OK && wire.status != TDN_STATUS_ERROR) {
+    return tdn_diag_set(
+        problem, "returned response %u with status %u, expected 0 (OK) or 1 (ERROR)",
+        index, wire.status);
+  }
+  out->status = wire.status;
+  if ((wire.flags & ~TDN_RESPONSE_RESCHEDULE) != 0) {
+    return tdn_diag_set(
+        problem, "returned response %u with flags %u, expected 0 or %u (RESCHEDULE)", index,
+        wire.flags, TDN_RESPONSE_RESCHEDULE);
+  }
+  out->reschedule = (wire.flags & TDN_RESPONSE_RESCHEDULE) != 0;
+  if (out->reschedule &&
+      (wire.status != TDN_STATUS_OK || wire.output_count != 0 || wire.parameters_json.length != 0)) {
+    return tdn_diag_set(
+        problem,
+        "returned response %u flagged RESCHEDULE with a status, outputs or parameters; a "
+        "rescheduled request has no response",
+        index);
+  }
+  if (wire.error_code > 7) {
+    return tdn_diag_set(
+        problem, "returned response %u with error_code %u, expected 0 to 7",
+        index, wire.error_code);
+  }
+  out->error_code = wire.error_code;
+  if (wire.error_message.length > TDN_MAX_ERROR_LENGTH) {
+    return tdn_diag_set(
+        problem, "returned response %u with an error message of %u bytes, at most %u allowed",
+        index,
+        wire.error_message.length, TDN_MAX_ERROR_LENGTH);
+  }
+  out->error_message = copy_string(arena, &wire.error_message, false);
+  if (out->error_message == NULL) {
+    return tdn_diag_set(problem, "returned response %u with its error message outside the arena",
+    index);
+  }
+  if (wire.parameters_json.length > 0) {
+    char* json = copy_string(arena, &wire.parameters_json, false);
+    if (json == NULL) {
+      return tdn_diag_set(problem, "returned response %u with its parameters outside the arena",
+                          index);
+    }
+    tdn_diag why;
+    const bool parsed =
+        tdn_parameters_parse(json, wire.parameters_json.length, &out->parameters, &why);
+    free(json);
+    if (!parsed) {
+      return tdn_diag_set(problem, "returned response %u with bad parameters: %s", index, why.text);
+    }
+  }
+  if (wire.output_count > TDN_MAX_OUTPUTS) {
+    return tdn_diag_set(
+        problem, "returned response %u with %u outputs, at most %u allowed",
+        index, wire.output_count,
+        TDN_MAX_OUTPUTS);
+  }
+  if (wire.output_count == 0) {
+    return true;
+  }
+  out->outputs = calloc(wire.output_count, sizeof(tdn_output_view));
+  if (out->outputs == NULL) {
+    return tdn_diag_set(problem, "returned response %u that could not be decoded: out of memory",
+    index);
+  }
+  out->output_count = wire.output_count;
+  for (uint32_t k = 0; k < wire.output_count; ++k) {
+    tdn_tensor tensor;
+    const uint64_t tensor_offset = wire.outputs_offset + (uint64_t)k * sizeof(tdn_tensor);
+    if (tensor_offset < wire.outputs_offset ||
+        !read_struct(arena, tensor_offset, &tensor, sizeof(tensor))) {
+      return tdn_diag_set(
+          problem, "returned response %u with outputs_offset %llu: output %u is outside the arena",
+          index,
+          (unsigned long long)wire.outputs_offset, k);
+    }
+    if (!decode_output(arena, &tensor, index, k, &out->outputs[k], problem)) {
+      return false;
+    }
+    for (uint32_t earlier = 0; earlier < k; ++earlier) {
+      if (strcmp(out->outputs[earlier].name, out->outputs[k].name) == 0) {
+        return tdn_diag_set(
+            problem, "returned output '%s' twice in response %u", out->outputs[k].name, index);
+      }
+    }
+  }
+  return true;
+}
+
+static void free_response(tdn_response_view* response)
+{
+  for (uint32_t k = 0; k < response->output_count; ++k) {
+    free(response->outputs[k].name);
+    free(response->outputs[k].shape);
+  }
+  free(response->outputs);
+  tdn_parameter_list_free(&response->parameters);
+  free(response->error_message);
+  free(response->problem);
+}
+
+bool tdn_result_decode(
+    const uint8_t* arena_base, uint64_t arena_size, uint64_t offset, uint64_t length,
+    uint32_t expected_response_count, tdn_result_view* result, tdn_diag* diag)
+{
+  memset(result, 0, sizeof(*result));
+  const arena_view arena = {.base = arena_base, .size = arena_size};
+  if (length < sizeof(tdn_result_header) || !in_bounds(&arena, offset, length)) {
+    return tdn_diag_set(
+        diag, "returned a RESULT at [%llu, +%llu) that is not a result header inside the %llu-byte "
+        "arena",
+        (unsigned long long)offset, (unsigned long long)length, (unsigned long long)arena_size);
+  }
+  tdn_result_header header;
+  read_struct(&arena, offset, &header, sizeof(header));
+  if (header.response_count != expected_response_count) {
+    return tdn_diag_set(
+        diag, "returned a RESULT with response_count %u for a batch of %u requests",
+        header.response_count, expected_response_count);
+  }
+  const uint64_t table_bytes = (uint64_t)header.response_count * sizeof(tdn_response);
+  if (!in_bounds(&arena, header.responses_offset, table_bytes)) {
+    return tdn_diag_set(
+        diag, "returned a RESULT with responses_offset %llu: %u responses do not fit in the arena",
+        (unsigned long long)header.responses_offset, header.response_count);
+  }
+  if (header.response_count > 0) {
+    result->responses = calloc(header.response_count, sizeof(tdn_response_view));
+    if (result->responses == NULL) {
+      return tdn_diag_set(diag, "returned a RESULT the parent could not decode: out of memory");
+    }
+  }
+  result->response_count = header.response_count;
+  for (uint32_t r = 0; r < header.response_count; ++r) {
+    tdn_response_view* response = &result->responses[r];
+    tdn_diag problem;
+    if (!decode_response(
+            &arena, header.responses_offset + (uint64_t)r * sizeof(tdn_response), r, response,
+            &problem)) {
+      /* A bad response keeps only its problem: nothing half-decoded is used. */
+      free_response(response);
+      memset(response, 0, sizeof(*response));
+      response->problem = strdup(problem.text);
+      if (response->problem == NULL) {
+        tdn_result_view_free(result);
+        return tdn_diag_set(diag, "returned a RESULT the parent could not decode: out of memory");
+      }
+    }
+  }
+  return true;
+}
+
+void tdn_result_view_free(tdn_result_view* result)
+{
+  for (uint32_t r = 0; r < result->response_count; ++r) {
+    free_response(&result->responses[r]);
+  }
+  free(result->responses);
+  memset(result, 0, sizeof(*result));
+}
+
+/* ---- Encoding ------------------------------------------------------------ */
 
 uint64_t tdn_one_response_size(const tdn_encoded_response* response)
 {

@@ -1,6 +1,6 @@
 /*
  * golden_c: the C side of the wire golden test. It runs the backend's own
- * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_reader.c)
+ * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_codec.c)
  * against committed bytes that the TypeScript side checks too.
  *
  *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
@@ -35,7 +35,6 @@
 #include "record_check.h"
 #include "metrics_batch.h"
 #include "result_codec.h"
-#include "result_reader.h"
 #include "tdn_wire.h"
 
 /* ---- The sample batch (tests/wire/golden/batch_v3.bin) ------------------ */

@@ -29,7 +29,7 @@
 import { assertEquals, assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { BumpAllocator } from "../../runtime/wire/arena_allocator.ts";
 import { readBatch } from "../../runtime/wire/batch_reader.ts";
-import { requestParameters } from "../../runtime/wire/parameters_wire.ts";
+import { requestParameters } from "../../runtime/worker/run_batch.ts";
 import * as layout from "../../runtime/wire/layout.ts";
 import {
   CONTROL,
@@ -47,11 +47,14 @@ import {
   RING,
   TRACE_EVENT,
 } from "../../runtime/wire/layout.ts";
-import { readBlsResponse } from "../../runtime/wire/bls_response_reader.ts";
 import { drainMetricOps, MetricFamily } from "../../runtime/api/metrics.ts";
 import { encodeMetricBatch, type MetricBatch } from "../../runtime/wire/metrics_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
-import { type ResultResponse, writeResult } from "../../runtime/wire/result_writer.ts";
+import {
+  readBlsResponse,
+  type ResultResponse,
+  writeResult,
+} from "../../runtime/wire/result_codec.ts";
 
 const root = new URL("../../", import.meta.url);
 const resultGolden = new URL("tests/wire/golden/result_v3.bin", root);
