@@ -120,7 +120,7 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 # and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
 # HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
 # any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts sandbox/*/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@
@@ -165,7 +165,7 @@ check: $(PINNED_DENO)
 # read-only. deno_dir/ is kept across reinstalls: `deno task prepare-model` puts models' own
 # dependencies there.
 INSTALL_PRUNE := runtime/serve runtime/core runtime/wire/testdata runtime/worker/testdata \
-	runtime/model_config/generate.sh sandbox/testdata
+	runtime/model_config/generate.sh
 install: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BACKEND_DIR)/deno_dir/.cached
 	@case "$(PREFIX)" in /*) ;; *) echo "PREFIX must be an absolute path, got '$(PREFIX)'"; exit 2;; esac
 	@case "$(PREFIX)" in *,*) echo "PREFIX must not contain a comma (deno's --allow-read lists cannot express it)"; exit 2;; esac

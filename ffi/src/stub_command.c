@@ -118,7 +118,7 @@ TRITONSERVER_Error* tdn_stub_command_build(
           "--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s/" TDN_VERDICT_DIR ",%s,%s", dir, dir, dir,
           dir, sandbox->read, deno),
       &complete);
-  /* The type check's verdicts (sandbox/check_verdicts.ts) are written by the
+  /* The type check's verdicts (sandbox/checks/check_verdicts.ts) are written by the
    * trusted thread only: the Worker's own permissions never include them. */
   push(
       arg, &count, ARG_CAPACITY,

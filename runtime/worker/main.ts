@@ -30,8 +30,8 @@
 // `import "@triton/deno"` then resolves to this already-loaded module, which
 // needs no read permission outside the model directory.
 import "@triton/deno";
-import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
-import { hardenRealm } from "../../sandbox/harden_realm.ts";
+import { denialOf, formatDenial, limitHitOf } from "./denials.ts";
+import { hardenRealm } from "./harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
 import {
   drainMetricOps,

@@ -7,7 +7,7 @@
  *   and repeated slashes removed). Deno compares permission paths as
  *   written, not as resolved through links, so the comparison here is
  *   lexical too; links inside the model directory are refused at load
- *   (sandbox/model_dir.ts).
+ *   (sandbox/checks/model_dir.ts).
  * - Network entries are `host:port` or `host` (any port), with `host` a DNS
  *   name (lower-cased), an IPv4 address or a bracketed IPv6 address. Deno
  *   matches them exactly: `localhost` is not `127.0.0.1`.

@@ -217,7 +217,7 @@ export async function lockVerdict(cacheDir: string, key: string): Promise<() => 
 /**
  * Every file below `directory` that `wanted` accepts (by name) and that has
  * a source ending, with its bytes, sorted by path; symbolic links with
- * their targets (which lie inside the tree, sandbox/model_dir.ts checks
+ * their targets (which lie inside the tree, sandbox/checks/model_dir.ts checks
  * that, and are read where they are). `undefined` once more than
  * `budget.left` bytes were read.
  */

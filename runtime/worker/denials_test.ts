@@ -1,4 +1,4 @@
-import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { assertEquals } from "../api/_test_assert.ts";
 import { denialOf, explainDenial, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
 
 Deno.test("denials: Deno's permission messages are parsed", () => {
@@ -69,7 +69,7 @@ Deno.test("denials: a Worker reports every NotCapable, caught or not, and cannot
     type: "module",
     deno: {
       permissions: {
-        read: [new URL("./", import.meta.url).pathname],
+        read: [new URL("../../sandbox/", import.meta.url).pathname],
         write: false,
         net: false,
         env: false,

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../runtime/api/_test_assert.ts";
+import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
 import {
   envNameProblem,
   formatNetEntry,

@@ -25,7 +25,7 @@
 
 import { encodeBase64 as stdEncodeBase64 } from "npm:deno-std@1.4.0/encoding/base64.js";
 import { z } from "npm:zod@3.25.76";
-import { isWithin, resolvePath } from "./rules.ts";
+import { isWithin, resolvePath } from "../policy/rules.ts";
 
 /** `@std/encoding`'s `encodeBase64` (UTF-8 for a string), typed (no declarations ship). */
 const encodeBase64: (data: string | Uint8Array) => string = stdEncodeBase64;
