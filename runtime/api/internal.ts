@@ -43,6 +43,8 @@ export type {
   BlsWireRequest,
   BlsWireResponse,
   BlsWireTensor,
+  ModelLoadWire,
+  ModelUnloadWire,
 } from "./bls.ts";
 
 /**

@@ -144,6 +144,16 @@ async function startHostServer(
   }
   const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
+  // Triton's log on standard error, as tritonserver writes it: the
+  // backend's denials, deadlines and restarts, and the models' lines.
+  library.symbols.host_log_setup(
+    options.logInfo ? 1 : 0,
+    options.logWarning ? 1 : 0,
+    options.logError ? 1 : 0,
+    options.logVerbose,
+    1,
+    options.logFile === undefined ? null : new TextEncoder().encode(`${options.logFile}\0`),
+  );
   let backend: HostBackend;
   try {
     backend = HostBackend.load(library, paths.backendLibrary, paths.backendDirectory, {
@@ -261,8 +271,12 @@ async function startTritonServer(
       startupModels: options.loadModels,
       strictModelConfig: !options.autoCompleteConfig,
       backendConfig: { deno: options.backendConfig },
-      // Triton's errors and warnings go to standard error, in its own format.
-      logInfo: false,
+      // Triton's log goes to standard error, in its own format.
+      logInfo: options.logInfo,
+      logWarn: options.logWarning,
+      logError: options.logError,
+      logVerbose: options.logVerbose,
+      logFile: options.logFile,
       exitTimeoutSeconds: options.exitTimeoutSecs,
     });
   } catch (error) {

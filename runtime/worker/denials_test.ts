@@ -69,7 +69,7 @@ Deno.test("denials: a Worker reports every NotCapable, caught or not, and cannot
     type: "module",
     deno: {
       permissions: {
-        read: [new URL("../../sandbox/", import.meta.url).pathname],
+        read: [new URL("./", import.meta.url).pathname],
         write: false,
         net: false,
         env: false,

@@ -35,7 +35,7 @@
  *
  * @example
  * ```ts ignore
- * import { hardenRealm } from "../../sandbox/harden_realm.ts";
+ * import { hardenRealm } from "./harden_realm.ts";
  *
  * hardenRealm();
  * const model = await import(modelUrl);
