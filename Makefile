@@ -29,7 +29,7 @@ STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_reader.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c
+GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_codec.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, the custom
 # metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.
@@ -126,7 +126,7 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 # and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
 # HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
 # any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts runtime/*/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts runtime/*/*/*.ts sandbox/*.ts sandbox/*/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@
@@ -171,7 +171,7 @@ check: $(PINNED_DENO)
 # read-only. deno_dir/ is kept across reinstalls: `deno task prepare-model` puts models' own
 # dependencies there.
 INSTALL_PRUNE := runtime/serve runtime/core runtime/wire/testdata runtime/worker/testdata \
-	runtime/model_config/generate.sh sandbox/testdata
+	runtime/model_config/generate.sh
 install: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BACKEND_DIR)/deno_dir/.cached
 	@case "$(PREFIX)" in /*) ;; *) echo "PREFIX must be an absolute path, got '$(PREFIX)'"; exit 2;; esac
 	@case "$(PREFIX)" in *,*) echo "PREFIX must not contain a comma (deno's --allow-read lists cannot express it)"; exit 2;; esac

@@ -21,19 +21,19 @@
  */
 
 import { z } from "npm:zod@3.25.76";
-import { type BackendDefaults, CeilingError, effectiveSandbox } from "./effective.ts";
+import { type BackendDefaults, CeilingError, effectiveSandbox } from "./policy/effective.ts";
 import {
   mergedImportMap,
   ModelImportsError,
   readModelImports,
   requireCached,
-} from "./model_imports.ts";
-import { declaredSandboxOf, SandboxConfigError } from "./model_parameters.ts";
-import { ceilingFor, parsePolicy, type Policy, PolicyError } from "./policy_file.ts";
-import { normalizePath } from "./rules.ts";
-import { AutoCompleteError, checkAutoCompleted } from "./auto_complete_check.ts";
-import { encodeSandboxRecord } from "./sandbox_record.ts";
-import { schedulingOf } from "./scheduling.ts";
+} from "./checks/model_imports.ts";
+import { declaredSandboxOf, SandboxConfigError } from "./policy/model_parameters.ts";
+import { ceilingFor, parsePolicy, type Policy, PolicyError } from "./policy/policy_file.ts";
+import { normalizePath } from "./policy/rules.ts";
+import { AutoCompleteError, checkAutoCompleted } from "./policy/auto_complete_check.ts";
+import { encodeSandboxRecord } from "./policy/sandbox_record.ts";
+import { schedulingOf } from "./policy/scheduling.ts";
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,15})$/).transform(Number);
 
@@ -83,7 +83,7 @@ function policyOf(request: { policy: string; policy_path: string }): Policy | un
  * Answers one request.
  *
  * @param raw The request (unvalidated).
- * @returns The answer: a sandbox record (sandbox/sandbox_record.ts), `{"status":"ok"}`
+ * @returns The answer: a sandbox record (sandbox/policy/sandbox_record.ts), `{"status":"ok"}`
  * for a valid policy, or `{"status":"error","message":...}` for the model's
  * author or the operator to read.
  */

@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../runtime/api/_test_assert.ts";
 import { evaluate } from "./evaluate.ts";
-import { decodeSandboxRecord } from "./sandbox_record.ts";
+import { decodeSandboxRecord } from "./policy/sandbox_record.ts";
 
 const RUNTIME_DIR = decodeURIComponent(new URL("../build/deno", import.meta.url).pathname);
 

@@ -23,16 +23,16 @@
  */
 
 import { parseModelConfigText } from "../runtime/model_config/mod.ts";
-import { verdictDirectory } from "./check_verdicts.ts";
+import { verdictDirectory } from "./checks/check_verdicts.ts";
 import {
   mergedImportMap,
   ModelImportsError,
   type PinnedImport,
   readModelImports,
   requireCached,
-} from "./model_imports.ts";
-import { normalizePath } from "./rules.ts";
-import { TypeCheckError, typeCheckModel } from "./type_check.ts";
+} from "./checks/model_imports.ts";
+import { normalizePath } from "./policy/rules.ts";
+import { TypeCheckError, typeCheckModel } from "./checks/type_check.ts";
 
 function usage(problem: string): never {
   console.error(`prepare-model: ${problem}`);

@@ -114,7 +114,7 @@ void host_text_json_string(host_text* text, const char* value);
 uint64_t host_text_export(const host_text* text, char* out, uint64_t cap);
 void host_text_free(host_text* text);
 
-/* ---- JSON syntax check (json_check.c). ---- */
+/* ---- JSON syntax check (json_value.c, the host's one JSON reader). ---- */
 
 /* Returns NULL if text[0..length) is one well-formed JSON value, else a
  * static description of the first problem. */

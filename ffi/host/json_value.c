@@ -468,3 +468,12 @@ void host_json_push(host_json* array, host_json* value) {
   }
   json_append_item(array, NULL, value);
 }
+
+/* ---- Checking (json_value.c is the host's one JSON reader). ---- */
+
+const char* host_json_check(const char* text, size_t length) {
+  const char* problem = NULL;
+  host_json* value = host_json_parse(text, length, &problem);
+  host_json_free(value);
+  return problem;
+}

@@ -68,7 +68,7 @@
 #define TDN_MSG_RESPONSE 70u     /* decoupled: id: batch id; aux: request index; flags: FINAL;
                                     payload: tdn_response, or none (length 0) */
 #define TDN_MSG_EXECUTE_DONE 71u /* decoupled: id: batch id; execute() has settled */
-#define TDN_MSG_METRICS 72u      /* payload: UTF-8 JSON batch of metric operations */
+#define TDN_MSG_METRICS 72u      /* payload: tdn_metrics_header and its items */
 #define TDN_MSG_BLS_REQUEST 73u  /* id: call id (stub-chosen, nonzero); payload: tdn_bls_request */
 #define TDN_MSG_BLS_CANCEL 74u   /* id: call id */
 #define TDN_MSG_CONTROL 75u      /* id: call id; aux: TDN_CONTROL_*; payload: tdn_control_request */
@@ -260,6 +260,30 @@ typedef struct tdn_control_request {
   uint32_t flags; /* UNLOAD only: TDN_CONTROL_FLAG_* */
 } tdn_control_request;
 
+/* METRICS payload: this header, then family_count families, metric_count
+ * metrics, update_count updates, then the deleted metric ids and deleted
+ * family ids (u64 each), packed without padding (WIRE_FORMAT.md, "Metric
+ * batches"):
+ *   family: u64 id, u32 TRITONSERVER_MetricKind, u32 name length,
+ *           u32 description length, the name, the description
+ *   metric: u64 id, u64 family id, u32 label count, u32 bucket count
+ *           (TDN_METRICS_NO_BUCKETS: none), per label u32 name length,
+ *           u32 value length, the name, the value; then f64 buckets
+ *   update: u64 metric id, u32 TDN_METRIC_OP_*, u32 reserved, f64 value */
+typedef struct tdn_metrics_header {
+  uint32_t family_count;
+  uint32_t metric_count;
+  uint32_t update_count;
+  uint32_t deleted_metric_count;
+  uint32_t deleted_family_count;
+  uint32_t reserved;
+} tdn_metrics_header;
+
+#define TDN_METRICS_NO_BUCKETS 0xFFFFFFFFu
+#define TDN_METRIC_OP_INC 1u
+#define TDN_METRIC_OP_SET 2u
+#define TDN_METRIC_OP_OBSERVE 3u
+
 /* CONTROL flags. */
 #define TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS 1u /* unload the models that depend on it too */
 
@@ -290,6 +314,7 @@ _Static_assert(sizeof(tdn_response) == 56, "tdn_response layout");
 _Static_assert(sizeof(tdn_control_request) == 56, "tdn_control_request layout");
 _Static_assert(sizeof(tdn_control_file) == 32, "tdn_control_file layout");
 _Static_assert(sizeof(tdn_bls_request) == 120, "tdn_bls_request layout");
+_Static_assert(sizeof(tdn_metrics_header) == 24, "tdn_metrics_header layout");
 _Static_assert(offsetof(tdn_ring, done) == 72, "tdn_ring layout");
 _Static_assert(offsetof(tdn_control, stub_base) == 32, "tdn_control layout");
 

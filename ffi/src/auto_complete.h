@@ -9,7 +9,7 @@
  * method on the configuration and answers CONFIG with the result (or an
  * empty CONFIG when the model has no such method). The trusted evaluator
  * checks that only the fields the API can change differ
- * (sandbox/auto_complete_check.ts), the parent hands the result to Triton
+ * (sandbox/policy/auto_complete_check.ts), the parent hands the result to Triton
  * (TRITONBACKEND_ModelSetConfig) and re-reads the configuration and the
  * sandbox. The stub stays parked; the first instance adopts it, sending
  * INSTANCE (its identity and the final configuration), after which the

@@ -5,7 +5,7 @@
  *
  * Reading order for a newcomer: backend.c -> model.c -> instance.c (where
  * requests arrive) -> supervisor.c (the stub's life) -> channel.c/region.c
- * (the wire), with batch_collect.c/batch_writer.c and result_reader.c/
+ * (the wire), with batch_collect.c/batch_writer.c and result_codec.c/
  * response_sender.c on either side of the stub.
  */
 #include <limits.h>

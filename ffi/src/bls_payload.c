@@ -1,9 +1,8 @@
 /*
- * bls_payload.c: see bls_payload.h. Layout from the payload block's start:
- * tdn_result_header, tdn_response, tdn_tensor[output_count], the shapes
- * (int64[rank] each), then the strings (error message, output names,
- * parameters JSON). Triton's own values are trusted but still bounded by
- * the wire's limits, so the stub never sees what it could not have sent.
+ * bls_payload.c: see bls_payload.h. The layout is result_codec.c's
+ * one-response RESULT; this file reads Triton's response into it and takes
+ * the blocks. Triton's own values are trusted but still bounded by the
+ * wire's limits, so the stub never sees what it could not have sent.
  */
 #include "bls_payload.h"
 
@@ -13,26 +12,15 @@
 #include "datatype.h"
 #include "errors.h"
 #include "parameters.h"
+#include "result_codec.h"
 
-typedef struct planned_output {
-  const char* name;
-  uint32_t datatype;
-  uint32_t rank;
-  const int64_t* shape;
-  const uint8_t* base;
-  uint64_t size;
-  uint64_t data_offset; /* where the stub finds the data */
-} planned_output;
-
+/* Triton's response read for the encoder: outputs[i]'s data lies at bases[i]
+ * until place_data gives it an arena offset. */
 typedef struct planned {
-  uint32_t status;
-  uint32_t error_code;
-  const char* message;
-  size_t message_length;
-  uint32_t output_count;
-  planned_output* outputs;
-  char* parameters; /* wire JSON or NULL */
-  size_t parameters_length;
+  tdn_encoded_response response;
+  tdn_encoded_output* outputs;
+  const uint8_t** bases;
+  char* parameters; /* owned wire form or NULL */
 } planned;
 
 static TRITONSERVER_Error* remember_block(tdn_bls_written* written, uint64_t handle)
@@ -61,17 +49,6 @@ static TRITONSERVER_Error* take(
   return NULL;
 }
 
-static void put_str(uint8_t* arena, uint64_t* cursor, const void* text, size_t length, tdn_str* str)
-{
-  str->offset = *cursor;
-  str->length = (uint32_t)length;
-  str->reserved = 0;
-  if (length > 0) {
-    memcpy(arena + *cursor, text, length);
-  }
-  *cursor += length;
-}
-
 /* Places the data of each output: in place when Triton wrote it into the
  * arena at an aligned offset, else a copy in a block of its own. */
 static TRITONSERVER_Error* place_data(
@@ -79,22 +56,22 @@ static TRITONSERVER_Error* place_data(
 {
   uint8_t* arena = tdn_supervisor_arena(supervisor);
   const uint64_t arena_size = tdn_supervisor_arena_size(supervisor);
-  for (uint32_t i = 0; i < plan->output_count; ++i) {
-    planned_output* output = &plan->outputs[i];
-    if (output->size == 0) {
+  for (uint32_t i = 0; i < plan->response.output_count; ++i) {
+    tdn_encoded_output* output = &plan->outputs[i];
+    if (output->data_size == 0) {
       output->data_offset = 0;
       continue;
     }
-    const uintptr_t at = (uintptr_t)output->base;
+    const uintptr_t at = (uintptr_t)plan->bases[i];
     const uintptr_t start = (uintptr_t)arena;
-    if (at >= start && at - start <= arena_size && output->size <= arena_size - (at - start) &&
-        (at - start) % TDN_TENSOR_ALIGN == 0) {
+    if (at >= start && at - start <= arena_size &&
+        output->data_size <= arena_size - (at - start) && (at - start) % TDN_TENSOR_ALIGN == 0) {
       output->data_offset = at - start;
       continue;
     }
     uint64_t offset = 0;
-    TDN_RETURN_IF_ERROR(take(supervisor, output->size, written, &offset));
-    memcpy(arena + offset, output->base, output->size);
+    TDN_RETURN_IF_ERROR(take(supervisor, output->data_size, written, &offset));
+    memcpy(arena + offset, plan->bases[i], output->data_size);
     output->data_offset = offset;
   }
   return NULL;
@@ -104,63 +81,21 @@ static TRITONSERVER_Error* place_data(
 static TRITONSERVER_Error* write_plan(
     tdn_supervisor* supervisor, planned* plan, tdn_bls_written* written)
 {
-  uint64_t bytes = sizeof(tdn_result_header) + sizeof(tdn_response) +
-                   (uint64_t)plan->output_count * sizeof(tdn_tensor) + plan->message_length +
-                   plan->parameters_length;
-  for (uint32_t i = 0; i < plan->output_count; ++i) {
-    bytes += (uint64_t)plan->outputs[i].rank * sizeof(int64_t) + strlen(plan->outputs[i].name);
-  }
+  plan->response.outputs = plan->outputs;
   uint64_t base = 0;
-  TDN_RETURN_IF_ERROR(take(supervisor, bytes, written, &base));
+  TDN_RETURN_IF_ERROR(take(supervisor, tdn_one_response_size(&plan->response), written, &base));
   TDN_RETURN_IF_ERROR(place_data(supervisor, plan, written));
-  uint8_t* arena = tdn_supervisor_arena(supervisor);
-  const uint64_t response_at = base + sizeof(tdn_result_header);
-  const uint64_t tensors_at = response_at + sizeof(tdn_response);
-  uint64_t cursor = tensors_at + (uint64_t)plan->output_count * sizeof(tdn_tensor);
-
-  tdn_result_header header = {
-      .response_count = 1, .reserved = 0, .responses_offset = response_at};
-  memcpy(arena + base, &header, sizeof(header));
-  tdn_response response;
-  memset(&response, 0, sizeof(response));
-  response.status = plan->status;
-  response.error_code = plan->error_code;
-  response.output_count = plan->output_count;
-  response.outputs_offset = tensors_at;
-  for (uint32_t i = 0; i < plan->output_count; ++i) {
-    const planned_output* output = &plan->outputs[i];
-    tdn_tensor tensor;
-    memset(&tensor, 0, sizeof(tensor));
-    tensor.datatype = output->datatype;
-    tensor.rank = output->rank;
-    tensor.shape_offset = cursor;
-    if (output->rank > 0) {
-      memcpy(arena + cursor, output->shape, (size_t)output->rank * sizeof(int64_t));
-    }
-    cursor += (uint64_t)output->rank * sizeof(int64_t);
-    tensor.data_offset = output->data_offset;
-    tensor.data_size = output->size;
-    memcpy(arena + tensors_at + (uint64_t)i * sizeof(tdn_tensor), &tensor, sizeof(tensor));
-  }
-  put_str(arena, &cursor, plan->message, plan->message_length, &response.error_message);
-  for (uint32_t i = 0; i < plan->output_count; ++i) {
-    tdn_tensor tensor;
-    const uint64_t at = tensors_at + (uint64_t)i * sizeof(tdn_tensor);
-    memcpy(&tensor, arena + at, sizeof(tensor));
-    put_str(arena, &cursor, plan->outputs[i].name, strlen(plan->outputs[i].name), &tensor.name);
-    memcpy(arena + at, &tensor, sizeof(tensor));
-  }
-  put_str(arena, &cursor, plan->parameters, plan->parameters_length, &response.parameters_json);
-  memcpy(arena + response_at, &response, sizeof(response));
   written->offset = base;
-  written->length = cursor - base;
+  written->length =
+      tdn_one_response_encode(tdn_supervisor_arena(supervisor), base, &plan->response);
   return NULL;
 }
 
 /* Reads output `index` of Triton's response into the plan, within the
  * wire's limits. */
 static TRITONSERVER_Error* plan_output(
-    TRITONSERVER_InferenceResponse* response, uint32_t index, planned_output* output)
+    TRITONSERVER_InferenceResponse* response, uint32_t index, tdn_encoded_output* output,
+    const uint8_t** base_out)
 {
   const char* name = NULL;
   TRITONSERVER_DataType datatype = TRITONSERVER_TYPE_INVALID;
@@ -192,8 +127,8 @@ static TRITONSERVER_Error* plan_output(
   output->datatype = (uint32_t)datatype;
   output->rank = (uint32_t)rank;
   output->shape = shape;
-  output->base = base;
-  output->size = size;
+  output->data_size = size;
+  *base_out = base;
   return NULL;
 }
 
@@ -202,9 +137,9 @@ static TRITONSERVER_Error* plan_response(TRITONSERVER_InferenceResponse* respons
   TRITONSERVER_Error* failed = TRITONSERVER_InferenceResponseError(response);
   if (failed != NULL) {
     /* Owned by the response: read, not deleted. */
-    plan->status = TDN_STATUS_ERROR;
-    plan->error_code = (uint32_t)TRITONSERVER_ErrorCode(failed);
-    plan->message = TRITONSERVER_ErrorMessage(failed);
+    plan->response.status = TDN_STATUS_ERROR;
+    plan->response.error_code = (uint32_t)TRITONSERVER_ErrorCode(failed);
+    plan->response.message = TRITONSERVER_ErrorMessage(failed);
   }
   uint32_t count = 0;
   TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceResponseOutputCount(response, &count));
@@ -214,29 +149,34 @@ static TRITONSERVER_Error* plan_response(TRITONSERVER_InferenceResponse* respons
         "most %u", count, TDN_MAX_OUTPUTS);
   }
   if (count > 0) {
-    plan->outputs = calloc(count, sizeof(planned_output));
-    if (plan->outputs == NULL) {
+    plan->outputs = calloc(count, sizeof(tdn_encoded_output));
+    plan->bases = calloc(count, sizeof(const uint8_t*));
+    if (plan->outputs == NULL || plan->bases == NULL) {
       return tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
     }
   }
-  plan->output_count = count;
+  plan->response.output_count = count;
   for (uint32_t i = 0; i < count; ++i) {
-    TDN_RETURN_IF_ERROR(plan_output(response, i, &plan->outputs[i]));
+    TDN_RETURN_IF_ERROR(plan_output(response, i, &plan->outputs[i], &plan->bases[i]));
   }
-  return tdn_parameters_from_response(response, &plan->parameters, &plan->parameters_length);
+  TDN_RETURN_IF_ERROR(tdn_parameters_from_response(
+      response, &plan->parameters, &plan->response.parameters_length));
+  plan->response.parameters = plan->parameters;
+  return NULL;
 }
 
 static void bound_message(planned* plan)
 {
-  if (plan->message == NULL) {
-    plan->message = "";
+  tdn_encoded_response* response = &plan->response;
+  if (response->message == NULL) {
+    response->message = "";
   }
-  plan->message_length = strlen(plan->message);
-  if (plan->message_length > TDN_MAX_ERROR_LENGTH) {
-    plan->message_length = TDN_MAX_ERROR_LENGTH;
+  response->message_length = strlen(response->message);
+  if (response->message_length > TDN_MAX_ERROR_LENGTH) {
+    response->message_length = TDN_MAX_ERROR_LENGTH;
   }
-  if (plan->error_code > TRITONSERVER_ERROR_CANCELLED) {
-    plan->error_code = TRITONSERVER_ERROR_INTERNAL;
+  if (response->error_code > TRITONSERVER_ERROR_CANCELLED) {
+    response->error_code = TRITONSERVER_ERROR_INTERNAL;
   }
 }
 
@@ -253,6 +193,7 @@ TRITONSERVER_Error* tdn_bls_write_response(
     error = write_plan(supervisor, &plan, written);
   }
   free(plan.outputs);
+  free(plan.bases);
   free(plan.parameters);
   if (error != NULL) {
     tdn_bls_written_discard(supervisor, written);
@@ -267,9 +208,9 @@ TRITONSERVER_Error* tdn_bls_write_error(
   memset(written, 0, sizeof(*written));
   planned plan;
   memset(&plan, 0, sizeof(plan));
-  plan.status = TDN_STATUS_ERROR;
-  plan.error_code = (uint32_t)code;
-  plan.message = message;
+  plan.response.status = TDN_STATUS_ERROR;
+  plan.response.error_code = (uint32_t)code;
+  plan.response.message = message;
   bound_message(&plan);
   TRITONSERVER_Error* error = write_plan(supervisor, &plan, written);
   if (error != NULL) {

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "record_check.h"
 #include "response_sender.h"
-#include "result_reader.h"
+#include "result_codec.h"
 
 #define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
 

@@ -8,20 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static char* format_message(const char* format, va_list args)
-{
-  char* text = NULL;
-  if (vasprintf(&text, format, args) < 0) {
-    return NULL;
-  }
-  return text;
-}
+#include "format.h"
 
 TRITONSERVER_Error* tdn_error(TRITONSERVER_Error_Code code, const char* format, ...)
 {
   va_list args;
   va_start(args, format);
-  char* text = format_message(format, args);
+  char* text = tdn_vformat(format, args);
   va_end(args);
   /* TRITONSERVER_ErrorNew copies the message. */
   TRITONSERVER_Error* error =
@@ -37,7 +30,7 @@ TRITONSERVER_Error* tdn_error_context(TRITONSERVER_Error* error, const char* for
   }
   va_list args;
   va_start(args, format);
-  char* context = format_message(format, args);
+  char* context = tdn_vformat(format, args);
   va_end(args);
   TRITONSERVER_Error* wrapped = tdn_error(
       TRITONSERVER_ErrorCode(error), "%s: %s", context != NULL ? context : "(no context)",

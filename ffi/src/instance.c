@@ -7,7 +7,7 @@
  *     tdn_supervisor_ensure_running (supervisor.c) a live stub, restarted if needed
  *     tdn_batch_encode         (batch_writer.c)    descriptions -> EXECUTE payload in the arena
  *     tdn_supervisor_execute   (supervisor.c)      EXECUTE -> (GROW)* -> RESULT | ERROR
- *     tdn_result_decode        (result_reader.c)   RESULT payload, validated
+ *     tdn_result_decode        (result_codec.c)    RESULT payload, validated
  *     tdn_respond_result       (response_sender.c) outputs -> Triton responses
  *   then statistics, RequestRelease, and a restart if the stub failed.
  *
@@ -32,7 +32,7 @@
 #include "metrics.h"
 #include "metrics_batch.h"
 #include "response_sender.h"
-#include "result_reader.h"
+#include "result_codec.h"
 #include "stub_command.h"
 #include "trace.h"
 
@@ -120,7 +120,7 @@ static void on_metrics(void* context, const tdn_record* record)
         (unsigned long long)arena_size, TDN_METRICS_MAX_BATCH_BYTES);
     return;
   }
-  char* batch = malloc(record->length > 0 ? record->length : 1);
+  uint8_t* batch = malloc(record->length > 0 ? record->length : 1);
   if (batch == NULL) {
     tdn_metrics_warn(
         instance->metrics, "out of memory for a METRICS record of %llu bytes; dropped",

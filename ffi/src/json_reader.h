@@ -1,8 +1,9 @@
 /*
- * json_reader.h: the one strict JSON reader of the C side. It parses
- * Triton's backend configuration, the policy evaluator's answer, parameter
- * lists and the stub's METRICS batches; the last come from an untrusted
- * process, so everything it accepts is bounded.
+ * json_reader.h: the one strict JSON reader of the C library. It parses
+ * Triton's backend configuration, the policy evaluator's answer and
+ * parameter lists (those of a RESULT or BLS_REQUEST come from the untrusted
+ * stub, so everything it accepts is bounded). METRICS is binary
+ * (metrics_batch.c).
  *
  * It accepts exactly RFC 8259 JSON with these values: strings, objects,
  * arrays, numbers and the booleans; `null` is refused (nothing we read uses

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "format.h"
+
 void tdn_log(TRITONSERVER_LogLevel level, const char* file, int line, const char* format, ...)
 {
   if (!TRITONSERVER_LogIsEnabled(level)) {
@@ -15,10 +17,9 @@ void tdn_log(TRITONSERVER_LogLevel level, const char* file, int line, const char
   }
   va_list args;
   va_start(args, format);
-  char* text = NULL;
-  const int length = vasprintf(&text, format, args);
+  char* text = tdn_vformat(format, args);
   va_end(args);
-  if (length < 0) {
+  if (text == NULL) {
     return;
   }
   TRITONSERVER_Error* error = TRITONSERVER_LogMessage(level, file, line, text);

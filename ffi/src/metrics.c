@@ -304,11 +304,10 @@ static bool id_in_use(const tdn_metrics_stub* stub, uint64_t id)
   return tdn_id_map_get(&stub->families, id) != NULL || tdn_id_map_get(&stub->metrics, id) != NULL;
 }
 
-static void apply_metric_delete(tdn_metrics_stub* stub, const tdn_json_value* item)
+static void apply_metric_delete(tdn_metrics_stub* stub, uint64_t id)
 {
-  uint64_t id = 0;
   tdn_diag why;
-  if (!tdn_metrics_read_id(item, &id, &why)) {
+  if (!tdn_metrics_check_id(id, &why)) {
     refuse(stub, "deleting a metric: %s", why.text);
     return;
   }
@@ -320,11 +319,10 @@ static void apply_metric_delete(tdn_metrics_stub* stub, const tdn_json_value* it
   delete_metric(stub, metric);
 }
 
-static void apply_family_delete(tdn_metrics_stub* stub, const tdn_json_value* item)
+static void apply_family_delete(tdn_metrics_stub* stub, uint64_t id)
 {
-  uint64_t id = 0;
   tdn_diag why;
-  if (!tdn_metrics_read_id(item, &id, &why)) {
+  if (!tdn_metrics_check_id(id, &why)) {
     refuse(stub, "deleting a family: %s", why.text);
     return;
   }
@@ -436,7 +434,7 @@ static model_family* model_family_for(tdn_metrics_stub* stub, const tdn_metric_f
   return family;
 }
 
-static void apply_family(tdn_metrics_stub* stub, const tdn_json_value* item)
+static void apply_family(tdn_metrics_stub* stub, const tdn_metric_family_item* item)
 {
   tdn_metric_family_spec spec;
   tdn_diag why;
@@ -476,14 +474,13 @@ static void apply_family(tdn_metrics_stub* stub, const tdn_json_value* item)
 static TRITONSERVER_Error* new_triton_metric(
     model_family* family, const tdn_metric_spec* spec, TRITONSERVER_Metric** metric)
 {
-  const tdn_json_value* labels = spec->labels;
   const TRITONSERVER_Parameter* parameters[TDN_METRICS_MAX_LABELS];
   size_t made = 0;
   TRITONSERVER_Error* error = NULL;
-  for (; made < labels->member_count; ++made) {
+  for (; made < spec->label_count; ++made) {
     parameters[made] = TRITONSERVER_ParameterNew(
-        labels->members[made].key, TRITONSERVER_PARAMETER_STRING,
-        labels->members[made].value->string);
+        spec->labels[made].name.text, TRITONSERVER_PARAMETER_STRING,
+        spec->labels[made].value.text);
     if (parameters[made] == NULL) {
       error = TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, "out of memory for a label");
       break;
@@ -511,9 +508,9 @@ static TRITONSERVER_Error* new_triton_metric(
   return error;
 }
 
-static void apply_metric(tdn_metrics_stub* stub, const tdn_json_value* item)
+static void apply_metric(tdn_metrics_stub* stub, const tdn_metric_item* item)
 {
-  tdn_metric_spec spec; /* with room for every bucket: 8 KiB */
+  tdn_metric_spec spec;
   tdn_diag why;
   if (!tdn_metric_read(item, &spec, &why)) {
     refuse(stub, "%s", why.text);
@@ -589,7 +586,7 @@ static const char* unsuitable(tdn_metric_op op, TRITONSERVER_MetricKind kind, do
   return "unknown operation";
 }
 
-static void apply_update(tdn_metrics_stub* stub, const tdn_json_value* item)
+static void apply_update(tdn_metrics_stub* stub, const tdn_metric_update_item* item)
 {
   tdn_metric_update update;
   tdn_diag why;
@@ -637,11 +634,12 @@ static void apply_update(tdn_metrics_stub* stub, const tdn_json_value* item)
 
 /* ---- Batches ----------------------------------------------------------- */
 
-void tdn_metrics_apply(tdn_metrics_stub* stub, int64_t stub_pid, const char* text, size_t length)
+void tdn_metrics_apply(
+    tdn_metrics_stub* stub, int64_t stub_pid, const uint8_t* data, size_t length)
 {
   tdn_metrics_batch batch;
   tdn_diag why;
-  const bool parsed = tdn_metrics_batch_parse(text, length, &batch, &why);
+  const bool parsed = tdn_metrics_batch_parse(data, length, &batch, &why);
   pthread_mutex_lock(&stub->model->lock);
   if (stub->pid != stub_pid) {
     /* A new stub numbers its ids from 1 again. */
@@ -655,20 +653,20 @@ void tdn_metrics_apply(tdn_metrics_stub* stub, int64_t stub_pid, const char* tex
     pthread_mutex_unlock(&stub->model->lock);
     return;
   }
-  for (size_t i = 0; i < batch.deleted_metrics->element_count; ++i) {
-    apply_metric_delete(stub, batch.deleted_metrics->elements[i]);
+  for (uint32_t i = 0; i < batch.deleted_metric_count; ++i) {
+    apply_metric_delete(stub, batch.deleted_metrics[i]);
   }
-  for (size_t i = 0; i < batch.deleted_families->element_count; ++i) {
-    apply_family_delete(stub, batch.deleted_families->elements[i]);
+  for (uint32_t i = 0; i < batch.deleted_family_count; ++i) {
+    apply_family_delete(stub, batch.deleted_families[i]);
   }
-  for (size_t i = 0; i < batch.families->element_count; ++i) {
-    apply_family(stub, batch.families->elements[i]);
+  for (uint32_t i = 0; i < batch.family_count; ++i) {
+    apply_family(stub, &batch.families[i]);
   }
-  for (size_t i = 0; i < batch.metrics->element_count; ++i) {
-    apply_metric(stub, batch.metrics->elements[i]);
+  for (uint32_t i = 0; i < batch.metric_count; ++i) {
+    apply_metric(stub, &batch.metrics[i]);
   }
-  for (size_t i = 0; i < batch.updates->element_count; ++i) {
-    apply_update(stub, batch.updates->elements[i]);
+  for (uint32_t i = 0; i < batch.update_count; ++i) {
+    apply_update(stub, &batch.updates[i]);
   }
   pthread_mutex_unlock(&stub->model->lock);
   tdn_metrics_batch_free(&batch);

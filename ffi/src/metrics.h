@@ -59,7 +59,8 @@ void tdn_metrics_stub_reset(tdn_metrics_stub* stub);
 /* Applies one METRICS batch from the stub process `stub_pid`. A pid other
  * than the last batch's means a new stub: the old one's state is reset
  * first. Never fails; what it refuses it logs. */
-void tdn_metrics_apply(tdn_metrics_stub* stub, int64_t stub_pid, const char* text, size_t length);
+void tdn_metrics_apply(
+    tdn_metrics_stub* stub, int64_t stub_pid, const uint8_t* data, size_t length);
 
 /* Logs a warning about the stub's metrics (rate-limited like the rest). */
 void tdn_metrics_warn(tdn_metrics_stub* stub, const char* format, ...)

@@ -5,7 +5,9 @@
  */
 #include "metrics_batch.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char* tdn_metrics_quote(const char* text, char out[TDN_METRICS_QUOTE_SIZE])
@@ -68,273 +70,344 @@ bool tdn_metric_name_valid(const char* name, bool label)
   return true;
 }
 
-/* An array member of `object`, or false naming it. */
-static bool array_member(
-    const tdn_json_value* object, const char* key, const char* where,
-    const tdn_json_value** array, tdn_diag* why)
+/* ---- Framing ----------------------------------------------------------- */
+
+typedef struct reader {
+  const uint8_t* data;
+  size_t length;
+  size_t at;
+  char* pool; /* NUL-terminated copies of the strings, labels, buckets */
+  size_t pool_used, pool_size;
+  tdn_diag* why;
+  const char* where;
+} reader;
+
+static bool short_batch(reader* r, const char* what)
 {
-  const tdn_json_value* value = tdn_json_member_value(object, key);
-  if (value == NULL || value->kind != TDN_JSON_ARRAY) {
-    return tdn_diag_set(
-        why, "%s must have \"%s\", an array; it has %s", where, key,
-        value == NULL ? "none" : tdn_json_kind_name(value->kind));
+  return tdn_diag_set(
+      r->why, "the batch ends inside %s of %s (at byte %zu of %zu)", what, r->where, r->at,
+      r->length);
+}
+
+static bool take(reader* r, void* out, size_t bytes, const char* what)
+{
+  if (r->length - r->at < bytes) {
+    return short_batch(r, what);
   }
-  *array = value;
+  memcpy(out, r->data + r->at, bytes);
+  r->at += bytes;
   return true;
 }
 
-/* True when `object` has no member outside `known` (NULL-terminated). */
-static bool only_members(
-    const tdn_json_value* object, const char* const* known, const char* where, tdn_diag* why)
+/* `bytes` of the pool, 8-byte aligned for structs and doubles (`align`)
+ * or not (strings); NULL past its end, which a pool sized as in
+ * tdn_metrics_batch_parse never reaches. */
+static void* pool_take(reader* r, size_t bytes, bool align)
 {
-  for (size_t i = 0; i < object->member_count; ++i) {
-    bool found = false;
-    for (const char* const* key = known; *key != NULL && !found; ++key) {
-      found = strcmp(object->members[i].key, *key) == 0;
-    }
-    if (!found) {
-      char quoted[TDN_METRICS_QUOTE_SIZE];
-      return tdn_diag_set(
-          why, "%s has an unknown member %s", where,
-          tdn_metrics_quote(object->members[i].key, quoted));
-    }
+  const size_t at = align ? (r->pool_used + 7u) & ~(size_t)7u : r->pool_used;
+  if (at > r->pool_size || bytes > r->pool_size - at) {
+    tdn_diag_set(r->why, "the batch does not fit the parent's reading buffer");
+    return NULL;
   }
+  r->pool_used = at + bytes;
+  return r->pool + at;
+}
+
+static bool text(reader* r, uint32_t length, tdn_metric_text* out, const char* what)
+{
+  if (length > TDN_METRICS_MAX_TEXT) {
+    return tdn_diag_set(
+        r->why, "%s of %s is %u bytes; at most %u", what, r->where, length, TDN_METRICS_MAX_TEXT);
+  }
+  if (r->length - r->at < length) {
+    return short_batch(r, what);
+  }
+  char* copy = pool_take(r, (size_t)length + 1, false);
+  if (copy == NULL) {
+    return false;
+  }
+  memcpy(copy, r->data + r->at, length);
+  copy[length] = '\0';
+  r->at += length;
+  out->text = copy;
+  out->length = length;
   return true;
 }
+
+static bool read_family(reader* r, tdn_metric_family_item* item)
+{
+  uint32_t name_length = 0, description_length = 0;
+  return take(r, &item->id, 8, "the id") && take(r, &item->kind, 4, "the kind") &&
+         take(r, &name_length, 4, "the name length") &&
+         take(r, &description_length, 4, "the description length") &&
+         text(r, name_length, &item->name, "the name") &&
+         text(r, description_length, &item->description, "the description");
+}
+
+static bool read_metric(reader* r, tdn_metric_item* item)
+{
+  if (!take(r, &item->id, 8, "the id") || !take(r, &item->family, 8, "the family id") ||
+      !take(r, &item->label_count, 4, "the label count") ||
+      !take(r, &item->bucket_count, 4, "the bucket count")) {
+    return false;
+  }
+  if (item->label_count > TDN_METRICS_MAX_LABELS) {
+    return tdn_diag_set(
+        r->why, "metric id %llu has %u labels; at most %u", (unsigned long long)item->id,
+        item->label_count, TDN_METRICS_MAX_LABELS);
+  }
+  const bool buckets = item->bucket_count != TDN_METRICS_NO_BUCKETS;
+  if (buckets && item->bucket_count > TDN_METRICS_MAX_BUCKETS) {
+    return tdn_diag_set(
+        r->why, "metric id %llu has %u buckets; at most %u", (unsigned long long)item->id,
+        item->bucket_count, TDN_METRICS_MAX_BUCKETS);
+  }
+  tdn_metric_label* labels =
+      pool_take(r, (size_t)item->label_count * sizeof(tdn_metric_label), true);
+  if (labels == NULL) {
+    return false;
+  }
+  item->labels = labels;
+  for (uint32_t i = 0; i < item->label_count; ++i) {
+    uint32_t name_length = 0, value_length = 0;
+    if (!take(r, &name_length, 4, "a label name length") ||
+        !take(r, &value_length, 4, "a label value length") ||
+        !text(r, name_length, &labels[i].name, "a label name") ||
+        !text(r, value_length, &labels[i].value, "a label value")) {
+      return false;
+    }
+  }
+  const uint32_t count = buckets ? item->bucket_count : 0;
+  if (r->length - r->at < (size_t)count * 8u) {
+    return short_batch(r, "the buckets");
+  }
+  double* bounds = pool_take(r, (size_t)count * sizeof(double), true);
+  if (bounds == NULL) {
+    return false;
+  }
+  memcpy(bounds, r->data + r->at, (size_t)count * 8u);
+  r->at += (size_t)count * 8u;
+  item->buckets = bounds;
+  return true;
+}
+
+static bool read_update(reader* r, tdn_metric_update_item* item)
+{
+  uint32_t reserved = 0;
+  return take(r, &item->id, 8, "the metric id") && take(r, &item->op, 4, "the operation") &&
+         take(r, &reserved, 4, "the reserved word") && take(r, &item->value, 8, "the value");
+}
+
+/* Smallest encoded size of each item: what bounds the counts a header may claim. */
+enum { MIN_FAMILY = 20, MIN_METRIC = 24, UPDATE_SIZE = 24, ID_SIZE = 8 };
 
 bool tdn_metrics_batch_parse(
-    const char* text, size_t length, tdn_metrics_batch* batch, tdn_diag* why)
+    const uint8_t* data, size_t length, tdn_metrics_batch* batch, tdn_diag* why)
 {
   memset(batch, 0, sizeof(*batch));
   if (length > TDN_METRICS_MAX_BATCH_BYTES) {
     return tdn_diag_set(
         why, "the batch is %zu bytes; at most %u are read", length, TDN_METRICS_MAX_BATCH_BYTES);
   }
-  /* Depth 4: batch -> "metrics" -> a metric -> its labels or buckets. */
-  const tdn_json_limits limits = {
-      .max_depth = 4,
-      .max_members = TDN_METRICS_MAX_LABELS,
-      .max_elements = TDN_METRICS_MAX_ITEMS,
-      .max_values = TDN_METRICS_MAX_VALUES,
-  };
-  tdn_diag parse_why;
-  batch->root = tdn_json_parse_limited(text, length, &limits, &parse_why);
-  if (batch->root == NULL) {
-    return tdn_diag_set(why, "the batch is not readable: %s", parse_why.text);
+  tdn_metrics_header header;
+  if (length < sizeof(header)) {
+    return tdn_diag_set(why, "the batch is %zu bytes, shorter than its %zu-byte header", length,
+                        sizeof(header));
   }
-  static const char* const top[] = {"families", "metrics", "updates", "deletes", NULL};
-  static const char* const deletes_keys[] = {"metrics", "families", NULL};
-  const tdn_json_value* root = batch->root;
-  const tdn_json_value* deletes = tdn_json_member_value(root, "deletes");
-  bool ok = root->kind == TDN_JSON_OBJECT ||
-            tdn_diag_set(why, "the batch is %s, not an object", tdn_json_kind_name(root->kind));
-  ok = ok && only_members(root, top, "the batch", why) &&
-       array_member(root, "families", "the batch", &batch->families, why) &&
-       array_member(root, "metrics", "the batch", &batch->metrics, why) &&
-       array_member(root, "updates", "the batch", &batch->updates, why);
-  if (ok && (deletes == NULL || deletes->kind != TDN_JSON_OBJECT)) {
+  memcpy(&header, data, sizeof(header));
+  const uint32_t counts[5] = {header.family_count, header.metric_count, header.update_count,
+                              header.deleted_metric_count, header.deleted_family_count};
+  static const char* const names[5] = {"families", "metrics", "updates", "deleted metrics",
+                                       "deleted families"};
+  static const size_t smallest[5] = {MIN_FAMILY, MIN_METRIC, UPDATE_SIZE, ID_SIZE, ID_SIZE};
+  uint64_t least = sizeof(header);
+  for (int i = 0; i < 5; ++i) {
+    if (counts[i] > TDN_METRICS_MAX_ITEMS) {
+      return tdn_diag_set(
+          why, "the batch claims %u %s; at most %u", counts[i], names[i], TDN_METRICS_MAX_ITEMS);
+    }
+    least += (uint64_t)counts[i] * smallest[i];
+  }
+  if (header.reserved != 0) {
+    return tdn_diag_set(why, "the batch header's reserved word is %u, not 0", header.reserved);
+  }
+  if (least > length) {
+    return tdn_diag_set(
+        why, "the batch claims %u families, %u metrics, %u updates and %u + %u deletions, which "
+        "need at least %llu bytes; it has %zu",
+        counts[0], counts[1], counts[2], counts[3], counts[4], (unsigned long long)least, length);
+  }
+  /* Item arrays, then a pool for what the items point to: a string takes
+   * its bytes and a NUL (it came with a 4-byte length), a label 16 bytes
+   * (it came with 8), buckets their own 8 bytes, each metric's label array
+   * and buckets up to 7 bytes of alignment (it came with 24): under three
+   * times what was sent. */
+  const size_t arrays = (size_t)counts[0] * sizeof(tdn_metric_family_item) +
+                        (size_t)counts[1] * sizeof(tdn_metric_item) +
+                        (size_t)counts[2] * sizeof(tdn_metric_update_item) +
+                        ((size_t)counts[3] + counts[4]) * sizeof(uint64_t) + 64;
+  const size_t pool_size = 3 * length + 64;
+  uint8_t* storage = malloc(arrays + pool_size);
+  if (storage == NULL) {
+    return tdn_diag_set(why, "out of memory for a %zu-byte batch", length);
+  }
+  batch->storage = storage;
+  batch->families = (tdn_metric_family_item*)storage;
+  batch->metrics = (tdn_metric_item*)(batch->families + counts[0]);
+  batch->updates = (tdn_metric_update_item*)(batch->metrics + counts[1]);
+  batch->deleted_metrics = (uint64_t*)(batch->updates + counts[2]);
+  batch->deleted_families = batch->deleted_metrics + counts[3];
+  reader r = {.data = data, .length = length, .at = sizeof(header),
+              .pool = (char*)storage + arrays, .pool_size = pool_size, .why = why};
+  char where[64];
+  bool ok = true;
+  for (uint32_t i = 0; ok && i < counts[0]; ++i) {
+    snprintf(where, sizeof(where), "family %u", i);
+    r.where = where;
+    ok = read_family(&r, &batch->families[i]);
+  }
+  for (uint32_t i = 0; ok && i < counts[1]; ++i) {
+    snprintf(where, sizeof(where), "metric %u", i);
+    r.where = where;
+    ok = read_metric(&r, &batch->metrics[i]);
+  }
+  for (uint32_t i = 0; ok && i < counts[2]; ++i) {
+    snprintf(where, sizeof(where), "update %u", i);
+    r.where = where;
+    ok = read_update(&r, &batch->updates[i]);
+  }
+  r.where = "the deletions";
+  ok = ok && take(&r, batch->deleted_metrics, (size_t)counts[3] * 8u, "the deleted metric ids") &&
+       take(&r, batch->deleted_families, (size_t)counts[4] * 8u, "the deleted family ids");
+  if (ok && r.at != length) {
     ok = tdn_diag_set(
-        why, "the batch must have \"deletes\", an object; it has %s",
-        deletes == NULL ? "none" : tdn_json_kind_name(deletes->kind));
+        why, "the batch has %zu bytes after its last item (it ends at byte %zu of %zu)",
+        length - r.at, r.at, length);
   }
-  ok = ok && only_members(deletes, deletes_keys, "\"deletes\"", why) &&
-       array_member(deletes, "metrics", "\"deletes\"", &batch->deleted_metrics, why) &&
-       array_member(deletes, "families", "\"deletes\"", &batch->deleted_families, why);
   if (!ok) {
     tdn_metrics_batch_free(batch);
+    return false;
   }
-  return ok;
+  batch->family_count = counts[0];
+  batch->metric_count = counts[1];
+  batch->update_count = counts[2];
+  batch->deleted_metric_count = counts[3];
+  batch->deleted_family_count = counts[4];
+  return true;
 }
 
 void tdn_metrics_batch_free(tdn_metrics_batch* batch)
 {
-  tdn_json_free(batch->root);
+  free(batch->storage);
   memset(batch, 0, sizeof(*batch));
 }
 
-bool tdn_metrics_read_id(const tdn_json_value* value, uint64_t* id, tdn_diag* why)
+/* ---- Items --------------------------------------------------------------- */
+
+bool tdn_metrics_check_id(uint64_t id, tdn_diag* why)
 {
-  if (value == NULL || value->kind != TDN_JSON_NUMBER) {
+  if (id == 0 || id > TDN_METRICS_MAX_ID) {
     return tdn_diag_set(
-        why, "an id must be a number, got %s",
-        value == NULL ? "nothing" : tdn_json_kind_name(value->kind));
-  }
-  /* The text, not the double: "1.0", "1e0" and "-0" are not ids. */
-  const char* text = value->string;
-  uint64_t parsed = 0;
-  size_t digits = 0;
-  for (; text[digits] >= '0' && text[digits] <= '9' && digits < 17; ++digits) {
-    parsed = parsed * 10 + (uint64_t)(text[digits] - '0');
-  }
-  if (text[digits] != '\0' || parsed == 0 || parsed > TDN_METRICS_MAX_ID) {
-    return tdn_diag_set(
-        why, "id %.64s is not a whole number from 1 to %llu", text,
+        why, "id %llu is not a whole number from 1 to %llu", (unsigned long long)id,
         (unsigned long long)TDN_METRICS_MAX_ID);
   }
-  *id = parsed;
   return true;
 }
 
-/* A string member of at most TDN_METRICS_MAX_TEXT bytes. */
-static bool text_member(
-    const tdn_json_value* object, const char* key, const char* where, const char** out,
-    tdn_diag* why)
+/* A text without NUL bytes (the name of the field in `what`). */
+static bool clean_text(const tdn_metric_text* text, const char* owner, const char* what,
+                       tdn_diag* why)
 {
-  const tdn_json_value* value = tdn_json_member_value(object, key);
-  if (value == NULL || value->kind != TDN_JSON_STRING) {
-    return tdn_diag_set(
-        why, "%s: \"%s\" must be a string, got %s", where, key,
-        value == NULL ? "nothing" : tdn_json_kind_name(value->kind));
-  }
-  if (strlen(value->string) > TDN_METRICS_MAX_TEXT) {
-    return tdn_diag_set(
-        why, "%s: \"%s\" is longer than %u bytes", where, key, TDN_METRICS_MAX_TEXT);
-  }
-  *out = value->string;
-  return true;
-}
-
-static bool id_member(
-    const tdn_json_value* object, const char* key, const char* where, uint64_t* id,
-    tdn_diag* why)
-{
-  tdn_diag inner;
-  if (!tdn_metrics_read_id(tdn_json_member_value(object, key), id, &inner)) {
-    return tdn_diag_set(why, "%s: \"%s\": %s", where, key, inner.text);
+  if (strlen(text->text) != text->length) {
+    return tdn_diag_set(why, "%s: %s holds a NUL byte", owner, what);
   }
   return true;
 }
 
 bool tdn_metric_family_read(
-    const tdn_json_value* item, tdn_metric_family_spec* spec, tdn_diag* why)
+    const tdn_metric_family_item* item, tdn_metric_family_spec* spec, tdn_diag* why)
 {
-  static const char* const keys[] = {"id", "name", "description", "kind", NULL};
-  const char* where = "a family";
-  if (item->kind != TDN_JSON_OBJECT) {
-    return tdn_diag_set(why, "a family must be an object, got %s", tdn_json_kind_name(item->kind));
+  tdn_diag inner;
+  if (!tdn_metrics_check_id(item->id, &inner)) {
+    return tdn_diag_set(why, "a family: %s", inner.text);
   }
-  const char* kind = NULL;
-  if (!only_members(item, keys, where, why) || !id_member(item, "id", where, &spec->id, why) ||
-      !text_member(item, "name", where, &spec->name, why) ||
-      !text_member(item, "description", where, &spec->description, why) ||
-      !text_member(item, "kind", where, &kind, why)) {
+  spec->id = item->id;
+  spec->name = item->name.text;
+  spec->description = item->description.text;
+  char quoted[TDN_METRICS_QUOTE_SIZE];
+  char owner[TDN_METRICS_QUOTE_SIZE + 64];
+  snprintf(owner, sizeof(owner), "family %s (id %llu)", tdn_metrics_quote(spec->name, quoted),
+           (unsigned long long)spec->id);
+  if (!clean_text(&item->name, owner, "the name", why) ||
+      !clean_text(&item->description, owner, "the description", why)) {
     return false;
   }
-  char quoted[TDN_METRICS_QUOTE_SIZE];
   if (!tdn_metric_name_valid(spec->name, false)) {
     return tdn_diag_set(
-        why, "family %s (id %llu): the name must match [a-zA-Z_:][a-zA-Z0-9_:]* and not start "
-        "with '__'",
-        tdn_metrics_quote(spec->name, quoted), (unsigned long long)spec->id);
+        why, "%s: the name must match [a-zA-Z_:][a-zA-Z0-9_:]* and not start with '__'", owner);
   }
-  if (strcmp(kind, "counter") == 0) {
-    spec->kind = TRITONSERVER_METRIC_KIND_COUNTER;
-  } else if (strcmp(kind, "gauge") == 0) {
-    spec->kind = TRITONSERVER_METRIC_KIND_GAUGE;
-  } else if (strcmp(kind, "histogram") == 0) {
-    spec->kind = TRITONSERVER_METRIC_KIND_HISTOGRAM;
-  } else {
-    char quoted_kind[TDN_METRICS_QUOTE_SIZE];
-    return tdn_diag_set(
-        why, "family '%s' (id %llu): kind %s is not counter, gauge or histogram", spec->name,
-        (unsigned long long)spec->id, tdn_metrics_quote(kind, quoted_kind));
+  switch (item->kind) {
+    case TRITONSERVER_METRIC_KIND_COUNTER:
+    case TRITONSERVER_METRIC_KIND_GAUGE:
+    case TRITONSERVER_METRIC_KIND_HISTOGRAM:
+      spec->kind = (TRITONSERVER_MetricKind)item->kind;
+      return true;
   }
-  return true;
+  return tdn_diag_set(
+      why, "%s: kind %u is not counter (0), gauge (1) or histogram (2)", owner, item->kind);
 }
 
-/* The labels: an object of at most TDN_METRICS_MAX_LABELS strings with
- * valid names (the reader already refused duplicate names). */
-static bool read_labels(const tdn_json_value* labels, uint64_t id, tdn_diag* why)
+bool tdn_metric_read(const tdn_metric_item* item, tdn_metric_spec* spec, tdn_diag* why)
 {
-  if (labels == NULL || labels->kind != TDN_JSON_OBJECT) {
-    return tdn_diag_set(
-        why, "metric id %llu: \"labels\" must be an object, got %s", (unsigned long long)id,
-        labels == NULL ? "nothing" : tdn_json_kind_name(labels->kind));
+  tdn_diag inner;
+  if (!tdn_metrics_check_id(item->id, &inner)) {
+    return tdn_diag_set(why, "a metric: %s", inner.text);
   }
-  if (labels->member_count > TDN_METRICS_MAX_LABELS) {
-    return tdn_diag_set(
-        why, "metric id %llu: %zu labels; at most %u", (unsigned long long)id,
-        labels->member_count, TDN_METRICS_MAX_LABELS);
+  const unsigned long long id = (unsigned long long)item->id;
+  if (!tdn_metrics_check_id(item->family, &inner)) {
+    return tdn_diag_set(why, "metric id %llu: its family: %s", id, inner.text);
   }
-  for (size_t i = 0; i < labels->member_count; ++i) {
-    const tdn_json_member* label = &labels->members[i];
+  char owner[64];
+  snprintf(owner, sizeof(owner), "metric id %llu", id);
+  for (uint32_t i = 0; i < item->label_count; ++i) {
+    const tdn_metric_label* label = &item->labels[i];
     char quoted[TDN_METRICS_QUOTE_SIZE];
-    if (strlen(label->key) > TDN_METRICS_MAX_TEXT || !tdn_metric_name_valid(label->key, true)) {
-      return tdn_diag_set(
-          why, "metric id %llu: label name %s must match [a-zA-Z_][a-zA-Z0-9_]* and not start "
-          "with '__'",
-          (unsigned long long)id, tdn_metrics_quote(label->key, quoted));
+    if (!clean_text(&label->name, owner, "a label name", why)) {
+      return false;
     }
-    if (label->value->kind != TDN_JSON_STRING) {
+    if (!tdn_metric_name_valid(label->name.text, true)) {
       return tdn_diag_set(
-          why, "metric id %llu: label '%s' must be a string, got %s", (unsigned long long)id,
-          label->key, tdn_json_kind_name(label->value->kind));
+          why, "%s: label name %s must match [a-zA-Z_][a-zA-Z0-9_]* and not start with '__'",
+          owner, tdn_metrics_quote(label->name.text, quoted));
     }
-    if (strlen(label->value->string) > TDN_METRICS_MAX_TEXT) {
+    for (uint32_t j = 0; j < i; ++j) {
+      if (strcmp(item->labels[j].name.text, label->name.text) == 0) {
+        return tdn_diag_set(why, "%s: label '%s' is given twice", owner, label->name.text);
+      }
+    }
+    if (!clean_text(&label->value, owner, "a label value", why)) {
+      return false;
+    }
+  }
+  spec->id = item->id;
+  spec->family = item->family;
+  spec->label_count = item->label_count;
+  spec->labels = item->labels;
+  spec->has_buckets = item->bucket_count != TDN_METRICS_NO_BUCKETS;
+  spec->bucket_count = spec->has_buckets ? item->bucket_count : 0;
+  spec->buckets = item->buckets;
+  for (uint32_t i = 0; i < spec->bucket_count; ++i) {
+    const double bound = spec->buckets[i];
+    if (!isfinite(bound)) {
+      return tdn_diag_set(why, "%s: bucket %u is %g, not a finite number", owner, i, bound);
+    }
+    if (i > 0 && !(bound > spec->buckets[i - 1])) {
       return tdn_diag_set(
-          why, "metric id %llu: the value of label '%s' is longer than %u bytes",
-          (unsigned long long)id, label->key, TDN_METRICS_MAX_TEXT);
+          why, "%s: buckets must be strictly increasing, but bucket %u (%.17g) follows %.17g",
+          owner, i, bound, spec->buckets[i - 1]);
     }
   }
   return true;
-}
-
-static bool read_buckets(const tdn_json_value* buckets, tdn_metric_spec* spec, tdn_diag* why)
-{
-  const unsigned long long id = (unsigned long long)spec->id;
-  if (buckets->kind != TDN_JSON_ARRAY) {
-    return tdn_diag_set(
-        why, "metric id %llu: \"buckets\" must be an array, got %s", id,
-        tdn_json_kind_name(buckets->kind));
-  }
-  if (buckets->element_count > TDN_METRICS_MAX_BUCKETS) {
-    return tdn_diag_set(
-        why, "metric id %llu: %zu buckets; at most %u", id, buckets->element_count,
-        TDN_METRICS_MAX_BUCKETS);
-  }
-  for (size_t i = 0; i < buckets->element_count; ++i) {
-    const tdn_json_value* bound = buckets->elements[i];
-    if (bound->kind != TDN_JSON_NUMBER) {
-      return tdn_diag_set(
-          why, "metric id %llu: bucket %zu must be a number, got %s", id, i,
-          tdn_json_kind_name(bound->kind));
-    }
-    if (i > 0 && !(bound->number > spec->buckets[i - 1])) {
-      return tdn_diag_set(
-          why, "metric id %llu: buckets must be strictly increasing, but bucket %zu (%.17g) "
-          "follows %.17g",
-          id, i, bound->number, spec->buckets[i - 1]);
-    }
-    spec->buckets[i] = bound->number;
-  }
-  spec->has_buckets = true;
-  spec->bucket_count = (uint32_t)buckets->element_count;
-  return true;
-}
-
-bool tdn_metric_read(const tdn_json_value* item, tdn_metric_spec* spec, tdn_diag* why)
-{
-  static const char* const keys[] = {"id", "family", "labels", "buckets", NULL};
-  const char* where = "a metric";
-  spec->has_buckets = false;
-  spec->bucket_count = 0;
-  if (item->kind != TDN_JSON_OBJECT) {
-    return tdn_diag_set(why, "a metric must be an object, got %s", tdn_json_kind_name(item->kind));
-  }
-  if (!only_members(item, keys, where, why) || !id_member(item, "id", where, &spec->id, why)) {
-    return false;
-  }
-  char where_id[64];
-  snprintf(where_id, sizeof(where_id), "metric id %llu", (unsigned long long)spec->id);
-  if (!id_member(item, "family", where_id, &spec->family, why)) {
-    return false;
-  }
-  spec->labels = tdn_json_member_value(item, "labels");
-  if (!read_labels(spec->labels, spec->id, why)) {
-    return false;
-  }
-  const tdn_json_value* buckets = tdn_json_member_value(item, "buckets");
-  return buckets == NULL || read_buckets(buckets, spec, why);
 }
 
 bool tdn_metric_check_kind(
@@ -350,51 +423,41 @@ bool tdn_metric_check_kind(
     return true;
   }
   if (!spec->has_buckets) {
-    return tdn_diag_set(why, "metric id %llu: a histogram needs \"buckets\"", id);
+    return tdn_diag_set(why, "metric id %llu: a histogram needs buckets", id);
   }
-  if (tdn_json_member_value(spec->labels, "le") != NULL) {
-    return tdn_diag_set(
-        why, "metric id %llu: label name 'le' is reserved for histogram buckets", id);
+  for (uint32_t i = 0; i < spec->label_count; ++i) {
+    if (strcmp(spec->labels[i].name.text, "le") == 0) {
+      return tdn_diag_set(
+          why, "metric id %llu: label name 'le' is reserved for histogram buckets", id);
+    }
   }
   return true;
 }
 
-bool tdn_metric_update_read(const tdn_json_value* item, tdn_metric_update* update, tdn_diag* why)
+bool tdn_metric_update_read(
+    const tdn_metric_update_item* item, tdn_metric_update* update, tdn_diag* why)
 {
-  if (item->kind != TDN_JSON_ARRAY || item->element_count != 3) {
-    return tdn_diag_set(
-        why, "an update must be [id, operation, value], got %s%s", tdn_json_kind_name(item->kind),
-        item->kind == TDN_JSON_ARRAY ? " of another length" : "");
-  }
   tdn_diag inner;
-  if (!tdn_metrics_read_id(item->elements[0], &update->id, &inner)) {
+  if (!tdn_metrics_check_id(item->id, &inner)) {
     return tdn_diag_set(why, "an update: %s", inner.text);
   }
-  const unsigned long long id = (unsigned long long)update->id;
-  const tdn_json_value* op = item->elements[1];
-  const tdn_json_value* value = item->elements[2];
-  if (op->kind != TDN_JSON_STRING) {
-    return tdn_diag_set(
-        why, "update of metric id %llu: the operation must be a string, got %s", id,
-        tdn_json_kind_name(op->kind));
+  const unsigned long long id = (unsigned long long)item->id;
+  switch (item->op) {
+    case TDN_METRIC_OP_INC:
+    case TDN_METRIC_OP_SET:
+    case TDN_METRIC_OP_OBSERVE:
+      break;
+    default:
+      return tdn_diag_set(
+          why, "update of metric id %llu: operation %u is not inc (1), set (2) or observe (3)",
+          id, item->op);
   }
-  if (strcmp(op->string, "inc") == 0) {
-    update->op = TDN_METRIC_INC;
-  } else if (strcmp(op->string, "set") == 0) {
-    update->op = TDN_METRIC_SET;
-  } else if (strcmp(op->string, "observe") == 0) {
-    update->op = TDN_METRIC_OBSERVE;
-  } else {
-    char quoted[TDN_METRICS_QUOTE_SIZE];
+  if (!isfinite(item->value)) {
     return tdn_diag_set(
-        why, "update of metric id %llu: operation %s is not inc, set or observe", id,
-        tdn_metrics_quote(op->string, quoted));
+        why, "update of metric id %llu: the value %g is not a finite number", id, item->value);
   }
-  if (value->kind != TDN_JSON_NUMBER) {
-    return tdn_diag_set(
-        why, "update of metric id %llu: the value must be a number, got %s", id,
-        tdn_json_kind_name(value->kind));
-  }
-  update->value = value->number; /* finite: the reader refuses others */
+  update->id = item->id;
+  update->op = (tdn_metric_op)item->op;
+  update->value = item->value;
   return true;
 }

@@ -1,17 +1,14 @@
 /*
- * metrics_batch.h: reading one METRICS batch (ffi/WIRE_FORMAT.md; written
- * by drainMetricOps in runtime/api/metrics.ts):
+ * metrics_batch.h: reading one METRICS payload (ffi/WIRE_FORMAT.md, "Metric
+ * batches"; written by runtime/wire/metrics_codec.ts): a tdn_metrics_header,
+ * then the new families, the new metrics, the updates and the deleted ids,
+ * each item a fixed part and its strings (or buckets).
  *
- *   {"families":[{"id":1,"name":"n","description":"d","kind":"counter"}],
- *    "metrics":[{"id":2,"family":1,"labels":{"k":"v"},"buckets":[0.1,1]}],
- *    "updates":[[2,"inc",3]],
- *    "deletes":{"metrics":[ids],"families":[ids]}}
- *
- * The batch comes from the stub, which is untrusted, so the document is
- * parsed with bounds and every item is checked before it touches Triton.
- * The shape of the whole batch is checked at once (a batch of another shape
- * is refused whole); each item is checked as it is applied, so one bad item
- * is refused alone. Nothing here calls Triton.
+ * The batch comes from the stub, which is untrusted. Its framing (counts,
+ * lengths, that it ends where its last item does) is checked at once and a
+ * batch that does not frame is refused whole; each item is checked as it is
+ * applied (ids, names, kinds, operations, values), so one bad item is
+ * refused alone. Nothing here calls Triton.
  */
 #ifndef TDN_METRICS_BATCH_H
 #define TDN_METRICS_BATCH_H
@@ -21,7 +18,7 @@
 #include <stdint.h>
 
 #include "diag.h"
-#include "json_reader.h"
+#include "tdn_wire.h"
 #include "triton_api.h"
 
 /* Bounds, the same as the model API's (runtime/api/metrics.ts) where it has one. */
@@ -29,26 +26,62 @@
 #define TDN_METRICS_MAX_LABELS 64u
 #define TDN_METRICS_MAX_BUCKETS 1024u
 #define TDN_METRICS_MAX_TEXT (64u * 1024u) /* name, description, label name or value, bytes */
-#define TDN_METRICS_MAX_ITEMS 65536u       /* of each array in one batch */
-#define TDN_METRICS_MAX_VALUES (256u * 1024u) /* JSON values in one batch */
+#define TDN_METRICS_MAX_ITEMS 65536u       /* of each kind of item in one batch */
 /* Ids are JavaScript safe integers from 1 up. */
 #define TDN_METRICS_MAX_ID 9007199254740991ull
 
+/* A string of the batch, NUL-terminated; `length` is what the stub sent, so
+ * a NUL inside shows as strlen(text) != length. */
+typedef struct tdn_metric_text {
+  const char* text;
+  uint32_t length;
+} tdn_metric_text;
+
+typedef struct tdn_metric_label {
+  tdn_metric_text name;
+  tdn_metric_text value;
+} tdn_metric_label;
+
+/* The items as the stub sent them, unchecked. */
+typedef struct tdn_metric_family_item {
+  uint64_t id;
+  uint32_t kind; /* TRITONSERVER_MetricKind */
+  tdn_metric_text name;
+  tdn_metric_text description;
+} tdn_metric_family_item;
+
+typedef struct tdn_metric_item {
+  uint64_t id;
+  uint64_t family;
+  uint32_t label_count;
+  const tdn_metric_label* labels;
+  uint32_t bucket_count; /* TDN_METRICS_NO_BUCKETS: none */
+  const double* buckets;
+} tdn_metric_item;
+
+typedef struct tdn_metric_update_item {
+  uint64_t id;
+  uint32_t op; /* TDN_METRIC_OP_* */
+  double value;
+} tdn_metric_update_item;
+
 typedef struct tdn_metrics_batch {
-  tdn_json_value* root;
-  const tdn_json_value* families; /* arrays, as the comment above shows */
-  const tdn_json_value* metrics;
-  const tdn_json_value* updates;
-  const tdn_json_value* deleted_metrics;
-  const tdn_json_value* deleted_families;
+  void* storage; /* everything below points into it */
+  uint32_t family_count, metric_count, update_count, deleted_metric_count, deleted_family_count;
+  tdn_metric_family_item* families;
+  tdn_metric_item* metrics;
+  tdn_metric_update_item* updates;
+  uint64_t* deleted_metrics;
+  uint64_t* deleted_families;
 } tdn_metrics_batch;
 
-/* Parses and checks the batch's shape; false with a message otherwise. */
+/* Reads the batch's framing; false with a message otherwise. */
 bool tdn_metrics_batch_parse(
-    const char* text, size_t length, tdn_metrics_batch* batch, tdn_diag* why);
+    const uint8_t* data, size_t length, tdn_metrics_batch* batch, tdn_diag* why);
 
 void tdn_metrics_batch_free(tdn_metrics_batch* batch);
 
+/* The checked forms. */
 typedef struct tdn_metric_family_spec {
   uint64_t id;
   const char* name; /* into the batch */
@@ -59,13 +92,18 @@ typedef struct tdn_metric_family_spec {
 typedef struct tdn_metric_spec {
   uint64_t id;
   uint64_t family;
-  const tdn_json_value* labels; /* an object of strings with valid names */
+  uint32_t label_count;
+  const tdn_metric_label* labels; /* valid names, texts without NUL */
   bool has_buckets;
   uint32_t bucket_count;
-  double buckets[TDN_METRICS_MAX_BUCKETS]; /* strictly increasing */
+  const double* buckets; /* finite, strictly increasing */
 } tdn_metric_spec;
 
-typedef enum tdn_metric_op { TDN_METRIC_INC, TDN_METRIC_SET, TDN_METRIC_OBSERVE } tdn_metric_op;
+typedef enum tdn_metric_op {
+  TDN_METRIC_INC = TDN_METRIC_OP_INC,
+  TDN_METRIC_SET = TDN_METRIC_OP_SET,
+  TDN_METRIC_OBSERVE = TDN_METRIC_OP_OBSERVE,
+} tdn_metric_op;
 
 typedef struct tdn_metric_update {
   uint64_t id;
@@ -74,22 +112,23 @@ typedef struct tdn_metric_update {
 } tdn_metric_update;
 
 /* An id: a whole number from 1 to TDN_METRICS_MAX_ID. */
-bool tdn_metrics_read_id(const tdn_json_value* value, uint64_t* id, tdn_diag* why);
+bool tdn_metrics_check_id(uint64_t id, tdn_diag* why);
 
-/* One element of "families". */
+/* One new family. */
 bool tdn_metric_family_read(
-    const tdn_json_value* item, tdn_metric_family_spec* spec, tdn_diag* why);
+    const tdn_metric_family_item* item, tdn_metric_family_spec* spec, tdn_diag* why);
 
-/* One element of "metrics", checked as far as it can be without its family. */
-bool tdn_metric_read(const tdn_json_value* item, tdn_metric_spec* spec, tdn_diag* why);
+/* One new metric, checked as far as it can be without its family. */
+bool tdn_metric_read(const tdn_metric_item* item, tdn_metric_spec* spec, tdn_diag* why);
 
 /* The checks that need the family's kind: buckets for histograms (only),
  * no "le" label on a histogram. */
 bool tdn_metric_check_kind(
     const tdn_metric_spec* spec, TRITONSERVER_MetricKind kind, tdn_diag* why);
 
-/* One element of "updates": [id, "inc" | "set" | "observe", value]. */
-bool tdn_metric_update_read(const tdn_json_value* item, tdn_metric_update* update, tdn_diag* why);
+/* One update. */
+bool tdn_metric_update_read(
+    const tdn_metric_update_item* item, tdn_metric_update* update, tdn_diag* why);
 
 /* Prometheus' syntax: [a-zA-Z_:][a-zA-Z0-9_:]* for a family (label names
  * without ':'); names starting "__" are reserved. */

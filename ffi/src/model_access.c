@@ -6,7 +6,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
-/* The longest pattern the sandbox accepts (sandbox/rules.ts). */
+/* The longest pattern the sandbox accepts (sandbox/policy/rules.ts). */
 #define MAX_PATTERN 256
 
 static bool pattern_char(char c)

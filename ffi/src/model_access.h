@@ -4,7 +4,7 @@
  * `model_control`: load and unload). The lists hold model names and globs
  * (`*`, `?`, `[abc]`, `[!a-z]`, nothing escaped), exactly as the policy
  * evaluator checked them against the operator's ceiling
- * (sandbox/rules.ts). The parent asks here before it touches the target,
+ * (sandbox/policy/rules.ts). The parent asks here before it touches the target,
  * so that a refusal says nothing about whether the target exists.
  */
 #ifndef TDN_MODEL_ACCESS_H

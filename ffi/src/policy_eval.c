@@ -16,23 +16,11 @@
 #include <string.h>
 
 #include "errors.h"
+#include "format.h"
 #include "helper_run.h"
 #include "json_reader.h"
 #include "json_writer.h"
 #include "model_access.h"
-
-static char* printed(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
-static char* printed(const char* pattern, ...)
-{
-  va_list args;
-  va_start(args, pattern);
-  char* text = NULL;
-  if (vasprintf(&text, pattern, args) < 0) {
-    text = NULL;
-  }
-  va_end(args);
-  return text;
-}
 
 /* The evaluator's answer, or an error naming what went wrong. */
 static TRITONSERVER_Error* run_evaluator(
@@ -42,13 +30,13 @@ static TRITONSERVER_Error* run_evaluator(
   const char* dir = backend->backend_dir;
   /* Read access: the backend directory (its import map, its cache) and,
    * for a model, the model directory (deno.json, deno.lock). */
-  char* read_flag = printed(
+  char* read_flag = tdn_format(
       "--allow-read=%s%s%s", dir, extra_read != NULL ? "," : "",
       extra_read != NULL ? extra_read : "");
-  char* entry = printed("%s/sandbox/evaluate_main.ts", dir);
-  char* deno_dir = printed("DENO_DIR=%s/deno_dir", dir);
+  char* entry = tdn_format("%s/sandbox/evaluate_main.ts", dir);
+  char* deno_dir = tdn_format("DENO_DIR=%s/deno_dir", dir);
   /* $HOME/.npmrc could move where cached packages are looked up (see stub_command.c). */
-  char* home = printed("HOME=%s/deno_dir", dir);
+  char* home = tdn_format("HOME=%s/deno_dir", dir);
   char* argv[] = {
       backend->options.deno_path,
       "run",

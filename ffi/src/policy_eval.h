@@ -55,11 +55,11 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
 void tdn_sandbox_free(tdn_sandbox* sandbox);
 
 /* True if `name` may be passed into a stub's environment: a C identifier
- * that does not steer the runtime (sandbox/rules.ts has the same rule). */
+ * that does not steer the runtime (sandbox/policy/rules.ts has the same rule). */
 bool tdn_sandbox_env_name_ok(const char* name);
 
 /* Checks the configuration a model's autoCompleteConfig proposed against
- * the original (sandbox/auto_complete_check.ts: only the fields the API can
+ * the original (sandbox/policy/auto_complete_check.ts: only the fields the API can
  * change may differ). *checked_config is the caller's to free. */
 TRITONSERVER_Error* tdn_auto_complete_check(
     const tdn_backend* backend, const char* model_repository, const char* original_config,

@@ -1,6 +1,6 @@
 /*
  * response_sender.h: the last step of a batch: one final Triton response per
- * request, built from a decoded RESULT (result_reader.h) or from an error;
+ * request, built from a decoded RESULT (result_codec.h) or from an error;
  * for decoupled models, any number of responses per request through its
  * response factory.
  */
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "batch_writer.h"
-#include "result_reader.h"
+#include "result_codec.h"
 #include "triton_api.h"
 
 /* Sends `error` as the request's final response and deletes it. */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "format.h"
 
 /* FNV-1a 64, over every piece including a separator, so that different
  * (repository, model, instance) triples get different --location origins
@@ -35,19 +36,6 @@ static uint64_t location_hash(const char* const* pieces, size_t count)
     }
   }
   return hash;
-}
-
-static char* format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
-static char* format(const char* pattern, ...)
-{
-  va_list args;
-  va_start(args, pattern);
-  char* text = NULL;
-  if (vasprintf(&text, pattern, args) < 0) {
-    text = NULL;
-  }
-  va_end(args);
-  return text;
 }
 
 /* Upper bounds: the fixed arguments, one per optional --allow-* flag, the
@@ -112,13 +100,13 @@ TRITONSERVER_Error* tdn_stub_command_build(
   /* The model's own dependencies come with a map of their own (a data: URL). */
   push(
       arg, &count, ARG_CAPACITY,
-      sandbox->import_map[0] != '\0' ? format("--import-map=%s", sandbox->import_map)
-                                     : format("--import-map=%s/runtime/import_map.json", dir),
+      sandbox->import_map[0] != '\0' ? tdn_format("--import-map=%s", sandbox->import_map)
+                                     : tdn_format("--import-map=%s/runtime/import_map.json", dir),
       &complete);
-  push(arg, &count, ARG_CAPACITY, format("--location=http://%016llx.stub.invalid/", hash), &complete);
+  push(arg, &count, ARG_CAPACITY, tdn_format("--location=http://%016llx.stub.invalid/", hash), &complete);
   push(
       arg, &count, ARG_CAPACITY,
-      format("--v8-flags=--max-old-space-size=%llu", (unsigned long long)sandbox->heap_mb),
+      tdn_format("--v8-flags=--max-old-space-size=%llu", (unsigned long long)sandbox->heap_mb),
       &complete);
   push(arg, &count, ARG_CAPACITY, strdup("--allow-ffi"), &complete);
   /* The trusted thread holds everything its model's Worker gets (a Worker
@@ -126,41 +114,41 @@ TRITONSERVER_Error* tdn_stub_command_build(
    * sandbox->read starts with the model directory. */
   push(
       arg, &count, ARG_CAPACITY,
-      format(
+      tdn_format(
           "--allow-read=%s/runtime,%s/sandbox,%s/ffi,%s/" TDN_VERDICT_DIR ",%s,%s", dir, dir, dir,
           dir, sandbox->read, deno),
       &complete);
-  /* The type check's verdicts (sandbox/check_verdicts.ts) are written by the
+  /* The type check's verdicts (sandbox/checks/check_verdicts.ts) are written by the
    * trusted thread only: the Worker's own permissions never include them. */
   push(
       arg, &count, ARG_CAPACITY,
       sandbox->write[0] != '\0'
-          ? format("--allow-write=%s/" TDN_VERDICT_DIR ",%s", dir, sandbox->write)
-          : format("--allow-write=%s/" TDN_VERDICT_DIR, dir),
+          ? tdn_format("--allow-write=%s/" TDN_VERDICT_DIR ",%s", dir, sandbox->write)
+          : tdn_format("--allow-write=%s/" TDN_VERDICT_DIR, dir),
       &complete);
   if (sandbox->net[0] != '\0') {
-    push(arg, &count, ARG_CAPACITY, format("--allow-net=%s", sandbox->net), &complete);
+    push(arg, &count, ARG_CAPACITY, tdn_format("--allow-net=%s", sandbox->net), &complete);
   }
   if (sandbox->env[0] != '\0') {
-    push(arg, &count, ARG_CAPACITY, format("--allow-env=%s", sandbox->env), &complete);
+    push(arg, &count, ARG_CAPACITY, tdn_format("--allow-env=%s", sandbox->env), &complete);
   }
   if (sandbox->sys[0] != '\0') {
-    push(arg, &count, ARG_CAPACITY, format("--allow-sys=%s", sandbox->sys), &complete);
+    push(arg, &count, ARG_CAPACITY, tdn_format("--allow-sys=%s", sandbox->sys), &complete);
   }
-  push(arg, &count, ARG_CAPACITY, format("--allow-run=%s", deno), &complete);
-  push(arg, &count, ARG_CAPACITY, format("%s/runtime/stub/main.ts", dir), &complete);
+  push(arg, &count, ARG_CAPACITY, tdn_format("--allow-run=%s", deno), &complete);
+  push(arg, &count, ARG_CAPACITY, tdn_format("%s/runtime/stub/main.ts", dir), &complete);
   push(arg, &count, ARG_CAPACITY, strdup(backend->stub_library), &complete);
 
   size_t env_count = 0;
   char** env = command->envp;
-  push(env, &env_count, env_capacity, format("DENO_DIR=%s/deno_dir", dir), &complete);
+  push(env, &env_count, env_capacity, tdn_format("DENO_DIR=%s/deno_dir", dir), &complete);
   push(env, &env_count, env_capacity, strdup("NO_COLOR=1"), &complete);
   push(env, &env_count, env_capacity, strdup("DENO_NO_UPDATE_CHECK=1"), &complete);
   /* Deno reads $HOME/.npmrc, and without HOME the home of Triton's user: a registry named there
    * would move where cached packages are looked up. The backend's own cache directory instead
    * (it holds no .npmrc unless the operator puts one there); a model granted HOME gets Triton's. */
   if (!grants_variable(model, "HOME")) {
-    push(env, &env_count, env_capacity, format("HOME=%s/deno_dir", dir), &complete);
+    push(env, &env_count, env_capacity, tdn_format("HOME=%s/deno_dir", dir), &complete);
   }
   /* WebGPU works with no permission at all, and a model can reach a fresh realm (a nested
    * Worker) where in-realm removal does not hold: off for the whole process unless granted. */

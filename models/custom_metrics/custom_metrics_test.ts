@@ -12,9 +12,9 @@ interface Batch {
 }
 
 function drain(): Batch {
-  const text = drainMetricOps();
-  assert(text !== undefined, "no metric operations were queued");
-  return JSON.parse(text);
+  const batch = drainMetricOps();
+  assert(batch !== undefined, "no metric operations were queued");
+  return JSON.parse(JSON.stringify(batch));
 }
 
 Deno.test("custom_metrics copies INPUT0 and queues its metric operations", () => {

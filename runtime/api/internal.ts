@@ -24,7 +24,12 @@ export { snapshotTensor } from "./tensor.ts";
 export type { TensorSnapshot } from "./tensor.ts";
 export { snapshotResponse } from "./response.ts";
 export type { ResponseSnapshot } from "./response.ts";
-export { encodeResponseParameters, parseRequestParameters } from "./parameters.ts";
+export {
+  encodeResponseParameters,
+  parametersFromEntries,
+  parseRequestParameters,
+  responseParameterEntries,
+} from "./parameters.ts";
 export type { WireParameter } from "./parameters.ts";
 export { droppedLogLines, setLogSink } from "./logger.ts";
 export type { LogSink } from "./logger.ts";

@@ -515,15 +515,26 @@ function queueIncrement(id: number, before: number, value: number, after: number
 }
 
 /**
- * Takes every queued metric operation as one JSON batch, or `undefined` when
- * nothing is queued:
+ * The metric operations queued since the last {@linkcode drainMetricOps}:
+ * what the runtime sends as one METRICS record (runtime/wire/metrics_codec.ts
+ * encodes it).
  *
- * ```
- * {"families":[{"id","name","description","kind"}],
- *  "metrics":[{"id","family","labels","buckets"?}],
- *  "updates":[[metricId,"inc"|"set"|"observe",value],...],
- *  "deletes":{"metrics":[ids],"families":[ids]}}
- * ```
+ * @internal For the runtime.
+ */
+export interface MetricOpsBatch {
+  /** New families. */
+  readonly families: readonly Readonly<FamilyRecord>[];
+  /** New metrics. */
+  readonly metrics: readonly Readonly<MetricRecord>[];
+  /** `[metricId, operation, value]`, in order. */
+  readonly updates: readonly (readonly [number, UpdateOp, number])[];
+  /** Deleted metric and family ids. */
+  readonly deletes: { readonly metrics: readonly number[]; readonly families: readonly number[] };
+}
+
+/**
+ * Takes every queued metric operation as one batch, or `undefined` when
+ * nothing is queued.
  *
  * Apply it in this order: `deletes.metrics`, `deletes.families`, then
  * `families`, `metrics`, `updates` (in array order). Deleting first lets a
@@ -544,13 +555,13 @@ function queueIncrement(id: number, before: number, value: number, after: number
  * metric.increment(1);
  * metric.increment(2);
  * console.log(drainMetricOps());
- * // {"families":[{"id":1,"name":"doc_total","description":"d","kind":"counter"}],
- * //  "metrics":[{"id":2,"family":1,"labels":{}}],"updates":[[2,"inc",3]],
- * //  "deletes":{"metrics":[],"families":[]}}
+ * // { families: [{ id: 1, name: "doc_total", description: "d", kind: "counter" }],
+ * //   metrics: [{ id: 2, family: 1, labels: {} }], updates: [[2, "inc", 3]],
+ * //   deletes: { metrics: [], families: [] } }
  * console.log(drainMetricOps()); // undefined
  * ```
  */
-export function drainMetricOps(): string | undefined {
+export function drainMetricOps(): MetricOpsBatch | undefined {
   if (
     newFamilies.size === 0 && newMetrics.size === 0 && pendingUpdates.size === 0 &&
     deletedMetrics.length === 0 && deletedFamilies.length === 0
@@ -561,12 +572,12 @@ export function drainMetricOps(): string | undefined {
   for (const [id, pending] of pendingUpdates) {
     for (const [op, value] of pending.ops) updates.push([id, op, value]);
   }
-  const batch = JSON.stringify({
+  const batch: MetricOpsBatch = {
     families: Array.from(newFamilies.values()),
     metrics: Array.from(newMetrics.values()),
     updates,
     deletes: { metrics: deletedMetrics, families: deletedFamilies },
-  });
+  };
   newFamilies.clear();
   newMetrics.clear();
   pendingUpdates.clear();

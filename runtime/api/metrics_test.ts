@@ -9,9 +9,10 @@ interface Batch {
   deletes: { metrics: number[]; families: number[] };
 }
 
+/** The next batch as plain data (what the wire encoder is given). */
 function drain(): Batch | undefined {
-  const json = drainMetricOps();
-  return json === undefined ? undefined : JSON.parse(json) as Batch;
+  const batch = drainMetricOps();
+  return batch === undefined ? undefined : JSON.parse(JSON.stringify(batch)) as Batch;
 }
 
 /** Drains what earlier tests left, so each test sees only its own operations. */

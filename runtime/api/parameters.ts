@@ -169,6 +169,33 @@ export function parseParameters(json: string, owner: string): InferenceParameter
   if (!Array.isArray(raw)) {
     throw invalid(`${owner}s must be a JSON array, got ${describeValue(raw)}`);
   }
+  return parametersFromEntries(raw, owner);
+}
+
+/**
+ * Decodes parameters already in the entry-list form (`{key, type, value}`
+ * items, as the wire decoder returns them), checking each: the one parse a
+ * request's parameters get.
+ *
+ * @internal For the Worker runtime.
+ *
+ * @example
+ * ```ts
+ * import { parametersFromEntries } from "./parameters.ts";
+ *
+ * console.log(parametersFromEntries([{ key: "n", type: "INT", value: "7" }], "request parameter"));
+ * // { n: 7n }
+ * ```
+ *
+ * @param raw The entries.
+ * @param owner What starts every message, e.g. `"request parameter"`.
+ * @returns The frozen record.
+ * @throws {TritonError} `INVALID_ARG` naming a bad entry.
+ */
+export function parametersFromEntries(
+  raw: readonly unknown[],
+  owner: string,
+): InferenceParameters {
   const entries: [string, ParameterValue][] = [];
   const seen = new Set<string>();
   raw.forEach((item: unknown, index) => {
@@ -319,6 +346,27 @@ function checkValue(item: unknown, where: string): ParameterValue {
  */
 export function encodeResponseParameters(record: unknown): string {
   return encodeParameters(record, "response parameter");
+}
+
+/**
+ * A response's parameters, checked, in the entry-list form the wire encoder
+ * takes (no JSON in between).
+ *
+ * @internal For the Worker runtime.
+ *
+ * @example
+ * ```ts
+ * import { responseParameterEntries } from "./parameters.ts";
+ *
+ * console.log(responseParameterEntries({ n: 7 })); // [{ key: "n", type: "INT", value: "7" }]
+ * ```
+ *
+ * @param record The response's parameters.
+ * @returns The entries, in order.
+ * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
+ */
+export function responseParameterEntries(record: unknown): WireParameter[] {
+  return toWire(checkParameters(record, "response parameter"));
 }
 
 /**

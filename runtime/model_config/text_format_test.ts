@@ -713,3 +713,61 @@ Deno.test("parseTextFormat() rejects absurd nesting instead of overflowing the s
   assertEquals(error.column, 50 * level.length + "values ".length + 1);
   assertEquals(error.reason, "messages nested deeper than 100 levels");
 });
+
+Deno.test("parseTextFormat() reads every config.pbtxt of the repository as protobuf-es's fromText does", async () => {
+  const { fromText } = await import("npm:@bufbuild/protobuf@2.17.0/txtpb");
+  const { equals } = await import("npm:@bufbuild/protobuf@2.17.0");
+  const { ModelConfigSchema } = await import("./model_config_pb.ts");
+  const root = new URL("../../", import.meta.url);
+  let compared = 0;
+  for (const dir of ["models/", "tests/fixtures/"]) {
+    for (const entry of Deno.readDirSync(new URL(dir, root))) {
+      const file = new URL(`${dir}${entry.name}/config.pbtxt`, root);
+      let text: string;
+      try {
+        text = Deno.readTextFileSync(file);
+      } catch {
+        continue; // no config.pbtxt (auto-completed models)
+      }
+      let theirs;
+      try {
+        theirs = fromText(ModelConfigSchema, text);
+      } catch (error) {
+        // Then ours must refuse it too, and say where.
+        let ours: unknown;
+        try {
+          parseTextFormat(ModelConfigSchema, text, "config.pbtxt");
+        } catch (caught) {
+          ours = caught;
+        }
+        assertInstanceOf(ours, TextFormatError, `${dir}${entry.name}: ${error}`);
+        continue;
+      }
+      const ours = parseTextFormat(ModelConfigSchema, text, "config.pbtxt");
+      assert(equals(ModelConfigSchema, ours, theirs), `${dir}${entry.name} decodes differently`);
+      compared++;
+    }
+  }
+  assert(compared >= 20, `only ${compared} configurations compared`);
+});
+
+Deno.test("parseTextFormat() refuses a repeated singular field, as protobuf-es's fromText does", async () => {
+  const { fromText } = await import("npm:@bufbuild/protobuf@2.17.0/txtpb");
+  const { ModelConfigSchema } = await import("./model_config_pb.ts");
+  const text = 'name: "a"\nname: "b"';
+  let theirs = "";
+  try {
+    fromText(ModelConfigSchema, text);
+  } catch (error) {
+    theirs = String(error);
+  }
+  assert(theirs.includes("repeated"), `fromText accepted it: ${theirs}`);
+  try {
+    parseTextFormat(ModelConfigSchema, text, "config.pbtxt");
+  } catch (error) {
+    assertInstanceOf(error, TextFormatError);
+    assert(error.message.startsWith("config.pbtxt:2:"), error.message);
+    return;
+  }
+  throw new Error("parseTextFormat accepted a repeated singular field");
+});

@@ -23,7 +23,7 @@ import {
   ModelInstanceGroupSchema,
   ModelVersionPolicySchema,
 } from "../model_config/mod.ts";
-import { baselinePolicy, type SandboxPolicy } from "../../sandbox/permissions.ts";
+import { baselinePolicy, type SandboxPolicy } from "../../sandbox/policy/permissions.ts";
 import { EnsembleScheduler } from "./ensemble.ts";
 import { checkStepModels, ensemblePlan, isEnsemble } from "./ensemble_plan.ts";
 import { ErrorCode, ServeError } from "./errors.ts";

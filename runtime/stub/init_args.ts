@@ -33,7 +33,7 @@ export interface InitArgs {
   model_instance_kind: string;
   /** The device id, an integer. */
   model_instance_device_id: string;
-  /** The sandbox record (sandbox/sandbox_record.ts), as text. */
+  /** The sandbox record (sandbox/policy/sandbox_record.ts), as text. */
   sandbox: string;
   /** The backend's options the stub needs. */
   backend_options: {

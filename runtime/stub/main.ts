@@ -8,7 +8,7 @@
  *    (sandbox/), and starts the model's Worker, which loads the runtime
  *    while
  * 4. the model directory is checked and the module type-checked (unless
- *    the same sources passed before: sandbox/check_verdicts.ts), with a
+ *    the same sources passed before: sandbox/checks/check_verdicts.ts), with a
  *    PROGRESS record every second meanwhile; only then
  *    does the Worker get its start message (arena, control page, futex
  *    proxy, model URL) and import the model. From then on the main thread

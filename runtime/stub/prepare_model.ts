@@ -22,11 +22,15 @@
  * @module
  */
 
-import { verdictDirectory } from "../../sandbox/check_verdicts.ts";
-import { checkModelDirectory, ModelDirectoryError } from "../../sandbox/model_dir.ts";
-import { sandboxPermissions, type WorkerPermissions } from "../../sandbox/permissions.ts";
-import { decodeSandboxRecord, type SandboxRecord } from "../../sandbox/sandbox_record.ts";
-import { TypeCheckError, typeCheckModel, type TypeCheckOutcome } from "../../sandbox/type_check.ts";
+import { verdictDirectory } from "../../sandbox/checks/check_verdicts.ts";
+import { checkModelDirectory, ModelDirectoryError } from "../../sandbox/checks/model_dir.ts";
+import { sandboxPermissions, type WorkerPermissions } from "../../sandbox/policy/permissions.ts";
+import { decodeSandboxRecord, type SandboxRecord } from "../../sandbox/policy/sandbox_record.ts";
+import {
+  TypeCheckError,
+  typeCheckModel,
+  type TypeCheckOutcome,
+} from "../../sandbox/checks/type_check.ts";
 import { ERROR_CODE } from "../wire/layout.ts";
 import type { InitArgs } from "./init_args.ts";
 import { defaultModelFilenameOf, modelFilePath, requireModelFile } from "./model_file.ts";

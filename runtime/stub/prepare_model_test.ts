@@ -1,6 +1,6 @@
 import { assertEquals } from "../api/_test_assert.ts";
-import type { SandboxRecord } from "../../sandbox/sandbox_record.ts";
-import { verdictDirectory } from "../../sandbox/check_verdicts.ts";
+import type { SandboxRecord } from "../../sandbox/policy/sandbox_record.ts";
+import { verdictDirectory } from "../../sandbox/checks/check_verdicts.ts";
 import { verdictsApply } from "./prepare_model.ts";
 
 const CACHE = verdictDirectory("/opt/backend");

@@ -7,7 +7,7 @@
  *
  * The functions are bound when this module loads, before any model code
  * runs; the realm's `Deno.stdin` and `Deno.stdout` are then taken from the
- * model (sandbox/harden_realm.ts). The bytes mean nothing to the parent,
+ * model (runtime/worker/harden_realm.ts). The bytes mean nothing to the parent,
  * which re-checks its ring whatever woke it, so a model that found another
  * way to write there could only wake it for nothing.
  *

@@ -398,6 +398,47 @@ export const CONTROL_REQUEST = {
   SIZE: 56,
 } as const;
 
+/** `tdn_metrics_header`: the start of a METRICS payload (five counts). */
+export const METRICS_HEADER = {
+  /** u32 new families. */
+  FAMILY_COUNT: 0,
+  /** u32 new metrics. */
+  METRIC_COUNT: 4,
+  /** u32 updates. */
+  UPDATE_COUNT: 8,
+  /** u32 deleted metric ids. */
+  DELETED_METRIC_COUNT: 12,
+  /** u32 deleted family ids. */
+  DELETED_FAMILY_COUNT: 16,
+  /** u32, 0. */
+  RESERVED: 20,
+  /** `sizeof(tdn_metrics_header)`. */
+  SIZE: 24,
+} as const;
+
+/** `TDN_METRICS_NO_BUCKETS`: a METRICS metric's bucket count when it has none. */
+export const METRICS_NO_BUCKETS = 0xFFFFFFFF;
+
+/** `TDN_METRIC_OP_*`: what a METRICS update does. */
+export const METRIC_OP = {
+  /** `TDN_METRIC_OP_INC`: add the value (counters, gauges). */
+  INC: 1,
+  /** `TDN_METRIC_OP_SET`: set the value (gauges). */
+  SET: 2,
+  /** `TDN_METRIC_OP_OBSERVE`: observe the value (histograms). */
+  OBSERVE: 3,
+} as const;
+
+/** `TRITONSERVER_MetricKind`: a METRICS family's kind. */
+export const METRIC_KIND = {
+  /** `TRITONSERVER_METRIC_KIND_COUNTER`. */
+  COUNTER: 0,
+  /** `TRITONSERVER_METRIC_KIND_GAUGE`. */
+  GAUGE: 1,
+  /** `TRITONSERVER_METRIC_KIND_HISTOGRAM`. */
+  HISTOGRAM: 2,
+} as const;
+
 /** `tdn_control_file`: a model file given with a LOAD. */
 export const CONTROL_FILE = {
   /** `tdn_str` path, relative to the model's directory. */

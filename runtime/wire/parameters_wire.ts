@@ -4,7 +4,8 @@
  * `{"type": "STRING"|"INT"|"BOOL"|"DOUBLE", "value": "<text>"}` with every
  * value a string, so the parent's one strict JSON reader parses it. The
  * model API works with the entry-list form of runtime/api/parameters.ts;
- * these two functions translate between the forms.
+ * these two functions translate between the forms, and the model API checks
+ * the entries (`parametersFromEntries`): the wire text is parsed once.
  *
  * @example
  * ```ts
@@ -19,10 +20,12 @@
  * @module
  */
 
-import { parseRequestParameters, type WireParameter } from "../api/internal.ts";
-import type { InferenceParameters } from "../api/parameters.ts";
-
-type Entry = WireParameter;
+/** One parameter in the entry-list form (the model API's `WireParameter`). */
+export type Entry =
+  | { key: string; type: "STRING"; value: string }
+  | { key: string; type: "INT"; value: string }
+  | { key: string; type: "BOOL"; value: boolean }
+  | { key: string; type: "DOUBLE"; value: number | string };
 
 const DOUBLE_WORDS: Record<string, string | number> = {
   nan: "NaN",
@@ -87,19 +90,4 @@ export function wireFromEntries(entries: readonly Entry[]): string {
     out[entry.key] = { type: entry.type, value };
   }
   return JSON.stringify(out);
-}
-
-const NO_PARAMETERS: InferenceParameters = Object.freeze({});
-
-/**
- * A request's parameters for the model, from the object form (validated by
- * the model API's own parser). Most requests have none: that costs nothing.
- *
- * @param json The object form, or "".
- * @returns The frozen record.
- * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
- */
-export function requestParameters(json: string): InferenceParameters {
-  if (json === "") return NO_PARAMETERS;
-  return parseRequestParameters(JSON.stringify(entriesFromWire(json)));
 }

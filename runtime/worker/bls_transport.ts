@@ -52,7 +52,7 @@ import {
   writeBlsRequest,
   writeControlRequest,
 } from "../wire/bls_request_writer.ts";
-import { readBlsResponse } from "../wire/bls_response_reader.ts";
+import { readBlsResponse } from "../wire/result_codec.ts";
 import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
 import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";

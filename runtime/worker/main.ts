@@ -30,8 +30,8 @@
 // `import "@triton/deno"` then resolves to this already-loaded module, which
 // needs no read permission outside the model directory.
 import "@triton/deno";
-import { denialOf, formatDenial, limitHitOf } from "../../sandbox/denials.ts";
-import { hardenRealm } from "../../sandbox/harden_realm.ts";
+import { denialOf, formatDenial, limitHitOf } from "./denials.ts";
+import { hardenRealm } from "./harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
 import {
   drainMetricOps,
@@ -55,6 +55,7 @@ import {
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
 import type { WireRecord } from "../wire/ring.ts";
+import { encodeMetricBatch } from "../wire/metrics_codec.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
@@ -491,7 +492,7 @@ function flushMetrics(context: BatchContext, link: ParentLink): void {
   const ops = drainMetricOps();
   if (ops === undefined) return;
   const scope = context.stubArena.scope();
-  const bytes = new TextEncoder().encode(ops);
+  const bytes = encodeMetricBatch(ops);
   const offset = scope.reserve(bytes.byteLength);
   new Uint8Array(context.arena, offset, bytes.byteLength).set(bytes);
   link.toParent.push(record(MSG.METRICS, 0, 0n, offset, bytes.byteLength));

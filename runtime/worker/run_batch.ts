@@ -24,13 +24,14 @@ import { TritonError } from "../api/error.ts";
 import {
   type CheckedResponse,
   checkResponse,
-  encodeResponseParameters,
   makeRequest,
+  parametersFromEntries,
+  responseParameterEntries,
   tensorFromWire,
-  type WireParameter,
 } from "../api/internal.ts";
+import type { InferenceParameters } from "../api/parameters.ts";
 import { InferenceResponse } from "../api/response.ts";
-import { requestParameters, wireFromEntries } from "../wire/parameters_wire.ts";
+import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { InferenceRequest } from "../api/request.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch, type WireRequest } from "../wire/batch_reader.ts";
@@ -38,7 +39,7 @@ import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Cancellations } from "./cancellations.ts";
-import { type ResultResponse, writeResult } from "../wire/result_writer.ts";
+import { type ResultResponse, writeResult } from "../wire/result_codec.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { clientText } from "./client_text.ts";
 import { BatchSlots, type SlotOutcome } from "./batch_slots.ts";
@@ -280,15 +281,28 @@ export function requestFromWire(
   });
 }
 
+const NO_PARAMETERS: InferenceParameters = Object.freeze({});
+
+/**
+ * A request's parameters for the model: the wire text parsed once, the
+ * entries checked by the model API. Most requests have none: that costs
+ * nothing.
+ *
+ * @param json The wire's object form, or "".
+ * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
+ */
+export function requestParameters(json: string): InferenceParameters {
+  if (json === "") return NO_PARAMETERS;
+  return parametersFromEntries(entriesFromWire(json), "request parameter");
+}
+
 /** A response's parameters in the wire's object form ("" for none or not a response). */
 export function responseParameters(response: unknown): string {
   if (!(response instanceof InferenceResponse)) return "";
   const parameters = response.parameters;
   // The common case, on the busy path: no parameters, no JSON.
   for (const _ in parameters) {
-    return wireFromEntries(
-      JSON.parse(encodeResponseParameters(parameters)) as WireParameter[],
-    );
+    return wireFromEntries(responseParameterEntries(parameters));
   }
   return "";
 }

@@ -31,7 +31,7 @@ import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch } from "../wire/batch_reader.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
-import { type ResultAllocator, writeResult } from "../wire/result_writer.ts";
+import { type ResultAllocator, writeResult } from "../wire/result_codec.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
 import {

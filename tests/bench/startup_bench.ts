@@ -7,7 +7,7 @@
  *
  * Rows (model: two FP32 inputs echoed to two outputs, tests/bench/models/):
  * - load with one instance, warm: the sources were type-checked before
- *   (a verdict exists, sandbox/check_verdicts.ts); median of 5, and range;
+ *   (a verdict exists, sandbox/checks/check_verdicts.ts); median of 5, and range;
  * - load with one instance, cold: sources no check has seen (a fresh
  *   comment each time), so the stub runs `deno check`; median of 3;
  * - one more instance of a loaded model (Triton reloads it with count 2

@@ -112,7 +112,7 @@ Deno.test("layers: a stub runs filtered, without new privileges, within its limi
     assert(pid !== undefined, "no stub");
     assertEquals(statusField(pid, "Seccomp"), "2");
     assertEquals(statusField(pid, "NoNewPrivs"), "1");
-    // sandbox/layers.ts: 1536 MiB for the runtime, plus the heap and memory budgets.
+    // sandbox/policy/layers.ts: 1536 MiB for the runtime, plus the heap and memory budgets.
     assertEquals(softLimit(pid, "Max data size"), String((1536 + 64 + 128) * 1024 * 1024));
     assertEquals(softLimit(pid, "Max open files"), "1024");
     assertEquals(softLimit(pid, "Max core file size"), "0");

@@ -14,11 +14,121 @@
 #include "fake_triton.h"
 #include "histogram_api.h"
 #include "id_map.h"
+#include "json_reader.h"
 #include "metrics.h"
+#include "metrics_batch.h"
+#include "tdn_wire.h"
+
+/* ---- A METRICS encoder for the tests: the cases below are written as
+ * JSON for reading, and sent the way the stub sends them (binary). ---- */
+
+typedef struct out {
+  uint8_t* data;
+  size_t length, capacity;
+} out;
+
+static void put(out* o, const void* bytes, size_t length)
+{
+  if (o->length + length > o->capacity) {
+    o->capacity = (o->length + length) * 2 + 64;
+    o->data = realloc(o->data, o->capacity);
+  }
+  memcpy(o->data + o->length, bytes, length);
+  o->length += length;
+}
+
+static void put_u32(out* o, uint32_t value) { put(o, &value, 4); }
+static void put_u64(out* o, uint64_t value) { put(o, &value, 8); }
+static void put_f64(out* o, double value) { put(o, &value, 8); }
+
+static const tdn_json_value* member(const tdn_json_value* object, const char* key)
+{
+  return tdn_json_member_value(object, key);
+}
+
+static uint32_t code_of(const char* name, const char* const* names)
+{
+  for (uint32_t i = 0; names[i] != NULL; ++i) {
+    if (strcmp(names[i], name) == 0) {
+      return i;
+    }
+  }
+  return 99;
+}
+
+/* {"families":[{id,name,description,kind}], "metrics":[{id,family,labels,buckets?}],
+ *  "updates":[[id,"inc"|"set"|"observe",value]], "deletes":{"metrics":[],"families":[]}} */
+static out encode(const char* json)
+{
+  tdn_diag why;
+  tdn_json_value* root = tdn_json_parse(json, strlen(json), 8, &why);
+  CHECK(root != NULL, "test batch: %s", why.text);
+  const tdn_json_value* families = member(root, "families");
+  const tdn_json_value* metrics = member(root, "metrics");
+  const tdn_json_value* updates = member(root, "updates");
+  const tdn_json_value* deletes = member(root, "deletes");
+  const tdn_json_value* deleted[2] = {member(deletes, "metrics"), member(deletes, "families")};
+  out o = {0};
+  put_u32(&o, (uint32_t)families->element_count);
+  put_u32(&o, (uint32_t)metrics->element_count);
+  put_u32(&o, (uint32_t)updates->element_count);
+  put_u32(&o, (uint32_t)deleted[0]->element_count);
+  put_u32(&o, (uint32_t)deleted[1]->element_count);
+  put_u32(&o, 0);
+  static const char* const kinds[] = {"counter", "gauge", "histogram", NULL};
+  for (size_t i = 0; i < families->element_count; ++i) {
+    const tdn_json_value* family = families->elements[i];
+    const char* name = member(family, "name")->string;
+    const char* description = member(family, "description")->string;
+    put_u64(&o, (uint64_t)member(family, "id")->number);
+    put_u32(&o, code_of(member(family, "kind")->string, kinds));
+    put_u32(&o, (uint32_t)strlen(name));
+    put_u32(&o, (uint32_t)strlen(description));
+    put(&o, name, strlen(name));
+    put(&o, description, strlen(description));
+  }
+  for (size_t i = 0; i < metrics->element_count; ++i) {
+    const tdn_json_value* metric = metrics->elements[i];
+    const tdn_json_value* labels = member(metric, "labels");
+    const tdn_json_value* buckets = member(metric, "buckets");
+    put_u64(&o, (uint64_t)member(metric, "id")->number);
+    put_u64(&o, (uint64_t)member(metric, "family")->number);
+    put_u32(&o, (uint32_t)labels->member_count);
+    put_u32(&o, buckets == NULL ? TDN_METRICS_NO_BUCKETS : (uint32_t)buckets->element_count);
+    for (size_t l = 0; l < labels->member_count; ++l) {
+      const char* key = labels->members[l].key;
+      const char* value = labels->members[l].value->string;
+      put_u32(&o, (uint32_t)strlen(key));
+      put_u32(&o, (uint32_t)strlen(value));
+      put(&o, key, strlen(key));
+      put(&o, value, strlen(value));
+    }
+    for (size_t b = 0; buckets != NULL && b < buckets->element_count; ++b) {
+      put_f64(&o, buckets->elements[b]->number);
+    }
+  }
+  static const char* const ops[] = {"", "inc", "set", "observe", NULL};
+  for (size_t i = 0; i < updates->element_count; ++i) {
+    const tdn_json_value* update = updates->elements[i];
+    put_u64(&o, (uint64_t)update->elements[0]->number);
+    put_u32(&o, code_of(update->elements[1]->string, ops));
+    put_u32(&o, 0);
+    put_f64(&o, update->elements[2]->number);
+  }
+  for (int d = 0; d < 2; ++d) {
+    for (size_t i = 0; i < deleted[d]->element_count; ++i) {
+      put_u64(&o, (uint64_t)deleted[d]->elements[i]->number);
+    }
+  }
+  tdn_json_free(root);
+  return o;
+}
 
 static void apply(tdn_metrics_stub* stub, int64_t pid, const char* batch)
 {
-  tdn_metrics_apply(stub, pid, batch, strlen(batch));
+  out o = encode(batch);
+  tdn_metrics_apply(stub, pid, o.data, o.length);
+  free(o.data);
 }
 
 #define EMPTY_DELETES "\"deletes\":{\"metrics\":[],\"families\":[]}"
@@ -227,6 +337,46 @@ static void test_limits(void)
   tdn_metrics_model_free(model);
 }
 
+/* A batch that does not frame is refused whole, and logged as such. */
+static void test_refused_whole(void)
+{
+  tdn_metrics_model* model = tdn_metrics_model_new("m");
+  tdn_metrics_stub* stub = tdn_metrics_stub_new(model, "m_0");
+  fake_log_clear();
+  out o = encode("{\"families\":[{\"id\":1,\"name\":\"g\",\"description\":\"\",\"kind\":"
+                 "\"gauge\"}],\"metrics\":[],\"updates\":[]," EMPTY_DELETES "}");
+  tdn_metrics_apply(stub, 1, o.data, o.length - 1);
+  CHECK_HAS(fake_log, "model 'm', instance 'm_0': a custom metrics batch was refused whole: the "
+                      "batch ends inside the name of family 0");
+  CHECK(fake.families == 0, "nothing applied");
+  free(o.data);
+  tdn_metrics_stub_free(stub);
+  tdn_metrics_model_free(model);
+}
+
+/* The checks that need the family's kind. */
+static void test_kind_checks(void)
+{
+  const double buckets[1] = {1};
+  const tdn_metric_label le = {{"le", 2}, {"1", 1}};
+  tdn_metric_spec spec = {.id = 7, .family = 1, .label_count = 0, .labels = NULL};
+  tdn_diag why;
+  CHECK(!tdn_metric_check_kind(&spec, TRITONSERVER_METRIC_KIND_HISTOGRAM, &why), "no buckets");
+  CHECK_HAS(why.text, "metric id 7: a histogram needs buckets");
+  spec.has_buckets = true;
+  spec.bucket_count = 1;
+  spec.buckets = buckets;
+  CHECK(!tdn_metric_check_kind(&spec, TRITONSERVER_METRIC_KIND_GAUGE, &why), "gauge buckets");
+  CHECK_HAS(why.text, "buckets are for histograms, and its family is a gauge");
+  spec.label_count = 1;
+  spec.labels = &le;
+  CHECK(!tdn_metric_check_kind(&spec, TRITONSERVER_METRIC_KIND_HISTOGRAM, &why), "le");
+  CHECK_HAS(why.text, "label name 'le' is reserved for histogram buckets");
+  spec.labels = NULL;
+  spec.label_count = 0;
+  CHECK(tdn_metric_check_kind(&spec, TRITONSERVER_METRIC_KIND_HISTOGRAM, &why), "%s", why.text);
+}
+
 int main(void)
 {
   test_id_map();
@@ -234,6 +384,8 @@ int main(void)
   test_shared_families_and_restarts();
   test_family_names_are_per_model();
   test_limits();
+  test_refused_whole();
+  test_kind_checks();
   if (check_failures == 0) {
     printf("metrics_check: all checks passed\n");
   }

@@ -34,6 +34,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["READY_", layout.READY_FLAG],
   ["CONTROL_FLAG_", layout.CONTROL_FLAG],
   ["RESPONSE_", layout.RESPONSE_FLAG],
+  ["METRIC_OP_", layout.METRIC_OP],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.
 const CONTROL_OPERATIONS = ["LOAD", "UNLOAD", "IS_READY"];

@@ -1,6 +1,6 @@
 /*
  * golden_c: the C side of the wire golden test. It runs the backend's own
- * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_reader.c)
+ * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_codec.c)
  * against committed bytes that the TypeScript side checks too.
  *
  *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
@@ -10,13 +10,21 @@
  *   golden_c write-records FILE write the parent's sample records (below) as tdn_record[]
  *   golden_c read-records FILE  print FILE's tdn_record[] as JSON, each checked the way the
  *                               parent checks that kind
+ *   golden_c layout             print every struct field's offset and every struct's size
+ *   golden_c write-bls-response FILE
+ *                               the parent's sample BLS_RESPONSE (below): arena bytes
+ *                               [0, end) with the payload at BLS_RESPONSE_AT
+ *   golden_c check-bls-response FILE
+ *                               exit 0 only if the encoder reproduces FILE byte for byte
+ *   golden_c read-metrics FILE  read FILE as a METRICS payload with the parent's checks and
+ *                               print every item as canonical JSON
  *   golden_c read-bls FILE BASE decode FILE as an arena whose stub half starts at BASE, with a
  *                               BLS_REQUEST payload there, and print it as canonical JSON (or
  *                               the parent's complaint on stderr, exit 1)
  *
- * Build: gcc -std=c11 -D_GNU_SOURCE -Iffi/include -Iffi/src tests/wire/golden_c.c
- *        ffi/src/batch_writer.c ffi/src/result_reader.c -o build/golden_c
+ * Built by `make build` (GOLDEN_SRCS in the Makefile).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +33,8 @@
 #include "batch_writer.h"
 #include "bls_request.h"
 #include "record_check.h"
-#include "result_reader.h"
+#include "metrics_batch.h"
+#include "result_codec.h"
 #include "tdn_wire.h"
 
 /* ---- The sample batch (tests/wire/golden/batch_v3.bin) ------------------ */
@@ -378,8 +387,17 @@ static int read_control(const char* path, const char* base_text, const char* ope
 /* ---- Records ------------------------------------------------------------ */
 
 /* The parent's sample records (tests/wire/golden/parent_records_v3.bin):
- * IS_READY probe 7. */
-static const tdn_record parent_records[1] = {
+ * one of every parent -> stub kind, as the parent sends it. */
+enum { PARENT_RECORD_COUNT = 8 };
+static const tdn_record parent_records[PARENT_RECORD_COUNT] = {
+    {.kind = TDN_MSG_INIT, .flags = 0, .aux = 0, .id = 0, .offset = 0, .length = 120},
+    {.kind = TDN_MSG_EXECUTE, .flags = 0, .aux = 0, .id = 5, .offset = 64, .length = 24},
+    {.kind = TDN_MSG_FINALIZE, .flags = 0, .aux = 0, .id = 0, .offset = 0, .length = 0},
+    {.kind = TDN_MSG_CANCEL, .flags = TDN_FLAG_CLOSED, .aux = 1, .id = 5, .offset = 0, .length = 0},
+    {.kind = TDN_MSG_BLS_RESPONSE, .flags = TDN_FLAG_FINAL, .aux = 0, .id = 9,
+     .offset = 128, .length = 268},
+    {.kind = TDN_MSG_CONTROL_DONE, .flags = 0, .aux = 2, .id = 10, .offset = 640, .length = 9},
+    {.kind = TDN_MSG_INSTANCE, .flags = 0, .aux = 0, .id = 0, .offset = 0, .length = 300},
     {.kind = TDN_MSG_IS_READY, .flags = 0, .aux = 0, .id = 7, .offset = 0, .length = 0},
 };
 
@@ -389,12 +407,12 @@ static int write_records(const char* path)
   if (file == NULL) {
     return fail("cannot write %s", path);
   }
-  const size_t written = fwrite(parent_records, sizeof(tdn_record), 1, file);
-  return fclose(file) == 0 && written == 1 ? 0 : fail("cannot write %s", path);
+  const size_t written = fwrite(parent_records, sizeof(tdn_record), PARENT_RECORD_COUNT, file);
+  return fclose(file) == 0 && written == PARENT_RECORD_COUNT ? 0 : fail("cannot write %s", path);
 }
 
-/* The parent's own checks of each stub kind the sample holds
- * (ffi/src/record_check.c). */
+/* The parent's own checks of each stub kind (ffi/src/record_check.c) where
+ * the kind has them; the others are checked where their payload is read. */
 static bool record_ok(const tdn_record* record, tdn_diag* why)
 {
   switch (record->kind) {
@@ -404,8 +422,21 @@ static bool record_ok(const tdn_record* record, tdn_diag* why)
       return tdn_check_readiness(record, why);
     case TDN_MSG_RESPONSE:
       return tdn_check_response_flags(record, why);
+    case TDN_MSG_ERROR:
+    case TDN_MSG_RESULT:
+    case TDN_MSG_FINALIZED:
+    case TDN_MSG_LOG:
+    case TDN_MSG_EXECUTE_DONE:
+    case TDN_MSG_METRICS:
+    case TDN_MSG_BLS_REQUEST:
+    case TDN_MSG_BLS_CANCEL:
+    case TDN_MSG_CONTROL:
+    case TDN_MSG_CONFIG:
+    case TDN_MSG_TRACE:
+    case TDN_MSG_PROGRESS:
+      return true;
     default:
-      return tdn_diag_set(why, "sent kind %u, which the sample does not hold", record->kind);
+      return tdn_diag_set(why, "sent kind %u, which is not a stub -> parent kind", record->kind);
   }
 }
 
@@ -437,6 +468,304 @@ static int read_records(const char* path)
   return 0;
 }
 
+/* ---- BLS_RESPONSE ------------------------------------------------------- */
+
+/* The sample BLS_RESPONSE (tests/wire/golden/bls_response_v3.bin): Triton
+ * wrote the two outputs in place at arena offsets 0 and 64; the payload
+ * lies at BLS_RESPONSE_AT. */
+enum { BLS_RESPONSE_AT = 128, BLS_RESPONSE_ARENA = 512 };
+static const float bls_output0_data[2] = {0.5f, -2.0f};
+static const int64_t bls_output0_shape[2] = {1, 2};
+static const int64_t bls_output1_shape[1] = {2};
+static const tdn_encoded_output bls_outputs[2] = {
+    {"OUT0", DATATYPE_FP32, 2, bls_output0_shape, 0, sizeof(bls_output0_data)},
+    {"TEXT", DATATYPE_BYTES, 1, bls_output1_shape, 64, sizeof(request0_input1_data)},
+};
+static const char bls_parameters[] =
+    "{\"k\":{\"type\":\"BOOL\",\"value\":\"true\"},\"n\":{\"type\":\"INT\",\"value\":\"-4\"}}";
+static const tdn_encoded_response bls_sample = {
+    .status = TDN_STATUS_OK,
+    .error_code = 0,
+    .message = "",
+    .message_length = 0,
+    .output_count = 2,
+    .outputs = bls_outputs,
+    .parameters = bls_parameters,
+    .parameters_length = sizeof(bls_parameters) - 1,
+};
+
+/* Encodes the sample into a fresh arena of stale bytes; *used: its end. */
+static uint8_t* encode_bls_sample(uint64_t* used)
+{
+  uint8_t* arena = malloc(BLS_RESPONSE_ARENA);
+  if (arena == NULL) {
+    return NULL;
+  }
+  memset(arena, 0, BLS_RESPONSE_ARENA);
+  memcpy(arena, bls_output0_data, sizeof(bls_output0_data));
+  memcpy(arena + 64, request0_input1_data, sizeof(request0_input1_data));
+  const uint64_t size = tdn_one_response_size(&bls_sample);
+  memset(arena + BLS_RESPONSE_AT, 0xA5, size);
+  *used = BLS_RESPONSE_AT + tdn_one_response_encode(arena, BLS_RESPONSE_AT, &bls_sample);
+  if (*used != BLS_RESPONSE_AT + size) {
+    fail("%s", "the encoder wrote another size than it measured");
+    free(arena);
+    return NULL;
+  }
+  return arena;
+}
+
+static int write_bls_response(const char* path)
+{
+  uint64_t used;
+  uint8_t* arena = encode_bls_sample(&used);
+  if (arena == NULL) {
+    return 1;
+  }
+  FILE* file = fopen(path, "wb");
+  int status = file != NULL && fwrite(arena, 1, used, file) == used ? 0 : 1;
+  if (file != NULL && fclose(file) != 0) {
+    status = 1;
+  }
+  free(arena);
+  return status == 0 ? 0 : fail("cannot write %s", path);
+}
+
+static int compare_with_file(const char* path, const uint8_t* bytes, uint64_t used)
+{
+  uint64_t expected_size;
+  uint8_t* expected = read_file(path, &expected_size);
+  if (expected == NULL) {
+    return fail("cannot read %s", path);
+  }
+  int status = 0;
+  if (used != expected_size) {
+    fprintf(stderr, "golden_c: encoder wrote %llu bytes, %s has %llu\n",
+            (unsigned long long)used, path, (unsigned long long)expected_size);
+    status = 1;
+  }
+  for (uint64_t i = 0; status == 0 && i < used; ++i) {
+    if (bytes[i] != expected[i]) {
+      fprintf(stderr, "golden_c: first difference at byte %llu: encoder 0x%02x, %s 0x%02x\n",
+              (unsigned long long)i, bytes[i], path, expected[i]);
+      status = 1;
+    }
+  }
+  free(expected);
+  return status;
+}
+
+static int check_bls_response(const char* path)
+{
+  uint64_t used;
+  uint8_t* arena = encode_bls_sample(&used);
+  if (arena == NULL) {
+    return 1;
+  }
+  const int status = compare_with_file(path, arena, used);
+  free(arena);
+  return status;
+}
+
+/* ---- METRICS ------------------------------------------------------------ */
+
+static int read_metrics(const char* path)
+{
+  uint64_t size;
+  uint8_t* data = read_file(path, &size);
+  if (data == NULL) {
+    return fail("cannot read %s", path);
+  }
+  tdn_metrics_batch batch;
+  tdn_diag why;
+  if (!tdn_metrics_batch_parse(data, size, &batch, &why)) {
+    free(data);
+    return fail("the stub's METRICS: %s", why.text);
+  }
+  int status = 0;
+  printf("{\"families\":[");
+  for (uint32_t i = 0; status == 0 && i < batch.family_count; ++i) {
+    tdn_metric_family_spec family;
+    if (!tdn_metric_family_read(&batch.families[i], &family, &why)) {
+      status = fail("the stub's METRICS: %s", why.text);
+      break;
+    }
+    printf("%s{\"id\":%llu,\"name\":", i == 0 ? "" : ",", (unsigned long long)family.id);
+    print_json_string(family.name);
+    printf(",\"description\":");
+    print_json_string(family.description);
+    printf(",\"kind\":\"%s\"}", tdn_metric_kind_name(family.kind));
+  }
+  printf("],\"metrics\":[");
+  for (uint32_t i = 0; status == 0 && i < batch.metric_count; ++i) {
+    tdn_metric_spec metric;
+    if (!tdn_metric_read(&batch.metrics[i], &metric, &why)) {
+      status = fail("the stub's METRICS: %s", why.text);
+      break;
+    }
+    printf("%s{\"id\":%llu,\"family\":%llu,\"labels\":[", i == 0 ? "" : ",",
+           (unsigned long long)metric.id, (unsigned long long)metric.family);
+    for (uint32_t l = 0; l < metric.label_count; ++l) {
+      printf("%s[", l == 0 ? "" : ",");
+      print_json_string(metric.labels[l].name.text);
+      putchar(',');
+      print_json_string(metric.labels[l].value.text);
+      putchar(']');
+    }
+    printf("]");
+    if (metric.has_buckets) {
+      printf(",\"buckets\":[");
+      for (uint32_t b = 0; b < metric.bucket_count; ++b) {
+        printf("%s%.17g", b == 0 ? "" : ",", metric.buckets[b]);
+      }
+      printf("]");
+    }
+    printf("}");
+  }
+  printf("],\"updates\":[");
+  for (uint32_t i = 0; status == 0 && i < batch.update_count; ++i) {
+    tdn_metric_update update;
+    if (!tdn_metric_update_read(&batch.updates[i], &update, &why)) {
+      status = fail("the stub's METRICS: %s", why.text);
+      break;
+    }
+    printf("%s[%llu,\"%s\",%.17g]", i == 0 ? "" : ",", (unsigned long long)update.id,
+           tdn_metric_op_name(update.op), update.value);
+  }
+  const uint64_t* const deleted[2] = {batch.deleted_metrics, batch.deleted_families};
+  const uint32_t deleted_counts[2] = {batch.deleted_metric_count, batch.deleted_family_count};
+  printf("],\"deletes\":{");
+  for (int d = 0; d < 2; ++d) {
+    printf("%s\"%s\":[", d == 0 ? "" : ",", d == 0 ? "metrics" : "families");
+    for (uint32_t i = 0; status == 0 && i < deleted_counts[d]; ++i) {
+      if (!tdn_metrics_check_id(deleted[d][i], &why)) {
+        status = fail("the stub's METRICS: %s", why.text);
+        break;
+      }
+      printf("%s%llu", i == 0 ? "" : ",", (unsigned long long)deleted[d][i]);
+    }
+    printf("]");
+  }
+  printf("}}\n");
+  tdn_metrics_batch_free(&batch);
+  free(data);
+  return status;
+}
+
+/* ---- Layout ------------------------------------------------------------- */
+
+/* Every field offset and struct size of tdn_wire.h, as JSON keyed the way
+ * runtime/wire/layout.ts names them (field names in capitals). */
+#define FIELD(type, field, key) printf("%s\"%s\":%zu", first ? "" : ",", key, offsetof(type, field)), first = 0
+#define STRUCT_END(type) printf(",\"SIZE\":%zu}", sizeof(type))
+
+static int print_layout(void)
+{
+  int first;
+  printf("{\"RECORD\":{");
+  first = 1;
+  FIELD(tdn_record, kind, "KIND"); FIELD(tdn_record, flags, "FLAGS"); FIELD(tdn_record, aux, "AUX");
+  FIELD(tdn_record, id, "ID"); FIELD(tdn_record, offset, "OFFSET");
+  FIELD(tdn_record, length, "LENGTH");
+  STRUCT_END(tdn_record);
+  printf(",\"RING\":{");
+  first = 1;
+  FIELD(tdn_ring, tail, "TAIL"); FIELD(tdn_ring, consumer_sleeping, "CONSUMER_SLEEPING");
+  FIELD(tdn_ring, head, "HEAD"); FIELD(tdn_ring, producer_sleeping, "PRODUCER_SLEEPING");
+  FIELD(tdn_ring, done, "DONE"); FIELD(tdn_ring, records, "RECORDS");
+  STRUCT_END(tdn_ring);
+  printf(",\"CONTROL\":{");
+  first = 1;
+  FIELD(tdn_control, magic, "MAGIC"); FIELD(tdn_control, version, "VERSION");
+  FIELD(tdn_control, window_size, "WINDOW_SIZE"); FIELD(tdn_control, arena_size, "ARENA_SIZE");
+  FIELD(tdn_control, parent_pid, "PARENT_PID"); FIELD(tdn_control, reserved0, "RESERVED0");
+  FIELD(tdn_control, stub_base, "STUB_BASE"); FIELD(tdn_control, to_stub, "TO_STUB");
+  FIELD(tdn_control, to_parent, "TO_PARENT");
+  STRUCT_END(tdn_control);
+  printf(",\"STR\":{");
+  first = 1;
+  FIELD(tdn_str, offset, "OFFSET"); FIELD(tdn_str, length, "LENGTH");
+  FIELD(tdn_str, reserved, "RESERVED");
+  STRUCT_END(tdn_str);
+  printf(",\"TENSOR\":{");
+  first = 1;
+  FIELD(tdn_tensor, name, "NAME"); FIELD(tdn_tensor, datatype, "DATATYPE");
+  FIELD(tdn_tensor, rank, "RANK"); FIELD(tdn_tensor, shape_offset, "SHAPE_OFFSET");
+  FIELD(tdn_tensor, data_offset, "DATA_OFFSET"); FIELD(tdn_tensor, data_size, "DATA_SIZE");
+  STRUCT_END(tdn_tensor);
+  printf(",\"BATCH_HEADER\":{");
+  first = 1;
+  FIELD(tdn_batch_header, request_count, "REQUEST_COUNT");
+  FIELD(tdn_batch_header, reserved, "RESERVED"); FIELD(tdn_batch_header, arena_used, "ARENA_USED");
+  STRUCT_END(tdn_batch_header);
+  printf(",\"REQUEST\":{");
+  first = 1;
+  FIELD(tdn_request, id, "ID");
+  FIELD(tdn_request, correlation_id_string, "CORRELATION_ID_STRING");
+  FIELD(tdn_request, correlation_id, "CORRELATION_ID"); FIELD(tdn_request, flags, "FLAGS");
+  FIELD(tdn_request, input_count, "INPUT_COUNT"); FIELD(tdn_request, inputs_offset, "INPUTS_OFFSET");
+  FIELD(tdn_request, requested_output_count, "REQUESTED_OUTPUT_COUNT");
+  FIELD(tdn_request, reserved, "RESERVED");
+  FIELD(tdn_request, requested_outputs_offset, "REQUESTED_OUTPUTS_OFFSET");
+  FIELD(tdn_request, parameters_json, "PARAMETERS_JSON");
+  FIELD(tdn_request, timeout_us, "TIMEOUT_US");
+  STRUCT_END(tdn_request);
+  printf(",\"RESULT_HEADER\":{");
+  first = 1;
+  FIELD(tdn_result_header, response_count, "RESPONSE_COUNT");
+  FIELD(tdn_result_header, reserved, "RESERVED");
+  FIELD(tdn_result_header, responses_offset, "RESPONSES_OFFSET");
+  STRUCT_END(tdn_result_header);
+  printf(",\"RESPONSE\":{");
+  first = 1;
+  FIELD(tdn_response, status, "STATUS"); FIELD(tdn_response, error_code, "ERROR_CODE");
+  FIELD(tdn_response, error_message, "ERROR_MESSAGE");
+  FIELD(tdn_response, output_count, "OUTPUT_COUNT"); FIELD(tdn_response, flags, "FLAGS");
+  FIELD(tdn_response, outputs_offset, "OUTPUTS_OFFSET");
+  FIELD(tdn_response, parameters_json, "PARAMETERS_JSON");
+  STRUCT_END(tdn_response);
+  printf(",\"BLS_REQUEST\":{");
+  first = 1;
+  FIELD(tdn_bls_request, model_name, "MODEL_NAME");
+  FIELD(tdn_bls_request, model_version, "MODEL_VERSION"); FIELD(tdn_bls_request, id, "ID");
+  FIELD(tdn_bls_request, correlation_id_string, "CORRELATION_ID_STRING");
+  FIELD(tdn_bls_request, correlation_id, "CORRELATION_ID"); FIELD(tdn_bls_request, flags, "FLAGS");
+  FIELD(tdn_bls_request, input_count, "INPUT_COUNT");
+  FIELD(tdn_bls_request, inputs_offset, "INPUTS_OFFSET");
+  FIELD(tdn_bls_request, requested_output_count, "REQUESTED_OUTPUT_COUNT");
+  FIELD(tdn_bls_request, reserved, "RESERVED");
+  FIELD(tdn_bls_request, requested_outputs_offset, "REQUESTED_OUTPUTS_OFFSET");
+  FIELD(tdn_bls_request, timeout_us, "TIMEOUT_US");
+  FIELD(tdn_bls_request, parameters_json, "PARAMETERS_JSON");
+  STRUCT_END(tdn_bls_request);
+  printf(",\"METRICS_HEADER\":{");
+  first = 1;
+  FIELD(tdn_metrics_header, family_count, "FAMILY_COUNT");
+  FIELD(tdn_metrics_header, metric_count, "METRIC_COUNT");
+  FIELD(tdn_metrics_header, update_count, "UPDATE_COUNT");
+  FIELD(tdn_metrics_header, deleted_metric_count, "DELETED_METRIC_COUNT");
+  FIELD(tdn_metrics_header, deleted_family_count, "DELETED_FAMILY_COUNT");
+  FIELD(tdn_metrics_header, reserved, "RESERVED");
+  STRUCT_END(tdn_metrics_header);
+  printf(",\"CONTROL_REQUEST\":{");
+  first = 1;
+  FIELD(tdn_control_request, model_name, "MODEL_NAME");
+  FIELD(tdn_control_request, model_version, "MODEL_VERSION");
+  FIELD(tdn_control_request, config, "CONFIG");
+  FIELD(tdn_control_request, files_offset, "FILES_OFFSET");
+  FIELD(tdn_control_request, file_count, "FILE_COUNT");
+  FIELD(tdn_control_request, flags, "FLAGS");
+  STRUCT_END(tdn_control_request);
+  printf(",\"CONTROL_FILE\":{");
+  first = 1;
+  FIELD(tdn_control_file, path, "PATH");
+  FIELD(tdn_control_file, data_offset, "DATA_OFFSET");
+  FIELD(tdn_control_file, data_size, "DATA_SIZE");
+  STRUCT_END(tdn_control_file);
+  printf("}\n");
+  return 0;
+}
+
 int main(int argc, char** argv)
 {
   const uint16_t probe = 1;
@@ -458,6 +787,18 @@ int main(int argc, char** argv)
   if (argc == 3 && strcmp(argv[1], "read-records") == 0) {
     return read_records(argv[2]);
   }
+  if (argc == 2 && strcmp(argv[1], "layout") == 0) {
+    return print_layout();
+  }
+  if (argc == 3 && strcmp(argv[1], "write-bls-response") == 0) {
+    return write_bls_response(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "check-bls-response") == 0) {
+    return check_bls_response(argv[2]);
+  }
+  if (argc == 3 && strcmp(argv[1], "read-metrics") == 0) {
+    return read_metrics(argv[2]);
+  }
   if (argc == 4 && strcmp(argv[1], "read-bls") == 0) {
     return read_bls(argv[2], argv[3]);
   }
@@ -466,7 +807,8 @@ int main(int argc, char** argv)
   }
   fprintf(
       stderr,
-      "usage: golden_c write-batch|check-batch|read-result|write-records|read-records FILE, "
-      "read-bls FILE BASE, read-control FILE BASE OPERATION\n");
+      "usage: golden_c layout, golden_c write-batch|check-batch|read-result|write-records|read-records|"
+      "write-bls-response|check-bls-response|read-metrics FILE, read-bls FILE BASE, "
+      "read-control FILE BASE OPERATION\n");
   return 2;
 }

@@ -7,13 +7,21 @@
  *   only on purpose: `TDN_WRITE_GOLDEN=1 deno test -A tests/wire/wire_test.ts`.
  * - `golden/batch_v3.bin` is the C batch writer's encoding of the SAMPLE
  *   BATCH (tests/wire/golden_c.c); the TypeScript batch reader must decode it.
- * - When `build/golden_c` exists, the C reader decodes `result_v3.bin` and the
- *   C writer re-checks `batch_v3.bin`.
+ * - The C reader decodes `result_v3.bin` and the C writer re-checks
+ *   `batch_v3.bin` (through `build/golden_c`, which `make build` builds: the
+ *   C half fails, never skips, when it is missing).
+ * - `golden/bls_response_v3.bin` is the parent's BLS_RESPONSE encoder's
+ *   output (`golden_c write-bls-response`); the Worker's reader must decode it.
+ * - `golden/metrics_v3.bin` is a METRICS payload the model API's queue
+ *   produced for the SAMPLE METRICS; the parent's reader must read every item.
+ * - `golden_c layout` prints every field offset of tdn_wire.h's structs;
+ *   `runtime/wire/layout.ts` must hold the same numbers.
  * - `golden/stub_records_v3.bin` is the TypeScript ring's encoding of the
- *   SAMPLE STUB RECORDS (regenerated like result_v3.bin); the C side reads
- *   them with the parent's own checks. `golden/parent_records_v3.bin` is the
- *   C side's encoding of its sample records (`golden_c write-records`); the
- *   TypeScript ring must read them.
+ *   SAMPLE STUB RECORDS, one of every stub -> parent kind (regenerated like
+ *   result_v3.bin); the C side reads them with the parent's own checks.
+ *   `golden/parent_records_v3.bin` is the C side's encoding of one of every
+ *   parent -> stub kind (`golden_c write-records`); the TypeScript ring must
+ *   read them.
  *
  * @module
  */
@@ -21,27 +29,51 @@
 import { assertEquals, assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { BumpAllocator } from "../../runtime/wire/arena_allocator.ts";
 import { readBatch } from "../../runtime/wire/batch_reader.ts";
-import { requestParameters } from "../../runtime/wire/parameters_wire.ts";
+import { requestParameters } from "../../runtime/worker/run_batch.ts";
+import * as layout from "../../runtime/wire/layout.ts";
 import {
   CONTROL,
+  CONTROL_OP,
   CONTROL_SIZE,
   DATATYPE,
   ERROR_CODE,
+  LOG_LEVEL,
+  METRICS_HEADER,
   MSG,
+  PROGRESS_PHASE,
   READY_FLAG,
   RECORD,
   RECORD_FLAG,
   RING,
+  TRACE_EVENT,
 } from "../../runtime/wire/layout.ts";
+import { drainMetricOps, MetricFamily } from "../../runtime/api/metrics.ts";
+import { encodeMetricBatch, type MetricBatch } from "../../runtime/wire/metrics_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
-import { type ResultResponse, writeResult } from "../../runtime/wire/result_writer.ts";
+import {
+  readBlsResponse,
+  type ResultResponse,
+  writeResult,
+} from "../../runtime/wire/result_codec.ts";
 
 const root = new URL("../../", import.meta.url);
 const resultGolden = new URL("tests/wire/golden/result_v3.bin", root);
 const batchGolden = new URL("tests/wire/golden/batch_v3.bin", root);
 const stubRecordsGolden = new URL("tests/wire/golden/stub_records_v3.bin", root);
 const parentRecordsGolden = new URL("tests/wire/golden/parent_records_v3.bin", root);
+const bls_responseGolden = new URL("tests/wire/golden/bls_response_v3.bin", root);
+const metricsGolden = new URL("tests/wire/golden/metrics_v3.bin", root);
 const goldenC = new URL("build/golden_c", root);
+
+/** Runs build/golden_c; a missing binary fails the test (the C half never skips). */
+async function runGoldenC(args: string[]): Promise<Deno.CommandOutput> {
+  if (!(await exists(goldenC))) {
+    throw new Error(
+      "build/golden_c is missing: run `make build` (the C half of the wire goldens must run)",
+    );
+  }
+  return await new Deno.Command(goldenC, { args }).output();
+}
 
 /** BYTES elements in Triton's layout: u32 little-endian length, then the bytes. */
 function bytesTensor(elements: string[]): Uint8Array {
@@ -184,11 +216,8 @@ Deno.test("the TypeScript batch reader decodes the C writer's batch_v3.bin", asy
 
 Deno.test({
   name: "the C result reader decodes result_v3.bin as the sample",
-  ignore: !(await exists(goldenC)),
   async fn() {
-    const output = await new Deno.Command(goldenC, {
-      args: ["read-result", resultGolden.pathname],
-    }).output();
+    const output = await runGoldenC(["read-result", resultGolden.pathname]);
     const stderr = new TextDecoder().decode(output.stderr);
     assertEquals(output.code, 0, stderr);
     assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_RESULT_JSON);
@@ -197,30 +226,72 @@ Deno.test({
 
 Deno.test({
   name: "the C batch writer still reproduces batch_v3.bin",
-  ignore: !(await exists(goldenC)),
   async fn() {
-    const output = await new Deno.Command(goldenC, {
-      args: ["check-batch", batchGolden.pathname],
-    }).output();
+    const output = await runGoldenC(["check-batch", batchGolden.pathname]);
     assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
   },
 });
 
-/** The SAMPLE STUB RECORDS: what the stub sends for this version's features. */
+/** The SAMPLE STUB RECORDS: one of every stub -> parent kind, as the stub sends it. */
 const SAMPLE_STUB_RECORDS: WireRecord[] = [
   // READY from a model with an isReady() hook.
   { kind: MSG.READY, flags: 0, aux: READY_FLAG.HAS_IS_READY, id: 0n, offset: 0, length: 0 },
-  // Probe 7's answer: not ready, with a 12-byte reason at arena offset 4096.
-  { kind: MSG.READINESS, flags: 0, aux: 1, id: 7n, offset: 4096, length: 12 },
+  // Batch 5 failed as a whole: INVALID_ARG, a 9-byte message.
+  { kind: MSG.ERROR, flags: 0, aux: ERROR_CODE.INVALID_ARG, id: 5n, offset: 4096, length: 9 },
+  { kind: MSG.RESULT, flags: 0, aux: 0, id: 6n, offset: 4160, length: 518 },
+  { kind: MSG.FINALIZED, flags: 0, aux: 1, id: 0n, offset: 0, length: 0 },
+  { kind: MSG.LOG, flags: 0, aux: LOG_LEVEL.WARN, id: 0n, offset: 4736, length: 12 },
+  // Request 0 of decoupled batch 3: its last response.
+  { kind: MSG.RESPONSE, flags: RECORD_FLAG.FINAL, aux: 0, id: 3n, offset: 4800, length: 96 },
   // Request 1 of decoupled batch 3 rescheduled: no payload, no FINAL.
   { kind: MSG.RESPONSE, flags: RECORD_FLAG.RESCHEDULE, aux: 1, id: 3n, offset: 0, length: 0 },
+  { kind: MSG.EXECUTE_DONE, flags: 0, aux: 0, id: 3n, offset: 0, length: 0 },
+  { kind: MSG.METRICS, flags: 0, aux: 0, id: 0n, offset: 4928, length: 200 },
+  { kind: MSG.BLS_REQUEST, flags: 0, aux: 0, id: 9n, offset: 5184, length: 300 },
+  { kind: MSG.BLS_CANCEL, flags: 0, aux: 0, id: 9n, offset: 0, length: 0 },
+  { kind: MSG.CONTROL, flags: 0, aux: CONTROL_OP.LOAD, id: 10n, offset: 5504, length: 31 },
+  // A model without autoCompleteConfig: no payload.
+  { kind: MSG.CONFIG, flags: 0, aux: 0, id: 0n, offset: 0, length: 0 },
+  {
+    kind: MSG.TRACE,
+    flags: 0,
+    aux: TRACE_EVENT.EXECUTE_TAKEN,
+    id: 1_700_000_000_123_456_789n,
+    offset: 5,
+    length: 0,
+  },
+  { kind: MSG.PROGRESS, flags: 0, aux: PROGRESS_PHASE.CHECKING, id: 0n, offset: 0, length: 0 },
+  // Probe 7's answer: not ready, with a 12-byte reason at arena offset 4096.
+  { kind: MSG.READINESS, flags: 0, aux: 1, id: 7n, offset: 4096, length: 12 },
 ];
 
 /** The SAMPLE STUB RECORDS as `golden_c read-records` prints them. */
-const SAMPLE_STUB_RECORDS_JSON = [
-  { kind: 64, flags: 0, aux: 1, id: "0", offset: "0", length: "0" },
-  { kind: 79, flags: 0, aux: 1, id: "7", offset: "4096", length: "12" },
-  { kind: 70, flags: 4, aux: 1, id: "3", offset: "0", length: "0" },
+const SAMPLE_STUB_RECORDS_JSON = SAMPLE_STUB_RECORDS.map((record) => ({
+  kind: record.kind,
+  flags: record.flags,
+  aux: record.aux,
+  id: String(record.id),
+  offset: String(record.offset),
+  length: String(record.length),
+}));
+
+/** The C side's sample records (golden_c.c), one of every parent -> stub kind. */
+const PARENT_RECORDS: WireRecord[] = [
+  { kind: MSG.INIT, flags: 0, aux: 0, id: 0n, offset: 0, length: 120 },
+  { kind: MSG.EXECUTE, flags: 0, aux: 0, id: 5n, offset: 64, length: 24 },
+  { kind: MSG.FINALIZE, flags: 0, aux: 0, id: 0n, offset: 0, length: 0 },
+  { kind: MSG.CANCEL, flags: RECORD_FLAG.CLOSED, aux: 1, id: 5n, offset: 0, length: 0 },
+  { kind: MSG.BLS_RESPONSE, flags: RECORD_FLAG.FINAL, aux: 0, id: 9n, offset: 128, length: 268 },
+  {
+    kind: MSG.CONTROL_DONE,
+    flags: 0,
+    aux: ERROR_CODE.NOT_FOUND,
+    id: 10n,
+    offset: 640,
+    length: 9,
+  },
+  { kind: MSG.INSTANCE, flags: 0, aux: 0, id: 0n, offset: 0, length: 300 },
+  { kind: MSG.IS_READY, flags: 0, aux: 0, id: 7n, offset: 0, length: 0 },
 ];
 
 /** A ring in a control page of ordinary memory, never waited on. */
@@ -240,29 +311,42 @@ Deno.test("the TypeScript ring writes the sample stub records as stub_records_v3
   assertEquals(encoded, await Deno.readFile(stubRecordsGolden));
 });
 
-Deno.test("the TypeScript ring reads the C side's parent_records_v3.bin (IS_READY)", async () => {
+Deno.test("the TypeScript ring reads the C side's parent_records_v3.bin, every kind", async () => {
   const file = await Deno.readFile(parentRecordsGolden);
   const { ring, page } = scratchRing();
   new Uint8Array(page, CONTROL.TO_PARENT + RING.RECORDS, file.byteLength).set(file);
   new DataView(page).setUint32(CONTROL.TO_PARENT + RING.TAIL, file.byteLength / RECORD.SIZE, true);
-  assertEquals(ring.tryPop(), {
-    kind: MSG.IS_READY,
-    flags: 0,
-    aux: 0,
-    id: 7n,
-    offset: 0,
-    length: 0,
-  });
+  const kinds = new Set<number>();
+  for (const expected of PARENT_RECORDS) {
+    assertEquals(ring.tryPop(), expected);
+    kinds.add(expected.kind);
+  }
   assertEquals(ring.tryPop(), undefined);
+  const parentKinds = Object.values(MSG).filter((kind) => kind < 64);
+  assertEquals([...kinds].sort((a, b) => a - b), parentKinds.sort((a, b) => a - b));
+});
+
+Deno.test("the C side still writes parent_records_v3.bin byte for byte", async () => {
+  const file = await Deno.makeTempFile({ prefix: "tdn_parent_records_" });
+  try {
+    const output = await runGoldenC(["write-records", file]);
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    assertEquals(await Deno.readFile(file), await Deno.readFile(parentRecordsGolden));
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("the stub sample holds every stub -> parent kind", () => {
+  const kinds = new Set(SAMPLE_STUB_RECORDS.map((record) => record.kind));
+  const stubKinds = Object.values(MSG).filter((kind) => kind >= 64);
+  assertEquals([...kinds].sort((a, b) => a - b), stubKinds.sort((a, b) => a - b));
 });
 
 Deno.test({
   name: "the C side reads stub_records_v3.bin with the parent's checks",
-  ignore: !(await exists(goldenC)),
   async fn() {
-    const output = await new Deno.Command(goldenC, {
-      args: ["read-records", stubRecordsGolden.pathname],
-    }).output();
+    const output = await runGoldenC(["read-records", stubRecordsGolden.pathname]);
     assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
     assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_STUB_RECORDS_JSON);
   },
@@ -270,7 +354,6 @@ Deno.test({
 
 Deno.test({
   name: "the parent's checks refuse impossible uses of this version's records",
-  ignore: !(await exists(goldenC)),
   async fn() {
     const bad: [WireRecord, string][] = [
       [{ kind: MSG.READY, flags: 0, aux: 2, id: 0n, offset: 0, length: 0 }, "unknown aux bits"],
@@ -310,7 +393,7 @@ Deno.test({
           file,
           new Uint8Array(page, CONTROL.TO_PARENT + RING.RECORDS, RECORD.SIZE),
         );
-        const output = await new Deno.Command(goldenC, { args: ["read-records", file] }).output();
+        const output = await runGoldenC(["read-records", file]);
         const stderr = new TextDecoder().decode(output.stderr);
         assertEquals(output.code, 1, `accepted: ${JSON.stringify(record, (_, v) => String(v))}`);
         assertStringIncludes(stderr, complaint);
@@ -319,4 +402,240 @@ Deno.test({
       await Deno.remove(file);
     }
   },
+});
+
+Deno.test("every struct field offset and size of tdn_wire.h matches layout.ts", async () => {
+  const output = await runGoldenC(["layout"]);
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  const c: Record<string, Record<string, number>> = JSON.parse(
+    new TextDecoder().decode(output.stdout),
+  );
+  assertEquals(Object.keys(c).length, 13);
+  for (const [struct, fields] of Object.entries(c)) {
+    const mirror = (layout as unknown as Record<string, Record<string, number>>)[struct];
+    // Both ways: every C field in the mirror, every mirror field in C.
+    assertEquals(mirror, fields, `${struct}: layout.ts differs from tdn_wire.h`);
+  }
+});
+
+Deno.test("the Worker's reader decodes the parent's bls_response_v3.bin", async () => {
+  const file = await Deno.readFile(bls_responseGolden);
+  const arena = new ArrayBuffer(file.byteLength);
+  new Uint8Array(arena).set(file);
+  const decoded = readBlsResponse(arena, 128, file.byteLength - 128);
+  assertEquals(decoded.error, undefined);
+  assertEquals(decoded.outputs.map((output) => [output.name, output.datatype, output.shape]), [
+    ["OUT0", DATATYPE.FP32, [1, 2]],
+    ["TEXT", DATATYPE.BYTES, [2]],
+  ]);
+  assertEquals(Array.from(new Float32Array(decoded.outputs[0].data.slice().buffer)), [0.5, -2]);
+  assertEquals(decoded.outputs[0].data.byteOffset, 0); // in place, not a copy
+  assertEquals(decoded.outputs[1].data, bytesTensor(["ab", ""]));
+  assertEquals(
+    decoded.parametersJson,
+    '{"k":{"type":"BOOL","value":"true"},"n":{"type":"INT","value":"-4"}}',
+  );
+});
+
+Deno.test("the parent's BLS_RESPONSE encoder still writes bls_response_v3.bin", async () => {
+  const output = await runGoldenC(["check-bls-response", bls_responseGolden.pathname]);
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+});
+
+/**
+ * The SAMPLE METRICS: one batch of the model API's queue holding every kind
+ * of item (a new family and metric with labels and buckets, updates of each
+ * operation, deleted metrics and families).
+ */
+function sampleMetrics(): Uint8Array {
+  drainMetricOps(); // nothing from other tests
+  const requests = new MetricFamily({
+    name: "golden_requests_total",
+    description: "Requests",
+    kind: "counter",
+  });
+  const route = requests.metric({ labels: { route: "/a" } });
+  const gone = new MetricFamily({ name: "golden_gone", description: "d", kind: "gauge" });
+  const gauge = gone.metric();
+  drainMetricOps(); // the parent knows these now
+  route.increment(2);
+  gauge.set(-1.5);
+  gauge.delete();
+  gone.delete();
+  const latency = new MetricFamily({
+    name: "golden_latency_ms",
+    description: 'Latency "wall"',
+    kind: "histogram",
+  });
+  const histogram = latency.metric({ labels: { model: "m\u00e9", b: "" }, buckets: [0.5, 1, 2.5] });
+  histogram.observe(0.75);
+  const batch = drainMetricOps();
+  requests.delete();
+  latency.delete();
+  drainMetricOps();
+  if (batch === undefined) throw new Error("the queue sent no METRICS batch");
+  return encodeMetricBatch(batch);
+}
+
+/** The SAMPLE METRICS as `golden_c read-metrics` prints them. */
+const SAMPLE_METRICS_JSON = {
+  families: [{
+    id: 5,
+    name: "golden_latency_ms",
+    description: 'Latency "wall"',
+    kind: "histogram",
+  }],
+  metrics: [{
+    id: 6,
+    family: 5,
+    labels: [["model", "m\u00e9"], ["b", ""]],
+    buckets: [0.5, 1, 2.5],
+  }],
+  updates: [[2, "inc", 2], [6, "observe", 0.75]],
+  deletes: { metrics: [4], families: [3] },
+};
+
+Deno.test("the model API's METRICS batch is metrics_v3.bin byte for byte", async () => {
+  const encoded = sampleMetrics();
+  if (Deno.env.get("TDN_WRITE_GOLDEN") === "1") {
+    await Deno.writeFile(metricsGolden, encoded);
+  }
+  assertEquals(encoded, await Deno.readFile(metricsGolden));
+});
+
+Deno.test("the parent reads every item of metrics_v3.bin with its own checks", async () => {
+  const output = await runGoldenC(["read-metrics", metricsGolden.pathname]);
+  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+  assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_METRICS_JSON);
+});
+
+/** Runs `golden_c read-metrics` on `bytes`: its exit code and complaint. */
+async function parentReadsMetrics(bytes: Uint8Array): Promise<{ code: number; stderr: string }> {
+  const file = await Deno.makeTempFile({ prefix: "tdn_metrics_" });
+  try {
+    await Deno.writeFile(file, bytes);
+    const output = await runGoldenC(["read-metrics", file]);
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+const NO_DELETES = { metrics: [], families: [] };
+
+Deno.test("the parent refuses a METRICS payload that does not frame, whole", async () => {
+  const valid = encodeMetricBatch({
+    families: [{ id: 1, name: "f", description: "d", kind: "gauge" }],
+    metrics: [{ id: 2, family: 1, labels: { a: "b" }, buckets: [1] }],
+    updates: [[2, "set", 1]],
+    deletes: { metrics: [3], families: [4] },
+  });
+  assertEquals((await parentReadsMetrics(valid)).code, 0);
+  const tampered = (change: (view: DataView) => void): Uint8Array => {
+    const copy = valid.slice();
+    change(new DataView(copy.buffer));
+    return copy;
+  };
+  const cases: [string, Uint8Array, string][] = [
+    ["shorter than a header", valid.subarray(0, 10), "shorter than its 24-byte header"],
+    ["cut inside an item", valid.subarray(0, valid.byteLength - 4), "ends inside"],
+    ["a byte too many", new Uint8Array([...valid, 0]), "1 bytes after its last item"],
+    [
+      "more families than the bytes hold",
+      tampered((view) => view.setUint32(METRICS_HEADER.FAMILY_COUNT, 1000, true)),
+      "need at least",
+    ],
+    [
+      "a count over the limit",
+      tampered((view) => view.setUint32(METRICS_HEADER.UPDATE_COUNT, 70000, true)),
+      "at most 65536",
+    ],
+    [
+      "the reserved word set",
+      tampered((view) => view.setUint32(METRICS_HEADER.RESERVED, 1, true)),
+      "reserved word is 1",
+    ],
+    [
+      "a name longer than the batch",
+      tampered((view) => view.setUint32(METRICS_HEADER.SIZE + 12, 60000, true)),
+      "ends inside the name of family 0",
+    ],
+  ];
+  for (const [what, bytes, complaint] of cases) {
+    const read = await parentReadsMetrics(bytes);
+    assertEquals(read.code, 1, `${what}: accepted`);
+    assertStringIncludes(read.stderr, complaint, what);
+  }
+});
+
+Deno.test("the parent refuses forged METRICS items, naming each", async () => {
+  const batch = (parts: Partial<MetricBatch>): MetricBatch => ({
+    families: [],
+    metrics: [],
+    updates: [],
+    deletes: NO_DELETES,
+    ...parts,
+  });
+  const family = (name: string) => ({ id: 1, name, description: "", kind: "gauge" as const });
+  const cases: [string, Uint8Array, string][] = [
+    ["a bad family name", encodeMetricBatch(batch({ families: [family("1bad")] })), "must match"],
+    [
+      "a NUL in a name",
+      encodeMetricBatch(batch({ families: [family("a\0b")] })),
+      "the name holds a NUL byte",
+    ],
+    [
+      "an unknown kind",
+      (() => {
+        const bytes = encodeMetricBatch(batch({ families: [family("g")] }));
+        new DataView(bytes.buffer).setUint32(METRICS_HEADER.SIZE + 8, 7, true);
+        return bytes;
+      })(),
+      "kind 7 is not counter (0), gauge (1) or histogram (2)",
+    ],
+    [
+      "id 0",
+      encodeMetricBatch(batch({ families: [{ ...family("g"), id: 0 }] })),
+      "id 0 is not a whole number",
+    ],
+    [
+      "an id past 2^53",
+      encodeMetricBatch(batch({ updates: [[2 ** 53, "inc", 1]] })),
+      "id 9007199254740992 is not a whole number",
+    ],
+    [
+      "a bad label name",
+      encodeMetricBatch(batch({ metrics: [{ id: 2, family: 1, labels: { "bad-name": "v" } }] })),
+      "label name 'bad-name' must match",
+    ],
+    [
+      "buckets out of order",
+      encodeMetricBatch(batch({ metrics: [{ id: 2, family: 1, labels: {}, buckets: [2, 1] }] })),
+      "buckets must be strictly increasing",
+    ],
+    [
+      "an infinite value",
+      encodeMetricBatch(batch({ updates: [[2, "inc", Infinity]] })),
+      "the value inf is not a finite number",
+    ],
+    [
+      "an unknown operation",
+      (() => {
+        const bytes = encodeMetricBatch(batch({ updates: [[2, "inc", 1]] }));
+        new DataView(bytes.buffer).setUint32(METRICS_HEADER.SIZE + 8, 9, true);
+        return bytes;
+      })(),
+      "operation 9 is not inc (1), set (2) or observe (3)",
+    ],
+    [
+      "a deleted id 0",
+      encodeMetricBatch(batch({ deletes: { metrics: [0], families: [] } })),
+      "id 0 is not a whole number",
+    ],
+  ];
+  for (const [what, bytes, complaint] of cases) {
+    const read = await parentReadsMetrics(bytes);
+    assertEquals(read.code, 1, `${what}: accepted`);
+    assertStringIncludes(read.stderr, complaint, what);
+  }
 });

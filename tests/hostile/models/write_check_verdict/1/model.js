@@ -1,7 +1,7 @@
 /**
  * Hostile fixture `write_check_verdict` (tests/hostile/hostile_test.ts):
  * forges a passing type-check verdict in the backend's verdict directory
- * (sandbox/check_verdicts.ts), which would let broken sources skip the check.
+ * (sandbox/checks/check_verdicts.ts), which would let broken sources skip the check.
  *
  * The model around the attack is ../../../hostile_shell.js, which the test
  * copies beside this file.

@@ -7,7 +7,7 @@
  *   and repeated slashes removed). Deno compares permission paths as
  *   written, not as resolved through links, so the comparison here is
  *   lexical too; links inside the model directory are refused at load
- *   (sandbox/model_dir.ts).
+ *   (sandbox/checks/model_dir.ts).
  * - Network entries are `host:port` or `host` (any port), with `host` a DNS
  *   name (lower-cased), an IPv4 address or a bracketed IPv6 address. Deno
  *   matches them exactly: `localhost` is not `127.0.0.1`.
@@ -17,7 +17,8 @@
  *   `setPriority`, which can change other processes.
  * - Model patterns (which other models a model may call or control) are
  *   model names or globs over them: `*` any run of characters, `?` one,
- *   `[abc]` / `[!a-z]` a class; nothing else is special. A declared
+ *   `[abc]` / `[!a-z]` a class (not starting with `]`); nothing else is
+ *   special. A declared
  *   pattern is within a ceiling when the ceiling has `*`, the same
  *   pattern, or a glob matching it as a plain name (a declared glob needs
  *   an identical one, or `*`, in the ceiling).
@@ -33,6 +34,14 @@
  *
  * @module
  */
+
+import { globToRegExp as stdGlobToRegExp } from "npm:deno-std@1.4.0/path/glob_to_regexp.js";
+
+/** `@std/path`'s `globToRegExp`, typed (the npm build ships no declarations). */
+const globToRegExp: (
+  glob: string,
+  options: { extended: boolean; globstar: boolean; os: "linux" },
+) => RegExp = stdGlobToRegExp;
 
 /** The longest path accepted (Linux's PATH_MAX, terminator excluded). */
 export const MAX_PATH_LENGTH = 4095;
@@ -206,7 +215,7 @@ export function modelPatternProblem(pattern: string): string | undefined {
     if (c === "[" && !inClass) {
       inClass = true;
       if (pattern[i + 1] === "!") i++;
-      if (pattern[i + 1] === "]") i++; // a leading ] is a member
+      if (pattern[i + 1] === "]") return "a glob whose [ ] class starts with ]";
     } else if (c === "]" && inClass) inClass = false;
     else if (c === "!" && !inClass) return "a glob with ! outside a [ ] class";
     else if (c === "]") return "a glob with an unmatched ]";
@@ -220,26 +229,15 @@ export function isPlainModelName(pattern: string): boolean {
 }
 
 /**
- * The anchored expression of a model glob (see {@linkcode modelPatternProblem}).
+ * The anchored expression of a model glob (see {@linkcode modelPatternProblem}),
+ * made by `@std/path`'s `globToRegExp` with braces and extended globs off:
+ * `*`, `?`, `[...]` and `[!...]` remain, as Triton's parent matches them
+ * (`fnmatch` in ffi/src/model_access.c) for the plain names it is used on.
  *
  * @param glob A valid model pattern.
  */
 export function modelGlob(glob: string): RegExp {
-  let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") source += ".*";
-    else if (c === "?") source += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + (glob[i + 1] === "!" ? 3 : 2));
-      let body = glob.slice(i + 1, end);
-      const negated = body.startsWith("!");
-      if (negated) body = body.slice(1);
-      source += `[${negated ? "^" : ""}${body.replace(/[\\\]\[^]/g, "\\$&")}]`;
-      i = end;
-    } else source += c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-  }
-  return new RegExp(`^${source}$`, "s");
+  return globToRegExp(glob, { extended: false, globstar: false, os: "linux" });
 }
 
 /**

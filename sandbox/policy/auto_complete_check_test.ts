@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../runtime/api/_test_assert.ts";
+import { assertEquals, assertThrows } from "../../runtime/api/_test_assert.ts";
 import { AutoCompleteError, checkAutoCompleted } from "./auto_complete_check.ts";
 
 const original = JSON.stringify({

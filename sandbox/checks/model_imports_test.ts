@@ -1,4 +1,8 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "../runtime/api/_test_assert.ts";
+import {
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "../../runtime/api/_test_assert.ts";
 import {
   fileUrl,
   mergedImportMap,
@@ -62,14 +66,14 @@ Deno.test("model imports: npm imports are pinned to the locked versions", async 
       ["fs", "node:fs"],
     ]);
     const map = await mergedImportMap(
-      new URL("../runtime/import_map.json", import.meta.url).pathname,
+      new URL("../../runtime/import_map.json", import.meta.url).pathname,
       dir,
       imports!,
     );
     const decoded = JSON.parse(atob(map.slice("data:application/json;base64,".length)));
     assertEquals(
       decoded.imports["@triton/deno"],
-      new URL("../runtime/api/mod.ts", import.meta.url).href,
+      new URL("../../runtime/api/mod.ts", import.meta.url).href,
     );
     assertEquals(decoded.scopes[`${fileUrl(dir)}/`].zod, "npm:zod@3.25.76");
   } finally {

@@ -1,4 +1,8 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "../runtime/api/_test_assert.ts";
+import {
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "../../runtime/api/_test_assert.ts";
 import { declaredSandboxOf, SandboxConfigError } from "./model_parameters.ts";
 
 const DIR = "/models/m";

@@ -3,7 +3,7 @@ import {
   assertEquals,
   assertStringIncludes,
   assertThrows,
-} from "../runtime/api/_test_assert.ts";
+} from "../../runtime/api/_test_assert.ts";
 import {
   BUILT_IN_CEILING,
   ceilingFor,

@@ -44,6 +44,11 @@
  * @module
  */
 
+import { encodeHex as stdEncodeHex } from "npm:deno-std@1.4.0/encoding/hex.js";
+
+/** `@std/encoding`'s `encodeHex`, typed (the npm build ships no declarations). */
+const encodeHex: (bytes: Uint8Array) => string = stdEncodeHex;
+
 /**
  * Where a backend keeps its verdicts: `<backend dir>/deno_dir/check_verdicts`
  * (`TDN_VERDICT_DIR` in ffi/src/stub_command.h, which lets the stub's trusted
@@ -212,7 +217,7 @@ export async function lockVerdict(cacheDir: string, key: string): Promise<() => 
 /**
  * Every file below `directory` that `wanted` accepts (by name) and that has
  * a source ending, with its bytes, sorted by path; symbolic links with
- * their targets (which lie inside the tree, sandbox/model_dir.ts checks
+ * their targets (which lie inside the tree, sandbox/checks/model_dir.ts checks
  * that, and are read where they are). `undefined` once more than
  * `budget.left` bytes were read.
  */
@@ -250,5 +255,5 @@ async function readTree(
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return encodeHex(digest);
 }

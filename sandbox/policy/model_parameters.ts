@@ -10,7 +10,7 @@
  * value fails the load with a message naming the key, the value and what
  * is allowed. Parameters without the `deno.` prefix belong to the model and
  * are not looked at. What the model asks for is not yet what it gets: the
- * operator's ceiling decides that (sandbox/effective.ts).
+ * operator's ceiling decides that (sandbox/policy/effective.ts).
  *
  * @example
  * ```ts
@@ -207,7 +207,7 @@ function parametersSchema(modelDirectory: string) {
     ).optional(),
     "deno.max_output_bytes": decimal("max_output_bytes", " (bytes of output per batch)")
       .optional(),
-    // Scheduling, not a permission (sandbox/scheduling.ts reads it).
+    // Scheduling, not a permission (sandbox/policy/scheduling.ts reads it).
     "deno.max_batches_in_flight": z.string().regex(/^([1-9]|[1-5][0-9]|6[0-4])$/, {
       message: "expected a decimal integer from 1 to 64 (batches a decoupled model runs at once)",
     }).optional(),

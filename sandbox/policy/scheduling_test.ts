@@ -1,4 +1,4 @@
-import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { assertEquals } from "../../runtime/api/_test_assert.ts";
 import { schedulingOf } from "./scheduling.ts";
 
 Deno.test("scheduling: a plain model runs one batch at a time", () => {

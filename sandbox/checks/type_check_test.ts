@@ -1,8 +1,8 @@
-import { assert, assertEquals, assertStringIncludes } from "../runtime/api/_test_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { stripAnsi, TypeCheckError, typeCheckModel } from "./type_check.ts";
 
-const importMap = new URL("../runtime/import_map.json", import.meta.url).pathname;
-const buildDenoDir = new URL("../build/deno/deno_dir", import.meta.url).pathname;
+const importMap = new URL("../../runtime/import_map.json", import.meta.url).pathname;
+const buildDenoDir = new URL("../../build/deno/deno_dir", import.meta.url).pathname;
 // The backend's cache when built, else this Deno's own (both hold the runtime's packages).
 const denoDir = await Deno.stat(buildDenoDir).then(
   () => buildDenoDir,
@@ -65,7 +65,10 @@ Deno.test("type check: ANSI sequences are stripped", () => {
   assertEquals(stripAnsi("\x1b[0m\x1b[1mTS2322 \x1b[0m[ERROR]"), "TS2322 [ERROR]");
 });
 
-const RUNTIME_DIR = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+const RUNTIME_DIR = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
 
 /** A model directory `<temp>/m` with `1/model.ts` holding `source`. */
 function writeModel(source: string): string {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../runtime/api/_test_assert.ts";
+import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
 import {
   envNameProblem,
   formatNetEntry,
@@ -64,15 +64,38 @@ Deno.test("rules: environment names; runtime variables are reserved", () => {
 });
 
 Deno.test("rules: model patterns are names or globs, checked for balance", () => {
-  for (const good of ["add_sub", "tenant_a.*", "m[0-9]?", "m[!x]", "[]a]", "*"]) {
+  for (const good of ["add_sub", "tenant_a.*", "m[0-9]?", "m[!x]", "[a]", "*"]) {
     assertEquals(modelPatternProblem(good), undefined, good);
   }
-  for (const bad of ["", "a b", "x,y", "a]b", "a[b", "bad!", "../m", "m/1"]) {
+  for (const bad of ["", "a b", "x,y", "a]b", "a[b", "bad!", "../m", "m/1", "[]a]", "[!]a]"]) {
     assert(modelPatternProblem(bad) !== undefined, bad);
   }
   assert(modelGlob("tenant_a_*").test("tenant_a_x"));
   assert(!modelGlob("a.b").test("axb"), "a dot is a dot");
   assert(modelGlob("m[!x]?").test("mya") && !modelGlob("m[!x]?").test("mxa"));
+  assertEquals(modelPatternProblem("[]a]"), "a glob whose [ ] class starts with ]");
+});
+
+Deno.test("rules: model globs match plain names as the parent's fnmatch does", () => {
+  // [glob, name, fnmatch(glob, name, FNM_NOESCAPE) == 0]; braces and the
+  // like never get here (modelPatternProblem refuses them).
+  const cases: [string, string, boolean][] = [
+    ["*", "any.model-1", true],
+    ["*", "", true],
+    ["a?c", "abc", true],
+    ["a?c", "ac", false],
+    ["a.b", "a.b", true],
+    ["a.b", "axb", false],
+    ["x[a-c]y", "xby", true],
+    ["x[a-c]y", "xdy", false],
+    ["x[!a-c]y", "xdy", true],
+    ["a-b*", "a-bcd", true],
+    ["tenant_[0-9]_*", "tenant_3_m", true],
+    ["tenant_[0-9]_*", "tenant_x_m", false],
+  ];
+  for (const [glob, name, matches] of cases) {
+    assertEquals(modelGlob(glob).test(name), matches, `${glob} on ${name}`);
+  }
 });
 
 Deno.test("rules: a declared model pattern must lie within the ceiling's", () => {

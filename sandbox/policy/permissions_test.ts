@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../runtime/api/_test_assert.ts";
+import { assertEquals, assertThrows } from "../../runtime/api/_test_assert.ts";
 import { baselinePolicy, workerPermissions } from "./permissions.ts";
 
 Deno.test("permissions: the baseline reads the model directory and nothing else", () => {

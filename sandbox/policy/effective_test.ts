@@ -1,4 +1,8 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "../runtime/api/_test_assert.ts";
+import {
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "../../runtime/api/_test_assert.ts";
 import { type BackendDefaults, CeilingError, effectiveSandbox } from "./effective.ts";
 import { dataLimitMb } from "./layers.ts";
 import { declaredSandboxOf } from "./model_parameters.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../runtime/api/_test_assert.ts";
+import { assert, assertEquals } from "../../runtime/api/_test_assert.ts";
 
 function assertNotEquals<T>(actual: T, unexpected: T): void {
   assert(actual !== unexpected, `expected anything but ${String(unexpected)}`);
@@ -11,7 +11,10 @@ import {
   writeVerdict,
 } from "./check_verdicts.ts";
 
-const RUNTIME_DIR = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+const RUNTIME_DIR = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
 const MAP = '{ "imports": { "@triton/deno": "./api/mod.ts" } }';
 
 /** A model directory holding `files` (relative path -> contents). */

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { FieldReader } from "../runtime/wire/json_fields.ts";
+import { FieldReader } from "../../runtime/wire/json_fields.ts";
 import type { EffectiveSandbox } from "./effective.ts";
 import type { Scheduling } from "./scheduling.ts";
 

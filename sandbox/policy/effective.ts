@@ -5,7 +5,7 @@
  * are the backend's defaults, lowered to the ceiling where it is lower.
  *
  * The result also carries the numbers the parent applies to the stub
- * process below Deno (sandbox/layers.ts explains them).
+ * process below Deno (sandbox/policy/layers.ts explains them).
  *
  * @example
  * ```ts

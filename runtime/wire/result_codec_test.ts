@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../api/_test_assert.ts";
 import { ArenaExhaustedError, BumpAllocator } from "./arena_allocator.ts";
 import { DATATYPE, MAX_ERROR_LENGTH, RESPONSE, STR, TENSOR } from "./layout.ts";
-import { ResultFormatError, type ResultResponse, writeResult } from "./result_writer.ts";
+import { ResultFormatError, type ResultResponse, writeResult } from "./result_codec.ts";
 
 interface DecodedOutput {
   name: string;

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../runtime/api/_test_assert.ts";
+import { assertEquals, assertThrows } from "../../runtime/api/_test_assert.ts";
 import { decodeSandboxRecord, encodeSandboxRecord, type SandboxRecord } from "./sandbox_record.ts";
 
 const RECORD: SandboxRecord = {

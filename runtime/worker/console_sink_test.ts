@@ -1,4 +1,4 @@
-import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { assertEquals } from "../api/_test_assert.ts";
 
 Deno.test("console sink: every way of printing reaches the sink, a line per call", async () => {
   const worker = new Worker(new URL("./testdata/console_probe.ts", import.meta.url), {

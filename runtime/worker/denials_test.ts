@@ -1,4 +1,4 @@
-import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { assertEquals } from "../api/_test_assert.ts";
 import { denialOf, explainDenial, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
 
 Deno.test("denials: Deno's permission messages are parsed", () => {

@@ -1,4 +1,4 @@
-import { assertEquals } from "../runtime/api/_test_assert.ts";
+import { assertEquals } from "../api/_test_assert.ts";
 
 Deno.test("harden realm: WebGPU, nested Workers and exits are gone from a hardened Worker", async () => {
   const worker = new Worker(new URL("./testdata/harden_probe.ts", import.meta.url), {

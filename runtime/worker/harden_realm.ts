@@ -13,7 +13,7 @@
  * `Reflect.construct` with a foreign `newTarget`; the stub therefore also
  * turns WebGPU off for the whole process (`DENO_WEBGPU_BACKEND=none`, see
  * ffi/stub/bindings.ts), which covers every realm. Permission denials are
- * reported as they happen (sandbox/denials.ts).
+ * reported as they happen (runtime/worker/denials.ts).
  *
  * Standard input (the Worker's doorbell, runtime/wire/doorbell.ts) is
  * removed too.
@@ -31,11 +31,11 @@
  * `onDenial`): reading a removed global goes through a getter that reports
  * it and answers `undefined`. What the model prints goes to `output`
  * rather than to the process's standard output and error, which are
- * Triton's (sandbox/console_sink.ts).
+ * Triton's (runtime/worker/console_sink.ts).
  *
  * @example
  * ```ts ignore
- * import { hardenRealm } from "../../sandbox/harden_realm.ts";
+ * import { hardenRealm } from "./harden_realm.ts";
  *
  * hardenRealm();
  * const model = await import(modelUrl);
@@ -102,7 +102,7 @@ export interface HardenOptions {
   allowGpu?: boolean;
   /** Called with every permission denial and blocked attempt in the realm. */
   onDenial?: (denial: Denial) => void;
-  /** Where the model's console, stdout and stderr go (sandbox/console_sink.ts). */
+  /** Where the model's console, stdout and stderr go (runtime/worker/console_sink.ts). */
   output?: OutputSink;
 }
 

@@ -23,8 +23,12 @@
  * @module
  */
 
+import { encodeBase64 as stdEncodeBase64 } from "npm:deno-std@1.4.0/encoding/base64.js";
 import { z } from "npm:zod@3.25.76";
-import { isWithin, resolvePath } from "./rules.ts";
+import { isWithin, resolvePath } from "../policy/rules.ts";
+
+/** `@std/encoding`'s `encodeBase64` (UTF-8 for a string), typed (no declarations ship). */
+const encodeBase64: (data: string | Uint8Array) => string = stdEncodeBase64;
 
 /** The model's `deno.json` or `deno.lock` cannot be used; the message says why. */
 export class ModelImportsError extends Error {
@@ -261,8 +265,5 @@ export async function mergedImportMap(
       ),
     },
   };
-  const bytes = new TextEncoder().encode(JSON.stringify(map));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `data:application/json;base64,${btoa(binary)}`;
+  return `data:application/json;base64,${encodeBase64(JSON.stringify(map))}`;
 }

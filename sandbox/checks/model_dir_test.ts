@@ -1,4 +1,4 @@
-import { assertStringIncludes } from "../runtime/api/_test_assert.ts";
+import { assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { checkModelDirectory, ModelDirectoryError } from "./model_dir.ts";
 
 /** A model directory in a fresh temporary folder, plus a file outside it. */
