@@ -108,7 +108,8 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   // Dynamic imports outside the model directory.
   { name: "import_absolute", category: "imports outside", outcome: "request", error: REQUIRES("read"), log: denied("read", "/tmp/tdn_hostile_outside.js") },
   { name: "import_relative", category: "imports outside", outcome: "request", error: REQUIRES("read"), log: denied("read", /[^"]*\/outside_module\.js/) },
-  { name: "import_static", category: "imports outside", outcome: "load", error: /Requires read access to "[^"]*\/outside_module\.js"/ },
+  // The load error shows clients no server path; Triton's log has it.
+  { name: "import_static", category: "imports outside", outcome: "load", error: /Requires read access to "<server path>"/, log: /Requires read access to "[^"]*\/outside_module\.js"/ },
   { name: "import_runtime", category: "imports outside", outcome: "request", error: REQUIRES("read"), log: denied("read", /[^"]*\/runtime\/stub\/main\.ts/) },
   // Remote and npm imports at run time.
   { name: "import_remote", category: "remote imports", outcome: "request", error: REQUIRES("import"), log: denied("import", "example.com:443") },
