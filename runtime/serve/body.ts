@@ -19,8 +19,10 @@ export function bodyTooLarge(size: number | undefined, limit: number): ServeErro
 
 /**
  * The whole body of `request`, at most `limit` bytes (after decompression).
+ * A client that sends nothing for `timeoutMs` while the body is unfinished
+ * (a `Content-Length` or a chunk larger than what it sends) gets 408.
  *
- * @throws {ServeError} 413 when the body is over the limit; 400 for a bad
+ * @throws {ServeError} 408 when the body stalls; 413 when it is over the limit; 400 for a bad
  * Content-Length or corrupt compressed data; 501 for another encoding.
  *
  * @example
@@ -31,7 +33,11 @@ export function bodyTooLarge(size: number | undefined, limit: number): ServeErro
  * console.log(body.byteLength); // 2
  * ```
  */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBody(
+  request: Request,
+  limit: number,
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     const size = /^[0-9]+$/.test(declared.trim()) ? Number(declared) : NaN;
@@ -45,15 +51,18 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   }
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding === "identity" || encoding === "") {
-    if (declared !== null) return new Uint8Array(await request.arrayBuffer());
-    return await readLimited(request.body, limit);
+    return await readLimited(request.body, limit, timeoutMs);
   }
   if (encoding !== "gzip" && encoding !== "deflate") {
     throw new ServeError(ErrorCode.UNSUPPORTED, "Unsupported compression type");
   }
   if (request.body === null) return new Uint8Array();
   try {
-    return await readLimited(request.body.pipeThrough(new DecompressionStream(encoding)), limit);
+    return await readLimited(
+      request.body.pipeThrough(new DecompressionStream(encoding)),
+      limit,
+      timeoutMs,
+    );
   } catch (error) {
     if (error instanceof ServeError) throw error;
     throw new ServeError(
@@ -65,23 +74,51 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   }
 }
 
-/** Reads a stream into one buffer, failing as soon as it passes `limit` bytes. */
+/** How long a request body may stall between two reads, by default. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+/** The answer to a body that stopped arriving: 408. */
+export function bodyTimedOut(timeoutMs: number): ServeError {
+  return new ServeError(
+    ErrorCode.INVALID_ARG,
+    `the request body stopped arriving: nothing came for ${
+      timeoutMs / 1000
+    } s before it was complete`,
+    408,
+  );
+}
+
+/**
+ * Reads a stream into one buffer, failing as soon as it passes `limit`
+ * bytes or a read waits longer than `timeoutMs`.
+ */
 async function readLimited(
   stream: ReadableStream<Uint8Array> | null,
   limit: number,
+  timeoutMs: number,
 ): Promise<Uint8Array> {
   if (stream === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(bodyTimedOut(timeoutMs)), timeoutMs);
+      });
+      const { done, value } = await Promise.race([reader.read(), stalled]);
+      clearTimeout(timer);
       if (done) break;
       total += value.byteLength;
       if (total > limit) throw bodyTooLarge(undefined, limit);
       chunks.push(value);
     }
+  } catch (error) {
+    clearTimeout(timer);
+    // The rest of the body is not wanted (the connection is not reused).
+    reader.cancel().catch(() => {});
+    throw error;
   } finally {
     reader.releaseLock();
   }

@@ -48,6 +48,8 @@ export interface HandlerContext {
    * metrics endpoint shows them; none when omitted.
    */
   readonly metricsText?: () => string;
+  /** How long a request body may stall between reads (default 30 s): then 408. */
+  readonly bodyTimeoutMs?: number;
   /** Where streams are followed, so that shutdown can end them (none when omitted). */
   readonly openStreams?: OpenStreams;
 }
@@ -180,7 +182,7 @@ async function handleInfer(
       "HTTP end point doesn't support models with decoupled transaction policy",
     );
   }
-  const body = await readBody(request, context.maxBodyBytes);
+  const body = await readBody(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parsed = parseInferRequest(
     served.signature,
     splitBody(body, request.headers.get(HEADER_LENGTH_HEADER)),
@@ -219,7 +221,7 @@ async function handleGenerate(
   if (encoding !== "identity" && encoding !== "") {
     throw invalidArg("Unsupported content-encoding, only 'identity' is supported.");
   }
-  const body = await readBody(request, context.maxBodyBytes);
+  const body = await readBody(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parsed = parseGenerateRequest(served.signature, body);
   const source: GenerateSource = { id: parsed.id, model, version: served.version };
   const channel = new ResponseChannel();
@@ -306,7 +308,7 @@ async function handleIndex(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(repository);
-  const body = await readJsonObject(request, context.maxBodyBytes);
+  const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
   let ready = false;
   if (body.ready !== undefined) {
     if (typeof body.ready !== "boolean") throw invalidArg("Unable to parse 'ready'");
@@ -322,7 +324,7 @@ async function handleControl(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(route.repository);
-  const body = await readJsonObject(request, context.maxBodyBytes);
+  const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parameters = body.parameters ?? {};
   if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
     throw invalidArg("Unable to parse 'parameters'");
@@ -367,8 +369,12 @@ function rejectRepositoryName(repository: string | undefined): void {
 }
 
 /** An optional JSON object body; empty means `{}`. */
-async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const body = await readBody(request, limit);
+async function readJsonObject(
+  request: Request,
+  limit: number,
+  timeoutMs?: number,
+): Promise<Record<string, unknown>> {
+  const body = await readBody(request, limit, timeoutMs);
   if (body.byteLength === 0) return {};
   let value: unknown;
   try {

@@ -7,7 +7,8 @@
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
  *       [--triton-home PREFIX]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
- *       [--model-load-thread-count N]
+ *       [--model-load-thread-count N] [--http-idle-timeout-secs N]
+ *       [--http-header-timeout-secs N] [--http-body-timeout-secs N] [--http-max-connections N]
  * ```
  *
  * @module
@@ -50,6 +51,14 @@ const optionsSchema = z.object({
   loadModels: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
+  /** Seconds a connection may stay idle with no request in flight before it is closed. */
+  httpIdleTimeoutSecs: z.coerce.number().positive().max(86400).default(60),
+  /** Seconds from a request's first byte to the end of its headers, at most. */
+  httpHeaderTimeoutSecs: z.coerce.number().positive().max(86400).default(30),
+  /** Seconds a request body may stall between two reads before 408. */
+  httpBodyTimeoutSecs: z.coerce.number().positive().max(86400).default(30),
+  /** Client connections at most (default: what the descriptor limit leaves room for). */
+  httpMaxConnections: z.coerce.number().int().min(1).optional(),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
 });
@@ -89,6 +98,15 @@ export const USAGE = `usage: deno task serve [options]
   --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
+  --http-idle-timeout-secs N
+                           close a connection idle this long with no request in flight
+                           (default: 60)
+  --http-header-timeout-secs N
+                           close a connection whose request headers take longer (default: 30)
+  --http-body-timeout-secs N
+                           answer 408 when a request body stalls this long (default: 30)
+  --http-max-connections N client connections at most; at the cap a new one evicts the one idle
+                           the longest (default: what the open-files limit leaves room for)
   --model-load-thread-count N
                            models loading at once (default: 4, as tritonserver's; with
                            --triton-home, Triton's own setting applies)`;
@@ -107,6 +125,10 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "wa
   "--load-model": "loadModels",
   "--exit-timeout-secs": "exitTimeoutSecs",
   "--model-load-thread-count": "modelLoadThreadCount",
+  "--http-idle-timeout-secs": "httpIdleTimeoutSecs",
+  "--http-header-timeout-secs": "httpHeaderTimeoutSecs",
+  "--http-body-timeout-secs": "httpBodyTimeoutSecs",
+  "--http-max-connections": "httpMaxConnections",
 };
 
 interface RawOptions {
@@ -124,6 +146,10 @@ interface RawOptions {
   modelLoadThreadCount?: string;
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
+  httpIdleTimeoutSecs?: string;
+  httpHeaderTimeoutSecs?: string;
+  httpBodyTimeoutSecs?: string;
+  httpMaxConnections?: string;
   watch?: boolean;
 }
 

@@ -20,6 +20,7 @@ import type { ServeOptions } from "./options.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
 import { drainWithin, OpenStreams } from "./open_streams.ts";
+import { ConnectionFront, defaultMaxConnections, descriptorLimit } from "./connection_front.ts";
 
 /** After open streams are cancelled at shutdown, how long they may take to end. */
 const CANCEL_GRACE_MS = 10_000;
@@ -90,7 +91,7 @@ export async function startServer(
 
 /** The HTTP server, bound before the models load; it answers once `serve` gives it a handler. */
 interface BoundHttp {
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly server: { shutdown(): Promise<void> };
   readonly address: Deno.NetAddr;
   /** Hands requests to `handler` from now on. */
   serve(handler: Deno.ServeHandler): void;
@@ -111,13 +112,19 @@ function bindHttp(options: ServeOptions, log: (line: string) => void): BoundHttp
     }
     return Response.json({ error: "the server is starting: models are loading" }, { status: 503 });
   };
-  let address: Deno.NetAddr | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  const limit = descriptorLimit();
+  const maxConnections = options.httpMaxConnections ?? defaultMaxConnections(limit);
+  let front: ConnectionFront;
   try {
-    server = Deno.serve({
+    front = new ConnectionFront({
       hostname: options.httpAddress,
       port: options.httpPort,
-      onListen: (bound) => (address = bound),
+      limits: {
+        idleTimeoutMs: options.httpIdleTimeoutSecs * 1000,
+        headerTimeoutMs: options.httpHeaderTimeoutSecs * 1000,
+        maxConnections,
+      },
+      log,
     }, (request, info) => (handler ?? starting)(request, info));
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;
@@ -126,7 +133,14 @@ function bindHttp(options: ServeOptions, log: (line: string) => void): BoundHttp
         "loaded. Stop the other server or choose another --http-port",
     );
   }
-  address ??= server.addr;
+  const server = front;
+  const address = front.addr;
+  log(
+    `connections: at most ${maxConnections}${
+      limit === undefined ? "" : ` (open-files limit ${limit})`
+    }, idle timeout ${options.httpIdleTimeoutSecs} s, header timeout ` +
+      `${options.httpHeaderTimeoutSecs} s, body timeout ${options.httpBodyTimeoutSecs} s`,
+  );
   log(`bound http://${address.hostname}:${address.port}; loading models`);
   return { server, address, serve: (next) => (handler = next) };
 }
@@ -190,6 +204,7 @@ async function startHostServer(
   http.serve(createHandler({
     manager,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,
     openStreams,
     // The host's registry is what Triton's metrics port would serve.
@@ -284,6 +299,7 @@ async function startTritonServer(
   bound.serve(createHandler({
     manager: models,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,
     openStreams,
     metricsText: () => server.metricsText(),
