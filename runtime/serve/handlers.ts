@@ -39,6 +39,11 @@ import type { InferRequest, InferResult } from "./types.ts";
 export interface HandlerContext {
   /** The models (the stand-in's manager, or Triton's core). */
   readonly manager: ModelRegistry;
+  /**
+   * tritonserver's `--model-control-mode`: only `explicit` lets clients
+   * load and unload models (with a config override or model files).
+   */
+  readonly modelControl: "none" | "poll" | "explicit";
   /** The largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
   /** True once shutdown began: the server is live but no longer ready. */
@@ -62,7 +67,12 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  *
  * @example
  * ```ts ignore
- * Deno.serve({ port: 8000 }, createHandler({ manager, maxBodyBytes: 1 << 26, stopping: () => false }));
+ * Deno.serve({ port: 8000 }, createHandler({
+ *   manager,
+ *   modelControl: "none",
+ *   maxBodyBytes: 1 << 26,
+ *   stopping: () => false,
+ * }));
  * ```
  */
 export function createHandler(context: HandlerContext): (request: Request) => Promise<Response> {
@@ -233,12 +243,18 @@ async function handleGenerate(
   const first = await channel.next();
   const status = first === undefined || first.ok ? 200 : httpStatusFromErrorCode(first.code);
   if (!streaming) {
+    // Triton answers /generate once the request is complete: other than
+    // exactly one response is its INTERNAL error (500), not a 200 with an
+    // error in the body.
     const results = first === undefined ? [] : [first];
     for await (const result of channel) results.push(result);
-    const text = results.length === 1
-      ? generateResponseText(source, results[0])
-      : JSON.stringify({ error: NOT_ONE_RESPONSE });
-    return new Response(text, { status, headers: { "content-type": GENERATE_CONTENT_TYPE } });
+    if (results.length !== 1) {
+      return errorResponse(new ServeError(ErrorCode.INTERNAL, NOT_ONE_RESPONSE));
+    }
+    return new Response(generateResponseText(source, results[0]), {
+      status,
+      headers: { "content-type": GENERATE_CONTENT_TYPE },
+    });
   }
   const events = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -324,6 +340,13 @@ async function handleControl(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(route.repository);
+  if (context.modelControl !== "explicit") {
+    // Triton's answer in the none and poll modes (UNAVAILABLE, 503).
+    throw new ServeError(
+      ErrorCode.UNAVAILABLE,
+      "explicit model load / unload is not allowed if polling is enabled",
+    );
+  }
   const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parameters = body.parameters ?? {};
   if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {

@@ -10,7 +10,7 @@
 
 import { assembleBody, type BinaryPart, HEADER_LENGTH_HEADER } from "./binary_body.ts";
 import type { OutputFormat } from "./infer_request.ts";
-import { jsonNumber, tensorBytesToJson } from "./tensor_json.ts";
+import { jsonNumber, stringifyTritonJson, tensorBytesToJson } from "./tensor_json.ts";
 import type { OutputTensor, ParameterValue } from "./types.ts";
 
 /** What a successful response carries. */
@@ -84,7 +84,7 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
     header.parameters = jsonParameters(parts.parameters);
   }
   header.outputs = outputs;
-  const text = JSON.stringify(header);
+  const text = stringifyTritonJson(header);
   if (binaryParts.length === 0) {
     return new Response(text, { headers: { "content-type": "application/json" } });
   }

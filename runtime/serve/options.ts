@@ -38,7 +38,12 @@ const optionsSchema = z.object({
   autoCompleteConfig: z.boolean().default(true),
   /** Serve through Triton's own core installed at this prefix (lib/libtritonserver.so). */
   tritonHome: z.string().min(1).optional(),
-  /** Triton's model control (real core only; tritonserver's default: none). */
+  /**
+   * Triton's model control (tritonserver's default: none): none and poll
+   * refuse the load/unload API; poll reloads models when their files change;
+   * explicit loads `--load-model`'s models at start and lets clients load
+   * and unload.
+   */
   modelControlMode: z.enum(["none", "poll", "explicit"]).default("none"),
   /**
    * Seconds shutdown waits for in-flight requests before it cancels the
@@ -47,9 +52,12 @@ const optionsSchema = z.object({
   exitTimeoutSecs: z.coerce.number().int().min(0).max(3600).default(30),
   /** Models loading at once (tritonserver's `--model-load-thread-count`). */
   modelLoadThreadCount: z.coerce.number().int().min(1).default(DEFAULT_MODEL_LOAD_THREAD_COUNT),
-  /** Models to load at start in explicit mode (real core only). */
+  /** Models to load at start in explicit mode ("*": all). */
   loadModels: z.array(
-    z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
+    z.string().regex(
+      /^(?:[A-Za-z0-9_.-]+|\*)$/,
+      "a model name is letters, digits, '_', '.' or '-'",
+    ),
   ).default([]),
   /** Seconds a connection may stay idle with no request in flight before it is closed. */
   httpIdleTimeoutSecs: z.coerce.number().positive().max(86400).default(60),
@@ -94,8 +102,11 @@ export const USAGE = `usage: deno task serve [options]
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
-  --model-control-mode M   with --triton-home: none, poll or explicit (default: none, as tritonserver)
-  --load-model NAME        with --triton-home and explicit mode: load it at start (repeatable)
+  --model-control-mode M   none, poll or explicit (default: none, as tritonserver): none and poll
+                           refuse the repository load/unload API; poll reloads a model when its
+                           files change; explicit loads only --load-model's models at start and
+                           lets clients load, reload (with a config override) and unload
+  --load-model NAME        in explicit mode: load it at start (repeatable; '*' loads all)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
   --http-idle-timeout-secs N
@@ -210,4 +221,26 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     throw new OptionsError(`option '${flag}': ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * Checks the model-control options as tritonserver does: `--load-model`
+ * only in explicit mode; in explicit mode models are chosen with
+ * `--load-model`, not `--model`.
+ *
+ * @throws {Error} Naming the conflict.
+ */
+export function checkModelControl(options: ServeOptions): void {
+  if (options.loadModels.length > 0 && options.modelControlMode !== "explicit") {
+    throw new Error("--load-model needs --model-control-mode explicit (as with tritonserver)");
+  }
+  if (options.models.length > 0 && options.modelControlMode === "explicit") {
+    throw new Error(
+      "--model selects the models of the none and poll modes; in explicit mode name the " +
+        "models to load at start with --load-model (or --load-model '*' for all)",
+    );
+  }
+  if (options.watch && options.modelControlMode === "explicit") {
+    throw new Error("--watch reloads models by itself; it does not go with explicit model control");
+  }
 }

@@ -16,7 +16,7 @@ import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { LoadLimit } from "./load_limit.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
-import type { ServeOptions } from "./options.ts";
+import { checkModelControl, type ServeOptions } from "./options.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
 import { drainWithin, OpenStreams } from "./open_streams.ts";
@@ -71,6 +71,7 @@ export async function startServer(
   options: ServeOptions,
   log: (line: string) => void,
 ): Promise<RunningServer> {
+  checkModelControl(options);
   if (options.tritonHome !== undefined && options.watch) {
     throw new Error(
       "--watch reloads models on the stand-in core; with --triton-home use Triton's own " +
@@ -150,12 +151,6 @@ async function startHostServer(
   log: (line: string) => void,
   http: BoundHttp,
 ): Promise<RunningServer> {
-  if (options.modelControlMode !== "none" || options.loadModels.length > 0) {
-    throw new Error(
-      "--model-control-mode and --load-model need --triton-home (the stand-in core loads the " +
-        "repository's models, or those named with --model, and lets clients load and unload them)",
-    );
-  }
   const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
   let backend: HostBackend;
@@ -189,20 +184,30 @@ async function startHostServer(
   const manager = new ModelManager(repository, loader);
   let reports: ModelReport[];
   try {
-    reports = await manager.loadAll(options.models);
+    // As tritonserver: explicit mode loads only --load-model's models
+    // ("*": all of them); the other modes load the repository (or --model's).
+    reports = options.modelControlMode !== "explicit"
+      ? await manager.loadAll(options.models)
+      : options.loadModels.length === 0
+      ? []
+      : await manager.loadAll(options.loadModels.includes("*") ? [] : options.loadModels);
   } catch (error) {
     await manager.unloadAll();
     await backend.unload().catch(() => {});
     library.close();
     throw error;
   }
-  log(`model repository ${repository}: ${reports.length} model(s)`);
+  log(
+    `model repository ${repository}: ${reports.length} model(s) loaded; model control ` +
+      options.modelControlMode,
+  );
   for (const report of reports) log(describeModel(report));
 
   let stopping = false;
   const openStreams = new OpenStreams();
   http.serve(createHandler({
     manager,
+    modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,
@@ -212,7 +217,9 @@ async function startHostServer(
   }));
   const address = http.address;
   let watcher: RepositoryWatcher | undefined;
-  if (options.watch) {
+  // Poll mode: models reload when their files change (tritonserver polls
+  // the repository; this server watches it).
+  if (options.watch || options.modelControlMode === "poll") {
     watcher = watchRepository(repository, manager, log, { only: options.models });
     log(`watching ${repository}: a model reloads when its files change`);
   }
@@ -298,6 +305,7 @@ async function startTritonServer(
   const openStreams = new OpenStreams();
   bound.serve(createHandler({
     manager: models,
+    modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,

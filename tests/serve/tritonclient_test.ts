@@ -51,7 +51,14 @@ Deno.test({
     await ensureClient();
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub", "--model", "add_sub_string"],
+      args: [
+        "--model-control-mode",
+        "explicit",
+        "--load-model",
+        "add_sub",
+        "--load-model",
+        "add_sub_string",
+      ],
     });
     let result: { code: number; output: string };
     try {

@@ -1,0 +1,235 @@
+/**
+ * What Triton's HTTP clients send and expect, through the handler: bad
+ * input that used to become a 500 is a 400 naming the problem; outputs'
+ * binary_data settings, duplicates, non-finite numbers.
+ */
+import { assert, assertEquals, assertStringIncludes } from "./_test_assert.ts";
+import { type Compute, FunctionExecutor, heldOutput, inputOf } from "./_test_fakes.ts";
+import { handlerFor } from "./_test_server.ts";
+
+const FLOATS = `
+name: "floats"
+backend: "deno"
+input [{ name: "X" data_type: TYPE_FP32 dims: [-1] }]
+output [{ name: "Y" data_type: TYPE_FP32 dims: [-1] },
+        { name: "Z" data_type: TYPE_FP32 dims: [-1] }]
+`;
+
+const TEXT = `
+name: "text"
+backend: "deno"
+input [{ name: "TEXT" data_type: TYPE_STRING dims: [1] }]
+output [{ name: "Y" data_type: TYPE_FP32 dims: [-1] }]
+`;
+
+/** Y and Z: copies of X; the parameters come back too. */
+const copy: Compute = (request) => {
+  const x = inputOf(request, "X");
+  return {
+    ok: true,
+    outputs: [
+      heldOutput("Y", "FP32", [...x.shape], x.data),
+      heldOutput("Z", "FP32", [...x.shape], x.data),
+    ],
+    parameters: Object.fromEntries(request.parameters),
+  };
+};
+
+/** Y: [NaN, Infinity, -Infinity, 1]. */
+const nonFinite: Compute = () => ({
+  ok: true,
+  outputs: [
+    heldOutput(
+      "Y",
+      "FP32",
+      [4],
+      new Uint8Array(new Float32Array([NaN, Infinity, -Infinity, 1]).buffer),
+    ),
+  ],
+  parameters: {},
+});
+
+async function setup() {
+  return await handlerFor(
+    { floats: FLOATS, text: TEXT },
+    (name, json) => new FunctionExecutor(json, name === "floats" ? copy : nonFinite),
+  );
+}
+
+type Server = Awaited<ReturnType<typeof setup>>;
+
+async function post(server: Server, path: string, body: string) {
+  const response = await server.call("POST", path, body);
+  const type = response.headers.get("content-type") ?? "";
+  const text = await response.text();
+  return { status: response.status, text, type };
+}
+
+const floatsRequest = (extra: Record<string, unknown> = {}, data: unknown = [1, 2]) =>
+  JSON.stringify({
+    inputs: [{ name: "X", datatype: "FP32", shape: [2], data }],
+    ...extra,
+  });
+
+Deno.test("client input: a NUL in id, parameter name or value is a 400, not a 500", async () => {
+  const server = await setup();
+  try {
+    for (
+      const body of [
+        floatsRequest({ id: "a\u0000b" }),
+        floatsRequest({ parameters: { "k\u0000": 1 } }),
+        floatsRequest({ parameters: { k: "v\u0000" } }),
+      ]
+    ) {
+      const { status, text } = await post(server, "/v2/models/floats/infer", body);
+      assertEquals(status, 400, text);
+      assertStringIncludes(text, "contains a NUL character");
+    }
+    const generate = await post(server, "/v2/models/text/generate", '{"TEXT":"x","id":"\\u0000"}');
+    assertEquals(generate.status, 400, generate.text);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client input: 2^64 for a BYTES input on /generate and 1e30 parameters are not 500s", async () => {
+  const server = await setup();
+  try {
+    const big = await post(server, "/v2/models/text/generate", '{"TEXT":18446744073709551616}');
+    assertEquals(big.status, 400, big.text);
+    assertStringIncludes(big.text, "18446744073709551616");
+    // A parameter of 1e30 is a DOUBLE, as Triton reads it.
+    const infer = await post(
+      server,
+      "/v2/models/floats/infer",
+      floatsRequest({ parameters: { p: 1e30 } }),
+    );
+    assertEquals(infer.status, 200, infer.text);
+    assertEquals(JSON.parse(infer.text).parameters, { p: 1e30 });
+    const generate = await post(server, "/v2/models/text/generate", '{"TEXT":"x","p":1e30}');
+    assertEquals(generate.status, 200, generate.text);
+    const generateBig = await post(
+      server,
+      "/v2/models/text/generate",
+      '{"TEXT":"x","p":12345678901234567890123}',
+    );
+    assertEquals(generateBig.status, 200, generateBig.text);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client input: data nested 100,000 deep is a 400; beyond 100 levels is refused", async () => {
+  const server = await setup();
+  try {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    const body = `{"inputs":[{"name":"X","datatype":"FP32","shape":[2],"data":${deep}}]}`;
+    const response = await post(server, "/v2/models/floats/infer", body);
+    assertEquals(response.status, 400, response.text.slice(0, 200));
+    const at101 = "[".repeat(101) + "1,2" + "]".repeat(101);
+    const refused = await post(
+      server,
+      "/v2/models/floats/infer",
+      floatsRequest({}, JSON.parse(at101)),
+    );
+    assertEquals(refused.status, 400);
+    assertStringIncludes(refused.text, "nested deeper than 100 levels");
+    const at100 = "[".repeat(100) + "1,2" + "]".repeat(100);
+    const accepted = await post(
+      server,
+      "/v2/models/floats/infer",
+      floatsRequest({}, JSON.parse(at100)),
+    );
+    assertEquals(accepted.status, 200, accepted.text);
+    // On /generate, parsed exactly, too.
+    const generate = await post(server, "/v2/models/text/generate", `{"TEXT":${deep}}`);
+    assertEquals(generate.status, 400);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client input: duplicate requested outputs and repeated /generate keys are 400s", async () => {
+  const server = await setup();
+  try {
+    const duplicate = await post(
+      server,
+      "/v2/models/floats/infer",
+      floatsRequest({ id: "r1", outputs: [{ name: "Y" }, { name: "Y" }] }),
+    );
+    assertEquals(duplicate.status, 400);
+    assertEquals(JSON.parse(duplicate.text), {
+      error: "[request id: r1] output 'Y' already exists in request",
+    });
+    const repeated = await post(server, "/v2/models/text/generate", '{"TEXT":"a","TEXT":"b"}');
+    assertEquals(repeated.status, 400, repeated.text);
+    assertStringIncludes(repeated.text, "'TEXT' is repeated");
+    const nested = await post(
+      server,
+      "/v2/models/text/generate",
+      '{"TEXT":"a","parameters":{"p":1,"p":2}}',
+    );
+    assertEquals(nested.status, 400, nested.text);
+    // The same key in different objects is fine.
+    const fine = await post(
+      server,
+      "/v2/models/text/generate",
+      '{"TEXT":"a","parameters":{"TEXT2":1}}',
+    );
+    assertEquals(fine.status, 200, fine.text);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client output: binary_data_output does not make listed outputs binary", async () => {
+  const server = await setup();
+  try {
+    // Listed without binary_data, and with binary_data false: JSON both.
+    const listed = await post(
+      server,
+      "/v2/models/floats/infer",
+      floatsRequest({
+        parameters: { binary_data_output: true },
+        outputs: [{ name: "Y" }, { name: "Z", parameters: { binary_data: false } }],
+      }),
+    );
+    assertEquals(listed.status, 200, listed.text);
+    assertEquals(listed.type, "application/json");
+    const json = JSON.parse(listed.text);
+    assertEquals(json.outputs.map((o: { data: number[] }) => o.data), [[1, 2], [1, 2]]);
+    // Not listed: binary_data_output applies.
+    const all = await server.call(
+      "POST",
+      "/v2/models/floats/infer",
+      floatsRequest({ parameters: { binary_data_output: true } }),
+    );
+    assertEquals(all.headers.get("content-type"), "application/octet-stream");
+    assert(all.headers.get("inference-header-content-length") !== null);
+    await all.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client tensors: NaN and +-Infinity in JSON both ways, as Triton writes them", async () => {
+  const server = await setup();
+  try {
+    const sent = await post(
+      server,
+      "/v2/models/floats/infer",
+      '{"inputs":[{"name":"X","datatype":"FP32","shape":[5],"data":[NaN,Infinity,-Infinity,-Inf,Inf]}],' +
+        '"outputs":[{"name":"Y"}]}',
+    );
+    assertEquals(sent.status, 200, sent.text);
+    assertStringIncludes(sent.text, '"data":[NaN,Infinity,-Infinity,-Infinity,Infinity]');
+    // A string "NaN" stays a string: refused for FP32.
+    const quoted = await post(server, "/v2/models/floats/infer", floatsRequest({}, ["NaN", 1]));
+    assertEquals(quoted.status, 400);
+    const generated = await post(server, "/v2/models/text/generate", '{"TEXT":"x"}');
+    assertEquals(generated.status, 200, generated.text);
+    assertStringIncludes(generated.text, '"Y":[NaN,Infinity,-Infinity,1]');
+  } finally {
+    await server.close();
+  }
+});
