@@ -7,13 +7,16 @@
 
 import { ErrorCode, ServeError } from "./errors.ts";
 
-/** The answer to a body over the limit: HTTP 413, as Triton's HTTP server sends. */
-export function bodyTooLarge(size: number | undefined, limit: number): ServeError {
-  const what = size === undefined ? "request body" : `request body of ${size} bytes`;
+/**
+ * The answer to a body over the limit: 400 with Triton's wording
+ * (tritonserver's `--http-max-input-size`, which serve takes too).
+ */
+export function bodyTooLarge(size: number | undefined, limit: number, json = true): ServeError {
+  const what = json ? "Request JSON size" : "Request size";
   return new ServeError(
     ErrorCode.INVALID_ARG,
-    `${what} exceeds the limit of ${limit} bytes (--max-body-bytes)`,
-    413,
+    `${what}${size === undefined ? "" : ` of ${size} bytes`} exceeds the maximum allowed value ` +
+      `of ${limit} bytes. Use --http-max-input-size to increase the limit.`,
   );
 }
 
@@ -22,7 +25,7 @@ export function bodyTooLarge(size: number | undefined, limit: number): ServeErro
  * A client that sends nothing for `timeoutMs` while the body is unfinished
  * (a `Content-Length` or a chunk larger than what it sends) gets 408.
  *
- * @throws {ServeError} 408 when the body stalls; 413 when it is over the limit; 400 for a bad
+ * @throws {ServeError} 408 when the body stalls; 400 when it is over the limit or for a bad
  * Content-Length or corrupt compressed data; 501 for another encoding.
  *
  * @example
@@ -47,11 +50,11 @@ export async function readBody(
         `Unable to parse Content-Length, got: ${declared}`,
       );
     }
-    if (size > limit) throw bodyTooLarge(size, limit);
+    if (size > limit) throw bodyTooLarge(size, limit, isJson(request));
   }
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding === "identity" || encoding === "") {
-    return await readLimited(request.body, limit, timeoutMs);
+    return await readLimited(request.body, limit, timeoutMs, isJson(request));
   }
   if (encoding !== "gzip" && encoding !== "deflate") {
     throw new ServeError(ErrorCode.UNSUPPORTED, "Unsupported compression type");
@@ -62,6 +65,7 @@ export async function readBody(
       request.body.pipeThrough(new DecompressionStream(encoding)),
       limit,
       timeoutMs,
+      isJson(request),
     );
   } catch (error) {
     if (error instanceof ServeError) throw error;
@@ -96,6 +100,7 @@ async function readLimited(
   stream: ReadableStream<Uint8Array> | null,
   limit: number,
   timeoutMs: number,
+  json: boolean,
 ): Promise<Uint8Array> {
   if (stream === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -111,7 +116,7 @@ async function readLimited(
       clearTimeout(timer);
       if (done) break;
       total += value.byteLength;
-      if (total > limit) throw bodyTooLarge(undefined, limit);
+      if (total > limit) throw bodyTooLarge(undefined, limit, json);
       chunks.push(value);
     }
   } catch (error) {
@@ -130,4 +135,9 @@ async function readLimited(
     position += chunk.byteLength;
   }
   return body;
+}
+
+/** A body that is all JSON (no binary tensor data after a JSON header). */
+function isJson(request: Request): boolean {
+  return request.headers.get("inference-header-content-length") === null;
 }

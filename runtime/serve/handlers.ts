@@ -26,7 +26,8 @@ import {
   parseGenerateRequest,
   sseEvent,
 } from "./generate.ts";
-import { parseInferRequest } from "./infer_request.ts";
+import { inferRequestFromJson, parseInferRequest } from "./infer_request.ts";
+import { rawRequest } from "./raw_request.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
 import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
@@ -193,10 +194,15 @@ async function handleInfer(
     );
   }
   const body = await readBody(request, context.maxBodyBytes, context.bodyTimeoutMs);
-  const parsed = parseInferRequest(
-    served.signature,
-    splitBody(body, request.headers.get(HEADER_LENGTH_HEADER)),
-  );
+  const split = splitBody(body, request.headers.get(HEADER_LENGTH_HEADER));
+  let parsed;
+  if (request.headers.get(HEADER_LENGTH_HEADER)?.trim() === "0") {
+    // Triton's raw binary request: the body is the only input's bytes.
+    const raw = rawRequest(served.signature, split.binary);
+    parsed = inferRequestFromJson(served.signature, raw.json, raw.binary);
+  } else {
+    parsed = parseInferRequest(served.signature, split);
+  }
   const outcome = await served.scheduler.submit(parsed.request);
   try {
     const result = outcome.result;

@@ -233,3 +233,42 @@ Deno.test("client tensors: NaN and +-Infinity in JSON both ways, as Triton write
     await server.close();
   }
 });
+
+const TWO_INPUTS = `
+name: "two"
+backend: "deno"
+input [{ name: "A" data_type: TYPE_FP32 dims: [2] }, { name: "B" data_type: TYPE_FP32 dims: [2] }]
+output [{ name: "Y" data_type: TYPE_FP32 dims: [2] }]
+`;
+
+Deno.test("client input: a raw binary request (Inference-Header-Content-Length: 0)", async () => {
+  const server = await handlerFor(
+    { floats: FLOATS, two: TWO_INPUTS },
+    (_name, json) => new FunctionExecutor(json, copy),
+  );
+  try {
+    const raw = new Uint8Array(new Float32Array([1.5, 2.5, 3.5]).buffer);
+    const headers = { "inference-header-content-length": "0" };
+    const response = await server.call("POST", "/v2/models/floats/infer", raw, { headers });
+    assertEquals(response.status, 200);
+    const headerLength = Number(response.headers.get("inference-header-content-length"));
+    const body = new Uint8Array(await response.arrayBuffer());
+    const json = JSON.parse(new TextDecoder().decode(body.subarray(0, headerLength)));
+    assertEquals(json.outputs[0].shape, [3]); // The variable dimension from the byte count.
+    assertEquals(json.outputs[0].parameters, { binary_data_size: 12 });
+    assertEquals([...new Float32Array(body.slice(headerLength, headerLength + 12).buffer)], [
+      1.5,
+      2.5,
+      3.5,
+    ]);
+    const two = await server.call("POST", "/v2/models/two/infer", raw, { headers });
+    assertEquals(two.status, 400);
+    assertEquals(
+      (await two.json()).error,
+      "[request id: <id_unknown>] Raw request must only have 1 input (found 1) to be deduced " +
+        "but got 2 inputs in 'two' model configuration",
+    );
+  } finally {
+    await server.close();
+  }
+});

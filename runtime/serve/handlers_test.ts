@@ -197,7 +197,13 @@ Deno.test("handlers: errors are Triton's JSON with the matching status", async (
       500,
       "model asked to fail",
     ],
-    ["/v2/models/add_sub/infer", "x".repeat(300), 413, "exceeds the limit of 256 bytes"],
+    [
+      "/v2/models/add_sub/infer",
+      "x".repeat(300),
+      400,
+      "Request JSON size exceeds the maximum allowed value of 256 bytes. " +
+      "Use --http-max-input-size to increase the limit.",
+    ],
   ];
   for (const [path, body, status, message] of cases) {
     const response = await call("POST", path, body);

@@ -89,7 +89,8 @@ export const USAGE = `usage: deno task serve [options]
   --http-port N            the HTTP port (default: 8000; 0 picks a free one)
   --http-address ADDR      the address to listen on (default: 127.0.0.1)
   --model NAME             load only this model (repeatable; default: all)
-  --max-body-bytes N       the largest request body accepted (default: 64 MiB)
+  --max-body-bytes N       the largest request body accepted, after decompression (default:
+                           64 MiB; --http-max-input-size N is the same, as tritonserver names it)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
   --build DIR              the build directory holding the libraries (default: build)
   --backend-directory DIR  the Deno backend directory to load (default: <build>/deno), such as
@@ -128,6 +129,7 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "wa
   "--http-address": "httpAddress",
   "--model": "models",
   "--max-body-bytes": "maxBodyBytes",
+  "--http-max-input-size": "maxBodyBytes",
   "--backend-config": "backendConfig",
   "--build": "build",
   "--backend-directory": "backendDirectory",

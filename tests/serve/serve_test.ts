@@ -269,8 +269,11 @@ Deno.test({
           method: "POST",
           body: new Uint8Array(5 << 20),
         });
-        assertEquals(tooBig.status, 413);
-        assertStringIncludes((await tooBig.json()).error, "exceeds the limit of 4194304 bytes");
+        assertEquals(tooBig.status, 400); // Triton's status and wording.
+        assertStringIncludes(
+          (await tooBig.json()).error,
+          "exceeds the maximum allowed value of 4194304 bytes. Use --http-max-input-size",
+        );
         const binaryShort = binaryBody({
           inputs: [
             { name: "INPUT0", datatype: "FP32", shape: [2], parameters: { binary_data_size: 8 } },
