@@ -28,6 +28,8 @@ export interface OutputFormat {
   readonly defaultBinary: boolean;
   /** Per output that set `binary_data`: `true` for binary data, `false` for JSON. */
   readonly binary: ReadonlyMap<string, boolean>;
+  /** Outputs written into the client's shared memory: no data in the answer. */
+  readonly sharedMemory?: ReadonlySet<string>;
 }
 
 /** A parsed request and how to format its response. */

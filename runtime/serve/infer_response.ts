@@ -60,7 +60,9 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
   for (const output of parts.outputs) {
     const asBinary = format.binary.get(output.name) ?? format.defaultBinary;
     const json: OutputJson = { name: output.name, datatype: output.datatype, shape: output.shape };
-    if (asBinary) {
+    if (format.sharedMemory?.has(output.name)) {
+      // Already in the client's shared memory: only its name, type and shape.
+    } else if (asBinary) {
       json.parameters = { binary_data_size: output.byteSize };
       if (output.byteSize > 0) {
         binaryParts.push({

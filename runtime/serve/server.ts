@@ -17,6 +17,8 @@ import { createHandler } from "./handlers.ts";
 import { LoadLimit } from "./load_limit.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import { checkModelControl, type ServeOptions } from "./options.ts";
+import { LogSettings } from "./settings.ts";
+import { SystemSharedMemory } from "./system_shm.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
 import { drainWithin, OpenStreams } from "./open_streams.ts";
@@ -72,6 +74,12 @@ export async function startServer(
   log: (line: string) => void,
 ): Promise<RunningServer> {
   checkModelControl(options);
+  // The logging extension switches the server's own (info) lines on and off.
+  const logSettings = new LogSettings();
+  const writeLine = log;
+  log = (line) => {
+    if (logSettings.enabled("info")) writeLine(line);
+  };
   if (options.tritonHome !== undefined && options.watch) {
     throw new Error(
       "--watch reloads models on the stand-in core; with --triton-home use Triton's own " +
@@ -82,8 +90,8 @@ export async function startServer(
   const http = bindHttp(options, log);
   try {
     return options.tritonHome !== undefined
-      ? await startTritonServer(options, log, http)
-      : await startHostServer(options, log, http);
+      ? await startTritonServer(options, log, http, logSettings)
+      : await startHostServer(options, log, http, logSettings);
   } catch (error) {
     await http.server.shutdown();
     throw error;
@@ -150,6 +158,7 @@ async function startHostServer(
   options: ServeOptions,
   log: (line: string) => void,
   http: BoundHttp,
+  logSettings: LogSettings,
 ): Promise<RunningServer> {
   const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
@@ -205,8 +214,11 @@ async function startHostServer(
 
   let stopping = false;
   const openStreams = new OpenStreams();
+  const sharedMemory = new SystemSharedMemory();
   http.serve(createHandler({
     manager,
+    sharedMemory,
+    logSettings,
     modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
@@ -240,6 +252,7 @@ async function startHostServer(
           graceMs: CANCEL_GRACE_MS,
           log,
         });
+        sharedMemory.unregister();
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
@@ -260,6 +273,7 @@ async function startTritonServer(
   options: ServeOptions,
   log: (line: string) => void,
   bound: BoundHttp,
+  logSettings: LogSettings,
 ): Promise<RunningServer> {
   const home = tritonHome(resolve(options.tritonHome!));
   if (home === undefined) throw new Error("--triton-home needs a prefix");
@@ -303,8 +317,11 @@ async function startTritonServer(
   }
   let stopping = false;
   const openStreams = new OpenStreams();
+  const sharedMemory = new SystemSharedMemory();
   bound.serve(createHandler({
     manager: models,
+    sharedMemory,
+    logSettings,
     modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
@@ -329,6 +346,7 @@ async function startTritonServer(
           graceMs: CANCEL_GRACE_MS,
           log,
         });
+        sharedMemory.unregister();
         const problems: string[] = [];
         await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
         Deno.removeSync(backendDirectory, { recursive: true });

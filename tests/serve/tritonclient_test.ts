@@ -71,7 +71,7 @@ Deno.test({
       assertEquals(stopped.code, 0, stopped.log);
     }
     assertEquals(result.code, 0, result.output);
-    assertStringIncludes(result.output, "Ran 7 tests");
+    assertStringIncludes(result.output, "Ran 9 tests");
     assertStringIncludes(result.output, "OK");
   },
 });
