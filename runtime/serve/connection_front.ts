@@ -123,6 +123,8 @@ export class ConnectionFront {
   #acceptLoop: Promise<void> = Promise.resolve();
   #counts = { closedIdle: 0, closedHeader: 0, evicted: 0, refused: 0 };
   #lastAcceptError = 0;
+  #restarting = false;
+  readonly #handler: Deno.ServeHandler<Deno.NetAddr>;
 
   /**
    * Binds `hostname:port` (throws `Deno.errors.AddrInUse` if taken) and
@@ -135,14 +137,9 @@ export class ConnectionFront {
     this.#limits = options.limits;
     this.#log = options.log;
     this.#listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    this.#handler = handler;
     try {
-      this.#inner = Deno.serve({
-        hostname: "127.0.0.1",
-        port: 0,
-        onListen: () => {},
-        onError: () => new Response(JSON.stringify({ error: "internal error" }), { status: 500 }),
-      }, (request, info) => this.#handle(request, info, handler));
-      this.#innerPort = this.#inner.addr.port;
+      this.#startInner(handler);
     } catch (error) {
       this.#listener.close();
       throw error;
@@ -150,7 +147,48 @@ export class ConnectionFront {
     const tick = Math.max(50, Math.min(1000, this.#limits.headerTimeoutMs / 4));
     this.#timer = setInterval(() => this.#sweep(), tick);
     this.#acceptLoop = this.#accept();
+    globalThis.addEventListener("unhandledrejection", this.#onRejection);
   }
+
+  /** Starts the inner server (again: on a new port, the old one draining). */
+  #startInner(handler: Deno.ServeHandler<Deno.NetAddr>): void {
+    const old = this.#inner;
+    const inner = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: () => {},
+      onError: () => new Response(JSON.stringify({ error: "internal error" }), { status: 500 }),
+    }, (request, info) => this.#handle(request, info, handler));
+    this.#inner = inner;
+    this.#innerPort = inner.addr.port;
+    old?.shutdown().catch(() => {});
+  }
+
+  /**
+   * Deno.serve's accept loop ends with an unhandled rejection when accept
+   * fails (out of descriptors) and the server then accepts nothing more
+   * (measured: `finished` does not settle). The front catches that
+   * rejection and starts a new inner server, once descriptors are free.
+   */
+  #onRejection = (event: PromiseRejectionEvent): void => {
+    const reason = event.reason;
+    if (!(reason instanceof Error) || !/Too many open files/.test(reason.message)) return;
+    event.preventDefault();
+    if (this.#closing || this.#restarting) return;
+    this.#restarting = true;
+    this.#log(`out of file descriptors (${reason.message}); restarting the HTTP server`);
+    const retry = () => {
+      if (this.#closing) return;
+      try {
+        this.#startInner(this.#handler);
+        this.#restarting = false;
+      } catch {
+        this.#evictIdle();
+        setTimeout(retry, 200);
+      }
+    };
+    retry();
+  };
 
   /** The public address. */
   get addr(): Deno.NetAddr {
@@ -179,6 +217,7 @@ export class ConnectionFront {
     }
     await this.#inner?.shutdown();
     clearInterval(this.#timer);
+    globalThis.removeEventListener("unhandledrejection", this.#onRejection);
     // The inner server closed its side: the relays forward what is left
     // (a stream's last event) and end; any still open after a while go.
     const left = [...this.#relays.values()];

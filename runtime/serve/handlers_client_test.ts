@@ -272,3 +272,79 @@ Deno.test("client input: a raw binary request (Inference-Header-Content-Length: 
     await server.close();
   }
 });
+
+Deno.test("client settings: /v2/logging and trace settings are read, updated and validated", async () => {
+  const server = await setup();
+  try {
+    const logging = await server.call("GET", "/v2/logging");
+    assertEquals((await logging.json()).log_info, true);
+    const updated = await post(server, "/v2/logging", '{"log_info":false,"log_format":"ISO8601"}');
+    assertEquals(updated.status, 200);
+    assertEquals(JSON.parse(updated.text).log_info, false);
+    assertEquals(JSON.parse(updated.text).log_format, "ISO8601");
+    assertEquals((await post(server, "/v2/logging", '{"log_info":"no"}')).status, 400);
+    assertEquals((await post(server, "/v2/logging", '{"log_colour":true}')).status, 400);
+    assertEquals((await post(server, "/v2/logging", '{"log_file":"/tmp/x"}')).status, 501);
+    // A bad update changes nothing.
+    assertEquals((await (await server.call("GET", "/v2/logging")).json()).log_info, false);
+
+    const model = await post(server, "/v2/models/floats/trace/setting", '{"trace_rate":"7"}');
+    assertEquals(JSON.parse(model.text).trace_rate, "7");
+    const global = await server.call("GET", "/v2/trace/setting");
+    assertEquals((await global.json()).trace_rate, "1000");
+    assertEquals(
+      (await post(server, "/v2/trace/setting", '{"trace_level":["LOUD"]}')).status,
+      400,
+    );
+    assertEquals((await post(server, "/v2/models/nope/trace/setting", "{}")).status, 404);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("client shared memory: keys, ranges and unknown regions are refused", async () => {
+  const { SystemSharedMemory } = await import("./system_shm.ts");
+  const memory = new SystemSharedMemory();
+  const name = `tdn_unit_${crypto.randomUUID().slice(0, 8)}`;
+  Deno.writeFileSync(`/dev/shm/${name}`, new Uint8Array(64));
+  try {
+    for (const key of ["/../etc/passwd", "a/b", "/", ".."]) {
+      let refused = false;
+      await memory.register("r", key, 0, 4).catch(() => (refused = true));
+      assert(refused, key);
+    }
+    await memory.register("r", `/${name}`, 16, 32);
+    let again = "";
+    await memory.register("r", `/${name}`, 0, 4).catch((e) => (again = e.message));
+    assertEquals(again, "shared memory region 'r' already in manager");
+    let beyond = "";
+    await memory.register("s", `/${name}`, 48, 32).catch((e) => (beyond = e.message));
+    assertStringIncludes(beyond, "go beyond the 64 bytes");
+    await memory.write({ region: "r", offset: 4, byteSize: 4 }, new Uint8Array([1, 2, 3, 4]));
+    assertEquals([...Deno.readFileSync(`/dev/shm/${name}`).subarray(20, 24)], [1, 2, 3, 4]);
+    assertEquals(
+      [...await memory.read({ region: "r", offset: 4, byteSize: 4 })],
+      [1, 2, 3, 4],
+    );
+    for (const slice of [{ offset: 30, byteSize: 4 }, { offset: 0, byteSize: 33 }]) {
+      let message = "";
+      try {
+        memory.check({ region: "r", ...slice });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      assertStringIncludes(message, "Invalid offset + byte size for shared memory region: 'r'");
+    }
+    let unknown = "";
+    try {
+      memory.status("nope");
+    } catch (error) {
+      unknown = (error as Error).message;
+    }
+    assertEquals(unknown, "Unable to find system shared memory region: 'nope'");
+    memory.unregister();
+    assertEquals(memory.status(), []);
+  } finally {
+    Deno.removeSync(`/dev/shm/${name}`);
+  }
+});

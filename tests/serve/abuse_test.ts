@@ -74,6 +74,8 @@ Deno.test({
       args: [
         "--model",
         "add_sub",
+        "--model",
+        "stream_text",
         "--http-idle-timeout-secs",
         "1",
         "--http-header-timeout-secs",
@@ -105,6 +107,14 @@ Deno.test({
       }
       assertStringIncludes(outcomes[2], "the request body stopped arriving");
       await assertServes(server.url);
+      // A stream quieter than the idle timeout is in flight, not idle: it runs to its end.
+      const stream = await fetch(`${server.url}/v2/models/stream_text/generate_stream`, {
+        method: "POST",
+        body: JSON.stringify({ TEXT: "slow words keep coming", parameters: { delay_ms: 1500 } }),
+      });
+      const events = (await stream.text()).split("\n\n").filter((event) => event !== "");
+      assertEquals(events.length, 4, events.join("\n"));
+      assertStringIncludes(events[3], '"TOKEN":"coming"');
     } finally {
       const { code, log } = await server.stop("SIGTERM");
       assertEquals(code, 0, log);
@@ -149,6 +159,46 @@ Deno.test({
       const { code, log } = await server.stop("SIGTERM");
       assertEquals(code, 0, log);
       assertStringIncludes(log, "[serve] stopped");
+    }
+  },
+});
+
+Deno.test({
+  name: "serve abuse: a connection cap above the open-files limit is survived; serving resumes",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const server = await startServeProcess({
+      repository: "models",
+      args: ["--model", "add_sub", "--http-max-connections", "5000"],
+      openFilesLimit: 1024,
+    });
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 1100; i++) {
+        try {
+          conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+        } catch { /* refused once the backlog is full: fine */ }
+      }
+      // Let the server take them all in (and run out of descriptors).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* closed by the server */ }
+      }
+    }
+    try {
+      let served = false;
+      for (let attempt = 0; attempt < 20 && !served; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        served = await assertServes(server.url).then(() => true, () => false);
+      }
+      assert(served, server.log());
+    } finally {
+      const { code, log } = await server.stop("SIGTERM");
+      assertEquals(code, 0, log);
     }
   },
 });
