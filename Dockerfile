@@ -22,7 +22,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The pinned Deno first: its layer is kept while only the sources change.
-COPY Makefile deno.json ./
+COPY Makefile deno.json deno.lock ./
 COPY tools/deno/package.json tools/deno/package-lock.json tools/deno/
 RUN make deno
 COPY ffi ffi

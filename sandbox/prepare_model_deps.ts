@@ -152,6 +152,7 @@ async function checkVersions(
         skipped: "JavaScript, not type-checked",
         cached: "type-checked before (verdict kept)",
         checked: "type-checked (verdict kept)",
+        "checked-unkept": "type-checked, but no verdict could be kept: loads will check again",
       };
       console.log(`prepare-model: ${modelFile}: ${said[outcome]}`);
     } catch (error) {

@@ -90,8 +90,10 @@ export type TypeCheckOutcome =
   | "skipped"
   /** The same sources passed before. */
   | "cached"
-  /** `deno check` ran and passed. */
-  | "checked";
+  /** `deno check` ran and passed; its verdict is kept for the next load. */
+  | "checked"
+  /** `deno check` ran and passed, but no verdict could be kept (the next load checks again). */
+  | "checked-unkept";
 
 /** How often `onProgress` is called while a check runs, by default. */
 const PROGRESS_INTERVAL_MS = 1000;
@@ -128,7 +130,7 @@ export async function typeCheckModel(options: TypeCheckOptions): Promise<TypeChe
   const key = verdicts === undefined ? undefined : await keyOf(options, verdicts);
   if (verdicts === undefined || key === undefined) {
     await whileReporting(runCheck(options), options);
-    return "checked";
+    return "checked-unkept";
   }
   if (await hasVerdict(verdicts.cacheDir, key)) return "cached";
   const release = await whileReporting(
@@ -139,8 +141,13 @@ export async function typeCheckModel(options: TypeCheckOptions): Promise<TypeChe
     // Another process may have checked the same sources while we waited.
     if (release !== undefined && await hasVerdict(verdicts.cacheDir, key)) return "cached";
     await whileReporting(runCheck(options), options);
-    await writeVerdict(verdicts.cacheDir, key, options.modelFile).catch(() => {});
-    return "checked";
+    // A verdict saves later loads a check; one that cannot be written
+    // (a read-only backend directory) costs only that.
+    const kept = await writeVerdict(verdicts.cacheDir, key, options.modelFile).then(
+      () => true,
+      () => false,
+    );
+    return kept ? "checked" : "checked-unkept";
   } finally {
     release?.();
   }

@@ -138,13 +138,11 @@ Deno.test("cancellation: a request cancelled before Execute is seen cancelled at
     const model = host.loadModel(POLL_CANCEL);
     const controller = new AbortController();
     controller.abort();
-    const before = Date.now();
     const [result] = model.execute(0, [pollRequest("early", controller.signal)]);
-    const { noticedMs } = noticed(result);
-    assert(
-      noticedMs - before <= NOTICE_WITHIN_MS,
-      `seen ${noticedMs - before} ms after Execute began`,
-    );
+    // At once: the model's very first look finds it cancelled, whatever the
+    // machine's speed (a time bound here measured the stub, not this).
+    const { polls } = noticed(result);
+    assertEquals(polls, 0, `the model polled ${polls} times before it saw the cancellation`);
     assert(result.cancelled);
     model.unload();
   }));

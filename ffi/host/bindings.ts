@@ -22,6 +22,10 @@
 const HOST_SYMBOLS = {
   host_set_api_version: { parameters: ["u32", "u32"], result: "void" },
   host_set_log_verbose: { parameters: ["i32"], result: "void" },
+  host_log_setup: {
+    parameters: ["i32", "i32", "i32", "i32", "i32", "buffer"],
+    result: "void",
+  },
   host_backend_load: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "u32"],
     result: "pointer",

@@ -31,6 +31,11 @@
 HOST_EXPORT void host_set_api_version(uint32_t major, uint32_t minor);
 /* Whether TRITONSERVER_LogIsEnabled(VERBOSE) answers true (default no). */
 HOST_EXPORT void host_set_log_verbose(int32_t enabled);
+/* tritonserver's --log-info/--log-warning/--log-error/--log-verbose and
+ * --log-file (NULL: none), and whether to echo every line to standard error
+ * in Triton's format, as tritonserver logs. */
+HOST_EXPORT void host_log_setup(int32_t info, int32_t warn, int32_t error, int32_t verbose,
+                                int32_t echo, const char* file);
 
 /* ---- Backend. ---- */
 

@@ -327,6 +327,21 @@ bool host_server_knows(const char* name);
 /* Model control by the server (model_control.c calls these when a server
  * runs). config_json: NULL, or a configuration replacing the registered one. */
 TRITONSERVER_Error* host_server_load(const char* name, const char* config_json);
+/* Loads `name` from `root` (a directory holding <root>/<name>/, made by
+ * host_load_files_write) with the configuration `config_json`; the model
+ * keeps `root` (it is removed when another load replaces it, or at exit). */
+TRITONSERVER_Error* host_server_load_files(const char* name, const char* config_json, char* root);
+
+/* ---- Model files given with a load (load_files.c). ---- */
+
+/* Writes the "file:<path>" parameters into a new temporary directory that
+ * holds <root>/<model_name>/; *root is it (caller frees; remove with
+ * host_load_files_remove). Triton's errors for bad types and paths. */
+TRITONSERVER_Error* host_load_files_write(const char* model_name,
+                                          const TRITONSERVER_Parameter** files, uint64_t count,
+                                          char** root);
+/* Removes a directory host_load_files_write made (NULL: nothing). */
+void host_load_files_remove(const char* root);
 TRITONSERVER_Error* host_server_unload(const char* name);
 /* The server's table of models and versions, sorted by name: views read
  * it between host_server_table_lock and _unlock (the server's lock). A
@@ -353,6 +368,7 @@ typedef struct host_served_model {
   bool loaded;          /* the last load succeeded; then: */
   char* loaded_config;  /* the repository's configuration, */
   int64_t loaded_stamp; /* and the directory's stamp */
+  char* files_root;     /* the loaded copy's model files given with its load, or NULL */
   uint32_t version_count;
   host_served_version* versions; /* ascending */
 } host_served_model;

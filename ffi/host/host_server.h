@@ -52,6 +52,8 @@ struct TRITONSERVER_Parameter {
   int64_t int_value;
   bool bool_value;
   double double_value;
+  const void* bytes; /* BYTES only: the caller's, not copied (as Triton) */
+  uint64_t byte_size;
 };
 
 /* ---- Response allocators (allocator.c). ---- */

@@ -1,13 +1,18 @@
 /*
  * log.c: Triton's log, kept in memory so tests can read what the backend
- * logged; echoed to stderr when TRITON_HOST_LOG=1, and appended to the
- * server's --log-file when one is set. Lines look like Triton's:
- * "<I|W|E|V> <file>:<line>] <message>".
+ * logged ("<I|W|E|V> <file>:<line>] <message>"), and appended to the
+ * server's --log-file when one is set. Echoed to standard error, as
+ * tritonserver writes its log, when serve asks (host_log_setup) or
+ * TRITON_HOST_LOG=1, in Triton's format:
+ * `I1206 20:01:27.103209 4242 supervisor.c:576] "message"`.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "host_api.h"
 #include "host_core.h"
@@ -25,6 +30,7 @@ static atomic_bool host_log_info = true;
 static atomic_bool host_log_warn = true;
 static atomic_bool host_log_error = true;
 static FILE* host_log_file; /* guarded by host_log_lock */
+static atomic_bool host_log_stderr; /* echo every line to standard error */
 
 void host_set_log_verbose(int32_t enabled) { atomic_store(&host_log_verbose, enabled != 0); }
 
@@ -41,9 +47,45 @@ void host_log_configure(bool info, bool warn, bool error, int verbose, const cha
 
 void host_log_reset(void) { host_log_configure(true, true, true, 0, NULL); }
 
+void host_log_setup(int32_t info, int32_t warn, int32_t error, int32_t verbose, int32_t echo,
+                    const char* file) {
+  host_log_configure(info != 0, warn != 0, error != 0, verbose, file);
+  atomic_store(&host_log_stderr, echo != 0);
+}
+
 static bool host_log_echo(void) {
+  if (atomic_load(&host_log_stderr)) return true;
   const char* setting = getenv("TRITON_HOST_LOG");
   return setting != NULL && strcmp(setting, "1") == 0;
+}
+
+/* One line in Triton's format, the message quoted and escaped so that a
+ * line a model logs cannot pass for another. */
+static void host_log_write_triton(FILE* out, const char* level, const char* file, int line,
+                                  const char* message) {
+  struct timeval now;
+  gettimeofday(&now, NULL);
+  struct tm local;
+  localtime_r(&now.tv_sec, &local);
+  host_text entry = {0};
+  host_text_printf(&entry, "%s%02d%02d %02d:%02d:%02d.%06ld %d %s:%d] \"", level, local.tm_mon + 1,
+                   local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, (long)now.tv_usec,
+                   (int)getpid(), file == NULL ? "?" : file, line);
+  for (const char* at = message == NULL ? "" : message; *at != '\0'; at++) {
+    const unsigned char c = (unsigned char)*at;
+    if (c == '"' || c == '\\') {
+      host_text_printf(&entry, "\\%c", c);
+    } else if (c == '\n') {
+      host_text_append(&entry, "\\n", 2);
+    } else if (c < 0x20 || c == 0x7f) {
+      host_text_printf(&entry, "\\x%02x", c);
+    } else {
+      host_text_append(&entry, at, 1);
+    }
+  }
+  host_text_append(&entry, "\"\n", 2);
+  fputs(entry.data, out);
+  host_text_free(&entry);
 }
 
 void host_log_append(const char* level, const char* file, int line, const char* message) {
@@ -63,8 +105,8 @@ void host_log_append(const char* level, const char* file, int line, const char* 
     fflush(host_log_file);
   }
   pthread_mutex_unlock(&host_log_lock);
-  if (host_log_echo()) fputs(entry.data, stderr);
   host_text_free(&entry);
+  if (host_log_echo()) host_log_write_triton(stderr, level, file, line, message);
 }
 
 bool TRITONSERVER_LogIsEnabled(TRITONSERVER_LogLevel level) {

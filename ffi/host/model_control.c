@@ -231,8 +231,8 @@ TRITONSERVER_Error* TRITONSERVER_ServerUnloadModel(TRITONSERVER_Server* server,
 }
 
 /* Triton's load parameters: "config", a JSON configuration that replaces
- * the repository's for this load. Triton's "file:" parameters (model files
- * given with the request) are not supported by the stand-in. */
+ * the repository's for this load, and "file:<path>" model files, which
+ * replace the model's directory (they need a "config"). */
 TRITONSERVER_Error* TRITONSERVER_ServerLoadModelWithParameters(
     TRITONSERVER_Server* server, const char* model_name, const TRITONSERVER_Parameter** parameters,
     const uint64_t parameter_count) {
@@ -243,35 +243,49 @@ TRITONSERVER_Error* TRITONSERVER_ServerLoadModelWithParameters(
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL model name or parameters");
   }
   const char* config = NULL;
-  for (uint64_t i = 0; i < parameter_count; i++) {
+  const TRITONSERVER_Parameter** files = host_alloc(sizeof *files * (parameter_count + 1u));
+  uint64_t file_count = 0;
+  TRITONSERVER_Error* error = NULL;
+  for (uint64_t i = 0; error == NULL && i < parameter_count; i++) {
     const TRITONSERVER_Parameter* parameter = parameters[i];
     if (!host_handle_check(HOST_HANDLE_PARAMETER, parameter, "ServerLoadModelWithParameters")) {
-      return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid parameter handle");
-    }
-    if (strcmp(parameter->name, "config") == 0) {
+      error = host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid parameter handle");
+    } else if (strcmp(parameter->name, "config") == 0) {
       if (parameter->type != TRITONSERVER_PARAMETER_STRING) {
-        return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                              "the 'config' load parameter must be a string");
+        error = host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
+                               "the 'config' load parameter must be a string");
       }
       config = parameter->string_value;
     } else if (strncmp(parameter->name, "file:", 5) == 0) {
-      return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
-                            "load parameter '%s': model files given with a load are Triton's "
-                            "only; the stand-in core loads them from the repository",
-                            parameter->name);
+      files[file_count++] = parameter;
     } else {
-      return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "unrecognized load parameter '%s'",
-                            parameter->name);
+      error = host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "unrecognized load parameter '%s'",
+                             parameter->name);
     }
   }
-  if (!atomic_load(&host_explicit_control)) return host_control_refused();
-  if (config == NULL) return TRITONSERVER_ServerLoadModel(server, model_name);
-  if (!host_server_running()) {
-    return host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
-                          "a 'config' load parameter needs the stand-in server "
-                          "(TRITONSERVER_ServerNew)");
+  if (error == NULL && !atomic_load(&host_explicit_control)) error = host_control_refused();
+  if (error == NULL && file_count > 0 && config == NULL) {
+    error = host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
+                           "Load parameter 'config' must be specified for model file override");
   }
-  return host_server_load(model_name, config);
+  if (error == NULL && config != NULL && !host_server_running()) {
+    error = host_error_new(TRITONSERVER_ERROR_UNSUPPORTED,
+                           "a 'config' load parameter needs the stand-in server "
+                           "(TRITONSERVER_ServerNew)");
+  }
+  if (error == NULL) {
+    if (config == NULL) {
+      error = TRITONSERVER_ServerLoadModel(server, model_name);
+    } else if (file_count == 0) {
+      error = host_server_load(model_name, config);
+    } else {
+      char* root = NULL;
+      error = host_load_files_write(model_name, files, file_count, &root);
+      if (error == NULL) error = host_server_load_files(model_name, config, root);
+    }
+  }
+  free(files);
+  return error;
 }
 
 /* The stand-in has no ensembles, so a model has no dependents. */

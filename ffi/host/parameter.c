@@ -1,7 +1,8 @@
 /*
  * parameter.c: TRITONSERVER_Parameter, a named typed value the caller
  * creates and deletes; the host uses them as metric labels. The object
- * keeps its own copy of the value, as Triton's does.
+ * keeps its own copy of the value, as Triton's does, except BYTES, whose
+ * bytes stay the caller's.
  */
 #include <stdlib.h>
 
@@ -21,6 +22,18 @@ TRITONSERVER_Parameter* TRITONSERVER_ParameterNew(const char* name,
     case TRITONSERVER_PARAMETER_BOOL: parameter->bool_value = *(const bool*)value; break;
     default: parameter->double_value = *(const double*)value; break;
   }
+  host_handle_add(HOST_HANDLE_PARAMETER, parameter);
+  return parameter;
+}
+
+TRITONSERVER_Parameter* TRITONSERVER_ParameterBytesNew(const char* name, const void* byte_ptr,
+                                                       const uint64_t size) {
+  if (name == NULL || (byte_ptr == NULL && size > 0)) return NULL;
+  TRITONSERVER_Parameter* parameter = host_alloc(sizeof *parameter);
+  parameter->name = host_strdup(name);
+  parameter->type = TRITONSERVER_PARAMETER_BYTES;
+  parameter->bytes = byte_ptr;
+  parameter->byte_size = size;
   host_handle_add(HOST_HANDLE_PARAMETER, parameter);
   return parameter;
 }

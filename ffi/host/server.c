@@ -139,6 +139,8 @@ static void host_table_free(void) {
     free(model->versions);
     free(model->reason);
     free(model->loaded_config);
+    host_load_files_remove(model->files_root);
+    free(model->files_root);
     free(model->name);
     free(model);
   }
@@ -522,8 +524,9 @@ static bool host_load_unchanged(const host_served_model* record, const uint64_t*
 /* Loads (or reloads) a model from the repository, as Triton's model
  * repository manager does. */
 static TRITONSERVER_Error* host_server_load_model(const TRITONSERVER_ServerOptions* options,
-                                                  const char* name, const char* override_json) {
-  const char* repository = host_repository_of(options, name);
+                                                  const char* name, const char* override_json,
+                                                  const char* files_root) {
+  const char* repository = files_root != NULL ? files_root : host_repository_of(options, name);
   if (repository == NULL) {
     return host_error_new(TRITONSERVER_ERROR_INTERNAL,
                           "failed to load '%s', failed to poll from model repository", name);
@@ -635,6 +638,14 @@ static TRITONSERVER_Error* host_server_load_model(const TRITONSERVER_ServerOptio
   record->loaded_config = repository_config;
   repository_config = NULL;
   record->loaded_stamp = stamp;
+  /* The model files of the copy loaded before go with it (Triton keeps a
+   * load's files as long as what it loaded); a failed load's files go in
+   * host_server_load_files. */
+  char* replaced_root = NULL;
+  if (failures.length == 0) {
+    replaced_root = record->files_root;
+    record->files_root = files_root == NULL ? NULL : host_strdup(files_root);
+  }
   uint64_t* dropped_versions = NULL;
   TRITONBACKEND_Model** dropped = NULL;
   uint32_t dropped_count =
@@ -647,6 +658,8 @@ static TRITONSERVER_Error* host_server_load_model(const TRITONSERVER_ServerOptio
   free(config_json);
   free(repository_config);
   host_text_free(&directory);
+  host_load_files_remove(replaced_root);
+  free(replaced_root);
   if (failures.length == 0) return NULL;
   error = host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "load failed for model '%s': %s", name,
                          failures.data);
@@ -668,9 +681,27 @@ TRITONSERVER_Error* host_server_load(const char* name, const char* config_json) 
     return host_error_new(TRITONSERVER_ERROR_UNAVAILABLE, "the server is not running");
   }
   host_name_claim(name);
-  TRITONSERVER_Error* error = host_server_load_model(options, name, config_json);
+  TRITONSERVER_Error* error = host_server_load_model(options, name, config_json, NULL);
   host_name_release(name);
   host_server_options_free(options);
+  return error;
+}
+
+TRITONSERVER_Error* host_server_load_files(const char* name, const char* config_json, char* root) {
+  TRITONSERVER_ServerOptions* options = host_server_options_snapshot();
+  if (options == NULL) {
+    host_load_files_remove(root);
+    free(root);
+    return host_error_new(TRITONSERVER_ERROR_UNAVAILABLE, "the server is not running");
+  }
+  host_name_claim(name);
+  TRITONSERVER_Error* error = host_server_load_model(options, name, config_json, root);
+  host_name_release(name);
+  host_server_options_free(options);
+  /* The model keeps its own copy of the path; on failure the files are gone
+   * already, or were never used (a load refused before it began). */
+  if (error != NULL) host_load_files_remove(root);
+  free(root);
   return error;
 }
 
@@ -691,7 +722,7 @@ static void* host_startup_thread(void* argument) {
     if (index >= startup->count) return NULL;
     const char* name = startup->names[index];
     host_name_claim(name);
-    startup->errors[index] = host_server_load_model(startup->options, name, NULL);
+    startup->errors[index] = host_server_load_model(startup->options, name, NULL, NULL);
     host_name_release(name);
   }
 }

@@ -243,11 +243,25 @@ typedef struct tdn_bls_request {
   tdn_str parameters_json;           /* as in tdn_request */
 } tdn_bls_request;
 
-/* CONTROL payload: which model a model-control call is about. */
+/* A model file given with a LOAD (Triton's "file:<path>" load parameter). */
+typedef struct tdn_control_file {
+  tdn_str path;         /* relative to the model's directory, e.g. "1/model.ts" */
+  uint64_t data_offset; /* the file's bytes, inside the stub's half */
+  uint64_t data_size;
+} tdn_control_file;
+
+/* CONTROL payload: which model a model-control call is about, and how. */
 typedef struct tdn_control_request {
   tdn_str model_name;
   int64_t model_version; /* IS_READY only; -1: the server's choice */
+  tdn_str config;        /* LOAD only: configuration JSON to load with; length 0: none */
+  uint64_t files_offset; /* LOAD only: tdn_control_file[file_count] (needs a config) */
+  uint32_t file_count;
+  uint32_t flags; /* UNLOAD only: TDN_CONTROL_FLAG_* */
 } tdn_control_request;
+
+/* CONTROL flags. */
+#define TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS 1u /* unload the models that depend on it too */
 
 /* Limits the parent enforces on everything the stub writes. */
 #define TDN_MAX_NAME_LENGTH 1024u
@@ -255,6 +269,9 @@ typedef struct tdn_control_request {
 #define TDN_MAX_OUTPUTS 1024u
 #define TDN_MAX_ERROR_LENGTH 65536u
 #define TDN_MAX_LOG_LENGTH 1024u
+#define TDN_MAX_CONTROL_FILES 1024u         /* files given with one LOAD */
+#define TDN_MAX_CONTROL_PATH_LENGTH 4096u   /* bytes of one file's path */
+#define TDN_MAX_CONTROL_CONFIG_LENGTH 1048576u /* bytes of a LOAD's configuration JSON */
 
 /* Layout checks: TypeScript hard-codes these offsets. */
 _Static_assert(sizeof(tdn_record) == 32, "tdn_record layout");
@@ -270,7 +287,8 @@ _Static_assert(sizeof(tdn_batch_header) == 16, "tdn_batch_header layout");
 _Static_assert(sizeof(tdn_request) == 96, "tdn_request layout");
 _Static_assert(sizeof(tdn_result_header) == 16, "tdn_result_header layout");
 _Static_assert(sizeof(tdn_response) == 56, "tdn_response layout");
-_Static_assert(sizeof(tdn_control_request) == 24, "tdn_control_request layout");
+_Static_assert(sizeof(tdn_control_request) == 56, "tdn_control_request layout");
+_Static_assert(sizeof(tdn_control_file) == 32, "tdn_control_file layout");
 _Static_assert(sizeof(tdn_bls_request) == 120, "tdn_bls_request layout");
 _Static_assert(offsetof(tdn_ring, done) == 72, "tdn_ring layout");
 _Static_assert(offsetof(tdn_control, stub_base) == 32, "tdn_control layout");

@@ -255,9 +255,13 @@ TRITONSERVER_DataTypeByteSize(TRITONSERVER_DataType datatype);
  * (double) value. The object keeps its own copy of the value; 'value'
  * points at a NUL-terminated string or at the typed value. NULL is
  * returned for TRITONSERVER_PARAMETER_BYTES. Used as metric labels.
+ * A BYTES parameter (ParameterBytesNew) keeps only the pointer: the bytes
+ * must stay valid until it is deleted. Used for files given with a load.
  * ------------------------------------------------------------------- */
 TRITONDENO_EXPORT TRITONSERVER_Parameter* TRITONSERVER_ParameterNew(
     const char* name, const TRITONSERVER_ParameterType type, const void* value);
+TRITONDENO_EXPORT TRITONSERVER_Parameter* TRITONSERVER_ParameterBytesNew(
+    const char* name, const void* byte_ptr, const uint64_t size);
 TRITONDENO_EXPORT void TRITONSERVER_ParameterDelete(
     TRITONSERVER_Parameter* parameter);
 

@@ -13,15 +13,93 @@
 
 #include "bls_internal.h"
 #include "errors.h"
+#include "json_reader.h"
 #include "log.h"
 
 typedef struct control_job {
   tdn_bls* bls;
   tdn_bls_call* call;
   uint32_t operation; /* TDN_CONTROL_* */
-  char* model_name;
-  int64_t model_version;
+  tdn_control_spec spec;
 } control_job;
+
+static void job_free(control_job* job)
+{
+  if (job != NULL) {
+    tdn_control_spec_free(&job->spec);
+    free(job);
+  }
+}
+
+/* A model may load only models that run in this backend's sandbox: a
+ * configuration naming another backend or a platform (python_backend runs
+ * any code it is given; an ensemble calls models the caller may not) would
+ * hand the caller authority its own configuration never declared. */
+static bool config_stays_in_sandbox(const char* config, char* why, size_t why_size)
+{
+  tdn_diag problem;
+  tdn_json_value* root = tdn_json_parse(config, strlen(config), 64, &problem);
+  if (root == NULL) {
+    snprintf(why, why_size, "the configuration is not JSON: %.1800s", problem.text);
+    return false;
+  }
+  bool ok = false;
+  const tdn_json_value* backend =
+      root->kind == TDN_JSON_OBJECT ? tdn_json_member_value(root, "backend") : NULL;
+  const tdn_json_value* platform =
+      root->kind == TDN_JSON_OBJECT ? tdn_json_member_value(root, "platform") : NULL;
+  if (root->kind != TDN_JSON_OBJECT) {
+    snprintf(why, why_size, "the configuration must be a JSON object");
+  } else if (backend == NULL || backend->kind != TDN_JSON_STRING ||
+             strcmp(backend->string, "deno") != 0) {
+    snprintf(
+        why, why_size,
+        "a model may load other models only with backend \"deno\" (the configuration names %.200s)",
+        backend != NULL && backend->kind == TDN_JSON_STRING ? backend->string : "no backend");
+  } else if (platform != NULL && !(platform->kind == TDN_JSON_STRING && platform->string[0] == 0)) {
+    snprintf(why, why_size, "a model may not load a model with a platform (an ensemble)");
+  } else {
+    ok = true;
+  }
+  tdn_json_free(root);
+  return ok;
+}
+
+/* Triton's load parameters for a LOAD with a configuration and files. */
+static TRITONSERVER_Error* load_with_parameters(TRITONSERVER_Server* server, const tdn_control_spec* spec)
+{
+  const uint32_t count = 1 + spec->file_count;
+  TRITONSERVER_Parameter** parameters = calloc(count, sizeof(*parameters));
+  if (parameters == NULL) {
+    return TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  TRITONSERVER_Error* error = NULL;
+  parameters[0] = TRITONSERVER_ParameterNew("config", TRITONSERVER_PARAMETER_STRING, spec->config);
+  for (uint32_t i = 0; i < spec->file_count && parameters[i] != NULL; ++i) {
+    char* key = NULL;
+    if (asprintf(&key, "file:%s", spec->files[i].path) < 0) {
+      break;
+    }
+    parameters[1 + i] =
+        TRITONSERVER_ParameterBytesNew(key, spec->files[i].data, spec->files[i].size);
+    free(key);
+  }
+  bool complete = true;
+  for (uint32_t i = 0; i < count; ++i) {
+    complete = complete && parameters[i] != NULL;
+  }
+  if (complete) {
+    error = TRITONSERVER_ServerLoadModelWithParameters(
+        server, spec->model_name, (const TRITONSERVER_Parameter**)parameters, count);
+  } else {
+    error = TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, "cannot make the load's parameters");
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    TRITONSERVER_ParameterDelete(parameters[i]);
+  }
+  free(parameters);
+  return error;
+}
 
 static const char* operation_verb(uint32_t operation)
 {
@@ -39,17 +117,22 @@ static const char* operation_verb(uint32_t operation)
 static uint32_t run_operation(const control_job* job, char** text)
 {
   TRITONSERVER_Server* server = job->bls->server;
+  const tdn_control_spec* spec = &job->spec;
   TRITONSERVER_Error* error = NULL;
   bool ready = false;
   switch (job->operation) {
     case TDN_CONTROL_LOAD:
-      error = TRITONSERVER_ServerLoadModel(server, job->model_name);
+      error = spec->config == NULL ? TRITONSERVER_ServerLoadModel(server, spec->model_name)
+                                   : load_with_parameters(server, spec);
       break;
     case TDN_CONTROL_UNLOAD:
-      error = TRITONSERVER_ServerUnloadModel(server, job->model_name);
+      error = spec->unload_dependents
+                  ? TRITONSERVER_ServerUnloadModelAndDependents(server, spec->model_name)
+                  : TRITONSERVER_ServerUnloadModel(server, spec->model_name);
       break;
     default:
-      error = TRITONSERVER_ServerModelIsReady(server, job->model_name, job->model_version, &ready);
+      error =
+          TRITONSERVER_ServerModelIsReady(server, spec->model_name, spec->model_version, &ready);
       break;
   }
   if (error == NULL) {
@@ -65,7 +148,7 @@ static uint32_t run_operation(const control_job* job, char** text)
                                "with --model-control-mode=explicit)"
                              : "";
   if (asprintf(
-          text, "cannot %s model '%s': %s%s", operation_verb(job->operation), job->model_name,
+          text, "cannot %s model '%s': %s%s", operation_verb(job->operation), spec->model_name,
           TRITONSERVER_ErrorMessage(error), hint) < 0) {
     *text = NULL;
   }
@@ -118,8 +201,7 @@ static void* control_main(void* argument)
     tdn_bls_free(bls);
   }
   free(text);
-  free(job->model_name);
-  free(job);
+  job_free(job);
   return NULL;
 }
 
@@ -137,14 +219,19 @@ bool tdn_bls_control(tdn_bls* bls, const tdn_record* record, tdn_diag* why)
     refusal = "out of memory";
   } else if (!tdn_control_spec_decode(
                  tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor),
-                 record->offset, record->length, &job->model_name, &job->model_version,
-                 &problem)) {
+                 supervisor->region.stub_base, record->offset, record->length, record->aux,
+                 &job->spec, &problem)) {
     refusal = problem.text;
     code = TRITONSERVER_ERROR_INVALID_ARG;
-  } else if (!tdn_bls_may_reach(bls, record->aux, job->model_name)) {
-    tdn_bls_denial_text(bls, record->aux, job->model_name, problem.text, sizeof(problem.text));
+  } else if (!tdn_bls_may_reach(bls, record->aux, job->spec.model_name)) {
+    tdn_bls_denial_text(
+        bls, record->aux, job->spec.model_name, problem.text, sizeof(problem.text));
     refusal = problem.text;
     code = TRITONSERVER_ERROR_UNAVAILABLE;
+  } else if (job->spec.config != NULL &&
+             !config_stays_in_sandbox(job->spec.config, problem.text, sizeof(problem.text))) {
+    refusal = problem.text;
+    code = TRITONSERVER_ERROR_INVALID_ARG;
   }
   pthread_mutex_lock(&bls->lock);
   tdn_bls_call* call = NULL;
@@ -176,9 +263,8 @@ bool tdn_bls_control(tdn_bls* bls, const tdn_record* record, tdn_diag* why)
     answer(bls, &stand_in, (uint32_t)code, refusal);
   }
   pthread_mutex_unlock(&bls->lock);
-  if (call == NULL && job != NULL) {
-    free(job->model_name);
-    free(job);
+  if (call == NULL) {
+    job_free(job);
   }
   return true;
 }

@@ -5,6 +5,7 @@
  */
 #include "bls_request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,11 +291,82 @@ void tdn_bls_spec_free(tdn_bls_spec* spec)
   memset(spec, 0, sizeof(*spec));
 }
 
-bool tdn_control_spec_decode(
-    const uint8_t* arena, uint64_t arena_size, uint64_t offset, uint64_t length,
-    char** model_name, int64_t* model_version, tdn_diag* why)
+/* A file's path must name a place inside the model's directory: relative,
+ * and no part empty, "." or "..". Triton checks too; this is the parent's
+ * own word, whatever core runs. */
+static bool control_path_ok(const char* path)
 {
-  *model_name = NULL;
+  if (path[0] == '/') {
+    return false;
+  }
+  const char* part = path;
+  for (;;) {
+    const char* end = strchr(part, '/');
+    const size_t length = end == NULL ? strlen(part) : (size_t)(end - part);
+    if (length == 0 || (length == 1 && part[0] == '.') ||
+        (length == 2 && part[0] == '.' && part[1] == '.')) {
+      return false;
+    }
+    if (end == NULL) {
+      return true;
+    }
+    part = end + 1;
+  }
+}
+
+static bool decode_control_files(
+    const arena_view* view, uint64_t stub_base, const tdn_control_request* wire,
+    tdn_control_spec* spec, tdn_diag* why)
+{
+  if (wire->file_count > TDN_MAX_CONTROL_FILES) {
+    return tdn_diag_set(
+        why, "a load gives %u files; at most %u", wire->file_count, TDN_MAX_CONTROL_FILES);
+  }
+  spec->files = calloc(wire->file_count, sizeof(*spec->files));
+  if (spec->files == NULL) {
+    return tdn_diag_set(why, "the load's files cannot be copied: out of memory");
+  }
+  for (uint32_t i = 0; i < wire->file_count; ++i) {
+    tdn_control_file file;
+    if (!read_struct(view, wire->files_offset + (uint64_t)i * sizeof(file), &file, sizeof(file))) {
+      return tdn_diag_set(why, "file %u of the load lies outside the arena", i);
+    }
+    tdn_control_file_spec* out = &spec->files[i];
+    spec->file_count = i + 1;
+    char what[48];
+    snprintf(what, sizeof(what), "file %u's path", i);
+    if (!copy_text(view, &file.path, TDN_MAX_CONTROL_PATH_LENGTH, false, what, &out->path, why)) {
+      return false;
+    }
+    if (!control_path_ok(out->path)) {
+      return tdn_diag_set(
+          why, "file path '%s' must be relative to the model's directory, without '.', '..' or "
+               "empty parts",
+          out->path);
+    }
+    for (uint32_t earlier = 0; earlier < i; ++earlier) {
+      if (strcmp(spec->files[earlier].path, out->path) == 0) {
+        return tdn_diag_set(why, "file path '%s' is given twice", out->path);
+      }
+    }
+    if (file.data_offset < stub_base || !in_bounds(view, file.data_offset, file.data_size)) {
+      return tdn_diag_set(why, "file '%s' has its data outside the stub's half", out->path);
+    }
+    out->data = malloc(file.data_size > 0 ? file.data_size : 1);
+    if (out->data == NULL) {
+      return tdn_diag_set(why, "file '%s' cannot be copied: out of memory", out->path);
+    }
+    memcpy(out->data, view->base + file.data_offset, file.data_size);
+    out->size = file.data_size;
+  }
+  return true;
+}
+
+bool tdn_control_spec_decode(
+    const uint8_t* arena, uint64_t arena_size, uint64_t stub_base, uint64_t offset,
+    uint64_t length, uint32_t operation, tdn_control_spec* spec, tdn_diag* why)
+{
+  memset(spec, 0, sizeof(*spec));
   const arena_view view = {.base = arena, .size = arena_size};
   tdn_control_request wire;
   if (length < sizeof(wire) || !read_struct(&view, offset, &wire, sizeof(wire))) {
@@ -306,7 +378,42 @@ bool tdn_control_spec_decode(
     return tdn_diag_set(
         why, "model_version is %lld; expected -1 or more", (long long)wire.model_version);
   }
-  *model_version = wire.model_version;
-  return copy_text(
-      &view, &wire.model_name, TDN_MAX_NAME_LENGTH, false, "the model name", model_name, why);
+  spec->model_version = wire.model_version;
+  const bool load = operation == TDN_CONTROL_LOAD;
+  if (!load && (wire.config.length != 0 || wire.file_count != 0)) {
+    return tdn_diag_set(why, "only a load takes a configuration or files");
+  }
+  if ((wire.flags & ~TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS) != 0 ||
+      (wire.flags != 0 && operation != TDN_CONTROL_UNLOAD)) {
+    return tdn_diag_set(why, "flags %u are not valid for this operation", wire.flags);
+  }
+  spec->unload_dependents = (wire.flags & TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS) != 0;
+  if (!copy_text(
+          &view, &wire.model_name, TDN_MAX_NAME_LENGTH, false, "the model name",
+          &spec->model_name, why)) {
+    return false;
+  }
+  if (wire.config.length > 0 &&
+      !copy_text(
+          &view, &wire.config, TDN_MAX_CONTROL_CONFIG_LENGTH, false, "the configuration",
+          &spec->config, why)) {
+    return false;
+  }
+  if (wire.file_count > 0 && spec->config == NULL) {
+    /* Triton's rule too: files replace the model's directory, config.pbtxt included. */
+    return tdn_diag_set(why, "files are given without a configuration to load them with");
+  }
+  return wire.file_count == 0 || decode_control_files(&view, stub_base, &wire, spec, why);
+}
+
+void tdn_control_spec_free(tdn_control_spec* spec)
+{
+  free(spec->model_name);
+  free(spec->config);
+  for (uint32_t i = 0; i < spec->file_count; ++i) {
+    free(spec->files[i].path);
+    free(spec->files[i].data);
+  }
+  free(spec->files);
+  memset(spec, 0, sizeof(*spec));
 }

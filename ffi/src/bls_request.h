@@ -57,10 +57,32 @@ bool tdn_bls_spec_decode(
 
 void tdn_bls_spec_free(tdn_bls_spec* spec);
 
-/* Decodes a tdn_control_request: the model name (caller frees) and the
- * version (>= -1). */
+/* A model file given with a LOAD, copied out of the arena. */
+typedef struct tdn_control_file_spec {
+  char* path; /* relative, checked: no "..", ".", empty or absolute parts */
+  uint8_t* data;
+  uint64_t size;
+} tdn_control_file_spec;
+
+/* A decoded CONTROL payload; free with tdn_control_spec_free. */
+typedef struct tdn_control_spec {
+  char* model_name;
+  int64_t model_version;       /* IS_READY: >= -1 */
+  char* config;                /* LOAD: configuration JSON, or NULL */
+  tdn_control_file_spec* files; /* LOAD: file_count files (only with a config) */
+  uint32_t file_count;
+  bool unload_dependents; /* UNLOAD: TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS */
+} tdn_control_spec;
+
+/* Decodes a tdn_control_request for `operation` (TDN_CONTROL_*): what the
+ * operation does not use must be empty, file data must lie in the stub's
+ * half (from `stub_base`), and every path must stay inside the model's
+ * directory. */
 bool tdn_control_spec_decode(
-    const uint8_t* arena, uint64_t arena_size, uint64_t offset, uint64_t length,
-    char** model_name, int64_t* model_version, tdn_diag* why);
+    const uint8_t* arena, uint64_t arena_size, uint64_t stub_base, uint64_t offset,
+    uint64_t length, uint32_t operation, tdn_control_spec* spec, tdn_diag* why);
+
+/* Frees what a decode copied (also after a failed decode). */
+void tdn_control_spec_free(tdn_control_spec* spec);
 
 #endif /* TDN_BLS_REQUEST_H */

@@ -110,11 +110,25 @@ export interface BlsTransport {
    */
   infer(request: BlsWireRequest, onResponse: BlsResponseHandler): BlsCall;
   /** Loads (or reloads) a model; rejects with the reason it failed. */
-  loadModel(name: string): Promise<void>;
+  loadModel(name: string, options?: ModelLoadWire): Promise<void>;
   /** Unloads a model; rejects with the reason it failed. */
-  unloadModel(name: string): Promise<void>;
+  unloadModel(name: string, options?: ModelUnloadWire): Promise<void>;
   /** Whether a model (version -1: any version) is ready. */
   isModelReady(name: string, version: number): Promise<boolean>;
+}
+
+/** A load's configuration and files as the transport carries them. */
+export interface ModelLoadWire {
+  /** The configuration JSON. */
+  config?: string;
+  /** Files that replace the model's directory: relative path and bytes. */
+  files?: readonly { path: string; bytes: Uint8Array }[];
+}
+
+/** An unload's options as the transport carries them. */
+export interface ModelUnloadWire {
+  /** Unload the models that depend on it too. */
+  unloadDependents?: boolean;
 }
 
 let transport: BlsTransport | undefined;
@@ -612,9 +626,38 @@ function wireTensor(tensor: TensorSnapshot): BlsWireTensor {
 }
 
 /**
+ * How to load a model: python_backend's `pb_utils.load_model(model_name,
+ * config, files)`.
+ */
+export interface ModelLoadOptions {
+  /**
+   * The model configuration to load with, instead of the repository's
+   * `config.pbtxt`: Triton's JSON form, as text or as an object. It must
+   * name `backend: "deno"`: a model may load only models that run in this
+   * backend's sandbox.
+   */
+  config?: string | Record<string, unknown>;
+  /**
+   * Files that replace the model's directory for this load (they need
+   * `config`), by path relative to it: `{ "1/model.ts": source }`. A
+   * `file:` prefix, as python_backend writes the keys, is accepted. Text is
+   * written as UTF-8.
+   */
+  files?: Record<string, Uint8Array | string>;
+}
+
+/** How to unload a model: python_backend's `pb_utils.unload_model(model_name, unload_dependents)`. */
+export interface ModelUnloadOptions {
+  /** Unload the models that depend on it (ensembles) too. */
+  unloadDependents?: boolean;
+}
+
+/**
  * Loading, unloading and checking models from a model, as python_backend's
  * `pb_utils.load_model` / `unload_model` / `is_model_ready` do. Triton must
- * run with `--model-control-mode=explicit` to load and unload.
+ * run with `--model-control-mode=explicit` to load and unload, and the
+ * model's `config.pbtxt` must declare the models it may control
+ * (`deno.allow_model_control`) and ask about (`deno.allow_models`).
  *
  * @example
  * ```ts
@@ -627,10 +670,13 @@ function wireTensor(tensor: TensorSnapshot): BlsWireTensor {
  * ```
  */
 export interface ModelControl {
-  /** Loads (or reloads) the model `name`. Rejects with Triton's error. */
-  load(name: string): Promise<void>;
-  /** Unloads the model `name`. Rejects with Triton's error. */
-  unload(name: string): Promise<void>;
+  /**
+   * Loads (or reloads) the model `name`, from the repository or with the
+   * configuration and files given. Rejects with Triton's error.
+   */
+  load(name: string, options?: ModelLoadOptions): Promise<void>;
+  /** Unloads the model `name` (and its dependents, if asked). Rejects with Triton's error. */
+  unload(name: string, options?: ModelUnloadOptions): Promise<void>;
   /** Whether version `version` (-1, the default: any) of the model `name` is ready. */
   isReady(name: string, version?: number): Promise<boolean>;
 }
@@ -642,27 +688,31 @@ export interface ModelControl {
  * ```ts
  * import { models } from "@triton/deno";
  *
- * async function reload(name: string): Promise<boolean> {
- *   await models.unload(name);
- *   await models.load(name);
+ * async function deploy(name: string, source: string): Promise<boolean> {
+ *   await models.load(name, {
+ *     config: { name, backend: "deno", max_batch_size: 0 },
+ *     files: { "1/model.ts": source },
+ *   });
  *   return await models.isReady(name);
  * }
- * console.log(typeof reload); // "function"
+ * console.log(typeof deploy); // "function"
  * ```
  */
 export const models: ModelControl = Object.freeze({
-  async load(name: string): Promise<void> {
+  async load(name: string, options?: ModelLoadOptions): Promise<void> {
     checkModelName(name, "models.load");
+    const wire = loadWire(name, options);
     try {
-      await requireTransport("models.load").loadModel(name);
+      await requireTransport("models.load").loadModel(name, wire);
     } catch (error) {
       throw asTritonError(error, `loading model '${name}'`);
     }
   },
-  async unload(name: string): Promise<void> {
+  async unload(name: string, options?: ModelUnloadOptions): Promise<void> {
     checkModelName(name, "models.unload");
+    const wire = unloadWire(name, options);
     try {
-      await requireTransport("models.unload").unloadModel(name);
+      await requireTransport("models.unload").unloadModel(name, wire);
     } catch (error) {
       throw asTritonError(error, `unloading model '${name}'`);
     }
@@ -677,6 +727,83 @@ export const models: ModelControl = Object.freeze({
     }
   },
 });
+
+/** Checks `models.load`'s options and puts them in the transport's form. */
+function loadWire(name: string, options: unknown): ModelLoadWire {
+  const owner = `models.load('${name}')`;
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw invalid(`${owner}: options must be an object, got ${describeValue(options)}`);
+  }
+  const { config, files, ...rest } = options as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw invalid(`${owner}: unknown option '${unknown[0]}' (config and files are known)`);
+  }
+  const wire: ModelLoadWire = {};
+  if (config !== undefined) {
+    if (typeof config === "string") {
+      wire.config = config;
+    } else if (typeof config === "object" && config !== null && !Array.isArray(config)) {
+      try {
+        wire.config = JSON.stringify(config);
+      } catch (error) {
+        throw invalid(`${owner}: config cannot be written as JSON: ${describeValue(error)}`);
+      }
+    } else {
+      throw invalid(
+        `${owner}: config must be JSON text or an object, got ${describeValue(config)}`,
+      );
+    }
+  }
+  if (files !== undefined) {
+    if (typeof files !== "object" || files === null || Array.isArray(files)) {
+      throw invalid(`${owner}: files must be an object of path: contents`);
+    }
+    if (wire.config === undefined) {
+      throw invalid(
+        `${owner}: files need a config (they replace the model's directory, config.pbtxt included)`,
+      );
+    }
+    wire.files = Object.entries(files as Record<string, unknown>).map(([key, contents]) => {
+      const path = key.startsWith("file:") ? key.slice("file:".length) : key;
+      const parts = path.split("/");
+      if (
+        path.startsWith("/") || parts.some((part) => part === "" || part === "." || part === "..")
+      ) {
+        throw invalid(
+          `${owner}: file '${key}' must be a path inside the model's directory (relative, no '.', '..' or empty parts)`,
+        );
+      }
+      if (typeof contents === "string") return { path, bytes: new TextEncoder().encode(contents) };
+      if (contents instanceof Uint8Array) return { path, bytes: contents };
+      throw invalid(
+        `${owner}: file '${key}' must be a Uint8Array or a string, got ${describeValue(contents)}`,
+      );
+    });
+  }
+  return wire;
+}
+
+/** Checks `models.unload`'s options and puts them in the transport's form. */
+function unloadWire(name: string, options: unknown): ModelUnloadWire {
+  const owner = `models.unload('${name}')`;
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw invalid(`${owner}: options must be an object, got ${describeValue(options)}`);
+  }
+  const { unloadDependents, ...rest } = options as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw invalid(`${owner}: unknown option '${unknown[0]}' (unloadDependents is known)`);
+  }
+  if (unloadDependents !== undefined && typeof unloadDependents !== "boolean") {
+    throw invalid(
+      `${owner}: unloadDependents must be a boolean, got ${describeValue(unloadDependents)}`,
+    );
+  }
+  return unloadDependents === true ? { unloadDependents: true } : {};
+}
 
 function checkModelName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string" || name === "") {

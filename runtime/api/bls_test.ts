@@ -13,7 +13,9 @@ import {
   type BlsTransport,
   type BlsWireRequest,
   type BlsWireResponse,
+  type ModelLoadWire,
   models,
+  type ModelUnloadWire,
   setBlsTransport,
 } from "./bls.ts";
 import { ErrorCode, TritonError } from "./error.ts";
@@ -43,12 +45,17 @@ class FakeTransport implements BlsTransport {
     this.handlers.at(call)?.(response, final);
   }
 
-  loadModel(name: string): Promise<void> {
+  readonly loadOptions: (ModelLoadWire | undefined)[] = [];
+  readonly unloadOptions: (ModelUnloadWire | undefined)[] = [];
+
+  loadModel(name: string, options?: ModelLoadWire): Promise<void> {
+    this.loadOptions.push(options);
     this.control.push(`load ${name}`);
     return this.controlError === undefined ? Promise.resolve() : Promise.reject(this.controlError);
   }
 
-  unloadModel(name: string): Promise<void> {
+  unloadModel(name: string, options?: ModelUnloadWire): Promise<void> {
+    this.unloadOptions.push(options);
     this.control.push(`unload ${name}`);
     return this.controlError === undefined ? Promise.resolve() : Promise.reject(this.controlError);
   }
@@ -448,5 +455,56 @@ Deno.test("models.load / unload / isReady go through the transport", async () =>
     badVersion.message,
     "models.isReady('a'): modelVersion must be an integer >= -1",
   );
+  setBlsTransport(undefined);
+});
+
+Deno.test("models.load carries a configuration and files; unload carries unloadDependents", async () => {
+  const transport = withTransport();
+  await models.load("made", {
+    config: { backend: "deno", max_batch_size: 0 },
+    files: { "1/model.ts": "src", "file:1/data.bin": new Uint8Array([1, 2]) },
+  });
+  assertEquals(transport.loadOptions.at(-1), {
+    config: '{"backend":"deno","max_batch_size":0}',
+    files: [
+      { path: "1/model.ts", bytes: new TextEncoder().encode("src") },
+      { path: "1/data.bin", bytes: new Uint8Array([1, 2]) },
+    ],
+  });
+  await models.load("made", { config: '{"backend":"deno"}' });
+  assertEquals(transport.loadOptions.at(-1), { config: '{"backend":"deno"}' });
+  await models.unload("made", { unloadDependents: true });
+  assertEquals(transport.unloadOptions.at(-1), { unloadDependents: true });
+  setBlsTransport(undefined);
+});
+
+Deno.test("models.load and unload refuse bad options before anything is sent, naming them", async () => {
+  const transport = withTransport();
+  const cases: [() => Promise<void>, string][] = [
+    [() => models.load("m", { files: { "1/model.ts": "x" } }), "files need a config"],
+    [
+      () => models.load("m", { config: "{}", files: { "../x.ts": "x" } }),
+      "file '../x.ts' must be a path inside",
+    ],
+    [() => models.load("m", { config: "{}", files: { "/abs": "x" } }), "must be a path inside"],
+    [() => models.load("m", { config: "{}", files: { "1//a": "x" } }), "must be a path inside"],
+    [
+      () => models.load("m", { config: "{}", files: { "1/a": 5 as never } }),
+      "must be a Uint8Array or a string",
+    ],
+    [() => models.load("m", { config: 5 as never }), "config must be JSON text or an object"],
+    [() => models.load("m", { conifg: "{}" } as never), "unknown option 'conifg'"],
+    [
+      () => models.unload("m", { unloadDependents: "yes" } as never),
+      "unloadDependents must be a boolean",
+    ],
+  ];
+  for (const [call, expected] of cases) {
+    const error = await call().catch((reason: unknown) => reason);
+    assert(error instanceof TritonError, expected);
+    assertEquals(error.code, ErrorCode.INVALID_ARG);
+    assertStringIncludes(error.message, expected);
+  }
+  assertEquals(transport.control, []);
   setBlsTransport(undefined);
 });

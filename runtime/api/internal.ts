@@ -38,6 +38,8 @@ export type {
   BlsWireRequest,
   BlsWireResponse,
   BlsWireTensor,
+  ModelLoadWire,
+  ModelUnloadWire,
 } from "./bls.ts";
 
 /**

@@ -74,7 +74,14 @@ export type {
   MetricValue,
 } from "./metrics.ts";
 export { BlsRequest, models } from "./bls.ts";
-export type { BlsCallOptions, BlsRequestOptions, BlsResponse, ModelControl } from "./bls.ts";
+export type {
+  BlsCallOptions,
+  BlsRequestOptions,
+  BlsResponse,
+  ModelControl,
+  ModelLoadOptions,
+  ModelUnloadOptions,
+} from "./bls.ts";
 export { AutoCompleteConfig } from "./auto_complete.ts";
 export type {
   InputSpec,

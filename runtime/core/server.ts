@@ -73,6 +73,10 @@ export interface ServerOptions {
   logVerbose?: number;
   /** `--log-info` (default true). */
   logInfo?: boolean;
+  /** `--log-warning` (default true). */
+  logWarn?: boolean;
+  /** `--log-error` (default true). */
+  logError?: boolean;
   /** `--log-file` (default: standard error). */
   logFile?: string;
   /** `--exit-timeout-secs` (default 30). */
@@ -269,8 +273,8 @@ export class TritonServer {
           options.modelLoadRetryCount ?? 0,
         ));
         fail(s.TRITONSERVER_ServerOptionsSetLogInfo(opts, options.logInfo ?? true));
-        fail(s.TRITONSERVER_ServerOptionsSetLogWarn(opts, true));
-        fail(s.TRITONSERVER_ServerOptionsSetLogError(opts, true));
+        fail(s.TRITONSERVER_ServerOptionsSetLogWarn(opts, options.logWarn ?? true));
+        fail(s.TRITONSERVER_ServerOptionsSetLogError(opts, options.logError ?? true));
         fail(s.TRITONSERVER_ServerOptionsSetLogVerbose(opts, options.logVerbose ?? 0));
         if (options.logFile !== undefined) {
           fail(s.TRITONSERVER_ServerOptionsSetLogFile(opts, cString(options.logFile)));

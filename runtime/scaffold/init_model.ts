@@ -88,6 +88,8 @@ function configText(name: string, options: ScaffoldOptions): string {
       `# The model it calls with INPUT0 and INPUT1 (both this model's INPUT0), taking its`,
       `# OUTPUT0: the repository's add_sub, for a start.`,
       `parameters { key: "target_model" value { string_value: "add_sub" } }`,
+      `# The sandbox lets a model call only the models it declares.`,
+      `parameters { key: "deno.allow_models" value { string_value: "add_sub" } }`,
     );
   }
   return lines.join("\n") + "\n";

@@ -22,6 +22,11 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/** A boolean as tritonserver's command line takes it. */
+const tritonBoolean = z.enum(["true", "false", "1", "0"], {
+  errorMap: () => ({ message: "must be true, false, 1 or 0" }),
+}).transform((value) => value === "true" || value === "1");
+
 const optionsSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -69,6 +74,16 @@ const optionsSchema = z.object({
   httpMaxConnections: z.coerce.number().int().min(1).optional(),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
+  /** tritonserver's `--log-verbose`: verbose lines at this level or below (0: none). */
+  logVerbose: z.coerce.number().int().min(0).default(0),
+  /** tritonserver's `--log-info`. */
+  logInfo: tritonBoolean.default("true"),
+  /** tritonserver's `--log-warning`. */
+  logWarning: tritonBoolean.default("true"),
+  /** tritonserver's `--log-error`. */
+  logError: tritonBoolean.default("true"),
+  /** tritonserver's `--log-file`: the log goes there too. */
+  logFile: z.string().min(1).optional(),
 });
 
 /** The validated options. */
@@ -121,7 +136,13 @@ export const USAGE = `usage: deno task serve [options]
                            the longest (default: what the open-files limit leaves room for)
   --model-load-thread-count N
                            models loading at once (default: 4, as tritonserver's; with
-                           --triton-home, Triton's own setting applies)`;
+                           --triton-home, Triton's own setting applies)
+  --log-verbose N          Triton's log: verbose lines up to level N (default: 0, none)
+  --log-info B             Triton's log: info lines (default: true); likewise --log-warning B
+                           and --log-error B. The log (the backend's denials, deadlines,
+                           restarts and the models' console and logger lines) goes to standard
+                           error in Triton's format, as tritonserver's does
+  --log-file PATH          Triton's log: also append it to PATH`;
 
 const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
   "--model-repository": "modelRepository",
@@ -142,6 +163,11 @@ const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "wa
   "--http-header-timeout-secs": "httpHeaderTimeoutSecs",
   "--http-body-timeout-secs": "httpBodyTimeoutSecs",
   "--http-max-connections": "httpMaxConnections",
+  "--log-verbose": "logVerbose",
+  "--log-info": "logInfo",
+  "--log-warning": "logWarning",
+  "--log-error": "logError",
+  "--log-file": "logFile",
 };
 
 interface RawOptions {
@@ -164,6 +190,11 @@ interface RawOptions {
   httpBodyTimeoutSecs?: string;
   httpMaxConnections?: string;
   watch?: boolean;
+  logVerbose?: string;
+  logInfo?: string;
+  logWarning?: string;
+  logError?: string;
+  logFile?: string;
 }
 
 /**

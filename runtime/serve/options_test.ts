@@ -96,3 +96,19 @@ Deno.test("options: model control as tritonserver has it", () => {
   }
   assertThrows(() => parseOptions(["--model-control-mode", "sometimes"]), OptionsError);
 });
+
+Deno.test("options: the log flags as tritonserver takes them", () => {
+  const defaults = parseOptions([]);
+  assertEquals(
+    [defaults.logInfo, defaults.logWarning, defaults.logError, defaults.logVerbose],
+    [true, true, true, 0],
+  );
+  const quiet = parseOptions(["--log-info", "false", "--log-warning=0", "--log-verbose", "2"]);
+  assertEquals([quiet.logInfo, quiet.logWarning, quiet.logVerbose], [false, false, 2]);
+  assertEquals(parseOptions(["--log-file", "/tmp/t.log"]).logFile, "/tmp/t.log");
+  assertThrows(
+    () => parseOptions(["--log-info", "maybe"]),
+    OptionsError,
+    "option '--log-info': must be true, false, 1 or 0",
+  );
+});

@@ -17,7 +17,7 @@ import { createHandler } from "./handlers.ts";
 import { LoadLimit } from "./load_limit.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
 import { checkModelControl, type ServeOptions } from "./options.ts";
-import { LogSettings } from "./settings.ts";
+import { LogSettings, type LogSettingsJson } from "./settings.ts";
 import { SystemSharedMemory } from "./system_shm.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
@@ -74,12 +74,14 @@ export async function startServer(
   log: (line: string) => void,
 ): Promise<RunningServer> {
   checkModelControl(options);
-  // The logging extension switches the server's own (info) lines on and off.
-  const logSettings = new LogSettings();
-  const writeLine = log;
-  log = (line) => {
-    if (logSettings.enabled("info")) writeLine(line);
-  };
+  // The logging extension's settings start as the --log-* flags say.
+  const logSettings = new LogSettings({
+    log_file: options.logFile ?? "",
+    log_info: options.logInfo,
+    log_warning: options.logWarning,
+    log_error: options.logError,
+    log_verbose_level: options.logVerbose,
+  });
   if (options.tritonHome !== undefined && options.watch) {
     throw new Error(
       "--watch reloads models on the stand-in core; with --triton-home use Triton's own " +
@@ -162,6 +164,20 @@ async function startHostServer(
 ): Promise<RunningServer> {
   const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
+  // Triton's log on standard error, as tritonserver writes it: the
+  // backend's denials, deadlines and restarts, and the models' lines.
+  const setupLog = (settings: LogSettingsJson) =>
+    library.symbols.host_log_setup(
+      settings.log_info ? 1 : 0,
+      settings.log_warning ? 1 : 0,
+      settings.log_error ? 1 : 0,
+      settings.log_verbose_level,
+      1,
+      settings.log_file === "" ? null : new TextEncoder().encode(`${settings.log_file}\0`),
+    );
+  setupLog(logSettings.toJson());
+  // POST /v2/logging changes this log as it goes.
+  logSettings.onChange(setupLog);
   let backend: HostBackend;
   try {
     backend = HostBackend.load(library, paths.backendLibrary, paths.backendDirectory, {
@@ -297,8 +313,12 @@ async function startTritonServer(
       startupModels: options.loadModels,
       strictModelConfig: !options.autoCompleteConfig,
       backendConfig: { deno: options.backendConfig },
-      // Triton's errors and warnings go to standard error, in its own format.
-      logInfo: false,
+      // Triton's log goes to standard error, in its own format.
+      logInfo: options.logInfo,
+      logWarn: options.logWarning,
+      logError: options.logError,
+      logVerbose: options.logVerbose,
+      logFile: options.logFile,
       exitTimeoutSeconds: options.exitTimeoutSecs,
     });
   } catch (error) {

@@ -3,10 +3,12 @@
  * (`/v2/trace/setting`, `/v2/models/{m}/trace/setting`): the settings a
  * client reads and updates, validated as Triton validates them.
  *
- * What they do here: `log_info`, `log_warning` and `log_error` switch the
- * server's own lines of that severity on and off (serve's lines are info;
- * failures are errors). `log_verbose_level` and `log_format` are kept and
- * reported. Traces are not written by this server: trace settings are kept
+ * What they do here: on the stand-in core, `log_info`, `log_warning`,
+ * `log_error` and `log_verbose_level` set Triton's log as it goes (the
+ * lines serve writes in Triton's format: the backend's and the models');
+ * with `--triton-home` (whose core takes its log settings only at start)
+ * and for `log_format`, they are kept and reported. The `[serve]` lines
+ * are not Triton's log and stay. Traces are not written by this server: trace settings are kept
  * and reported per model and globally, so that clients that set them work,
  * and `trace_file` cannot be set over the network (as in Triton).
  *
@@ -26,20 +28,27 @@ export interface LogSettingsJson {
   log_format: "default" | "ISO8601";
 }
 
-/** The server's log settings; the server asks `enabled` before each line. */
+/** The server's log settings. */
 export class LogSettings {
-  #settings: LogSettingsJson = {
-    log_file: "",
-    log_info: true,
-    log_warning: true,
-    log_error: true,
-    log_verbose_level: 0,
-    log_format: "default",
-  };
+  #settings: LogSettingsJson;
+  #observers: ((settings: LogSettingsJson) => void)[] = [];
 
-  /** Whether lines of `severity` are written. */
-  enabled(severity: "info" | "warning" | "error"): boolean {
-    return this.#settings[`log_${severity}`];
+  /** @param initial The settings at start (tritonserver's `--log-*` flags); the rest default. */
+  constructor(initial: Partial<LogSettingsJson> = {}) {
+    this.#settings = {
+      log_file: "",
+      log_info: true,
+      log_warning: true,
+      log_error: true,
+      log_verbose_level: 0,
+      log_format: "default",
+      ...initial,
+    };
+  }
+
+  /** Calls `observer` with the new settings after each update. */
+  onChange(observer: (settings: LogSettingsJson) => void): void {
+    this.#observers.push(observer);
   }
 
   /** The settings. */
@@ -88,6 +97,7 @@ export class LogSettings {
       }
     }
     this.#settings = next;
+    for (const observer of this.#observers) observer(this.toJson());
   }
 }
 

@@ -37,7 +37,12 @@
 import {
   alignUp,
   BLS_REQUEST,
+  CONTROL_FILE,
+  CONTROL_FLAG,
   CONTROL_REQUEST,
+  MAX_CONTROL_CONFIG_LENGTH,
+  MAX_CONTROL_FILES,
+  MAX_CONTROL_PATH_LENGTH,
   MAX_NAME_LENGTH,
   MAX_OUTPUTS,
   MAX_RANK,
@@ -213,31 +218,95 @@ export function writeBlsRequest(
   return { offset: base, length: end };
 }
 
+/** A model file given with a load: its path in the model's directory and its bytes. */
+export interface ControlFile {
+  /** Relative to the model's directory, e.g. `1/model.ts`. */
+  path: string;
+  /** The file's contents. */
+  bytes: Uint8Array;
+}
+
+/** What a CONTROL request carries besides the model's name and version. */
+export interface ControlRequestOptions {
+  /** LOAD: the configuration JSON to load the model with. */
+  config?: string;
+  /** LOAD: files that replace the model's directory (only with `config`). */
+  files?: readonly ControlFile[];
+  /** UNLOAD: unload the models that depend on it too. */
+  unloadDependents?: boolean;
+}
+
 /**
- * Writes a CONTROL payload: which model, and (for IS_READY) which version.
+ * Writes a CONTROL payload: which model, (for IS_READY) which version, and
+ * (for LOAD) a configuration and files, (for UNLOAD) flags. Layout: the
+ * struct, the file table, then the name, configuration, paths and bytes.
  *
  * @param arena The arena (both halves).
  * @param reserve Takes `bytes` at a 64-byte boundary of the stub's half and returns the offset.
  * @param modelName The model.
  * @param modelVersion Its version, -1 for the server's choice.
+ * @param options The configuration, files and flags.
  * @returns The payload's place.
- * @throws {BlsRequestFormatError} If the name is empty or too long.
+ * @throws {BlsRequestFormatError} If a name, path or configuration cannot be carried.
  */
 export function writeControlRequest(
   arena: ArrayBuffer,
   reserve: (bytes: number) => number,
   modelName: string,
   modelVersion: number,
+  options: ControlRequestOptions = {},
 ): WrittenPayload {
   const name = text(modelName, "the model name", MAX_NAME_LENGTH, false);
-  const length = CONTROL_REQUEST.SIZE + name.byteLength;
+  const config = options.config === undefined
+    ? new Uint8Array(0)
+    : text(options.config, "the configuration", MAX_CONTROL_CONFIG_LENGTH, false);
+  const files = options.files ?? [];
+  if (files.length > MAX_CONTROL_FILES) {
+    throw new BlsRequestFormatError(
+      `a load gives ${files.length} files; at most ${MAX_CONTROL_FILES}`,
+    );
+  }
+  if (files.length > 0 && options.config === undefined) {
+    throw new BlsRequestFormatError("files are given without a configuration to load them with");
+  }
+  const paths = files.map((file) =>
+    text(file.path, `file path '${file.path}'`, MAX_CONTROL_PATH_LENGTH, false)
+  );
+  const tableAt = CONTROL_REQUEST.SIZE;
+  let at = tableAt + files.length * CONTROL_FILE.SIZE;
+  const nameAt = at;
+  at += name.byteLength;
+  const configAt = at;
+  at += config.byteLength;
+  const pathAt = paths.map((path) => (at += path.byteLength) - path.byteLength);
+  const dataAt = files.map((file) => (at += file.bytes.byteLength) - file.bytes.byteLength);
+  const length = at;
   const base = reserve(length);
   const view = new DataView(arena, base, length);
-  setU64(view, CONTROL_REQUEST.MODEL_NAME + STR.OFFSET, base + CONTROL_REQUEST.SIZE);
-  view.setUint32(CONTROL_REQUEST.MODEL_NAME + STR.LENGTH, name.byteLength, true);
-  view.setUint32(CONTROL_REQUEST.MODEL_NAME + STR.RESERVED, 0, true);
+  const bytes = new Uint8Array(arena, base, length);
+  const str = (field: number, offset: number, value: Uint8Array) => {
+    setU64(view, field + STR.OFFSET, value.byteLength === 0 ? 0 : base + offset);
+    view.setUint32(field + STR.LENGTH, value.byteLength, true);
+    view.setUint32(field + STR.RESERVED, 0, true);
+    bytes.set(value, offset);
+  };
+  str(CONTROL_REQUEST.MODEL_NAME, nameAt, name);
   view.setBigInt64(CONTROL_REQUEST.MODEL_VERSION, BigInt(modelVersion), true);
-  new Uint8Array(arena, base + CONTROL_REQUEST.SIZE, name.byteLength).set(name);
+  str(CONTROL_REQUEST.CONFIG, configAt, config);
+  setU64(view, CONTROL_REQUEST.FILES_OFFSET, files.length === 0 ? 0 : base + tableAt);
+  view.setUint32(CONTROL_REQUEST.FILE_COUNT, files.length, true);
+  view.setUint32(
+    CONTROL_REQUEST.FLAGS,
+    options.unloadDependents === true ? CONTROL_FLAG.UNLOAD_DEPENDENTS : 0,
+    true,
+  );
+  files.forEach((file, i) => {
+    const entry = tableAt + i * CONTROL_FILE.SIZE;
+    str(entry + CONTROL_FILE.PATH, pathAt[i], paths[i]);
+    setU64(view, entry + CONTROL_FILE.DATA_OFFSET, base + dataAt[i]);
+    setU64(view, entry + CONTROL_FILE.DATA_SIZE, file.bytes.byteLength);
+    bytes.set(file.bytes, dataAt[i]);
+  });
   return { offset: base, length };
 }
 

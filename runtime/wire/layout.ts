@@ -386,9 +386,42 @@ export const CONTROL_REQUEST = {
   MODEL_NAME: 0,
   /** i64 version (IS_READY), -1 for the server's choice. */
   MODEL_VERSION: 16,
+  /** `tdn_str` configuration JSON (LOAD), length 0 for none. */
+  CONFIG: 24,
+  /** u64 arena offset of `tdn_control_file[file_count]` (LOAD). */
+  FILES_OFFSET: 40,
+  /** u32 number of files (LOAD; only with a configuration). */
+  FILE_COUNT: 48,
+  /** u32 `CONTROL_FLAG` bits (UNLOAD). */
+  FLAGS: 52,
   /** `sizeof(tdn_control_request)`. */
-  SIZE: 24,
+  SIZE: 56,
 } as const;
+
+/** `tdn_control_file`: a model file given with a LOAD. */
+export const CONTROL_FILE = {
+  /** `tdn_str` path, relative to the model's directory. */
+  PATH: 0,
+  /** u64 arena offset of the file's bytes (in the stub's half). */
+  DATA_OFFSET: 16,
+  /** u64 bytes. */
+  DATA_SIZE: 24,
+  /** `sizeof(tdn_control_file)`. */
+  SIZE: 32,
+} as const;
+
+/** `TDN_CONTROL_FLAG_*`: CONTROL request flags. */
+export const CONTROL_FLAG = {
+  /** `TDN_CONTROL_FLAG_UNLOAD_DEPENDENTS`: unload the models that depend on it too. */
+  UNLOAD_DEPENDENTS: 1,
+} as const;
+
+/** `TDN_MAX_CONTROL_FILES`: most files one LOAD gives. */
+export const MAX_CONTROL_FILES = 1024;
+/** `TDN_MAX_CONTROL_PATH_LENGTH`: longest file path of a LOAD, in bytes. */
+export const MAX_CONTROL_PATH_LENGTH = 4096;
+/** `TDN_MAX_CONTROL_CONFIG_LENGTH`: longest configuration JSON of a LOAD, in bytes. */
+export const MAX_CONTROL_CONFIG_LENGTH = 1048576;
 
 /** `TDN_RESPONSE_*`: `tdn_response` flags. */
 export const RESPONSE_FLAG = {

@@ -41,11 +41,17 @@ import {
   type BlsTransport,
   type BlsWireRequest,
   type BlsWireResponse,
+  type ModelLoadWire,
+  type ModelUnloadWire,
   tensorFromWire,
   type WireParameter,
 } from "../api/internal.ts";
 import { ArenaExhaustedError } from "../wire/arena_allocator.ts";
-import { writeBlsRequest, writeControlRequest } from "../wire/bls_request_writer.ts";
+import {
+  type ControlRequestOptions,
+  writeBlsRequest,
+  writeControlRequest,
+} from "../wire/bls_request_writer.ts";
 import { readBlsResponse } from "../wire/bls_response_reader.ts";
 import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
 import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
@@ -162,14 +168,14 @@ export class WorkerBlsTransport implements BlsTransport {
     };
   }
 
-  /** Loads (or reloads) a model through the parent. */
-  async loadModel(name: string): Promise<void> {
-    await this.#control(CONTROL_OP.LOAD, name, -1);
+  /** Loads (or reloads) a model through the parent, with a configuration and files if given. */
+  async loadModel(name: string, options: ModelLoadWire = {}): Promise<void> {
+    await this.#control(CONTROL_OP.LOAD, name, -1, options);
   }
 
-  /** Unloads a model through the parent. */
-  async unloadModel(name: string): Promise<void> {
-    await this.#control(CONTROL_OP.UNLOAD, name, -1);
+  /** Unloads a model (and, if asked, the models that depend on it) through the parent. */
+  async unloadModel(name: string, options: ModelUnloadWire = {}): Promise<void> {
+    await this.#control(CONTROL_OP.UNLOAD, name, -1, options);
   }
 
   /** Whether a model (version -1: any) is ready. */
@@ -177,12 +183,23 @@ export class WorkerBlsTransport implements BlsTransport {
     return (await this.#control(CONTROL_OP.IS_READY, name, version)) === "true";
   }
 
-  #control(operation: number, name: string, version: number): Promise<string> {
+  #control(
+    operation: number,
+    name: string,
+    version: number,
+    options: ControlRequestOptions = {},
+  ): Promise<string> {
     const id = this.#nextId++;
     const scope = this.#stubArena.scope();
     let written;
     try {
-      written = writeControlRequest(this.#arena, (bytes) => scope.reserve(bytes), name, version);
+      written = writeControlRequest(
+        this.#arena,
+        (bytes) => scope.reserve(bytes),
+        name,
+        version,
+        options,
+      );
     } catch (error) {
       scope.release();
       return Promise.reject(asRequestError(error, `model control of '${name}'`));
@@ -190,7 +207,7 @@ export class WorkerBlsTransport implements BlsTransport {
     return new Promise<string>((resolve, reject) => {
       this.#controls.set(id, { resolve, reject });
       this.#toParent.push(record(MSG.CONTROL, id, operation, written.offset, written.length));
-      // The parent copies the name when it takes the record.
+      // The parent copies the name, configuration and files when it takes the record.
       scope.seal(this.#toParent.published);
       this.#changed();
     });

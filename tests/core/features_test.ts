@@ -71,8 +71,20 @@ coreTest("BLS: a model calls another through Triton's in-process API", {
   assertEquals(stats.model_stats[0].inference_count, 1);
 });
 
+const BLS_ADD_SUB = new URL("../../models/bls_add_sub/", import.meta.url);
+
 coreTest("BLS: a model calls a model of Triton's own identity backend", {
-  models: ["bls_add_sub", {
+  models: [{
+    // bls_add_sub, declaring the identity model among those it may call.
+    name: "bls_add_sub",
+    files: {
+      "1/model.ts": Deno.readTextFileSync(new URL("1/model.ts", BLS_ADD_SUB)),
+      "config.pbtxt": Deno.readTextFileSync(new URL("config.pbtxt", BLS_ADD_SUB)).replace(
+        'key: "deno.allow_models" value: { string_value: "add_sub" }',
+        'key: "deno.allow_models" value: { string_value: "add_sub,identity_pair" }',
+      ),
+    },
+  }, {
     name: "identity_pair",
     files: {
       "config.pbtxt": `name: "identity_pair"

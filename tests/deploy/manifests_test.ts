@@ -23,9 +23,9 @@
 
 import { parseAllDocuments } from "npm:yaml@2.9.1";
 import { z } from "npm:zod@3.25.76";
-import { assert, assertEquals } from "../harness/assert.ts";
+import { assert, assertEquals, assertThrows } from "../harness/assert.ts";
 import { REPOSITORY_ROOT } from "../harness/paths.ts";
-import { Host } from "../harness/host.ts";
+import { Host, HostError } from "../harness/host.ts";
 import { parseModelConfigText } from "../../runtime/model_config/mod.ts";
 import { parseDockerfile } from "./dockerfile.ts";
 
@@ -364,11 +364,15 @@ Deno.test("manifests: the backend accepts their --backend-config and policy; exa
         );
       assert(judged.length >= 2, `examples judged by the policy: ${judged}`);
       for (const name of judged) {
-        const model = host.loadModel(`${REPOSITORY_ROOT}/models/${name}`, {
-          instanceCount: 1,
-          autoComplete: true,
-        });
-        model.unload();
+        const path = `${REPOSITORY_ROOT}/models/${name}`;
+        const load = () => host.loadModel(path, { instanceCount: 1, autoComplete: true });
+        // The policy lets a team's models call only the team's own: the
+        // examples that call others are refused, naming the ceiling.
+        if (/key:\s*"deno\.allow_models"/.test(Deno.readTextFileSync(`${path}/config.pbtxt`))) {
+          assertThrows(load, HostError, "which the operator's ceiling does not allow");
+        } else {
+          load().unload();
+        }
       }
     } finally {
       host.close();

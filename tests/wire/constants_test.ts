@@ -32,6 +32,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["TRACE_", layout.TRACE_EVENT],
   ["PROGRESS_", layout.PROGRESS_PHASE],
   ["READY_", layout.READY_FLAG],
+  ["CONTROL_FLAG_", layout.CONTROL_FLAG],
   ["RESPONSE_", layout.RESPONSE_FLAG],
 ];
 // TDN_CONTROL_SIZE is a size; the other TDN_CONTROL_* are CONTROL operations.

@@ -337,6 +337,44 @@ static int read_bls(const char* path, const char* base_text)
   return 0;
 }
 
+static int read_control(const char* path, const char* base_text, const char* operation_text)
+{
+  uint64_t size;
+  uint8_t* arena = read_file(path, &size);
+  if (arena == NULL) {
+    return fail("cannot read %s", path);
+  }
+  const uint64_t base = strtoull(base_text, NULL, 10);
+  tdn_control_spec spec;
+  tdn_diag diag;
+  const uint32_t operation = (uint32_t)strtoul(operation_text, NULL, 10);
+  if (!tdn_control_spec_decode(arena, size, base, base, size - base, operation, &spec, &diag)) {
+    tdn_control_spec_free(&spec);
+    free(arena);
+    return fail("%s", diag.text);
+  }
+  printf("{\"model\":");
+  print_json_string(spec.model_name);
+  printf(",\"version\":%lld,\"config\":", (long long)spec.model_version);
+  if (spec.config != NULL) {
+    print_json_string(spec.config);
+  } else {
+    printf("null");
+  }
+  printf(",\"unload_dependents\":%s,\"files\":[", spec.unload_dependents ? "true" : "false");
+  for (uint32_t i = 0; i < spec.file_count; ++i) {
+    printf("%s{\"path\":", i == 0 ? "" : ",");
+    print_json_string(spec.files[i].path);
+    printf(",\"data_hex\":");
+    print_hex(spec.files[i].data, spec.files[i].size);
+    printf("}");
+  }
+  printf("]}\n");
+  tdn_control_spec_free(&spec);
+  free(arena);
+  return 0;
+}
+
 /* ---- Records ------------------------------------------------------------ */
 
 /* The parent's sample records (tests/wire/golden/parent_records_v3.bin):
@@ -423,9 +461,12 @@ int main(int argc, char** argv)
   if (argc == 4 && strcmp(argv[1], "read-bls") == 0) {
     return read_bls(argv[2], argv[3]);
   }
+  if (argc == 5 && strcmp(argv[1], "read-control") == 0) {
+    return read_control(argv[2], argv[3], argv[4]);
+  }
   fprintf(
       stderr,
       "usage: golden_c write-batch|check-batch|read-result|write-records|read-records FILE, "
-      "read-bls FILE BASE\n");
+      "read-bls FILE BASE, read-control FILE BASE OPERATION\n");
   return 2;
 }
