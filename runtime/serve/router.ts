@@ -119,9 +119,11 @@ export function matchRoute(path: string): Route {
   return { kind: "not_found" };
 }
 
+/** A path segment decoded; undefined for a bad escape or a NUL (no model or region has one). */
 function decode(segment: string): string | undefined {
   try {
-    return decodeURIComponent(segment);
+    const decoded = decodeURIComponent(segment);
+    return decoded.includes("\0") ? undefined : decoded;
   } catch {
     return undefined;
   }
