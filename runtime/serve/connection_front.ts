@@ -420,6 +420,9 @@ export class ConnectionFront {
   }
 }
 
+const SMALL_BUFFER = 16 * 1024;
+const LARGE_BUFFER = 256 * 1024;
+
 /** Copies `from` to `to` until `from` ends, then half-closes `to`. */
 async function copy(
   from: Deno.TcpConn,
@@ -427,7 +430,11 @@ async function copy(
   onBytes: () => void,
   writing: (busy: boolean) => void,
 ): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
+  // A small buffer while the connection waits (thousands may be open); a
+  // large one while a read fills it (a big body or answer streams through).
+  const small: Uint8Array<ArrayBuffer> = new Uint8Array(SMALL_BUFFER);
+  let large: Uint8Array<ArrayBuffer> | undefined;
+  let buffer = small;
   for (;;) {
     const n = await from.read(buffer);
     if (n === null) break;
@@ -436,6 +443,11 @@ async function copy(
     let written = 0;
     while (written < n) written += await to.write(buffer.subarray(written, n));
     writing(false);
+    if (n === buffer.byteLength) buffer = large ??= new Uint8Array(LARGE_BUFFER);
+    else if (buffer !== small) {
+      buffer = small;
+      large = undefined;
+    }
   }
   try {
     await to.closeWrite();
