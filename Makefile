@@ -35,6 +35,8 @@ FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.
 JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/parameter_list.c
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
+STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
+	ffi/src/log.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
 	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h ffi/client/*.h)
@@ -55,7 +57,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/stub_log_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -80,6 +82,10 @@ $(BUILD)/units/arena_alloc_check: $(ARENA_CHECK_SRCS) $(HEADERS) tests/units/che
 	$(CC) $(CFLAGS) -Iffi/src $(ARENA_CHECK_SRCS) -o $@ $(SANITIZE)
 
 # Links only if the registry never calls a function of Triton's API 1.34 directly (the fake lacks them).
+$(BUILD)/units/stub_log_check: $(STUB_LOG_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(STUB_LOG_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
+
 $(BUILD)/units/metrics_check: $(METRICS_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(METRICS_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
@@ -120,7 +126,7 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 # and neither does `deno task serve`, which runs from the same cache (not the user's Deno cache).
 # HOME is deno_dir for every deno that uses it: npm's configuration comes from deno_dir/.npmrc (if
 # any), never the user's ~/.npmrc, so packages are cached where the stubs look for them.
-$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts sandbox/*.ts ffi/stub/*.ts)
+$(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard runtime/*/*.ts runtime/*/*/*.ts sandbox/*.ts ffi/stub/*.ts)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@

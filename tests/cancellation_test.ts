@@ -139,10 +139,12 @@ Deno.test("cancellation: a request cancelled before Execute is seen cancelled at
     const controller = new AbortController();
     controller.abort();
     const [result] = model.execute(0, [pollRequest("early", controller.signal)]);
-    // At once: the model's very first look finds it cancelled, whatever the
-    // machine's speed (a time bound here measured the stub, not this).
+    // At once: the parent sends the CANCEL right behind the EXECUTE, so the
+    // model's first look finds it (its second, if the parent's thread was
+    // descheduled between the two), whatever the machine's speed; waiting
+    // for the parent's next round of looks took several.
     const { polls } = noticed(result);
-    assertEquals(polls, 0, `the model polled ${polls} times before it saw the cancellation`);
+    assert(polls <= 1, `the model polled ${polls} times before it saw the cancellation`);
     assert(result.cancelled);
     model.unload();
   }));

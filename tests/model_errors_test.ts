@@ -91,7 +91,12 @@ Deno.test("a throw in initialize fails the load with the message and model.ts:LI
     const line = lineOf(`${dir}/1/model.ts`, 'throw new Error("fixture initialize exploded")');
     const error = assertThrows(() => host.loadModel(dir), HostError);
     assertStringIncludes(error.message, "fixture initialize exploded");
-    assertStringIncludes(error.message, `model.ts:${line}`);
+    assertStringIncludes(error.message, `1/model.ts:${line}`);
+    // What clients see of a load (the repository index) has no server path
+    // and no runtime frame; Triton's log has them all.
+    assert(!error.message.includes(dir), error.message);
+    assert(!error.message.includes("runtime/worker"), error.message);
+    assertStringIncludes(host.log(), "runtime/worker/main.ts");
     assertEquals(findStubPids(dir), [], "a stub outlived the failed load");
   }));
 

@@ -10,7 +10,7 @@
 
 import { assertEquals } from "./harness/assert.ts";
 import { exampleModelDir, removeTemporaryCopy, temporaryCopy } from "./harness/fixtures.ts";
-import { REPOSITORY_ROOT } from "./harness/paths.ts";
+import { buildPaths, REPOSITORY_ROOT } from "./harness/paths.ts";
 import { withHost } from "./harness/session.ts";
 
 /** A copy of add_sub whose sources no check has seen: a fresh comment. */
@@ -62,7 +62,8 @@ Deno.test("type check: a model prepared with prepare-model loads without a check
   const dir = freshAddSub();
   try {
     const prepare = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", "prepare-model", dir],
+      // The backend the test host loads (build-asan/deno in the sanitizer run).
+      args: ["task", "-q", "prepare-model", "--backend-dir", buildPaths().backendDir, dir],
       cwd: REPOSITORY_ROOT,
       stdout: "piped",
       stderr: "piped",

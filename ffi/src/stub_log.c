@@ -60,13 +60,16 @@ void tdn_stub_log_relay(
   make_printable(text, length);
 
   if (!take_token(log, now_ns)) {
-    if (log->suppressed++ == 0) {
-      /* Once per episode, so that a flood is visible even if the stub never
-       * logs again; the count follows with the next line that passes. */
+    const bool first_drop = log->suppressed++ == 0;
+    if (first_drop &&
+        (log->warned_at_ns == 0 || now_ns - log->warned_at_ns >= TDN_STUB_LOG_WARN_INTERVAL_NS)) {
+      /* So that a flood is visible even if the stub never logs again; the
+       * count follows with the next line that passes. */
+      log->warned_at_ns = now_ns == 0 ? 1 : now_ns;
       tdn_log(
           TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
           "model '%s', instance '%s': log rate limit reached (%u lines, then %llu per second); "
-          "dropping lines from this stub",
+          "dropping lines from this stub (said at most once a minute)",
           model_name, instance_name, TDN_STUB_LOG_BURST,
           (unsigned long long)(1000000000ull / TDN_STUB_LOG_REFILL_NS));
     }

@@ -17,12 +17,17 @@
 /* Lines a stub may log in a burst, and how fast the allowance comes back. */
 #define TDN_STUB_LOG_BURST 20u
 #define TDN_STUB_LOG_REFILL_NS (200ull * 1000ull * 1000ull) /* 5 lines per second */
+/* The "rate limit reached" warning is said at most this often per stub: a
+ * flood that lets a line through now and then would otherwise warn each
+ * time; the lines that pass carry the count of those dropped. */
+#define TDN_STUB_LOG_WARN_INTERVAL_NS (60ull * 1000ull * 1000ull * 1000ull)
 
 typedef struct tdn_stub_log {
   uint32_t tokens;
   uint64_t refilled_at_ns;
   uint64_t suppressed; /* dropped since the last line that passed */
   uint64_t logged;     /* lines written, for tests and statistics */
+  uint64_t warned_at_ns; /* the last "rate limit reached" warning; 0: none yet */
 } tdn_stub_log;
 
 /* A full bucket. */

@@ -738,6 +738,13 @@ TRITONSERVER_Error* tdn_supervisor_execute(
     watch->batch_id = batch_id;
   }
   supervisor->watch = watch;
+  /* A request Triton cancelled before this Execute: its CANCEL follows the
+   * EXECUTE at once, so the model's first isCancelled() (which reads the
+   * ring first) already sees it, instead of after our next look. */
+  if (watch != NULL && !forward_cancellations(supervisor, &why)) {
+    supervisor->watch = NULL;
+    return execute_failed(supervisor, WAIT_BROKEN, &why);
+  }
   const uint64_t timeout_ms = supervisor->config.execute_timeout_ms;
   const uint64_t deadline = timeout_ms == 0 ? 0 : sent_at + timeout_ms * TDN_NS_PER_MS;
   tdn_channel* channel = &supervisor->channel;

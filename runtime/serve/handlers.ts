@@ -324,7 +324,7 @@ async function handleGenerate(
  * result is put there once it has run. A request refused before it ran (a
  * full queue, a sequence error, ...) puts its error there.
  */
-function submitToChannel(
+export function submitToChannel(
   served: ServedVersion,
   request: InferRequest,
   channel: ResponseChannel,

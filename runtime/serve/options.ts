@@ -3,9 +3,10 @@
  *
  * ```
  * serve [--model-repository DIR] [--http-port 8000] [--model NAME ...]
+ *       [--grpc-port 8001] [--grpc-address ADDR] [--allow-grpc true|false]
  *       [--max-body-bytes N] [--backend-config KEY=VALUE ...]
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
- *       [--triton-home PREFIX]
+ *       [--triton-home PREFIX] [--stand-in-server]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
  *       [--model-load-thread-count N] [--http-idle-timeout-secs N]
  *       [--http-header-timeout-secs N] [--http-body-timeout-secs N] [--http-max-connections N]
@@ -31,6 +32,12 @@ const optionsSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
   httpAddress: z.string().min(1).default("127.0.0.1"),
+  /** The gRPC port (tritonserver's `--grpc-port`). */
+  grpcPort: z.coerce.number().int().min(0).max(65535).default(8001),
+  /** The gRPC address (default: the HTTP one). */
+  grpcAddress: z.string().min(1).optional(),
+  /** Whether to serve gRPC at all (tritonserver's `--allow-grpc`). */
+  allowGrpc: tritonBoolean.default("true"),
   models: z.array(
     z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
   ).default([]),
@@ -74,6 +81,12 @@ const optionsSchema = z.object({
   httpMaxConnections: z.coerce.number().int().min(1).optional(),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
+  /**
+   * Serve through the stand-in's own implementation of Triton's server API
+   * (its schedulers, statistics and model control), as `--triton-home`
+   * serves through Triton's core.
+   */
+  standInServer: z.boolean().default(false),
   /** tritonserver's `--log-verbose`: verbose lines at this level or below (0: none). */
   logVerbose: z.coerce.number().int().min(0).default(0),
   /** tritonserver's `--log-info`. */
@@ -103,6 +116,9 @@ export const USAGE = `usage: deno task serve [options]
   --model-repository DIR   the model repository (default: models)
   --http-port N            the HTTP port (default: 8000; 0 picks a free one)
   --http-address ADDR      the address to listen on (default: 127.0.0.1)
+  --grpc-port N            the gRPC port (default: 8001; 0 picks a free one)
+  --grpc-address ADDR      the address gRPC listens on (default: the HTTP address)
+  --allow-grpc BOOL        serve Triton's gRPC protocol too (default: true)
   --model NAME             load only this model (repeatable; default: all)
   --max-body-bytes N       the largest request body accepted, after decompression (default:
                            64 MiB; --http-max-input-size N is the same, as tritonserver names it)
@@ -118,10 +134,15 @@ export const USAGE = `usage: deno task serve [options]
   --triton-home PREFIX     serve through Triton's own core installed at PREFIX (laid out like
                            /opt/tritonserver: lib/libtritonserver.so, backends/); default: the
                            stand-in core built here
-  --model-control-mode M   none, poll or explicit (default: none, as tritonserver): none and poll
-                           refuse the repository load/unload API; poll reloads a model when its
-                           files change; explicit loads only --load-model's models at start and
-                           lets clients load, reload (with a config override) and unload
+  --stand-in-server        serve through the stand-in's own implementation of Triton's server
+                           API (built here: its schedulers, statistics and model control, so that
+                           calls between models are scheduled and counted as in Triton and
+                           --model-control-mode applies) instead of serve's model manager
+  --model-control-mode M   none, poll or explicit (default: none, as tritonserver; with any
+                           core): none and poll refuse the repository load/unload API; poll
+                           reloads a model when its files change; explicit loads only
+                           --load-model's models at start and lets clients load, reload (with a
+                           config override) and unload
   --load-model NAME        in explicit mode: load it at start (repeatable; '*' loads all)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
@@ -144,10 +165,16 @@ export const USAGE = `usage: deno task serve [options]
                            error in Triton's format, as tritonserver's does
   --log-file PATH          Triton's log: also append it to PATH`;
 
-const FLAGS: Record<string, Exclude<keyof RawOptions, "autoCompleteConfig" | "watch">> = {
+const FLAGS: Record<
+  string,
+  Exclude<keyof RawOptions, "autoCompleteConfig" | "watch" | "standInServer">
+> = {
   "--model-repository": "modelRepository",
   "--http-port": "httpPort",
   "--http-address": "httpAddress",
+  "--grpc-port": "grpcPort",
+  "--grpc-address": "grpcAddress",
+  "--allow-grpc": "allowGrpc",
   "--model": "models",
   "--max-body-bytes": "maxBodyBytes",
   "--http-max-input-size": "maxBodyBytes",
@@ -174,6 +201,9 @@ interface RawOptions {
   modelRepository?: string;
   httpPort?: string;
   httpAddress?: string;
+  grpcPort?: string;
+  grpcAddress?: string;
+  allowGrpc?: string;
   models: string[];
   maxBodyBytes?: string;
   backendConfig: Record<string, string>;
@@ -190,6 +220,7 @@ interface RawOptions {
   httpBodyTimeoutSecs?: string;
   httpMaxConnections?: string;
   watch?: boolean;
+  standInServer?: boolean;
   logVerbose?: string;
   logInfo?: string;
   logWarning?: string;
@@ -221,6 +252,10 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     }
     if (arg === "--watch") {
       raw.watch = true;
+      continue;
+    }
+    if (arg === "--stand-in-server") {
+      raw.standInServer = true;
       continue;
     }
     const equals = arg.indexOf("=");

@@ -97,6 +97,23 @@ Deno.test("options: model control as tritonserver has it", () => {
   assertThrows(() => parseOptions(["--model-control-mode", "sometimes"]), OptionsError);
 });
 
+Deno.test("options: gRPC on port 8001 by default, --grpc-port, --grpc-address, --allow-grpc", () => {
+  const defaults = parseOptions([]);
+  assertEquals(defaults.grpcPort, 8001);
+  assertEquals(defaults.grpcAddress, undefined);
+  assertEquals(defaults.allowGrpc, true);
+  const set = parseOptions(["--grpc-port", "9001", "--grpc-address=0.0.0.0", "--allow-grpc=false"]);
+  assertEquals([set.grpcPort, set.grpcAddress, set.allowGrpc], [9001, "0.0.0.0", false]);
+  assertEquals(parseOptions(["--allow-grpc", "1"]).allowGrpc, true);
+  assertThrows(() => parseOptions(["--grpc-port", "70000"]), OptionsError, "'--grpc-port'");
+  assertThrows(() => parseOptions(["--allow-grpc", "maybe"]), OptionsError, "'--allow-grpc'");
+});
+
+Deno.test("options: --stand-in-server is a flag, off by default", () => {
+  assertEquals(parseOptions([]).standInServer, false);
+  assertEquals(parseOptions(["--stand-in-server"]).standInServer, true);
+});
+
 Deno.test("options: the log flags as tritonserver takes them", () => {
   const defaults = parseOptions([]);
   assertEquals(

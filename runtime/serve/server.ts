@@ -10,7 +10,7 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
 import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
@@ -27,6 +27,7 @@ import { ConnectionFront, defaultMaxConnections, descriptorLimit } from "./conne
 /** After open streams are cancelled at shutdown, how long they may take to end. */
 const CANCEL_GRACE_MS = 10_000;
 import { type RepositoryWatcher, watchRepository } from "./watch.ts";
+import { bindGrpc, type GrpcEndpoint } from "./grpc/server.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -82,22 +83,59 @@ export async function startServer(
     log_error: options.logError,
     log_verbose_level: options.logVerbose,
   });
-  if (options.tritonHome !== undefined && options.watch) {
+  if (options.tritonHome !== undefined && options.standInServer) {
+    throw new Error("--triton-home and --stand-in-server each name the core: choose one");
+  }
+  if ((options.tritonHome !== undefined || options.standInServer) && options.watch) {
     throw new Error(
-      "--watch reloads models on the stand-in core; with --triton-home use Triton's own " +
-        "--model-control-mode poll",
+      "--watch reloads models in serve's own model manager; with --triton-home or " +
+        "--stand-in-server use --model-control-mode poll",
     );
   }
-  // The port first: a port in use fails at once, before any model loads.
+  // The ports first: a port in use fails at once, before any model loads.
   const http = bindHttp(options, log);
   try {
+    if (options.allowGrpc) http.grpc = await bindGrpcPort(options, log);
     return options.tritonHome !== undefined
-      ? await startTritonServer(options, log, http, logSettings)
+      ? await startTritonServer(options, log, http, tritonCore(options), logSettings)
+      : options.standInServer
+      ? await startTritonServer(options, log, http, standInCore(options), logSettings)
       : await startHostServer(options, log, http, logSettings);
   } catch (error) {
+    http.grpc?.forceShutdown();
     await http.server.shutdown();
     throw error;
   }
+}
+
+/** Binds the gRPC port (`--grpc-port`, `--grpc-address`). */
+async function bindGrpcPort(options: ServeOptions, log: (line: string) => void) {
+  const endpoint = await bindGrpc({
+    address: options.grpcAddress ?? options.httpAddress,
+    port: options.grpcPort,
+    maxMessageBytes: options.maxBodyBytes,
+  });
+  log(`bound grpc://${endpoint.address}:${endpoint.port}`);
+  return endpoint;
+}
+
+/**
+ * Stops the endpoints: no new calls, in-flight ones finish within the exit
+ * timeout (then open streams are cancelled), and gRPC connections still
+ * open after that are closed.
+ */
+async function stopEndpoints(
+  bound: BoundHttp,
+  openStreams: OpenStreams,
+  options: ServeOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  await drainWithin(Promise.all([bound.server.shutdown(), bound.grpc?.shutdown()]), openStreams, {
+    timeoutMs: options.exitTimeoutSecs * 1000,
+    graceMs: CANCEL_GRACE_MS,
+    log,
+  });
+  bound.grpc?.forceShutdown();
 }
 
 /** The HTTP server, bound before the models load; it answers once `serve` gives it a handler. */
@@ -106,6 +144,8 @@ interface BoundHttp {
   readonly address: Deno.NetAddr;
   /** Hands requests to `handler` from now on. */
   serve(handler: Deno.ServeHandler): void;
+  /** The gRPC endpoint, unless `--allow-grpc false`. */
+  grpc?: GrpcEndpoint;
 }
 
 /**
@@ -243,6 +283,7 @@ async function startHostServer(
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   }));
+  http.grpc?.serve({ manager, stopping: () => stopping, openStreams });
   const address = http.address;
   let watcher: RepositoryWatcher | undefined;
   // Poll mode: models reload when their files change (tritonserver polls
@@ -251,6 +292,7 @@ async function startHostServer(
     watcher = watchRepository(repository, manager, log, { only: options.models });
     log(`watching ${repository}: a model reloads when its files change`);
   }
+  if (http.grpc) log(`listening on grpc://${http.grpc.address}:${http.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);
 
   let shutdown: Promise<string[]> | undefined;
@@ -263,11 +305,7 @@ async function startHostServer(
         stopping = true;
         watcher?.close();
         log("shutting down: no new connections, finishing in-flight requests");
-        await drainWithin(http.server.shutdown(), openStreams, {
-          timeoutMs: options.exitTimeoutSecs * 1000,
-          graceMs: CANCEL_GRACE_MS,
-          log,
-        });
+        await stopEndpoints(http, openStreams, options, log);
         sharedMemory.unregister();
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
@@ -285,27 +323,75 @@ async function startHostServer(
  * repository (as its `--model-control-mode` says), schedules and batches;
  * the handler is the same.
  */
+/** A core that implements Triton's server API, and where its backends are. */
+interface ServerCore {
+  /** What the startup log calls it. */
+  readonly label: string;
+  /** The library exporting TRITONSERVER_*. */
+  readonly coreLibrary: string;
+  /** The backend directory the core is given. */
+  readonly backendDirectory: string;
+  /** Whether the backend directory was made for this run (removed at the end). */
+  readonly temporary: boolean;
+}
+
+/** Triton's own core at `--triton-home`, with a backend directory composed for it. */
+function tritonCore(options: ServeOptions): ServerCore {
+  const home = tritonHome(resolve(options.tritonHome!));
+  if (home === undefined) throw new Error("--triton-home needs a prefix");
+  const paths = buildPaths(options.build, options.backendDirectory);
+  return {
+    label: `Triton core ${home.prefix}`,
+    coreLibrary: home.coreLibrary,
+    backendDirectory: composeBackendDirectory(home, paths.backendDirectory),
+    temporary: true,
+  };
+}
+
+/**
+ * The stand-in's own implementation of Triton's server API
+ * (`--stand-in-server`): the stand-in library as the core, the Deno backend
+ * found beside it as Triton would find it (`<dir>/deno/libtriton_deno.so`).
+ */
+function standInCore(options: ServeOptions): ServerCore {
+  const paths = buildPaths(options.build, options.backendDirectory);
+  if (basename(paths.backendDirectory) !== "deno") {
+    throw new Error(
+      `--stand-in-server finds the backend as <dir>/deno: '${paths.backendDirectory}' is not ` +
+        "named deno",
+    );
+  }
+  return {
+    label: `stand-in server ${paths.hostLibrary}`,
+    coreLibrary: paths.hostLibrary,
+    backendDirectory: dirname(paths.backendDirectory),
+    temporary: false,
+  };
+}
+
 async function startTritonServer(
   options: ServeOptions,
   log: (line: string) => void,
   bound: BoundHttp,
+  core: ServerCore,
   logSettings: LogSettings,
 ): Promise<RunningServer> {
-  const home = tritonHome(resolve(options.tritonHome!));
-  if (home === undefined) throw new Error("--triton-home needs a prefix");
+  const removeBackendDirectory = () => {
+    if (core.temporary) Deno.removeSync(core.backendDirectory, { recursive: true });
+  };
   if (options.models.length > 0) {
+    removeBackendDirectory();
     throw new Error(
-      "--model selects models on the stand-in core; with --triton-home use " +
+      "--model selects models on the stand-in core; with --triton-home or --stand-in-server use " +
         "--model-control-mode explicit --load-model NAME, as with tritonserver",
     );
   }
-  const paths = buildPaths(options.build, options.backendDirectory);
-  const backendDirectory = composeBackendDirectory(home, paths.backendDirectory);
+  const backendDirectory = core.backendDirectory;
   const repository = resolve(options.modelRepository);
   let server: TritonServer;
   try {
     server = await TritonServer.start({
-      coreLibrary: home.coreLibrary,
+      coreLibrary: core.coreLibrary,
       clientLibrary: resolve(options.build, "libtriton_deno_client.so"),
       modelRepository: repository,
       backendDirectory,
@@ -322,12 +408,12 @@ async function startTritonServer(
       exitTimeoutSeconds: options.exitTimeoutSecs,
     });
   } catch (error) {
-    Deno.removeSync(backendDirectory, { recursive: true });
+    removeBackendDirectory();
     throw error;
   }
   const models = new TritonModels(server);
   const index = models.index(false);
-  log(`Triton core ${home.prefix}; model repository ${repository}: ${index.length} model(s)`);
+  log(`${core.label}; model repository ${repository}: ${index.length} model(s)`);
   for (const entry of index) {
     log(
       `model ${entry.name}: ${entry.state ?? "not loaded"}${
@@ -349,8 +435,9 @@ async function startTritonServer(
     openStreams,
     metricsText: () => server.metricsText(),
   }));
-  const http = bound.server;
+  bound.grpc?.serve({ manager: models, stopping: () => stopping, openStreams });
   const address = bound.address;
+  if (bound.grpc) log(`listening on grpc://${bound.grpc.address}:${bound.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);
   let shutdown: Promise<string[]> | undefined;
   return {
@@ -361,15 +448,11 @@ async function startTritonServer(
       shutdown ??= (async () => {
         stopping = true;
         log("shutting down: no new connections, finishing in-flight requests");
-        await drainWithin(http.shutdown(), openStreams, {
-          timeoutMs: options.exitTimeoutSecs * 1000,
-          graceMs: CANCEL_GRACE_MS,
-          log,
-        });
+        await stopEndpoints(bound, openStreams, options, log);
         sharedMemory.unregister();
         const problems: string[] = [];
         await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
-        Deno.removeSync(backendDirectory, { recursive: true });
+        removeBackendDirectory();
         log(problems.length === 0 ? "stopped" : `stopped with problems: ${problems.join("; ")}`);
         return problems;
       })();

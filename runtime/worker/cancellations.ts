@@ -28,6 +28,14 @@ export class Cancellations {
   readonly #inbox: Inbox;
   /** Batch id -> per request: cancelled. Only batches still open. */
   readonly #batches = new Map<bigint, boolean[]>();
+  /**
+   * CANCELs that came before their batch was opened: the parent sends a
+   * cancellation Triton made before Execute right behind the EXECUTE, and
+   * the inbox may hand it over first. Batch ids only grow, so only ids
+   * above the highest opened can still open.
+   */
+  readonly #early = new Map<bigint, number[]>();
+  #highestOpened = 0n;
 
   /**
    * @param inbox Where CANCEL records arrive (handled from now on).
@@ -38,6 +46,11 @@ export class Cancellations {
     this.#inbox = inbox;
     inbox.on(MSG.CANCEL, (record) => {
       const flags = this.#batches.get(record.id);
+      if (flags === undefined && record.id > this.#highestOpened) {
+        const early = this.#early.get(record.id) ?? [];
+        early.push(record.aux);
+        this.#early.set(record.id, early);
+      }
       // A CANCEL for a batch already answered, or an index out of range,
       // changes nothing.
       if (flags !== undefined && record.aux < flags.length) flags[record.aux] = true;
@@ -47,7 +60,15 @@ export class Cancellations {
 
   /** Starts tracking a batch of `count` requests. */
   open(batchId: bigint, count: number): void {
-    this.#batches.set(batchId, new Array<boolean>(count).fill(false));
+    const flags = new Array<boolean>(count).fill(false);
+    for (const index of this.#early.get(batchId) ?? []) {
+      if (index < count) flags[index] = true;
+    }
+    this.#early.delete(batchId);
+    if (batchId > this.#highestOpened) this.#highestOpened = batchId;
+    // Early CANCELs of ids now below the highest opened can never apply.
+    for (const id of this.#early.keys()) if (id < this.#highestOpened) this.#early.delete(id);
+    this.#batches.set(batchId, flags);
   }
 
   /** Stops tracking a batch (all its requests are answered). */

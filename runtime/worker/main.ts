@@ -61,6 +61,7 @@ import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
 import { parseInstanceArgs } from "./instance_args.ts";
 import { OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
+import { clientText } from "./client_text.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
@@ -239,7 +240,12 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     const description = describeError(error, isTritonError);
     const code = description.code ??
       (error instanceof ModelShapeError ? ERROR_CODE.INVALID_ARG : ERROR_CODE.INTERNAL);
-    const text = `failed to load model '${modelName}': ${phase}${formatError(description)}`;
+    const full = `failed to load model '${modelName}': ${phase}${formatError(description)}`;
+    // Triton's log keeps every frame; the load error, which Triton's
+    // repository index and a client's load request show, keeps the model's
+    // own frames (relative) and no server path.
+    slot.send(LOG_LEVEL.ERROR, full);
+    const text = clientText(full, message.initialize.modelRepository);
     slot.flush();
     const written = writeErrorTextIn(stubArena.scope(), text);
     link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));

@@ -42,6 +42,8 @@ coreTest("a model that is not decoupled answers through its response sender", {
 
 coreTest("Triton's iterative sequence batcher runs a rescheduled request again", {
   models: ["iterative_countdown"],
+  realCoreOnly:
+    "the stand-in server has no iterative sequence batcher; tests/python_api_test.ts reschedules through its backend API",
 }, async (core) => {
   const answer = await core.infer("iterative_countdown", [int32("STEPS", 3)], {
     // START only: Triton's iterative sequencer ends the sequence when the
@@ -55,6 +57,8 @@ coreTest("Triton's iterative sequence batcher runs a rescheduled request again",
 
 coreTest("a decoupled model streams one response per turn under iterative sequences", {
   models: ["iterative_stream"],
+  realCoreOnly:
+    "the stand-in server has no iterative sequence batcher; tests/python_api_test.ts reschedules through its backend API",
 }, async (core) => {
   const answers = await core.stream("iterative_stream", [int32("STEPS", 3)], {
     correlationId: 12n,

@@ -215,10 +215,13 @@ Deno.test({
       for (const tree of ["runtime", "ffi", "sandbox"]) {
         copyTree(`${REPOSITORY_ROOT}/${tree}`, `${driver}/src/${tree}`);
       }
+      // The lock file, as `deno task serve` reads it: it resolves the packages' own
+      // dependencies (gRPC's), whose registry entries the build's cache does not keep.
+      Deno.copyFileSync(`${REPOSITORY_ROOT}/deno.lock`, `${driver}/src/deno.lock`);
       const paths = buildPaths();
       Deno.copyFileSync(paths.hostLibrary, `${driver}/libtriton_host.so`);
       Deno.copyFileSync(paths.clientLibrary, `${driver}/libtriton_deno_client.so`);
-      // serve's own dependencies (zod, protobuf-es), as the build cached them.
+      // serve's own dependencies (zod, protobuf-es, @grpc/grpc-js), as the build cached them.
       copyTree(`${paths.backendDir}/deno_dir/npm`, `${driver}/deno_dir/npm`);
       Deno.mkdirSync(`${work}/home`);
       const models = exampleModels();
@@ -243,7 +246,8 @@ Deno.test({
           "--unstable-worker-options",
           "--cached-only",
           "--no-config",
-          "--no-lock",
+          `--lock=${driver}/src/deno.lock`,
+          "--frozen",
           `--import-map=${driver}/src/runtime/import_map.json`,
           `${driver}/src/runtime/serve/main.ts`,
           "--build",
@@ -253,6 +257,8 @@ Deno.test({
           "--model-repository",
           `${work}/models`,
           "--http-port",
+          "0",
+          "--grpc-port",
           "0",
           // Every stub type-checks its model from scratch (a read-only cache keeps nothing):
           // seconds of CPU each, all at once on a small machine.

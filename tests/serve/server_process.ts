@@ -1,6 +1,6 @@
 /**
  * Runs `runtime/serve/main.ts` as a child process for end-to-end tests: picks
- * a free port (`--http-port 0`), waits for the "listening on" line, keeps the
+ * free ports (`--http-port 0 --grpc-port 0`), waits for the "listening on" line, keeps the
  * log, and stops the server with a signal.
  *
  * @example
@@ -33,6 +33,8 @@ export interface ServeProcess {
   readonly url: string;
   /** The port. */
   readonly port: number;
+  /** The gRPC port (undefined with `--allow-grpc false`). */
+  readonly grpcPort: number | undefined;
   /** The child's pid. */
   readonly pid: number;
   /** Everything the server logged so far. */
@@ -64,6 +66,8 @@ export async function startServeProcess(options: {
       "--model-repository",
       options.repository,
       "--http-port",
+      "0",
+      "--grpc-port",
       "0",
       "--build",
       BUILD,
@@ -108,9 +112,11 @@ export async function startServeProcess(options: {
   } finally {
     clearTimeout(timer);
   }
+  const grpc = /listening on grpc:\/\/[^\s]+:(\d+)/.exec(text);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    grpcPort: grpc === null ? undefined : Number(grpc[1]),
     pid: child.pid,
     log: () => text,
     stop: async (signal: Deno.Signal = "SIGTERM") => {

@@ -1,0 +1,96 @@
+/**
+ * Runs tests/serve/tritonclient_grpc_test.py (Triton's official Python gRPC
+ * client) against `runtime/serve/main.ts`'s gRPC endpoint serving
+ * models/add_sub, add_sub_string and stream_text; and checks that
+ * `--allow-grpc false` serves no gRPC. The client lives in a virtual
+ * environment under build/venv (tests/serve/python_client.ts).
+ */
+import { assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
+import { ROOT, startServeProcess } from "./server_process.ts";
+import { ensurePythonClient, runPython } from "./python_client.ts";
+
+Deno.test({
+  name: "serve: Triton's Python gRPC client (tritonclient.grpc) passes its checks",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await ensurePythonClient();
+    const server = await startServeProcess({
+      repository: `${ROOT}models`,
+      args: ["--model", "add_sub", "--model", "add_sub_string", "--model", "stream_text"],
+    });
+    let result: { code: number; output: string };
+    try {
+      assertEquals(typeof server.grpcPort, "number", server.log());
+      result = await runPython([
+        `${ROOT}tests/serve/tritonclient_grpc_test.py`,
+        `127.0.0.1:${server.grpcPort}`,
+      ]);
+    } finally {
+      const stopped = await server.stop("SIGTERM");
+      assertEquals(stopped.code, 0, stopped.log);
+    }
+    assertEquals(result.code, 0, result.output);
+    assertStringIncludes(result.output, "Ran 10 tests");
+    assertStringIncludes(result.output, "OK");
+  },
+});
+
+/** Triton's install when TRITON_HOME names one; else the stand-in's server API serves. */
+const TRITON_HOME = Deno.env.get("TRITON_HOME");
+
+Deno.test({
+  name: `serve ${
+    TRITON_HOME === undefined ? "--stand-in-server" : "--triton-home"
+  }: the Python gRPC client's checks pass through a core's server API too`,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await ensurePythonClient();
+    const core = TRITON_HOME === undefined ? ["--stand-in-server"] : ["--triton-home", TRITON_HOME];
+    const server = await startServeProcess({
+      repository: `${ROOT}models`,
+      args: [
+        ...core,
+        "--model-control-mode",
+        "explicit",
+        ...["add_sub", "add_sub_string", "stream_text"].flatMap((name) => ["--load-model", name]),
+      ],
+    });
+    let result: { code: number; output: string };
+    try {
+      result = await runPython([
+        `${ROOT}tests/serve/tritonclient_grpc_test.py`,
+        `127.0.0.1:${server.grpcPort}`,
+      ]);
+    } finally {
+      const stopped = await server.stop("SIGTERM");
+      assertEquals(stopped.code, 0, stopped.log);
+    }
+    assertEquals(result.code, 0, result.output);
+    assertStringIncludes(result.output, "Ran 10 tests");
+  },
+});
+
+Deno.test({
+  name: "serve: --allow-grpc false serves HTTP only",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const server = await startServeProcess({
+      repository: `${ROOT}models`,
+      args: ["--model", "add_sub", "--allow-grpc", "false"],
+    });
+    try {
+      assertEquals(server.grpcPort, undefined);
+      const log = server.log();
+      assertEquals(log.includes("grpc://"), false, log);
+      const live = await fetch(`${server.url}/v2/health/live`);
+      await live.body?.cancel();
+      assertEquals(live.status, 200);
+    } finally {
+      const stopped = await server.stop("SIGTERM");
+      assertEquals(stopped.code, 0, stopped.log);
+    }
+  },
+});
