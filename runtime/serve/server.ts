@@ -283,7 +283,12 @@ async function startHostServer(
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   }));
-  http.grpc?.serve({ manager, stopping: () => stopping, openStreams });
+  http.grpc?.serve({
+    manager,
+    stopping: () => stopping,
+    openStreams,
+    modelControl: options.modelControlMode,
+  });
   const address = http.address;
   let watcher: RepositoryWatcher | undefined;
   // Poll mode: models reload when their files change (tritonserver polls
@@ -435,7 +440,12 @@ async function startTritonServer(
     openStreams,
     metricsText: () => server.metricsText(),
   }));
-  bound.grpc?.serve({ manager: models, stopping: () => stopping, openStreams });
+  bound.grpc?.serve({
+    manager: models,
+    stopping: () => stopping,
+    openStreams,
+    modelControl: options.modelControlMode,
+  });
   const address = bound.address;
   if (bound.grpc) log(`listening on grpc://${bound.grpc.address}:${bound.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);

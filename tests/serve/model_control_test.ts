@@ -8,6 +8,7 @@
  */
 
 import { assertEquals, assertStringIncludes } from "../harness/assert.ts";
+import { ensurePythonClient, runPython } from "./python_client.ts";
 import { makeFixtureRepository, startServeProcess } from "./server_process.ts";
 
 async function post(url: string, body: unknown = {}) {
@@ -37,6 +38,17 @@ Deno.test({
           parameters: { config: '{"backend":"python"}' },
         });
         assertEquals(override.status, 503);
+        assertEquals((await fetch(`${none.url}/v2/models/add_sub/ready`)).status, 200);
+        // Over gRPC too.
+        await ensurePythonClient();
+        const grpc = await runPython([
+          "-c",
+          "import sys, tritonclient.grpc as g\n" +
+          "c = g.InferenceServerClient(sys.argv[1])\n" +
+          "try:\n  c.unload_model('add_sub')\nexcept Exception as e:\n  print('refused:', e)\n",
+          `127.0.0.1:${none.grpcPort}`,
+        ]);
+        assertStringIncludes(grpc.output, `refused: [StatusCode.UNAVAILABLE] ${REFUSED}`);
         assertEquals((await fetch(`${none.url}/v2/models/add_sub/ready`)).status, 200);
       } finally {
         assertEquals((await none.stop("SIGTERM")).code, 0);
