@@ -133,6 +133,13 @@ const HOST_SYMBOLS = {
     result: "i64",
     nonblocking: true,
   },
+  host_request_generation: { parameters: [], result: "u64" },
+  host_request_wait_change_nonblocking: {
+    name: "host_request_wait_change",
+    parameters: ["u64", "u32"],
+    result: "u64",
+    nonblocking: true,
+  },
   host_request_response_json: {
     parameters: ["pointer", "u32", "buffer", "u64"],
     result: "u64",

@@ -186,6 +186,14 @@ HOST_EXPORT int32_t host_pingpong_floor(uint32_t iterations, uint32_t spin_us,
  * handle. */
 HOST_EXPORT int64_t host_request_wait_response(TRITONBACKEND_Request* request, uint32_t seen,
                                                uint32_t timeout_ms);
+/* The count of request events so far (a response recorded, a request
+ * released, ...), for any request. With host_request_wait_change, one thread
+ * can wait for news on every open stream at once instead of one thread per
+ * stream. */
+HOST_EXPORT uint64_t host_request_generation(void);
+/* Blocks until the count of request events differs from `since`, or the
+ * timeout passes; returns the count then. */
+HOST_EXPORT uint64_t host_request_wait_change(uint64_t since, uint32_t timeout_ms);
 /* JSON of response `index`, as in host_request_result_json's "responses"
  * (flags_only, flags, error, parameters, outputs); returns 0 and writes ""
  * when there is no such response. */

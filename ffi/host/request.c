@@ -62,6 +62,31 @@ bool host_request_wait_until(TRITONBACKEND_Request* request, host_request_predic
   }
 }
 
+uint64_t host_request_generation(void) {
+  pthread_mutex_lock(&host_done_lock);
+  uint64_t generation = host_done_generation;
+  pthread_mutex_unlock(&host_done_lock);
+  return generation;
+}
+
+uint64_t host_request_wait_change(uint64_t since, uint32_t timeout_ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&host_done_lock);
+  while (host_done_generation == since) {
+    if (pthread_cond_timedwait(&host_done_cond, &host_done_lock, &deadline) == ETIMEDOUT) break;
+  }
+  uint64_t generation = host_done_generation;
+  pthread_mutex_unlock(&host_done_lock);
+  return generation;
+}
+
 bool host_request_wait_done(TRITONBACKEND_Request* request, uint32_t timeout_ms) {
   return host_request_wait_until(request, host_request_done, NULL, timeout_ms);
 }

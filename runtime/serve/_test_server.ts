@@ -58,7 +58,12 @@ export async function handlerFor(
     return Promise.resolve(executor);
   });
   await manager.loadAll([]);
-  const handler = createHandler({ manager, maxBodyBytes: 1 << 20, stopping: () => false });
+  const handler = createHandler({
+    manager,
+    modelControl: "explicit",
+    maxBodyBytes: 1 << 20,
+    stopping: () => false,
+  });
   return {
     manager,
     executors,

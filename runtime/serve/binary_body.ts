@@ -6,8 +6,7 @@
  * @module
  */
 
-import { invalidArg, ServeError } from "./errors.ts";
-import { ErrorCode } from "../api/error.ts";
+import { invalidArg } from "./errors.ts";
 
 /** The HTTP header naming the JSON part's length. */
 export const HEADER_LENGTH_HEADER = "Inference-Header-Content-Length";
@@ -24,8 +23,10 @@ export interface SplitBody {
  * Splits a request body by the `Inference-Header-Content-Length` value (the
  * whole body is JSON when it is absent).
  *
- * @throws {ServeError} `INVALID_ARG` for a malformed or out-of-range length,
- * and for a zero length (Triton's raw-binary request, not supported here).
+ * A zero length is Triton's raw binary request: the header is empty and
+ * the whole body is binary (runtime/serve/raw_request.ts reads it).
+ *
+ * @throws {ServeError} `INVALID_ARG` for a malformed or out-of-range length.
  *
  * @example
  * ```ts
@@ -45,12 +46,6 @@ export function splitBody(body: Uint8Array, headerLength: string | null): SplitB
   if (length > body.byteLength) {
     throw invalidArg(
       `inference header size should be in range (0, ${body.byteLength}), got: ${headerLength}`,
-    );
-  }
-  if (length === 0) {
-    throw new ServeError(
-      ErrorCode.UNSUPPORTED,
-      `raw binary requests (${HEADER_LENGTH_HEADER}: 0) are not supported`,
     );
   }
   return { header: body.subarray(0, length), binary: body.subarray(length) };

@@ -21,9 +21,10 @@
  */
 
 import { invalidArg, ServeError } from "./errors.ts";
-import { inferRequestFromJson, parseJson } from "./infer_request.ts";
+import { exactRequestFromJson, parseJson } from "./infer_request.ts";
 import type { ModelSignature } from "./model_signature.ts";
-import { jsonNumber, tensorBytesToJson } from "./tensor_json.ts";
+import { repeatedKey } from "./json_keys.ts";
+import { jsonNumber, stringifyTritonJson, tensorBytesToJson } from "./tensor_json.ts";
 import type { InferRequest, InferResult } from "./types.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -70,6 +71,10 @@ export function parseGenerateRequest(signature: ModelSignature, body: Uint8Array
   }
   const json = parseJson(text, true);
   if (!isObject(json)) throw invalidArg("failed to parse the request JSON buffer: not an object");
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) {
+    throw invalidArg(`failed to parse the request JSON buffer: the key '${repeated}' is repeated`);
+  }
 
   const inputs: JsonObject[] = [];
   const parameters: JsonObject = {};
@@ -102,7 +107,7 @@ export function parseGenerateRequest(signature: ModelSignature, body: Uint8Array
   if (json.id !== undefined && typeof json.id !== "string") {
     throw invalidArg("Unable to parse 'id'");
   }
-  const { request } = inferRequestFromJson(
+  const { request } = exactRequestFromJson(
     signature,
     { id: json.id, inputs, parameters },
     new Uint8Array(),
@@ -180,7 +185,9 @@ export function generateResponseText(source: GenerateSource, result: InferResult
       add(output.name, count === 1 ? data[0] : data);
     }
     const keys = [...fields.keys()].sort(byteOrder);
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify(fields.get(key))}`)}}`;
+    return `{${
+      keys.map((key) => `${JSON.stringify(key)}:${stringifyTritonJson(fields.get(key))}`)
+    }}`;
   } catch (error) {
     const message = error instanceof ServeError || error instanceof Error
       ? error.message

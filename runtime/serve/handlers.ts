@@ -26,19 +26,32 @@ import {
   parseGenerateRequest,
   sseEvent,
 } from "./generate.ts";
-import { parseInferRequest } from "./infer_request.ts";
+import {
+  exactRequestFromJson,
+  inferRequestFromJson,
+  parseInferRequest,
+  parseJson,
+} from "./infer_request.ts";
+import { type RegionSlice, resolveSharedMemory, type SystemSharedMemory } from "./system_shm.ts";
+import { LogSettings, TraceSettings } from "./settings.ts";
+import { rawRequest } from "./raw_request.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
 import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { ResponseChannel } from "./response_channel.ts";
 import { matchRoute, type Route } from "./router.ts";
-import type { InferRequest, InferResult } from "./types.ts";
+import type { InferRequest, InferResult, OutputTensor } from "./types.ts";
 
 /** What the handler needs from the server. */
 export interface HandlerContext {
   /** The models (the stand-in's manager, or Triton's core). */
   readonly manager: ModelRegistry;
+  /**
+   * tritonserver's `--model-control-mode`: only `explicit` lets clients
+   * load and unload models (with a config override or model files).
+   */
+  readonly modelControl: "none" | "poll" | "explicit";
   /** The largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
   /** True once shutdown began: the server is live but no longer ready. */
@@ -48,6 +61,14 @@ export interface HandlerContext {
    * metrics endpoint shows them; none when omitted.
    */
   readonly metricsText?: () => string;
+  /** How long a request body may stall between reads (default 30 s): then 408. */
+  readonly bodyTimeoutMs?: number;
+  /** The registered system shared-memory regions (the extension is off when omitted). */
+  readonly sharedMemory?: SystemSharedMemory;
+  /** The logging extension's settings (defaults when omitted). */
+  readonly logSettings?: LogSettings;
+  /** The trace settings (defaults when omitted). */
+  readonly traceSettings?: TraceSettings;
   /** Where streams are followed, so that shutdown can end them (none when omitted). */
   readonly openStreams?: OpenStreams;
 }
@@ -60,10 +81,20 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  *
  * @example
  * ```ts ignore
- * Deno.serve({ port: 8000 }, createHandler({ manager, maxBodyBytes: 1 << 26, stopping: () => false }));
+ * Deno.serve({ port: 8000 }, createHandler({
+ *   manager,
+ *   modelControl: "none",
+ *   maxBodyBytes: 1 << 26,
+ *   stopping: () => false,
+ * }));
  * ```
  */
 export function createHandler(context: HandlerContext): (request: Request) => Promise<Response> {
+  context = {
+    ...context,
+    logSettings: context.logSettings ?? new LogSettings(),
+    traceSettings: context.traceSettings ?? new TraceSettings(),
+  };
   return async (request: Request): Promise<Response> => {
     try {
       const route = matchRoute(new URL(request.url).pathname);
@@ -106,6 +137,12 @@ function dispatch(context: HandlerContext, route: Route, request: Request): Prom
       return handleIndex(context, route.repository, request);
     case "repository_control":
       return handleControl(context, route, request);
+    case "logging":
+      return handleLogging(context, request);
+    case "trace_setting":
+      return handleTraceSetting(context, route.model, request);
+    case "shared_memory":
+      return handleSharedMemory(context, route, request);
     case "not_found":
       return Promise.resolve(
         errorResponse(new ServeError(ErrorCode.NOT_FOUND, "Not Found", 404)),
@@ -180,15 +217,33 @@ async function handleInfer(
       "HTTP end point doesn't support models with decoupled transaction policy",
     );
   }
-  const body = await readBody(request, context.maxBodyBytes);
-  const parsed = parseInferRequest(
-    served.signature,
-    splitBody(body, request.headers.get(HEADER_LENGTH_HEADER)),
-  );
+  const body = await readBody(request, context.maxBodyBytes, context.bodyTimeoutMs);
+  const split = splitBody(body, request.headers.get(HEADER_LENGTH_HEADER));
+  let parsed;
+  let sharedOutputs: ReadonlyMap<string, RegionSlice> = new Map();
+  if (request.headers.get(HEADER_LENGTH_HEADER)?.trim() === "0") {
+    // Triton's raw binary request: the body is the only input's bytes.
+    const raw = rawRequest(served.signature, split.binary);
+    parsed = inferRequestFromJson(served.signature, raw.json, raw.binary);
+  } else if (context.sharedMemory !== undefined && mentionsSharedMemory(split.header)) {
+    const json = parseJson(headerText(split.header), true);
+    const resolved = await resolveSharedMemory(json, split.binary, context.sharedMemory);
+    parsed = exactRequestFromJson(served.signature, resolved.json, resolved.binary);
+    sharedOutputs = resolved.outputs;
+  } else {
+    parsed = parseInferRequest(served.signature, split);
+  }
   const outcome = await served.scheduler.submit(parsed.request);
   try {
     const result = outcome.result;
     if (!result.ok) throw new ServeError(result.code, result.message);
+    if (sharedOutputs.size > 0) {
+      await writeSharedOutputs(context.sharedMemory!, sharedOutputs, result.outputs);
+      parsed = {
+        ...parsed,
+        format: { ...parsed.format, sharedMemory: new Set(sharedOutputs.keys()) },
+      };
+    }
     return buildInferResponse({
       id: parsed.request.id,
       model,
@@ -219,7 +274,7 @@ async function handleGenerate(
   if (encoding !== "identity" && encoding !== "") {
     throw invalidArg("Unsupported content-encoding, only 'identity' is supported.");
   }
-  const body = await readBody(request, context.maxBodyBytes);
+  const body = await readBody(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parsed = parseGenerateRequest(served.signature, body);
   const source: GenerateSource = { id: parsed.id, model, version: served.version };
   const channel = new ResponseChannel();
@@ -231,12 +286,18 @@ async function handleGenerate(
   const first = await channel.next();
   const status = first === undefined || first.ok ? 200 : httpStatusFromErrorCode(first.code);
   if (!streaming) {
+    // Triton answers /generate once the request is complete: other than
+    // exactly one response is its INTERNAL error (500), not a 200 with an
+    // error in the body.
     const results = first === undefined ? [] : [first];
     for await (const result of channel) results.push(result);
-    const text = results.length === 1
-      ? generateResponseText(source, results[0])
-      : JSON.stringify({ error: NOT_ONE_RESPONSE });
-    return new Response(text, { status, headers: { "content-type": GENERATE_CONTENT_TYPE } });
+    if (results.length !== 1) {
+      return errorResponse(new ServeError(ErrorCode.INTERNAL, NOT_ONE_RESPONSE));
+    }
+    return new Response(generateResponseText(source, results[0]), {
+      status,
+      headers: { "content-type": GENERATE_CONTENT_TYPE },
+    });
   }
   const events = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -306,7 +367,7 @@ async function handleIndex(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(repository);
-  const body = await readJsonObject(request, context.maxBodyBytes);
+  const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
   let ready = false;
   if (body.ready !== undefined) {
     if (typeof body.ready !== "boolean") throw invalidArg("Unable to parse 'ready'");
@@ -322,7 +383,14 @@ async function handleControl(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(route.repository);
-  const body = await readJsonObject(request, context.maxBodyBytes);
+  if (context.modelControl !== "explicit") {
+    // Triton's answer in the none and poll modes (UNAVAILABLE, 503).
+    throw new ServeError(
+      ErrorCode.UNAVAILABLE,
+      "explicit model load / unload is not allowed if polling is enabled",
+    );
+  }
+  const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
   const parameters = body.parameters ?? {};
   if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
     throw invalidArg("Unable to parse 'parameters'");
@@ -357,6 +425,86 @@ async function handleControl(
   return new Response(null, { status: 200, headers: { "content-type": "application/json" } });
 }
 
+async function handleLogging(context: HandlerContext, request: Request): Promise<Response> {
+  const settings = context.logSettings!;
+  if (request.method === "POST") {
+    settings.update(await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs));
+  } else {
+    requireMethod(request, "GET");
+  }
+  return json(settings.toJson());
+}
+
+async function handleTraceSetting(
+  context: HandlerContext,
+  model: string | undefined,
+  request: Request,
+): Promise<Response> {
+  const settings = context.traceSettings!;
+  if (model !== undefined) context.manager.servedVersion(model); // NOT_FOUND for an unknown model.
+  if (request.method === "POST") {
+    settings.update(
+      await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs),
+      model,
+    );
+  } else {
+    requireMethod(request, "GET");
+  }
+  return json(settings.toJson(model));
+}
+
+async function handleSharedMemory(
+  context: HandlerContext,
+  route: Extract<Route, { kind: "shared_memory" }>,
+  request: Request,
+): Promise<Response> {
+  const { action, region } = route;
+  requireMethod(request, action === "status" ? "GET" : "POST");
+  if (route.memory === "cuda") {
+    // No GPU here: no CUDA region exists, and none can be registered.
+    if (action === "status") {
+      if (region !== undefined) {
+        throw new ServeError(
+          ErrorCode.NOT_FOUND,
+          `Unable to find cuda shared memory region: '${region}'`,
+        );
+      }
+      return json([]);
+    }
+    if (action === "unregister") return json(null, true);
+    throw new ServeError(
+      ErrorCode.UNSUPPORTED,
+      "CUDA shared memory is not supported by this server (it runs on CPU only)",
+    );
+  }
+  const memory = context.sharedMemory;
+  if (memory === undefined) {
+    throw new ServeError(ErrorCode.UNSUPPORTED, "system shared memory is not enabled");
+  }
+  if (action === "status") return json(memory.status(region));
+  if (action === "unregister") {
+    memory.unregister(region);
+    return json(null, true);
+  }
+  if (region === undefined) {
+    return errorResponse(new ServeError(ErrorCode.NOT_FOUND, "Not Found", 404));
+  }
+  const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
+  if (typeof body.key !== "string") throw invalidArg("Unable to parse 'key'");
+  const offset = body.offset ?? 0;
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+    throw invalidArg("Unable to parse 'offset'");
+  }
+  if (
+    typeof body.byte_size !== "number" || !Number.isSafeInteger(body.byte_size) ||
+    body.byte_size < 0
+  ) {
+    throw invalidArg("Unable to parse 'byte_size'");
+  }
+  await memory.register(region, body.key, offset, body.byte_size);
+  return json(null, true);
+}
+
 function rejectRepositoryName(repository: string | undefined): void {
   if (repository !== undefined) {
     throw new ServeError(
@@ -367,8 +515,12 @@ function rejectRepositoryName(repository: string | undefined): void {
 }
 
 /** An optional JSON object body; empty means `{}`. */
-async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const body = await readBody(request, limit);
+async function readJsonObject(
+  request: Request,
+  limit: number,
+  timeoutMs?: number,
+): Promise<Record<string, unknown>> {
+  const body = await readBody(request, limit, timeoutMs);
   if (body.byteLength === 0) return {};
   let value: unknown;
   try {
@@ -388,6 +540,57 @@ function requireMethod(request: Request, method: "GET" | "POST"): void {
   }
 }
 
-function json(value: unknown): Response {
-  return new Response(JSON.stringify(value), { headers: { "content-type": "application/json" } });
+/** A JSON answer; `empty`: 200 with no body, as Triton answers a successful control call. */
+function json(value: unknown, empty = false): Response {
+  return new Response(empty ? null : JSON.stringify(value), {
+    headers: { "content-type": "application/json" },
+  });
+}
+
+const SHARED_MEMORY_MARK = new TextEncoder().encode("shared_memory_region");
+
+/** Whether the JSON header names a shared-memory region at all (the fast path skips them). */
+function mentionsSharedMemory(header: Uint8Array): boolean {
+  const mark = SHARED_MEMORY_MARK;
+  outer: for (let i = 0; i + mark.length <= header.length; i++) {
+    for (let j = 0; j < mark.length; j++) {
+      if (header[i + j] !== mark[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+function headerText(header: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(header);
+  } catch {
+    throw invalidArg("failed to parse the request JSON buffer: the text is not valid UTF-8");
+  }
+}
+
+/**
+ * Writes each shared-memory output into its region.
+ *
+ * @throws {ServeError} 400 when an output is larger than its slice, in Triton's words.
+ */
+async function writeSharedOutputs(
+  memory: SystemSharedMemory,
+  slices: ReadonlyMap<string, RegionSlice>,
+  outputs: readonly OutputTensor[],
+): Promise<void> {
+  for (const output of outputs) {
+    const slice = slices.get(output.name);
+    if (slice === undefined) continue;
+    if (output.byteSize > slice.byteSize) {
+      throw invalidArg(
+        `shared memory size specified with the request for output '${output.name}' ` +
+          `(${slice.byteSize} bytes) should be at least ${output.byteSize} bytes to hold the ` +
+          "results",
+      );
+    }
+    const bytes = new Uint8Array(output.byteSize);
+    output.read(bytes);
+    await memory.write(slice, bytes);
+  }
 }

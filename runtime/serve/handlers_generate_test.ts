@@ -139,7 +139,7 @@ Deno.test("generate: exactly one response, else Triton's error", async () => {
       word_length: 4,
     });
     const many = await post(server, "/v2/models/stream_text/generate", { TEXT: "a b" });
-    assertEquals(many.status, 200); // Set by the first response, as in Triton.
+    assertEquals(many.status, 500); // Triton's INTERNAL error, not a 200 with an error body.
     assertEquals(await many.json(), { error: NOT_ONE_RESPONSE });
   } finally {
     await server.close();

@@ -27,7 +27,10 @@ function makeRepository(): string {
   return root;
 }
 
-async function setup(maxBodyBytes = 1 << 20) {
+async function setup(
+  maxBodyBytes = 1 << 20,
+  modelControl: "none" | "poll" | "explicit" = "explicit",
+) {
   const repository = makeRepository();
   const executors: AddSubExecutor[] = [];
   const manager = new ModelManager(repository, (_spec, _version, configJson) => {
@@ -36,7 +39,7 @@ async function setup(maxBodyBytes = 1 << 20) {
     return Promise.resolve(executor);
   });
   const reports = await manager.loadAll([]);
-  const handler = createHandler({ manager, maxBodyBytes, stopping: () => false });
+  const handler = createHandler({ manager, modelControl, maxBodyBytes, stopping: () => false });
   const call = (method: string, path: string, body?: BodyInit, headers?: HeadersInit) =>
     handler(new Request(`http://serve.test${path}`, { method, body, headers }));
   return { repository, manager, reports, executors, call };
@@ -72,6 +75,7 @@ Deno.test("handlers: GET /metrics answers the metrics text; other methods are re
   const text = '# HELP x_total X\n# TYPE x_total counter\nx_total{k="v"} 2\n';
   const handler = createHandler({
     manager,
+    modelControl: "none",
     maxBodyBytes: 1 << 20,
     stopping: () => false,
     metricsText: () => text,
@@ -193,7 +197,13 @@ Deno.test("handlers: errors are Triton's JSON with the matching status", async (
       500,
       "model asked to fail",
     ],
-    ["/v2/models/add_sub/infer", "x".repeat(300), 413, "exceeds the limit of 256 bytes"],
+    [
+      "/v2/models/add_sub/infer",
+      "x".repeat(300),
+      400,
+      "Request JSON size exceeds the maximum allowed value of 256 bytes. " +
+      "Use --http-max-input-size to increase the limit.",
+    ],
   ];
   for (const [path, body, status, message] of cases) {
     const response = await call("POST", path, body);
@@ -263,4 +273,50 @@ Deno.test("handlers: the load API's config parameter replaces config.pbtxt", asy
   const response = await call("POST", "/v2/models/broken/infer", JSON.stringify(inferBody));
   assertEquals(response.status, 200);
   assertEquals((await response.json()).model_name, "broken");
+});
+
+Deno.test("handlers: outside explicit model control, load and unload are Triton's 503", async () => {
+  for (const mode of ["none", "poll"] as const) {
+    const { call, manager } = await setup(1 << 20, mode);
+    for (const action of ["load", "unload"]) {
+      const response = await call("POST", `/v2/repository/models/add_sub/${action}`);
+      assertEquals(response.status, 503);
+      assertEquals(await response.json(), {
+        error: "explicit model load / unload is not allowed if polling is enabled",
+      });
+    }
+    // A config override changes nothing either.
+    const override = await call(
+      "POST",
+      "/v2/repository/models/add_sub/load",
+      JSON.stringify({ parameters: { config: '{"backend":"python"}' } }),
+    );
+    assertEquals(override.status, 503);
+    await override.body?.cancel();
+    assertEquals((await call("GET", "/v2/models/add_sub/ready")).status, 200);
+    await manager.unloadAll();
+  }
+});
+
+Deno.test("handlers: a config override is checked like config.pbtxt; the loaded model keeps serving", async () => {
+  const { call, manager } = await setup();
+  for (
+    const [config, error] of [
+      ['{"backend":"python"}', "asks for backend 'python'"],
+      ["{}", "names no backend"],
+      ['{"backend":"deno","name":"other"}', "directory name must equal model name"],
+    ]
+  ) {
+    const load = await call(
+      "POST",
+      "/v2/repository/models/add_sub/load",
+      JSON.stringify({ parameters: { config } }),
+    );
+    assertEquals(load.status, 400, config);
+    assertStringIncludes((await load.json()).error, error);
+    const infer = await call("POST", "/v2/models/add_sub/infer", JSON.stringify(inferBody));
+    assertEquals(infer.status, 200, config);
+    await infer.body?.cancel();
+  }
+  await manager.unloadAll();
 });

@@ -13,7 +13,13 @@ import { dataTypeByteSize, isDataTypeName } from "../api/datatype.ts";
 import { BinaryCursor, type SplitBody } from "./binary_body.ts";
 import { ErrorCode, invalidArg, ServeError } from "./errors.ts";
 import type { InputSignature, ModelSignature } from "./model_signature.ts";
-import { InexactIntegerError, jsonToTensorBytes, parseJsonExact } from "./tensor_json.ts";
+import {
+  InexactIntegerError,
+  jsonToTensorBytes,
+  markNonFiniteLiterals,
+  parseJsonExact,
+  reviveNonFinite,
+} from "./tensor_json.ts";
 import type { InferRequest, InputTensor, ParameterValue } from "./types.ts";
 
 /** How the client wants each output returned. */
@@ -22,6 +28,8 @@ export interface OutputFormat {
   readonly defaultBinary: boolean;
   /** Per output that set `binary_data`: `true` for binary data, `false` for JSON. */
   readonly binary: ReadonlyMap<string, boolean>;
+  /** Outputs written into the client's shared memory: no data in the answer. */
+  readonly sharedMemory?: ReadonlySet<string>;
 }
 
 /** A parsed request and how to format its response. */
@@ -41,6 +49,11 @@ export interface ParseOptions {
    * `/generate`, where Triton passes every key on to the model).
    */
   readonly reservedParameters?: boolean;
+  /**
+   * Whether the JSON was parsed exactly (integers beyond 2^53 are
+   * `bigint`s): a number still beyond 2^53 was written as a float.
+   */
+  readonly exact?: boolean;
 }
 
 /** The largest value of an INT64 parameter. */
@@ -95,7 +108,27 @@ export function parseInferRequest(
     if (!(error instanceof InexactIntegerError)) throw error;
     // A 64-bit integer lost precision in JSON.parse: parse again, keeping them exact.
     json = parseJson(text, true);
-    return inferRequestFromJson(signature, json, body.binary, options);
+    return exactRequestFromJson(signature, json, body.binary, options);
+  }
+}
+
+/**
+ * {@linkcode inferRequestFromJson} for JSON parsed exactly: a 64-bit integer
+ * input that still holds a number beyond 2^53 was written as a float (1e30).
+ *
+ * @throws {ServeError} `INVALID_ARG` for such a number, as for any bad input.
+ */
+export function exactRequestFromJson(
+  signature: ModelSignature,
+  json: unknown,
+  binaryData: Uint8Array,
+  options: ParseOptions = {},
+): ParsedInferRequest {
+  try {
+    return inferRequestFromJson(signature, json, binaryData, { ...options, exact: true });
+  } catch (error) {
+    if (!(error instanceof InexactIntegerError)) throw error;
+    throw invalidArg(`${error.message.replace(/; parse.*$/, "")}, written as a float`);
   }
 }
 
@@ -108,7 +141,22 @@ export function parseInferRequest(
 export function parseJson(text: string, exact: boolean): unknown {
   try {
     return exact ? parseJsonExact(text) : JSON.parse(text);
-  } catch (error) {
+  } catch (first) {
+    let error = first;
+    // Triton reads NaN, Inf and Infinity (and their negatives) as numbers.
+    const marked = error instanceof SyntaxError ? markNonFiniteLiterals(text) : undefined;
+    if (marked !== undefined) {
+      try {
+        return exact
+          ? parseJsonExact(marked)
+          : JSON.parse(marked, (_key, value) => reviveNonFinite(value));
+      } catch (second) {
+        error = second;
+      }
+    }
+    if (error instanceof RangeError) {
+      throw invalidArg("failed to parse the request JSON buffer: it nests too deeply");
+    }
     const detail = error instanceof Error ? error.message : String(error);
     throw invalidArg(`failed to parse the request JSON buffer: ${detail}`);
   }
@@ -148,11 +196,15 @@ export function inferRequestFromJson(
   let id = "";
   if (json.id !== undefined) {
     if (typeof json.id !== "string") throw invalidArg("Unable to parse 'id'");
-    id = json.id;
+    id = noNul(json.id, "'id'");
   }
 
   const { parameters, correlationId, flags, timeoutUs, priority, defaultBinary } =
-    parseRequestParameters(json.parameters, options.reservedParameters ?? true);
+    parseRequestParameters(
+      json.parameters,
+      options.reservedParameters ?? true,
+      options.exact ?? false,
+    );
 
   if (!Array.isArray(json.inputs)) throw invalidArg("Unable to parse 'inputs'");
   const cursor = new BinaryCursor(binaryData, model);
@@ -194,8 +246,15 @@ export function inferRequestFromJson(
     if (!Array.isArray(json.outputs)) throw invalidArg("Unable to parse 'outputs'");
     for (const item of json.outputs) {
       const [name, isBinary] = parseOutput(signature, item);
+      if (requested.has(name)) {
+        throw invalidArg(
+          `[request id: ${id || "<id_unknown>"}] output '${name}' already exists in request`,
+        );
+      }
       requested.add(name);
-      if (isBinary !== undefined) binary.set(name, isBinary);
+      // As Triton: `binary_data_output` is for the outputs the request does
+      // not list; a listed output is JSON unless it asks for binary itself.
+      binary.set(name, isBinary ?? false);
     }
   }
 
@@ -222,7 +281,11 @@ interface RequestParameters {
   defaultBinary: boolean;
 }
 
-function parseRequestParameters(value: unknown, reserved: boolean): RequestParameters {
+function parseRequestParameters(
+  value: unknown,
+  reserved: boolean,
+  exact: boolean,
+): RequestParameters {
   const result: RequestParameters = {
     parameters: new Map(),
     correlationId: 0n,
@@ -234,8 +297,10 @@ function parseRequestParameters(value: unknown, reserved: boolean): RequestParam
   if (value === undefined) return result;
   if (!isObject(value)) throw invalidArg("failed to get request params.");
   for (const [key, parameter] of Object.entries(value)) {
+    noNul(key, "a parameter name");
+    if (typeof parameter === "string") noNul(parameter, `parameter '${key}'`);
     if (!reserved) {
-      result.parameters.set(key, modelParameter(key, parameter));
+      result.parameters.set(key, modelParameter(key, parameter, exact));
       continue;
     }
     switch (key) {
@@ -271,7 +336,7 @@ function parseRequestParameters(value: unknown, reserved: boolean): RequestParam
               "and should not be specified.",
           );
         }
-        result.parameters.set(key, modelParameter(key, parameter));
+        result.parameters.set(key, modelParameter(key, parameter, exact));
     }
   }
   return result;
@@ -283,10 +348,12 @@ function parseRequestParameters(value: unknown, reserved: boolean): RequestParam
  *
  * @throws {InexactIntegerError} For an integer JSON.parse could not keep exact.
  */
-function modelParameter(key: string, parameter: unknown): ParameterValue {
+function modelParameter(key: string, parameter: unknown, exact: boolean): ParameterValue {
   if (typeof parameter === "string" || typeof parameter === "boolean") return parameter;
   if (typeof parameter === "number" && Number.isFinite(parameter)) {
-    if (Number.isInteger(parameter) && !Number.isSafeInteger(parameter)) {
+    // Parsed exactly, a number still beyond 2^53 was written as a float
+    // (1e30): a DOUBLE, as Triton reads it.
+    if (!exact && Number.isInteger(parameter) && !Number.isSafeInteger(parameter)) {
       throw new InexactIntegerError(key);
     }
     return parameter;
@@ -486,6 +553,18 @@ function parseOutput(signature: ModelSignature, item: unknown): [string, boolean
     throw invalidArg("Unable to parse 'binary_data'");
   }
   return [name, parameters.binary_data];
+}
+
+/**
+ * `text` if it holds no NUL character (it goes to the core as a C string).
+ *
+ * @throws {ServeError} `INVALID_ARG` naming `what`.
+ */
+function noNul(text: string, what: string): string {
+  if (text.includes("\0")) {
+    throw invalidArg(`${what} contains a NUL character, which Triton's strings cannot hold`);
+  }
+  return text;
 }
 
 function isObject(value: unknown): value is JsonObject {

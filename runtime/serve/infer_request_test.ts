@@ -216,14 +216,15 @@ Deno.test("infer_request: a big INT64 in JSON is kept exact", () => {
   ]);
 });
 
-Deno.test("infer_request: an output without binary_data follows binary_data_output", () => {
+Deno.test("infer_request: binary_data_output is for the outputs a request does not list", () => {
+  // As Triton: a listed output is binary only if its own binary_data says so.
   const { request, format } = parse(addSub, {
     parameters: { binary_data_output: true },
     inputs: [fp32Input("INPUT0", [1, 2, 3, 4]), fp32Input("INPUT1", [5, 6, 7, 8])],
     outputs: [{ name: "OUTPUT0" }, { name: "OUTPUT1", parameters: { binary_data: false } }],
   });
   assertEquals(request.requestedOutputs, ["OUTPUT0", "OUTPUT1"]);
-  assertEquals(format.binary.get("OUTPUT0"), undefined);
+  assertEquals(format.binary.get("OUTPUT0"), false);
   assertEquals(format.defaultBinary, true);
   assertEquals(format.binary.get("OUTPUT1"), false);
 });

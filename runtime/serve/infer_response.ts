@@ -10,7 +10,7 @@
 
 import { assembleBody, type BinaryPart, HEADER_LENGTH_HEADER } from "./binary_body.ts";
 import type { OutputFormat } from "./infer_request.ts";
-import { jsonNumber, tensorBytesToJson } from "./tensor_json.ts";
+import { jsonNumber, stringifyTritonJson, tensorBytesToJson } from "./tensor_json.ts";
 import type { OutputTensor, ParameterValue } from "./types.ts";
 
 /** What a successful response carries. */
@@ -60,7 +60,9 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
   for (const output of parts.outputs) {
     const asBinary = format.binary.get(output.name) ?? format.defaultBinary;
     const json: OutputJson = { name: output.name, datatype: output.datatype, shape: output.shape };
-    if (asBinary) {
+    if (format.sharedMemory?.has(output.name)) {
+      // Already in the client's shared memory: only its name, type and shape.
+    } else if (asBinary) {
       json.parameters = { binary_data_size: output.byteSize };
       if (output.byteSize > 0) {
         binaryParts.push({
@@ -84,7 +86,7 @@ export function buildInferResponse(parts: InferResponseParts, format: OutputForm
     header.parameters = jsonParameters(parts.parameters);
   }
   header.outputs = outputs;
-  const text = JSON.stringify(header);
+  const text = stringifyTritonJson(header);
   if (binaryParts.length === 0) {
     return new Response(text, { headers: { "content-type": "application/json" } });
   }

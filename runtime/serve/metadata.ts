@@ -21,6 +21,9 @@ export const SERVER_EXTENSIONS: readonly string[] = Object.freeze([
   "model_configuration",
   "model_repository",
   "schedule_policy",
+  "system_shared_memory",
+  "logging",
+  "trace",
 ]);
 
 /** `GET /v2`. */

@@ -8,7 +8,8 @@
  *       [--disable-auto-complete-config] [--watch] [--build DIR] [--backend-directory DIR]
  *       [--triton-home PREFIX] [--stand-in-server]
  *       [--model-control-mode none|poll|explicit] [--load-model NAME ...]
- *       [--model-load-thread-count N]
+ *       [--model-load-thread-count N] [--http-idle-timeout-secs N]
+ *       [--http-header-timeout-secs N] [--http-body-timeout-secs N] [--http-max-connections N]
  * ```
  *
  * @module
@@ -49,7 +50,12 @@ const optionsSchema = z.object({
   autoCompleteConfig: z.boolean().default(true),
   /** Serve through Triton's own core installed at this prefix (lib/libtritonserver.so). */
   tritonHome: z.string().min(1).optional(),
-  /** Triton's model control (real core only; tritonserver's default: none). */
+  /**
+   * Triton's model control (tritonserver's default: none): none and poll
+   * refuse the load/unload API; poll reloads models when their files change;
+   * explicit loads `--load-model`'s models at start and lets clients load
+   * and unload.
+   */
   modelControlMode: z.enum(["none", "poll", "explicit"]).default("none"),
   /**
    * Seconds shutdown waits for in-flight requests before it cancels the
@@ -58,10 +64,21 @@ const optionsSchema = z.object({
   exitTimeoutSecs: z.coerce.number().int().min(0).max(3600).default(30),
   /** Models loading at once (tritonserver's `--model-load-thread-count`). */
   modelLoadThreadCount: z.coerce.number().int().min(1).default(DEFAULT_MODEL_LOAD_THREAD_COUNT),
-  /** Models to load at start in explicit mode (real core only). */
+  /** Models to load at start in explicit mode ("*": all). */
   loadModels: z.array(
-    z.string().regex(MODEL_NAME, "a model name is letters, digits, '_', '.' or '-'"),
+    z.string().regex(
+      /^(?:[A-Za-z0-9_.-]+|\*)$/,
+      "a model name is letters, digits, '_', '.' or '-'",
+    ),
   ).default([]),
+  /** Seconds a connection may stay idle with no request in flight before it is closed. */
+  httpIdleTimeoutSecs: z.coerce.number().positive().max(86400).default(60),
+  /** Seconds from a request's first byte to the end of its headers, at most. */
+  httpHeaderTimeoutSecs: z.coerce.number().positive().max(86400).default(30),
+  /** Seconds a request body may stall between two reads before 408. */
+  httpBodyTimeoutSecs: z.coerce.number().positive().max(86400).default(30),
+  /** Client connections at most (default: what the descriptor limit leaves room for). */
+  httpMaxConnections: z.coerce.number().int().min(1).optional(),
   /** Reload a model when its files change (stand-in core). */
   watch: z.boolean().default(false),
   /**
@@ -103,7 +120,8 @@ export const USAGE = `usage: deno task serve [options]
   --grpc-address ADDR      the address gRPC listens on (default: the HTTP address)
   --allow-grpc BOOL        serve Triton's gRPC protocol too (default: true)
   --model NAME             load only this model (repeatable; default: all)
-  --max-body-bytes N       the largest request body accepted (default: 64 MiB)
+  --max-body-bytes N       the largest request body accepted, after decompression (default:
+                           64 MiB; --http-max-input-size N is the same, as tritonserver names it)
   --backend-config K=V     a setting passed to the Deno backend (repeatable)
   --build DIR              the build directory holding the libraries (default: build)
   --backend-directory DIR  the Deno backend directory to load (default: <build>/deno), such as
@@ -120,12 +138,23 @@ export const USAGE = `usage: deno task serve [options]
                            API (built here: its schedulers, statistics and model control, so that
                            calls between models are scheduled and counted as in Triton and
                            --model-control-mode applies) instead of serve's model manager
-  --model-control-mode M   with --triton-home or --stand-in-server: none, poll or explicit
-                           (default: none, as tritonserver)
-  --load-model NAME        with --triton-home or --stand-in-server and explicit mode: load it at
-                           start (repeatable)
+  --model-control-mode M   none, poll or explicit (default: none, as tritonserver; with any
+                           core): none and poll refuse the repository load/unload API; poll
+                           reloads a model when its files change; explicit loads only
+                           --load-model's models at start and lets clients load, reload (with a
+                           config override) and unload
+  --load-model NAME        in explicit mode: load it at start (repeatable; '*' loads all)
   --exit-timeout-secs N    at SIGINT/SIGTERM, how long to wait for requests in flight before
                            cancelling open streams (default: 30, as tritonserver)
+  --http-idle-timeout-secs N
+                           close a connection idle this long with no request in flight
+                           (default: 60)
+  --http-header-timeout-secs N
+                           close a connection whose request headers take longer (default: 30)
+  --http-body-timeout-secs N
+                           answer 408 when a request body stalls this long (default: 30)
+  --http-max-connections N client connections at most; at the cap a new one evicts the one idle
+                           the longest (default: what the open-files limit leaves room for)
   --model-load-thread-count N
                            models loading at once (default: 4, as tritonserver's; with
                            --triton-home, Triton's own setting applies)
@@ -148,6 +177,7 @@ const FLAGS: Record<
   "--allow-grpc": "allowGrpc",
   "--model": "models",
   "--max-body-bytes": "maxBodyBytes",
+  "--http-max-input-size": "maxBodyBytes",
   "--backend-config": "backendConfig",
   "--build": "build",
   "--backend-directory": "backendDirectory",
@@ -156,6 +186,10 @@ const FLAGS: Record<
   "--load-model": "loadModels",
   "--exit-timeout-secs": "exitTimeoutSecs",
   "--model-load-thread-count": "modelLoadThreadCount",
+  "--http-idle-timeout-secs": "httpIdleTimeoutSecs",
+  "--http-header-timeout-secs": "httpHeaderTimeoutSecs",
+  "--http-body-timeout-secs": "httpBodyTimeoutSecs",
+  "--http-max-connections": "httpMaxConnections",
   "--log-verbose": "logVerbose",
   "--log-info": "logInfo",
   "--log-warning": "logWarning",
@@ -181,6 +215,10 @@ interface RawOptions {
   modelLoadThreadCount?: string;
   autoCompleteConfig?: boolean;
   exitTimeoutSecs?: string;
+  httpIdleTimeoutSecs?: string;
+  httpHeaderTimeoutSecs?: string;
+  httpBodyTimeoutSecs?: string;
+  httpMaxConnections?: string;
   watch?: boolean;
   standInServer?: boolean;
   logVerbose?: string;
@@ -251,4 +289,26 @@ export function parseOptions(args: readonly string[]): ServeOptions {
     throw new OptionsError(`option '${flag}': ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * Checks the model-control options as tritonserver does: `--load-model`
+ * only in explicit mode; in explicit mode models are chosen with
+ * `--load-model`, not `--model`.
+ *
+ * @throws {Error} Naming the conflict.
+ */
+export function checkModelControl(options: ServeOptions): void {
+  if (options.loadModels.length > 0 && options.modelControlMode !== "explicit") {
+    throw new Error("--load-model needs --model-control-mode explicit (as with tritonserver)");
+  }
+  if (options.models.length > 0 && options.modelControlMode === "explicit") {
+    throw new Error(
+      "--model selects the models of the none and poll modes; in explicit mode name the " +
+        "models to load at start with --load-model (or --load-model '*' for all)",
+    );
+  }
+  if (options.watch && options.modelControlMode === "explicit") {
+    throw new Error("--watch reloads models by itself; it does not go with explicit model control");
+  }
 }

@@ -1,5 +1,10 @@
 import { assertEquals, assertThrows } from "./_test_assert.ts";
-import { DEFAULT_MAX_BODY_BYTES, OptionsError, parseOptions } from "./options.ts";
+import {
+  checkModelControl,
+  DEFAULT_MAX_BODY_BYTES,
+  OptionsError,
+  parseOptions,
+} from "./options.ts";
 import { buildPaths } from "./server.ts";
 
 Deno.test("options: defaults", () => {
@@ -70,6 +75,26 @@ Deno.test("options: models load four at a time unless --model-load-thread-count 
 Deno.test("--watch is a flag, off by default", () => {
   assertEquals(parseOptions([]).watch, false);
   assertEquals(parseOptions(["--watch"]).watch, true);
+});
+
+Deno.test("options: model control as tritonserver has it", () => {
+  const options = parseOptions([]);
+  assertEquals(options.modelControlMode, "none");
+  checkModelControl(options);
+  checkModelControl(parseOptions(["--model-control-mode", "explicit", "--load-model", "*"]));
+  for (
+    const [args, message] of [
+      [["--load-model", "add_sub"], "--load-model needs --model-control-mode explicit"],
+      [
+        ["--model-control-mode", "poll", "--load-model", "a"],
+        "needs --model-control-mode explicit",
+      ],
+      [["--model-control-mode", "explicit", "--model", "a"], "in explicit mode name the models"],
+    ] as const
+  ) {
+    assertThrows(() => checkModelControl(parseOptions([...args])), Error, message);
+  }
+  assertThrows(() => parseOptions(["--model-control-mode", "sometimes"]), OptionsError);
 });
 
 Deno.test("options: gRPC on port 8001 by default, --grpc-port, --grpc-address, --allow-grpc", () => {

@@ -83,6 +83,7 @@ export function readModelSpec(
         "directory name must equal model name",
     );
   }
+  checkBackend(config, name, override !== undefined);
   const available = listVersions(directory);
   const versions = selectVersions(config, available);
   if (versions.length === 0) {
@@ -91,6 +92,34 @@ export function readModelSpec(
     );
   }
   return { name, directory, config, versions };
+}
+
+/**
+ * A model the stand-in core can serve names the Deno backend, or is an
+ * ensemble; anything else would load and then serve nothing. A
+ * config.pbtxt may leave the backend out (the repository is this backend's);
+ * a configuration sent with a load request must name it.
+ *
+ * @throws {ModelSpecError} Naming what the configuration lacks or asks for.
+ */
+function checkBackend(config: ModelConfig, name: string, override: boolean): void {
+  if (config.platform === "ensemble") return;
+  if (config.backend === "" && config.platform === "") {
+    if (!override) return;
+    throw new ModelSpecError(
+      `the configuration of model '${name}' names no backend: set backend: "deno" ` +
+        '(or platform: "ensemble")',
+    );
+  }
+  if (config.backend !== "deno") {
+    const what = config.backend !== ""
+      ? `backend '${config.backend}'`
+      : `platform '${config.platform}'`;
+    throw new ModelSpecError(
+      `model '${name}' asks for ${what}; the stand-in core serves the Deno backend and ` +
+        "ensembles only (serve with --triton-home for Triton's backends)",
+    );
+  }
 }
 
 function readConfigFile(directory: string, name: string): ModelConfig {

@@ -26,6 +26,14 @@ export type Route =
     readonly model: string;
     readonly repository: string | undefined;
   }
+  | { readonly kind: "logging" }
+  | { readonly kind: "trace_setting"; readonly model: string | undefined }
+  | {
+    readonly kind: "shared_memory";
+    readonly memory: "system" | "cuda";
+    readonly action: "status" | "register" | "unregister";
+    readonly region: string | undefined;
+  }
   | { readonly kind: "not_found" };
 
 /** What a model endpoint does. */
@@ -41,6 +49,9 @@ export type ModelAction =
 const SERVER = /^\/v2(?:\/health\/(live|ready))?$/;
 const MODEL =
   /^\/v2\/models\/([^/]+)(?:\/versions\/([0-9]+))?(?:\/(infer|generate|generate_stream|ready|config|stats))?$/;
+const MODEL_TRACE = /^\/v2\/models\/([^/]+)(?:\/versions\/[0-9]+)?\/trace\/setting$/;
+const SHARED_MEMORY =
+  /^\/v2\/(system|cuda)sharedmemory(?:\/region\/([^/]+))?\/(status|register|unregister)$/;
 const REPOSITORY = /^\/v2\/repository(?:\/([^/]+))?\/(index|models\/([^/]+)\/(load|unload))$/;
 
 /**
@@ -56,6 +67,24 @@ const REPOSITORY = /^\/v2\/repository(?:\/([^/]+))?\/(index|models\/([^/]+)\/(lo
  */
 export function matchRoute(path: string): Route {
   if (path === "/metrics") return { kind: "metrics" };
+  if (path === "/v2/logging") return { kind: "logging" };
+  if (path === "/v2/trace/setting") return { kind: "trace_setting", model: undefined };
+  let special = MODEL_TRACE.exec(path);
+  if (special !== null) {
+    const model = decode(special[1]);
+    return model === undefined ? { kind: "not_found" } : { kind: "trace_setting", model };
+  }
+  special = SHARED_MEMORY.exec(path);
+  if (special !== null) {
+    const region = special[2] === undefined ? undefined : decode(special[2]);
+    if (special[2] !== undefined && region === undefined) return { kind: "not_found" };
+    return {
+      kind: "shared_memory",
+      memory: special[1] as "system" | "cuda",
+      action: special[3] as "status" | "register" | "unregister",
+      region,
+    };
+  }
   let match = SERVER.exec(path);
   if (match !== null) {
     return match[1] === undefined
@@ -90,9 +119,11 @@ export function matchRoute(path: string): Route {
   return { kind: "not_found" };
 }
 
+/** A path segment decoded; undefined for a bad escape or a NUL (no model or region has one). */
 function decode(segment: string): string | undefined {
   try {
-    return decodeURIComponent(segment);
+    const decoded = decodeURIComponent(segment);
+    return decoded.includes("\0") ? undefined : decoded;
   } catch {
     return undefined;
   }

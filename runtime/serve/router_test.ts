@@ -76,3 +76,22 @@ Deno.test("router: repository endpoints", () => {
   assertEquals(matchRoute("/v2/repository/models/m/reload"), { kind: "not_found" });
   assertEquals(matchRoute("/v1/models"), { kind: "not_found" });
 });
+
+Deno.test("router: a NUL in a name, and the logging, trace and shared-memory endpoints", () => {
+  assertEquals(matchRoute("/v2/models/a%00b/infer"), { kind: "not_found" });
+  assertEquals(matchRoute("/v2/logging"), { kind: "logging" });
+  assertEquals(matchRoute("/v2/trace/setting"), { kind: "trace_setting", model: undefined });
+  assertEquals(matchRoute("/v2/models/m/trace/setting"), { kind: "trace_setting", model: "m" });
+  assertEquals(matchRoute("/v2/systemsharedmemory/region/r%20x/register"), {
+    kind: "shared_memory",
+    memory: "system",
+    action: "register",
+    region: "r x",
+  });
+  assertEquals(matchRoute("/v2/cudasharedmemory/status"), {
+    kind: "shared_memory",
+    memory: "cuda",
+    action: "status",
+    region: undefined,
+  });
+});

@@ -16,10 +16,13 @@ import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { LoadLimit } from "./load_limit.ts";
 import { ModelManager, type ModelReport, type VersionLoader } from "./model_manager.ts";
-import type { ServeOptions } from "./options.ts";
+import { checkModelControl, type ServeOptions } from "./options.ts";
+import { LogSettings, type LogSettingsJson } from "./settings.ts";
+import { SystemSharedMemory } from "./system_shm.ts";
 import { composeBackendDirectory, tritonHome, TritonServer } from "../core/mod.ts";
 import { TritonModels } from "./triton_models.ts";
 import { drainWithin, OpenStreams } from "./open_streams.ts";
+import { ConnectionFront, defaultMaxConnections, descriptorLimit } from "./connection_front.ts";
 
 /** After open streams are cancelled at shutdown, how long they may take to end. */
 const CANCEL_GRACE_MS = 10_000;
@@ -71,6 +74,15 @@ export async function startServer(
   options: ServeOptions,
   log: (line: string) => void,
 ): Promise<RunningServer> {
+  checkModelControl(options);
+  // The logging extension's settings start as the --log-* flags say.
+  const logSettings = new LogSettings({
+    log_file: options.logFile ?? "",
+    log_info: options.logInfo,
+    log_warning: options.logWarning,
+    log_error: options.logError,
+    log_verbose_level: options.logVerbose,
+  });
   if (options.tritonHome !== undefined && options.standInServer) {
     throw new Error("--triton-home and --stand-in-server each name the core: choose one");
   }
@@ -85,10 +97,10 @@ export async function startServer(
   try {
     if (options.allowGrpc) http.grpc = await bindGrpcPort(options, log);
     return options.tritonHome !== undefined
-      ? await startTritonServer(options, log, http, tritonCore(options))
+      ? await startTritonServer(options, log, http, tritonCore(options), logSettings)
       : options.standInServer
-      ? await startTritonServer(options, log, http, standInCore(options))
-      : await startHostServer(options, log, http);
+      ? await startTritonServer(options, log, http, standInCore(options), logSettings)
+      : await startHostServer(options, log, http, logSettings);
   } catch (error) {
     http.grpc?.forceShutdown();
     await http.server.shutdown();
@@ -128,7 +140,7 @@ async function stopEndpoints(
 
 /** The HTTP server, bound before the models load; it answers once `serve` gives it a handler. */
 interface BoundHttp {
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly server: { shutdown(): Promise<void> };
   readonly address: Deno.NetAddr;
   /** Hands requests to `handler` from now on. */
   serve(handler: Deno.ServeHandler): void;
@@ -151,13 +163,19 @@ function bindHttp(options: ServeOptions, log: (line: string) => void): BoundHttp
     }
     return Response.json({ error: "the server is starting: models are loading" }, { status: 503 });
   };
-  let address: Deno.NetAddr | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  const limit = descriptorLimit();
+  const maxConnections = options.httpMaxConnections ?? defaultMaxConnections(limit);
+  let front: ConnectionFront;
   try {
-    server = Deno.serve({
+    front = new ConnectionFront({
       hostname: options.httpAddress,
       port: options.httpPort,
-      onListen: (bound) => (address = bound),
+      limits: {
+        idleTimeoutMs: options.httpIdleTimeoutSecs * 1000,
+        headerTimeoutMs: options.httpHeaderTimeoutSecs * 1000,
+        maxConnections,
+      },
+      log,
     }, (request, info) => (handler ?? starting)(request, info));
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;
@@ -166,7 +184,14 @@ function bindHttp(options: ServeOptions, log: (line: string) => void): BoundHttp
         "loaded. Stop the other server or choose another --http-port",
     );
   }
-  address ??= server.addr;
+  const server = front;
+  const address = front.addr;
+  log(
+    `connections: at most ${maxConnections}${
+      limit === undefined ? "" : ` (open-files limit ${limit})`
+    }, idle timeout ${options.httpIdleTimeoutSecs} s, header timeout ` +
+      `${options.httpHeaderTimeoutSecs} s, body timeout ${options.httpBodyTimeoutSecs} s`,
+  );
   log(`bound http://${address.hostname}:${address.port}; loading models`);
   return { server, address, serve: (next) => (handler = next) };
 }
@@ -175,26 +200,24 @@ async function startHostServer(
   options: ServeOptions,
   log: (line: string) => void,
   http: BoundHttp,
+  logSettings: LogSettings,
 ): Promise<RunningServer> {
-  if (options.modelControlMode !== "none" || options.loadModels.length > 0) {
-    throw new Error(
-      "--model-control-mode and --load-model need --triton-home or --stand-in-server (serve's " +
-        "own model manager loads the repository's models, or those named with --model, and lets " +
-        "clients load and unload them)",
-    );
-  }
   const paths = buildPaths(options.build, options.backendDirectory);
   const library = openHostLibrary(paths.hostLibrary);
   // Triton's log on standard error, as tritonserver writes it: the
   // backend's denials, deadlines and restarts, and the models' lines.
-  library.symbols.host_log_setup(
-    options.logInfo ? 1 : 0,
-    options.logWarning ? 1 : 0,
-    options.logError ? 1 : 0,
-    options.logVerbose,
-    1,
-    options.logFile === undefined ? null : new TextEncoder().encode(`${options.logFile}\0`),
-  );
+  const setupLog = (settings: LogSettingsJson) =>
+    library.symbols.host_log_setup(
+      settings.log_info ? 1 : 0,
+      settings.log_warning ? 1 : 0,
+      settings.log_error ? 1 : 0,
+      settings.log_verbose_level,
+      1,
+      settings.log_file === "" ? null : new TextEncoder().encode(`${settings.log_file}\0`),
+    );
+  setupLog(logSettings.toJson());
+  // POST /v2/logging changes this log as it goes.
+  logSettings.onChange(setupLog);
   let backend: HostBackend;
   try {
     backend = HostBackend.load(library, paths.backendLibrary, paths.backendDirectory, {
@@ -226,30 +249,51 @@ async function startHostServer(
   const manager = new ModelManager(repository, loader);
   let reports: ModelReport[];
   try {
-    reports = await manager.loadAll(options.models);
+    // As tritonserver: explicit mode loads only --load-model's models
+    // ("*": all of them); the other modes load the repository (or --model's).
+    reports = options.modelControlMode !== "explicit"
+      ? await manager.loadAll(options.models)
+      : options.loadModels.length === 0
+      ? []
+      : await manager.loadAll(options.loadModels.includes("*") ? [] : options.loadModels);
   } catch (error) {
     await manager.unloadAll();
     await backend.unload().catch(() => {});
     library.close();
     throw error;
   }
-  log(`model repository ${repository}: ${reports.length} model(s)`);
+  log(
+    `model repository ${repository}: ${reports.length} model(s) loaded; model control ` +
+      options.modelControlMode,
+  );
   for (const report of reports) log(describeModel(report));
 
   let stopping = false;
   const openStreams = new OpenStreams();
+  const sharedMemory = new SystemSharedMemory();
   http.serve(createHandler({
     manager,
+    sharedMemory,
+    logSettings,
+    modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,
     openStreams,
     // The host's registry is what Triton's metrics port would serve.
     metricsText: () => readText((out, cap) => library.symbols.host_metrics_text(out, cap)),
   }));
-  http.grpc?.serve({ manager, stopping: () => stopping, openStreams });
+  http.grpc?.serve({
+    manager,
+    stopping: () => stopping,
+    openStreams,
+    modelControl: options.modelControlMode,
+  });
   const address = http.address;
   let watcher: RepositoryWatcher | undefined;
-  if (options.watch) {
+  // Poll mode: models reload when their files change (tritonserver polls
+  // the repository; this server watches it).
+  if (options.watch || options.modelControlMode === "poll") {
     watcher = watchRepository(repository, manager, log, { only: options.models });
     log(`watching ${repository}: a model reloads when its files change`);
   }
@@ -267,6 +311,7 @@ async function startHostServer(
         watcher?.close();
         log("shutting down: no new connections, finishing in-flight requests");
         await stopEndpoints(http, openStreams, options, log);
+        sharedMemory.unregister();
         const problems = await manager.unloadAll();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
@@ -334,6 +379,7 @@ async function startTritonServer(
   log: (line: string) => void,
   bound: BoundHttp,
   core: ServerCore,
+  logSettings: LogSettings,
 ): Promise<RunningServer> {
   const removeBackendDirectory = () => {
     if (core.temporary) Deno.removeSync(core.backendDirectory, { recursive: true });
@@ -382,14 +428,24 @@ async function startTritonServer(
   }
   let stopping = false;
   const openStreams = new OpenStreams();
+  const sharedMemory = new SystemSharedMemory();
   bound.serve(createHandler({
     manager: models,
+    sharedMemory,
+    logSettings,
+    modelControl: options.modelControlMode,
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.httpBodyTimeoutSecs * 1000,
     stopping: () => stopping,
     openStreams,
     metricsText: () => server.metricsText(),
   }));
-  bound.grpc?.serve({ manager: models, stopping: () => stopping, openStreams });
+  bound.grpc?.serve({
+    manager: models,
+    stopping: () => stopping,
+    openStreams,
+    modelControl: options.modelControlMode,
+  });
   const address = bound.address;
   if (bound.grpc) log(`listening on grpc://${bound.grpc.address}:${bound.grpc.port}`);
   log(`listening on http://${address.hostname}:${address.port}`);
@@ -403,6 +459,7 @@ async function startTritonServer(
         stopping = true;
         log("shutting down: no new connections, finishing in-flight requests");
         await stopEndpoints(bound, openStreams, options, log);
+        sharedMemory.unregister();
         const problems: string[] = [];
         await server.stop().catch((error) => problems.push(String(error?.message ?? error)));
         removeBackendDirectory();

@@ -40,6 +40,7 @@ const INTEGER_LITERAL = /^-?[0-9]+$/;
  */
 export function parseJsonExact(text: string): unknown {
   return JSON.parse(text, function (_key, value: unknown, context?: { source?: string }) {
+    if (typeof value === "string") return reviveNonFinite(value);
     if (
       typeof value === "number" && !Number.isSafeInteger(value) &&
       context?.source !== undefined && INTEGER_LITERAL.test(context.source)
@@ -98,7 +99,7 @@ export function jsonToTensorBytes(
   if (!Array.isArray(data)) {
     throw invalidArg(`Unable to parse 'data' of input '${input}': expected an array`);
   }
-  const elements = flatten(data);
+  const elements = flatten(data, input);
   if (elements.length !== elementCount) {
     throw invalidArg(
       `Unable to parse 'data' of input '${input}': shape does not match true shape of ` +
@@ -111,7 +112,7 @@ export function jsonToTensorBytes(
   const fail = (index: number, want: string): never => {
     throw invalidArg(
       `Unable to parse 'data' of input '${input}': element ${index} must be ${want}, ` +
-        `got ${JSON.stringify(elements[index]) ?? String(elements[index])}`,
+        `got ${show(elements[index])}`,
     );
   };
   switch (datatype) {
@@ -217,9 +218,13 @@ export function tensorBytesToJson(
       return result;
     }
     case "FP32":
-      return Array.from(new Float32Array(buffer.buffer, buffer.byteOffset, elementCount));
+      return markNonFinite(
+        Array.from(new Float32Array(buffer.buffer, buffer.byteOffset, elementCount)),
+      );
     case "FP64":
-      return Array.from(new Float64Array(buffer.buffer, buffer.byteOffset, elementCount));
+      return markNonFinite(
+        Array.from(new Float64Array(buffer.buffer, buffer.byteOffset, elementCount)),
+      );
     case "INT64":
     case "UINT64": {
       const view = datatype === "INT64"
@@ -236,6 +241,98 @@ export function tensorBytesToJson(
     default:
       return Array.from(integerView(datatype, buffer.buffer, buffer.byteOffset, elementCount));
   }
+}
+
+/**
+ * Non-finite numbers travel in JSON as Triton's JSON library (RapidJSON with
+ * its NaN-and-Inf flags) writes and reads them: `NaN`, `Infinity`,
+ * `-Infinity` (read also: `Inf`, `-Inf`). `JSON` knows none of them, so they
+ * are carried through `JSON.stringify`/`JSON.parse` as strings holding this
+ * process's random mark, which no client or model can know.
+ */
+const NON_FINITE_MARK = `\u0001nf-${crypto.randomUUID()}:`;
+/** The mark as `JSON.stringify` writes it inside a string. */
+const WRITTEN_MARK = JSON.stringify(NON_FINITE_MARK).slice(1, -1);
+const WRITTEN_NON_FINITE = new RegExp(
+  `"${WRITTEN_MARK.replaceAll("\\", "\\\\")}(NaN|Infinity|-Infinity)"`,
+  "g",
+);
+
+/** The numbers as they are, with non-finite ones replaced by marked strings. */
+function markNonFinite(values: number[]): unknown[] {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      return values.map((value) => Number.isFinite(value) ? value : NON_FINITE_MARK + value);
+    }
+  }
+  return values;
+}
+
+/**
+ * `JSON.stringify` for an answer holding tensor data: non-finite numbers
+ * come out as `NaN`, `Infinity` and `-Infinity`, as Triton writes them.
+ *
+ * @example
+ * ```ts
+ * import { stringifyTritonJson, tensorBytesToJson } from "./tensor_json.ts";
+ *
+ * const data = tensorBytesToJson("Y", "FP32", new Uint8Array(new Float32Array([NaN, 1]).buffer), 2);
+ * console.log(stringifyTritonJson({ data })); // {"data":[NaN,1]}
+ * ```
+ */
+export function stringifyTritonJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes(WRITTEN_MARK) ? text.replace(WRITTEN_NON_FINITE, "$1") : text;
+}
+
+/** `NaN`, `Inf` or `Infinity` (optionally negative) where a JSON value may start. */
+const NON_FINITE_TOKEN = /-?(?:NaN|Infinity|Inf)(?![A-Za-z0-9_])/y;
+
+/**
+ * The JSON text with Triton's non-finite literals outside strings turned
+ * into marked strings (for {@linkcode reviveNonFinite}); undefined when
+ * there are none.
+ */
+export function markNonFiniteLiterals(text: string): string | undefined {
+  let out = "";
+  let copied = 0;
+  for (let i = 0; i < text.length;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip a string, escapes included.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      i++;
+      continue;
+    }
+    if (c === 0x2d || c === 0x4e || c === 0x49) { // '-', 'N', 'I'
+      NON_FINITE_TOKEN.lastIndex = i;
+      const match = NON_FINITE_TOKEN.exec(text);
+      if (match !== null) {
+        const token = match[0];
+        const value = token.endsWith("NaN")
+          ? "NaN"
+          : token.startsWith("-")
+          ? "-Infinity"
+          : "Infinity";
+        out += text.slice(copied, i) + JSON.stringify(NON_FINITE_MARK + value);
+        i += token.length;
+        copied = i;
+        continue;
+      }
+    }
+    i++;
+  }
+  return copied === 0 ? undefined : out + text.slice(copied);
+}
+
+/** A `JSON.parse` reviver step: a marked string back to its number. */
+export function reviveNonFinite(value: unknown): unknown {
+  if (typeof value !== "string" || !value.startsWith(NON_FINITE_MARK)) return value;
+  return Number(value.slice(NON_FINITE_MARK.length));
 }
 
 /** `JSON.rawJSON` (V8 has it; TypeScript's lib does not declare it yet). */
@@ -306,8 +403,22 @@ function alignedCopy(bytes: Uint8Array, alignment: number): Uint8Array {
   return bytes.byteOffset % alignment === 0 ? bytes : bytes.slice();
 }
 
-/** Flattens nested arrays (row-major); the fast path is an already flat array. */
-function flatten(data: unknown[]): unknown[] {
+/** A JSON value for an error message (bigints and non-finite numbers included). */
+function show(value: unknown): string {
+  if (typeof value === "bigint" || typeof value === "number") return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** How deep `data` may nest: Triton refuses deeper arrays. */
+export const MAX_DATA_DEPTH = 100;
+
+/**
+ * Flattens nested arrays (row-major); the fast path is an already flat array.
+ *
+ * @throws {ServeError} `INVALID_ARG` when arrays nest deeper than {@linkcode MAX_DATA_DEPTH}.
+ */
+function flatten(data: unknown[], input: string): unknown[] {
   let nested = false;
   for (let i = 0; i < data.length; i++) {
     if (Array.isArray(data[i])) {
@@ -317,13 +428,19 @@ function flatten(data: unknown[]): unknown[] {
   }
   if (!nested) return data;
   const out: unknown[] = [];
-  const visit = (items: unknown[]) => {
+  const visit = (items: unknown[], depth: number) => {
+    if (depth > MAX_DATA_DEPTH) {
+      throw invalidArg(
+        `Unable to parse 'data' of input '${input}': arrays nested deeper than ` +
+          `${MAX_DATA_DEPTH} levels`,
+      );
+    }
     for (const item of items) {
-      if (Array.isArray(item)) visit(item);
+      if (Array.isArray(item)) visit(item, depth + 1);
       else out.push(item);
     }
   };
-  visit(data);
+  visit(data, 1);
   return out;
 }
 
@@ -335,7 +452,7 @@ function encodeStrings(input: string, elements: unknown[]): Uint8Array<ArrayBuff
     if (typeof value !== "string") {
       throw invalidArg(
         `Unable to parse 'data' of input '${input}': element ${i} must be a string (BYTES), ` +
-          `got ${JSON.stringify(value) ?? String(value)}`,
+          `got ${show(value)}`,
       );
     }
     encoded[i] = encoder.encode(value);

@@ -276,6 +276,32 @@ export async function runCase(options: {
   };
 }
 
+/**
+ * Opens `count` stream_text streams that send a word a second for 100 s,
+ * and waits until each has sent its first word. Aborting the signal ends
+ * them.
+ */
+async function openStreams(url: URL, count: number, signal: AbortSignal): Promise<void> {
+  const text = Array.from({ length: 100 }, (_, i) => `w${i}`).join(" ");
+  await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const response = await fetch(new URL("/v2/models/stream_text/generate_stream", url), {
+      method: "POST",
+      body: JSON.stringify({
+        TEXT: text,
+        parameters: { delay_ms: Number(Deno.env.get("BENCH_DELAY") ?? 1000) },
+      }),
+      signal,
+    });
+    if (response.status !== 200 || response.body === null) {
+      throw new Error(`stream ${i}: ${response.status} ${await response.text()}`);
+    }
+    // Read on in the background until aborted.
+    (async () => {
+      for await (const _ of response.body!) { /* discard */ }
+    })().catch(() => {});
+  }));
+}
+
 function formatRow(result: BenchResult): string {
   const pad = (text: string, width: number) => text.padStart(width);
   return [
@@ -304,7 +330,14 @@ async function main(args: string[]): Promise<void> {
   } else {
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub", "--max-body-bytes", String(64 << 20)],
+      args: [
+        "--model",
+        "add_sub",
+        "--model",
+        "stream_text",
+        "--max-body-bytes",
+        String(64 << 20),
+      ],
     });
     url = new URL(server.url);
     stop = () => server.stop("SIGTERM");
@@ -325,7 +358,7 @@ async function main(args: string[]): Promise<void> {
   ];
   const results: BenchResult[] = [];
   try {
-    for (const { label, prepared, elements } of cases) {
+    for (const { label, prepared, elements } of args.includes("--streams-only") ? [] : cases) {
       for (const client of ["raw", "fetch"] as const) {
         for (const concurrency of [1, 8]) {
           const result = await runCase({
@@ -343,6 +376,28 @@ async function main(args: string[]): Promise<void> {
           results.push(result);
           console.log(formatRow(result));
         }
+      }
+    }
+    // Open streams must cost nothing while they wait: add_sub's latency
+    // with 50 stream_text streams open (each sending a word a second).
+    for (const open of [0, 50]) {
+      const aborts = new AbortController();
+      await openStreams(url, open, aborts.signal);
+      try {
+        const result = await runCase({
+          label: `add_sub, ${open} streams`,
+          client: "raw",
+          url,
+          prepared: addSubRequest(4),
+          concurrency: 1,
+          seconds,
+          maxRequests,
+          check: (body, headerLength) => checkAddSubResponse(body, headerLength, 4),
+        });
+        results.push(result);
+        console.log(formatRow(result));
+      } finally {
+        aborts.abort();
       }
     }
   } finally {

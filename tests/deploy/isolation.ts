@@ -159,7 +159,9 @@ export function isUnder(path: string, root: string): boolean {
 /**
  * The lines of an `strace -f` log that reach for a forbidden path (any
  * quoted string at or below one of `roots`) or for the network (a
- * `connect`, `sendto` or `sendmsg` to an IPv4 or IPv6 address).
+ * `connect`, `sendto` or `sendmsg` to an IPv4 or IPv6 address; with
+ * `privateLoopback`, for a run in its own network namespace, not to a
+ * loopback address).
  *
  * @example
  * ```ts
@@ -169,11 +171,20 @@ export function isUnder(path: string, root: string): boolean {
  * console.log(traceViolations(log, ["/src/app"])); // [the line]
  * ```
  */
-export function traceViolations(log: string, roots: readonly string[]): string[] {
+export function traceViolations(
+  log: string,
+  roots: readonly string[],
+  options: { privateLoopback?: boolean } = {},
+): string[] {
   const violations: string[] = [];
   for (const line of log.split("\n")) {
+    // In a network namespace of its own, loopback reaches only the traced
+    // processes' own listeners (serve relays its connections to its HTTP
+    // server there): not the network.
+    const loopback = options.privateLoopback === true &&
+      /inet_addr\("127\.\d+\.\d+\.\d+"\)|inet_pton\(AF_INET6, "::1"/.test(line);
     const network = /\b(connect|sendto|sendmsg)\(/.test(line) &&
-      /sa_family=AF_INET6?\b/.test(line);
+      /sa_family=AF_INET6?\b/.test(line) && !loopback;
     const paths = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]);
     if (network || paths.some((path) => roots.some((root) => isUnder(path, root)))) {
       violations.push(line);

@@ -49,3 +49,15 @@ Deno.test("isolation: the command runs as is without a mount namespace, wrapped 
     ...command,
   ]);
 });
+
+Deno.test("isolation: loopback is not the network only in a network namespace of its own", () => {
+  const log = [
+    '201 connect(59, {sa_family=AF_INET, sin_port=htons(38765), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 EINPROGRESS',
+    '202 connect(60, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.1.2.3")}, 16) = -1 ENETUNREACH',
+  ].join("\n");
+  assertEquals(traceViolations(log, []).map((line) => line.split(" ")[0]), ["201", "202"]);
+  assertEquals(
+    traceViolations(log, [], { privateLoopback: true }).map((line) => line.split(" ")[0]),
+    ["202"],
+  );
+});

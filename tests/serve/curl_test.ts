@@ -12,7 +12,14 @@ Deno.test({
   async fn() {
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub", "--model", "stream_text"],
+      args: [
+        "--model-control-mode",
+        "explicit",
+        "--load-model",
+        "add_sub",
+        "--load-model",
+        "stream_text",
+      ],
     });
     let output: string;
     let code: number;

@@ -203,6 +203,7 @@ Deno.test({
         assertEquals(one.json.TOKEN, "alone");
       }
       const many = await post(`${base}/v2/models/stream_text/generate`, { TEXT: "two words" });
+      assertEquals(many.status, 500);
       assertEquals(many.json, {
         error: "generate expects model to produce exactly 1 response, use generate stream for " +
           "model that generates various number of responses",

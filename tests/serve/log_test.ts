@@ -62,3 +62,35 @@ Deno.test("serve log: --log-info false leaves the info lines out", async () => {
     Deno.removeSync(repository, { recursive: true });
   }
 });
+
+Deno.test("serve log: POST /v2/logging switches Triton's info lines as the server runs", async () => {
+  const repository = makeFixtureRepository(["stream_text"], false);
+  try {
+    const server = await startServeProcess({ repository });
+    let log: string;
+    try {
+      const off = await fetch(`${server.url}/v2/logging`, {
+        method: "POST",
+        body: JSON.stringify({ log_info: false }),
+      });
+      assert((await off.json()).log_info === false);
+      await streamTwoWords(server.url);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert(!server.log().includes("streaming 2 words"), server.log());
+      const on = await fetch(`${server.url}/v2/logging`, {
+        method: "POST",
+        body: JSON.stringify({ log_info: true }),
+      });
+      await on.body?.cancel();
+      await streamTwoWords(server.url);
+      for (let i = 0; i < 50 && !server.log().includes("streaming 2 words"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      log = (await server.stop()).log;
+    }
+    assert(log.includes("streaming 2 words"), log);
+  } finally {
+    Deno.removeSync(repository, { recursive: true });
+  }
+});

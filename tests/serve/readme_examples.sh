@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The curl examples of the README, run as they are by tests/serve/curl_test.ts.
-# Start the server first (deno task serve); it listens on localhost:8000.
+# Start the server first (deno task serve --model-control-mode explicit --load-model add_sub
+# --load-model stream_text); it listens on localhost:8000.
 set -euo pipefail
 URL=${URL:-localhost:8000}
 
@@ -39,7 +40,7 @@ rm -f "$BODY"
 curl -s -w ' (HTTP %{http_code})\n' -X POST "$URL/v2/models/add_sub/infer" \
   -d '{"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [2], "data": [1, 2]}]}'
 
-# Statistics, the repository index, and model control.
+# Statistics, the repository index, and model control (with --model-control-mode explicit).
 curl -s "$URL/v2/models/add_sub/stats"; echo
 curl -s -X POST "$URL/v2/repository/index"; echo
 curl -sf -X POST "$URL/v2/repository/models/add_sub/unload" && echo "add_sub unloaded"

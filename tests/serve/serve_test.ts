@@ -69,6 +69,11 @@ Deno.test({
         String(4 << 20),
         "--backend-config",
         `shm-region-prefix-name=${shmPrefix}`,
+        // Clients load and unload models below: explicit mode, every model at start.
+        "--model-control-mode",
+        "explicit",
+        "--load-model",
+        "*",
       ],
     });
     const base = server.url;
@@ -165,7 +170,11 @@ Deno.test({
             { name: "INPUT1", datatype: "FP32", shape: [6], parameters: { binary_data_size: 24 } },
           ],
           parameters: { binary_data_output: true },
-          outputs: [{ name: "OUTPUT0" }, { name: "OUTPUT1", parameters: { binary_data: false } }],
+          // binary_data_output is for unlisted outputs (as Triton): OUTPUT0 asks itself.
+          outputs: [
+            { name: "OUTPUT0", parameters: { binary_data: true } },
+            { name: "OUTPUT1", parameters: { binary_data: false } },
+          ],
         }, [new Uint8Array(a.buffer), new Uint8Array(b.buffer)]);
         const response = await fetch(`${base}/v2/models/add_sub/infer`, {
           method: "POST",
@@ -260,8 +269,11 @@ Deno.test({
           method: "POST",
           body: new Uint8Array(5 << 20),
         });
-        assertEquals(tooBig.status, 413);
-        assertStringIncludes((await tooBig.json()).error, "exceeds the limit of 4194304 bytes");
+        assertEquals(tooBig.status, 400); // Triton's status and wording.
+        assertStringIncludes(
+          (await tooBig.json()).error,
+          "exceeds the maximum allowed value of 4194304 bytes. Use --http-max-input-size",
+        );
         const binaryShort = binaryBody({
           inputs: [
             { name: "INPUT0", datatype: "FP32", shape: [2], parameters: { binary_data_size: 8 } },

@@ -52,9 +52,13 @@ export async function startServeProcess(options: {
   repository: string;
   args?: string[];
   startupMs?: number;
+  /** Runs the server under `ulimit -n` of this many open files. */
+  openFilesLimit?: number;
 }): Promise<ServeProcess> {
-  const command = new Deno.Command(DENO, {
+  const limited = options.openFilesLimit !== undefined;
+  const command = new Deno.Command(limited ? "bash" : DENO, {
     args: [
+      ...(limited ? ["-c", `ulimit -n ${options.openFilesLimit} && exec "$0" "$@"`, DENO] : []),
       "run",
       "-A",
       "--unstable-worker-options",

@@ -17,7 +17,12 @@ Deno.test({
     await ensurePythonClient();
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub", "--model", "add_sub_string", "--model", "stream_text"],
+      // The client loads and unloads: explicit model control, as tritonserver needs.
+      args: [
+        "--model-control-mode",
+        "explicit",
+        ...["add_sub", "add_sub_string", "stream_text"].flatMap((name) => ["--load-model", name]),
+      ],
     });
     let result: { code: number; output: string };
     try {

@@ -122,6 +122,85 @@ class TritonClientTest(unittest.TestCase):
         self.assertGreaterEqual(entry["inference_count"], 1)
         self.assertGreaterEqual(entry["inference_stats"]["success"]["count"], 1)
 
+    def test_system_shared_memory(self):
+        # As Triton's simple_http_shm_client example: inputs and outputs in
+        # the client's POSIX shared memory, registered with the server.
+        import os
+
+        import tritonclient.utils.shared_memory as shm
+
+        tag = f"tdn_client_{os.getpid()}"
+        a = np.arange(16, dtype=np.float32)
+        b = np.full(16, 2, dtype=np.float32)
+        size = a.nbytes
+        ip = shm.create_shared_memory_region(f"{tag}_in", f"/{tag}_in", size * 2)
+        op = shm.create_shared_memory_region(f"{tag}_out", f"/{tag}_out", size * 2)
+        try:
+            shm.set_shared_memory_region(ip, [a, b])
+            self.client.unregister_system_shared_memory()
+            self.client.register_system_shared_memory(f"{tag}_in", f"/{tag}_in", size * 2)
+            self.client.register_system_shared_memory(f"{tag}_out", f"/{tag}_out", size * 2)
+            status = self.client.get_system_shared_memory_status()
+            self.assertEqual(
+                sorted((r["name"], r["key"], r["byte_size"]) for r in status),
+                [(f"{tag}_in", f"/{tag}_in", size * 2), (f"{tag}_out", f"/{tag}_out", size * 2)],
+            )
+            inputs = [
+                httpclient.InferInput("INPUT0", [16], "FP32"),
+                httpclient.InferInput("INPUT1", [16], "FP32"),
+            ]
+            inputs[0].set_shared_memory(f"{tag}_in", size)
+            inputs[1].set_shared_memory(f"{tag}_in", size, offset=size)
+            outputs = [
+                httpclient.InferRequestedOutput("OUTPUT0", binary_data=True),
+                httpclient.InferRequestedOutput("OUTPUT1", binary_data=True),
+            ]
+            outputs[0].set_shared_memory(f"{tag}_out", size)
+            outputs[1].set_shared_memory(f"{tag}_out", size, offset=size)
+            result = self.client.infer("add_sub", inputs, outputs=outputs)
+            shape = result.get_output("OUTPUT0")["shape"]
+            np.testing.assert_array_equal(shm.get_contents_as_numpy(op, np.float32, shape), a + b)
+            np.testing.assert_array_equal(
+                shm.get_contents_as_numpy(op, np.float32, shape, offset=size), a - b
+            )
+            # Offsets and sizes are checked against the registered region.
+            inputs[1].set_shared_memory(f"{tag}_in", size, offset=size + 4)
+            with self.assertRaises(InferenceServerException) as caught:
+                self.client.infer("add_sub", inputs, outputs=outputs)
+            self.assertIn("Invalid offset + byte size", str(caught.exception))
+            with self.assertRaises(InferenceServerException) as caught:
+                self.client.register_system_shared_memory("too_big", f"/{tag}_in", size * 4)
+            self.assertIn("go beyond", str(caught.exception))
+            with self.assertRaises(InferenceServerException):
+                self.client.register_system_shared_memory("evil", "/../etc/passwd", 4)
+            self.client.unregister_system_shared_memory(f"{tag}_in")
+            self.assertEqual(len(self.client.get_system_shared_memory_status()), 1)
+            # No GPU: no CUDA shared-memory region exists.
+            self.assertEqual(self.client.get_cuda_shared_memory_status(), [])
+        finally:
+            self.client.unregister_system_shared_memory()
+            shm.destroy_shared_memory_region(ip)
+            shm.destroy_shared_memory_region(op)
+
+    def test_json_non_finite_duplicates_and_settings(self):
+        a = np.array([np.nan, np.inf, -np.inf, 1], dtype=np.float32)
+        b = np.zeros(4, dtype=np.float32)
+        outputs = [httpclient.InferRequestedOutput("OUTPUT0", binary_data=False)]
+        result = self.client.infer("add_sub", add_sub_inputs(a, b, False), outputs=outputs)
+        out = result.as_numpy("OUTPUT0")
+        self.assertTrue(np.isnan(out[0]))
+        self.assertEqual(list(out[1:]), [np.inf, -np.inf, 1])
+        twice = [httpclient.InferRequestedOutput("OUTPUT0"), httpclient.InferRequestedOutput("OUTPUT0")]
+        with self.assertRaises(InferenceServerException) as caught:
+            self.client.infer("add_sub", add_sub_inputs(b, b, True), outputs=twice)
+        self.assertIn("output 'OUTPUT0' already exists in request", str(caught.exception))
+        settings = self.client.update_log_settings({"log_verbose_level": 1})
+        self.assertEqual(settings["log_verbose_level"], 1)
+        self.assertEqual(self.client.get_log_settings()["log_verbose_level"], 1)
+        trace = self.client.update_trace_settings(model_name="add_sub", settings={"trace_rate": "5"})
+        self.assertEqual(trace["trace_rate"], "5")
+        self.assertEqual(self.client.get_trace_settings()["trace_rate"], "1000")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -16,7 +16,14 @@ Deno.test({
     await ensurePythonClient();
     const server = await startServeProcess({
       repository: `${ROOT}models`,
-      args: ["--model", "add_sub", "--model", "add_sub_string"],
+      args: [
+        "--model-control-mode",
+        "explicit",
+        "--load-model",
+        "add_sub",
+        "--load-model",
+        "add_sub_string",
+      ],
     });
     let result: { code: number; output: string };
     try {
@@ -29,7 +36,7 @@ Deno.test({
       assertEquals(stopped.code, 0, stopped.log);
     }
     assertEquals(result.code, 0, result.output);
-    assertStringIncludes(result.output, "Ran 7 tests");
+    assertStringIncludes(result.output, "Ran 9 tests");
     assertStringIncludes(result.output, "OK");
   },
 });

@@ -53,6 +53,22 @@ export interface GrpcContext {
   readonly stopping: () => boolean;
   /** Where streams are followed, so that shutdown can end them (none when omitted). */
   readonly openStreams?: OpenStreams;
+  /**
+   * tritonserver's `--model-control-mode`: outside explicit mode the
+   * repository's load and unload are refused, as over HTTP (omitted: the
+   * core decides).
+   */
+  readonly modelControl?: "none" | "poll" | "explicit";
+}
+
+/** Triton's refusal of load and unload outside explicit model control (UNAVAILABLE). */
+function requireExplicitControl(context: GrpcContext): void {
+  if (context.modelControl !== undefined && context.modelControl !== "explicit") {
+    throw new ServeError(
+      ErrorCode.UNAVAILABLE,
+      "explicit model load / unload is not allowed if polling is enabled",
+    );
+  }
 }
 
 /** The parameter marking a stream's response as the request's last. */
@@ -210,8 +226,10 @@ export function grpcImplementation(
       return Promise.resolve(create(RepositoryIndexResponseSchema, { models }));
     }),
     RepositoryModelLoad: unary(async (request: RepositoryModelLoadRequest) => {
-      const { manager } = ready();
+      const context = ready();
+      const { manager } = context;
       rejectRepositoryName(request.repositoryName);
+      requireExplicitControl(context);
       let override;
       for (const [key, parameter] of Object.entries(request.parameters)) {
         const choice = parameter.parameterChoice;
@@ -233,8 +251,10 @@ export function grpcImplementation(
       return create(RepositoryModelLoadResponseSchema);
     }),
     RepositoryModelUnload: unary(async (request: RepositoryModelLoadRequest) => {
-      const { manager } = ready();
+      const context = ready();
+      const { manager } = context;
       rejectRepositoryName(request.repositoryName);
+      requireExplicitControl(context);
       const dependents = request.parameters.unload_dependents?.parameterChoice;
       if (dependents !== undefined && dependents.case !== "boolParam") {
         throw invalidArg("Unable to parse 'unload_dependents'");
