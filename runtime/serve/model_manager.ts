@@ -238,7 +238,9 @@ export class ModelManager implements ModelRegistry {
    * @throws {ServeError} `INVALID_ARG` with the reason when it fails to load.
    */
   load(name: string, request: Partial<LoadRequest> = {}): Promise<void> {
-    return this.#enqueueLoad(this.#record(name), request, true);
+    // A load with its own files may bring a model the repository lacks (as in Triton).
+    const uploads = (request.files?.length ?? 0) > 0;
+    return this.#enqueueLoad(this.#record(name, uploads), request, true);
   }
 
   #enqueueLoad(
@@ -515,14 +517,15 @@ export class ModelManager implements ModelRegistry {
     };
   }
 
-  #record(name: string): ModelRecord {
+  #record(name: string, create = false): ModelRecord {
     let record = this.#records.get(name);
     if (record === undefined) {
-      if (!this.#inRepository(name)) {
+      if (!create && !this.#inRepository(name)) {
+        // The client sees no server path.
         throw new ServeError(
           ErrorCode.NOT_FOUND,
           `failed to load '${name}', failed to poll from model repository: ` +
-            `no model '${name}' in '${this.#repository}'`,
+            `no model '${name}' in the model repository`,
         );
       }
       record = {

@@ -162,6 +162,29 @@ Deno.test("manager: a load with files that fails leaves nothing on disk and the 
   }
 });
 
+Deno.test("manager: files may bring a model the repository lacks; without files it is not found", async () => {
+  const root = repository({ add_sub: ADD_SUB("add_sub") });
+  const { manager, loads } = managerFor(root);
+  try {
+    const error = await assertRejects(async () => await manager.load("made"), Error);
+    assertStringIncludes(
+      error.message,
+      "failed to load 'made', failed to poll from model repository",
+    );
+    assert(!error.message.includes(root), "no server path");
+    await manager.load("made", withFiles("made", "// made"));
+    assertEquals(loads.at(-1)!.spec.name, "made");
+    assert(await manager.isReady("made"));
+    assertEquals(manager.index(true).map((entry) => entry.name), ["made"]);
+    await manager.unload("made");
+    assert(!await manager.isReady("made"));
+    assert(!exists(loads.at(-1)!.spec.directory));
+  } finally {
+    await manager.unloadAll();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
 Deno.test("manager: unload_dependents unloads the members an ensemble's load brought in", async () => {
   const root = repository({
     add_sub: ADD_SUB("add_sub"),

@@ -127,6 +127,7 @@ export function parseLoadRequest(
   if (config === undefined) {
     throw invalidArg("Load parameter 'config' must be specified for model file override");
   }
+  checkModelName(model);
   checkFileTree(files);
   checkUploadBackend(model, config);
   return { config, configJson, files };
@@ -244,6 +245,16 @@ export function checkFilePath(key: string): string {
     }
   }
   return path;
+}
+
+/** Uploaded files become a directory named as the model: the name must be able to name one. */
+function checkModelName(model: string): void {
+  if (
+    model === "" || model === "." || model === ".." || model.includes("/") ||
+    model.includes("\0") || new TextEncoder().encode(model).length > MAX_PART_BYTES
+  ) {
+    throw invalidArg(`failed to load '${model}': the model's name cannot name its directory`);
+  }
 }
 
 /** No file's path is a directory another file's path needs. */

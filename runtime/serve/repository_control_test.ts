@@ -108,6 +108,20 @@ Deno.test("repository control: file paths stay inside the model's directory", ()
   );
 });
 
+Deno.test("repository control: files need a model name that can name a directory", () => {
+  for (const model of ["..", ".", "a/b", "a\0b", "x".repeat(256)]) {
+    refused(
+      () =>
+        parseLoadRequest(model, {
+          config: text('{"backend":"deno"}'),
+          "file:1/model.ts": bytes("x"),
+        }, "http"),
+      400,
+      "the model's name cannot name its directory",
+    );
+  }
+});
+
 Deno.test("repository control: wrong types and unknown parameters, worded per protocol", () => {
   refused(
     () => parseLoadRequest("m", { config: { kind: "bool", value: true } }, "http"),
