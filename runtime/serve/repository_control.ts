@@ -49,8 +49,6 @@ export interface ModelFile {
 export interface LoadRequest {
   /** The configuration replacing the repository's, parsed. */
   readonly config?: ModelConfig;
-  /** The same configuration as the client sent it (Triton's JSON form). */
-  readonly configJson?: string;
   /** Model files replacing the model's directory (none: the repository's directory). */
   readonly files: readonly ModelFile[];
 }
@@ -105,12 +103,10 @@ export function parseLoadRequest(
   front: ControlFront,
 ): LoadRequest {
   let config: ModelConfig | undefined;
-  let configJson: string | undefined;
   const files: ModelFile[] = [];
   for (const [key, parameter] of Object.entries(parameters)) {
     if (key === "config") {
       if (parameter.kind !== "string") throw wrongType(key, "string", front);
-      configJson = parameter.value;
       try {
         config = modelConfigFromTritonJson(parameter.value);
       } catch (error) {
@@ -123,14 +119,14 @@ export function parseLoadRequest(
       throw invalidArg(`unrecognized load parameter '${key}'`);
     }
   }
-  if (files.length === 0) return { config, configJson, files };
+  if (files.length === 0) return { config, files };
   if (config === undefined) {
     throw invalidArg("Load parameter 'config' must be specified for model file override");
   }
   checkModelName(model);
   checkFileTree(files);
   checkUploadBackend(model, config);
-  return { config, configJson, files };
+  return { config, files };
 }
 
 /**

@@ -40,12 +40,10 @@ Deno.test("repository control: a load with config and files", () => {
     "file:1/lib/util.ts": bytes(""),
   }, "http");
   assertEquals(request.config?.backend, "deno");
-  assertEquals(request.configJson, CONFIG);
   assertEquals(request.files.map((file) => file.path), ["1/model.ts", "1/lib/util.ts"]);
   assertEquals(new TextDecoder().decode(request.files[0].bytes), "export default {};");
   assertEquals(parseLoadRequest("m", {}, "grpc"), {
     config: undefined,
-    configJson: undefined,
     files: [],
   });
 });
