@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch_writer.h"
+#include "batch_codec.h"
 #include "clock.h"
 #include "errors.h"
 #include "instance.h"
 #include "log.h"
 #include "record_check.h"
-#include "response_sender.h"
 #include "result_codec.h"
 
 #define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
