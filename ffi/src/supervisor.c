@@ -2,17 +2,17 @@
  * supervisor.c: see supervisor.h. A batch, top to bottom
  * (tdn_supervisor_run_batch):
  *
- *   tdn_supervisor_ensure_running   a live stub, restarted if needed
- *   tdn_batch_encode (batch_codec.c) descriptions -> EXECUTE payload in the arena
- *   execute                         EXECUTE -> (GROW)* -> RESULT | ERROR
- *   tdn_result_decode (result_codec.c) the RESULT payload, validated
+ *   tdn_supervisor_ensure_running  a live stub, restarted if needed
+ *   tdn_supervisor_encode_batch    descriptions -> EXECUTE payload in the
+ *                                  parent's half (batch_codec.c's encoder)
+ *   execute                        EXECUTE -> RESULT | ERROR
+ *   tdn_result_decode              the RESULT payload, validated (result_codec.c)
  *
- * All waiting happens in await_record(): it
- * spins for a batch's answer as long as the stub's recent answers suggest
- * (tdn_channel_spin_budget), then sleeps on the channel in slices of at
- * most 10 ms and between slices checks the process and the deadline, so a
- * dead or stuck stub is noticed within a slice, and GROW requests are
- * answered wherever they arrive.
+ * All waiting happens in await_record(): it spins for a batch's answer as
+ * long as the stub's recent answers suggest (tdn_channel_spin_budget), then
+ * sleeps on the channel in slices of at most 10 ms and between slices
+ * checks the process and the deadline, so a dead or stuck stub is noticed
+ * within a slice.
  *
  * On the other side of the rings sits the model's Worker in the stub
  * (runtime/worker/main.ts, serve): it takes EXECUTE, runs
@@ -839,6 +839,28 @@ static TRITONSERVER_Error* execute(
   return execute_failed(supervisor, WAIT_BROKEN, &why);
 }
 
+TRITONSERVER_Error* tdn_supervisor_encode_batch(
+    tdn_supervisor* supervisor, const tdn_request_desc* requests, uint32_t count,
+    tdn_arena_grant* block, uint64_t* length)
+{
+  const char* name = supervisor->config.instance_name;
+  uint64_t needed = 0;
+  tdn_diag why;
+  if (!tdn_batch_measure(requests, count, &needed, &why)) {
+    return tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", name, why.text);
+  }
+  TDN_RETURN_IF_ERROR(tdn_supervisor_take(supervisor, needed, block));
+  uint64_t payload_end = 0;
+  if (!tdn_batch_encode(
+          tdn_supervisor_arena(supervisor), block->offset, needed, requests, count, &payload_end,
+          &why)) {
+    tdn_supervisor_give_back(supervisor, block->handle);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", name, why.text);
+  }
+  *length = payload_end - block->offset;
+  return NULL;
+}
+
 void tdn_supervisor_run_batch(
     tdn_supervisor* supervisor, tdn_collected_batch* batch, tdn_batch_answer* answer)
 {
@@ -848,15 +870,10 @@ void tdn_supervisor_run_batch(
   if (answer->error != NULL) {
     return;
   }
-  uint64_t needed = 0;
-  tdn_diag why;
-  if (!tdn_batch_measure(batch->sendable, batch->sendable_count, &needed, &why)) {
-    answer->error =
-        tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", name, why.text);
-    return;
-  }
   tdn_arena_grant block;
-  answer->error = tdn_supervisor_take(supervisor, needed, &block);
+  uint64_t length = 0;
+  answer->error = tdn_supervisor_encode_batch(
+      supervisor, batch->sendable, batch->sendable_count, &block, &length);
   if (answer->error != NULL) {
     return;
   }
@@ -864,13 +881,6 @@ void tdn_supervisor_run_batch(
    * inputs may be referenced by the result, which is read first). */
   answer->block = block.handle;
   answer->holds_block = true;
-  uint64_t payload_end = 0;
-  if (!tdn_batch_encode(
-          tdn_supervisor_arena(supervisor), block.offset, needed, batch->sendable,
-          batch->sendable_count, &payload_end, &why)) {
-    answer->error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", name, why.text);
-    return;
-  }
   tdn_cancel_watch watch = {
       .requests = batch->sendable_requests,
       .sent = batch->cancel_sent,
@@ -878,12 +888,13 @@ void tdn_supervisor_run_batch(
   };
   reply reply;
   answer->compute_start_ns = tdn_now_ns();
-  answer->error = execute(supervisor, block.offset, payload_end - block.offset, &watch, &reply);
+  answer->error = execute(supervisor, block.offset, length, &watch, &reply);
   answer->compute_end_ns = tdn_now_ns();
   if (answer->error != NULL) {
     return;
   }
   answer->replied = true;
+  tdn_diag why;
   if (reply.kind == TDN_MSG_ERROR) {
     /* The model failed the whole batch (an exception in execute). */
     answer->error = tdn_error(reply.code, "%s", reply.message);

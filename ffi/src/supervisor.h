@@ -171,6 +171,15 @@ static inline uint64_t tdn_supervisor_arena_size(const tdn_supervisor* superviso
   return supervisor->region.arena_size;
 }
 
+/* Encodes `count` requests as an EXECUTE payload in a block of the
+ * parent's half (batch_codec.h), taken for it: `block` holds it, `length`
+ * the payload's bytes. Fails holding nothing: INVALID_ARG for a batch the
+ * wire cannot describe or larger than the parent's half, UNAVAILABLE while
+ * work in flight holds the space. */
+TRITONSERVER_Error* tdn_supervisor_encode_batch(
+    tdn_supervisor* supervisor, const tdn_request_desc* requests, uint32_t count,
+    tdn_arena_grant* block, uint64_t* length);
+
 /* One batch of a model that is not decoupled, start to end: a live stub
  * (restarted if needed), the batch's sendable requests encoded as EXECUTE
  * in the parent's half, sent, waited for (cancellations of its requests
