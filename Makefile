@@ -28,12 +28,17 @@ LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 CLIENT_SRCS := $(wildcard ffi/client/*.c)
-# What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton.
-GOLDEN_SRCS := ffi/src/batch_writer.c ffi/src/result_codec.c ffi/src/parameter_list.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
+# What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton. The two codecs
+# (batch_codec.c, result_codec.c) hold their Triton glue beside their wire halves; a program that
+# links them without Triton keeps only the code it reaches (WIRE_ONLY), so a Triton call reachable
+# from an encoder or decoder fails its link.
+WIRE_ONLY := -ffunction-sections -fdata-sections -Wl,--gc-sections
+GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
-# The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader, the custom
-# metrics registry against a fake Triton older than the histogram API, and the parent's arena allocator.
-JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/parameter_list.c
+# The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
+# parameter reader, the custom metrics registry against a fake Triton older than the histogram
+# API, and the parent's arena allocator.
+JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/result_codec.c
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
@@ -71,11 +76,11 @@ $(BACKEND_DIR)/libtriton_deno_stub.so: $(STUB_SRCS) $(HEADERS)
 # Encodes and decodes the golden wire samples with the library's own encoder and validator.
 $(BUILD)/golden_c: tests/wire/golden_c.c $(GOLDEN_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iffi/src tests/wire/golden_c.c $(GOLDEN_SRCS) -o $@ $(SANITIZE)
+	$(CC) $(CFLAGS) $(WIRE_ONLY) -Iffi/src tests/wire/golden_c.c $(GOLDEN_SRCS) -o $@ $(SANITIZE)
 
 $(BUILD)/units/json_reader_check: $(JSON_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iffi/src $(JSON_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
+	$(CC) $(CFLAGS) $(WIRE_ONLY) -Iffi/src $(JSON_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
 
 $(BUILD)/units/arena_alloc_check: $(ARENA_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_codec.h"
 #include "datatype.h"
 #include "errors.h"
-#include "parameters.h"
 #include "result_codec.h"
 
 /* Triton's response read for the encoder: outputs[i]'s data lies at bases[i]

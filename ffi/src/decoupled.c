@@ -9,13 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch_writer.h"
 #include "clock.h"
 #include "errors.h"
 #include "instance.h"
 #include "log.h"
 #include "record_check.h"
-#include "response_sender.h"
 #include "result_codec.h"
 
 #define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
@@ -548,24 +546,14 @@ void tdn_decoupled_execute(
   if (error == NULL) {
     error = ensure_pump(decoupled);
   }
-  uint64_t needed = 0;
-  tdn_diag why;
-  if (error == NULL && !tdn_batch_measure(batch->sendable, count, &needed, &why)) {
-    error = tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", instance->name, why.text);
-  }
   tdn_arena_grant block = {0};
+  uint64_t length = 0;
   bool have_block = false;
   if (error == NULL) {
-    error = tdn_supervisor_take(supervisor, needed, &block);
+    error = tdn_supervisor_encode_batch(supervisor, batch->sendable, count, &block, &length);
     have_block = error == NULL;
   }
-  uint64_t end = 0;
-  if (error == NULL &&
-      !tdn_batch_encode(
-          tdn_supervisor_arena(supervisor), block.offset, needed, batch->sendable, count, &end,
-          &why)) {
-    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", instance->name, why.text);
-  }
+  tdn_diag why;
   if (error == NULL) {
     flight->batch_id = tdn_supervisor_next_batch_id(supervisor);
     flight->exec_start_ns = exec_start_ns;
@@ -575,8 +563,7 @@ void tdn_decoupled_execute(
         timeout_ms == 0 ? 0 : flight->compute_start_ns + timeout_ms * TDN_NS_PER_MS;
     flight->block_handle = block.handle;
     if (!tdn_supervisor_send(
-            supervisor, TDN_MSG_EXECUTE, 0, flight->batch_id, block.offset, end - block.offset,
-            &why)) {
+            supervisor, TDN_MSG_EXECUTE, 0, flight->batch_id, block.offset, length, &why)) {
       error = tdn_error(
           TRITONSERVER_ERROR_UNAVAILABLE, "stub for instance '%s' cannot take the batch: %s",
           instance->name, why.text);

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "batch_collect.h"
+#include "batch_codec.h"
 #include "tdn_wire.h"
 #include "triton_api.h"
 

@@ -3,35 +3,29 @@
  * requests arrive. The path of a batch, top to bottom:
  *
  *   TRITONBACKEND_ModelInstanceExecute
- *     tdn_batch_collect        (batch_collect.c)   Triton requests -> descriptions
- *     tdn_supervisor_ensure_running (supervisor.c) a live stub, restarted if needed
- *     tdn_batch_encode         (batch_writer.c)    descriptions -> EXECUTE payload in the arena
- *     tdn_supervisor_execute   (supervisor.c)      EXECUTE -> (GROW)* -> RESULT | ERROR
- *     tdn_result_decode        (result_codec.c)    RESULT payload, validated
- *     tdn_respond_result       (response_sender.c) outputs -> Triton responses
- *   then statistics, RequestRelease, and a restart if the stub failed.
+ *     tdn_batch_collect        (batch_codec.c)  Triton requests -> descriptions
+ *     tdn_supervisor_run_batch (supervisor.c)   descriptions -> EXECUTE -> RESULT, decoded
+ *     tdn_respond_result       (result_codec.c) outputs -> Triton responses
+ *   then statistics and RequestRelease, and tdn_supervisor_end_batch
+ *   (memory budget, a restart if the stub failed).
  *
- * METRICS records arrive wherever the parent waits for its stub (the batch
- * above, the decoupled pump, finalize) and are applied at once
- * (on_metrics, metrics.h).
+ * The records that arrive while the parent waits for its stub (METRICS,
+ * READINESS, LOG, BLS) go from the supervisor straight to their modules;
+ * nothing calls back into this file for a batch's sake.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "batch_collect.h"
-#include "batch_writer.h"
 #include "auto_complete.h"
+#include "batch_codec.h"
 #include "clock.h"
 #include "decoupled.h"
 #include "errors.h"
 #include "init_args.h"
 #include "instance.h"
 #include "log.h"
-#include "metrics.h"
-#include "metrics_batch.h"
-#include "response_sender.h"
 #include "result_codec.h"
 #include "stub_command.h"
 #include "trace.h"
@@ -103,100 +97,6 @@ static void report_layers(const tdn_instance* instance)
       instance->name, absent, applied);
 }
 
-/* A METRICS record: its batch is copied out of the arena (the stub could
- * change it while it is read) and applied. */
-static void on_metrics(void* context, const tdn_record* record)
-{
-  tdn_instance* instance = context;
-  const tdn_supervisor* supervisor = &instance->supervisor;
-  const uint64_t arena_size = tdn_supervisor_arena_size(supervisor);
-  if (record->length > TDN_METRICS_MAX_BATCH_BYTES || record->offset > arena_size ||
-      record->length > arena_size - record->offset) {
-    tdn_metrics_warn(
-        instance->metrics,
-        "a METRICS record [%llu, +%llu) is not within the %llu-byte arena or is over %u bytes; "
-        "its custom metric operations are dropped",
-        (unsigned long long)record->offset, (unsigned long long)record->length,
-        (unsigned long long)arena_size, TDN_METRICS_MAX_BATCH_BYTES);
-    return;
-  }
-  uint8_t* batch = malloc(record->length > 0 ? record->length : 1);
-  if (batch == NULL) {
-    tdn_metrics_warn(
-        instance->metrics, "out of memory for a METRICS record of %llu bytes; dropped",
-        (unsigned long long)record->length);
-    return;
-  }
-  memcpy(batch, tdn_supervisor_arena(supervisor) + record->offset, record->length);
-  tdn_metrics_apply(instance->metrics, supervisor->pid, batch, record->length);
-  free(batch);
-}
-
-/* A READINESS record, wherever it was read (readiness.h). */
-static void on_readiness(
-    void* context, uint64_t probe, bool ready, const char* reason, size_t length)
-{
-  tdn_instance* instance = context;
-  tdn_readiness_record(&instance->readiness, probe, ready, reason, length);
-}
-
-/* Records of a decoupled model during finalize (decoupled.h). */
-static bool on_record(void* context, const tdn_record* record)
-{
-  tdn_instance* instance = context;
-  return tdn_decoupled_on_record(&instance->decoupled, record);
-}
-
-/* Restarts the stub if it is gone. The metrics of a stub that is gone go
- * with it: its successor numbers its own from 1. */
-static TRITONSERVER_Error* ensure_stub(tdn_instance* instance)
-{
-  const pid_t before = instance->supervisor.pid;
-  TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
-  if (before <= 0 || instance->supervisor.pid != before) {
-    tdn_metrics_stub_reset(instance->metrics);
-    tdn_readiness_forget(&instance->readiness);
-  }
-  return error;
-}
-
-/* How often a busy instance's stub memory is looked at, and what the stub
- * may use beyond its model's heap and memory budget (Deno itself and the
- * Worker's runtime: about 80 MiB at rest). */
-#define MEMORY_CHECK_INTERVAL_NS (50 * TDN_NS_PER_MS)
-#define STUB_RUNTIME_RESERVE_MB 256ull
-
-/* Enforces the memory budget: a stub whose resident memory exceeds
- * deno.max_heap_mb + deno.max_memory_mb + the runtime's reserve is killed,
- * to be restarted (RLIMIT_DATA alone bounds address space, not memory).
- * Looked at no more than every MEMORY_CHECK_INTERVAL_NS unless `now`. */
-static void check_memory(tdn_instance* instance, bool now)
-{
-  tdn_supervisor* supervisor = &instance->supervisor;
-  if (supervisor->pid <= 0) {
-    return;
-  }
-  const uint64_t at = tdn_now_ns();
-  if (!now && at - instance->memory_checked_ns < MEMORY_CHECK_INTERVAL_NS) {
-    return;
-  }
-  instance->memory_checked_ns = at;
-  const tdn_sandbox* sandbox = &instance->model->sandbox;
-  const uint64_t budget_mb = sandbox->heap_mb + sandbox->memory_mb + STUB_RUNTIME_RESERVE_MB;
-  const uint64_t resident = tdn_stub_resident_bytes(supervisor->pid);
-  if (resident <= budget_mb * 1024 * 1024) {
-    return;
-  }
-  TDN_LOG_WARN(
-      "stub for instance '%s' (pid %d) uses %llu MiB, over its memory budget of %llu MiB "
-      "(deno.max_heap_mb %llu + deno.max_memory_mb %llu + %llu for the runtime); it was killed "
-      "and is restarting",
-      instance->name, (int)supervisor->pid, (unsigned long long)(resident >> 20),
-      (unsigned long long)budget_mb, (unsigned long long)sandbox->heap_mb,
-      (unsigned long long)sandbox->memory_mb, STUB_RUNTIME_RESERVE_MB);
-  tdn_supervisor_kill(supervisor, NULL);
-}
-
 static TRITONSERVER_Error* instance_create(
     TRITONBACKEND_ModelInstance* handle, tdn_instance** created)
 {
@@ -249,10 +149,12 @@ static TRITONSERVER_Error* instance_create(
         .growth = options->shm_growth_byte_size,
         .start_timeout_ms = options->stub_timeout_seconds * 1000,
         .execute_timeout_ms = instance->model->sandbox.execute_timeout_ms,
-        .on_metrics = on_metrics,
-        .on_readiness = on_readiness,
-        .on_record = instance->model->sandbox.decoupled ? on_record : NULL,
-        .handler_context = instance,
+        .heap_mb = instance->model->sandbox.heap_mb,
+        .memory_mb = instance->model->sandbox.memory_mb,
+        .metrics = instance->metrics,
+        .readiness = &instance->readiness,
+        .on_record = instance->model->sandbox.decoupled ? tdn_decoupled_on_record : NULL,
+        .record_context = &instance->decoupled,
         .on_side_record = tdn_bls_on_record,
         .on_teardown = tdn_bls_on_teardown,
         .side_context = instance->bls,
@@ -408,101 +310,21 @@ typedef struct batch_outcome {
   bool* rescheduled; /* [count]: released with RESCHEDULE, no response sent */
 } batch_outcome;
 
-static void run_reply(
+/* Answers the batch's requests from the supervisor's answer. */
+static void answer_batch(
     tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
-    tdn_reply* replied);
-
-/* Sends the sendable requests to the stub and answers them. */
-static void run_batch(
-    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
-    batch_times* times)
+    tdn_batch_answer* answer)
 {
-  tdn_supervisor* supervisor = &instance->supervisor;
   bool* succeeded = outcome->succeeded;
-  TRITONSERVER_Error* error = ensure_stub(instance);
-  if (error != NULL) {
-    fail_sent(batch, succeeded, error);
+  if (answer->error != NULL) {
+    fail_sent(batch, succeeded, answer->error);
+    answer->error = NULL; /* fail_sent took it */
     return;
   }
-  uint64_t needed = 0;
-  tdn_diag why;
-  if (!tdn_batch_measure(batch->sendable, batch->sendable_count, &needed, &why)) {
-    fail_sent(
-        batch, succeeded,
-        tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", instance->name, why.text));
-    return;
-  }
-  tdn_arena_grant block;
-  error = tdn_supervisor_take(supervisor, needed, &block);
-  if (error != NULL) {
-    fail_sent(batch, succeeded, error);
-    return;
-  }
-  uint64_t payload_end = 0;
-  if (!tdn_batch_encode(
-          tdn_supervisor_arena(supervisor), block.offset, needed, batch->sendable,
-          batch->sendable_count, &payload_end, &why)) {
-    tdn_supervisor_give_back(supervisor, block.handle);
-    fail_sent(
-        batch, succeeded,
-        tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", instance->name, why.text));
-    return;
-  }
-
-  tdn_reply reply;
-  tdn_cancel_watch watch = {
-      .requests = batch->sendable_requests,
-      .sent = batch->cancel_sent,
-      .count = batch->sendable_count,
-  };
-  times->compute_start = tdn_now_ns();
-  error = tdn_supervisor_execute(
-      supervisor, block.offset, payload_end - block.offset, &watch, &reply);
-  times->compute_end = tdn_now_ns();
-  /* Sync batches: one at a time, so the block is free once answered (its
-   * inputs may be referenced by the result, which is read below first). */
-  if (error != NULL) {
-    tdn_supervisor_give_back(supervisor, block.handle);
-    fail_sent(batch, succeeded, error);
-    return;
-  }
-  run_reply(instance, batch, outcome, &reply);
-  tdn_supervisor_give_back(supervisor, block.handle);
-  tdn_supervisor_batch_done(supervisor);
-}
-
-/* Answers the batch's requests from the stub's reply. */
-static void run_reply(
-    tdn_instance* instance, tdn_collected_batch* batch, batch_outcome* outcome,
-    tdn_reply* replied)
-{
-  tdn_supervisor* supervisor = &instance->supervisor;
-  bool* succeeded = outcome->succeeded;
-  tdn_reply reply = *replied;
-  tdn_diag why;
-  if (reply.kind == TDN_MSG_ERROR) {
-    /* The model failed the whole batch (an exception in execute). */
-    fail_sent(batch, succeeded, tdn_error(reply.code, "%s", reply.message));
-    tdn_reply_free(&reply);
-    return;
-  }
-  tdn_result_view result;
-  if (!tdn_result_decode(
-          tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), reply.offset,
-          reply.length, batch->sendable_count, &result, &why)) {
-    /* A stub only writes an unusable RESULT when its model tampered with
-     * the runtime or the shared memory: worth a line in the log. */
-    TDN_LOG_WARN("stub for instance '%s' sent an unusable RESULT: %s", instance->name, why.text);
-    fail_sent(
-        batch, succeeded,
-        tdn_error(
-            TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance->name, why.text));
-    return;
-  }
-  const uint64_t output_bytes = total_output_bytes(&result);
+  const tdn_result_view* result = &answer->result;
+  const uint64_t output_bytes = total_output_bytes(result);
   const uint64_t output_limit = instance->model->sandbox.max_output_bytes;
   if (output_bytes > output_limit) {
-    tdn_result_view_free(&result);
     TDN_LOG_WARN(
         "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
         instance->model->name, instance->name, (unsigned long long)output_bytes,
@@ -518,17 +340,16 @@ static void run_reply(
   }
   for (uint32_t i = 0; i < batch->sendable_count; ++i) {
     const uint32_t r = batch->sendable_index[i];
-    if (result.responses[i].problem == NULL && result.responses[i].reschedule) {
+    if (result->responses[i].problem == NULL && result->responses[i].reschedule) {
       /* No response this time: released with RESCHEDULE below. */
       outcome->rescheduled[r] = true;
       succeeded[r] = true;
       continue;
     }
     succeeded[r] = tdn_respond_result(
-        batch->requests[r].request, &batch->sendable[i], &result.responses[i],
-        tdn_supervisor_arena(supervisor), instance->name);
+        batch->requests[r].request, &batch->sendable[i], &result->responses[i], answer->arena,
+        instance->name);
   }
-  tdn_result_view_free(&result);
 }
 
 /* Statistics first: a request must not be touched once released. */
@@ -619,8 +440,15 @@ static TRITONSERVER_Error* execute(
     return NULL;
   }
   batch_outcome outcome = {.succeeded = succeeded, .rescheduled = succeeded + request_count};
+  tdn_batch_answer answer;
+  memset(&answer, 0, sizeof(answer));
   if (batch.sendable_count > 0) {
-    run_batch(instance, &batch, &outcome, &times);
+    tdn_supervisor_run_batch(&instance->supervisor, &batch, &answer);
+    if (answer.compute_start_ns != 0) {
+      times.compute_start = answer.compute_start_ns;
+      times.compute_end = answer.compute_end_ns;
+    }
+    answer_batch(instance, &batch, &outcome, &answer);
   }
   times.exec_end = tdn_now_ns();
   report_and_release(handle, instance, &batch, &outcome, &times);
@@ -630,18 +458,7 @@ static TRITONSERVER_Error* execute(
   }
   tdn_collected_batch_free(&batch);
   free(succeeded);
-
-  /* A failed batch may be a model that ran out of memory: look at once. */
-  check_memory(instance, any_failed);
-  /* A stub that failed during the batch (or was over its memory budget) is
-   * replaced now, with the batch already answered, so the next batch finds
-   * it ready. */
-  if (instance->supervisor.pid <= 0) {
-    TRITONSERVER_Error* error = ensure_stub(instance);
-    if (error != NULL) {
-      TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
-    }
-  }
+  tdn_supervisor_end_batch(&instance->supervisor, &answer, any_failed);
   return NULL;
 }
 
@@ -803,10 +620,10 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance
     const bool ours = !instance->model->sandbox.decoupled || !tdn_decoupled_pump_running(
                                                                   &instance->decoupled);
     if (ours) {
-      check_memory(instance, false);
+      tdn_supervisor_check_memory(&instance->supervisor, false);
     }
     if (ours && !tdn_supervisor_alive(&instance->supervisor, NULL)) {
-      TRITONSERVER_Error* error = ensure_stub(instance);
+      TRITONSERVER_Error* error = tdn_supervisor_ensure_running(&instance->supervisor);
       if (error != NULL) {
         TRITONSERVER_ErrorDelete(error); /* logged by the supervisor */
       }

@@ -39,7 +39,6 @@ typedef struct tdn_instance {
    * restarts a dead stub (TRITONBACKEND_ModelInstanceReady): Triton calls
    * the two from different threads. */
   pthread_mutex_t life;
-  uint64_t memory_checked_ns; /* when the stub's resident memory was last looked at */
   tdn_readiness readiness;    /* the model's isReady() answers (readiness.h) */
 } tdn_instance;
 

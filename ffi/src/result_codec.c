@@ -6,13 +6,133 @@
  */
 #include "result_codec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena_view.h"
+#include "cuda_copy.h"
 #include "datatype.h"
+#include "errors.h"
+#include "json_reader.h"
+#include "log.h"
 #include "utf8.h"
+
+/* ---- Parameters, read from the wire's form ------------------------------- */
+
+static bool parse_value(tdn_parameter* parameter, const char* type, const char* text, tdn_diag* diag)
+{
+  char* end = NULL;
+  if (strcmp(type, "STRING") == 0) {
+    parameter->type = TRITONSERVER_PARAMETER_STRING;
+    parameter->string_value = strdup(text);
+    return parameter->string_value != NULL || tdn_diag_set(diag, "out of memory");
+  }
+  if (strcmp(type, "INT") == 0) {
+    errno = 0;
+    const long long value = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0') {
+      return tdn_diag_set(diag, "INT parameter '%s' has value '%.64s'", parameter->key, text);
+    }
+    parameter->type = TRITONSERVER_PARAMETER_INT;
+    parameter->int_value = value;
+    return true;
+  }
+  if (strcmp(type, "BOOL") == 0) {
+    if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0) {
+      return tdn_diag_set(diag, "BOOL parameter '%s' has value '%.64s'", parameter->key, text);
+    }
+    parameter->type = TRITONSERVER_PARAMETER_BOOL;
+    parameter->bool_value = text[0] == 't';
+    return true;
+  }
+  if (strcmp(type, "DOUBLE") == 0) {
+    errno = 0;
+    const double value = strtod(text, &end);
+    if (errno == ERANGE || end == text || *end != '\0') {
+      return tdn_diag_set(diag, "DOUBLE parameter '%s' has value '%.64s'", parameter->key, text);
+    }
+    parameter->type = TRITONSERVER_PARAMETER_DOUBLE;
+    parameter->double_value = value;
+    return true;
+  }
+  return tdn_diag_set(
+      diag, "parameter '%s' has type '%.32s'; expected STRING, INT, BOOL or DOUBLE",
+      parameter->key, type);
+}
+
+bool tdn_parameters_parse(
+    const char* text, size_t length, tdn_parameter_list* list, tdn_diag* diag)
+{
+  memset(list, 0, sizeof(*list));
+  if (length == 0) {
+    return true;
+  }
+  tdn_diag why;
+  tdn_json_value* root = tdn_json_parse(text, length, 2, &why);
+  if (root == NULL) {
+    return tdn_diag_set(diag, "parameters are not valid: %s", why.text);
+  }
+  bool ok = true;
+  if (root->kind != TDN_JSON_OBJECT) {
+    ok = tdn_diag_set(diag, "parameters must be a JSON object");
+  } else if (root->member_count > TDN_MAX_PARAMETERS) {
+    ok = tdn_diag_set(
+        diag, "%zu parameters, at most %u allowed", root->member_count, TDN_MAX_PARAMETERS);
+  } else if (root->member_count > 0) {
+    list->items = calloc(root->member_count, sizeof(tdn_parameter));
+    ok = list->items != NULL || tdn_diag_set(diag, "out of memory");
+  }
+  for (size_t i = 0; ok && root->kind == TDN_JSON_OBJECT && i < root->member_count; ++i) {
+    const tdn_json_member* member = &root->members[i];
+    tdn_parameter* parameter = &list->items[i];
+    parameter->key = strdup(member->key);
+    list->count++;
+    if (parameter->key == NULL) {
+      ok = tdn_diag_set(diag, "out of memory");
+      break;
+    }
+    if (member->key[0] == '\0' || strlen(member->key) > TDN_MAX_PARAMETER_TEXT) {
+      ok = tdn_diag_set(diag, "a parameter name is empty or longer than %u bytes",
+                        TDN_MAX_PARAMETER_TEXT);
+      break;
+    }
+    const tdn_json_value* type = tdn_json_member_value(member->value, "type");
+    const tdn_json_value* value = tdn_json_member_value(member->value, "value");
+    if (member->value->kind != TDN_JSON_OBJECT || type == NULL || value == NULL ||
+        type->kind != TDN_JSON_STRING || value->kind != TDN_JSON_STRING ||
+        member->value->member_count != 2) {
+      ok = tdn_diag_set(
+          diag, "parameter '%s' must be {\"type\": ..., \"value\": ...} with string members",
+          member->key);
+      break;
+    }
+    if (strlen(value->string) > TDN_MAX_PARAMETER_TEXT) {
+      ok = tdn_diag_set(
+          diag, "parameter '%s' is longer than %u bytes", member->key, TDN_MAX_PARAMETER_TEXT);
+      break;
+    }
+    ok = parse_value(parameter, type->string, value->string, diag);
+  }
+  tdn_json_free(root);
+  if (!ok) {
+    tdn_parameter_list_free(list);
+  }
+  return ok;
+}
+
+void tdn_parameter_list_free(tdn_parameter_list* list)
+{
+  for (uint32_t i = 0; i < list->count; ++i) {
+    free(list->items[i].key);
+    free(list->items[i].string_value);
+  }
+  free(list->items);
+  memset(list, 0, sizeof(*list));
+}
+
+/* ---- Decoding ------------------------------------------------------------ */
 
 void tdn_format_shape(char* text, size_t capacity, const int64_t* shape, uint32_t rank)
 {
@@ -407,4 +527,234 @@ uint64_t tdn_one_response_encode(
           &wire.parameters_json);
   memcpy(arena + response_at, &wire, sizeof(wire));
   return cursor - base;
+}
+
+/* ---- Answering Triton: the one place tensor bytes leave the arena, one
+ * memcpy per output into the buffer Triton hands us. ---------------------- */
+
+void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error)
+{
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* failure = TRITONBACKEND_ResponseNew(&response, request);
+  if (failure != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create an error response", failure);
+    TDN_LOG_ERROR("the lost error was: %s", TRITONSERVER_ErrorMessage(error));
+  } else {
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error),
+        "cannot send an error response");
+  }
+  /* ResponseSend does not take the error: it is still ours. */
+  TRITONSERVER_ErrorDelete(error);
+}
+
+bool tdn_release_request(
+    TRITONBACKEND_Request* request, uint32_t release_flags, const char* instance_name)
+{
+  TRITONSERVER_Error* refused = TRITONBACKEND_RequestRelease(request, release_flags);
+  if (refused == NULL) {
+    return true;
+  }
+  if (release_flags == TRITONSERVER_REQUEST_RELEASE_ALL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot release a request", refused);
+    return false;
+  }
+  TDN_LOG_WARN(
+      "instance '%s': Triton refused to reschedule a request: %s", instance_name,
+      TRITONSERVER_ErrorMessage(refused));
+  tdn_respond_error(
+      request, tdn_error(
+                   TRITONSERVER_ErrorCode(refused),
+                   "instance '%s': the model rescheduled the request, and Triton refused: %s",
+                   instance_name, TRITONSERVER_ErrorMessage(refused)));
+  TRITONSERVER_ErrorDelete(refused);
+  TDN_LOG_IF_ERROR(
+      TRITONBACKEND_RequestRelease(request, TRITONSERVER_REQUEST_RELEASE_ALL),
+      "cannot release a request");
+  return false;
+}
+
+static bool is_requested(const tdn_request_desc* desc, const char* name)
+{
+  if (desc->requested_output_count == 0) {
+    return true;
+  }
+  for (uint32_t i = 0; i < desc->requested_output_count; ++i) {
+    if (strcmp(desc->requested_outputs[i], name) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static TRITONSERVER_Error* add_output(
+    TRITONBACKEND_Response* response, const tdn_output_view* output, const uint8_t* arena,
+    const char* instance_name)
+{
+  TRITONBACKEND_Output* handle = NULL;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_ResponseOutput(
+          response, &handle, output->name, (TRITONSERVER_DataType)output->datatype,
+          output->shape, output->rank),
+      "cannot create output '%s'", output->name);
+  void* buffer = NULL;
+  TRITONSERVER_MemoryType memory_type = TRITONSERVER_MEMORY_CPU;
+  int64_t memory_type_id = 0;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_OutputBuffer(handle, &buffer, output->data_size, &memory_type, &memory_type_id),
+      "cannot allocate %llu bytes for output '%s'", (unsigned long long)output->data_size,
+      output->name);
+  if (output->data_size == 0) {
+    return NULL;
+  }
+  if (buffer == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "Triton gave no buffer for output '%s'", output->name);
+  }
+  const bool on_gpu = memory_type == TRITONSERVER_MEMORY_GPU;
+  if (!on_gpu && memory_type != TRITONSERVER_MEMORY_CPU &&
+      memory_type != TRITONSERVER_MEMORY_CPU_PINNED) {
+    return tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED, "Triton offered memory of unknown type %d for output '%s'",
+        (int)memory_type, output->name);
+  }
+  /* A GPU buffer is filled from a host copy: the check below reads it. */
+  void* host = on_gpu ? malloc(output->data_size) : buffer;
+  if (host == NULL) {
+    return tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "output '%s': no host memory for %llu bytes", output->name,
+        (unsigned long long)output->data_size);
+  }
+  memcpy(host, arena + output->data_offset, output->data_size);
+  TRITONSERVER_Error* error = NULL;
+  /* The stub could have changed BYTES data after validation; check the copy
+   * Triton will actually read. */
+  if (output->datatype == TDN_DATATYPE_BYTES &&
+      !tdn_bytes_layout_is_valid(host, output->data_size, output->element_count)) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_INTERNAL,
+        "stub for instance '%s' changed the BYTES data of output '%s' while it was being read",
+        instance_name, output->name);
+  }
+  tdn_diag why;
+  if (error == NULL && on_gpu &&
+      !tdn_cuda_copy_to_device(buffer, host, output->data_size, memory_type_id, &why)) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_UNSUPPORTED,
+        "output '%s' goes to the memory of GPU %lld and cannot be copied there: %s", output->name,
+        (long long)memory_type_id, why.text);
+  }
+  if (on_gpu) {
+    free(host);
+  }
+  return error;
+}
+
+/* Sets each parameter on a response. */
+static TRITONSERVER_Error* apply_parameters(
+    TRITONBACKEND_Response* response, const tdn_parameter_list* list)
+{
+  for (uint32_t i = 0; i < list->count; ++i) {
+    const tdn_parameter* p = &list->items[i];
+    TRITONSERVER_Error* error = NULL;
+    switch (p->type) {
+      case TRITONSERVER_PARAMETER_STRING:
+        error = TRITONBACKEND_ResponseSetStringParameter(response, p->key, p->string_value);
+        break;
+      case TRITONSERVER_PARAMETER_INT:
+        error = TRITONBACKEND_ResponseSetIntParameter(response, p->key, p->int_value);
+        break;
+      case TRITONSERVER_PARAMETER_BOOL:
+        error = TRITONBACKEND_ResponseSetBoolParameter(response, p->key, p->bool_value);
+        break;
+      default:
+        error = TRITONBACKEND_ResponseSetDoubleParameter(response, p->key, p->double_value);
+        break;
+    }
+    if (error != NULL) {
+      return tdn_error_context(error, "cannot set response parameter '%s'", p->key);
+    }
+  }
+  return NULL;
+}
+
+/* Fills `response` with the view's outputs (only the requested ones) and
+ * sends it with `flags`. Returns true if the outputs went out. */
+static bool fill_and_send(
+    TRITONBACKEND_Response* response, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name)
+{
+  TRITONSERVER_Error* error = NULL;
+  if (view->problem != NULL) {
+    error = tdn_error(
+        TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", instance_name, view->problem);
+  } else if (view->status == TDN_STATUS_ERROR) {
+    error = tdn_error((TRITONSERVER_Error_Code)view->error_code, "%s", view->error_message);
+  }
+  for (uint32_t k = 0; error == NULL && k < view->output_count; ++k) {
+    if (is_requested(desc, view->outputs[k].name)) {
+      error = add_output(response, &view->outputs[k], arena, instance_name);
+    }
+  }
+  if (error == NULL) {
+    error = apply_parameters(response, &view->parameters);
+  }
+  const bool success = error == NULL;
+  TDN_LOG_IF_ERROR(TRITONBACKEND_ResponseSend(response, flags, error), "cannot send a response");
+  if (error != NULL) {
+    TRITONSERVER_ErrorDelete(error);
+  }
+  return success;
+}
+
+bool tdn_respond_result(
+    TRITONBACKEND_Request* request, const tdn_request_desc* desc,
+    const tdn_response_view* view, const uint8_t* arena, const char* instance_name)
+{
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ResponseNew(&response, request);
+  if (error != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create a response", error);
+    return false;
+  }
+  return fill_and_send(
+      response, desc, view, TRITONSERVER_RESPONSE_COMPLETE_FINAL, arena, instance_name);
+}
+
+bool tdn_respond_streamed(
+    TRITONBACKEND_ResponseFactory* factory, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name)
+{
+  if (view == NULL) {
+    TRITONSERVER_Error* error = TRITONBACKEND_ResponseFactorySendFlags(factory, flags);
+    if (error != NULL) {
+      tdn_log_and_delete(__FILE__, __LINE__, "cannot send the final flag", error);
+      return false;
+    }
+    return true;
+  }
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ResponseNewFromFactory(&response, factory);
+  if (error != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create a response", error);
+    return false;
+  }
+  return fill_and_send(response, desc, view, flags, arena, instance_name);
+}
+
+void tdn_respond_streamed_error(
+    TRITONBACKEND_ResponseFactory* factory, TRITONSERVER_Error* error, uint32_t flags)
+{
+  TRITONBACKEND_Response* response = NULL;
+  TRITONSERVER_Error* failure = TRITONBACKEND_ResponseNewFromFactory(&response, factory);
+  if (failure != NULL) {
+    tdn_log_and_delete(__FILE__, __LINE__, "cannot create an error response", failure);
+    TDN_LOG_ERROR("the lost error was: %s", TRITONSERVER_ErrorMessage(error));
+  } else {
+    TDN_LOG_IF_ERROR(
+        TRITONBACKEND_ResponseSend(response, flags, error), "cannot send an error response");
+  }
+  TRITONSERVER_ErrorDelete(error);
 }

@@ -1,20 +1,28 @@
 /*
- * result_codec.h: the RESULT record family, both directions (ffi/WIRE_FORMAT.md):
+ * result_codec.h: the RESULT record family, C's side (ffi/WIRE_FORMAT.md),
+ * from the stub's bytes to Triton's responses:
  *
  * - decoding what the stub wrote (RESULT, RESPONSE): validated and copied
  *   into plain C structs ("What the parent trusts"). Everything is copied
- *   out of the arena once: numbers into the structs, names and error text
- *   into our own memory. Tensor data stays in the arena and is described by
- *   a checked (offset, size); response_sender.c copies it into Triton's
- *   buffers.
+ *   out of the arena once: numbers into the structs, names, error text and
+ *   parameters (read from the wire's form, batch_codec.h) into our own
+ *   memory. Tensor data stays in the arena and is described by a checked
+ *   (offset, size).
  * - encoding the one-response layout the parent writes (a BLS_RESPONSE
  *   payload): tdn_result_header, tdn_response, tdn_tensor[output_count],
  *   the shapes (int64[rank] each), then the strings (error message, output
  *   names, parameters). The output data is placed by the caller; the encoder
  *   writes only the structs and strings, into memory it is handed.
+ * - answering Triton: one final response per request, built from a decoded
+ *   response or from an error, with its outputs copied from the arena into
+ *   Triton's buffers (the one place tensor bytes leave the arena); for
+ *   decoupled models, any number of responses per request through its
+ *   response factory.
  *
- * Nothing here calls Triton, so tests/wire/golden_c.c runs the very code the
- * backend runs, both ways.
+ * The decoder and the encoder call nothing of Triton's, so
+ * tests/wire/golden_c.c runs the very code the backend runs, both ways (its
+ * build links no Triton, and its link fails if they ever reach a Triton
+ * function); only the last part talks to Triton.
  */
 #ifndef TDN_RESULT_CODEC_H
 #define TDN_RESULT_CODEC_H
@@ -23,9 +31,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch_codec.h"
 #include "diag.h"
-#include "parameters.h"
 #include "tdn_wire.h"
+#include "triton_api.h"
+
+/* ---- Parameters, read from the wire's form ------------------------------- */
+
+/* Most parameters one response may carry, and longest key and value. */
+#define TDN_MAX_PARAMETERS 256u
+#define TDN_MAX_PARAMETER_TEXT 65536u
+
+typedef struct tdn_parameter {
+  char* key;
+  TRITONSERVER_ParameterType type; /* STRING, INT, BOOL or DOUBLE */
+  char* string_value;              /* STRING */
+  int64_t int_value;               /* INT */
+  bool bool_value;                 /* BOOL */
+  double double_value;             /* DOUBLE */
+} tdn_parameter;
+
+typedef struct tdn_parameter_list {
+  uint32_t count;
+  tdn_parameter* items;
+} tdn_parameter_list;
+
+/* Parses and checks wire JSON the stub wrote. False with a message. */
+bool tdn_parameters_parse(
+    const char* text, size_t length, tdn_parameter_list* list, tdn_diag* diag);
+
+void tdn_parameter_list_free(tdn_parameter_list* list);
 
 /* ---- Decoding ------------------------------------------------------------ */
 
@@ -105,5 +140,36 @@ uint64_t tdn_one_response_size(const tdn_encoded_response* response);
  * byte of that range; returns the bytes written. */
 uint64_t tdn_one_response_encode(
     uint8_t* arena, uint64_t base, const tdn_encoded_response* response);
+
+/* ---- Answering Triton ---------------------------------------------------- */
+
+/* Sends `error` as the request's final response and deletes it. */
+void tdn_respond_error(TRITONBACKEND_Request* request, TRITONSERVER_Error* error);
+
+/* Releases the request with `release_flags` (TRITONSERVER_REQUEST_RELEASE_ALL
+ * or _RESCHEDULE). A RESCHEDULE Triton refuses (a model without iterative
+ * sequence batching) is answered with Triton's reason, naming the instance,
+ * and released for good. Returns false in that case. */
+bool tdn_release_request(
+    TRITONBACKEND_Request* request, uint32_t release_flags, const char* instance_name);
+
+/* Sends the stub's response for one request: its error, or its outputs
+ * (only those requested, if the request named any) copied from the arena
+ * into Triton's buffers. Returns true if the request succeeded. */
+bool tdn_respond_result(
+    TRITONBACKEND_Request* request, const tdn_request_desc* desc,
+    const tdn_response_view* response, const uint8_t* arena, const char* instance_name);
+
+/* Decoupled: one response through the request's factory, with `flags`
+ * (TRITONSERVER_RESPONSE_COMPLETE_FINAL or 0). A NULL view sends only the
+ * flags (a FINAL with no response). Returns true if it went out whole. */
+bool tdn_respond_streamed(
+    TRITONBACKEND_ResponseFactory* factory, const tdn_request_desc* desc,
+    const tdn_response_view* view, uint32_t flags, const uint8_t* arena,
+    const char* instance_name);
+
+/* Decoupled: sends `error` through the factory with `flags`, and deletes it. */
+void tdn_respond_streamed_error(
+    TRITONBACKEND_ResponseFactory* factory, TRITONSERVER_Error* error, uint32_t flags);
 
 #endif /* TDN_RESULT_CODEC_H */

@@ -1,10 +1,18 @@
 /*
- * supervisor.c: see supervisor.h. All waiting happens in await_record(): it
- * spins for a batch's answer as long as the stub's recent answers suggest
- * (tdn_channel_spin_budget), then sleeps on the channel in slices of at
- * most 10 ms and between slices checks the process and the deadline, so a
- * dead or stuck stub is noticed within a slice, and GROW requests are
- * answered wherever they arrive.
+ * supervisor.c: see supervisor.h. A batch, top to bottom
+ * (tdn_supervisor_run_batch):
+ *
+ *   tdn_supervisor_ensure_running  a live stub, restarted if needed
+ *   tdn_supervisor_encode_batch    descriptions -> EXECUTE payload in the
+ *                                  parent's half (batch_codec.c's encoder)
+ *   execute                        EXECUTE -> RESULT | ERROR
+ *   tdn_result_decode              the RESULT payload, validated (result_codec.c)
+ *
+ * All waiting happens in await_record(): it spins for a batch's answer as
+ * long as the stub's recent answers suggest (tdn_channel_spin_budget), then
+ * sleeps on the channel in slices of at most 10 ms and between slices
+ * checks the process and the deadline, so a dead or stuck stub is noticed
+ * within a slice.
  *
  * On the other side of the rings sits the model's Worker in the stub
  * (runtime/worker/main.ts, serve): it takes EXECUTE, runs
@@ -20,9 +28,18 @@
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
-#include "trace.h"
+#include "metrics_batch.h"
 #include "record_check.h"
+#include "trace.h"
 #include "utf8.h"
+
+/* What the stub answered to a batch (execute). */
+typedef struct reply {
+  uint16_t kind;            /* TDN_MSG_RESULT or TDN_MSG_ERROR */
+  uint64_t offset, length;  /* RESULT: the tdn_result_header's place (unchecked) */
+  TRITONSERVER_Error_Code code; /* ERROR */
+  char* message;            /* ERROR: sanitized copy, the caller's */
+} reply;
 
 #define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
 #define FINALIZE_GRACE_NS (5 * TDN_NS_PER_SECOND)
@@ -125,7 +142,7 @@ static bool forward_cancellations(tdn_supervisor* supervisor, tdn_diag* why)
 }
 
 /* A READINESS record: checked, its reason copied out of the arena (the
- * stub may rewrite it), handed to on_readiness. */
+ * stub may rewrite it), recorded in config.readiness (readiness.h). */
 static bool take_readiness(tdn_supervisor* supervisor, const tdn_record* record, tdn_diag* why)
 {
   if (!tdn_check_readiness(record, why)) {
@@ -139,16 +156,47 @@ static bool take_readiness(tdn_supervisor* supervisor, const tdn_record* record,
         (unsigned long long)record->offset, (unsigned long long)record->length,
         (unsigned long long)arena_size);
   }
-  if (supervisor->config.on_readiness != NULL) {
+  if (supervisor->config.readiness != NULL) {
     char reason[TDN_MAX_LOG_LENGTH];
     const size_t length = (size_t)record->length;
     if (length > 0) {
       memcpy(reason, tdn_supervisor_arena(supervisor) + record->offset, length);
     }
-    supervisor->config.on_readiness(
-        supervisor->config.handler_context, record->id, record->aux == 0, reason, length);
+    tdn_readiness_record(
+        supervisor->config.readiness, record->id, record->aux == 0, reason, length);
   }
   return true;
+}
+
+/* A METRICS record: its batch is copied out of the arena (the stub could
+ * change it while it is read) and applied (metrics.h). */
+static void take_metrics(tdn_supervisor* supervisor, const tdn_record* record)
+{
+  tdn_metrics_stub* metrics = supervisor->config.metrics;
+  if (metrics == NULL) {
+    return;
+  }
+  const uint64_t arena_size = supervisor->region.arena_size;
+  if (record->length > TDN_METRICS_MAX_BATCH_BYTES || record->offset > arena_size ||
+      record->length > arena_size - record->offset) {
+    tdn_metrics_warn(
+        metrics,
+        "a METRICS record [%llu, +%llu) is not within the %llu-byte arena or is over %u bytes; "
+        "its custom metric operations are dropped",
+        (unsigned long long)record->offset, (unsigned long long)record->length,
+        (unsigned long long)arena_size, TDN_METRICS_MAX_BATCH_BYTES);
+    return;
+  }
+  uint8_t* batch = malloc(record->length > 0 ? record->length : 1);
+  if (batch == NULL) {
+    tdn_metrics_warn(
+        metrics, "out of memory for a METRICS record of %llu bytes; dropped",
+        (unsigned long long)record->length);
+    return;
+  }
+  memcpy(batch, tdn_supervisor_arena(supervisor) + record->offset, record->length);
+  tdn_metrics_apply(metrics, supervisor->pid, batch, record->length);
+  free(batch);
 }
 
 /* Waits for the next record that is not LOG, spinning spin_ns first.
@@ -200,9 +248,7 @@ static wait_outcome await_record(
       }
       if (record->kind == TDN_MSG_METRICS) {
         supervisor->heard_ns = tdn_now_ns();
-        if (supervisor->config.on_metrics != NULL) {
-          supervisor->config.on_metrics(supervisor->config.handler_context, record);
-        }
+        take_metrics(supervisor, record);
         continue;
       }
       if (record->kind == TDN_MSG_READINESS) {
@@ -576,6 +622,12 @@ TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor)
     TDN_LOG_WARN("stub for instance '%s' %s while idle; restarting", name, how.text);
     teardown(supervisor, NULL);
   }
+  if (supervisor->config.metrics != NULL) {
+    tdn_metrics_stub_reset(supervisor->config.metrics);
+  }
+  if (supervisor->config.readiness != NULL) {
+    tdn_readiness_forget(supervisor->config.readiness);
+  }
   const uint64_t now = tdn_now_ns();
   if (supervisor->failed_starts > 0 && now < supervisor->retry_at_ns) {
     return tdn_error(
@@ -718,9 +770,14 @@ static TRITONSERVER_Error* execute_failed(
   return error;
 }
 
-TRITONSERVER_Error* tdn_supervisor_execute(
+/* Sends the batch encoded at arena [offset, offset + length) and waits for
+ * its RESULT or ERROR, forwarding cancellations of `watch`'s requests. An
+ * error return means the stub failed (died, missed the deadline, broke the
+ * protocol): it has been stopped and the message says so, naming the
+ * instance. */
+static TRITONSERVER_Error* execute(
     tdn_supervisor* supervisor, uint64_t offset, uint64_t length, tdn_cancel_watch* watch,
-    tdn_reply* reply)
+    reply* reply)
 {
   memset(reply, 0, sizeof(*reply));
   tdn_diag why;
@@ -782,10 +839,138 @@ TRITONSERVER_Error* tdn_supervisor_execute(
   return execute_failed(supervisor, WAIT_BROKEN, &why);
 }
 
-void tdn_reply_free(tdn_reply* reply)
+TRITONSERVER_Error* tdn_supervisor_encode_batch(
+    tdn_supervisor* supervisor, const tdn_request_desc* requests, uint32_t count,
+    tdn_arena_grant* block, uint64_t* length)
 {
-  free(reply->message);
-  memset(reply, 0, sizeof(*reply));
+  const char* name = supervisor->config.instance_name;
+  uint64_t needed = 0;
+  tdn_diag why;
+  if (!tdn_batch_measure(requests, count, &needed, &why)) {
+    return tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", name, why.text);
+  }
+  TDN_RETURN_IF_ERROR(tdn_supervisor_take(supervisor, needed, block));
+  uint64_t payload_end = 0;
+  if (!tdn_batch_encode(
+          tdn_supervisor_arena(supervisor), block->offset, needed, requests, count, &payload_end,
+          &why)) {
+    tdn_supervisor_give_back(supervisor, block->handle);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "instance '%s': %s", name, why.text);
+  }
+  *length = payload_end - block->offset;
+  return NULL;
+}
+
+void tdn_supervisor_run_batch(
+    tdn_supervisor* supervisor, tdn_collected_batch* batch, tdn_batch_answer* answer)
+{
+  memset(answer, 0, sizeof(*answer));
+  const char* name = supervisor->config.instance_name;
+  answer->error = tdn_supervisor_ensure_running(supervisor);
+  if (answer->error != NULL) {
+    return;
+  }
+  tdn_arena_grant block;
+  uint64_t length = 0;
+  answer->error = tdn_supervisor_encode_batch(
+      supervisor, batch->sendable, batch->sendable_count, &block, &length);
+  if (answer->error != NULL) {
+    return;
+  }
+  /* Sync batches: one at a time, so the block is free once answered (its
+   * inputs may be referenced by the result, which is read first). */
+  answer->block = block.handle;
+  answer->holds_block = true;
+  tdn_cancel_watch watch = {
+      .requests = batch->sendable_requests,
+      .sent = batch->cancel_sent,
+      .count = batch->sendable_count,
+  };
+  reply reply;
+  answer->compute_start_ns = tdn_now_ns();
+  answer->error = execute(supervisor, block.offset, length, &watch, &reply);
+  answer->compute_end_ns = tdn_now_ns();
+  if (answer->error != NULL) {
+    return;
+  }
+  answer->replied = true;
+  tdn_diag why;
+  if (reply.kind == TDN_MSG_ERROR) {
+    /* The model failed the whole batch (an exception in execute). */
+    answer->error = tdn_error(reply.code, "%s", reply.message);
+    free(reply.message);
+    return;
+  }
+  if (!tdn_result_decode(
+          tdn_supervisor_arena(supervisor), tdn_supervisor_arena_size(supervisor), reply.offset,
+          reply.length, batch->sendable_count, &answer->result, &why)) {
+    /* A stub only writes an unusable RESULT when its model tampered with
+     * the runtime or the shared memory: worth a line in the log. */
+    TDN_LOG_WARN("stub for instance '%s' sent an unusable RESULT: %s", name, why.text);
+    answer->error =
+        tdn_error(TRITONSERVER_ERROR_INTERNAL, "stub for instance '%s' %s", name, why.text);
+    return;
+  }
+  answer->arena = tdn_supervisor_arena(supervisor);
+}
+
+/* How often a busy instance's stub memory is looked at, and what the stub
+ * may use beyond its model's heap and memory budget (Deno itself and the
+ * Worker's runtime: about 80 MiB at rest). */
+#define MEMORY_CHECK_INTERVAL_NS (50 * TDN_NS_PER_MS)
+#define STUB_RUNTIME_RESERVE_MB 256ull
+
+void tdn_supervisor_check_memory(tdn_supervisor* supervisor, bool now)
+{
+  const tdn_supervisor_config* config = &supervisor->config;
+  if (supervisor->pid <= 0) {
+    return;
+  }
+  const uint64_t at = tdn_now_ns();
+  if (!now && at - supervisor->memory_checked_ns < MEMORY_CHECK_INTERVAL_NS) {
+    return;
+  }
+  supervisor->memory_checked_ns = at;
+  const uint64_t budget_mb = config->heap_mb + config->memory_mb + STUB_RUNTIME_RESERVE_MB;
+  const uint64_t resident = tdn_stub_resident_bytes(supervisor->pid);
+  if (resident <= budget_mb * 1024 * 1024) {
+    return;
+  }
+  TDN_LOG_WARN(
+      "stub for instance '%s' (pid %d) uses %llu MiB, over its memory budget of %llu MiB "
+      "(deno.max_heap_mb %llu + deno.max_memory_mb %llu + %llu for the runtime); it was killed "
+      "and is restarting",
+      config->instance_name, (int)supervisor->pid, (unsigned long long)(resident >> 20),
+      (unsigned long long)budget_mb, (unsigned long long)config->heap_mb,
+      (unsigned long long)config->memory_mb, STUB_RUNTIME_RESERVE_MB);
+  teardown(supervisor, NULL);
+}
+
+void tdn_supervisor_end_batch(tdn_supervisor* supervisor, tdn_batch_answer* answer, bool failed)
+{
+  if (answer->error != NULL) {
+    TRITONSERVER_ErrorDelete(answer->error);
+  }
+  tdn_result_view_free(&answer->result);
+  if (answer->holds_block) {
+    tdn_supervisor_give_back(supervisor, answer->block);
+  }
+  /* The reply has been handled: its payload's space may be reused. */
+  if (answer->replied && supervisor->pid > 0) {
+    tdn_channel_mark_done(&supervisor->channel);
+  }
+  memset(answer, 0, sizeof(*answer));
+  /* A failed batch may be a model that ran out of memory: look at once. */
+  tdn_supervisor_check_memory(supervisor, failed);
+  /* A stub that failed during the batch (or was over its memory budget) is
+   * replaced now, with the batch already answered, so the next batch finds
+   * it ready. */
+  if (supervisor->pid <= 0) {
+    TRITONSERVER_Error* error = tdn_supervisor_ensure_running(supervisor);
+    if (error != NULL) {
+      TRITONSERVER_ErrorDelete(error); /* logged above */
+    }
+  }
 }
 
 void tdn_supervisor_stop(tdn_supervisor* supervisor)
@@ -805,7 +990,7 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
           break;
         }
         if (outcome == WAIT_RECORD && supervisor->config.on_record != NULL &&
-            supervisor->config.on_record(supervisor->config.handler_context, &record)) {
+            supervisor->config.on_record(supervisor->config.record_context, &record)) {
           continue;
         }
         if (outcome == WAIT_RECORD && record.kind == TDN_MSG_ERROR) {

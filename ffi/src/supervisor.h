@@ -1,9 +1,13 @@
 /*
  * supervisor.h: the life of one instance's stub. It owns the region, the
  * channel and the process, runs the INIT handshake, carries one batch at a
- * time (EXECUTE -> RESULT or ERROR, with LOG, METRICS and CANCEL beside)
- * while watching the process and the deadline, and restarts a failed stub
- * with backoff.
+ * time (tdn_supervisor_run_batch: the batch encoded, EXECUTE -> RESULT or
+ * ERROR, the RESULT decoded; with LOG, METRICS, READINESS and CANCEL
+ * beside) while watching the process, the deadline and the memory budget,
+ * and restarts a failed stub with backoff. The records that arrive beside
+ * a batch go straight to their modules (stub_log.h, metrics.h,
+ * readiness.h, and the one side handler, bls.h), never back to the
+ * instance.
  *
  * Any failure of the stub itself (death, deadline, protocol violation)
  * leaves the supervisor stopped: the stub killed and reaped, the region
@@ -19,8 +23,12 @@
 #include <sys/types.h>
 
 #include "arena_alloc.h"
+#include "batch_codec.h"
 #include "channel.h"
+#include "metrics.h"
+#include "readiness.h"
 #include "region.h"
+#include "result_codec.h"
 #include "stub_log.h"
 #include "stub_process.h"
 #include "triton_api.h"
@@ -47,17 +55,19 @@ typedef struct tdn_supervisor_config {
   uint64_t start_timeout_ms; /* longest silence of a starting stub (see await_handshake) */
   uint64_t execute_timeout_ms; /* 0: no deadline */
   bool auto_complete; /* start answers CONFIG, then waits for INSTANCE (auto_complete.h) */
-  /* METRICS records, handled where they arrive (may be NULL). */
-  void (*on_metrics)(void* context, const tdn_record* record);
-  /* READINESS records, checked, with their reason copied out of the arena
-   * (`length` bytes, not NUL-terminated), handled where they arrive (may be
-   * NULL: they are dropped). */
-  void (*on_readiness)(
-      void* context, uint64_t probe, bool ready, const char* reason, size_t length);
+  /* deno.max_heap_mb and deno.max_memory_mb: with the runtime's reserve,
+   * the stub's memory budget (tdn_supervisor_check_memory). */
+  uint64_t heap_mb, memory_mb;
+  /* Where METRICS records are applied, copied out of the arena first (NULL:
+   * dropped); a stub that is gone takes its metrics with it. */
+  tdn_metrics_stub* metrics;
+  /* Where READINESS records go, checked, with their reason copied out of
+   * the arena (NULL: dropped); forgotten when the stub is gone. */
+  tdn_readiness* readiness;
   /* Records of a decoupled model that arrive during finalize (RESPONSE,
    * EXECUTE_DONE): true when handled (may be NULL). */
   bool (*on_record)(void* context, const tdn_record* record);
-  void* handler_context;
+  void* record_context;
   /* BLS_REQUEST, BLS_CANCEL and CONTROL (bls.h), handled where they
    * arrive, on whichever thread waits for the stub; false: the stub broke
    * the protocol (`why` says how). NULL: they are a protocol violation. */
@@ -75,7 +85,7 @@ typedef struct tdn_cancel_watch {
   TRITONBACKEND_Request** requests; /* [count], in batch order */
   bool* sent;                       /* [count]: CANCEL already sent */
   uint32_t count;
-  uint64_t batch_id; /* set by tdn_supervisor_execute */
+  uint64_t batch_id; /* set when EXECUTE goes out */
 } tdn_cancel_watch;
 
 typedef struct tdn_supervisor {
@@ -94,21 +104,32 @@ typedef struct tdn_supervisor {
   char* last_start_error;
   tdn_stub_log log; /* LOG records: rate limit across restarts */
   tdn_arena_alloc parent_half; /* the parent's half of the arena */
-  tdn_cancel_watch* watch;     /* during tdn_supervisor_execute */
+  tdn_cancel_watch* watch;     /* while a batch's answer is awaited */
   char* proposed_config;       /* auto-completion: the stub's CONFIG payload, NUL-terminated */
   size_t proposed_config_length;
   uint64_t heard_ns;       /* when the stub last sent PROGRESS, LOG or METRICS */
+  uint64_t memory_checked_ns; /* when the stub's resident memory was last looked at */
   uint32_t progress_phase; /* the last PROGRESS's TDN_PROGRESS_* (0: none yet) */
   bool model_has_is_ready; /* the running stub's READY said so (TDN_READY_HAS_IS_READY) */
 } tdn_supervisor;
 
-/* What the stub answered to a batch. */
-typedef struct tdn_reply {
-  uint16_t kind;            /* TDN_MSG_RESULT or TDN_MSG_ERROR */
-  uint64_t offset, length;  /* RESULT: the tdn_result_header's place (unchecked) */
-  TRITONSERVER_Error_Code code; /* ERROR */
-  char* message;            /* ERROR: sanitized copy; free with tdn_reply_free */
-} tdn_reply;
+/* What became of one batch (tdn_supervisor_run_batch). */
+typedef struct tdn_batch_answer {
+  /* NULL: `result` holds one checked response per request, their output
+   * data in `arena`. Otherwise the whole batch failed with this error, which
+   * names the instance: no stub, a batch that does not fit, the model's
+   * execute threw, the stub died, missed its deadline or broke the
+   * protocol, or its RESULT was unusable. The caller may take it (and set
+   * it NULL); tdn_supervisor_end_batch deletes what is left. */
+  TRITONSERVER_Error* error;
+  tdn_result_view result;
+  const uint8_t* arena;
+  /* When EXECUTE went out and when the answer came (0: never sent). */
+  uint64_t compute_start_ns, compute_end_ns;
+  /* The supervisor's own: the payload's block, and whether a reply came. */
+  uint64_t block;
+  bool holds_block, replied;
+} tdn_batch_answer;
 
 void tdn_supervisor_init(tdn_supervisor* supervisor, const tdn_supervisor_config* config);
 
@@ -122,7 +143,9 @@ TRITONSERVER_Error* tdn_supervisor_start(tdn_supervisor* supervisor);
 bool tdn_supervisor_alive(tdn_supervisor* supervisor, tdn_diag* why);
 
 /* Before a batch: restarts a stub that died or was stopped, honouring the
- * backoff. Fails with UNAVAILABLE naming the instance while it cannot. */
+ * backoff. Fails with UNAVAILABLE naming the instance while it cannot. A
+ * stub that is gone takes its metrics and its model's readiness answers
+ * with it: its successor numbers its metrics from 1 and is asked afresh. */
 TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor);
 
 /* Auto-completion: sends INSTANCE (the instance's identity and the final
@@ -148,27 +171,37 @@ static inline uint64_t tdn_supervisor_arena_size(const tdn_supervisor* superviso
   return supervisor->region.arena_size;
 }
 
-/* Sends the batch already encoded at arena [offset, offset + length) and
- * waits for its RESULT or ERROR, forwarding cancellations of `watch`'s
- * requests (may be NULL). An error return means the stub failed (died,
- * missed the deadline, broke the protocol): it has been stopped and the
- * message says so, naming the instance. After handling the reply, call
- * tdn_supervisor_batch_done. */
-TRITONSERVER_Error* tdn_supervisor_execute(
-    tdn_supervisor* supervisor, uint64_t offset, uint64_t length, tdn_cancel_watch* watch,
-    tdn_reply* reply);
+/* Encodes `count` requests as an EXECUTE payload in a block of the
+ * parent's half (batch_codec.h), taken for it: `block` holds it, `length`
+ * the payload's bytes. Fails holding nothing: INVALID_ARG for a batch the
+ * wire cannot describe or larger than the parent's half, UNAVAILABLE while
+ * work in flight holds the space. */
+TRITONSERVER_Error* tdn_supervisor_encode_batch(
+    tdn_supervisor* supervisor, const tdn_request_desc* requests, uint32_t count,
+    tdn_arena_grant* block, uint64_t* length);
 
-/* The reply has been handled: its payload's space may be reused. */
-static inline void tdn_supervisor_batch_done(tdn_supervisor* supervisor)
-{
-  if (supervisor->pid > 0) {
-    tdn_channel_mark_done(&supervisor->channel);
-  }
-}
+/* One batch of a model that is not decoupled, start to end: a live stub
+ * (restarted if needed), the batch's sendable requests encoded as EXECUTE
+ * in the parent's half, sent, waited for (cancellations of its requests
+ * forwarded, the records beside it handled as they arrive), and the RESULT
+ * decoded and checked. Always fills `answer`; once the requests are
+ * answered and released, call tdn_supervisor_end_batch. */
+void tdn_supervisor_run_batch(
+    tdn_supervisor* supervisor, tdn_collected_batch* batch, tdn_batch_answer* answer);
 
-void tdn_reply_free(tdn_reply* reply);
+/* After a batch (run or not: `answer` zeroed): frees the answer, lets the
+ * stub reuse the batch's space, enforces the memory budget (at once when
+ * `failed`, else at most every 50 ms) and replaces a stub that failed, so
+ * that the next batch finds it ready. */
+void tdn_supervisor_end_batch(tdn_supervisor* supervisor, tdn_batch_answer* answer, bool failed);
 
-/* For the decoupled pump (decoupled.h): the building blocks of execute. */
+/* Enforces the memory budget: a stub whose resident memory exceeds
+ * deno.max_heap_mb + deno.max_memory_mb + the runtime's reserve is killed,
+ * to be restarted (RLIMIT_DATA alone bounds address space, not memory).
+ * Looked at no more than every 50 ms unless `now`. */
+void tdn_supervisor_check_memory(tdn_supervisor* supervisor, bool now);
+
+/* For the decoupled path and the readiness check: the building blocks of a batch. */
 
 /* Waits up to deadline_ns for a record (LOG and METRICS handled inside). */
 tdn_wait_outcome tdn_supervisor_await(

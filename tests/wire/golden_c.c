@@ -1,6 +1,6 @@
 /*
  * golden_c: the C side of the wire golden test. It runs the backend's own
- * encoder (ffi/src/batch_writer.c) and decoder (ffi/src/result_codec.c)
+ * encoder (ffi/src/batch_codec.c) and decoder (ffi/src/result_codec.c)
  * against committed bytes that the TypeScript side checks too.
  *
  *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch_writer.h"
+#include "batch_codec.h"
 #include "bls_request.h"
 #include "record_check.h"
 #include "metrics_batch.h"
@@ -66,7 +66,7 @@ static const tdn_input_desc request1_inputs[1] = {
     {"INPUT0", DATATYPE_INT32, 1, request1_input0_shape, 1, request1_input0_buffers},
 };
 
-/* Request 0's parameters, in the wire's object form (ffi/src/parameters.h). */
+/* Request 0's parameters, in the wire's object form (ffi/src/batch_codec.h). */
 static const char request0_parameters[] =
     "{\"n\":{\"type\":\"INT\",\"value\":\"3\"},"
     "\"temperature\":{\"type\":\"DOUBLE\",\"value\":\"0.5\"}}";

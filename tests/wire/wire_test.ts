@@ -5,8 +5,8 @@
  * - `golden/result_v3.bin` is the TypeScript result writer's encoding of the
  *   SAMPLE RESULT below (arena bytes [0, end), header at 0). Regenerate it
  *   only on purpose: `TDN_WRITE_GOLDEN=1 deno test -A tests/wire/wire_test.ts`.
- * - `golden/batch_v3.bin` is the C batch writer's encoding of the SAMPLE
- *   BATCH (tests/wire/golden_c.c); the TypeScript batch reader must decode it.
+ * - `golden/batch_v3.bin` is the C batch encoder's encoding (ffi/src/batch_codec.c) of
+ *   the SAMPLE BATCH (tests/wire/golden_c.c); the TypeScript batch reader must decode it.
  * - The C reader decodes `result_v3.bin` and the C writer re-checks
  *   `batch_v3.bin` (through `build/golden_c`, which `make build` builds: the
  *   C half fails, never skips, when it is missing).
@@ -225,7 +225,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the C batch writer still reproduces batch_v3.bin",
+  name: "the C batch encoder still reproduces batch_v3.bin",
   async fn() {
     const output = await runGoldenC(["check-batch", batchGolden.pathname]);
     assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
