@@ -15,7 +15,13 @@
  * Environment: BENCH_SCALE (request count multiplier, default 1),
  * BENCH_REPEAT (runs per cell, default 3: the backends take turns and each
  * cell shows the median run by p50; these VMs are noisy), BENCH_ONLY (comma
- * list of row groups: small, large, load, bls; tests/bench/core_bls.ts).
+ * list of row groups: small, large, load, bls; tests/bench/core_bls.ts),
+ * BENCH_INSTANCES and BENCH_CONCURRENCY (comma lists narrowing the small
+ * rows, default "1,2,4" and "1,4"), BENCH_BASELINE (the `build/deno`
+ * directory of another build of this backend: the small rows then compare
+ * this build with that one instead of with python_backend, taking turns in
+ * the same run; it gets a `libtriton_denobase.so` link so that Triton can
+ * load it as a second backend; the other row groups are skipped).
  *
  * @module
  */
@@ -31,8 +37,27 @@ const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
 const REPEAT = Math.max(1, Number(Deno.env.get("BENCH_REPEAT") ?? "3"));
 const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls").split(","));
+const INSTANCES = numberList("BENCH_INSTANCES", [1, 2, 4]);
+const CONCURRENCY = numberList("BENCH_CONCURRENCY", [1, 4]);
 
-type Backend = "deno" | "python" | "identity";
+/** A comma list of positive integers from the environment, or `fallback`. */
+function numberList(variable: string, fallback: number[]): number[] {
+  const text = Deno.env.get(variable);
+  if (text === undefined || text === "") return fallback;
+  const values = text.split(",").map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value < 1)) {
+    throw new Error(`${variable} must be a comma list of positive integers, not '${text}'`);
+  }
+  return values;
+}
+
+type Backend = "deno" | "python" | "identity" | "denobase";
+
+/** Another build of this backend to compare with (BENCH_BASELINE). */
+const BASELINE = Deno.env.get("BENCH_BASELINE");
+if (BASELINE !== undefined) {
+  for (const group of [...ONLY]) if (group !== "small") ONLY.delete(group);
+}
 
 /** Writes one model of `backend` with `instances` CPU instances into `repository`. */
 function writeModel(repository: string, backend: Backend, instances: number): string {
@@ -54,7 +79,7 @@ function writeModel(repository: string, backend: Backend, instances: number): st
     ].join("\n"),
   );
   const models = `${REPOSITORY_ROOT}/tests/bench/models`;
-  if (backend === "deno") {
+  if (backend === "deno" || backend === "denobase") {
     Deno.copyFileSync(`${models}/deno_identity/model.ts`, `${directory}/1/model.ts`);
   }
   if (backend === "python") {
@@ -167,11 +192,27 @@ async function main(): Promise<void> {
     return;
   }
   const repository = Deno.makeTempDirSync({ prefix: "core_bench_repo_" });
-  const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
-  for (const backend of backends) for (const n of [1, 2, 4]) writeModel(repository, backend, n);
+  const backends: Backend[] = BASELINE !== undefined
+    ? ["deno", "denobase"]
+    : home.hasPython
+    ? ["deno", "python"]
+    : ["deno"];
+  const counts = new Set([1, ...INSTANCES]); // the large and load rows use one instance
+  for (const backend of backends) for (const n of counts) writeModel(repository, backend, n);
   if (home.hasIdentity) writeModel(repository, "identity", 1);
   writeBlsModels(repository, home.hasPython);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
+  if (BASELINE !== undefined) {
+    // Triton loads backend "denobase" from denobase/libtriton_denobase.so; the
+    // backend resolves its directory, so its stub tree is the baseline's own.
+    const library = `${BASELINE}/libtriton_denobase.so`;
+    try {
+      Deno.lstatSync(library);
+    } catch {
+      Deno.symlinkSync("libtriton_deno.so", library);
+    }
+    Deno.symlinkSync(BASELINE, `${backendDirectory}/denobase`);
+  }
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
     clientLibrary: buildPaths().clientLibrary,
@@ -188,8 +229,8 @@ async function main(): Promise<void> {
   try {
     if (ONLY.has("small")) {
       const rows: string[][] = [];
-      for (const instances of [1, 2, 4]) {
-        for (const concurrency of [1, 4]) {
+      for (const instances of INSTANCES) {
+        for (const concurrency of CONCURRENCY) {
           const results = await alternatingBackends(
             backends,
             (backend) =>
@@ -201,7 +242,7 @@ async function main(): Promise<void> {
               ),
           );
           const ours = results.get("deno")!;
-          const python = results.get("python");
+          const python = results.get(BASELINE !== undefined ? "denobase" : "python");
           rows.push([
             String(instances),
             String(concurrency),
@@ -225,6 +266,8 @@ async function main(): Promise<void> {
           Math.round(4000 * SCALE)
         } requests a run, median of ${REPEAT} runs by p50`,
       );
+      const other = BASELINE !== undefined ? "baseline" : "python";
+      if (BASELINE !== undefined) console.log(`baseline: the build in ${BASELINE}`);
       console.log(renderTable([
         "instances",
         "concurrency",
@@ -232,12 +275,12 @@ async function main(): Promise<void> {
         "p50 us",
         "p99 us",
         "CPU us/req",
-        "python req/s",
+        `${other} req/s`,
         "p50 us",
         "p99 us",
         "CPU us/req",
-        "p50 deno/python",
-        "req/s deno/python",
+        `p50 deno/${other}`,
+        `req/s deno/${other}`,
       ], rows));
     }
     if (ONLY.has("large")) {
