@@ -149,6 +149,11 @@ function alternatingBackends(
   return alternating(backends, REPEAT, measure);
 }
 
+/** `a[key] / b[key]` to two decimals, or "-" where a run is missing. */
+function ratio(a: Run | undefined, b: Run | undefined, key: keyof Run): string {
+  return a === undefined || b === undefined ? "-" : formatNumber(a[key] / b[key], 2);
+}
+
 function cell(run: Run | undefined, key: keyof Run, decimals = 0): string {
   return run === undefined ? "-" : formatNumber(run[key], decimals);
 }
@@ -241,7 +246,7 @@ async function main(): Promise<void> {
                   run(server, `${backend}_i${instances}`, 4, Math.round(4000 * SCALE), concurrency),
               ),
           );
-          const ours = results.get("deno")!;
+          const ours = results.get("deno");
           const python = results.get(BASELINE !== undefined ? "denobase" : "python");
           rows.push([
             String(instances),
@@ -254,10 +259,8 @@ async function main(): Promise<void> {
             cell(python, "p50Us", 1),
             cell(python, "p99Us", 1),
             cell(python, "cpuUsPerRequest", 1),
-            python === undefined ? "-" : formatNumber(ours.p50Us / python.p50Us, 2),
-            python === undefined
-              ? "-"
-              : formatNumber(ours.requestsPerSecond / python.requestsPerSecond, 2),
+            ratio(ours, python, "p50Us"),
+            ratio(ours, python, "requestsPerSecond"),
           ]);
         }
       }
@@ -301,7 +304,7 @@ async function main(): Promise<void> {
               () => run(server, `${backend}_i1`, elements, Math.round(requests * SCALE), 1),
             ),
         );
-        const ours = results.get("deno")!;
+        const ours = results.get("deno");
         const python = results.get("python");
         const identity = results.get("identity");
         rows.push([
@@ -312,12 +315,8 @@ async function main(): Promise<void> {
           cell(python, "p50Us"),
           cell(identity, "requestsPerSecond"),
           cell(identity, "p50Us"),
-          python === undefined
-            ? "-"
-            : formatNumber(ours.requestsPerSecond / python.requestsPerSecond, 2),
-          identity === undefined
-            ? "-"
-            : formatNumber(identity.requestsPerSecond / ours.requestsPerSecond, 2),
+          ratio(ours, python, "requestsPerSecond"),
+          ratio(identity, ours, "requestsPerSecond"),
         ]);
       }
       console.log("\nLarge tensors per input, 1 instance, concurrency 1");
