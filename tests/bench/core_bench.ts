@@ -15,7 +15,8 @@
  * Environment: BENCH_SCALE (request count multiplier, default 1),
  * BENCH_REPEAT (runs per cell, default 3: the backends take turns and each
  * cell shows the median run by p50; these VMs are noisy), BENCH_ONLY (comma
- * list of row groups: small, large, load, bls; tests/bench/core_bls.ts),
+ * list of row groups: small, large, load, bls (tests/bench/core_bls.ts),
+ * idle (CPU of loaded instances that get no requests)),
  * BENCH_INSTANCES and BENCH_CONCURRENCY (comma lists narrowing the small
  * rows, default "1,2,4" and "1,4"), BENCH_BASELINE (the `build/deno`
  * directory of another build of this backend: the small rows then compare
@@ -31,12 +32,12 @@ import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
 import { benchBls, blsModelNames, traceBls, writeBlsModels } from "./core_bls.ts";
-import { alternating, childPids, type Run, timedRun } from "./core_runner.ts";
+import { alternating, childPids, type Run, timedRun, treeCpuSeconds } from "./core_runner.ts";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
 const REPEAT = Math.max(1, Number(Deno.env.get("BENCH_REPEAT") ?? "3"));
-const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls").split(","));
+const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls,idle").split(","));
 const INSTANCES = numberList("BENCH_INSTANCES", [1, 2, 4]);
 const CONCURRENCY = numberList("BENCH_CONCURRENCY", [1, 4]);
 
@@ -345,6 +346,29 @@ async function main(): Promise<void> {
         await waitForStubs();
       }
       await tracedChild();
+    }
+    if (ONLY.has("idle")) {
+      // An idle instance must use no CPU: the most instances of each
+      // backend, loaded and served once, then left alone.
+      const instances = Math.max(...INSTANCES);
+      const rows: string[][] = [];
+      for (const backend of backends) {
+        await withModel(server, `${backend}_i${instances}`, async () => {
+          await run(server, `${backend}_i${instances}`, 4, 1000, 4);
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          const before = treeCpuSeconds();
+          const started = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 10_000));
+          const seconds = (performance.now() - started) / 1000;
+          const share = (treeCpuSeconds() - before) / seconds;
+          rows.push([backend, String(instances), formatNumber(share * 100, 2)]);
+        });
+      }
+      console.log(
+        "\nIdle: CPU of the server process and its stubs over 10 s without requests " +
+          "(after 1,000 requests and 2 s of rest; clock ticks of 10 ms)",
+      );
+      console.log(renderTable(["backend", "instances", "CPU % of one core"], rows));
     }
     if (ONLY.has("load")) {
       const rows: string[][] = [];
