@@ -6,13 +6,24 @@
  * on with the next, until request_total requests were made. This is how a
  * client in the same process as Triton sees it; no event loop sits between
  * the measurement and the core.
+ *
+ * A request that gets no final response and release within
+ * TDC_BENCH_STALL_SECONDS stops the run with an error naming the model
+ * (python_backend's streaming BLS has been seen to stop answering): the
+ * benchmark reports it instead of waiting forever. The stalled request's
+ * completion record is left allocated, since Triton may still call back
+ * into it.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_internal.h"
+
+#define TDC_BENCH_STALL_SECONDS 60
 
 typedef struct completion {
   pthread_mutex_t lock;
@@ -30,7 +41,7 @@ typedef struct bench {
   _Atomic uint32_t stored; /* latencies written */
   _Atomic int64_t failed;
   uint64_t* latencies_ns;
-  _Atomic bool setup_failed;
+  _Atomic bool setup_failed; /* error says why; also set when a request stalled */
   char error[512];
 } bench;
 
@@ -64,15 +75,67 @@ static void bench_response(TRITONSERVER_InferenceResponse* response, const uint3
   pthread_mutex_unlock(&c->lock);
 }
 
+static completion* completion_new(const tdc_core* core)
+{
+  completion* c = calloc(1, sizeof(*c));
+  if (c == NULL) return NULL;
+  c->core = core;
+  pthread_condattr_t attributes;
+  pthread_condattr_init(&attributes);
+  pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->done, &attributes);
+  pthread_condattr_destroy(&attributes);
+  return c;
+}
+
+static void completion_free(completion* c)
+{
+  pthread_cond_destroy(&c->done);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+/* Records the first failure of the run; later ones are dropped. */
+static void bench_fail(bench* b, const char* message)
+{
+  if (!atomic_exchange(&b->setup_failed, true)) {
+    snprintf(b->error, sizeof(b->error), "%s", message);
+  }
+}
+
+/* Waits for the final response and the release; false if the request stalled. */
+static bool await_completion(completion* c, uint64_t start_ns)
+{
+  const uint64_t deadline_ns = start_ns + (uint64_t)TDC_BENCH_STALL_SECONDS * 1000000000ull;
+  const struct timespec deadline = {
+      .tv_sec = (time_t)(deadline_ns / 1000000000ull),
+      .tv_nsec = (long)(deadline_ns % 1000000000ull),
+  };
+  bool complete = true;
+  pthread_mutex_lock(&c->lock);
+  while (!(c->final && c->released)) {
+    if (pthread_cond_timedwait(&c->done, &c->lock, &deadline) == ETIMEDOUT &&
+        !(c->final && c->released)) {
+      complete = false;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&c->lock);
+  return complete;
+}
+
 static void* bench_thread(void* arg)
 {
   bench* b = arg;
   tdc_call* template_call = b->template_call;
   tdc_client* client = template_call->client;
   const tdc_core* core = &client->core;
-  completion c = {.core = core};
-  pthread_mutex_init(&c.lock, NULL);
-  pthread_cond_init(&c.done, NULL);
+  completion* c = completion_new(core);
+  if (c == NULL) {
+    bench_fail(b, "INTERNAL: the client is out of memory");
+    return NULL;
+  }
   for (;;) {
     const uint32_t index = atomic_fetch_add(&b->next, 1);
     if (index >= b->total || atomic_load(&b->setup_failed)) break;
@@ -81,13 +144,13 @@ static void* bench_thread(void* arg)
         &request, client->server, template_call->model, template_call->version);
     if (failed == NULL) failed = tdc_call_fill_request(template_call, request);
     if (failed == NULL) {
-      failed = core->TRITONSERVER_InferenceRequestSetReleaseCallback(request, bench_release, &c);
+      failed = core->TRITONSERVER_InferenceRequestSetReleaseCallback(request, bench_release, c);
     }
     if (failed == NULL) {
       failed = core->TRITONSERVER_InferenceRequestSetResponseCallback(
-          request, client->allocator, client, bench_response, &c);
+          request, client->allocator, client, bench_response, c);
     }
-    c.final = c.released = c.failed = false;
+    c->final = c->released = c->failed = false;
     const uint64_t start = tdc_now_ns();
     if (failed == NULL) {
       failed = core->TRITONSERVER_ServerInferAsync(client->server, request, NULL);
@@ -101,18 +164,23 @@ static void* bench_thread(void* arg)
       if (request != NULL) core->TRITONSERVER_InferenceRequestDelete(request);
       break;
     }
-    pthread_mutex_lock(&c.lock);
-    while (!(c.final && c.released)) pthread_cond_wait(&c.done, &c.lock);
-    const bool request_failed = c.failed;
-    pthread_mutex_unlock(&c.lock);
+    if (!await_completion(c, start)) {
+      /* Triton still holds the request and may call back into c: both stay. */
+      char message[512];
+      snprintf(message, sizeof(message),
+               "UNAVAILABLE: model '%s' did not complete request %u within %d s (the model "
+               "stopped answering); the run stopped",
+               template_call->model, index, TDC_BENCH_STALL_SECONDS);
+      bench_fail(b, message);
+      return NULL;
+    }
     const uint64_t latency = tdc_now_ns() - start;
     b->latencies_ns[atomic_fetch_add(&b->stored, 1)] = latency;
-    if (request_failed) atomic_fetch_add(&b->failed, 1);
+    if (c->failed) atomic_fetch_add(&b->failed, 1);
     TRITONSERVER_Error* bad = core->TRITONSERVER_InferenceRequestDelete(request);
     if (bad != NULL) core->TRITONSERVER_ErrorDelete(bad);
   }
-  pthread_cond_destroy(&c.done);
-  pthread_mutex_destroy(&c.lock);
+  completion_free(c);
   return NULL;
 }
 

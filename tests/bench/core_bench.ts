@@ -15,7 +15,14 @@
  * Environment: BENCH_SCALE (request count multiplier, default 1),
  * BENCH_REPEAT (runs per cell, default 3: the backends take turns and each
  * cell shows the median run by p50; these VMs are noisy), BENCH_ONLY (comma
- * list of row groups: small, large, load, bls; tests/bench/core_bls.ts).
+ * list of row groups: small, large, load, bls (tests/bench/core_bls.ts),
+ * idle (CPU of loaded instances that get no requests)),
+ * BENCH_INSTANCES and BENCH_CONCURRENCY (comma lists narrowing the small
+ * rows, default "1,2,4" and "1,4"), BENCH_BASELINE (the `build/deno`
+ * directory of another build of this backend: the small rows then compare
+ * this build with that one instead of with python_backend, taking turns in
+ * the same run; it gets a `libtriton_denobase.so` link so that Triton can
+ * load it as a second backend; the other row groups are skipped).
  *
  * @module
  */
@@ -25,14 +32,33 @@ import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
 import { benchBls, blsModelNames, traceBls, writeBlsModels } from "./core_bls.ts";
-import { alternating, childPids, type Run, timedRun } from "./core_runner.ts";
+import { alternating, childPids, type Run, timedRun, treeCpuSeconds } from "./core_runner.ts";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
 const REPEAT = Math.max(1, Number(Deno.env.get("BENCH_REPEAT") ?? "3"));
-const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls").split(","));
+const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "small,large,load,bls,idle").split(","));
+const INSTANCES = numberList("BENCH_INSTANCES", [1, 2, 4]);
+const CONCURRENCY = numberList("BENCH_CONCURRENCY", [1, 4]);
 
-type Backend = "deno" | "python" | "identity";
+/** A comma list of positive integers from the environment, or `fallback`. */
+function numberList(variable: string, fallback: number[]): number[] {
+  const text = Deno.env.get(variable);
+  if (text === undefined || text === "") return fallback;
+  const values = text.split(",").map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value < 1)) {
+    throw new Error(`${variable} must be a comma list of positive integers, not '${text}'`);
+  }
+  return values;
+}
+
+type Backend = "deno" | "python" | "identity" | "denobase";
+
+/** Another build of this backend to compare with (BENCH_BASELINE). */
+const BASELINE = Deno.env.get("BENCH_BASELINE");
+if (BASELINE !== undefined) {
+  for (const group of [...ONLY]) if (group !== "small") ONLY.delete(group);
+}
 
 /** Writes one model of `backend` with `instances` CPU instances into `repository`. */
 function writeModel(repository: string, backend: Backend, instances: number): string {
@@ -54,7 +80,7 @@ function writeModel(repository: string, backend: Backend, instances: number): st
     ].join("\n"),
   );
   const models = `${REPOSITORY_ROOT}/tests/bench/models`;
-  if (backend === "deno") {
+  if (backend === "deno" || backend === "denobase") {
     Deno.copyFileSync(`${models}/deno_identity/model.ts`, `${directory}/1/model.ts`);
   }
   if (backend === "python") {
@@ -124,6 +150,11 @@ function alternatingBackends(
   return alternating(backends, REPEAT, measure);
 }
 
+/** `a[key] / b[key]` to two decimals, or "-" where a run is missing. */
+function ratio(a: Run | undefined, b: Run | undefined, key: keyof Run): string {
+  return a === undefined || b === undefined ? "-" : formatNumber(a[key] / b[key], 2);
+}
+
 function cell(run: Run | undefined, key: keyof Run, decimals = 0): string {
   return run === undefined ? "-" : formatNumber(run[key], decimals);
 }
@@ -167,11 +198,27 @@ async function main(): Promise<void> {
     return;
   }
   const repository = Deno.makeTempDirSync({ prefix: "core_bench_repo_" });
-  const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
-  for (const backend of backends) for (const n of [1, 2, 4]) writeModel(repository, backend, n);
+  const backends: Backend[] = BASELINE !== undefined
+    ? ["deno", "denobase"]
+    : home.hasPython
+    ? ["deno", "python"]
+    : ["deno"];
+  const counts = new Set([1, ...INSTANCES]); // the large and load rows use one instance
+  for (const backend of backends) for (const n of counts) writeModel(repository, backend, n);
   if (home.hasIdentity) writeModel(repository, "identity", 1);
   writeBlsModels(repository, home.hasPython);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
+  if (BASELINE !== undefined) {
+    // Triton loads backend "denobase" from denobase/libtriton_denobase.so; the
+    // backend resolves its directory, so its stub tree is the baseline's own.
+    const library = `${BASELINE}/libtriton_denobase.so`;
+    try {
+      Deno.lstatSync(library);
+    } catch {
+      Deno.symlinkSync("libtriton_deno.so", library);
+    }
+    Deno.symlinkSync(BASELINE, `${backendDirectory}/denobase`);
+  }
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
     clientLibrary: buildPaths().clientLibrary,
@@ -188,8 +235,8 @@ async function main(): Promise<void> {
   try {
     if (ONLY.has("small")) {
       const rows: string[][] = [];
-      for (const instances of [1, 2, 4]) {
-        for (const concurrency of [1, 4]) {
+      for (const instances of INSTANCES) {
+        for (const concurrency of CONCURRENCY) {
           const results = await alternatingBackends(
             backends,
             (backend) =>
@@ -200,8 +247,8 @@ async function main(): Promise<void> {
                   run(server, `${backend}_i${instances}`, 4, Math.round(4000 * SCALE), concurrency),
               ),
           );
-          const ours = results.get("deno")!;
-          const python = results.get("python");
+          const ours = results.get("deno");
+          const python = results.get(BASELINE !== undefined ? "denobase" : "python");
           rows.push([
             String(instances),
             String(concurrency),
@@ -213,10 +260,8 @@ async function main(): Promise<void> {
             cell(python, "p50Us", 1),
             cell(python, "p99Us", 1),
             cell(python, "cpuUsPerRequest", 1),
-            python === undefined ? "-" : formatNumber(ours.p50Us / python.p50Us, 2),
-            python === undefined
-              ? "-"
-              : formatNumber(ours.requestsPerSecond / python.requestsPerSecond, 2),
+            ratio(ours, python, "p50Us"),
+            ratio(ours, python, "requestsPerSecond"),
           ]);
         }
       }
@@ -225,6 +270,8 @@ async function main(): Promise<void> {
           Math.round(4000 * SCALE)
         } requests a run, median of ${REPEAT} runs by p50`,
       );
+      const other = BASELINE !== undefined ? "baseline" : "python";
+      if (BASELINE !== undefined) console.log(`baseline: the build in ${BASELINE}`);
       console.log(renderTable([
         "instances",
         "concurrency",
@@ -232,12 +279,12 @@ async function main(): Promise<void> {
         "p50 us",
         "p99 us",
         "CPU us/req",
-        "python req/s",
+        `${other} req/s`,
         "p50 us",
         "p99 us",
         "CPU us/req",
-        "p50 deno/python",
-        "req/s deno/python",
+        `p50 deno/${other}`,
+        `req/s deno/${other}`,
       ], rows));
     }
     if (ONLY.has("large")) {
@@ -258,7 +305,7 @@ async function main(): Promise<void> {
               () => run(server, `${backend}_i1`, elements, Math.round(requests * SCALE), 1),
             ),
         );
-        const ours = results.get("deno")!;
+        const ours = results.get("deno");
         const python = results.get("python");
         const identity = results.get("identity");
         rows.push([
@@ -269,12 +316,8 @@ async function main(): Promise<void> {
           cell(python, "p50Us"),
           cell(identity, "requestsPerSecond"),
           cell(identity, "p50Us"),
-          python === undefined
-            ? "-"
-            : formatNumber(ours.requestsPerSecond / python.requestsPerSecond, 2),
-          identity === undefined
-            ? "-"
-            : formatNumber(identity.requestsPerSecond / ours.requestsPerSecond, 2),
+          ratio(ours, python, "requestsPerSecond"),
+          ratio(identity, ours, "requestsPerSecond"),
         ]);
       }
       console.log("\nLarge tensors per input, 1 instance, concurrency 1");
@@ -303,6 +346,29 @@ async function main(): Promise<void> {
         await waitForStubs();
       }
       await tracedChild();
+    }
+    if (ONLY.has("idle")) {
+      // An idle instance must use no CPU: the most instances of each
+      // backend, loaded and served once, then left alone.
+      const instances = Math.max(...INSTANCES);
+      const rows: string[][] = [];
+      for (const backend of backends) {
+        await withModel(server, `${backend}_i${instances}`, async () => {
+          await run(server, `${backend}_i${instances}`, 4, 1000, 4);
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          const before = treeCpuSeconds();
+          const started = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 10_000));
+          const seconds = (performance.now() - started) / 1000;
+          const share = (treeCpuSeconds() - before) / seconds;
+          rows.push([backend, String(instances), formatNumber(share * 100, 2)]);
+        });
+      }
+      console.log(
+        "\nIdle: CPU of the server process and its stubs over 10 s without requests " +
+          "(after 1,000 requests and 2 s of rest; clock ticks of 10 ms)",
+      );
+      console.log(renderTable(["backend", "instances", "CPU % of one core"], rows));
     }
     if (ONLY.has("load")) {
       const rows: string[][] = [];

@@ -111,7 +111,9 @@ export async function timedRun(
 /**
  * Measures each of `subjects` `repeat` times, taking turns (A B A B ...), so
  * that a slow spell of the machine hits all of them; keeps each one's
- * median run by p50.
+ * median run by p50. A subject whose run fails (a model that stopped
+ * answering, say) is left out of the later rounds and of the result, with
+ * one line saying why; the others go on.
  */
 export async function alternating<K extends string>(
   subjects: readonly K[],
@@ -119,11 +121,21 @@ export async function alternating<K extends string>(
   measure: (subject: K) => Promise<Run>,
 ): Promise<Map<K, Run>> {
   const runs = new Map<K, Run[]>(subjects.map((subject) => [subject, []]));
+  const failed = new Set<K>();
   for (let round = 0; round < repeat; round++) {
-    for (const subject of subjects) runs.get(subject)!.push(await measure(subject));
+    for (const subject of subjects) {
+      if (failed.has(subject)) continue;
+      try {
+        runs.get(subject)!.push(await measure(subject));
+      } catch (error) {
+        failed.add(subject);
+        console.log(`(${subject}: left out, ${(error as Error).message})`);
+      }
+    }
   }
   const medians = new Map<K, Run>();
   for (const [subject, list] of runs) {
+    if (failed.has(subject) || list.length === 0) continue;
     list.sort((a, b) => a.p50Us - b.p50Us);
     medians.set(subject, list[list.length >> 1]);
   }
