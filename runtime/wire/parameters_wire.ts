@@ -1,5 +1,6 @@
 /**
- * Parameters as the C side writes and reads them (ffi/src/parameters.h):
+ * Parameters as the C side writes and reads them (`ffi/src/batch_codec.h` writes them,
+ * `ffi/src/result_codec.h` reads them):
  * a JSON object whose members are the parameters in order, each
  * `{"type": "STRING"|"INT"|"BOOL"|"DOUBLE", "value": "<text>"}` with every
  * value a string, so the parent's one strict JSON reader parses it. The

@@ -7,7 +7,15 @@
 import { assertEquals } from "../harness/assert.ts";
 import { buildPaths } from "../harness/paths.ts";
 
-for (const name of ["json_reader_check", "metrics_check", "arena_alloc_check", "channel_check", "stub_log_check"]) {
+for (
+  const name of [
+    "json_reader_check",
+    "metrics_check",
+    "arena_alloc_check",
+    "channel_check",
+    "stub_log_check",
+  ]
+) {
   Deno.test(`C unit tests: ${name}`, async () => {
     const binary = `${buildPaths().buildDir}/units/${name}`;
     const { code, stdout, stderr } = await new Deno.Command(binary, {
