@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bls_internal.h"
+#include "client_text.h"
 #include "errors.h"
 #include "json_reader.h"
 #include "log.h"
@@ -147,11 +148,20 @@ static uint32_t run_operation(const control_job* job, char** text)
   const char* hint = refused ? " (a model can load and unload models only when Triton runs "
                                "with --model-control-mode=explicit)"
                              : "";
+  /* The calling model is a client: it sees no server path (the loaded
+   * model's directory is not its own either); the log keeps the whole text. */
+  char* client = tdn_client_text(TRITONSERVER_ErrorMessage(error), NULL);
+  if (client != NULL && strcmp(client, TRITONSERVER_ErrorMessage(error)) != 0) {
+    TDN_LOG_ERROR(
+        "instance '%s': %s of model '%s' failed: %s", job->bls->instance_name,
+        operation_verb(job->operation), spec->model_name, TRITONSERVER_ErrorMessage(error));
+  }
   if (asprintf(
           text, "cannot %s model '%s': %s%s", operation_verb(job->operation), spec->model_name,
-          TRITONSERVER_ErrorMessage(error), hint) < 0) {
+          client != NULL ? client : "(the message is in the server's log)", hint) < 0) {
     *text = NULL;
   }
+  free(client);
   TRITONSERVER_ErrorDelete(error);
   return code == TRITONSERVER_ERROR_UNKNOWN ? (uint32_t)TRITONSERVER_ERROR_INTERNAL
                                             : (uint32_t)code;

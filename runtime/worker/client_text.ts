@@ -5,7 +5,10 @@
  * every other absolute path or `file:` URL becomes `<server path>`; stack
  * frames that are not in the model's own files are dropped; the text is
  * capped at {@linkcode CLIENT_TEXT_LIMIT} bytes. Triton's log keeps the
- * whole text (the Worker logs it before it answers).
+ * whole text (the Worker logs it before it answers). The parent applies
+ * the paths rule ({@linkcode clientPaths}) again to every load error it
+ * returns (ffi/src/client_text.c); tests/fixtures/client_text_cases.json
+ * holds cases both sides answer alike.
  *
  * @example
  * ```ts
@@ -26,35 +29,52 @@ export const CLIENT_TEXT_LIMIT = 4096;
 
 const TRUNCATED = " ... (truncated; the whole message is in the server's log)";
 const FRAME = /^\s+at\s/;
-// An absolute path or file: URL that starts a word (not the /4 of 3/4).
-const ABSOLUTE_PATH = /(?<![\w.~-])(?:file:\/\/)?(?:\/[^\s"'`()<>,;:]+)+/g;
+// An absolute path or file: URL that starts a word (not the /4 of 3/4) and
+// names something (not the bare slashes of a // comment in a quoted line).
+const ABSOLUTE_PATH = /(?<![\w.~-])(?:file:\/\/)?\/+[^\s"'`()<>,;:/][^\s"'`()<>,;:]*/g;
 
 /**
  * The client's form of an error text.
  *
  * @param text The full text (message, then stack frames).
- * @param modelDirectory The model's directory, absolute, without a trailing slash.
+ * @param modelDirectory The model's directory, absolute (a trailing slash is
+ * ignored); "" hides every absolute path.
  * @returns The text without server paths and runtime frames, capped.
  */
 export function clientText(text: string, modelDirectory: string): string {
-  const directory = modelDirectory.replace(/\/+$/, "");
-  const own = [`file://${directory}/`, `${directory}/`];
+  const own = ownPrefixes(modelDirectory);
+  // A frame of the model's own code stays; the runtime's go.
+  const lines = text.split("\n").filter((line) =>
+    !FRAME.test(line) || own.some((prefix) => line.includes(prefix))
+  );
+  return clientPaths(lines.join("\n"), modelDirectory);
+}
+
+/**
+ * The paths rule alone, which the parent applies again to every load
+ * error it returns (ffi/src/client_text.c): paths inside the model's
+ * directory become relative to it, other absolute paths and `file:` URLs
+ * become `<server path>`, and the text is capped. Applied to its own
+ * result, it changes nothing.
+ *
+ * @param text Any error text.
+ * @param modelDirectory As for {@linkcode clientText}.
+ * @returns The text without server paths, capped.
+ */
+export function clientPaths(text: string, modelDirectory: string): string {
+  const own = ownPrefixes(modelDirectory);
   const relative = (line: string): string =>
     line.replace(ABSOLUTE_PATH, (path) => {
       const prefix = own.find((candidate) => path.startsWith(candidate));
-      if (prefix !== undefined) return path.slice(prefix.length);
-      return path === "/" ? path : "<server path>";
+      return prefix !== undefined ? path.slice(prefix.length) : "<server path>";
     });
-  const lines: string[] = [];
-  for (const line of text.split("\n")) {
-    if (FRAME.test(line)) {
-      // A frame of the model's own code stays; the runtime's go.
-      if (own.some((prefix) => line.includes(prefix))) lines.push(relative(line));
-    } else {
-      lines.push(relative(line));
-    }
-  }
-  return cap(lines.join("\n"));
+  return cap(text.split("\n").map(relative).join("\n"));
+}
+
+/** `file://<dir>/` and `<dir>/`; none for "" or "/" (no model's own). */
+function ownPrefixes(modelDirectory: string): string[] {
+  const directory = modelDirectory.replace(/\/+$/, "");
+  return directory === "" ? [] : [`file://${directory}/`, `${directory}/`];
 }
 
 function cap(text: string): string {
