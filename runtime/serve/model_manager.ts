@@ -28,7 +28,9 @@ import { EnsembleScheduler } from "./ensemble.ts";
 import { checkStepModels, ensemblePlan, isEnsemble } from "./ensemble_plan.ts";
 import { ErrorCode, ServeError } from "./errors.ts";
 import { type ModelSignature, modelSignature } from "./model_signature.ts";
+import { join } from "node:path";
 import { listModelNames, type ModelSpec, readModelSpec } from "./repository.ts";
+import { clientPaths } from "../worker/client_text.ts";
 import { type BatchExecutor, batchingPolicy, Scheduler } from "./scheduler.ts";
 import {
   DEFAULT_MAX_SEQUENCE_IDLE_US,
@@ -168,14 +170,18 @@ export class ModelManager implements ModelRegistry {
   readonly #records = new Map<string, ModelRecord>();
   /** Ensembles whose load is waiting for their composing models (to catch cycles). */
   readonly #ensemblesLoading = new Set<string>();
+  readonly #log: (line: string) => void;
 
   /**
    * @param repository The model repository directory.
    * @param loader Loads one version (the host, or a fake in tests).
+   * @param log The server's log: a failed load's whole text, when what
+   * clients see of it (the load answer, the repository index) lost paths.
    */
-  constructor(repository: string, loader: VersionLoader) {
+  constructor(repository: string, loader: VersionLoader, log: (line: string) => void = () => {}) {
     this.#repository = repository;
     this.#loader = loader;
+    this.#log = log;
   }
 
   /**
@@ -246,10 +252,16 @@ export class ModelManager implements ModelRegistry {
     } catch (error) {
       for (const version of served.values()) await version.executor.unload().catch(() => {});
       record.state = previous.size > 0 ? "READY" : "UNAVAILABLE";
-      record.reason = messageOf(error);
+      // Clients see the reason with paths relative to the model's directory
+      // and no other server path (as the backend's own load errors); the
+      // log keeps the whole text.
+      const full = messageOf(error);
+      const reason = clientPaths(full, join(this.#repository, record.name));
+      if (reason !== full) this.#log(`model '${record.name}' failed to load: ${full}`);
+      record.reason = reason;
       throw new ServeError(
         ErrorCode.INVALID_ARG,
-        `load failed for model '${record.name}': ${messageOf(error)}`,
+        `load failed for model '${record.name}': ${reason}`,
       );
     }
     record.served = served;

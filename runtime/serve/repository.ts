@@ -58,7 +58,9 @@ export function listModelNames(repository: string): string[] {
 
 /**
  * Reads and checks one model: `config.pbtxt` (syntax errors carry
- * file:line:column), the name, and the versions its policy selects.
+ * file:line:column), the name, and the versions its policy selects. The
+ * messages name the absolute paths (for the log); what clients see of them
+ * is made model-relative where the load fails (model_manager.ts).
  *
  * @param repository The repository directory.
  * @param name The model's name.
@@ -73,7 +75,9 @@ export function readModelSpec(
 ): ModelSpec {
   const directory = resolve(repository, name);
   if (!isDirectory(directory)) {
-    throw new ModelSpecError(`no model directory '${name}' in repository '${repository}'`);
+    throw new ModelSpecError(
+      `no model directory '${name}' in the model repository (${repository})`,
+    );
   }
   const config = override ?? readConfigFile(directory, name);
   if (config.name === "") config.name = name;
@@ -129,7 +133,7 @@ function readConfigFile(directory: string, name: string): ModelConfig {
     text = Deno.readTextFileSync(configPath);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new ModelSpecError(`failed to load '${name}': no config.pbtxt in ${directory}`);
+      throw new ModelSpecError(`failed to load '${name}': ${configPath} does not exist`);
     }
     throw new ModelSpecError(`failed to read ${configPath}: ${messageOf(error)}`);
   }

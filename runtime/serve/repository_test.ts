@@ -40,7 +40,11 @@ Deno.test("repository: the reasons a model cannot be served", () => {
     );
     assertThrows(() => readModelSpec(root, "renamed"), ModelSpecError, "directory name must equal");
     assertThrows(() => readModelSpec(root, "empty"), ModelSpecError, "at least one version");
-    assertThrows(() => readModelSpec(root, "no_config"), ModelSpecError, "no config.pbtxt");
+    assertThrows(
+      () => readModelSpec(root, "no_config"),
+      ModelSpecError,
+      "config.pbtxt does not exist",
+    );
     assertThrows(() => readModelSpec(root, "absent"), ModelSpecError, "no model directory");
   } finally {
     Deno.removeSync(root, { recursive: true });
