@@ -188,3 +188,18 @@ Deno.test("a symbolic link pointing outside the model directory fails the load",
       removeTemporaryCopy(dir);
     }
   }));
+
+Deno.test("the policy evaluator's refusal (a malformed deno.json) names deno.json, not its path", () =>
+  withHost((host) => {
+    const dir = temporaryCopy(exampleModelDir("add_sub"));
+    try {
+      Deno.writeTextFileSync(`${dir}/deno.json`, "{ not json");
+      const error = assertThrows(() => host.loadModel(dir), HostError);
+      assertMatch(error.message, /(?<![\w/])deno\.json is not JSON/);
+      assertNoServerPath(error.message, dir);
+      assertStringIncludes(host.log(), `${dir}/deno.json is not JSON`);
+      assertEquals(findStubPids(dir), []);
+    } finally {
+      removeTemporaryCopy(dir);
+    }
+  }));
