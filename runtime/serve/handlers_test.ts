@@ -303,7 +303,7 @@ Deno.test("handlers: a config override is checked like config.pbtxt; the loaded 
   const { call, manager } = await setup();
   for (
     const [config, error] of [
-      ['{"backend":"python"}', "asks for backend 'python'"],
+      ['{"backend":"python"}', "is refused: its configuration names backend 'python'; "],
       ["{}", "names no backend"],
       ['{"backend":"deno","name":"other"}', "directory name must equal model name"],
     ]

@@ -8,6 +8,7 @@
 
 import { join, resolve } from "node:path";
 import { type ModelConfig, parseModelConfigText } from "../model_config/mod.ts";
+import { isDenoModel, refusedModelText } from "../model_config/deno_model.ts";
 
 /** What the repository says about one model, ready to be loaded. */
 export interface ModelSpec {
@@ -98,32 +99,23 @@ export function readModelSpec(
   return { name, directory, config, versions };
 }
 
+/** What the stand-in core accepts, in the words of docs/deno_models.md. */
+const STAND_IN_ACCEPTS = 'the stand-in core serves only Deno models (backend: "deno") and ' +
+  'ensembles (platform: "ensemble"); serve with --triton-home for Triton\'s backends';
+
 /**
- * A model the stand-in core can serve names the Deno backend, or is an
- * ensemble; anything else would load and then serve nothing. A
- * config.pbtxt may leave the backend out (the repository is this backend's);
- * a configuration sent with a load request must name it.
+ * A model the stand-in core can serve is a Deno model or an ensemble
+ * (docs/deno_models.md); anything else would load and then serve nothing.
+ * A config.pbtxt may leave both backend and platform out (the repository
+ * is this backend's); a configuration sent with a load request must name
+ * one.
  *
- * @throws {ModelSpecError} Naming what the configuration lacks or asks for.
+ * @throws {ModelSpecError} Naming what the configuration names instead.
  */
 function checkBackend(config: ModelConfig, name: string, override: boolean): void {
-  if (config.platform === "ensemble") return;
-  if (config.backend === "" && config.platform === "") {
-    if (!override) return;
-    throw new ModelSpecError(
-      `the configuration of model '${name}' names no backend: set backend: "deno" ` +
-        '(or platform: "ensemble")',
-    );
-  }
-  if (config.backend !== "deno") {
-    const what = config.backend !== ""
-      ? `backend '${config.backend}'`
-      : `platform '${config.platform}'`;
-    throw new ModelSpecError(
-      `model '${name}' asks for ${what}; the stand-in core serves the Deno backend and ` +
-        "ensembles only (serve with --triton-home for Triton's backends)",
-    );
-  }
+  if (config.platform === "ensemble" || isDenoModel(config)) return;
+  if (config.backend === "" && config.platform === "" && !override) return;
+  throw new ModelSpecError(refusedModelText(name, config, STAND_IN_ACCEPTS));
 }
 
 function readConfigFile(directory: string, name: string): ModelConfig {
