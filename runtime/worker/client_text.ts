@@ -43,11 +43,14 @@ const ABSOLUTE_PATH = /(?<![\w.~-])(?:file:\/\/)?\/+[^\s"'`()<>,;:/][^\s"'`()<>,
  */
 export function clientText(text: string, modelDirectory: string): string {
   const own = ownPrefixes(modelDirectory);
-  // A frame of the model's own code stays; the runtime's go.
-  const lines = text.split("\n").filter((line) =>
-    !FRAME.test(line) || own.some((prefix) => line.includes(prefix))
-  );
-  return clientPaths(lines.join("\n"), modelDirectory);
+  // Plain loops: the model shares this realm and may have replaced
+  // Array.prototype.map and friends (tests/hostile, pollution_array_map).
+  const kept: string[] = [];
+  for (const line of text.split("\n")) {
+    // A frame of the model's own code stays; the runtime's go.
+    if (!FRAME.test(line) || mentions(line, own)) kept[kept.length] = line;
+  }
+  return clientPaths(kept.join("\n"), modelDirectory);
 }
 
 /**
@@ -63,12 +66,20 @@ export function clientText(text: string, modelDirectory: string): string {
  */
 export function clientPaths(text: string, modelDirectory: string): string {
   const own = ownPrefixes(modelDirectory);
-  const relative = (line: string): string =>
-    line.replace(ABSOLUTE_PATH, (path) => {
-      const prefix = own.find((candidate) => path.startsWith(candidate));
-      return prefix !== undefined ? path.slice(prefix.length) : "<server path>";
-    });
-  return cap(text.split("\n").map(relative).join("\n"));
+  const relative = text.replace(ABSOLUTE_PATH, (path) => {
+    for (const prefix of own) {
+      if (path.startsWith(prefix)) return path.slice(prefix.length);
+    }
+    return "<server path>";
+  });
+  return cap(relative);
+}
+
+function mentions(line: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) {
+    if (line.includes(prefix)) return true;
+  }
+  return false;
 }
 
 /** `file://<dir>/` and `<dir>/`; none for "" or "/" (no model's own). */
