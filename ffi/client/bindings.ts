@@ -108,8 +108,14 @@ export const CORE_SYMBOLS = {
     nonblocking: true,
   },
   TRITONSERVER_ParameterNew: { parameters: ["buffer", "u32", "buffer"], result: "pointer" },
+  TRITONSERVER_ParameterBytesNew: { parameters: ["buffer", "buffer", "u64"], result: "pointer" },
   TRITONSERVER_ParameterDelete: { parameters: ["pointer"], result: "void" },
   TRITONSERVER_ServerUnloadModel: {
+    parameters: ["pointer", "buffer"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  TRITONSERVER_ServerUnloadModelAndDependents: {
     parameters: ["pointer", "buffer"],
     result: "pointer",
     nonblocking: true,

@@ -348,55 +348,85 @@ export class TritonServer {
 
   /**
    * `TRITONSERVER_ServerLoadModel` (explicit mode; loads or reloads), or with
-   * `config`, a JSON model configuration that replaces the repository's
-   * (`TRITONSERVER_ServerLoadModelWithParameters`).
+   * `config`, a JSON model configuration that replaces the repository's, and
+   * `files`, model files that replace the model's directory
+   * (`TRITONSERVER_ServerLoadModelWithParameters` with a string parameter
+   * `config` and a bytes parameter `file:<path>` per file).
    *
    * @throws {CoreError} With Triton's reason.
    */
-  async loadModel(name: string, options: { config?: string } = {}): Promise<void> {
+  async loadModel(
+    name: string,
+    options: { config?: string; files?: readonly { path: string; bytes: Uint8Array }[] } = {},
+  ): Promise<void> {
     const s = this.core.symbols;
     // Triton reads the repository again on every load; the stand-in is
     // handed what config.pbtxt says now.
     if (this.#configHook !== undefined) {
       registerModelConfig(this.#configHook, this.#repository, name);
     }
-    if (options.config === undefined) {
+    const files = options.files ?? [];
+    if (options.config === undefined && files.length === 0) {
       const error = await s.TRITONSERVER_ServerLoadModel(this.handle, cString(name));
       if (error !== null) throw takeError(this.core, error);
       return;
     }
-    // Triton's "config" load parameter: a JSON configuration that replaces
-    // the repository's for this load.
-    const parameter = s.TRITONSERVER_ParameterNew(
-      cString("config"),
-      PARAMETER_STRING,
-      cString(options.config),
-    );
-    if (parameter === null) throw new CoreError("INTERNAL", "cannot make the config parameter");
+    const parameters: Deno.PointerObject[] = [];
+    // The core keeps pointers to these bytes until the load returns: each
+    // file's bytes in an ArrayBuffer of its own, referenced until then.
+    const keep: Uint8Array[] = [];
     try {
-      const list = new BigUint64Array([BigInt(Deno.UnsafePointer.value(parameter))]);
+      if (options.config !== undefined) {
+        const parameter = s.TRITONSERVER_ParameterNew(
+          cString("config"),
+          PARAMETER_STRING,
+          cString(options.config),
+        );
+        if (parameter === null) throw new CoreError("INTERNAL", "cannot make the config parameter");
+        parameters.push(parameter);
+      }
+      for (const file of files) {
+        const bytes = new Uint8Array(new ArrayBuffer(Math.max(1, file.bytes.byteLength)));
+        bytes.set(file.bytes);
+        keep.push(bytes);
+        const parameter = s.TRITONSERVER_ParameterBytesNew(
+          cString(`file:${file.path}`),
+          bytes,
+          BigInt(file.bytes.byteLength),
+        );
+        if (parameter === null) {
+          throw new CoreError("INTERNAL", `cannot make the parameter of file '${file.path}'`);
+        }
+        parameters.push(parameter);
+      }
+      const list = new BigUint64Array(
+        parameters.map((parameter) => BigInt(Deno.UnsafePointer.value(parameter))),
+      );
       const error = await s.TRITONSERVER_ServerLoadModelWithParameters(
         this.handle,
         cString(name),
         list,
-        1n,
+        BigInt(parameters.length),
       );
       if (error !== null) throw takeError(this.core, error);
     } finally {
-      s.TRITONSERVER_ParameterDelete(parameter);
+      for (const parameter of parameters) s.TRITONSERVER_ParameterDelete(parameter);
+      keep.length = 0;
     }
   }
 
   /**
-   * `TRITONSERVER_ServerUnloadModel`: returns once the unload has started.
+   * `TRITONSERVER_ServerUnloadModel`, or with `dependents`
+   * `TRITONSERVER_ServerUnloadModelAndDependents` (the models loaded only
+   * as this one's dependencies go too): returns once the unload has started.
    *
    * @throws {CoreError} With Triton's reason.
    */
-  async unloadModel(name: string): Promise<void> {
-    const error = await this.core.symbols.TRITONSERVER_ServerUnloadModel(
-      this.handle,
-      cString(name),
-    );
+  async unloadModel(name: string, options: { dependents?: boolean } = {}): Promise<void> {
+    const s = this.core.symbols;
+    const error = options.dependents === true
+      ? await s.TRITONSERVER_ServerUnloadModelAndDependents(this.handle, cString(name))
+      : await s.TRITONSERVER_ServerUnloadModel(this.handle, cString(name));
     if (error !== null) throw takeError(this.core, error);
   }
 

@@ -2,9 +2,10 @@
  * The one rule of which configurations are Deno models, and the words in
  * which a place that applies it refuses one (docs/deno_models.md): a
  * configuration is a Deno model when it names `backend: "deno"`. The model
- * API (ffi/src/bls_control.c, in C, with the same words) accepts only
- * those without a platform; serve's stand-in core (runtime/serve/repository.ts)
- * accepts ensembles too.
+ * API (ffi/src/bls_control.c, in C, with the same words) and serve's model
+ * files (runtime/serve/repository_control.ts) accept only those without a
+ * platform; serve's stand-in core (runtime/serve/repository.ts) accepts
+ * ensembles too.
  *
  * @example
  * ```ts

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { modelConfigFromTritonJson, modelConfigToTritonJson } from "../model_config/mod.ts";
+import { modelConfigToTritonJson } from "../model_config/mod.ts";
 import { readBody } from "./body.ts";
 import { HEADER_LENGTH_HEADER, splitBody } from "./binary_body.ts";
 import {
@@ -35,6 +35,12 @@ import {
 import { type RegionSlice, resolveSharedMemory, type SystemSharedMemory } from "./system_shm.ts";
 import { LogSettings, TraceSettings } from "./settings.ts";
 import { rawRequest } from "./raw_request.ts";
+import {
+  controlParametersFromJson,
+  parseLoadRequest,
+  parseUnloadRequest,
+  requireExplicitControl,
+} from "./repository_control.ts";
 import { buildInferResponse } from "./infer_response.ts";
 import { modelMetadata, serverMetadata } from "./metadata.ts";
 import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
@@ -383,44 +389,13 @@ async function handleControl(
 ): Promise<Response> {
   requireMethod(request, "POST");
   rejectRepositoryName(route.repository);
-  if (context.modelControl !== "explicit") {
-    // Triton's answer in the none and poll modes (UNAVAILABLE, 503).
-    throw new ServeError(
-      ErrorCode.UNAVAILABLE,
-      "explicit model load / unload is not allowed if polling is enabled",
-    );
-  }
+  requireExplicitControl(context.modelControl);
   const body = await readJsonObject(request, context.maxBodyBytes, context.bodyTimeoutMs);
-  const parameters = body.parameters ?? {};
-  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
-    throw invalidArg("Unable to parse 'parameters'");
-  }
-  const entries = Object.entries(parameters as Record<string, unknown>);
+  const parameters = controlParametersFromJson(body.parameters);
   if (route.action === "load") {
-    let override;
-    for (const [key, value] of entries) {
-      if (key === "config") {
-        if (typeof value !== "string") throw invalidArg("Unable to parse 'config'");
-        try {
-          override = modelConfigFromTritonJson(value);
-        } catch (error) {
-          throw invalidArg(`failed to load '${route.model}': ${(error as Error).message}`);
-        }
-      } else if (key.startsWith("file:")) {
-        throw new ServeError(
-          ErrorCode.UNSUPPORTED,
-          `load parameter '${key}': model files in the request are not supported`,
-        );
-      }
-    }
-    await context.manager.load(route.model, override);
+    await context.manager.load(route.model, parseLoadRequest(route.model, parameters, "http"));
   } else {
-    for (const [key, value] of entries) {
-      if (key === "unload_dependents" && typeof value !== "boolean") {
-        throw invalidArg("Unable to parse 'unload_dependents'");
-      }
-    }
-    await context.manager.unload(route.model);
+    await context.manager.unload(route.model, parseUnloadRequest(parameters, "http"));
   }
   return new Response(null, { status: 200, headers: { "content-type": "application/json" } });
 }

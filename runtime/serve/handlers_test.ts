@@ -294,6 +294,16 @@ Deno.test("handlers: outside explicit model control, load and unload are Triton'
     );
     assertEquals(override.status, 503);
     await override.body?.cancel();
+    // Model files neither.
+    const files = await call(
+      "POST",
+      "/v2/repository/models/add_sub/load",
+      JSON.stringify({
+        parameters: { config: '{"backend":"deno"}', "file:1/model.ts": btoa("export {};") },
+      }),
+    );
+    assertEquals(files.status, 503);
+    await files.body?.cancel();
     assertEquals((await call("GET", "/v2/models/add_sub/ready")).status, 200);
     await manager.unloadAll();
   }

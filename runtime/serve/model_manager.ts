@@ -9,7 +9,15 @@
  * A model with `sequence_batching` gets the sequence batcher; an ensemble
  * (`platform: "ensemble"`) loads nothing into the backend: its requests run
  * its steps on the composing models, which are loaded first if they are not
- * loaded or loading already.
+ * loaded or loading already. Those it loaded are its dependents: an unload
+ * with `unloadDependents` takes them too, unless they were loaded on their
+ * own or another loaded ensemble still needs them (Triton's
+ * `unload_dependents`).
+ *
+ * A load may bring its own model files (the load API's `file:` parameters):
+ * they are written to a temporary model directory that replaces the
+ * repository's for that load, and removed when the model is unloaded or
+ * loaded again, or when its load fails.
  *
  * @module
  */
@@ -31,6 +39,8 @@ import { type ModelSignature, modelSignature } from "./model_signature.ts";
 import { join } from "node:path";
 import { listModelNames, type ModelSpec, readModelSpec } from "./repository.ts";
 import { clientPaths } from "../worker/client_text.ts";
+import { type ModelFilesDirectory, removeModelFiles, writeModelFiles } from "./model_files.ts";
+import type { LoadRequest, UnloadRequest } from "./repository_control.ts";
 import { type BatchExecutor, batchingPolicy, Scheduler } from "./scheduler.ts";
 import {
   DEFAULT_MAX_SEQUENCE_IDLE_US,
@@ -116,10 +126,13 @@ export interface ModelRegistry {
   allServed(): ServedVersion[];
   /** The repository index. */
   index(readyOnly: boolean): IndexEntry[];
-  /** Loads (or reloads) a model, optionally with a configuration that replaces its own. */
-  load(name: string, override?: ModelConfig): Promise<void>;
-  /** Unloads a model. */
-  unload(name: string): Promise<void>;
+  /**
+   * Loads (or reloads) a model, optionally with a configuration that
+   * replaces its own and files that replace its directory.
+   */
+  load(name: string, request?: Partial<LoadRequest>): Promise<void>;
+  /** Unloads a model (and, when asked, the models loaded as its dependents). */
+  unload(name: string, request?: Partial<UnloadRequest>): Promise<void>;
 }
 
 /** What the startup log says about a model. */
@@ -148,8 +161,15 @@ interface ModelRecord {
   latestVersion: number;
   spec: ModelSpec | undefined;
   served: Map<number, ServedVersion>;
-  /** Whether a load was ever asked for (it may still be waiting its turn). */
-  loadRequested: boolean;
+  /** Loads asked for and not yet finished. */
+  pendingLoads: number;
+  /**
+   * Loaded on its own (at startup or through the load API), not only as an
+   * ensemble's composing model; an unload clears it.
+   */
+  explicit: boolean;
+  /** The temporary directory of the uploaded files the served versions run from. */
+  filesRoot: string | undefined;
   /** The tail of this model's load/unload chain. */
   busy: Promise<void>;
 }
@@ -172,16 +192,26 @@ export class ModelManager implements ModelRegistry {
   readonly #ensemblesLoading = new Set<string>();
   readonly #log: (line: string) => void;
 
+  /** Where model files sent with a load are written (default: the system's temporary directory). */
+  readonly #uploadDirectory: string | undefined;
+
   /**
    * @param repository The model repository directory.
    * @param loader Loads one version (the host, or a fake in tests).
-   * @param log The server's log: a failed load's whole text, when what
+   * @param options `uploadDirectory`: where the model files sent with a
+   * load are written (default: the system's temporary directory); `log`:
+   * the server's log, which gets a failed load's whole text when what
    * clients see of it (the load answer, the repository index) lost paths.
    */
-  constructor(repository: string, loader: VersionLoader, log: (line: string) => void = () => {}) {
+  constructor(
+    repository: string,
+    loader: VersionLoader,
+    options: { uploadDirectory?: string; log?: (line: string) => void } = {},
+  ) {
     this.#repository = repository;
     this.#loader = loader;
-    this.#log = log;
+    this.#uploadDirectory = options.uploadDirectory;
+    this.#log = options.log ?? (() => {});
   }
 
   /**
@@ -213,15 +243,33 @@ export class ModelManager implements ModelRegistry {
    *
    * @throws {ServeError} `INVALID_ARG` with the reason when it fails to load.
    */
-  load(name: string, override?: ModelConfig): Promise<void> {
-    const record = this.#record(name);
-    record.loadRequested = true;
-    const run = record.busy.then(() => this.#load(record, override));
+  load(name: string, request: Partial<LoadRequest> = {}): Promise<void> {
+    // A load with its own files may bring a model the repository lacks (as in Triton).
+    const uploads = (request.files?.length ?? 0) > 0;
+    return this.#enqueueLoad(this.#record(name, uploads), request, true);
+  }
+
+  #enqueueLoad(
+    record: ModelRecord,
+    request: Partial<LoadRequest>,
+    explicit: boolean,
+  ): Promise<void> {
+    record.pendingLoads++;
+    const run = record.busy.then(() => this.#load(record, request, explicit)).finally(() => {
+      record.pendingLoads--;
+    });
     record.busy = run.catch(() => {});
     return run;
   }
 
-  async #load(record: ModelRecord, override: ModelConfig | undefined): Promise<void> {
+  async #load(
+    record: ModelRecord,
+    request: Partial<LoadRequest>,
+    explicit: boolean,
+  ): Promise<void> {
+    const override = request.config;
+    const files = request.files ?? [];
+    if (explicit) record.explicit = true;
     const previous = record.served;
     // A reload keeps the loaded versions serving until the new ones are ready.
     if (previous.size === 0) record.state = "LOADING";
@@ -229,8 +277,10 @@ export class ModelManager implements ModelRegistry {
     record.everLoaded = true;
     let spec: ModelSpec;
     const served = new Map<number, ServedVersion>();
+    let made: ModelFilesDirectory | undefined;
     try {
-      spec = readModelSpec(this.#repository, record.name, override);
+      if (files.length > 0) made = await writeModelFiles(record.name, files, this.#uploadDirectory);
+      spec = readModelSpec(this.#repository, record.name, override, made?.directory);
       record.spec = spec;
       record.latestVersion = spec.versions.at(-1) ?? 0;
       normalizeConfig(spec.config);
@@ -251,12 +301,13 @@ export class ModelManager implements ModelRegistry {
       }
     } catch (error) {
       for (const version of served.values()) await version.executor.unload().catch(() => {});
+      await removeModelFiles(made?.root);
       record.state = previous.size > 0 ? "READY" : "UNAVAILABLE";
       // Clients see the reason with paths relative to the model's directory
       // and no other server path (as the backend's own load errors); the
       // log keeps the whole text.
       const full = messageOf(error);
-      const reason = clientPaths(full, join(this.#repository, record.name));
+      const reason = clientPaths(full, made?.directory ?? join(this.#repository, record.name));
       if (reason !== full) this.#log(`model '${record.name}' failed to load: ${full}`);
       record.reason = reason;
       throw new ServeError(
@@ -267,7 +318,13 @@ export class ModelManager implements ModelRegistry {
     record.served = served;
     record.state = "READY";
     record.reason = "";
-    await retire(previous.values(), `model '${record.name}' was reloaded`);
+    const replacedFiles = record.filesRoot;
+    record.filesRoot = made?.root;
+    try {
+      await retire(previous.values(), `model '${record.name}' was reloaded`);
+    } finally {
+      await removeModelFiles(replacedFiles);
+    }
   }
 
   /**
@@ -276,22 +333,60 @@ export class ModelManager implements ModelRegistry {
    *
    * @throws {ServeError} `NOT_FOUND` for a model the repository does not hold.
    */
-  unload(name: string): Promise<void> {
+  unload(name: string, request: Partial<UnloadRequest> = {}): Promise<void> {
     const record = this.#record(name);
     const run = record.busy.then(async () => {
+      record.explicit = false;
       if (record.served.size === 0) return;
       record.state = "UNLOADING";
       const served = record.served;
       record.served = new Map();
+      const files = record.filesRoot;
+      record.filesRoot = undefined;
       try {
         await retire(served.values(), `model '${name}' is unloading`);
       } finally {
         record.state = "UNAVAILABLE";
         record.reason = "unloaded";
+        await removeModelFiles(files);
       }
     });
     record.busy = run.catch(() => {});
-    return run;
+    if (request.unloadDependents !== true) return run;
+    return run.then(() => this.#unloadDependents(record));
+  }
+
+  /**
+   * Unloads an ensemble's composing models that were loaded only for it:
+   * not loaded on their own, and needed by no other loaded ensemble (and
+   * theirs in turn), as Triton's `unload_dependents` does.
+   */
+  async #unloadDependents(record: ModelRecord): Promise<void> {
+    const errors: string[] = [];
+    for (const member of composingModels(record.spec?.config)) {
+      const dependency = this.#records.get(member);
+      if (dependency === undefined || dependency.explicit || dependency.served.size === 0) {
+        continue;
+      }
+      if (this.#neededByAnEnsemble(member)) continue;
+      await this.unload(member, { unloadDependents: true })
+        .catch((error) => errors.push(messageOf(error)));
+    }
+    if (errors.length > 0) {
+      throw new ServeError(
+        ErrorCode.INTERNAL,
+        `failed to unload the dependents of '${record.name}': ${errors.join("; ")}`,
+      );
+    }
+  }
+
+  /** Whether a loaded (or loading) ensemble has `name` as a step. */
+  #neededByAnEnsemble(name: string): boolean {
+    for (const record of this.#records.values()) {
+      if (record.served.size === 0 && record.pendingLoads === 0) continue;
+      if (composingModels(record.spec?.config).has(name)) return true;
+    }
+    return false;
   }
 
   /** Unloads every model (for shutdown); never throws. Returns the errors met. */
@@ -434,14 +529,15 @@ export class ModelManager implements ModelRegistry {
     };
   }
 
-  #record(name: string): ModelRecord {
+  #record(name: string, create = false): ModelRecord {
     let record = this.#records.get(name);
     if (record === undefined) {
-      if (!this.#inRepository(name)) {
+      if (!create && !this.#inRepository(name)) {
+        // The client sees no server path.
         throw new ServeError(
           ErrorCode.NOT_FOUND,
           `failed to load '${name}', failed to poll from model repository: ` +
-            `no model '${name}' in '${this.#repository}'`,
+            `no model '${name}' in the model repository`,
         );
       }
       record = {
@@ -452,7 +548,9 @@ export class ModelManager implements ModelRegistry {
         latestVersion: 0,
         spec: undefined,
         served: new Map(),
-        loadRequested: false,
+        pendingLoads: 0,
+        explicit: false,
+        filesRoot: undefined,
         busy: Promise.resolve(),
       };
       this.#records.set(name, record);
@@ -483,8 +581,12 @@ export class ModelManager implements ModelRegistry {
         if (this.#ensemblesLoading.has(model)) {
           throw new Error(`ensemble '${name}' is part of a cycle of ensembles (via '${model}')`);
         }
-        // Load it unless it is loaded or on its way (a concurrent loadAll).
-        await (record.loadRequested ? record.busy : this.load(model).catch(() => {}));
+        // Load it unless it is loaded or on its way (a concurrent loadAll);
+        // a model loaded here is the ensemble's dependent.
+        if (record.pendingLoads > 0) await record.busy;
+        else if (record.served.size === 0) {
+          await this.#enqueueLoad(record, {}, false).catch(() => {});
+        }
       }
     } finally {
       this.#ensemblesLoading.delete(name);
@@ -529,6 +631,16 @@ export class ModelManager implements ModelRegistry {
 
   #inRepository(name: string): boolean {
     return listModelNamesSafe(this.#repository).includes(name);
+  }
+}
+
+/** The models an ensemble's steps call (none for a model that is not an ensemble). */
+function composingModels(config: ModelConfig | undefined): Set<string> {
+  if (config === undefined || !isEnsemble(config)) return new Set();
+  try {
+    return new Set(ensemblePlan(config).steps.map((step) => step.modelName));
+  } catch {
+    return new Set();
   }
 }
 

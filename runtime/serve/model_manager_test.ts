@@ -29,7 +29,7 @@ Deno.test("model manager: a failed load names model-relative places; the log has
   const manager = new ModelManager(
     root,
     (spec) => Promise.reject(new Error(`${spec.directory}/1/model.ts does not type-check`)),
-    (line) => log.push(line),
+    { log: (line) => log.push(line) },
   );
   try {
     const cases: [string, string][] = [

@@ -67,14 +67,17 @@ export function listModelNames(repository: string): string[] {
  * @param name The model's name.
  * @param override A configuration to use instead of `config.pbtxt` (the
  * load API's `config` parameter).
+ * @param modelDirectory A directory to load from instead of the
+ * repository's (model files sent with the load); it comes with `override`.
  * @throws {ModelSpecError} With the reason the model cannot be served.
  */
 export function readModelSpec(
   repository: string,
   name: string,
   override?: ModelConfig,
+  modelDirectory?: string,
 ): ModelSpec {
-  const directory = resolve(repository, name);
+  const directory = modelDirectory ?? resolve(repository, name);
   if (!isDirectory(directory)) {
     throw new ModelSpecError(
       `no model directory '${name}' in the model repository (${repository})`,

@@ -23,6 +23,7 @@ import {
 } from "../model_config/mod.ts";
 import { ServeError } from "./errors.ts";
 import type { IndexEntry, ModelRegistry, ModelState, ServedVersion } from "./model_manager.ts";
+import type { LoadRequest, UnloadRequest } from "./repository_control.ts";
 import { modelSignature } from "./model_signature.ts";
 import type { ModelStatJson } from "./stats.ts";
 import type {
@@ -249,13 +250,14 @@ export class TritonModels implements ModelRegistry {
     }));
   }
 
-  async load(name: string, override?: ModelConfig): Promise<void> {
+  async load(name: string, request: Partial<LoadRequest> = {}): Promise<void> {
     this.#forget(name);
+    const config = request.config;
     try {
-      await this.#server.loadModel(
-        name,
-        override === undefined ? {} : { config: modelConfigToTritonJson(override) },
-      );
+      await this.#server.loadModel(name, {
+        config: config === undefined ? undefined : modelConfigToTritonJson(config),
+        files: request.files,
+      });
     } catch (error) {
       throw serveErrorOf(error);
     } finally {
@@ -263,10 +265,10 @@ export class TritonModels implements ModelRegistry {
     }
   }
 
-  async unload(name: string): Promise<void> {
+  async unload(name: string, request: Partial<UnloadRequest> = {}): Promise<void> {
     this.#forget(name);
     try {
-      await this.#server.unloadModel(name);
+      await this.#server.unloadModel(name, { dependents: request.unloadDependents === true });
     } catch (error) {
       throw serveErrorOf(error);
     }

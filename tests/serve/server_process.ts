@@ -54,6 +54,8 @@ export async function startServeProcess(options: {
   startupMs?: number;
   /** Runs the server under `ulimit -n` of this many open files. */
   openFilesLimit?: number;
+  /** Environment variables to set for the server (e.g. `TMPDIR`). */
+  env?: Record<string, string>;
 }): Promise<ServeProcess> {
   const limited = options.openFilesLimit !== undefined;
   const command = new Deno.Command(limited ? "bash" : DENO, {
@@ -74,6 +76,7 @@ export async function startServeProcess(options: {
       ...(options.args ?? []),
     ],
     cwd: ROOT,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -13,12 +13,17 @@
  */
 
 import { create, fromJson, type JsonValue } from "npm:@bufbuild/protobuf@2.17.0";
-import { modelConfigFromTritonJson } from "../../model_config/mod.ts";
 import { ErrorCode, invalidArg, ServeError } from "../errors.ts";
 import { submitToChannel } from "../handlers.ts";
 import { modelMetadata, serverMetadata } from "../metadata.ts";
 import type { ModelRegistry, ServedVersion } from "../model_manager.ts";
 import type { OpenStreams } from "../open_streams.ts";
+import {
+  controlParametersFromGrpc,
+  parseLoadRequest,
+  parseUnloadRequest,
+  requireExplicitControl as requireModeExplicit,
+} from "../repository_control.ts";
 import { ResponseChannel } from "../response_channel.ts";
 import type { InferResult } from "../types.ts";
 import {
@@ -63,12 +68,7 @@ export interface GrpcContext {
 
 /** Triton's refusal of load and unload outside explicit model control (UNAVAILABLE). */
 function requireExplicitControl(context: GrpcContext): void {
-  if (context.modelControl !== undefined && context.modelControl !== "explicit") {
-    throw new ServeError(
-      ErrorCode.UNAVAILABLE,
-      "explicit model load / unload is not allowed if polling is enabled",
-    );
-  }
+  if (context.modelControl !== undefined) requireModeExplicit(context.modelControl);
 }
 
 /** The parameter marking a stream's response as the request's last. */
@@ -230,24 +230,11 @@ export function grpcImplementation(
       const { manager } = context;
       rejectRepositoryName(request.repositoryName);
       requireExplicitControl(context);
-      let override;
-      for (const [key, parameter] of Object.entries(request.parameters)) {
-        const choice = parameter.parameterChoice;
-        if (key === "config") {
-          if (choice.case !== "stringParam") throw invalidArg("Unable to parse 'config'");
-          try {
-            override = modelConfigFromTritonJson(choice.value);
-          } catch (error) {
-            throw invalidArg(`failed to load '${request.modelName}': ${(error as Error).message}`);
-          }
-        } else if (key.startsWith("file:")) {
-          throw new ServeError(
-            ErrorCode.UNSUPPORTED,
-            `load parameter '${key}': model files in the request are not supported`,
-          );
-        }
-      }
-      await manager.load(request.modelName, override);
+      const parameters = controlParametersFromGrpc(request.parameters);
+      await manager.load(
+        request.modelName,
+        parseLoadRequest(request.modelName, parameters, "grpc"),
+      );
       return create(RepositoryModelLoadResponseSchema);
     }),
     RepositoryModelUnload: unary(async (request: RepositoryModelLoadRequest) => {
@@ -255,11 +242,8 @@ export function grpcImplementation(
       const { manager } = context;
       rejectRepositoryName(request.repositoryName);
       requireExplicitControl(context);
-      const dependents = request.parameters.unload_dependents?.parameterChoice;
-      if (dependents !== undefined && dependents.case !== "boolParam") {
-        throw invalidArg("Unable to parse 'unload_dependents'");
-      }
-      await manager.unload(request.modelName);
+      const parameters = controlParametersFromGrpc(request.parameters);
+      await manager.unload(request.modelName, parseUnloadRequest(parameters, "grpc"));
       return create(RepositoryModelUnloadResponseSchema);
     }),
     // No shared-memory region can be registered here: the status lists none.
