@@ -37,12 +37,15 @@ GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/json_reader.
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
 # parameter reader, the custom metrics registry against a fake Triton older than the histogram
-# API, and the parent's arena allocator.
+# API, the parent's arena allocator and spin budget, and the client form of error texts (against
+# the cases runtime/worker/client_text_test.ts checks too).
 JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/result_codec.c
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 CHANNEL_CHECK_SRCS := tests/units/channel_check.c ffi/src/channel.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
+CLIENT_TEXT_CHECK_SRCS := tests/units/client_text_check.c ffi/src/client_text.c ffi/src/json_reader.c \
+	ffi/src/result_codec.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
 	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h ffi/client/*.h)
@@ -63,7 +66,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/stub_log_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -95,6 +98,10 @@ $(BUILD)/units/channel_check: $(CHANNEL_CHECK_SRCS) $(HEADERS) tests/units/check
 $(BUILD)/units/stub_log_check: $(STUB_LOG_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(STUB_LOG_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
+
+$(BUILD)/units/client_text_check: $(CLIENT_TEXT_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WIRE_ONLY) -Iffi/src $(CLIENT_TEXT_CHECK_SRCS) -o $@ $(SANITIZE)
 
 $(BUILD)/units/metrics_check: $(METRICS_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
 	@mkdir -p $(@D)

@@ -100,35 +100,50 @@ Deno.test("a throw in initialize fails the load with the message and model.ts:LI
     assertEquals(findStubPids(dir), [], "a stub outlived the failed load");
   }));
 
-Deno.test("a missing model.ts fails the load with an error naming the path", () =>
+/** A load error as clients see it: no server path, no URL, no Deno cache. */
+function assertNoServerPath(message: string, dir: string): void {
+  for (const part of [dir, "/tmp", "/root", "/work", "file://", "deno_dir", "runtime/"]) {
+    assert(!message.includes(part), `the load error names '${part}': ${message}`);
+  }
+}
+
+Deno.test("a missing model.ts fails the load naming 1/model.ts; the log names the full path", () =>
   withHost((host) => {
     const dir = fixtureDir("missing_model");
     const error = assertThrows(() => host.loadModel(dir), HostError);
-    assertStringIncludes(error.message, `${dir}/1/model.ts`);
+    assertStringIncludes(error.message, "model file not found: 1/model.ts");
+    assertNoServerPath(error.message, dir);
+    assertStringIncludes(host.log(), `${dir}/1/model.ts`);
     assertEquals(findStubPids(dir), []);
   }));
 
-Deno.test("a syntax error fails the load pointing at model.ts:LINE", () =>
+Deno.test("a syntax error fails the load pointing at 1/model.ts:LINE:COL, no server path", () =>
   withHost((host) => {
     const dir = temporaryCopy(fixtureDir("syntax_error"), { "1/model.ts.broken": "1/model.ts" });
     try {
       const line = lineOf(`${dir}/1/model.ts`, "SYNTAX ERROR HERE");
       const error = assertThrows(() => host.loadModel(dir), HostError);
-      assertStringIncludes(error.message, `model.ts:${line}`);
+      assertMatch(error.message, new RegExp(`(?<![\\w/])1/model\\.ts:${line}:\\d+`));
+      assertStringIncludes(error.message, "Expression expected");
+      assertNoServerPath(error.message, dir);
+      assertStringIncludes(host.log(), `${dir}/1/model.ts:${line}`);
       assertEquals(findStubPids(dir), []);
     } finally {
       removeTemporaryCopy(dir);
     }
   }));
 
-Deno.test("a type error fails the load pointing at model.ts:LINE", () =>
+Deno.test("a type error fails the load pointing at 1/model.ts:LINE:COL with its TS code, no server path", () =>
   withHost((host) => {
     const dir = temporaryCopy(fixtureDir("type_error"), { "1/model.ts.broken": "1/model.ts" });
     try {
       const line = lineOf(`${dir}/1/model.ts`, "TYPE ERROR HERE");
       const error = assertThrows(() => host.loadModel(dir), HostError);
-      assertStringIncludes(error.message, `model.ts:${line}`);
-      assertMatch(error.message, /not assignable|TS2322/);
+      assertMatch(error.message, new RegExp(`(?<![\\w/])1/model\\.ts:${line}:\\d+`));
+      assertStringIncludes(error.message, "TS2322");
+      assertStringIncludes(error.message, "not assignable");
+      assertNoServerPath(error.message, dir);
+      assertStringIncludes(host.log(), `file://${dir}/1/model.ts:${line}`);
       assertEquals(findStubPids(dir), []);
     } finally {
       removeTemporaryCopy(dir);
@@ -169,6 +184,21 @@ Deno.test("a symbolic link pointing outside the model directory fails the load",
       // The same directory without the link loads: the link alone was the reason.
       Deno.removeSync(`${dir}/1/leak.txt`);
       host.loadModel(dir, { instanceCount: 1 }).unload();
+    } finally {
+      removeTemporaryCopy(dir);
+    }
+  }));
+
+Deno.test("the policy evaluator's refusal (a malformed deno.json) names deno.json, not its path", () =>
+  withHost((host) => {
+    const dir = temporaryCopy(exampleModelDir("add_sub"));
+    try {
+      Deno.writeTextFileSync(`${dir}/deno.json`, "{ not json");
+      const error = assertThrows(() => host.loadModel(dir), HostError);
+      assertMatch(error.message, /(?<![\w/])deno\.json is not JSON/);
+      assertNoServerPath(error.message, dir);
+      assertStringIncludes(host.log(), `${dir}/deno.json is not JSON`);
+      assertEquals(findStubPids(dir), []);
     } finally {
       removeTemporaryCopy(dir);
     }

@@ -91,6 +91,7 @@ TRITONSERVER_Error* tdn_auto_complete(TRITONBACKEND_Model* handle, tdn_model* mo
     const tdn_options* options = &model->backend->options;
     const tdn_supervisor_config config = {
         .model_name = model->name,
+        .model_directory = model->repository,
         .instance_name = parked->name,
         .init_json = parked->init_json,
         .init_json_length = parked->init_json_length,

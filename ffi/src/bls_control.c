@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bls_internal.h"
+#include "client_text.h"
 #include "errors.h"
 #include "json_reader.h"
 #include "log.h"
@@ -31,11 +32,18 @@ static void job_free(control_job* job)
   }
 }
 
-/* A model may load only models that run in this backend's sandbox: a
- * configuration naming another backend or a platform (python_backend runs
- * any code it is given; an ensemble calls models the caller may not) would
- * hand the caller authority its own configuration never declared. */
-static bool config_stays_in_sandbox(const char* config, char* why, size_t why_size)
+/* What the model API accepts (docs/deno_models.md, which says why, and
+ * what serve's stand-in core accepts instead): a Deno model (backend
+ * "deno") with no platform. A configuration naming another backend or a
+ * platform (python_backend runs any code it is given; an ensemble calls
+ * models the caller may not) would hand the caller authority its own
+ * configuration never declared. The refusal has the words of
+ * runtime/model_config/deno_model.ts's refusedModelText. */
+static const char MODEL_API_ACCEPTS[] =
+    "the model API loads only Deno models (backend: \"deno\", no platform)";
+
+static bool config_stays_in_sandbox(
+    const char* name, const char* config, char* why, size_t why_size)
 {
   tdn_diag problem;
   tdn_json_value* root = tdn_json_parse(config, strlen(config), 64, &problem);
@@ -43,21 +51,32 @@ static bool config_stays_in_sandbox(const char* config, char* why, size_t why_si
     snprintf(why, why_size, "the configuration is not JSON: %.1800s", problem.text);
     return false;
   }
+  const bool object = root->kind == TDN_JSON_OBJECT;
+  const tdn_json_value* backend = object ? tdn_json_member_value(root, "backend") : NULL;
+  const tdn_json_value* platform = object ? tdn_json_member_value(root, "platform") : NULL;
+  const bool deno = backend != NULL && backend->kind == TDN_JSON_STRING &&
+                    strcmp(backend->string, "deno") == 0;
+  const bool no_platform =
+      platform == NULL || (platform->kind == TDN_JSON_STRING && platform->string[0] == 0);
+  char named[256];
+  if (backend != NULL && backend->kind == TDN_JSON_STRING && backend->string[0] != 0 && !deno) {
+    snprintf(named, sizeof(named), "backend '%.200s'", backend->string);
+  } else if (backend != NULL && backend->kind != TDN_JSON_STRING) {
+    snprintf(named, sizeof(named), "a backend that is not a string");
+  } else if (platform != NULL && platform->kind != TDN_JSON_STRING) {
+    snprintf(named, sizeof(named), "a platform that is not a string");
+  } else if (!no_platform) {
+    snprintf(named, sizeof(named), "platform '%.200s'", platform->string);
+  } else {
+    snprintf(named, sizeof(named), "no backend");
+  }
   bool ok = false;
-  const tdn_json_value* backend =
-      root->kind == TDN_JSON_OBJECT ? tdn_json_member_value(root, "backend") : NULL;
-  const tdn_json_value* platform =
-      root->kind == TDN_JSON_OBJECT ? tdn_json_member_value(root, "platform") : NULL;
-  if (root->kind != TDN_JSON_OBJECT) {
+  if (!object) {
     snprintf(why, why_size, "the configuration must be a JSON object");
-  } else if (backend == NULL || backend->kind != TDN_JSON_STRING ||
-             strcmp(backend->string, "deno") != 0) {
+  } else if (!deno || !no_platform) {
     snprintf(
-        why, why_size,
-        "a model may load other models only with backend \"deno\" (the configuration names %.200s)",
-        backend != NULL && backend->kind == TDN_JSON_STRING ? backend->string : "no backend");
-  } else if (platform != NULL && !(platform->kind == TDN_JSON_STRING && platform->string[0] == 0)) {
-    snprintf(why, why_size, "a model may not load a model with a platform (an ensemble)");
+        why, why_size, "model '%.200s' is refused: its configuration names %s; %s", name, named,
+        MODEL_API_ACCEPTS);
   } else {
     ok = true;
   }
@@ -147,11 +166,20 @@ static uint32_t run_operation(const control_job* job, char** text)
   const char* hint = refused ? " (a model can load and unload models only when Triton runs "
                                "with --model-control-mode=explicit)"
                              : "";
+  /* The calling model is a client: it sees no server path (the loaded
+   * model's directory is not its own either); the log keeps the whole text. */
+  char* client = tdn_client_text(TRITONSERVER_ErrorMessage(error), NULL);
+  if (client != NULL && strcmp(client, TRITONSERVER_ErrorMessage(error)) != 0) {
+    TDN_LOG_ERROR(
+        "instance '%s': %s of model '%s' failed: %s", job->bls->instance_name,
+        operation_verb(job->operation), spec->model_name, TRITONSERVER_ErrorMessage(error));
+  }
   if (asprintf(
           text, "cannot %s model '%s': %s%s", operation_verb(job->operation), spec->model_name,
-          TRITONSERVER_ErrorMessage(error), hint) < 0) {
+          client != NULL ? client : "(the message is in the server's log)", hint) < 0) {
     *text = NULL;
   }
+  free(client);
   TRITONSERVER_ErrorDelete(error);
   return code == TRITONSERVER_ERROR_UNKNOWN ? (uint32_t)TRITONSERVER_ERROR_INTERNAL
                                             : (uint32_t)code;
@@ -229,7 +257,8 @@ bool tdn_bls_control(tdn_bls* bls, const tdn_record* record, tdn_diag* why)
     refusal = problem.text;
     code = TRITONSERVER_ERROR_UNAVAILABLE;
   } else if (job->spec.config != NULL &&
-             !config_stays_in_sandbox(job->spec.config, problem.text, sizeof(problem.text))) {
+             !config_stays_in_sandbox(
+                 job->spec.model_name, job->spec.config, problem.text, sizeof(problem.text))) {
     refusal = problem.text;
     code = TRITONSERVER_ERROR_INVALID_ARG;
   }

@@ -7,8 +7,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "client_text.h"
 #include "format.h"
+#include "log.h"
 
 TRITONSERVER_Error* tdn_error(TRITONSERVER_Error_Code code, const char* format, ...)
 {
@@ -38,4 +41,25 @@ TRITONSERVER_Error* tdn_error_context(TRITONSERVER_Error* error, const char* for
   free(context);
   TRITONSERVER_ErrorDelete(error);
   return wrapped;
+}
+
+TRITONSERVER_Error* tdn_error_for_client(
+    TRITONSERVER_Error* error, const char* model_directory, const char* what)
+{
+  if (error == NULL) {
+    return NULL;
+  }
+  const char* full = TRITONSERVER_ErrorMessage(error);
+  char* text = tdn_client_text(full, model_directory);
+  if (text != NULL && strcmp(text, full) == 0) {
+    free(text);
+    return error;
+  }
+  TDN_LOG_ERROR("%s: %s", what, full);
+  TRITONSERVER_Error* client = tdn_error(
+      TRITONSERVER_ErrorCode(error), "%s",
+      text != NULL ? text : "out of memory (the whole message is in the server's log)");
+  free(text);
+  TRITONSERVER_ErrorDelete(error);
+  return client;
 }

@@ -16,6 +16,14 @@ TRITONSERVER_Error* tdn_error(TRITONSERVER_Error_Code code, const char* format, 
 TRITONSERVER_Error* tdn_error_context(TRITONSERVER_Error* error, const char* format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A load error as clients may see it (client_text.h): paths inside
+ * `model_directory` relative to it, other server paths hidden, runtime
+ * frames dropped. When that changes the text, Triton's log gets the whole
+ * text first (operators need the paths), prefixed by `what`. Returns
+ * `error` itself when nothing changes, NULL when it is NULL. */
+TRITONSERVER_Error* tdn_error_for_client(
+    TRITONSERVER_Error* error, const char* model_directory, const char* what);
+
 /* Returns from the enclosing function if `expr` yields an error. */
 #define TDN_RETURN_IF_ERROR(expr)               \
   do {                                          \

@@ -139,6 +139,7 @@ static TRITONSERVER_Error* instance_create(
     const tdn_options* options = &instance->model->backend->options;
     const tdn_supervisor_config config = {
         .model_name = instance->model->name,
+        .model_directory = instance->model->repository,
         .instance_name = instance->name,
         .init_json = instance->init_json,
         .init_json_length = instance->init_json_length,
@@ -233,7 +234,17 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelIns
   if (error != NULL) {
     char context[512];
     describe_instance(handle, context, sizeof(context));
-    return tdn_error_context(error, "%s", context);
+    /* Clients see the load error: no server path in it; the log has them. */
+    TRITONBACKEND_Model* model = NULL;
+    TRITONSERVER_Error* model_error = TRITONBACKEND_ModelInstanceModel(handle, &model);
+    if (model_error != NULL) {
+      TRITONSERVER_ErrorDelete(model_error);
+      model = NULL;
+    }
+    return tdn_error_for_client(
+        tdn_error_context(error, "%s", context),
+        model != NULL ? tdn_model_directory_of(model) : NULL,
+        "the instance failed to load (the full error)");
   }
   error = TRITONBACKEND_ModelInstanceSetState(handle, instance);
   if (error != NULL) {

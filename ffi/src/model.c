@@ -157,6 +157,18 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   return NULL;
 }
 
+const char* tdn_model_directory_of(TRITONBACKEND_Model* handle)
+{
+  TRITONBACKEND_ArtifactType artifact_type;
+  const char* repository = NULL;
+  TRITONSERVER_Error* error = TRITONBACKEND_ModelRepository(handle, &artifact_type, &repository);
+  if (error != NULL) {
+    TRITONSERVER_ErrorDelete(error);
+    return NULL;
+  }
+  return repository;
+}
+
 /* Triton calls this when it loads a model version served by this backend,
  * before any of the model's instances. The tdn_model it creates is owned by
  * the model handle until TRITONBACKEND_ModelFinalize. */
@@ -173,7 +185,11 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* handle)
     if (name_error != NULL || name == NULL) {
       name = "?";
     }
-    return tdn_error_context(error, "model '%s'", name);
+    /* Clients see the load error (Triton's repository index, a load
+     * request's answer): no server path in it; the log has them. */
+    return tdn_error_for_client(
+        tdn_error_context(error, "model '%s'", name), tdn_model_directory_of(handle),
+        "the model failed to load (the full error)");
   }
   error = TRITONBACKEND_ModelSetState(handle, model);
   if (error != NULL) {

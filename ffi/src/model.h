@@ -34,4 +34,8 @@ typedef struct tdn_model {
 /* Reads (again) Triton's configuration of the model into config_json. */
 TRITONSERVER_Error* tdn_model_read_config(TRITONBACKEND_Model* handle, tdn_model* model);
 
+/* The model's directory as Triton names it (for load errors, before or
+ * without a tdn_model), or NULL when Triton does not say. */
+const char* tdn_model_directory_of(TRITONBACKEND_Model* handle);
+
 #endif /* TDN_MODEL_H */

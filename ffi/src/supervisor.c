@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "client_text.h"
 #include "errors.h"
 #include "log.h"
 #include "metrics_batch.h"
@@ -649,11 +650,19 @@ TRITONSERVER_Error* tdn_supervisor_ensure_running(tdn_supervisor* supervisor)
   supervisor->failed_starts++;
   const uint64_t delay = backoff_ms(supervisor->failed_starts);
   supervisor->retry_at_ns = tdn_now_ns() + delay * TDN_NS_PER_MS;
-  free(supervisor->last_start_error);
-  supervisor->last_start_error = strdup(TRITONSERVER_ErrorMessage(error));
   TDN_LOG_WARN(
       "stub for instance '%s' failed to restart (attempt %u): %s; next attempt in %llu ms", name,
       supervisor->failed_starts, TRITONSERVER_ErrorMessage(error), (unsigned long long)delay);
+  /* Requests (and readiness) repeat the error to clients: its client form
+   * (the log line above has the whole text). */
+  char* client = tdn_client_text(TRITONSERVER_ErrorMessage(error), supervisor->config.model_directory);
+  if (client != NULL) {
+    TRITONSERVER_Error* replaced = tdn_error(TRITONSERVER_ErrorCode(error), "%s", client);
+    TRITONSERVER_ErrorDelete(error);
+    error = replaced;
+  }
+  free(supervisor->last_start_error);
+  supervisor->last_start_error = client;
   return tdn_error_context(
       error, "stub for instance '%s' is unavailable: restart failed (next attempt in %llu ms)",
       name, (unsigned long long)delay);

@@ -44,6 +44,7 @@ typedef enum tdn_wait_outcome {
 /* What a stub needs; the strings belong to the instance and outlive it. */
 typedef struct tdn_supervisor_config {
   const char* model_name; /* for LOG lines */
+  const char* model_directory; /* for the client's form of a restart's error (client_text.h) */
   const char* instance_name;
   const char* init_json;
   size_t init_json_length;

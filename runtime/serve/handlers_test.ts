@@ -57,7 +57,8 @@ Deno.test("handlers: a broken model is UNAVAILABLE with its reason; the others s
   const { reports, call } = await setup();
   const broken = reports.find((report) => report.name === "broken")!;
   assertEquals(broken.state, "UNAVAILABLE");
-  assertStringIncludes(broken.reason, "broken/config.pbtxt:2:");
+  // Model-relative: clients see no server path (the log has it).
+  assertStringIncludes(broken.reason, "failed to load 'broken': config.pbtxt:2:");
   assertEquals(reports.find((report) => report.name === "add_sub")!.state, "READY");
   assertEquals((await call("GET", "/v2/health/live")).status, 200);
   assertEquals((await call("GET", "/v2/health/ready")).status, 400); // Strict readiness.
@@ -312,7 +313,7 @@ Deno.test("handlers: a config override is checked like config.pbtxt; the loaded 
   const { call, manager } = await setup();
   for (
     const [config, error] of [
-      ['{"backend":"python"}', "asks for backend 'python'"],
+      ['{"backend":"python"}', "is refused: its configuration names backend 'python'; "],
       ["{}", "names no backend"],
       ['{"backend":"deno","name":"other"}', "directory name must equal model name"],
     ]

@@ -36,7 +36,9 @@ import { EnsembleScheduler } from "./ensemble.ts";
 import { checkStepModels, ensemblePlan, isEnsemble } from "./ensemble_plan.ts";
 import { ErrorCode, ServeError } from "./errors.ts";
 import { type ModelSignature, modelSignature } from "./model_signature.ts";
+import { join } from "node:path";
 import { listModelNames, type ModelSpec, readModelSpec } from "./repository.ts";
+import { clientPaths } from "../worker/client_text.ts";
 import { type ModelFilesDirectory, removeModelFiles, writeModelFiles } from "./model_files.ts";
 import type { LoadRequest, UnloadRequest } from "./repository_control.ts";
 import { type BatchExecutor, batchingPolicy, Scheduler } from "./scheduler.ts";
@@ -188,6 +190,7 @@ export class ModelManager implements ModelRegistry {
   readonly #records = new Map<string, ModelRecord>();
   /** Ensembles whose load is waiting for their composing models (to catch cycles). */
   readonly #ensemblesLoading = new Set<string>();
+  readonly #log: (line: string) => void;
 
   /** Where model files sent with a load are written (default: the system's temporary directory). */
   readonly #uploadDirectory: string | undefined;
@@ -196,16 +199,19 @@ export class ModelManager implements ModelRegistry {
    * @param repository The model repository directory.
    * @param loader Loads one version (the host, or a fake in tests).
    * @param options `uploadDirectory`: where the model files sent with a
-   * load are written (default: the system's temporary directory).
+   * load are written (default: the system's temporary directory); `log`:
+   * the server's log, which gets a failed load's whole text when what
+   * clients see of it (the load answer, the repository index) lost paths.
    */
   constructor(
     repository: string,
     loader: VersionLoader,
-    options: { uploadDirectory?: string } = {},
+    options: { uploadDirectory?: string; log?: (line: string) => void } = {},
   ) {
     this.#repository = repository;
     this.#loader = loader;
     this.#uploadDirectory = options.uploadDirectory;
+    this.#log = options.log ?? (() => {});
   }
 
   /**
@@ -297,10 +303,16 @@ export class ModelManager implements ModelRegistry {
       for (const version of served.values()) await version.executor.unload().catch(() => {});
       await removeModelFiles(made?.root);
       record.state = previous.size > 0 ? "READY" : "UNAVAILABLE";
-      record.reason = messageOf(error);
+      // Clients see the reason with paths relative to the model's directory
+      // and no other server path (as the backend's own load errors); the
+      // log keeps the whole text.
+      const full = messageOf(error);
+      const reason = clientPaths(full, made?.directory ?? join(this.#repository, record.name));
+      if (reason !== full) this.#log(`model '${record.name}' failed to load: ${full}`);
+      record.reason = reason;
       throw new ServeError(
         ErrorCode.INVALID_ARG,
-        `load failed for model '${record.name}': ${messageOf(error)}`,
+        `load failed for model '${record.name}': ${reason}`,
       );
     }
     record.served = served;

@@ -8,6 +8,7 @@
 
 import { join, resolve } from "node:path";
 import { type ModelConfig, parseModelConfigText } from "../model_config/mod.ts";
+import { isDenoModel, refusedModelText } from "../model_config/deno_model.ts";
 
 /** What the repository says about one model, ready to be loaded. */
 export interface ModelSpec {
@@ -58,7 +59,9 @@ export function listModelNames(repository: string): string[] {
 
 /**
  * Reads and checks one model: `config.pbtxt` (syntax errors carry
- * file:line:column), the name, and the versions its policy selects.
+ * file:line:column), the name, and the versions its policy selects. The
+ * messages name the absolute paths (for the log); what clients see of them
+ * is made model-relative where the load fails (model_manager.ts).
  *
  * @param repository The repository directory.
  * @param name The model's name.
@@ -76,7 +79,9 @@ export function readModelSpec(
 ): ModelSpec {
   const directory = modelDirectory ?? resolve(repository, name);
   if (!isDirectory(directory)) {
-    throw new ModelSpecError(`no model directory '${name}' in repository '${repository}'`);
+    throw new ModelSpecError(
+      `no model directory '${name}' in the model repository (${repository})`,
+    );
   }
   const config = override ?? readConfigFile(directory, name);
   if (config.name === "") config.name = name;
@@ -97,32 +102,23 @@ export function readModelSpec(
   return { name, directory, config, versions };
 }
 
+/** What the stand-in core accepts, in the words of docs/deno_models.md. */
+const STAND_IN_ACCEPTS = 'the stand-in core serves only Deno models (backend: "deno") and ' +
+  'ensembles (platform: "ensemble"); serve with --triton-home for Triton\'s backends';
+
 /**
- * A model the stand-in core can serve names the Deno backend, or is an
- * ensemble; anything else would load and then serve nothing. A
- * config.pbtxt may leave the backend out (the repository is this backend's);
- * a configuration sent with a load request must name it.
+ * A model the stand-in core can serve is a Deno model or an ensemble
+ * (docs/deno_models.md); anything else would load and then serve nothing.
+ * A config.pbtxt may leave both backend and platform out (the repository
+ * is this backend's); a configuration sent with a load request must name
+ * one.
  *
- * @throws {ModelSpecError} Naming what the configuration lacks or asks for.
+ * @throws {ModelSpecError} Naming what the configuration names instead.
  */
 function checkBackend(config: ModelConfig, name: string, override: boolean): void {
-  if (config.platform === "ensemble") return;
-  if (config.backend === "" && config.platform === "") {
-    if (!override) return;
-    throw new ModelSpecError(
-      `the configuration of model '${name}' names no backend: set backend: "deno" ` +
-        '(or platform: "ensemble")',
-    );
-  }
-  if (config.backend !== "deno") {
-    const what = config.backend !== ""
-      ? `backend '${config.backend}'`
-      : `platform '${config.platform}'`;
-    throw new ModelSpecError(
-      `model '${name}' asks for ${what}; the stand-in core serves the Deno backend and ` +
-        "ensembles only (serve with --triton-home for Triton's backends)",
-    );
-  }
+  if (config.platform === "ensemble" || isDenoModel(config)) return;
+  if (config.backend === "" && config.platform === "" && !override) return;
+  throw new ModelSpecError(refusedModelText(name, config, STAND_IN_ACCEPTS));
 }
 
 function readConfigFile(directory: string, name: string): ModelConfig {
@@ -132,7 +128,7 @@ function readConfigFile(directory: string, name: string): ModelConfig {
     text = Deno.readTextFileSync(configPath);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new ModelSpecError(`failed to load '${name}': no config.pbtxt in ${directory}`);
+      throw new ModelSpecError(`failed to load '${name}': ${configPath} does not exist`);
     }
     throw new ModelSpecError(`failed to read ${configPath}: ${messageOf(error)}`);
   }

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { isDenoModel, refusedModelText } from "../model_config/deno_model.ts";
 import { type ModelConfig, modelConfigFromTritonJson } from "../model_config/mod.ts";
 import { ErrorCode, invalidArg, ServeError } from "./errors.ts";
 
@@ -270,21 +271,18 @@ function checkFileTree(files: readonly ModelFile[]): void {
   }
 }
 
+/** What a load with model files accepts, in the words of docs/deno_models.md. */
+export const UPLOAD_ACCEPTS = 'a load with model files takes only Deno models (backend: "deno", ' +
+  "no platform)";
+
 /**
  * Uploaded files are model code from a client: only this backend, whose
- * models run sandboxed, may load them.
+ * models run sandboxed, may load them, and without a platform (the rule of
+ * the model API in ffi/src/bls_control.c; docs/deno_models.md).
  */
 function checkUploadBackend(model: string, config: ModelConfig): void {
-  if (config.backend === "deno" && config.platform === "") return;
-  const what = config.platform !== ""
-    ? `platform '${config.platform}'`
-    : config.backend !== ""
-    ? `backend '${config.backend}'`
-    : "no backend";
-  throw invalidArg(
-    `failed to load '${model}': model files may be loaded only with backend "deno" ` +
-      `(the configuration names ${what})`,
-  );
+  if (isDenoModel(config) && config.platform === "") return;
+  throw invalidArg(refusedModelText(model, config, UPLOAD_ACCEPTS));
 }
 
 function wrongType(key: string, expected: "string" | "bytes", front: ControlFront): ServeError {

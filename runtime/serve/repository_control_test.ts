@@ -65,7 +65,8 @@ Deno.test("repository control: files need a config naming this backend", () => {
     refused(
       () => parseLoadRequest("m", { config: text(config), ...file }, "grpc"),
       400,
-      `model files may be loaded only with backend "deno" (the configuration names ${names})`,
+      `model 'm' is refused: its configuration names ${names}; ` +
+        'a load with model files takes only Deno models (backend: "deno", no platform)',
     );
   }
   // Without files, a config may name another backend (Triton's core loads it).

@@ -40,7 +40,11 @@ Deno.test("repository: the reasons a model cannot be served", () => {
     );
     assertThrows(() => readModelSpec(root, "renamed"), ModelSpecError, "directory name must equal");
     assertThrows(() => readModelSpec(root, "empty"), ModelSpecError, "at least one version");
-    assertThrows(() => readModelSpec(root, "no_config"), ModelSpecError, "no config.pbtxt");
+    assertThrows(
+      () => readModelSpec(root, "no_config"),
+      ModelSpecError,
+      "config.pbtxt does not exist",
+    );
     assertThrows(() => readModelSpec(root, "absent"), ModelSpecError, "no model directory");
   } finally {
     Deno.removeSync(root, { recursive: true });
@@ -59,4 +63,41 @@ Deno.test("repository: selectVersions covers latest, all and specific", () => {
     selectVersions(config("version_policy { specific { versions: [4] } }"), [1, 2, 3]),
     [],
   );
+});
+
+Deno.test("repository: the stand-in core serves Deno models and ensembles; others are refused in the words of docs/deno_models.md", () => {
+  const root = repository({
+    "deno_model/config.pbtxt": 'backend: "deno"',
+    // Triton hands it to the Deno backend too: the platform is only reported.
+    "labelled/config.pbtxt": 'backend: "deno" platform: "my_label"',
+    "bare/config.pbtxt": "max_batch_size: 0",
+    "ens/config.pbtxt": 'platform: "ensemble" ensemble_scheduling { step [] }',
+    "py/config.pbtxt": 'backend: "python"',
+    "onnx/config.pbtxt": 'platform: "onnxruntime_onnx"',
+  }, ["deno_model/1", "labelled/1", "bare/1", "ens/1", "py/1", "onnx/1"]);
+  const accepts = 'the stand-in core serves only Deno models (backend: "deno") and ' +
+    'ensembles (platform: "ensemble"); serve with --triton-home for Triton\'s backends';
+  try {
+    for (const name of ["deno_model", "labelled", "bare", "ens"]) {
+      assertEquals(readModelSpec(root, name).name, name);
+    }
+    assertEquals(
+      assertThrows(() => readModelSpec(root, "py"), ModelSpecError).message,
+      `model 'py' is refused: its configuration names backend 'python'; ${accepts}`,
+    );
+    assertEquals(
+      assertThrows(() => readModelSpec(root, "onnx"), ModelSpecError).message,
+      `model 'onnx' is refused: its configuration names platform 'onnxruntime_onnx'; ${accepts}`,
+    );
+    // A configuration sent with a load request must name its backend.
+    assertEquals(
+      assertThrows(
+        () => readModelSpec(root, "bare", parseModelConfigText("max_batch_size: 0")),
+        ModelSpecError,
+      ).message,
+      `model 'bare' is refused: its configuration names no backend; ${accepts}`,
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });

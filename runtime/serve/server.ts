@@ -246,7 +246,7 @@ async function startHostServer(
       )
     );
   const repository = resolve(options.modelRepository);
-  const manager = new ModelManager(repository, loader);
+  const manager = new ModelManager(repository, loader, { log });
   let reports: ModelReport[];
   try {
     // As tritonserver: explicit mode loads only --load-model's models

@@ -36,6 +36,7 @@ import { ModelFileError } from "./model_file.ts";
 import { checkModel, type LocatedModel, locateModel, PrepareError } from "./prepare_model.ts";
 import { EXIT_FAILURE, FutexService } from "./futex_service.ts";
 import { attachRegion, type Region } from "./region.ts";
+import { workerFailureText } from "./worker_failure.ts";
 
 const IMPORT_MAP = pathOf(new URL("../import_map.json", import.meta.url));
 const WORKER_MAIN = new URL("../worker/main.ts", import.meta.url);
@@ -163,8 +164,12 @@ async function main(): Promise<number> {
   }
   worker.addEventListener("error", (event) => {
     event.preventDefault();
-    const where = event.filename ? ` (${event.filename}:${event.lineno}:${event.colno})` : "";
-    workerFailure ??= `the model's Worker died: ${event.message}${where}`;
+    if (workerFailure !== undefined) return;
+    // It answers the work in flight (a request, or the load): no server
+    // path in it; the stub's standard error (Triton's) has the whole text.
+    const { full, client } = workerFailureText(event, located.repository);
+    workerFailure = client;
+    if (client !== full) console.error(`triton deno stub: model '${init.model_name}': ${full}`);
   });
   worker.addEventListener("messageerror", () => {
     workerFailure ??= "the model's Worker could not receive its start message";

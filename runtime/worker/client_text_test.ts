@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../api/_test_assert.ts";
-import { CLIENT_TEXT_LIMIT, clientText } from "./client_text.ts";
+import { CLIENT_TEXT_LIMIT, clientPaths, clientText } from "./client_text.ts";
 
 const DIR = "/models/tenant_a/vision";
 
@@ -34,4 +34,34 @@ Deno.test("client text: a huge message is capped, on a character boundary", () =
   assert(new TextEncoder().encode(text).length <= CLIENT_TEXT_LIMIT);
   assert(text.endsWith("(truncated; the whole message is in the server's log)"));
   assert(!text.includes("\uFFFD"));
+});
+
+interface ClientTextCase {
+  name: string;
+  directory: string;
+  text: string;
+  client: string;
+}
+
+const CASES: ClientTextCase[] = JSON.parse(
+  Deno.readTextFileSync(new URL("../../tests/fixtures/client_text_cases.json", import.meta.url)),
+).cases;
+
+Deno.test("client paths: the cases the parent's C answers alike (tests/units/client_text_check.c)", () => {
+  assert(CASES.length >= 8, "the shared cases file lost its cases");
+  for (const { name, directory, text, client } of CASES) {
+    assertEquals(clientPaths(text, directory), client, name);
+    // The parent applies the rule again to what the Worker sent: no change.
+    assertEquals(clientPaths(client, directory), client, `${name} (again)`);
+    assertEquals(clientPaths(clientText(text, directory), directory), clientText(text, directory));
+  }
+});
+
+Deno.test("client text: no model directory ('' or '/') hides every absolute path", () => {
+  for (const directory of ["", "/"]) {
+    assertEquals(
+      clientText("at /models/m/1/model.ts and file:///x/y", directory),
+      "at <server path> and <server path>",
+    );
+  }
 });

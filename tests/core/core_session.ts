@@ -103,6 +103,8 @@ export interface SessionOptions {
    * have): it is ignored on the stand-in, this reason in its name.
    */
   realCoreOnly?: string;
+  /** `--log-file` (default: standard error), for tests that read Triton's log. */
+  logFile?: string;
 }
 
 /** A running session. */
@@ -230,6 +232,7 @@ export async function withCore<T>(
       exitOnError: options.exitOnError,
       backendConfig: { deno: options.denoConfig ?? {} },
       logInfo: Deno.env.get("TRITON_LOG") === "1",
+      logFile: options.logFile,
       exitTimeoutSeconds: 10,
     });
   } catch (error) {

@@ -83,14 +83,34 @@ coreTest(
       model: "made",
       config: madeConfig("python"),
     });
-    assertStringIncludes(python, 'only with backend "deno"');
-    assertStringIncludes(python, "python");
+    // The words of docs/deno_models.md, as serve's own refusal (runtime/serve/repository_test.ts).
+    const modelApi = 'the model API loads only Deno models (backend: "deno", no platform)';
+    assertStringIncludes(
+      python,
+      `model 'made' is refused: its configuration names backend 'python'; ${modelApi}`,
+    );
     const ensemble = await control(core, {
       action: "load_files",
       model: "made",
       config: JSON.stringify({ ...JSON.parse(madeConfig()), platform: "ensemble" }),
     });
-    assertStringIncludes(ensemble, "platform");
+    assertStringIncludes(
+      ensemble,
+      `model 'made' is refused: its configuration names platform 'ensemble'; ${modelApi}`,
+    );
+    // A Deno model with any other platform too: the parent alone decides the backend.
+    const labelled = await control(core, {
+      action: "load_files",
+      model: "made",
+      config: JSON.stringify({ ...JSON.parse(madeConfig()), platform: "my_label" }),
+    });
+    assertStringIncludes(labelled, `its configuration names platform 'my_label'; ${modelApi}`);
+    const none = await control(core, {
+      action: "load_files",
+      model: "made",
+      config: JSON.stringify({ name: "made", max_batch_size: 0 }),
+    });
+    assertStringIncludes(none, `model 'made' is refused: its configuration names no backend`);
     for (const path of ["../escape.ts", "/tmp/abs.ts", "1/./model.ts", "1//model.ts"]) {
       const escaped = await control(core, {
         action: "load_path",

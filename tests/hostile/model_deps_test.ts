@@ -5,7 +5,7 @@
  * fails the load with a message saying what to do, and nothing is fetched.
  */
 
-import { assertEquals, assertStringIncludes } from "../harness/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../harness/assert.ts";
 import { fixtureDir, removeTemporaryCopy, temporaryCopy } from "../harness/fixtures.ts";
 import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
 import { withHost } from "../harness/session.ts";
@@ -96,7 +96,10 @@ Deno.test("model deps: a dependency nobody prepared fails the load and is not fe
         message = error instanceof Error ? error.message : String(error);
       }
       assertStringIncludes(message, "left-pad@1.3.0 is not in the backend's cache");
-      assertStringIncludes(message, `deno task prepare-model ${dir}`);
+      // Clients see no server path; the operator finds the command in the log.
+      assertStringIncludes(message, "run `deno task prepare-model <server path>`");
+      assert(!message.includes(dir), message);
+      assertStringIncludes(host.log(), `deno task prepare-model ${dir}`);
     });
   } finally {
     removeTemporaryCopy(dir);

@@ -73,7 +73,10 @@ Deno.test({
           parameters: { config: '{"backend":"python"}' },
         });
         assertEquals(python.status, 400);
-        assertStringIncludes(python.json.error, "asks for backend 'python'");
+        assertStringIncludes(
+          python.json.error,
+          "is refused: its configuration names backend 'python'; ",
+        );
         const infer = await post(`${explicit.url}/v2/models/add_sub/infer`, {
           inputs: [
             { name: "INPUT0", datatype: "FP32", shape: [4], data: [1, 2, 3, 4] },

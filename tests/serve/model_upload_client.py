@@ -102,7 +102,8 @@ class ModelUploadTest(unittest.TestCase):
             self.refused(
                 client,
                 "refused",
-                'model files may be loaded only with backend "deno"',
+                "model 'refused' is refused: its configuration names backend 'python'; "
+                'a load with model files takes only Deno models (backend: "deno", no platform)',
                 config=config("refused", backend="python"),
                 files=files,
             )

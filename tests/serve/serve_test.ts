@@ -85,9 +85,15 @@ Deno.test({
           `model add_sub: READY, version 1, 2 instance(s), sandbox read=${repository}/add_sub write=none net=none env=none`,
         );
         assertStringIncludes(log, "model add_sub_string: READY, version 1, 1 instance(s)");
+        // The state line says what clients see (model-relative); the line
+        // before it has the whole text with the path.
         assert(
-          /model broken: UNAVAILABLE: .*broken\/config\.pbtxt:3:\d+/.test(log),
-          `the broken model's line names file:line:column:\n${log}`,
+          /model broken: UNAVAILABLE: failed to load 'broken': config\.pbtxt:3:\d+/.test(log),
+          `the broken model's line names config.pbtxt:line:column:\n${log}`,
+        );
+        assertStringIncludes(
+          log,
+          `model 'broken' failed to load: failed to load 'broken': ${repository}/broken/config.pbtxt:3:`,
         );
       });
 

@@ -7,18 +7,23 @@
 import { assertEquals } from "../harness/assert.ts";
 import { buildPaths } from "../harness/paths.ts";
 
-for (
-  const name of [
-    "json_reader_check",
-    "metrics_check",
-    "arena_alloc_check",
-    "channel_check",
-    "stub_log_check",
-  ]
-) {
+/** Each check's arguments: client_text_check reads the cases the TypeScript side checks too. */
+const CHECKS: Record<string, string[]> = {
+  json_reader_check: [],
+  metrics_check: [],
+  arena_alloc_check: [],
+  channel_check: [],
+  stub_log_check: [],
+  client_text_check: [
+    new URL("../fixtures/client_text_cases.json", import.meta.url).pathname,
+  ],
+};
+
+for (const [name, args] of Object.entries(CHECKS)) {
   Deno.test(`C unit tests: ${name}`, async () => {
     const binary = `${buildPaths().buildDir}/units/${name}`;
     const { code, stdout, stderr } = await new Deno.Command(binary, {
+      args,
       stdout: "piped",
       stderr: "piped",
     }).output();
