@@ -32,7 +32,7 @@ TRITONSERVER_Error* tdc_alloc(TRITONSERVER_ResponseAllocator* allocator, const c
                               int64_t* actual_memory_type_id)
 {
   (void)allocator, (void)tensor_name, (void)memory_type, (void)memory_type_id;
-  const tdc_client* client = userp;
+  tdc_client* client = userp;
   *buffer_userp = NULL;
   *actual_memory_type = TRITONSERVER_MEMORY_CPU;
   *actual_memory_type_id = 0;
@@ -40,9 +40,9 @@ TRITONSERVER_Error* tdc_alloc(TRITONSERVER_ResponseAllocator* allocator, const c
   if (byte_size == 0) {
     return NULL;
   }
-  /* 64-byte alignment, as Triton's own allocators give. */
-  if (posix_memalign(buffer, 64, byte_size) != 0) {
-    *buffer = NULL;
+  *buffer = tdc_buffer_pool_take(&client->outputs, byte_size);
+  *buffer_userp = client;
+  if (*buffer == NULL) {
     return client->core.TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL,
                                               "the client is out of memory for an output");
   }
@@ -53,8 +53,13 @@ TRITONSERVER_Error* tdc_release(TRITONSERVER_ResponseAllocator* allocator, void*
                                 void* buffer_userp, size_t byte_size,
                                 TRITONSERVER_MemoryType memory_type, int64_t memory_type_id)
 {
-  (void)allocator, (void)buffer_userp, (void)byte_size, (void)memory_type, (void)memory_type_id;
-  free(buffer);
+  (void)allocator, (void)memory_type, (void)memory_type_id;
+  tdc_client* client = buffer_userp;
+  if (client == NULL) {
+    free(buffer);
+  } else {
+    tdc_buffer_pool_give(&client->outputs, buffer, byte_size);
+  }
   return NULL;
 }
 
@@ -72,6 +77,7 @@ tdc_client* tdc_client_new(const char* core_library, TRITONSERVER_Server* server
     snprintf(error, cap, "INTERNAL: out of memory");
     return NULL;
   }
+  tdc_buffer_pool_init(&client->outputs);
   if (!tdc_core_open(&client->core, core_library, error, cap)) {
     free(client);
     return NULL;
@@ -97,6 +103,7 @@ void tdc_client_delete(tdc_client* client)
   if (failed != NULL) {
     client->core.TRITONSERVER_ErrorDelete(failed);
   }
+  tdc_buffer_pool_drain(&client->outputs);
   tdc_core_close(&client->core);
   free(client);
 }

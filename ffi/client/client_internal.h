@@ -7,14 +7,16 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "buffer_pool.h"
 #include "client.h"
 #include "core_api.h"
 
 struct tdc_client {
   tdc_core core;
   TRITONSERVER_Server* server;
-  /* malloc-backed CPU buffers for every output. */
+  /* CPU buffers for every output: malloc'd, large ones kept for reuse. */
   TRITONSERVER_ResponseAllocator* allocator;
+  tdc_buffer_pool outputs;
 };
 
 /* A request parameter, kept so that benchmark requests repeat it. */

@@ -13,6 +13,7 @@ const CHECKS: Record<string, string[]> = {
   metrics_check: [],
   arena_alloc_check: [],
   channel_check: [],
+  buffer_pool_check: [],
   stub_log_check: [],
   client_text_check: [
     new URL("../fixtures/client_text_cases.json", import.meta.url).pathname,
