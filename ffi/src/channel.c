@@ -99,54 +99,38 @@ static void await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
 void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns)
 {
   if (channel->woke_stub) {
-    channel->woken_answer_ns[channel->woken_answers++ % TDN_ANSWER_HISTORY] = answer_ns;
-  } else {
-    channel->awake_answer_ns[channel->awake_answers++ % TDN_ANSWER_HISTORY] = answer_ns;
+    return;
   }
+  channel->answer_ns[channel->answers % TDN_ANSWER_HISTORY] = answer_ns;
+  channel->answers++;
 }
 
-/* The median of the first `count` (at most TDN_ANSWER_HISTORY) of `times`. */
-static uint64_t median_of(const uint64_t* times, uint32_t count)
+uint64_t tdn_channel_spin_budget(const tdn_channel* channel)
 {
+  const uint32_t count =
+      channel->answers < TDN_ANSWER_HISTORY ? channel->answers : TDN_ANSWER_HISTORY;
+  if (count == 0) {
+    return TDN_SPIN_MIN_NS;
+  }
   /* Insertion sort of at most 16 values: cheaper than the clock reads
    * around it. */
   uint64_t sorted[TDN_ANSWER_HISTORY];
   for (uint32_t i = 0; i < count; ++i) {
-    const uint64_t value = times[i];
+    uint64_t value = channel->answer_ns[i];
     uint32_t at = i;
     for (; at > 0 && sorted[at - 1] > value; --at) {
       sorted[at] = sorted[at - 1];
     }
     sorted[at] = value;
   }
-  return sorted[count / 2];
-}
-
-uint64_t tdn_channel_spin_budget(const tdn_channel* channel)
-{
-  const bool woken = channel->woke_stub;
-  const uint32_t noted = woken ? channel->woken_answers : channel->awake_answers;
-  const uint32_t count = noted < TDN_ANSWER_HISTORY ? noted : TDN_ANSWER_HISTORY;
-  if (count == 0) {
-    return TDN_SPIN_MIN_NS;
-  }
-  const uint64_t median =
-      median_of(woken ? channel->woken_answer_ns : channel->awake_answer_ns, count);
-  if (woken) {
-    /* A woken stub never answers within the minimum spin: either its
-     * wake-up is quick enough to wait for, or we sleep at once. */
-    if (median > TDN_SPIN_WOKEN_MAX_NS) {
-      return 0;
-    }
-    const uint64_t budget = 2 * median;
-    return budget > TDN_SPIN_WOKEN_MAX_NS ? TDN_SPIN_WOKEN_MAX_NS : budget;
-  }
+  const uint64_t median = sorted[count / 2];
   if (median > TDN_SPIN_GIVE_UP_NS) {
     return TDN_SPIN_MIN_NS;
   }
   const uint64_t budget = 2 * median;
-  return budget < TDN_SPIN_MIN_NS ? TDN_SPIN_MIN_NS : budget > TDN_SPIN_MAX_NS ? TDN_SPIN_MAX_NS
-                                                                                : budget;
+  return budget < TDN_SPIN_MIN_NS ? TDN_SPIN_MIN_NS
+         : budget > TDN_SPIN_MAX_NS ? TDN_SPIN_MAX_NS
+                                    : budget;
 }
 
 bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* diag)

@@ -31,12 +31,8 @@ typedef struct tdn_channel {
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
   bool woke_stub;     /* the last send found the stub asleep and woke it */
-  /* Recent answer times (rings of TDN_ANSWER_HISTORY), kept apart for
-   * sends that found the stub awake and sends that had to wake it. */
-  uint32_t awake_answers;
-  uint64_t awake_answer_ns[TDN_ANSWER_HISTORY];
-  uint32_t woken_answers;
-  uint64_t woken_answer_ns[TDN_ANSWER_HISTORY];
+  uint32_t answers;   /* answer times noted so far */
+  uint64_t answer_ns[TDN_ANSWER_HISTORY]; /* recent answer times, a ring */
 } tdn_channel;
 
 /* Attaches to a freshly written (all-zero rings) control page; no
@@ -74,35 +70,27 @@ tdn_receive_status tdn_channel_receive(
  * so the stub may reuse the space of their payloads. */
 void tdn_channel_mark_done(tdn_channel* channel);
 
-/* Notes how long the stub took to answer a batch (send to reply), in the
- * history of the kind of send it was: to a stub that was awake, or to one
- * that the send had to wake. */
+/* Notes how long the stub took to answer a batch (send to reply). Not kept
+ * when that send had to wake the stub: then the time is mostly its
+ * wake-up, not its work. */
 void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns);
 
-/* How long to spin for the stub's answer to the last send before sleeping
- * on the doorbell: twice the median of the last TDN_ANSWER_HISTORY answers
- * of the same kind (stub awake, or woken by the send), within
- * [TDN_SPIN_MIN_NS, its maximum].
- *
- * Spinning saves our own wake-up, which costs 25-100 us on a VM. A stub
- * that was awake answers in microseconds; one that we had to wake needs
- * its own wake-up first, and sleeping through that would add ours to it:
- * the common case when instances outnumber busy clients (Triton hands
- * each request to the instance that has waited longest, so its Worker
- * slept). But on few cores a spinning parent takes CPU from the stub that
- * computes or wakes, so the spin follows what answers of that kind usually
- * take and is capped: a median above TDN_SPIN_GIVE_UP_NS (clearly
- * computing) for awake answers spins only TDN_SPIN_MIN_NS; one above
- * TDN_SPIN_WOKEN_MAX_NS for woken ones (the stubs queue for cores: a spin
- * would mostly miss, and a woken stub never answers within the minimum)
- * does not spin at all. Answers we slept through count as measured (with our
- * own wake-up), so a budget below the stub's usual time grows to it
+/* How long to spin for the stub's answer before sleeping: twice the median
+ * of the last TDN_ANSWER_HISTORY answers, within [TDN_SPIN_MIN_NS,
+ * TDN_SPIN_MAX_NS]. Spinning saves a wake-up, which costs 25-100 us on a VM
+ * (the Worker rings our doorbell, one thread hop); but on few cores a
+ * spinning parent takes CPU
+ * from the stub that computes the answer (or wakes up), so the spin follows
+ * what the stub usually needs and is capped: a stub that computes for
+ * longer costs up to TDN_SPIN_MAX_NS of spinning per batch, and one whose
+ * median is above TDN_SPIN_GIVE_UP_NS (clearly computing, not waking up)
+ * only TDN_SPIN_MIN_NS. Answers we slept through count as measured (with
+ * our wake-up): so a budget below the stub's usual time grows to it
  * instead of never seeing it. */
 uint64_t tdn_channel_spin_budget(const tdn_channel* channel);
 
 #define TDN_SPIN_MIN_NS (20 * 1000ull)
 #define TDN_SPIN_MAX_NS (100 * 1000ull)
 #define TDN_SPIN_GIVE_UP_NS (1000 * 1000ull)
-#define TDN_SPIN_WOKEN_MAX_NS (150 * 1000ull)
 
 #endif /* TDN_CHANNEL_H */
