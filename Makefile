@@ -43,6 +43,7 @@ JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 CHANNEL_CHECK_SRCS := tests/units/channel_check.c ffi/src/channel.c
 BUFFER_POOL_CHECK_SRCS := tests/units/buffer_pool_check.c ffi/client/buffer_pool.c
+POLICY_CACHE_CHECK_SRCS := tests/units/policy_cache_check.c ffi/src/policy_cache.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
 CLIENT_TEXT_CHECK_SRCS := tests/units/client_text_check.c ffi/src/client_text.c ffi/src/json_reader.c \
@@ -67,7 +68,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -94,6 +95,10 @@ $(BUILD)/units/arena_alloc_check: $(ARENA_CHECK_SRCS) $(HEADERS) tests/units/che
 $(BUILD)/units/channel_check: $(CHANNEL_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(CHANNEL_CHECK_SRCS) -o $@ $(SANITIZE)
+
+$(BUILD)/units/policy_cache_check: $(POLICY_CACHE_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(POLICY_CACHE_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
 
 $(BUILD)/units/buffer_pool_check: $(BUFFER_POOL_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)

@@ -31,6 +31,10 @@ static void backend_free(tdn_backend* backend)
     return;
   }
   tdn_options_free(&backend->options);
+  if (backend->policy_cache != NULL) {
+    tdn_policy_cache_free(backend->policy_cache);
+    free(backend->policy_cache);
+  }
   free(backend->policy_text);
   free(backend->name);
   free(backend->backend_dir);
@@ -151,6 +155,12 @@ static TRITONSERVER_Error* backend_create(TRITONBACKEND_Backend* handle, tdn_bac
   if (backend == NULL) {
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
   }
+  backend->policy_cache = malloc(sizeof(*backend->policy_cache));
+  if (backend->policy_cache == NULL) {
+    backend_free(backend);
+    return tdn_error(TRITONSERVER_ERROR_INTERNAL, "deno backend: out of memory");
+  }
+  tdn_policy_cache_init(backend->policy_cache);
   const char* name = NULL;
   TRITONSERVER_Error* error = TRITONBACKEND_BackendName(handle, &name);
   if (error != NULL) {

@@ -200,10 +200,11 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* handle)
   }
   const tdn_sandbox* sandbox = &model->sandbox;
   TDN_LOG_INFO(
-      "TRITONBACKEND_ModelInitialize: %s (version %llu, directory %s); sandbox: read [%s] "
+      "TRITONBACKEND_ModelInitialize: %s (version %llu, directory %s); sandbox%s: read [%s] "
       "write [%s] net [%s] env [%s] sys [%s] gpu %s, heap %llu MiB, memory %llu MiB, execute "
       "timeout %llu ms, stream idle timeout %llu ms, output %llu bytes",
-      model->name, (unsigned long long)model->version, model->repository, sandbox->read,
+      model->name, (unsigned long long)model->version, model->repository,
+      sandbox->reused ? " (as evaluated before for the same request)" : "", sandbox->read,
       sandbox->write, sandbox->net, sandbox->env, sandbox->sys, sandbox->gpu ? "on" : "off",
       (unsigned long long)sandbox->heap_mb, (unsigned long long)sandbox->memory_mb,
       (unsigned long long)sandbox->execute_timeout_ms,

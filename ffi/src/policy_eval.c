@@ -9,18 +9,22 @@
 #include "policy_eval.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "errors.h"
 #include "format.h"
 #include "helper_run.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "log.h"
 #include "model_access.h"
+#include "policy_cache.h"
 
 /* The evaluator's answer, or an error naming what went wrong. */
 static TRITONSERVER_Error* run_evaluator(
@@ -300,6 +304,20 @@ static const char* fill(const tdn_json_value* answer, tdn_sandbox* sandbox)
   return NULL;
 }
 
+/* Whether the model directory has a deno.json (or might: anything but a
+ * clean "no such file" counts as having one), which the evaluator reads. */
+static bool has_deno_json(const char* model_repository)
+{
+  char* path = tdn_format("%s/deno.json", model_repository);
+  if (path == NULL) {
+    return true;
+  }
+  struct stat info;
+  const bool absent = lstat(path, &info) != 0 && errno == ENOENT;
+  free(path);
+  return !absent;
+}
+
 TRITONSERVER_Error* tdn_sandbox_evaluate(
     const tdn_backend* backend, const char* model_name, const char* model_repository,
     const char* model_config_json, tdn_sandbox* sandbox)
@@ -337,11 +355,28 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
         TRITONSERVER_ERROR_INVALID_ARG, "cannot build the sandbox policy request: %s",
         failure != NULL ? failure : "out of memory");
   }
+  /* An earlier answer to this very request stands while the model still
+   * has no deno.json (policy_cache.h); it is checked again like a new one. */
+  const bool cacheable = backend->policy_cache != NULL && !has_deno_json(model_repository);
   tdn_json_value* answer = NULL;
-  TRITONSERVER_Error* error =
-      run_evaluator(backend, model_repository, request, length, &answer, &sandbox->record);
-  free(request);
+  TRITONSERVER_Error* error = NULL;
+  char* kept = cacheable ? tdn_policy_cache_find(backend->policy_cache, request, length) : NULL;
+  if (kept != NULL) {
+    tdn_diag why;
+    answer = tdn_json_parse(kept, strlen(kept), 1, &why);
+    if (answer == NULL) {
+      free(kept);
+      kept = NULL;
+    } else {
+      sandbox->record = kept;
+      sandbox->reused = true;
+    }
+  }
+  if (answer == NULL) {
+    error = run_evaluator(backend, model_repository, request, length, &answer, &sandbox->record);
+  }
   if (error != NULL) {
+    free(request);
     return error;
   }
   error = status_of(answer);
@@ -354,6 +389,12 @@ TRITONSERVER_Error* tdn_sandbox_evaluate(
     }
   }
   tdn_json_free(answer);
+  /* Kept only if there is still no deno.json: one that appeared while the
+   * evaluator ran may not have been read. */
+  if (error == NULL && cacheable && kept == NULL && !has_deno_json(model_repository)) {
+    tdn_policy_cache_keep(backend->policy_cache, request, length, sandbox->record);
+  }
+  free(request);
   if (error != NULL) {
     tdn_sandbox_free(sandbox);
   }

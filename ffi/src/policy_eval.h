@@ -20,6 +20,7 @@
 
 typedef struct tdn_sandbox {
   char* record; /* the evaluator's answer, verbatim: forwarded to the stub */
+  bool reused;  /* the answer was kept from an earlier, identical request (policy_cache.h) */
   char* read;   /* comma-separated lists, as deno's --allow-* flags take them */
   char* write;
   char* net;
