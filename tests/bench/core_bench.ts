@@ -28,11 +28,21 @@
  */
 
 import { TritonServer } from "../../runtime/core/mod.ts";
-import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
+import { buildPaths } from "../harness/paths.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
 import { benchBls, blsModelNames, traceBls, writeBlsModels } from "./core_bls.ts";
-import { alternating, childPids, type Run, timedRun, treeCpuSeconds } from "./core_runner.ts";
+import {
+  alternating,
+  type Backend,
+  childPids,
+  ratio,
+  type Run,
+  timedRun,
+  treeCpuSeconds,
+  waitForStubs,
+  writeIdentityModel,
+} from "./core_runner.ts";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(Deno.env.get("BENCH_SCALE") ?? "1");
@@ -52,41 +62,10 @@ function numberList(variable: string, fallback: number[]): number[] {
   return values;
 }
 
-type Backend = "deno" | "python" | "identity" | "denobase";
-
 /** Another build of this backend to compare with (BENCH_BASELINE). */
 const BASELINE = Deno.env.get("BENCH_BASELINE");
 if (BASELINE !== undefined) {
   for (const group of [...ONLY]) if (group !== "small") ONLY.delete(group);
-}
-
-/** Writes one model of `backend` with `instances` CPU instances into `repository`. */
-function writeModel(repository: string, backend: Backend, instances: number): string {
-  const name = `${backend}_i${instances}`;
-  const directory = `${repository}/${name}`;
-  Deno.mkdirSync(`${directory}/1`, { recursive: true });
-  const tensors = (kind: string) =>
-    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
-  Deno.writeTextFileSync(
-    `${directory}/config.pbtxt`,
-    [
-      `name: "${name}"`,
-      `backend: "${backend}"`,
-      "max_batch_size: 0",
-      `input [ ${tensors("INPUT")} ]`,
-      `output [ ${tensors("OUTPUT")} ]`,
-      `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
-      "",
-    ].join("\n"),
-  );
-  const models = `${REPOSITORY_ROOT}/tests/bench/models`;
-  if (backend === "deno" || backend === "denobase") {
-    Deno.copyFileSync(`${models}/deno_identity/model.ts`, `${directory}/1/model.ts`);
-  }
-  if (backend === "python") {
-    Deno.copyFileSync(`${models}/python_identity/model.py`, `${directory}/1/model.py`);
-  }
-  return name;
 }
 
 function memoryMiB(pid: number): { rss: number; pss: number } {
@@ -135,10 +114,7 @@ async function withModel<T>(
     return await body(loadMs);
   } finally {
     await server.unloadModel(model);
-    // Unloading is asynchronous in Triton: wait until the stubs are gone.
-    for (let i = 0; i < 500 && childPids().length > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForStubs();
   }
 }
 
@@ -150,22 +126,8 @@ function alternatingBackends(
   return alternating(backends, REPEAT, measure);
 }
 
-/** `a[key] / b[key]` to two decimals, or "-" where a run is missing. */
-function ratio(a: Run | undefined, b: Run | undefined, key: keyof Run): string {
-  return a === undefined || b === undefined ? "-" : formatNumber(a[key] / b[key], 2);
-}
-
 function cell(run: Run | undefined, key: keyof Run, decimals = 0): string {
   return run === undefined ? "-" : formatNumber(run[key], decimals);
-}
-
-/** Waits (up to 10 s) until no stub of this process is left. */
-async function waitForStubs(): Promise<void> {
-  for (let i = 0; i < 500 && childPids().length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  // An instance writes its trace marks out right after its stub is gone.
-  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 /**
@@ -204,8 +166,10 @@ async function main(): Promise<void> {
     ? ["deno", "python"]
     : ["deno"];
   const counts = new Set([1, ...INSTANCES]); // the large and load rows use one instance
-  for (const backend of backends) for (const n of counts) writeModel(repository, backend, n);
-  if (home.hasIdentity) writeModel(repository, "identity", 1);
+  for (const backend of backends) {
+    for (const n of counts) writeIdentityModel(repository, backend, n);
+  }
+  if (home.hasIdentity) writeIdentityModel(repository, "identity", 1);
   writeBlsModels(repository, home.hasPython);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
   if (BASELINE !== undefined) {

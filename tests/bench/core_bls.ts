@@ -21,7 +21,7 @@
 
 import type { InferRequest, TritonServer } from "../../runtime/core/mod.ts";
 import { REPOSITORY_ROOT } from "../harness/paths.ts";
-import { alternating, type Run, timedRun } from "./core_runner.ts";
+import { alternating, ratio, type Run, timedRun } from "./core_runner.ts";
 import { blsCalls, breakdown, parseTrace, renderBreakdown } from "./bls_trace.ts";
 import { formatNumber, renderTable } from "./stats.ts";
 
@@ -141,10 +141,6 @@ export interface BlsBenchOptions {
   withPython: boolean;
 }
 
-function ratio(a: Run | undefined, b: Run | undefined): string {
-  return a === undefined || b === undefined ? "-" : formatNumber(a.p50Us / b.p50Us, 2);
-}
-
 function p50(run: Run | undefined): string {
   return run === undefined ? "-" : formatNumber(run.p50Us, 1);
 }
@@ -180,8 +176,8 @@ export async function benchBls(server: TritonServer, options: BlsBenchOptions): 
       p50(results.get("deno direct")),
       p50(results.get("python BLS")),
       p50(results.get("python direct")),
-      ratio(deno, results.get("python BLS")),
-      ratio(deno, results.get("deno direct")),
+      ratio(deno, results.get("python BLS"), "p50Us"),
+      ratio(deno, results.get("deno direct"), "p50Us"),
       failed === 0 ? "" : `${failed} failed`,
     ]);
   }

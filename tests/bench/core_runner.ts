@@ -7,7 +7,8 @@
  */
 
 import type { InferRequest, TritonServer } from "../../runtime/core/mod.ts";
-import { percentile } from "./stats.ts";
+import { REPOSITORY_ROOT } from "../harness/paths.ts";
+import { formatNumber, percentile } from "./stats.ts";
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -39,6 +40,68 @@ export function treeCpuSeconds(): number {
     } catch { /* exited meanwhile */ }
   }
   return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * The benchmarks' backends: this one (and, with `BENCH_BASELINE`, another
+ * build of it), python_backend and Triton's C++ identity backend.
+ */
+export type Backend = "deno" | "python" | "identity" | "denobase";
+
+/**
+ * Writes the benchmark's identity model (two FP32 inputs, each output a
+ * copy of its input, tests/bench/models/) for `backend` with `instances`
+ * CPU instances into `repository`, as `<backend>_i<instances>`.
+ *
+ * @returns The model's name.
+ */
+export function writeIdentityModel(
+  repository: string,
+  backend: Backend,
+  instances: number,
+): string {
+  const name = `${backend}_i${instances}`;
+  const directory = `${repository}/${name}`;
+  Deno.mkdirSync(`${directory}/1`, { recursive: true });
+  const tensors = (kind: string) =>
+    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
+  Deno.writeTextFileSync(
+    `${directory}/config.pbtxt`,
+    [
+      `name: "${name}"`,
+      `backend: "${backend}"`,
+      "max_batch_size: 0",
+      `input [ ${tensors("INPUT")} ]`,
+      `output [ ${tensors("OUTPUT")} ]`,
+      `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
+      "",
+    ].join("\n"),
+  );
+  const models = `${REPOSITORY_ROOT}/tests/bench/models`;
+  if (backend === "deno" || backend === "denobase") {
+    Deno.copyFileSync(`${models}/deno_identity/model.ts`, `${directory}/1/model.ts`);
+  }
+  if (backend === "python") {
+    Deno.copyFileSync(`${models}/python_identity/model.py`, `${directory}/1/model.py`);
+  }
+  return name;
+}
+
+/**
+ * Waits (up to 10 s) until no stub of this process is left: unloading is
+ * asynchronous in Triton. Then 200 ms more, since an instance writes its
+ * trace marks out right after its stub is gone.
+ */
+export async function waitForStubs(): Promise<void> {
+  for (let i = 0; i < 500 && childPids().length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+/** `a[key] / b[key]` to two decimals, or "-" where a run is missing. */
+export function ratio(a: Run | undefined, b: Run | undefined, key: keyof Run): string {
+  return a === undefined || b === undefined ? "-" : formatNumber(a[key] / b[key], 2);
 }
 
 /** Child processes of this one (stubs), for memory. */

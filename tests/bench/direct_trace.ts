@@ -16,9 +16,9 @@
 
 import { TritonServer } from "../../runtime/core/mod.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
-import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
+import { buildPaths } from "../harness/paths.ts";
 import { type Mark, PARENT_EVENT, parseTrace } from "./bls_trace.ts";
-import { childPids, timedRun } from "./core_runner.ts";
+import { timedRun, waitForStubs, writeIdentityModel } from "./core_runner.ts";
 import { formatNumber, median, renderTable } from "./stats.ts";
 import { MSG, TRACE_EVENT } from "../../runtime/wire/layout.ts";
 
@@ -86,20 +86,7 @@ async function traceOne(instances: number): Promise<string[]> {
   if (home === undefined) throw new Error("TRITON_HOME is not set");
   const traceFile = Deno.makeTempFileSync({ prefix: "direct_trace_" });
   const repository = Deno.makeTempDirSync({ prefix: "direct_trace_repo_" });
-  const name = `deno_i${instances}`;
-  Deno.mkdirSync(`${repository}/${name}/1`, { recursive: true });
-  const tensors = (kind: string) =>
-    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
-  Deno.writeTextFileSync(
-    `${repository}/${name}/config.pbtxt`,
-    `name: "${name}"\nbackend: "deno"\nmax_batch_size: 0\ninput [ ${tensors("INPUT")} ]\n` +
-      `output [ ${tensors("OUTPUT")} ]\n` +
-      `instance_group [ { count: ${instances} kind: KIND_CPU } ]\n`,
-  );
-  Deno.copyFileSync(
-    `${REPOSITORY_ROOT}/tests/bench/models/deno_identity/model.ts`,
-    `${repository}/${name}/1/model.ts`,
-  );
+  const name = writeIdentityModel(repository, "deno", instances);
   Deno.env.set("TDN_TRACE_FILE", traceFile);
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
@@ -125,10 +112,7 @@ async function traceOne(instances: number): Promise<string[]> {
       1,
     );
     await server.unloadModel(name);
-    for (let i = 0; i < 500 && childPids().length > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForStubs();
     const list = batches(parseTrace(Deno.readTextFileSync(traceFile))).slice(-REQUESTS);
     const gaps: BatchHops[] = [];
     for (let i = 1; i < list.length; i++) {
