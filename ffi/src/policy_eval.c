@@ -22,7 +22,6 @@
 #include "helper_run.h"
 #include "json_reader.h"
 #include "json_writer.h"
-#include "log.h"
 #include "model_access.h"
 #include "policy_cache.h"
 
