@@ -160,6 +160,19 @@ const HOST_SYMBOLS = {
   },
   host_metrics_text: { parameters: ["buffer", "u64"], result: "u64" },
   host_metrics_reset: { parameters: [], result: "void" },
+  // In-process calls handed to the embedding server (serve's schedulers).
+  host_forward_start: { parameters: [], result: "void" },
+  host_forward_stop: { parameters: [], result: "void" },
+  host_forward_wait_nonblocking: {
+    name: "host_forward_wait",
+    parameters: ["u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  host_forward_next: { parameters: ["buffer", "u64"], result: "u64" },
+  host_forward_claim: { parameters: ["pointer"], result: "i32" },
+  host_forward_answer: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  host_forward_done: { parameters: ["pointer", "u32", "buffer"], result: "void" },
   host_repository_set_config: {
     parameters: ["buffer", "buffer", "buffer", "buffer"],
     result: "i32",

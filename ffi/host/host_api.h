@@ -226,6 +226,44 @@ HOST_EXPORT uint64_t host_metrics_text(char* out, uint64_t cap);
  * never unregisters a name; tests sharing one process start clean). */
 HOST_EXPORT void host_metrics_reset(void);
 
+/* ---- In-process calls handed to the embedding server (forward.c). ---- */
+
+struct host_infer_call;
+
+/* From now on TRITONSERVER_ServerInferAsync hands every call to the server
+ * that embeds the host (`deno task serve`'s model manager) instead of
+ * running it on an idle instance: it queues an event the server reads. */
+HOST_EXPORT void host_forward_start(void);
+/* Stops forwarding: calls not yet read, and later ones, are answered with
+ * UNAVAILABLE; host_forward_wait returns -1. Calls the server holds stay
+ * its own to finish. */
+HOST_EXPORT void host_forward_stop(void);
+/* Waits up to timeout_ms for an event: 1 when one is queued, 0 when none
+ * came, -1 once forwarding stopped. */
+HOST_EXPORT int32_t host_forward_wait(uint32_t timeout_ms);
+/* The next event as JSON, taken from the queue only when it fits in `cap`
+ * (otherwise ask again with room for the returned length); 0 and "" when
+ * none. {"kind":"call","call","request","model","version","id",
+ * "correlation_id" or "correlation_id_string","flags","priority",
+ * "timeout_us","inputs":[{"name","datatype","shape","buffers":[[address,
+ * size]]}],"outputs","parameters":[{"key", one of "string","int","bool",
+ * "double"}]} (addresses and 64-bit numbers as decimal strings), whose
+ * "call" the server now holds until host_forward_done; or
+ * {"kind":"cancel","call"}: the caller cancelled that call. */
+HOST_EXPORT uint64_t host_forward_next(char* out, uint64_t cap);
+/* Claims a call for an execute of its "request" (host_execute); 0 when it
+ * was answered already (then it must not run). */
+HOST_EXPORT int32_t host_forward_claim(struct host_infer_call* call);
+/* Answers a call not claimed yet with an error (code: a
+ * TRITONSERVER_Error_Code); 1 if answered, 0 if it was claimed or done. */
+HOST_EXPORT int32_t host_forward_answer(struct host_infer_call* call, uint32_t code, const char* message);
+/* The server is done with a call (its execute, if any, returned): a call
+ * that nothing answered and no execute took is answered with this error
+ * (code, message: why it did not run); the request is freed once the call
+ * is also complete. */
+HOST_EXPORT void host_forward_done(struct host_infer_call* call, uint32_t code,
+                                   const char* message);
+
 /* ---- The stand-in server's model configurations. ---- */
 
 /* The stand-in's stand-in for Triton's own config parser. The stand-in

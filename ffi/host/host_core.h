@@ -292,9 +292,6 @@ struct host_model_runtime {
 
 /* ---- Execution of a queued call (infer_call.c, model_registry.c). ---- */
 
-/* Marks the call as handed to an instance; false if it must not run (it
- * was answered already). */
-bool host_infer_call_claim(host_infer_call* call);
 /* Delivers what the backend did, then drops the worker's reference. */
 void host_infer_call_worker_finish(host_infer_call* call);
 /* Counts an execute on the entry; false if its unload gave up on calls. */

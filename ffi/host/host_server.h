@@ -182,6 +182,12 @@ typedef struct host_infer_call {
   bool executed;                         /* (deliver_lock) handed to an instance, or answered */
   bool complete;                         /* (lock; written under deliver_lock too) */
   struct host_infer_call* next_in_entry; /* (registry lock) */
+  /* Handed to the embedding server (forward.c) instead of run here: no
+   * registry entry; the backend request lives until both the call is
+   * complete and the server is done with it. */
+  bool forwarded;
+  bool forward_done;                       /* (lock) the server let go */
+  TRITONBACKEND_Request* forward_request;  /* (lock) complete, kept for the server */
 } host_infer_call;
 
 /* For a request made by ServerInferAsync: a reference to its call, taken
@@ -196,6 +202,32 @@ void host_infer_call_unref(host_infer_call* call);
 /* Answers a call whose model is being unloaded and that never ran, or
  * gives up on one that ran but never finished (counted as abandoned). */
 void host_infer_call_abandon(host_infer_call* call);
+/* Answers a call with `error` (a FINAL error response and the release, as
+ * the server answers a request it refuses) if it was not claimed for an
+ * instance, or with `claimed_too` if it was but no execute took it (one
+ * that refused it); false, and nothing done, otherwise. Not while an
+ * execute of the call may still start. */
+bool host_infer_call_answer(host_infer_call* call, TRITONSERVER_Error* error, bool claimed_too);
+/* Marks a call as handed to an instance (or answered); false if it already was. */
+bool host_infer_call_claim(host_infer_call* call);
+
+/* ---- Calls handed to the embedding server (forward.c). ---- */
+
+/* Whether ServerInferAsync hands calls to the embedding server. */
+bool host_forward_active(void);
+/* The event describing a new call (JSON, malloc'ed); called with the
+ * caller's request lock held. */
+char* host_forward_describe(const TRITONSERVER_InferenceRequest* from, host_infer_call* call,
+                            TRITONBACKEND_Request* request);
+/* Queues a call for the server, which takes over the call's worker
+ * reference; answered at once if forwarding stopped meanwhile. */
+void host_forward_submit(host_infer_call* call, char* event);
+/* Tells the server that the caller cancelled a queued call. */
+void host_forward_cancel(host_infer_call* call);
+/* The call is complete: its backend request is freed now, or when the
+ * server is done with it. */
+void host_forward_complete(host_infer_call* call, TRITONBACKEND_Request* request);
+
 /* TRITONBACKEND_RequestOutputBufferProperties for such a request: asks the
  * caller's allocator (query_fn) when it has one. Returns false if not. */
 bool host_infer_call_query(host_infer_call* call, const char* name, size_t* byte_size,

@@ -131,11 +131,15 @@ static void host_infer_call_finish(host_infer_call* call, bool retire_request) {
   request->call = NULL;
   pthread_mutex_unlock(&request->lock);
   if (!call->final_delivered) host_allocator_unuse(call->allocator);
-  if (!retire_request) {
-    host_request_free(request); /* counts what the backend left undone */
-    request = NULL;
+  if (call->forwarded) {
+    host_forward_complete(call, request);
+  } else {
+    if (!retire_request) {
+      host_request_free(request); /* counts what the backend left undone */
+      request = NULL;
+    }
+    host_registry_unpin(call, request);
   }
-  host_registry_unpin(call, request);
   host_infer_call_unref(call); /* the reference held while incomplete */
 }
 
@@ -165,26 +169,51 @@ void host_infer_call_progress(host_infer_call* call) {
   host_infer_call_unref(call);
 }
 
+/* With deliver_lock held, the call incomplete and not executed. */
+static void host_infer_call_answer_locked(host_infer_call* call, TRITONSERVER_Error* error) {
+  call->executed = true;
+  TRITONBACKEND_Request* request = call->backend_request;
+  host_requests_take_back(&request, 1, error);
+  host_infer_call_deliver(call);
+  host_infer_call_report_release(call);
+  host_infer_call_try_finish(call);
+}
+
+/* Whether an instance took the call's backend request (host_execute
+ * marks it executed); a forwarded call is claimed before its execute, which
+ * may still refuse it. */
+static bool host_infer_call_instance_took(host_infer_call* call) {
+  TRITONBACKEND_Request* request = call->backend_request;
+  pthread_mutex_lock(&request->lock);
+  bool took = request->executed;
+  pthread_mutex_unlock(&request->lock);
+  return took;
+}
+
+bool host_infer_call_answer(host_infer_call* call, TRITONSERVER_Error* error, bool claimed_too) {
+  pthread_mutex_lock(&call->deliver_lock);
+  bool answer = !host_infer_call_is_complete(call) &&
+                (!call->executed || (claimed_too && !host_infer_call_instance_took(call)));
+  if (answer) host_infer_call_answer_locked(call, error);
+  pthread_mutex_unlock(&call->deliver_lock);
+  return answer;
+}
+
 void host_infer_call_abandon(host_infer_call* call) {
   pthread_mutex_lock(&call->deliver_lock);
   if (host_infer_call_is_complete(call)) {
     pthread_mutex_unlock(&call->deliver_lock);
     return;
   }
-  TRITONBACKEND_Request* request = call->backend_request;
   if (!call->executed) {
     /* Never ran: answered and released by the server, as Triton answers a
      * request whose model goes away before it is scheduled. */
-    call->executed = true;
     TRITONSERVER_Error* error =
         host_error_new(TRITONSERVER_ERROR_UNAVAILABLE,
                        "model '%s' version %lld was unloaded before the request could run",
                        call->model_name, (long long)call->model_version);
-    host_requests_take_back(&request, 1, error);
+    host_infer_call_answer_locked(call, error);
     TRITONSERVER_ErrorDelete(error);
-    host_infer_call_deliver(call);
-    host_infer_call_report_release(call);
-    host_infer_call_try_finish(call);
   } else {
     host_violation_record(HOST_VIOLATION_INFER_REQUEST_ABANDONED,
                           "request '%s' to model '%s' still unfinished when the model unloaded",
@@ -287,7 +316,8 @@ static TRITONSERVER_Error* host_infer_check_input(const TRITONSERVER_InferenceRe
 }
 
 /* The TRITONBACKEND_Request the target backend sees. Called with the
- * caller's request lock held. */
+ * caller's request lock held. Without a model (a forwarded call) the
+ * server that runs it adds the default outputs. */
 static TRITONBACKEND_Request* host_infer_backend_request(const TRITONSERVER_InferenceRequest* from,
                                                          TRITONBACKEND_Model* model) {
   TRITONBACKEND_Request* request =
@@ -303,7 +333,7 @@ static TRITONBACKEND_Request* host_infer_backend_request(const TRITONSERVER_Infe
     for (uint32_t i = 0; i < from->requested_output_count; i++) {
       host_request_add_requested_output(request, from->requested_outputs[i]);
     }
-  } else {
+  } else if (model != NULL) {
     /* As Triton does, no requested outputs means every output of the config. */
     pthread_mutex_lock(&model->config_lock);
     uint32_t count = 0;
@@ -370,6 +400,29 @@ static TRITONSERVER_Error* host_infer_check_request(TRITONSERVER_InferenceReques
   return NULL;
 }
 
+/* Hands the call to the embedding server (forward.c), which finds the
+ * model, checks the request and schedules it as its clients' requests.
+ * Called with the caller's request lock held; releases it. */
+static TRITONSERVER_Error* host_infer_forward(TRITONSERVER_InferenceRequest* inference_request) {
+  host_infer_call* call = host_infer_call_new(inference_request);
+  call->forwarded = true;
+  call->model_version = inference_request->model_version;
+  TRITONBACKEND_Request* request = host_infer_backend_request(inference_request, NULL);
+  request->call = call;
+  request->submit_ns = host_now_ns();
+  call->backend_request = request;
+  call->request = inference_request;
+  host_allocator_use(call->allocator);
+  inference_request->in_flight = true;
+  host_infer_call* previous = inference_request->call;
+  inference_request->call = call;
+  char* event = host_forward_describe(inference_request, call, request);
+  pthread_mutex_unlock(&inference_request->lock);
+  host_infer_call_unref(previous);
+  host_forward_submit(call, event);
+  return NULL;
+}
+
 TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(TRITONSERVER_Server* server,
                                                   TRITONSERVER_InferenceRequest* inference_request,
                                                   TRITONSERVER_InferenceTrace* trace) {
@@ -388,6 +441,7 @@ TRITONSERVER_Error* TRITONSERVER_ServerInferAsync(TRITONSERVER_Server* server,
     pthread_mutex_unlock(&inference_request->lock);
     return error;
   }
+  if (host_forward_active()) return host_infer_forward(inference_request);
   host_infer_call* call = host_infer_call_new(inference_request);
   /* The model could have been unloaded since the request was created. */
   error = host_registry_pin(inference_request->model_name, inference_request->model_version, call);
@@ -458,8 +512,11 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestCancel(
   if (call == NULL) return NULL; /* not submitted yet: nothing to cancel, as in Triton */
   /* Best effort: the backend sees it through TRITONBACKEND_RequestIsCancelled. */
   pthread_mutex_lock(&call->lock);
-  if (!call->complete && call->backend_request != NULL) host_request_cancel(call->backend_request);
+  bool live = !call->complete && call->backend_request != NULL;
+  if (live) host_request_cancel(call->backend_request);
   pthread_mutex_unlock(&call->lock);
+  /* A forwarded call may wait in the server's queue: it answers it. */
+  if (live && call->forwarded) host_forward_cancel(call);
   host_infer_call_unref(call);
   return NULL;
 }

@@ -5,7 +5,8 @@
  * Submitting and cancelling it are in infer_call.c.
  *
  * As in Triton, creating a request looks the model up, so an unknown model
- * fails here (and again at submission if it was unloaded in between).
+ * fails here (and again at submission if it was unloaded in between);
+ * when calls go to the embedding server (forward.c), at submission only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,13 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestNew(
   if (!host_server_check(server, "InferenceRequestNew")) {
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid server handle");
   }
-  /* A lookup only (no call to pin), failing with Triton's wording. */
-  TRITONSERVER_Error* error = host_registry_pin(model_name, model_version, NULL);
-  if (error != NULL) return error;
+  /* A lookup only (no call to pin), failing with Triton's wording. A
+   * server that takes the calls (forward.c) looks the model up itself when
+   * the request is submitted. */
+  if (!host_forward_active()) {
+    TRITONSERVER_Error* error = host_registry_pin(model_name, model_version, NULL);
+    if (error != NULL) return error;
+  }
   TRITONSERVER_InferenceRequest* request = host_alloc(sizeof *request);
   pthread_mutex_init(&request->lock, NULL);
   request->model_name = host_strdup(model_name);
