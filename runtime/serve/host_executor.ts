@@ -20,6 +20,7 @@ import type {
   ExecutionTimings,
   InferRequest,
   InferResult,
+  InProcessCall,
   OutputTensor,
   ParameterValue,
   RequestOutcome,
@@ -227,6 +228,18 @@ export class HostModel implements BatchExecutor {
     const pumps: Promise<void>[] = [];
     try {
       for (const [index, request] of requests.entries()) {
+        if (request.call !== undefined) {
+          // A call from another model runs its own backend request.
+          const taken = this.#takeCall(request, request.call);
+          if ("result" in taken) {
+            outcomes.push(taken);
+          } else {
+            handles.push(taken);
+            handleRequest.push(index);
+            outcomes.push(undefined);
+          }
+          continue;
+        }
         const built = this.#buildRequest(request);
         if (typeof built === "string") {
           outcomes.push(failed(ErrorCode.INVALID_ARG, built));
@@ -270,7 +283,11 @@ export class HostModel implements BatchExecutor {
       }
       // Requests the model gave back (RESCHEDULE, iterative sequences) run
       // again on this instance, together, until every one has its answer.
-      const waiting = handles.filter((_, h) => requests[handleRequest[h]].responses === undefined);
+      // (The host does not reschedule calls from other models.)
+      const waiting = handles.filter((_, h) => {
+        const request = requests[handleRequest[h]];
+        return request.responses === undefined && request.call === undefined;
+      });
       for (let turn = await this.#rescheduled(waiting); turn.length > 0;) {
         const refused = await this.#executeAgain(instanceHandle, turn);
         if (refused !== undefined) throw new Error(refused);
@@ -281,6 +298,11 @@ export class HostModel implements BatchExecutor {
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] !== undefined) continue;
         const handle = handles[next++];
+        const call = requests[i].call;
+        if (call !== undefined) {
+          outcomes[i] = await this.#callOutcome(handle, call, timings);
+          continue;
+        }
         if (requests[i].responses !== undefined) {
           // The pump owns it; the responses reach the client through the sink.
           outcomes[i] = {
@@ -330,6 +352,62 @@ export class HostModel implements BatchExecutor {
       error.capacity,
     );
     return status < 0 ? `execute on '${this.#name}': ${error.text()}` : undefined;
+  }
+
+  /**
+   * Readies a call from another model for this batch: adds the inputs the
+   * scheduler appended (sequence controls) to its backend request and claims
+   * it. A call already answered (its caller cancelled it while it was
+   * queued) does not run.
+   */
+  #takeCall(request: InferRequest, call: InProcessCall): Deno.PointerObject | RequestOutcome {
+    const symbols = this.#library.symbols;
+    const error = new ErrorText();
+    for (const input of request.inputs.slice(call.inputCount)) {
+      const shape = new BigInt64Array(input.shape.map(BigInt));
+      const status = symbols.host_request_add_input(
+        call.handle,
+        cString(input.name),
+        dataTypeCode(input.datatype),
+        shape,
+        input.shape.length,
+        input.data,
+        BigInt(input.data.byteLength),
+        1,
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 0) return failed(ErrorCode.INTERNAL, error.text());
+    }
+    if (symbols.host_forward_claim(call.token) !== 1) {
+      return failed(ErrorCode.CANCELLED, `the request to '${this.#name}' was cancelled`);
+    }
+    return call.handle;
+  }
+
+  /**
+   * What became of a call from another model, for the statistics: its
+   * responses went to the caller. A decoupled model's may still be coming.
+   */
+  async #callOutcome(
+    handle: Deno.PointerObject,
+    call: InProcessCall,
+    timings: ExecutionTimings | undefined,
+  ): Promise<RequestOutcome> {
+    const ok: RequestOutcome = {
+      result: { ok: true, outputs: [], parameters: {} },
+      timings,
+      release() {},
+    };
+    if (call.decoupled) return ok;
+    let record = this.#result(handle);
+    if (!record.final) {
+      await this.#library.symbols.host_request_wait_nonblocking(handle, FINAL_RESPONSE_WAIT_MS);
+      record = this.#result(handle);
+    }
+    const error = record.responses.find((response) => response.error !== null)?.error;
+    if (error === undefined || error === null) return ok;
+    return { ...failed(error.code, error.message), timings };
   }
 
   /** Builds a host request; returns the reason as a string if the host refuses it. */

@@ -12,6 +12,7 @@
 
 import { basename, dirname, resolve } from "node:path";
 import { HostBackend, HostModel } from "./host_executor.ts";
+import { InProcessCalls } from "./in_process_calls.ts";
 import { openHostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { createHandler } from "./handlers.ts";
 import { LoadLimit } from "./load_limit.ts";
@@ -247,6 +248,11 @@ async function startHostServer(
     );
   const repository = resolve(options.modelRepository);
   const manager = new ModelManager(repository, loader, { log });
+  // A call from one model to another (BLS) goes through the called model's
+  // scheduler, as a client's request does (from the first load on: a model
+  // may call another as it initializes).
+  const calls = new InProcessCalls(library, manager);
+  calls.start();
   let reports: ModelReport[];
   try {
     // As tritonserver: explicit mode loads only --load-model's models
@@ -258,6 +264,7 @@ async function startHostServer(
       : await manager.loadAll(options.loadModels.includes("*") ? [] : options.loadModels);
   } catch (error) {
     await manager.unloadAll();
+    await calls.stop();
     await backend.unload().catch(() => {});
     library.close();
     throw error;
@@ -313,6 +320,7 @@ async function startHostServer(
         await stopEndpoints(http, openStreams, options, log);
         sharedMemory.unregister();
         const problems = await manager.unloadAll();
+        await calls.stop();
         await backend.unload().catch((error) => problems.push(String(error?.message ?? error)));
         library.close();
         log(problems.length === 0 ? "stopped" : `stopped with problems: ${problems.join("; ")}`);

@@ -50,6 +50,24 @@ export interface InferRequest {
    * them. Absent for models that answer each request exactly once.
    */
   readonly responses?: ResponseSink;
+  /**
+   * Set for a call from another model (BLS) that the host handed to the
+   * server: the call's own backend request runs in the batch, and what the
+   * model sends goes straight back to the calling model.
+   */
+  readonly call?: InProcessCall;
+}
+
+/** A call from one model to another, as the host hands it to the server. */
+export interface InProcessCall {
+  /** The host's call (`host_infer_call*`): claimed before it runs. */
+  readonly token: Deno.PointerObject;
+  /** Its backend request (`TRITONBACKEND_Request*`), holding the caller's inputs. */
+  readonly handle: Deno.PointerObject;
+  /** How many inputs the caller sent; the scheduler's control inputs follow them. */
+  readonly inputCount: number;
+  /** Whether the model is decoupled (its responses may come after the execute). */
+  readonly decoupled: boolean;
 }
 
 /**
