@@ -1,6 +1,7 @@
 /**
  * HTTP benchmark of `deno task serve`: add_sub over Triton's binary tensor
- * protocol at 4 elements and 1 MiB per input, concurrency 1 and 8, with two
+ * protocol at 4 elements and 1 MiB per input, and bls_add_sub (a BLS call to
+ * add_sub) at 4 elements, concurrency 1 and 8, with two
  * load generators: a raw keep-alive HTTP/1.1 client over Deno.connect (light,
  * wrk-style: one prebuilt request, responses parsed by Content-Length) and
  * Deno's `fetch` (keep-alive pool). Prints req/s, p50 and p99 per case, plus
@@ -335,6 +336,8 @@ async function main(args: string[]): Promise<void> {
         "add_sub",
         "--model",
         "stream_text",
+        "--model",
+        "bls_add_sub",
         "--max-body-bytes",
         String(64 << 20),
       ],
@@ -355,6 +358,12 @@ async function main(args: string[]): Promise<void> {
     },
     { label: "add_sub 4 x FP32", prepared: addSubRequest(4), elements: 4 },
     { label: "add_sub 1 MiB / input", prepared: addSubRequest(262144), elements: 262144 },
+    // The same request answered by bls_add_sub, which calls add_sub (BLS).
+    {
+      label: "bls_add_sub 4 x FP32",
+      prepared: { ...addSubRequest(4), path: "/v2/models/bls_add_sub/infer" },
+      elements: 4,
+    },
   ];
   const results: BenchResult[] = [];
   try {
