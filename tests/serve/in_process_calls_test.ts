@@ -4,8 +4,10 @@
  * HTTP request to it would: a sequence model gets its START/READY/END and
  * CORRID controls, a dynamic batcher batches concurrent calls, the called
  * model's statistics count them, a decoupled model's stream comes back to
- * the caller, and errors name the problem. (The stand-in server's own
- * schedulers do the same: stand_in_server_test.ts.)
+ * the caller, errors name the problem, a call cancelled while queued never
+ * runs, a model may call itself (on its second instance), and a shutdown
+ * with a call in flight ends cleanly. (The stand-in server's own schedulers
+ * do the same: stand_in_server_test.ts.)
  */
 import { assert, assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
 import { ROOT, type ServeProcess, startServeProcess } from "./server_process.ts";
@@ -292,6 +294,35 @@ Deno.test({
       });
       assertEquals((again.json.outputs as { data: string[] }[])[0].data, ["ok"]);
       assertEquals((await stats(server, "sleep_in_execute")).inference_count, 2);
+    });
+  },
+});
+
+Deno.test({
+  name: "serve: a model that calls itself through BLS is served by its second instance and " +
+    "counts both requests",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const repository = repositoryWith(["add_sub", "bls_add_sub"], []);
+    editConfig(repository, "bls_add_sub", "count: 1", "count: 2");
+    editConfig(
+      repository,
+      "bls_add_sub",
+      'string_value: "add_sub"',
+      'string_value: "add_sub, bls_add_sub"',
+    );
+    await withServer(repository, [], async (server) => {
+      // The outer request calls bls_add_sub, whose call (no `target`) calls add_sub.
+      const { status, json } = await infer(server, "bls_add_sub", {
+        parameters: { target: "bls_add_sub" },
+        inputs: ADD_SUB_INPUTS,
+      });
+      assertEquals(status, 200, JSON.stringify(json));
+      assertEquals((json.outputs as { data: number[] }[])[0].data, [4, 6]);
+      const self = await stats(server, "bls_add_sub");
+      assertEquals([self.inference_count, self.execution_count], [2, 2]);
+      assertEquals((await stats(server, "add_sub")).inference_count, 1);
     });
   },
 });
