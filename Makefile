@@ -33,7 +33,7 @@ CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # links them without Triton keeps only the code it reaches (WIRE_ONLY), so a Triton call reachable
 # from an encoder or decoder fails its link.
 WIRE_ONLY := -ffunction-sections -fdata-sections -Wl,--gc-sections
-GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
+GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/tensor_copy.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
 # parameter reader, the custom metrics registry against a fake Triton older than the histogram
@@ -44,6 +44,7 @@ ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 CHANNEL_CHECK_SRCS := tests/units/channel_check.c ffi/src/channel.c
 BUFFER_POOL_CHECK_SRCS := tests/units/buffer_pool_check.c ffi/client/buffer_pool.c
 POLICY_CACHE_CHECK_SRCS := tests/units/policy_cache_check.c ffi/src/policy_cache.c
+TENSOR_COPY_CHECK_SRCS := tests/units/tensor_copy_check.c ffi/src/tensor_copy.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
 CLIENT_TEXT_CHECK_SRCS := tests/units/client_text_check.c ffi/src/client_text.c ffi/src/json_reader.c \
@@ -68,7 +69,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -99,6 +100,10 @@ $(BUILD)/units/channel_check: $(CHANNEL_CHECK_SRCS) $(HEADERS) tests/units/check
 $(BUILD)/units/policy_cache_check: $(POLICY_CACHE_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(POLICY_CACHE_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
+
+$(BUILD)/units/tensor_copy_check: $(TENSOR_COPY_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(TENSOR_COPY_CHECK_SRCS) -o $@ $(SANITIZE)
 
 $(BUILD)/units/buffer_pool_check: $(BUFFER_POOL_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)

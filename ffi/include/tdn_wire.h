@@ -133,6 +133,14 @@ typedef struct tdn_record {
  * protocol guards a full ring with head and producer_sleeping (futex only). */
 #define TDN_SLEEP_FUTEX 1u
 #define TDN_SLEEP_DOORBELL 2u
+/* What a byte on the stub's doorbell says. RECORD: a record was published.
+ * TICK: the stub's main thread lets the Worker's event loop turn. COMING: a
+ * record is being written (the parent copies a batch's large inputs after
+ * ringing): spin for it instead of sleeping again, so that the wake-up
+ * overlaps the copy. The parent reads no meaning into bytes on its own. */
+#define TDN_DOORBELL_RECORD 0x72u
+#define TDN_DOORBELL_TICK 0x74u
+#define TDN_DOORBELL_COMING 0x63u
 typedef struct tdn_ring {
   uint32_t tail; /* records published (futex word) */
   uint32_t consumer_sleeping;

@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "json_writer.h"
 #include "tdn_wire.h"
+#include "tensor_copy.h"
 
 /* ---- The EXECUTE encoder -------------------------------------------------
  * One walk serves both measuring and writing, so the two can never disagree
@@ -54,6 +55,14 @@ static void put(cursor* c, uint64_t offset, const void* bytes, uint64_t size)
 {
   if (c->arena != NULL && !c->overflow && size > 0) {
     memcpy(c->arena + offset, bytes, size);
+  }
+}
+
+/* A tensor's bytes: like put, but large copies stream (tensor_copy.h). */
+static void put_tensor_bytes(cursor* c, uint64_t offset, const void* bytes, uint64_t size)
+{
+  if (c->arena != NULL && !c->overflow && size > 0) {
+    tdn_tensor_copy(c->arena + offset, bytes, size);
   }
 }
 
@@ -139,7 +148,7 @@ static void walk_input(cursor* c, const tdn_input_desc* input, uint64_t tensor_o
   /* Each buffer is copied exactly once, straight into the arena. */
   uint64_t at = tensor.data_offset;
   for (uint32_t b = 0; b < input->buffer_count; ++b) {
-    put(c, at, input->buffers[b].data, input->buffers[b].size);
+    put_tensor_bytes(c, at, input->buffers[b].data, input->buffers[b].size);
     at += input->buffers[b].size;
   }
   put(c, tensor_offset, &tensor, sizeof(tensor));

@@ -13,6 +13,7 @@
 #include "datatype.h"
 #include "errors.h"
 #include "result_codec.h"
+#include "tensor_copy.h"
 
 /* Triton's response read for the encoder: outputs[i]'s data lies at bases[i]
  * until place_data gives it an arena offset. */
@@ -71,7 +72,7 @@ static TRITONSERVER_Error* place_data(
     }
     uint64_t offset = 0;
     TDN_RETURN_IF_ERROR(take(supervisor, output->data_size, written, &offset));
-    memcpy(arena + offset, plan->bases[i], output->data_size);
+    tdn_tensor_copy(arena + offset, plan->bases[i], output->data_size);
     output->data_offset = offset;
   }
   return NULL;

@@ -71,9 +71,8 @@ void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_
 
 /* One byte on the stub's doorbell. A full pipe already holds a wake-up, and
  * a stub that is gone is noticed by the supervisor: neither is an error. */
-static void ring_stub(const tdn_channel* channel)
+static void ring_stub(const tdn_channel* channel, char bell)
 {
-  static const char bell = 'r';
   ssize_t wrote;
   do {
     wrote = write(channel->ring_stub_fd, &bell, 1);
@@ -153,10 +152,19 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
   const uint32_t sleeping = load(&ring->consumer_sleeping);
   channel->woke_stub = sleeping != 0;
   if (sleeping == TDN_SLEEP_DOORBELL && channel->ring_stub_fd >= 0) {
-    ring_stub(channel);
+    ring_stub(channel, (char)TDN_DOORBELL_RECORD);
   } else if (sleeping != 0) {
     futex_wake(&ring->tail);
   }
+  return true;
+}
+
+bool tdn_channel_announce(const tdn_channel* channel)
+{
+  if (channel->ring_stub_fd < 0 || load(&channel->to_stub->consumer_sleeping) != TDN_SLEEP_DOORBELL) {
+    return false;
+  }
+  ring_stub(channel, (char)TDN_DOORBELL_COMING);
   return true;
 }
 

@@ -47,6 +47,13 @@ void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_
  * if the stub has stopped consuming (ring full) or corrupted its head. */
 bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* diag);
 
+/* Wakes a stub asleep on its doorbell with TDN_DOORBELL_COMING before the
+ * next record is written, so that its wake-up (25-50 us on a VM) overlaps
+ * the writing of a large record; the stub then spins for the record. Does
+ * nothing (false) to a stub that is awake or sleeps on a futex: the send
+ * wakes those. The send still rings if the stub sleeps again by then. */
+bool tdn_channel_announce(const tdn_channel* channel);
+
 /* Records on to_stub the stub has not taken yet (as it reports; a value
  * it cannot have is TDN_RING_CAPACITY: no room). */
 uint32_t tdn_channel_unread(const tdn_channel* channel);

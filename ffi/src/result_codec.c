@@ -18,6 +18,7 @@
 #include "json_reader.h"
 #include "log.h"
 #include "utf8.h"
+#include "tensor_copy.h"
 
 /* ---- Parameters, read from the wire's form ------------------------------- */
 
@@ -625,7 +626,7 @@ static TRITONSERVER_Error* add_output(
         TRITONSERVER_ERROR_INTERNAL, "output '%s': no host memory for %llu bytes", output->name,
         (unsigned long long)output->data_size);
   }
-  memcpy(host, arena + output->data_offset, output->data_size);
+  tdn_tensor_copy(host, arena + output->data_offset, output->data_size);
   TRITONSERVER_Error* error = NULL;
   /* The stub could have changed BYTES data after validation; check the copy
    * Triton will actually read. */

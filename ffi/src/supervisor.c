@@ -46,6 +46,14 @@ typedef struct reply {
 #define FINALIZE_GRACE_NS (5 * TDN_NS_PER_SECOND)
 #define BACKOFF_FIRST_MS 100ull
 #define BACKOFF_MAX_MS 5000ull
+/* Batches whose payload (inputs included) is this large wake a sleeping stub
+ * before their inputs are copied (tdn_channel_announce), so that the stub's
+ * wake-up, 25-50 us on a VM, overlaps the copy. Below the minimum the copy
+ * takes a few microseconds and the early byte gains less than it costs;
+ * above the maximum the copy takes far longer than the wake-up (and longer
+ * than the stub spins for an announced record: runtime/wire/ring.ts). */
+#define ANNOUNCE_MIN_BYTES ((uint64_t)64 << 10)
+#define ANNOUNCE_MAX_BYTES ((uint64_t)4 << 20)
 
 typedef tdn_wait_outcome wait_outcome;
 
@@ -859,6 +867,9 @@ TRITONSERVER_Error* tdn_supervisor_encode_batch(
     return tdn_error(TRITONSERVER_ERROR_INVALID_ARG, "instance '%s': %s", name, why.text);
   }
   TDN_RETURN_IF_ERROR(tdn_supervisor_take(supervisor, needed, block));
+  if (needed >= ANNOUNCE_MIN_BYTES && needed <= ANNOUNCE_MAX_BYTES) {
+    tdn_channel_announce(&supervisor->channel);
+  }
   uint64_t payload_end = 0;
   if (!tdn_batch_encode(
           tdn_supervisor_arena(supervisor), block->offset, needed, requests, count, &payload_end,

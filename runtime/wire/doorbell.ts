@@ -29,6 +29,8 @@ import { DOORBELL_BYTE } from "./layout.ts";
 export type DoorbellWake =
   /** A producer rang: re-check the ring. */
   | "record"
+  /** A producer is writing a record (a large one): spin for it. */
+  | "coming"
   /** The main thread's tick: let the event loop run the model's timers. */
   | "tick"
   /** The doorbell's writers are all gone (the parent died), or it failed. */
@@ -68,7 +70,12 @@ export function stdioDoorbell(
         return "closed";
       }
       if (count === null || count === 0) return "closed";
-      return received.subarray(0, count).includes(DOORBELL_BYTE.TICK) ? "tick" : "record";
+      const bytes = received.subarray(0, count);
+      if (bytes.includes(DOORBELL_BYTE.TICK)) return "tick";
+      // Announced and published by now: the record is there.
+      return bytes.includes(DOORBELL_BYTE.COMING) && !bytes.includes(DOORBELL_BYTE.RECORD)
+        ? "coming"
+        : "record";
     },
     ringParent(): void {
       try {

@@ -34,15 +34,18 @@ export const PARENT_DOORBELL_FD = 1;
 export const STUB_TICK_FD = 5;
 
 /**
- * Bytes on the stub's doorbell: a producer's record, or the main thread's
- * tick that lets the event loop of a Worker asleep on it turn. The parent
- * reads no meaning into the bytes on its own doorbell.
+ * `TDN_DOORBELL_*`: bytes on the stub's doorbell: a producer's record, the
+ * main thread's tick that lets the event loop of a Worker asleep on it
+ * turn, or the parent's word that a record is on its way. The parent reads
+ * no meaning into the bytes on its own doorbell.
  */
 export const DOORBELL_BYTE = {
   /** A record was published. */
   RECORD: 0x72,
   /** Time for the sleeping Worker's timers. */
   TICK: 0x74,
+  /** A record is being written (large inputs being copied): spin for it. */
+  COMING: 0x63,
 } as const;
 
 /** `TDN_SLEEP_*`: how a consumer sleeps, stored in `consumer_sleeping`. */

@@ -114,6 +114,14 @@ export const atomicsWaiter: Required<RingWaiter> = {
 /** Default busy-wait before sleeping: ~20 us keeps a busy round trip at ~0.2 us. */
 export const DEFAULT_SPIN_MICROS = 20;
 
+/**
+ * How long a consumer woken by `DOORBELL_BYTE.COMING` spins for the record
+ * before sleeping again. The parent announces only batches it copies in
+ * well under this (ffi/src/supervisor.c, `ANNOUNCE_MAX_BYTES`); a record
+ * that comes later rings the doorbell as usual.
+ */
+export const ANNOUNCED_SPIN_MICROS = 1000;
+
 const TWO_TO_32 = 0x1_0000_0000;
 
 /** One direction of `tdn_ring` at a byte offset of a buffer. */
@@ -301,11 +309,20 @@ export class Ring {
    * on the consumer's doorbell) while the ring is empty. The ring marks its
    * consumer as asleep on the doorbell first, so the producer rings it.
    *
+   * A producer that announced its record ("coming": it rang before
+   * writing a large one) is waited for by spinning, up to
+   * {@linkcode ANNOUNCED_SPIN_MICROS}, so that this thread's wake-up
+   * overlapped the writing; then the ring sleeps again.
+   *
    * @param sleep Blocks until a byte arrives on the doorbell; says why.
+   * @param announcedSpinMicros How long to spin for an announced record.
    * @returns The record, or what ended the sleep when it was not a
    * producer's byte ("tick", "closed").
    */
-  popOnDoorbell(sleep: () => "record" | "tick" | "closed"): WireRecord | "tick" | "closed" {
+  popOnDoorbell(
+    sleep: () => "record" | "coming" | "tick" | "closed",
+    announcedSpinMicros: number = ANNOUNCED_SPIN_MICROS,
+  ): WireRecord | "tick" | "closed" {
     for (;;) {
       const record = this.tryPop();
       if (record !== undefined) return record;
@@ -314,7 +331,12 @@ export class Ring {
       const empty = this.#pendingCount(Atomics.load(this.#words, this.#tail), head) === 0;
       const woke = empty ? sleep() : "record";
       Atomics.store(this.#words, this.#consumerSleeping, 0);
-      if (woke !== "record") return woke;
+      if (woke === "coming") {
+        const announced = this.poll(announcedSpinMicros);
+        if (announced !== undefined) return announced;
+      } else if (woke !== "record") {
+        return woke;
+      }
     }
   }
 

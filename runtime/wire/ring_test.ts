@@ -100,6 +100,51 @@ Deno.test("ring: the producer wakes only a consumer that said it sleeps", () => 
   assertEquals(wakes, 1);
 });
 
+Deno.test("ring: a consumer woken by an announcement spins for the record instead of sleeping again", async () => {
+  // The ring, then one word: "announced", set by the consumer's doorbell sleep.
+  const buffer = new SharedArrayBuffer(RING.SIZE + 4);
+  const words = new Int32Array(buffer);
+  const ring = new Ring(buffer, 0, atomicsWaiter);
+  const producer = new Worker(new URL("./testdata/announce_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const ready = new Promise((resolve) => producer.onmessage = resolve);
+    producer.postMessage({ buffer });
+    await ready;
+    let sleeps = 0;
+    const got = ring.popOnDoorbell(() => {
+      sleeps++;
+      if (sleeps > 1) return "closed"; // slept again: the announcement was ignored
+      Atomics.store(words, RING.SIZE / 4, 1);
+      Atomics.notify(words, RING.SIZE / 4);
+      return "coming";
+    }, 10_000_000); // a generous spin: the producer thread may start late on a busy machine
+    assertEquals(sleeps, 1);
+    assertEquals((got as WireRecord).id, 7n);
+    assertEquals(Atomics.load(words, RING.CONSUMER_SLEEPING / 4), 0);
+  } finally {
+    producer.terminate();
+  }
+});
+
+Deno.test("ring: an announced record that does not come in time leaves the consumer asleep again", () => {
+  const { ring } = newRing();
+  const wakes: string[] = [];
+  const got = ring.popOnDoorbell(() => {
+    if (wakes.length === 0) {
+      wakes.push("coming");
+      return "coming"; // announced, never written: the spin gives up
+    }
+    wakes.push("record");
+    ring.push(record(8));
+    return "record";
+  });
+  // The second byte (the record's own) woke it from a second sleep.
+  assertEquals(wakes, ["coming", "record"]);
+  assertEquals((got as WireRecord).id, 8n);
+});
+
 /** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */
 function echoRoundTrips(blocking: boolean, count: number): number[] {
   // Two rings in one SharedArrayBuffer: to the Worker, then back.

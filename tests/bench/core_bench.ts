@@ -19,10 +19,10 @@
  * idle (CPU of loaded instances that get no requests)),
  * BENCH_INSTANCES and BENCH_CONCURRENCY (comma lists narrowing the small
  * rows, default "1,2,4" and "1,4"), BENCH_BASELINE (the `build/deno`
- * directory of another build of this backend: the small rows then compare
- * this build with that one instead of with python_backend, taking turns in
- * the same run; it gets a `libtriton_denobase.so` link so that Triton can
- * load it as a second backend; the other row groups are skipped).
+ * directory of another build of this backend: the small and large rows
+ * then compare this build with that one instead of with python_backend,
+ * taking turns in the same run; it gets a `libtriton_denobase.so` link so
+ * that Triton can load it as a second backend).
  *
  * @module
  */
@@ -65,7 +65,7 @@ function numberList(variable: string, fallback: number[]): number[] {
 /** Another build of this backend to compare with (BENCH_BASELINE). */
 const BASELINE = Deno.env.get("BENCH_BASELINE");
 if (BASELINE !== undefined) {
-  for (const group of [...ONLY]) if (group !== "small") ONLY.delete(group);
+  for (const group of [...ONLY]) if (group !== "small" && group !== "large") ONLY.delete(group);
 }
 
 function memoryMiB(pid: number): { rss: number; pss: number } {
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
             ),
         );
         const ours = results.get("deno");
-        const python = results.get("python");
+        const python = results.get(BASELINE !== undefined ? "denobase" : "python");
         const identity = results.get("identity");
         rows.push([
           label,
@@ -284,16 +284,18 @@ async function main(): Promise<void> {
           ratio(identity, ours, "requestsPerSecond"),
         ]);
       }
+      const other = BASELINE !== undefined ? "baseline" : "python";
       console.log("\nLarge tensors per input, 1 instance, concurrency 1");
+      if (BASELINE !== undefined) console.log(`baseline: the build in ${BASELINE}`);
       console.log(renderTable([
         "per input",
         "deno req/s",
         "p50 us",
-        "python req/s",
+        `${other} req/s`,
         "p50 us",
         "C++ identity req/s",
         "p50 us",
-        "req/s deno/python",
+        `req/s deno/${other}`,
         "identity/deno req/s",
       ], rows));
     }

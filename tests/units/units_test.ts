@@ -15,6 +15,7 @@ const CHECKS: Record<string, string[]> = {
   channel_check: [],
   buffer_pool_check: [],
   policy_cache_check: [],
+  tensor_copy_check: [],
   stub_log_check: [],
   client_text_check: [
     new URL("../fixtures/client_text_cases.json", import.meta.url).pathname,

@@ -28,6 +28,7 @@ const GROUPS: [string, Record<string, unknown>][] = [
   ["MSG_", layout.MSG],
   ["FLAG_", layout.RECORD_FLAG],
   ["SLEEP_", layout.SLEEP],
+  ["DOORBELL_", layout.DOORBELL_BYTE],
   ["STATUS_", layout.STATUS],
   ["TRACE_", layout.TRACE_EVENT],
   ["PROGRESS_", layout.PROGRESS_PHASE],
