@@ -34,7 +34,7 @@ CLIENT_SRCS := $(wildcard ffi/client/*.c)
 # from an encoder or decoder fails its link.
 WIRE_ONLY := -ffunction-sections -fdata-sections -Wl,--gc-sections
 GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
-FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c) tests/harness/fake_backend/fake_add_sub.c
+FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
 # parameter reader, the custom metrics registry against a fake Triton older than the histogram
 # API, the parent's arena allocator and spin budget, and the client form of error texts (against
@@ -131,10 +131,11 @@ $(BUILD)/libtriton_deno_client.so: $(CLIENT_SRCS) $(HEADERS)
 
 # A C backend for the host's tests of in-process inference, model control and metrics
 # (tests/host_bls_test.ts, tests/host_metrics_test.ts); its TRITONSERVER_ calls bind to the host.
-$(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) tests/harness/fake_backend/fake_bls.h \
-		tests/harness/fake_backend/fake_add_sub.h ffi/include/triton_api.h
+# Its add/subtract is fake_add_sub.c, shared with tests/host_harness_test.ts's fake backend.
+FAKE_ADD_SUB := tests/harness/fake_backend/fake_add_sub.c tests/harness/fake_backend/fake_add_sub.h
+$(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) $(FAKE_ADD_SUB) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) -o $@ $(LDFLAGS) -lpthread
+	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) $(filter %.c,$(FAKE_ADD_SUB)) -o $@ $(LDFLAGS) -lpthread
 
 # A CUDA runtime stand-in for the tests of GPU-resident tensors (tests/gpu_memory_test.ts).
 $(BUILD)/fake_cudart/libcudart_fake.so: tests/harness/fake_cudart/fake_cudart.c
