@@ -136,9 +136,11 @@ $(BUILD)/libtriton_deno_client.so: $(CLIENT_SRCS) $(HEADERS)
 
 # A C backend for the host's tests of in-process inference, model control and metrics
 # (tests/host_bls_test.ts, tests/host_metrics_test.ts); its TRITONSERVER_ calls bind to the host.
-$(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
+# Its add/subtract is fake_add_sub.c, shared with tests/host_harness_test.ts's fake backend.
+FAKE_ADD_SUB := tests/harness/fake_backend/fake_add_sub.c tests/harness/fake_backend/fake_add_sub.h
+$(BUILD)/fake_bls/libtriton_fake_bls.so: $(FAKE_BLS_SRCS) $(FAKE_ADD_SUB) tests/harness/fake_backend/fake_bls.h ffi/include/triton_api.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) -o $@ $(LDFLAGS) -lpthread
+	$(CC) $(CFLAGS) $(FAKE_BLS_SRCS) $(filter %.c,$(FAKE_ADD_SUB)) -o $@ $(LDFLAGS) -lpthread
 
 # A CUDA runtime stand-in for the tests of GPU-resident tensors (tests/gpu_memory_test.ts).
 $(BUILD)/fake_cudart/libcudart_fake.so: tests/harness/fake_cudart/fake_cudart.c

@@ -1,9 +1,10 @@
 /**
  * Tests of the test host itself (tests/harness/), against a fake backend
- * compiled from tests/harness/fake_backend/fake_backend.c: the host must
- * hand a backend what Triton hands it (config JSON, sorted inputs, split
- * buffers, correlation ids, parameters) and must notice every way a backend
- * can break Triton's rules, or the end-to-end tests would prove nothing.
+ * compiled from tests/harness/fake_backend/fake_backend.c and
+ * fake_add_sub.c: the host must hand a backend what Triton hands it (config
+ * JSON, sorted inputs, split buffers, correlation ids, parameters) and must
+ * notice every way a backend can break Triton's rules, or the end-to-end
+ * tests would prove nothing.
  */
 
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "./harness/assert.ts";
@@ -38,6 +39,7 @@ async function buildFakeBackend(): Promise<string> {
       "-shared",
       `-I${REPOSITORY_ROOT}/ffi/include`,
       `${REPOSITORY_ROOT}/tests/harness/fake_backend/fake_backend.c`,
+      `${REPOSITORY_ROOT}/tests/harness/fake_backend/fake_add_sub.c`,
       "-o",
       `${dir}/libtriton_fake.so`,
     ],

@@ -131,6 +131,10 @@ void host_message_free(TRITONSERVER_Message* message);
 
 bool host_check_magic(const void* object, uint32_t magic, const char* what);
 
+/* What Triton's parameter getters point at for a value: the string itself
+ * (STRING, BYTES), or the slot of its type. */
+const void* host_typed_value_pointer(const host_typed_value* value);
+
 /* ---- Requests and responses (request.c, response.c). ---- */
 
 /* Counts a use of a request after it was released; returns true if so. */

@@ -148,26 +148,29 @@ struct TRITONBACKEND_Input {
   bool owns_data; /* false for bench clones that share a template's buffers */
 };
 
-/* A request parameter: value storage matches TRITONBACKEND_RequestParameter. */
-typedef struct host_parameter {
-  char* key;
+/* A parameter's typed value, stored the way Triton's parameter getters
+ * hand it out (host_typed_value_pointer). */
+typedef struct host_typed_value {
   TRITONSERVER_ParameterType type;
   char* string_value;
   int64_t int_value;
   bool bool_value;
   double double_value;
+} host_typed_value;
+
+/* A request parameter (TRITONBACKEND_RequestParameter). */
+typedef struct host_parameter {
+  char* key;
+  host_typed_value value;
 } host_parameter;
 
 /* A response parameter set by the backend: its value as JSON text for the
- * tests, and typed for TRITONSERVER_InferenceResponseParameter. */
+ * tests, and typed for TRITONSERVER_InferenceResponseParameter (its
+ * string_value NULL unless STRING). */
 typedef struct host_response_parameter {
   char* name;
   char* json_value;
-  TRITONSERVER_ParameterType type;
-  char* string_value; /* NULL unless STRING */
-  int64_t int_value;
-  bool bool_value;
-  double double_value;
+  host_typed_value value;
 } host_response_parameter;
 
 struct TRITONBACKEND_Output {

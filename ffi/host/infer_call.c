@@ -347,10 +347,11 @@ static TRITONBACKEND_Request* host_infer_backend_request(const TRITONSERVER_Infe
   }
   for (uint32_t i = 0; i < from->parameter_count; i++) {
     const host_parameter* parameter = &from->parameters[i];
-    int64_t integer = parameter->type == TRITONSERVER_PARAMETER_BOOL ? parameter->bool_value
-                                                                     : parameter->int_value;
-    host_request_add_parameter(request, parameter->key, parameter->type, parameter->string_value,
-                               integer, parameter->double_value);
+    const host_typed_value* value = &parameter->value;
+    int64_t integer =
+        value->type == TRITONSERVER_PARAMETER_BOOL ? value->bool_value : value->int_value;
+    host_request_add_parameter(request, parameter->key, value->type, value->string_value, integer,
+                               value->double_value);
   }
   return request;
 }

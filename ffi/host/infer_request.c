@@ -89,7 +89,7 @@ TRITONSERVER_Error* TRITONSERVER_InferenceRequestDelete(
   free(inference_request->requested_outputs);
   for (uint32_t i = 0; i < inference_request->parameter_count; i++) {
     free(inference_request->parameters[i].key);
-    free(inference_request->parameters[i].string_value);
+    free(inference_request->parameters[i].value.string_value);
   }
   free(inference_request->parameters);
   free(inference_request->model_name);
@@ -318,28 +318,29 @@ static TRITONSERVER_Error* host_infer_add_parameter(TRITONSERVER_InferenceReques
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetStringParameter(
     TRITONSERVER_InferenceRequest* request, const char* key, const char* value) {
   if (value == NULL) return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "NULL value");
-  host_parameter parameter = {.type = TRITONSERVER_PARAMETER_STRING,
-                              .string_value = host_strdup(value)};
+  host_parameter parameter = {
+      .value = {.type = TRITONSERVER_PARAMETER_STRING, .string_value = host_strdup(value)}};
   TRITONSERVER_Error* error =
       host_infer_add_parameter(request, key, parameter, "InferenceRequestSetStringParameter");
-  if (error != NULL) free(parameter.string_value);
+  if (error != NULL) free(parameter.value.string_value);
   return error;
 }
 
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetIntParameter(
     TRITONSERVER_InferenceRequest* request, const char* key, const int64_t value) {
-  host_parameter parameter = {.type = TRITONSERVER_PARAMETER_INT, .int_value = value};
+  host_parameter parameter = {.value = {.type = TRITONSERVER_PARAMETER_INT, .int_value = value}};
   return host_infer_add_parameter(request, key, parameter, "InferenceRequestSetIntParameter");
 }
 
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetBoolParameter(
     TRITONSERVER_InferenceRequest* request, const char* key, const bool value) {
-  host_parameter parameter = {.type = TRITONSERVER_PARAMETER_BOOL, .bool_value = value};
+  host_parameter parameter = {.value = {.type = TRITONSERVER_PARAMETER_BOOL, .bool_value = value}};
   return host_infer_add_parameter(request, key, parameter, "InferenceRequestSetBoolParameter");
 }
 
 TRITONSERVER_Error* TRITONSERVER_InferenceRequestSetDoubleParameter(
     TRITONSERVER_InferenceRequest* request, const char* key, const double value) {
-  host_parameter parameter = {.type = TRITONSERVER_PARAMETER_DOUBLE, .double_value = value};
+  host_parameter parameter = {
+      .value = {.type = TRITONSERVER_PARAMETER_DOUBLE, .double_value = value}};
   return host_infer_add_parameter(request, key, parameter, "InferenceRequestSetDoubleParameter");
 }

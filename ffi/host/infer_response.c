@@ -202,13 +202,8 @@ TRITONSERVER_Error* TRITONSERVER_InferenceResponseParameter(
   }
   const host_response_parameter* parameter = &inference_response->parameters[index];
   *name = parameter->name;
-  *type = parameter->type;
-  switch (parameter->type) {
-    case TRITONSERVER_PARAMETER_INT: *vvalue = &parameter->int_value; break;
-    case TRITONSERVER_PARAMETER_BOOL: *vvalue = &parameter->bool_value; break;
-    case TRITONSERVER_PARAMETER_DOUBLE: *vvalue = &parameter->double_value; break;
-    default: *vvalue = parameter->string_value; break;
-  }
+  *type = parameter->value.type;
+  *vvalue = host_typed_value_pointer(&parameter->value);
   return NULL;
 }
 

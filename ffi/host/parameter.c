@@ -2,7 +2,8 @@
  * parameter.c: TRITONSERVER_Parameter, a named typed value the caller
  * creates and deletes; the host uses them as metric labels. The object
  * keeps its own copy of the value, as Triton's does, except BYTES, whose
- * bytes stay the caller's.
+ * bytes stay the caller's. Also: where the getters of request and
+ * response parameters point for a typed value.
  */
 #include <stdlib.h>
 
@@ -36,6 +37,15 @@ TRITONSERVER_Parameter* TRITONSERVER_ParameterBytesNew(const char* name, const v
   parameter->byte_size = size;
   host_handle_add(HOST_HANDLE_PARAMETER, parameter);
   return parameter;
+}
+
+const void* host_typed_value_pointer(const host_typed_value* value) {
+  switch (value->type) {
+    case TRITONSERVER_PARAMETER_INT: return &value->int_value;
+    case TRITONSERVER_PARAMETER_BOOL: return &value->bool_value;
+    case TRITONSERVER_PARAMETER_DOUBLE: return &value->double_value;
+    default: return value->string_value;
+  }
 }
 
 void TRITONSERVER_ParameterDelete(TRITONSERVER_Parameter* parameter) {

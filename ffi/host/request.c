@@ -279,13 +279,8 @@ TRITONSERVER_Error* TRITONBACKEND_RequestParameter(TRITONBACKEND_Request* reques
   }
   const host_parameter* parameter = &request->parameters[index];
   *key = parameter->key;
-  *type = parameter->type;
-  switch (parameter->type) {
-    case TRITONSERVER_PARAMETER_INT: *vvalue = &parameter->int_value; break;
-    case TRITONSERVER_PARAMETER_BOOL: *vvalue = &parameter->bool_value; break;
-    case TRITONSERVER_PARAMETER_DOUBLE: *vvalue = &parameter->double_value; break;
-    default: *vvalue = parameter->string_value; break;
-  }
+  *type = parameter->value.type;
+  *vvalue = host_typed_value_pointer(&parameter->value);
   return NULL;
 }
 
@@ -369,6 +364,20 @@ TRITONSERVER_Error* TRITONBACKEND_InputPropertiesForHostPolicy(
   return NULL;
 }
 
+/* The input handle and buffer index an InputBuffer getter ('api') was given. */
+static TRITONSERVER_Error* host_input_buffer_check(TRITONBACKEND_Input* input, uint32_t index,
+                                                   const char* api) {
+  if (!host_input_usable(input, api)) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid input handle");
+  }
+  if (index >= input->buffer_count) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
+                          "buffer index %u out of range: input '%s' has %u buffers", index,
+                          input->name, input->buffer_count);
+  }
+  return NULL;
+}
+
 TRITONSERVER_Error* TRITONBACKEND_InputBuffer(TRITONBACKEND_Input* input, const uint32_t index,
                                               const void** buffer, uint64_t* buffer_byte_size,
                                               TRITONSERVER_MemoryType* memory_type,
@@ -379,14 +388,8 @@ TRITONSERVER_Error* TRITONBACKEND_InputBuffer(TRITONBACKEND_Input* input, const 
   }
   *buffer = NULL;
   *buffer_byte_size = 0;
-  if (!host_input_usable(input, "InputBuffer")) {
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid input handle");
-  }
-  if (index >= input->buffer_count) {
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                          "buffer index %u out of range: input '%s' has %u buffers", index,
-                          input->name, input->buffer_count);
-  }
+  TRITONSERVER_Error* error = host_input_buffer_check(input, index, "InputBuffer");
+  if (error != NULL) return error;
   *buffer = input->buffers[index].data;
   *buffer_byte_size = input->buffers[index].attributes.byte_size;
   *memory_type = input->buffers[index].attributes.memory_type;
@@ -402,14 +405,8 @@ TRITONSERVER_Error* TRITONBACKEND_InputBufferAttributes(
   }
   *buffer = NULL;
   *buffer_attributes = NULL;
-  if (!host_input_usable(input, "InputBufferAttributes")) {
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid input handle");
-  }
-  if (index >= input->buffer_count) {
-    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG,
-                          "buffer index %u out of range: input '%s' has %u buffers", index,
-                          input->name, input->buffer_count);
-  }
+  TRITONSERVER_Error* error = host_input_buffer_check(input, index, "InputBufferAttributes");
+  if (error != NULL) return error;
   *buffer = input->buffers[index].data;
   *buffer_attributes = &input->buffers[index].attributes;
   return NULL;

@@ -227,11 +227,11 @@ int32_t host_request_add_parameter(TRITONBACKEND_Request* request, const char* k
   host_parameter* parameter = &request->parameters[request->parameter_count++];
   memset(parameter, 0, sizeof *parameter);
   parameter->key = host_strdup(key);
-  parameter->type = (TRITONSERVER_ParameterType)type;
-  parameter->string_value = host_strdup(string_value);
-  parameter->int_value = int_value;
-  parameter->bool_value = int_value != 0;
-  parameter->double_value = double_value;
+  parameter->value.type = (TRITONSERVER_ParameterType)type;
+  parameter->value.string_value = host_strdup(string_value);
+  parameter->value.int_value = int_value;
+  parameter->value.bool_value = int_value != 0;
+  parameter->value.double_value = double_value;
   return 0;
 }
 
@@ -314,7 +314,7 @@ void host_request_free(TRITONBACKEND_Request* request) {
   free(request->gpu_output_devices);
   for (uint32_t i = 0; i < request->parameter_count; i++) {
     free(request->parameters[i].key);
-    free(request->parameters[i].string_value);
+    free(request->parameters[i].value.string_value);
   }
   free(request->parameters);
   for (uint32_t r = 0; r < request->response_count; r++) {

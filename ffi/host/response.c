@@ -32,7 +32,7 @@ void host_response_parameters_free(host_response_parameter* parameters, uint32_t
   for (uint32_t i = 0; i < count; i++) {
     free(parameters[i].name);
     free(parameters[i].json_value);
-    free(parameters[i].string_value);
+    free(parameters[i].value.string_value);
   }
   free(parameters);
 }
@@ -192,7 +192,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseDelete(TRITONBACKEND_Response* respons
 /* Adds a parameter: 'value' is its JSON text (consumed), 'typed' its value. */
 static TRITONSERVER_Error* host_response_add_parameter(TRITONBACKEND_Response* response,
                                                        const char* name, host_text* value,
-                                                       const host_response_parameter* typed) {
+                                                       const host_typed_value* typed) {
   if (!host_check_magic(response, HOST_MAGIC_RESPONSE, "response") || name == NULL) {
     host_text_free(value);
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid response or NULL name");
@@ -203,10 +203,10 @@ static TRITONSERVER_Error* host_response_add_parameter(TRITONBACKEND_Response* r
     response->parameter_capacity = capacity;
   }
   host_response_parameter* parameter = &response->parameters[response->parameter_count++];
-  *parameter = *typed;
   parameter->name = host_strdup(name);
   parameter->json_value = host_strdup(value->data);
-  parameter->string_value =
+  parameter->value = *typed;
+  parameter->value.string_value =
       typed->type == TRITONSERVER_PARAMETER_STRING ? host_strdup(typed->string_value) : NULL;
   host_text_free(value);
   return NULL;
@@ -217,8 +217,8 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetStringParameter(TRITONBACKEND_Respo
                                                              const char* value) {
   host_text text = {0};
   host_text_json_string(&text, value);
-  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_STRING,
-                                   .string_value = (char*)(value == NULL ? "" : value)};
+  host_typed_value typed = {.type = TRITONSERVER_PARAMETER_STRING,
+                            .string_value = (char*)(value == NULL ? "" : value)};
   return host_response_add_parameter(response, name, &text, &typed);
 }
 
@@ -226,7 +226,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetIntParameter(TRITONBACKEND_Response
                                                           const char* name, const int64_t value) {
   host_text text = {0};
   host_text_printf(&text, "%lld", (long long)value);
-  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_INT, .int_value = value};
+  host_typed_value typed = {.type = TRITONSERVER_PARAMETER_INT, .int_value = value};
   return host_response_add_parameter(response, name, &text, &typed);
 }
 
@@ -234,7 +234,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetBoolParameter(TRITONBACKEND_Respons
                                                            const char* name, const bool value) {
   host_text text = {0};
   host_text_printf(&text, "%s", value ? "true" : "false");
-  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_BOOL, .bool_value = value};
+  host_typed_value typed = {.type = TRITONSERVER_PARAMETER_BOOL, .bool_value = value};
   return host_response_add_parameter(response, name, &text, &typed);
 }
 
@@ -248,7 +248,7 @@ TRITONSERVER_Error* TRITONBACKEND_ResponseSetDoubleParameter(TRITONBACKEND_Respo
   } else {
     host_text_printf(&text, "null");
   }
-  host_response_parameter typed = {.type = TRITONSERVER_PARAMETER_DOUBLE, .double_value = value};
+  host_typed_value typed = {.type = TRITONSERVER_PARAMETER_DOUBLE, .double_value = value};
   return host_response_add_parameter(response, name, &text, &typed);
 }
 

@@ -11,12 +11,10 @@ import { modelConfigFromJson } from "../model_config/from_json.ts";
 import { AutoCompleteConfig } from "./auto_complete.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import type { InitializeArgs } from "./model.ts";
-import type { InferenceParameters } from "./parameters.ts";
-import { type ArenaAllocator, InferenceRequest } from "./request.ts";
+import { InferenceRequest, type RequestInit } from "./request.ts";
 import { ResponseSender, type ResponseSenderInit } from "./response_sender.ts";
-import type { Tensor } from "./tensor.ts";
 
-export type { ArenaAllocation, ArenaAllocator } from "./request.ts";
+export type { ArenaAllocation, ArenaAllocator, RequestInit } from "./request.ts";
 export { checkResponse } from "./check_response.ts";
 export type { CheckedResponse, WireOutput } from "./check_response.ts";
 export { tensorFromWire } from "./wire_tensor.ts";
@@ -73,26 +71,7 @@ export type {
  * console.log(request.input("INPUT0").datatype); // "FP32"
  * ```
  */
-export function makeRequest(init: {
-  id: string;
-  correlationId: bigint | string;
-  flags: number;
-  /** The request's timeout in microseconds (0 or omitted: none). */
-  timeoutMicros?: number;
-  inputs: Tensor[];
-  requestedOutputNames: string[];
-  allocator: ArenaAllocator;
-  /** From `parseRequestParameters`; none when omitted. */
-  parameters?: InferenceParameters;
-  /** Whether the model is decoupled (only changes what `responseSender()` says without a sender). */
-  decoupled?: boolean;
-  /** Makes the request's sender (e.g. with `makeResponseSender`); called at most once. */
-  createResponseSender?: () => ResponseSender;
-  /** Marks the request for RESCHEDULE; omitted: the model cannot reschedule. */
-  reschedule?: () => void;
-  /** Reads the request's cancellation flag; never cancelled when omitted. */
-  isCancelled?: () => boolean;
-}): InferenceRequest {
+export function makeRequest(init: RequestInit): InferenceRequest {
   return new InferenceRequest(init);
 }
 

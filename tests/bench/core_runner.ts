@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InferRequest, TritonServer } from "../../runtime/core/mod.ts";
+import type { InferCall, InferRequest, TritonServer } from "../../runtime/core/mod.ts";
 import { REPOSITORY_ROOT } from "../harness/paths.ts";
 import { formatNumber, percentile } from "./stats.ts";
 
@@ -49,9 +49,29 @@ export function treeCpuSeconds(): number {
 export type Backend = "deno" | "python" | "identity" | "denobase";
 
 /**
+ * The identity model's config.pbtxt: two FP32 inputs, two outputs,
+ * `instances` CPU instances.
+ */
+export function identityConfigText(name: string, backend: Backend, instances: number): string {
+  const tensors = (kind: string) =>
+    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
+  return [
+    `name: "${name}"`,
+    `backend: "${backend}"`,
+    "max_batch_size: 0",
+    `input [ ${tensors("INPUT")} ]`,
+    `output [ ${tensors("OUTPUT")} ]`,
+    `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
+    "",
+  ].join("\n");
+}
+
+/**
  * Writes the benchmark's identity model (two FP32 inputs, each output a
  * copy of its input, tests/bench/models/) for `backend` with `instances`
- * CPU instances into `repository`, as `<backend>_i<instances>`.
+ * CPU instances into `repository`, as `options.name` (default
+ * `<backend>_i<instances>`). A `options.nonce` ends the Deno model's source
+ * with a comment, making sources no type check has seen.
  *
  * @returns The model's name.
  */
@@ -59,26 +79,20 @@ export function writeIdentityModel(
   repository: string,
   backend: Backend,
   instances: number,
+  options: { name?: string; nonce?: string } = {},
 ): string {
-  const name = `${backend}_i${instances}`;
+  const name = options.name ?? `${backend}_i${instances}`;
   const directory = `${repository}/${name}`;
   Deno.mkdirSync(`${directory}/1`, { recursive: true });
-  const tensors = (kind: string) =>
-    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
   Deno.writeTextFileSync(
     `${directory}/config.pbtxt`,
-    [
-      `name: "${name}"`,
-      `backend: "${backend}"`,
-      "max_batch_size: 0",
-      `input [ ${tensors("INPUT")} ]`,
-      `output [ ${tensors("OUTPUT")} ]`,
-      `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
-      "",
-    ].join("\n"),
+    identityConfigText(name, backend, instances),
   );
   const models = `${REPOSITORY_ROOT}/tests/bench/models`;
-  if (backend === "deno" || backend === "denobase") {
+  if ((backend === "deno" || backend === "denobase") && options.nonce) {
+    const source = Deno.readTextFileSync(`${models}/deno_identity/model.ts`);
+    Deno.writeTextFileSync(`${directory}/1/model.ts`, `${source}// ${options.nonce}\n`);
+  } else if (backend === "deno" || backend === "denobase") {
     Deno.copyFileSync(`${models}/deno_identity/model.ts`, `${directory}/1/model.ts`);
   }
   if (backend === "python") {
@@ -93,10 +107,15 @@ export function writeIdentityModel(
  * trace marks out right after its stub is gone.
  */
 export async function waitForStubs(): Promise<void> {
+  await waitForNoChildren();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+/** Waits (up to 10 s) until this process has no live child process (stub) left. */
+export async function waitForNoChildren(): Promise<void> {
   for (let i = 0; i < 500 && childPids().length > 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 /** `a[key] / b[key]` to two decimals, or "-" where a run is missing. */
@@ -118,6 +137,49 @@ export function childPids(): number[] {
   return pids;
 }
 
+/** What one pass of the client's C loop measured. */
+export interface BenchLoopResult {
+  /** Each request's latency, submission to final response and release, ns. */
+  latencies: BigUint64Array;
+  /** The whole pass, ns. */
+  elapsedNs: number;
+  /** Requests whose response carried an error. */
+  failed: number;
+}
+
+/**
+ * One pass of the client's C loop (ffi/client/bench.c): `count` copies of
+ * `template`, `concurrency` at a time, each thread waiting for its answer
+ * before the next.
+ *
+ * @throws {Error} If the loop cannot build or submit a request.
+ */
+export async function benchLoop(
+  server: TritonServer,
+  template: InferCall,
+  count: number,
+  concurrency: number,
+): Promise<BenchLoopResult> {
+  const latencies = new BigUint64Array(count);
+  const elapsed = new BigUint64Array(1);
+  const error = new Uint8Array(512);
+  const failed = Number(
+    await server.client.symbols.tdc_bench_run(
+      template.handle,
+      count,
+      concurrency,
+      latencies,
+      elapsed,
+      error,
+      error.byteLength,
+    ),
+  );
+  if (failed < 0) {
+    throw new Error(new TextDecoder().decode(error.subarray(0, error.indexOf(0))));
+  }
+  return { latencies, elapsedNs: Number(elapsed[0]), failed };
+}
+
 /**
  * Sends `requests` copies of `request` (after a warm-up of up to 500),
  * `concurrency` at a time, each thread waiting for its answer before the
@@ -134,26 +196,7 @@ export async function timedRun(
 ): Promise<Run> {
   const template = server.call(request);
   try {
-    const bench = async (count: number) => {
-      const latencies = new BigUint64Array(count);
-      const elapsed = new BigUint64Array(1);
-      const error = new Uint8Array(512);
-      const failed = Number(
-        await server.client.symbols.tdc_bench_run(
-          template.handle,
-          count,
-          concurrency,
-          latencies,
-          elapsed,
-          error,
-          error.byteLength,
-        ),
-      );
-      if (failed < 0) {
-        throw new Error(new TextDecoder().decode(error.subarray(0, error.indexOf(0))));
-      }
-      return { latencies, elapsedNs: Number(elapsed[0]), failed };
-    };
+    const bench = (count: number) => benchLoop(server, template, count, concurrency);
     await bench(Math.min(500, requests)); // warm-up: JIT, caches, first touch of the arena
     const cpuBefore = treeCpuSeconds();
     const { latencies, elapsedNs, failed } = await bench(requests);

@@ -33,49 +33,31 @@ import { openHostLibrary } from "../../ffi/host/bindings.ts";
 import { HostBackend, HostModel } from "../../runtime/serve/host_executor.ts";
 import { LoadLimit } from "../../runtime/serve/load_limit.ts";
 import { Host } from "../harness/host.ts";
-import { buildPaths, REPOSITORY_ROOT } from "../harness/paths.ts";
+import { buildPaths } from "../harness/paths.ts";
+import {
+  type Backend,
+  benchLoop,
+  childPids,
+  identityConfigText,
+  waitForNoChildren,
+  writeIdentityModel,
+} from "./core_runner.ts";
 import { formatNumber, median, renderTable } from "./stats.ts";
 
 const MIB = 1024 * 1024;
 const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "load,scale").split(","));
 const SCALE_MODELS = Number(Deno.env.get("BENCH_MODELS") ?? "200");
-const MODELS = `${REPOSITORY_ROOT}/tests/bench/models`;
-
-type Backend = "deno" | "python";
-
-/** The model's config.pbtxt: two FP32 inputs, two outputs, `instances` CPU instances. */
-function configText(name: string, backend: Backend, instances: number): string {
-  const tensors = (kind: string) =>
-    [0, 1].map((i) => `{ name: "${kind}${i}" data_type: TYPE_FP32 dims: [ -1 ] }`).join(", ");
-  return [
-    `name: "${name}"`,
-    `backend: "${backend}"`,
-    "max_batch_size: 0",
-    `input [ ${tensors("INPUT")} ]`,
-    `output [ ${tensors("OUTPUT")} ]`,
-    `instance_group [ { count: ${instances} kind: KIND_CPU } ]`,
-    "",
-  ].join("\n");
-}
 
 /**
- * Writes model `name` into `repository`; `nonce` ends the Deno model's
- * source with a comment, making sources no type check has seen.
+ * Writes the identity model with one instance as `name` into `repository`;
+ * `nonce` ends the Deno model's source with a comment, making sources no
+ * type check has seen.
+ *
+ * @returns The model's directory.
  */
 function writeModel(repository: string, name: string, backend: Backend, nonce = ""): string {
-  const directory = `${repository}/${name}`;
-  Deno.mkdirSync(`${directory}/1`, { recursive: true });
-  Deno.writeTextFileSync(`${directory}/config.pbtxt`, configText(name, backend, 1));
-  if (backend === "deno") {
-    const source = Deno.readTextFileSync(`${MODELS}/deno_identity/model.ts`);
-    Deno.writeTextFileSync(
-      `${directory}/1/model.ts`,
-      nonce === "" ? source : `${source}// ${nonce}\n`,
-    );
-  } else {
-    Deno.copyFileSync(`${MODELS}/python_identity/model.py`, `${directory}/1/model.py`);
-  }
-  return directory;
+  writeIdentityModel(repository, backend, 1, { name, nonce });
+  return `${repository}/${name}`;
 }
 
 /** Memory of a process, MiB: resident, proportional, anonymous, file-backed. */
@@ -97,26 +79,6 @@ function memoryOf(pid: number): Memory {
     anon: field(status, "RssAnon"),
     file: field(status, "RssFile"),
   };
-}
-
-/** This process's live children (the stubs; python_backend's stubs too). */
-function childPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === Deno.pid && fields[0] !== "Z") pids.push(Number(entry.name));
-    } catch { /* exited meanwhile */ }
-  }
-  return pids;
-}
-
-async function waitForNoChildren(): Promise<void> {
-  for (let i = 0; i < 500 && childPids().length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function timed(action: () => Promise<unknown> | unknown): Promise<number> {
@@ -249,20 +211,7 @@ async function megabyteRequests(server: TritonServer, model: string, count: numb
     ],
   });
   try {
-    const latencies = new BigUint64Array(count);
-    const elapsed = new BigUint64Array(1);
-    const error = new Uint8Array(512);
-    const failed = Number(
-      await server.client.symbols.tdc_bench_run(
-        template.handle,
-        count,
-        1,
-        latencies,
-        elapsed,
-        error,
-        error.byteLength,
-      ),
-    );
+    const { failed } = await benchLoop(server, template, count, 1);
     if (failed !== 0) throw new Error(`${failed} of ${count} 1 MiB requests failed`);
   } finally {
     template.free();
@@ -441,7 +390,7 @@ async function standInScaleRow(): Promise<void> {
           1,
           `${repository}/${name}`,
           modelConfigToTritonJson(
-            parseModelConfigText(configText(name, "deno", 1)),
+            parseModelConfigText(identityConfigText(name, "deno", 1)),
           ),
           1,
           false,

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { ROOT } from "./server_process.ts";
+import { assertEquals } from "../../runtime/serve/_test_assert.ts";
+import { ROOT, startServeProcess } from "./server_process.ts";
 
 /** The client version the tests pin, with the HTTP and gRPC extras. */
 export const TRITONCLIENT_REQUIREMENT = "tritonclient[http,grpc]==2.73.0";
@@ -59,5 +60,39 @@ export async function ensurePythonClient(): Promise<void> {
   const pip = await runCommand(`${VENV}/bin/pip`, ["install", "--quiet", TRITONCLIENT_REQUIREMENT]);
   if (pip.code !== 0) {
     throw new Error(`pip install ${TRITONCLIENT_REQUIREMENT} failed:\n${pip.output}`);
+  }
+}
+
+/**
+ * Serves `models` from models/ with explicit model control (the clients
+ * load and unload), after `args`; runs the Python client `script` (a path
+ * under the repository) with the HTTP or gRPC endpoint's address; stops
+ * the server, which must exit cleanly.
+ *
+ * @returns The client's exit code and output.
+ */
+export async function runClientScript(options: {
+  script: string;
+  endpoint: "http" | "grpc";
+  models: string[];
+  args?: string[];
+}): Promise<{ code: number; output: string }> {
+  await ensurePythonClient();
+  const server = await startServeProcess({
+    repository: `${ROOT}models`,
+    args: [
+      ...(options.args ?? []),
+      "--model-control-mode",
+      "explicit",
+      ...options.models.flatMap((name) => ["--load-model", name]),
+    ],
+  });
+  try {
+    const port = options.endpoint === "http" ? server.port : server.grpcPort;
+    assertEquals(typeof port, "number", server.log());
+    return await runPython([`${ROOT}${options.script}`, `127.0.0.1:${port}`]);
+  } finally {
+    const stopped = await server.stop("SIGTERM");
+    assertEquals(stopped.code, 0, stopped.log);
   }
 }

@@ -7,34 +7,21 @@
  */
 import { assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
 import { ROOT, startServeProcess } from "./server_process.ts";
-import { ensurePythonClient, runPython } from "./python_client.ts";
+import { runClientScript } from "./python_client.ts";
+
+/** The models the client's checks use. */
+const MODELS = ["add_sub", "add_sub_string", "stream_text"];
 
 Deno.test({
   name: "serve: Triton's Python gRPC client (tritonclient.grpc) passes its checks",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await ensurePythonClient();
-    const server = await startServeProcess({
-      repository: `${ROOT}models`,
-      // The client loads and unloads: explicit model control, as tritonserver needs.
-      args: [
-        "--model-control-mode",
-        "explicit",
-        ...["add_sub", "add_sub_string", "stream_text"].flatMap((name) => ["--load-model", name]),
-      ],
+    const result = await runClientScript({
+      script: "tests/serve/tritonclient_grpc_test.py",
+      endpoint: "grpc",
+      models: MODELS,
     });
-    let result: { code: number; output: string };
-    try {
-      assertEquals(typeof server.grpcPort, "number", server.log());
-      result = await runPython([
-        `${ROOT}tests/serve/tritonclient_grpc_test.py`,
-        `127.0.0.1:${server.grpcPort}`,
-      ]);
-    } finally {
-      const stopped = await server.stop("SIGTERM");
-      assertEquals(stopped.code, 0, stopped.log);
-    }
     assertEquals(result.code, 0, result.output);
     assertStringIncludes(result.output, "Ran 10 tests");
     assertStringIncludes(result.output, "OK");
@@ -51,27 +38,13 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    await ensurePythonClient();
     const core = TRITON_HOME === undefined ? ["--stand-in-server"] : ["--triton-home", TRITON_HOME];
-    const server = await startServeProcess({
-      repository: `${ROOT}models`,
-      args: [
-        ...core,
-        "--model-control-mode",
-        "explicit",
-        ...["add_sub", "add_sub_string", "stream_text"].flatMap((name) => ["--load-model", name]),
-      ],
+    const result = await runClientScript({
+      script: "tests/serve/tritonclient_grpc_test.py",
+      endpoint: "grpc",
+      models: MODELS,
+      args: core,
     });
-    let result: { code: number; output: string };
-    try {
-      result = await runPython([
-        `${ROOT}tests/serve/tritonclient_grpc_test.py`,
-        `127.0.0.1:${server.grpcPort}`,
-      ]);
-    } finally {
-      const stopped = await server.stop("SIGTERM");
-      assertEquals(stopped.code, 0, stopped.log);
-    }
     assertEquals(result.code, 0, result.output);
     assertStringIncludes(result.output, "Ran 10 tests");
   },

@@ -8,26 +8,12 @@
  * @module
  */
 
-/** gRPC status codes. */
-export declare enum status {
-  OK = 0,
-  CANCELLED = 1,
-  UNKNOWN = 2,
-  INVALID_ARGUMENT = 3,
-  DEADLINE_EXCEEDED = 4,
-  NOT_FOUND = 5,
-  ALREADY_EXISTS = 6,
-  PERMISSION_DENIED = 7,
-  RESOURCE_EXHAUSTED = 8,
-  FAILED_PRECONDITION = 9,
-  ABORTED = 10,
-  OUT_OF_RANGE = 11,
-  UNIMPLEMENTED = 12,
-  INTERNAL = 13,
-  UNAVAILABLE = 14,
-  DATA_LOSS = 15,
-  UNAUTHENTICATED = 16,
-}
+/**
+ * gRPC status codes: the package's `status` enum holds the numbers every
+ * gRPC implementation uses, which status.ts declares once as `GrpcStatus`.
+ */
+import { GrpcStatus as status } from "./status.ts";
+export { status };
 
 /** A call's metadata (headers or trailers). */
 export declare class Metadata {}

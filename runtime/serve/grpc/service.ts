@@ -90,9 +90,7 @@ export function unary<Request, Response>(
       (response) => callback(null, response),
       (error) => {
         const { code, details } = callError(error);
-        // GrpcStatus holds the same numbers as the library's own enum.
-        const status = code as number as grpc.status;
-        callback({ code: status, details, name: "Error", message: details }, null);
+        callback({ code, details, name: "Error", message: details }, null);
       },
     );
   };

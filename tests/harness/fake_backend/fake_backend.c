@@ -13,12 +13,15 @@
  *   "stats_twice"     statistics reported twice
  *   "leak_error"      an error object created and never deleted
  *   "echo"            response parameters describe what the backend saw
+ *
+ * The arithmetic is fake_add_sub.c's, shared with the BLS test backend.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "fake_add_sub.h"
 #include "triton_api.h"
 
 static uint64_t now_ns(void) {
@@ -84,68 +87,6 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceFinalize(TRITONBACKEND_ModelInsta
   snprintf(text, sizeof text, "fake instance finalize %s", name);
   log_info(text);
   return NULL;
-}
-
-/* Gathers an input's buffers into one malloc'ed array. */
-static TRITONSERVER_Error* gather(TRITONBACKEND_Request* request, const char* name, float** values,
-                                  uint64_t* count, const int64_t** shape, uint32_t* rank) {
-  TRITONBACKEND_Input* input = NULL;
-  TRITONSERVER_Error* error = TRITONBACKEND_RequestInput(request, name, &input);
-  if (error != NULL) return error;
-  uint64_t byte_size = 0;
-  uint32_t buffers = 0;
-  error = TRITONBACKEND_InputProperties(input, NULL, NULL, shape, rank, &byte_size, &buffers);
-  if (error != NULL) return error;
-  *values = malloc(byte_size == 0 ? 1 : byte_size);
-  uint64_t at = 0;
-  for (uint32_t b = 0; b < buffers; b++) {
-    const void* data = NULL;
-    uint64_t size = 0;
-    TRITONSERVER_MemoryType type = TRITONSERVER_MEMORY_CPU;
-    int64_t type_id = 0;
-    error = TRITONBACKEND_InputBuffer(input, b, &data, &size, &type, &type_id);
-    if (error != NULL) return error;
-    memcpy((char*)*values + at, data, size);
-    at += size;
-  }
-  *count = byte_size / sizeof(float);
-  return NULL;
-}
-
-static TRITONSERVER_Error* add_sub(TRITONBACKEND_Request* request,
-                                   TRITONBACKEND_Response* response) {
-  float* a = NULL;
-  float* b = NULL;
-  uint64_t count = 0, count_b = 0;
-  const int64_t* shape = NULL;
-  uint32_t rank = 0;
-  TRITONSERVER_Error* error = gather(request, "INPUT0", &a, &count, &shape, &rank);
-  if (error == NULL) error = gather(request, "INPUT1", &b, &count_b, &shape, &rank);
-  uint32_t outputs = 0;
-  if (error == NULL) error = TRITONBACKEND_RequestOutputCount(request, &outputs);
-  for (uint32_t o = 0; error == NULL && o < outputs; o++) {
-    const char* name = NULL;
-    TRITONBACKEND_Output* output = NULL;
-    void* buffer = NULL;
-    TRITONSERVER_MemoryType type = TRITONSERVER_MEMORY_CPU;
-    int64_t type_id = 0;
-    error = TRITONBACKEND_RequestOutputName(request, o, &name);
-    if (error == NULL) {
-      error = TRITONBACKEND_ResponseOutput(response, &output, name, TRITONSERVER_TYPE_FP32, shape,
-                                           rank);
-    }
-    if (error == NULL) {
-      error = TRITONBACKEND_OutputBuffer(output, &buffer, count * sizeof(float), &type, &type_id);
-    }
-    if (error == NULL) {
-      float* out = buffer;
-      bool subtract = strcmp(name, "OUTPUT1") == 0;
-      for (uint64_t i = 0; i < count; i++) out[i] = subtract ? a[i] - b[i] : a[i] + b[i];
-    }
-  }
-  free(a);
-  free(b);
-  return error;
 }
 
 /* Describes what the backend saw, as response parameters. */
@@ -216,7 +157,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
       error = TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INVALID_ARG, "request 'fail' failed");
     }
     if (error == NULL && strcmp(id, "echo") == 0) echo(request, response);
-    if (error == NULL) error = add_sub(request, response);
+    if (error == NULL) error = fake_add_sub(request, response);
     if (strcmp(id, "leak_error") == 0) {
       (void)TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, "leaked on purpose");
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fake_add_sub.h"
 #include "fake_bls.h"
 
 typedef enum fake_role { FAKE_ADD_SUB, FAKE_STREAM, FAKE_CALLER, FAKE_METRICS } fake_role;
@@ -119,75 +120,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceFinalize(TRITONBACKEND_ModelInsta
   return NULL;
 }
 
-/* ---- Role "add_sub". ---- */
-
-/* Gathers an FP32 input's buffers into one malloc'ed array. */
-static TRITONSERVER_Error* fake_gather(TRITONBACKEND_Request* request, const char* name,
-                                       float** values, uint64_t* count, const int64_t** shape,
-                                       uint32_t* rank) {
-  TRITONBACKEND_Input* input = NULL;
-  TRITONSERVER_Error* error = TRITONBACKEND_RequestInput(request, name, &input);
-  uint64_t byte_size = 0;
-  uint32_t buffers = 0;
-  if (error == NULL) {
-    error = TRITONBACKEND_InputProperties(input, NULL, NULL, shape, rank, &byte_size, &buffers);
-  }
-  if (error != NULL) return error;
-  *values = malloc(byte_size == 0 ? 1 : byte_size);
-  uint64_t at = 0;
-  for (uint32_t b = 0; b < buffers && error == NULL; b++) {
-    const void* data = NULL;
-    uint64_t size = 0;
-    TRITONSERVER_MemoryType type = TRITONSERVER_MEMORY_CPU;
-    int64_t type_id = 0;
-    error = TRITONBACKEND_InputBuffer(input, b, &data, &size, &type, &type_id);
-    if (error == NULL) memcpy((char*)*values + at, data, size);
-    at += size;
-  }
-  *count = byte_size / sizeof(float);
-  return error;
-}
-
-static TRITONSERVER_Error* fake_add_sub(TRITONBACKEND_Request* request,
-                                        TRITONBACKEND_Response* response) {
-  float* a = NULL;
-  float* b = NULL;
-  uint64_t count = 0, count_b = 0;
-  const int64_t* shape = NULL;
-  uint32_t rank = 0;
-  TRITONSERVER_Error* error = fake_gather(request, "INPUT1", &b, &count_b, &shape, &rank);
-  if (error == NULL) error = fake_gather(request, "INPUT0", &a, &count, &shape, &rank);
-  uint32_t outputs = 0;
-  if (error == NULL) error = TRITONBACKEND_RequestOutputCount(request, &outputs);
-  for (uint32_t o = 0; error == NULL && o < outputs; o++) {
-    const char* name = NULL;
-    TRITONBACKEND_Output* output = NULL;
-    void* buffer = NULL;
-    TRITONSERVER_MemoryType type = TRITONSERVER_MEMORY_CPU;
-    int64_t type_id = 0;
-    error = TRITONBACKEND_RequestOutputName(request, o, &name);
-    if (error == NULL) {
-      size_t size = count * sizeof(float);
-      /* Asks where the output should go, as backends do before allocating. */
-      error = TRITONBACKEND_RequestOutputBufferProperties(request, name, &size, &type, &type_id);
-    }
-    if (error == NULL) {
-      error = TRITONBACKEND_ResponseOutput(response, &output, name, TRITONSERVER_TYPE_FP32, shape,
-                                           rank);
-    }
-    if (error == NULL) {
-      error = TRITONBACKEND_OutputBuffer(output, &buffer, count * sizeof(float), &type, &type_id);
-    }
-    if (error == NULL) {
-      float* out = buffer;
-      bool subtract = strcmp(name, "OUTPUT1") == 0;
-      for (uint64_t i = 0; i < count; i++) out[i] = subtract ? a[i] - b[i] : a[i] + b[i];
-    }
-  }
-  free(a);
-  free(b);
-  return error;
-}
+/* ---- Role "add_sub" (the arithmetic is fake_add_sub.c's). ---- */
 
 /* Response parameters describing what the backend saw. */
 static void fake_echo(TRITONBACKEND_Request* request, TRITONBACKEND_Response* response) {

@@ -188,6 +188,17 @@ static TRITONSERVER_ResponseAllocator* fake_allocator(void) {
   return allocator;
 }
 
+/* Points the inner request's release and response callbacks at 'call',
+ * its responses allocated by 'allocator'. */
+static TRITONSERVER_Error* fake_attach(TRITONSERVER_InferenceRequest* inner, fake_call* call,
+                                       TRITONSERVER_ResponseAllocator* allocator) {
+  TRITONSERVER_Error* error =
+      TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call);
+  if (error != NULL) return error;
+  return TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call, fake_on_response,
+                                                          call);
+}
+
 /* Copies the caller's inputs into the inner request (by reference, or by
  * copy into 'owner' when it must outlive the caller's request). */
 static TRITONSERVER_Error* fake_forward_inputs(TRITONBACKEND_Request* from,
@@ -288,12 +299,7 @@ static TRITONSERVER_Error* fake_submit(TRITONBACKEND_ModelInstance* instance,
   if (error != NULL) return error;
   error = fake_forward_inputs(from, *inner, copy_inputs ? call : NULL);
   if (error == NULL) error = fake_inner_metadata(from, *inner);
-  if (error == NULL)
-    error = TRITONSERVER_InferenceRequestSetReleaseCallback(*inner, fake_on_release, call);
-  if (error == NULL) {
-    error = TRITONSERVER_InferenceRequestSetResponseCallback(*inner, allocator, call,
-                                                             fake_on_response, call);
-  }
+  if (error == NULL) error = fake_attach(*inner, call, allocator);
   if (error == NULL) error = TRITONSERVER_ServerInferAsync(fake_server(instance), *inner, NULL);
   if (error != NULL) {
     fake_failed(TRITONSERVER_InferenceRequestDelete(*inner));
@@ -496,9 +502,7 @@ static TRITONSERVER_InferenceRequest* fake_plain_request(TRITONSERVER_Server* se
                                                            TRITONSERVER_MEMORY_CPU, 0));
   fake_failed(TRITONSERVER_InferenceRequestAppendInputData(inner, "INPUT1", data, data_size,
                                                            TRITONSERVER_MEMORY_CPU, 0));
-  fake_failed(TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call));
-  fake_failed(TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
-                                                               fake_on_response, call));
+  fake_failed(fake_attach(inner, call, allocator));
   return inner;
 }
 
@@ -549,9 +553,7 @@ static void fake_caller_errors(TRITONBACKEND_ModelInstance* instance,
   fake_failed(TRITONSERVER_InferenceRequestAppendInputData(inner, "INPUT0", &count, sizeof count,
                                                            TRITONSERVER_MEMORY_CPU, 0));
   fake_failed(TRITONSERVER_InferenceRequestSetIntParameter(inner, "delay_ms", 100));
-  fake_failed(TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call));
-  fake_failed(TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
-                                                               fake_on_response, call));
+  fake_failed(fake_attach(inner, call, allocator));
   TRITONSERVER_Error* submitted = TRITONSERVER_ServerInferAsync(server, inner, NULL);
   fake_report_error(response, "valid", submitted);
   fake_report_error(response, "submit_twice", TRITONSERVER_ServerInferAsync(server, inner, NULL));
@@ -596,21 +598,29 @@ static void fake_caller_async(TRITONBACKEND_ModelInstance* instance, TRITONBACKE
   fake_report_error(response, "submit", error);
 }
 
+/* Frees the kept call and its allocator and forgets the kept request;
+ * called with fake_async_lock held. */
+static void fake_async_forget(void) {
+  if (fake_async_call != NULL) {
+    fake_call_free(fake_async_call);
+    fake_failed(TRITONSERVER_ResponseAllocatorDelete(fake_async_allocator));
+  }
+  fake_async_call = NULL;
+  fake_async_request = NULL;
+  fake_async_allocator = NULL;
+}
+
 static void fake_caller_async_result(TRITONBACKEND_Response* response) {
   pthread_mutex_lock(&fake_async_lock);
   fake_call* call = fake_async_call;
-  fake_async_call = NULL;
   if (call != NULL) {
     bool completed = fake_call_wait(call);
     fake_report_call(call, response, completed, true);
     if (completed && fake_async_request != NULL) {
       fake_failed(TRITONSERVER_InferenceRequestDelete(fake_async_request));
     }
-    fake_call_free(call);
-    fake_failed(TRITONSERVER_ResponseAllocatorDelete(fake_async_allocator));
   }
-  fake_async_request = NULL;
-  fake_async_allocator = NULL;
+  fake_async_forget();
   pthread_mutex_unlock(&fake_async_lock);
 }
 
@@ -627,12 +637,7 @@ static void fake_caller_unloaded(TRITONBACKEND_ModelInstance* instance,
   fake_call* call = fake_call_new();
   TRITONSERVER_ResponseAllocator* allocator = fake_allocator();
   error = fake_forward_inputs(request, inner, NULL);
-  if (error == NULL)
-    error = TRITONSERVER_InferenceRequestSetReleaseCallback(inner, fake_on_release, call);
-  if (error == NULL) {
-    error = TRITONSERVER_InferenceRequestSetResponseCallback(inner, allocator, call,
-                                                             fake_on_response, call);
-  }
+  if (error == NULL) error = fake_attach(inner, call, allocator);
   if (error == NULL) {
     error = TRITONSERVER_ServerInferAsync(server, inner, NULL);
     if (error == NULL) fake_call_wait(call); /* not expected: wait before cleaning up */
@@ -648,7 +653,6 @@ static void fake_caller_unloaded(TRITONBACKEND_ModelInstance* instance,
 static void fake_caller_async_drop(TRITONBACKEND_Response* response) {
   pthread_mutex_lock(&fake_async_lock);
   fake_call* call = fake_async_call;
-  fake_async_call = NULL;
   if (call != NULL) {
     pthread_mutex_lock(&call->lock);
     fake_failed(TRITONBACKEND_ResponseSetIntParameter(response, "responses", call->count));
@@ -657,11 +661,8 @@ static void fake_caller_async_drop(TRITONBACKEND_Response* response) {
     bool released = call->released;
     pthread_mutex_unlock(&call->lock);
     if (released) fake_failed(TRITONSERVER_InferenceRequestDelete(fake_async_request));
-    fake_call_free(call);
-    fake_failed(TRITONSERVER_ResponseAllocatorDelete(fake_async_allocator));
   }
-  fake_async_request = NULL;
-  fake_async_allocator = NULL;
+  fake_async_forget();
   pthread_mutex_unlock(&fake_async_lock);
 }
 
