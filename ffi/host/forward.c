@@ -55,19 +55,19 @@ static void host_forward_pointer(host_text* text, const char* key, const void* p
 static void host_forward_parameter(host_text* text, const host_parameter* parameter) {
   host_text_append(text, "{\"key\":", 7);
   host_text_json_string(text, parameter->key);
-  switch (parameter->type) {
+  switch (parameter->value.type) {
     case TRITONSERVER_PARAMETER_STRING:
       host_text_append(text, ",\"string\":", 10);
-      host_text_json_string(text, parameter->string_value);
+      host_text_json_string(text, parameter->value.string_value);
       break;
     case TRITONSERVER_PARAMETER_INT:
-      host_text_printf(text, ",\"int\":\"%lld\"", (long long)parameter->int_value);
+      host_text_printf(text, ",\"int\":\"%lld\"", (long long)parameter->value.int_value);
       break;
     case TRITONSERVER_PARAMETER_BOOL:
-      host_text_printf(text, ",\"bool\":%s", parameter->bool_value ? "true" : "false");
+      host_text_printf(text, ",\"bool\":%s", parameter->value.bool_value ? "true" : "false");
       break;
     case TRITONSERVER_PARAMETER_DOUBLE:
-      host_text_printf(text, ",\"double\":\"%.17g\"", parameter->double_value);
+      host_text_printf(text, ",\"double\":\"%.17g\"", parameter->value.double_value);
       break;
     default:
       break; /* BYTES parameters do not reach a backend */
