@@ -6,8 +6,10 @@
  * model's statistics count them, a decoupled model's stream comes back to
  * the caller, errors name the problem, a call cancelled while queued never
  * runs, a model may call itself (on its second instance), a shutdown
- * with a call in flight ends cleanly, and a call to an ensemble runs the
- * ensemble's steps through their schedulers as an HTTP request to it does. (The stand-in server's own schedulers
+ * with a call in flight ends cleanly, a model unloaded while a call to it
+ * is queued runs the call first, and a call to an ensemble runs the
+ * ensemble's steps through their schedulers as an HTTP request to it does.
+ * (A call still queued in the host when forwarding stops: host_bls_test.ts.) (The stand-in server's own schedulers
  * do the same: stand_in_server_test.ts.)
  */
 import { assert, assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
@@ -551,5 +553,69 @@ ensemble_scheduling { step [{ model_name: "echo_text" model_version: -1
       assertEquals((await stats(server, "echo_text")).inference_count, 1);
       assertEquals((await stats(server, "stream_text")).inference_stats.success.count, 1);
     });
+  },
+});
+
+Deno.test({
+  name: "serve: a model unloaded while a BLS call to it is queued runs the call first; later " +
+    "calls get the error a client gets",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const repository = repositoryWith([], ["bls_deadline", "sleep_in_execute"]);
+    const code = `${repository}/sleep_in_execute/1/model.ts`;
+    Deno.writeTextFileSync(code, Deno.readTextFileSync(code).replace("20_000", "2_000"));
+    const inputs = [
+      { name: "INPUT0", datatype: "FP32", shape: [4], data: [1, 2, 3, 4] },
+      { name: "INPUT1", datatype: "FP32", shape: [4], data: [1, 1, 1, 1] },
+    ];
+    await withServer(
+      repository,
+      [
+        "--model-control-mode",
+        "explicit",
+        "--load-model",
+        "bls_deadline",
+        "--load-model",
+        "sleep_in_execute",
+      ],
+      async (server) => {
+        const order: string[] = [];
+        const sleeping = infer(server, "sleep_in_execute", { id: "sleep", inputs })
+          .then((answer) => (order.push("sleeper"), answer));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // Queued behind the sleeper's request.
+        const calling = infer(server, "bls_deadline", {
+          parameters: { timeout_ms: 30_000 },
+          inputs,
+        })
+          .then((answer) => (order.push("caller"), answer));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const unload = await fetch(
+          `${server.url}/v2/repository/models/sleep_in_execute/unload`,
+          { method: "POST" },
+        );
+        order.push("unloaded");
+        assertEquals(unload.status, 200, await unload.text());
+        const called = await calling;
+        assertEquals(called.status, 200, JSON.stringify(called.json));
+        assertEquals((called.json.outputs as { data: string[] }[])[0].data, ["ok"]);
+        assertEquals((await sleeping).status, 200);
+        // The unload waited for the sleeper and the queued call (the caller's
+        // own answer may reach the client just before or after the unload's).
+        assertEquals(order[0], "sleeper");
+        assertEquals(order.toSorted(), ["caller", "sleeper", "unloaded"]);
+        // Unloaded: the caller gets what a client asking the model gets.
+        const direct = await infer(server, "sleep_in_execute", { inputs });
+        assert(direct.status >= 400, JSON.stringify(direct.json));
+        const after = await infer(server, "bls_deadline", {
+          parameters: { timeout_ms: 30_000 },
+          inputs,
+        });
+        const result = (after.json.outputs as { data: string[] }[])[0].data[0];
+        assertStringIncludes(result, "error:");
+        assertStringIncludes(result, String(direct.json.error));
+      },
+    );
   },
 });
