@@ -352,3 +352,34 @@ parameters { key: "refuse_model" value { string_value: "1" } }`,
       host.setModelControl(false);
     }
   }));
+
+Deno.test(
+  "a call still queued for the embedding server when forwarding stops is answered " +
+    "UNAVAILABLE",
+  () =>
+    withFakeBlsHost((host, modelDir) => {
+      const { caller } = loadModels(host, modelDir);
+      const symbols = host.library.symbols;
+      symbols.host_forward_start();
+      let stopped = false;
+      try {
+        // The call is queued for a server that never reads it.
+        const submitted = scenario(caller, "async", { target: "adder" }, ADD_INPUTS);
+        assertEquals(submitted.parameters.submit_code, "none");
+        symbols.host_forward_stop();
+        stopped = true;
+        const { parameters } = scenario(caller, "async_result", {});
+        assertEquals(parameters.last_error_code, "Unavailable");
+        assertEquals(
+          parameters.last_error_message,
+          "the server is shutting down: in-process inference requests are no longer accepted",
+        );
+        assertEquals([parameters.completed, parameters.released], [true, true]);
+        // Forwarding is off: the next call runs in the host again.
+        const { result } = scenario(caller, "sync", { target: "adder" }, ADD_INPUTS);
+        assertEquals(numbers(result, "OUTPUT0"), [11, 22, 33, 44]);
+      } finally {
+        if (!stopped) symbols.host_forward_stop();
+      }
+    }),
+);

@@ -173,6 +173,18 @@ const HOST_SYMBOLS = {
   host_forward_claim: { parameters: ["pointer"], result: "i32" },
   host_forward_answer: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
   host_forward_done: { parameters: ["pointer", "u32", "buffer"], result: "void" },
+  host_forward_response_new: { parameters: ["pointer"], result: "pointer" },
+  host_forward_response_output: {
+    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "buffer", "u64", "buffer", "u32"],
+    result: "i32",
+  },
+  host_forward_response_delete: { parameters: ["pointer"], result: "void" },
+  host_forward_response_send_nonblocking: {
+    name: "host_forward_response_send",
+    parameters: ["pointer"],
+    result: "i32",
+    nonblocking: true,
+  },
   host_repository_set_config: {
     parameters: ["buffer", "buffer", "buffer", "buffer"],
     result: "i32",

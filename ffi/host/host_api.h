@@ -264,6 +264,23 @@ HOST_EXPORT int32_t host_forward_answer(struct host_infer_call* call, uint32_t c
 HOST_EXPORT void host_forward_done(struct host_infer_call* call, uint32_t code,
                                    const char* message);
 
+/* Answering a call from the server itself, for a model it runs without a
+ * backend (an ensemble; forward_respond.c): once host_forward_claim
+ * returned 1, a response on the call's "request", its outputs (bytes
+ * copied), then host_forward_response_send, which sends it (FINAL, for a
+ * decoupled model's caller too) and releases the request, running the
+ * caller's callbacks on this thread. NULL or -1 (with the reason in
+ * error_text) when a step fails; host_forward_response_delete drops a
+ * response that will not be sent. */
+HOST_EXPORT TRITONBACKEND_Response* host_forward_response_new(TRITONBACKEND_Request* request);
+HOST_EXPORT int32_t host_forward_response_output(TRITONBACKEND_Response* response,
+                                                 const char* name, uint32_t datatype,
+                                                 const int64_t* shape, uint32_t rank,
+                                                 const void* data, uint64_t byte_size,
+                                                 char* error_text, uint32_t error_cap);
+HOST_EXPORT void host_forward_response_delete(TRITONBACKEND_Response* response);
+HOST_EXPORT int32_t host_forward_response_send(TRITONBACKEND_Response* response);
+
 /* ---- The stand-in server's model configurations. ---- */
 
 /* The stand-in's stand-in for Triton's own config parser. The stand-in

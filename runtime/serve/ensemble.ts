@@ -4,7 +4,8 @@
  * reads exist (independent steps run concurrently). Each step's request
  * carries the ensemble request's id, correlation id, flags, priority,
  * timeout and parameters, as Triton's ensemble scheduler passes them on.
- * Only the steps needed for the requested outputs run.
+ * Only the steps needed for the requested outputs run. A request whose
+ * `signal` is aborted starts no further steps.
  *
  * Errors come back as Triton words them, `in ensemble '<name>', <error>`,
  * followed by the step and model that failed.
@@ -48,6 +49,9 @@ export interface StepTarget {
  * @throws {Error} (a `ServeError`) When it is unknown or not ready.
  */
 export type StepResolver = (model: string, version: number | undefined) => StepTarget;
+
+/** The error of a request cancelled before all its steps ran. */
+const CANCELLED_MESSAGE = "the request was cancelled before all its steps ran";
 
 /** An ensemble tensor: bytes plus the producing side's batch size (0: not batched). */
 interface Tensor {
@@ -155,6 +159,7 @@ export class EnsembleScheduler implements RequestScheduler {
       : this.#signature.outputs.map((output) => output.name);
     const pending = neededSteps(this.#plan, wanted);
     while (pending.size > 0) {
+      if (request.signal?.aborted) throw new StepError(ErrorCode.CANCELLED, CANCELLED_MESSAGE);
       const ready = [...pending].filter((step) =>
         [...step.inputMap.values()].every((tensor) => tensors.has(tensor))
       );

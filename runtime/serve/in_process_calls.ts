@@ -9,6 +9,15 @@
  * model sends (one response, a decoupled model's stream, an error) goes
  * straight back to the calling model.
  *
+ * A call to an ensemble runs the ensemble as an HTTP request to it does: its
+ * steps go through their own schedulers and statistics, and the ensemble's
+ * outputs go back to the calling model in one final response (a decoupled
+ * ensemble's stream too: serve's ensembles answer once) built here
+ * (`host_forward_response_*`); its error, worded as a client would get it,
+ * answers the call instead. A caller that cancels such a call has it
+ * answered `CANCELLED` at once; the ensemble starts none of its remaining
+ * steps and its outputs are dropped.
+ *
  * The host never waits for this module: it queues an event and returns. One
  * thread of Deno's pool waits for events ({@linkcode WAIT_MS} at a time), so
  * the event loop never blocks. A caller that cancels a call still queued here
@@ -20,13 +29,19 @@
  */
 
 import { z } from "npm:zod@3.25.76";
-import { dataTypeFromCode } from "../api/datatype.ts";
-import { cString, type HostLibrary, readText } from "../../ffi/host/bindings.ts";
+import { dataTypeCode, dataTypeFromCode } from "../api/datatype.ts";
+import { cString, ErrorText, type HostLibrary, readText } from "../../ffi/host/bindings.ts";
 import { ErrorCode, ServeError } from "./errors.ts";
 import { inferRequestFromJson } from "./infer_request.ts";
-import type { ModelRegistry } from "./model_manager.ts";
+import type { ModelRegistry, ServedVersion } from "./model_manager.ts";
 import { failedOutcome } from "./scheduler.ts";
-import type { InferRequest, InferResult, ParameterValue, RequestOutcome } from "./types.ts";
+import type {
+  InferRequest,
+  InferResult,
+  OutputTensor,
+  ParameterValue,
+  RequestOutcome,
+} from "./types.ts";
 
 /** How long one wait for the host's events lasts before the next, in milliseconds. */
 const WAIT_MS = 1000;
@@ -91,6 +106,8 @@ export class InProcessCalls {
   readonly #registry: ModelRegistry;
   /** The calls this server holds, by the host's address of each. */
   readonly #live = new Map<string, Deno.PointerObject>();
+  /** The ensembles running for calls, by the host's address of each call. */
+  readonly #ensembles = new Map<string, AbortController>();
   readonly #scratch = { buffer: new Uint8Array(16384) };
   #loop: Promise<void> | undefined;
 
@@ -170,6 +187,7 @@ export class InProcessCalls {
           cString(CANCELLED_MESSAGE),
         );
       }
+      this.#ensembles.get(event.call)?.abort();
       return;
     }
     const token = pointer(event.call);
@@ -215,17 +233,11 @@ export class InProcessCalls {
       event.model,
       event.version < 0 ? undefined : event.version,
     );
-    if (served.config.platform === "ensemble") {
-      throw new ServeError(
-        ErrorCode.UNSUPPORTED,
-        `model '${event.model}' is an ensemble: in-process inference requests to ensembles are ` +
-          "not supported by this server",
-      );
-    }
+    const ensemble = served.config.platform === "ensemble";
     const handle = pointer(event.request);
     const { json, binary } = describeInputs(event);
     const parsed = inferRequestFromJson(served.signature, json, binary).request;
-    if (parsed.requestedOutputs.length === 0) {
+    if (parsed.requestedOutputs.length === 0 && !ensemble) {
       // As Triton: a call that names no outputs gets every output.
       for (const output of served.signature.outputs) {
         this.#library.symbols.host_request_add_requested_output(handle, cString(output.name));
@@ -239,14 +251,87 @@ export class InProcessCalls {
       flags: event.flags,
       priority: priorityOf(event.priority),
       timeoutUs: BigInt(event.timeout_us),
+    };
+    if (ensemble) return this.#runEnsemble(event.call, handle, served, request);
+    return served.scheduler.submit({
+      ...request,
       call: {
         token,
         handle,
         inputCount: parsed.inputs.length,
         decoupled: served.signature.decoupled,
       },
-    };
-    return served.scheduler.submit(request);
+    });
+  }
+
+  /**
+   * Runs an ensemble for a call and sends its outputs to the caller; an
+   * error outcome is left for {@linkcode InProcessCalls.#done} to answer.
+   */
+  async #runEnsemble(
+    address: string,
+    handle: Deno.PointerObject,
+    served: ServedVersion,
+    request: InferRequest,
+  ): Promise<RequestOutcome> {
+    const controller = new AbortController();
+    this.#ensembles.set(address, controller);
+    let outcome: RequestOutcome;
+    try {
+      outcome = await served.scheduler.submit({ ...request, signal: controller.signal });
+    } finally {
+      this.#ensembles.delete(address);
+    }
+    if (!outcome.result.ok) return outcome;
+    try {
+      const error = await this.#respond(
+        pointer(address),
+        handle,
+        outcome.result.outputs,
+      );
+      return error === undefined ? outcome : failedOutcome(ErrorCode.INTERNAL, error);
+    } finally {
+      outcome.release();
+    }
+  }
+
+  /**
+   * Sends an ensemble's outputs to the caller as one response. Nothing is
+   * sent to a call already answered (cancelled); resolves with why the
+   * response could not be built, if it could not (the call is then
+   * answered with an error when the server lets go of it).
+   */
+  async #respond(
+    token: Deno.PointerObject,
+    handle: Deno.PointerObject,
+    outputs: readonly OutputTensor[],
+  ): Promise<string | undefined> {
+    const symbols = this.#library.symbols;
+    if (symbols.host_forward_claim(token) !== 1) return undefined;
+    const response = symbols.host_forward_response_new(handle);
+    if (response === null) return "the response to the in-process request could not be created";
+    const error = new ErrorText();
+    for (const output of outputs) {
+      const data = new Uint8Array(output.byteSize);
+      output.read(data);
+      const status = symbols.host_forward_response_output(
+        response,
+        cString(output.name),
+        dataTypeCode(output.datatype),
+        new BigInt64Array(output.shape.map(BigInt)),
+        output.shape.length,
+        data,
+        BigInt(data.byteLength),
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 0) {
+        symbols.host_forward_response_delete(response);
+        return `output '${output.name}' could not be returned: ${error.text()}`;
+      }
+    }
+    const sent = await symbols.host_forward_response_send_nonblocking(response);
+    return sent === 0 ? undefined : "the response to the in-process request could not be sent";
   }
 }
 

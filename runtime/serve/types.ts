@@ -56,6 +56,11 @@ export interface InferRequest {
    * model sends goes straight back to the calling model.
    */
   readonly call?: InProcessCall;
+  /**
+   * Aborted when whoever asked no longer wants the result (a calling model
+   * cancelled its call): an ensemble then starts none of its remaining steps.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A call from one model to another, as the host hands it to the server. */
