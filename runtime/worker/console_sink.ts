@@ -115,6 +115,9 @@ export function redirectOutput(sink: OutputSink): void {
         : chunk instanceof Uint8Array
         ? decoder.decode(chunk)
         : String(chunk);
+    // Made on first use: the first WritableStream of a realm costs about
+    // 2 ms (Deno loads its streams then), on every stub start otherwise.
+    let writable: WritableStream<Uint8Array> | undefined;
     return Object.freeze({
       write: (chunk: Uint8Array): Promise<number> => {
         emit(level, text(chunk));
@@ -124,7 +127,10 @@ export function redirectOutput(sink: OutputSink): void {
         emit(level, text(chunk));
         return chunk.byteLength;
       },
-      writable: new WritableStream<Uint8Array>({ write: (chunk) => emit(level, text(chunk)) }),
+      get writable(): WritableStream<Uint8Array> {
+        writable ??= new WritableStream<Uint8Array>({ write: (chunk) => emit(level, text(chunk)) });
+        return writable;
+      },
       isTerminal: () => false,
       close: () => {},
       [Symbol.dispose]: () => {},
@@ -150,8 +156,7 @@ export function redirectOutput(sink: OutputSink): void {
       });
     }
     Object.defineProperty(target, "writable", {
-      value: value.writable,
-      writable: false,
+      get: () => value.writable,
       configurable: false,
       enumerable: false,
     });
