@@ -48,7 +48,14 @@ const results = {
   reallyExit: await attempt(() => viaGlobal.reallyExit(3)),
   abort: await attempt(() => viaImport.abort()),
   chdir: await attempt(() => viaImport.chdir("/")),
-  stdinRead: await attempt(() => viaImport.stdin.read()),
+  // The stream may throw the refusal at once or emit it as "error" (a pipe).
+  stdinRead: await attempt(() =>
+    new Promise((resolve, reject) => {
+      viaImport.stdin.once("error", reject);
+      viaImport.stdin.once("data", resolve);
+      viaImport.stdin.read();
+    })
+  ),
   stdoutWrite: await attempt(() => viaImport.stdout.write("process stdout")),
   stderrWrite: await attempt(() => viaRequire.stderr.write("process stderr\n")),
   nodeWorker: await attempt(async () => {
