@@ -37,7 +37,8 @@
  * `Deno.stdin` (its methods are disabled on that object itself), and
  * `process.stdout`/`process.stderr` write through the objects that were
  * `Deno.stdout`/`Deno.stderr` (runtime/worker/console_sink.ts). In a Worker
- * Deno itself makes `process.chdir` and `process.abort` throw.
+ * Deno itself makes `process.chdir` and `process.abort` throw (the runtime
+ * logs that refusal: `workerRefusalOf` in runtime/worker/denials.ts).
  * runtime/worker/testdata/harden_node_probe.ts checks each of these with
  * `process` loaded only after hardening, as a model's would be.
  *
