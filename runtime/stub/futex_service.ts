@@ -44,6 +44,7 @@ import {
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import { yieldToEventLoop } from "../wire/macrotask.ts";
 import type { Ring, RingWaiter } from "../wire/ring.ts";
+import { EXIT_FAILURE } from "./exit_code.ts";
 
 /** The region as this loop needs it (runtime/stub/region.ts provides it). */
 export interface ServiceRegion {
@@ -114,9 +115,6 @@ export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
  */
 const BUSY_PARK_SLICE_MIN_MS = 1;
 const BUSY_PARK_SLICE_MAX_MS = 8;
-
-/** Exit code of a stub that must be restarted. */
-export const EXIT_FAILURE = 1;
 
 /** Serves the Worker's futex requests until the stub should exit. */
 export class FutexService {

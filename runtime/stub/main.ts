@@ -9,7 +9,8 @@
  *    while
  * 4. the model directory is checked and the module type-checked (unless
  *    the same sources passed before: sandbox/checks/check_verdicts.ts), with a
- *    PROGRESS record every second meanwhile; only then
+ *    PROGRESS record every second meanwhile (the code for this and for 5
+ *    loads only now, beside the Worker's runtime); only then
  *    does the Worker get its start message (arena, control page, futex
  *    proxy, model URL) and import the model. From then on the main thread
  *    leaves the rings alone: the Worker answers READY or ERROR itself and
@@ -29,12 +30,11 @@
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
-import { createFutexProxy } from "../wire/futex_proxy.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
+import { EXIT_FAILURE } from "./exit_code.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
 import { ModelFileError } from "./model_file.ts";
-import { checkModel, type LocatedModel, locateModel, PrepareError } from "./prepare_model.ts";
-import { EXIT_FAILURE, FutexService } from "./futex_service.ts";
+import { type LocatedModel, locateModel, PrepareError } from "./prepare_model.ts";
 import { attachRegion, type Region } from "./region.ts";
 import { workerFailureText } from "./worker_failure.ts";
 
@@ -174,6 +174,14 @@ async function main(): Promise<number> {
   worker.addEventListener("messageerror", () => {
     workerFailure ??= "the model's Worker could not receive its start message";
   });
+
+  // What only the rest of the start needs (the checks, the futex service)
+  // loads now, while the Worker loads its runtime: not before `new Worker`.
+  const [{ checkModel }, { createFutexProxy }, { FutexService }] = await Promise.all([
+    import("./check_model.ts"),
+    import("../wire/futex_proxy.ts"),
+    import("./futex_service.ts"),
+  ]);
 
   // 4. The checks, while the Worker loads; the model is imported only after them.
   try {

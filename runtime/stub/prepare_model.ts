@@ -1,36 +1,30 @@
 /**
- * Everything the trusted main thread decides before model code runs: which
- * module to load and which permissions its Worker gets ({@linkcode locateModel},
- * fast), then whether the model directory is safe to expose and whether the
- * module type-checks ({@linkcode checkModel}, slow: it runs `deno check`).
- * The split lets the stub start the Worker (whose runtime takes tens of
- * milliseconds to load) while the checks run; the model itself is imported
- * only after they pass.
+ * Everything the trusted main thread decides before its Worker starts: which
+ * module to load and which permissions the Worker gets ({@linkcode locateModel},
+ * fast). Whether the model directory is safe to expose and whether the
+ * module type-checks is decided by ./check_model.ts (slow: it may run `deno
+ * check`), which the stub loads and runs only once the Worker is loading its
+ * runtime (tens of milliseconds); the model itself is imported only after
+ * the checks pass.
  *
  * @example
  * ```ts ignore
- * import { checkModel, locateModel } from "./prepare_model.ts";
+ * import { locateModel } from "./prepare_model.ts";
  *
  * const located = await locateModel(initArgs);
  * const worker = new Worker(workerUrl, {
  *   type: "module",
  *   deno: { permissions: located.permissions },
  * });
+ * const { checkModel } = await import("./check_model.ts");
  * await checkModel(located, initArgs, importMapPath);
  * ```
  *
  * @module
  */
 
-import { verdictDirectory } from "../../sandbox/checks/check_verdicts.ts";
-import { checkModelDirectory, ModelDirectoryError } from "../../sandbox/checks/model_dir.ts";
 import { sandboxPermissions, type WorkerPermissions } from "../../sandbox/policy/permissions.ts";
 import { decodeSandboxRecord, type SandboxRecord } from "../../sandbox/policy/sandbox_record.ts";
-import {
-  TypeCheckError,
-  typeCheckModel,
-  type TypeCheckOutcome,
-} from "../../sandbox/checks/type_check.ts";
 import { ERROR_CODE } from "../wire/layout.ts";
 import type { InitArgs } from "./init_args.ts";
 import { defaultModelFilenameOf, modelFilePath, requireModelFile } from "./model_file.ts";
@@ -117,47 +111,6 @@ export function verdictsApply(
   return located.sandbox.read.every((path) =>
     path === located.repository || path.startsWith(`${located.repository}/`)
   );
-}
-
-/**
- * Checks the model directory and type-checks the module (unless the same
- * sources passed before).
- *
- * @param located From {@linkcode locateModel}.
- * @param init The validated INIT arguments (Deno's path, the backend directory).
- * @param importMap The runtime's import map; the sandbox's own map (the
- * model's pinned dependencies) replaces it when there is one.
- * @param onProgress Called about every second while a type check runs.
- * @returns What the type check did.
- * @throws {PrepareError} `INVALID_ARG` with a message for the model's author.
- */
-export async function checkModel(
-  located: LocatedModel,
-  init: InitArgs,
-  importMap: string,
-  onProgress?: () => void,
-): Promise<TypeCheckOutcome> {
-  const runtimeDir = init.backend_options.runtime_dir;
-  const cacheDir = verdictDirectory(runtimeDir);
-  try {
-    await checkModelDirectory(located.repository);
-    return await typeCheckModel({
-      denoPath: init.backend_options.deno_path,
-      denoDir: `${runtimeDir}/deno_dir`,
-      importMap: located.sandbox.importMap || importMap,
-      modelFile: located.modelFile,
-      verdicts: verdictsApply(located, cacheDir)
-        ? { cacheDir, runtimeDir, modelDirectory: located.repository }
-        : undefined,
-      firstRoot: `${runtimeDir}/runtime/api/mod.ts`,
-      onProgress,
-    });
-  } catch (error) {
-    if (error instanceof ModelDirectoryError || error instanceof TypeCheckError) {
-      throw new PrepareError(error.message, ERROR_CODE.INVALID_ARG, error);
-    }
-    throw error;
-  }
 }
 
 /** The `file:` URL of an absolute path, every segment percent-encoded. */

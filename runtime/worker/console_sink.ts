@@ -2,7 +2,8 @@
  * Sends everything a model prints to Triton's log instead of the stub's
  * standard output and error, which are Triton's own: `console.*`,
  * `Deno.stdout`/`Deno.stderr` and `process.stdout`/`process.stderr` all
- * go to one sink, a line per call. The stub passes each line to the parent
+ * go to one sink, a line per call (node's streams write through the objects
+ * that were `Deno.stdout` and `Deno.stderr`, which are redirected too). The stub passes each line to the parent
  * (a `LOG` record), which prefixes it with the model and instance and
  * rate-limits it, so a model that prints in a loop cannot flood the log or
  * Triton's terminal.
@@ -62,9 +63,12 @@ let redirected = false;
 export function redirectOutput(sink: OutputSink): void {
   if (redirected) return;
   redirected = true;
-  // Reading `process` bootstraps node's process object, which binds the
-  // console it finds: it must find the original one, before the swap.
-  const process = (globalThis as unknown as { process?: Record<string, unknown> }).process;
+  // node's process.stdout and process.stderr, whenever the model loads
+  // them, write through these objects (their `writeSync`): they are kept
+  // and redirected below rather than node's `process` read here, which
+  // would load Deno's Node compatibility layer on every start.
+  const stdout: object = Deno.stdout;
+  const stderr: object = Deno.stderr;
   const inspect = Deno.inspect;
   const decoder = new TextDecoder();
   const join = (args: unknown[]): string => {
@@ -92,8 +96,13 @@ export function redirectOutput(sink: OutputSink): void {
     }
   };
   for (const name of CONSOLE_NO_OPS) quietConsole[name] = () => {};
+  // Not frozen: node's process, once loaded, adds its stream getters to
+  // the console it finds (this one); its methods cannot be replaced.
+  for (const name of Object.keys(quietConsole)) {
+    Object.defineProperty(quietConsole, name, { writable: false, configurable: false });
+  }
   Object.defineProperty(globalThis, "console", {
-    value: Object.freeze(quietConsole),
+    value: quietConsole,
     writable: false,
     configurable: false,
     enumerable: false,
@@ -106,6 +115,9 @@ export function redirectOutput(sink: OutputSink): void {
         : chunk instanceof Uint8Array
         ? decoder.decode(chunk)
         : String(chunk);
+    // Made on first use: the first WritableStream of a realm costs about
+    // 2 ms (Deno loads its streams then), on every stub start otherwise.
+    let writable: WritableStream<Uint8Array> | undefined;
     return Object.freeze({
       write: (chunk: Uint8Array): Promise<number> => {
         emit(level, text(chunk));
@@ -115,18 +127,13 @@ export function redirectOutput(sink: OutputSink): void {
         emit(level, text(chunk));
         return chunk.byteLength;
       },
-      writable: new WritableStream<Uint8Array>({ write: (chunk) => emit(level, text(chunk)) }),
+      get writable(): WritableStream<Uint8Array> {
+        writable ??= new WritableStream<Uint8Array>({ write: (chunk) => emit(level, text(chunk)) });
+        return writable;
+      },
       isTerminal: () => false,
       close: () => {},
       [Symbol.dispose]: () => {},
-      nodeWrite: (chunk: unknown, ...rest: unknown[]): boolean => {
-        emit(level, text(chunk));
-        const callback = rest.find((item) => typeof item === "function") as
-          | (() => void)
-          | undefined;
-        if (callback !== undefined) queueMicrotask(callback);
-        return true;
-      },
     });
   };
   const out = stream(SINK_LEVEL.INFO);
@@ -139,12 +146,17 @@ export function redirectOutput(sink: OutputSink): void {
       enumerable: true,
     });
   }
-  for (const [key, value] of [["stdout", out], ["stderr", err]] as const) {
-    const target = process?.[key] as Record<string, unknown> | undefined;
-    if (target === undefined) continue;
-    Object.defineProperty(target, "write", {
-      value: value.nodeWrite,
-      writable: false,
+  for (const [target, value] of [[stdout, out], [stderr, err]] as const) {
+    for (const key of ["write", "writeSync", "close"] as const) {
+      Object.defineProperty(target, key, {
+        value: value[key],
+        writable: false,
+        configurable: false,
+        enumerable: false,
+      });
+    }
+    Object.defineProperty(target, "writable", {
+      get: () => value.writable,
       configurable: false,
       enumerable: false,
     });

@@ -5,13 +5,15 @@ Deno.test("console sink: every way of printing reaches the sink, a line per call
     type: "module",
     deno: { permissions: "none" },
   });
-  const seen = await new Promise<{ lines: unknown; replaced: string }>((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(event.message));
-    };
-  });
+  const seen = await new Promise<{ lines: unknown; replaced: string; sameWritable: boolean }>(
+    (resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+    },
+  );
   worker.terminate();
   assertEquals(seen.lines, [
     [0, "log 1 { a: 2 }"],
@@ -26,4 +28,5 @@ Deno.test("console sink: every way of printing reaches the sink, a line per call
     [2, "process stderr"],
   ]);
   assertEquals(seen.replaced, "no");
+  assertEquals(seen.sameWritable, true);
 });

@@ -107,6 +107,16 @@ export function parseDenial(message: string): Denial | undefined {
 }
 
 /**
+ * node's `process.chdir` and `process.abort`, which Deno itself refuses in
+ * a Worker (runtime/worker/harden_realm.ts leaves them to it), and what the
+ * log calls them.
+ */
+const WORKER_REFUSAL = /^process\.(chdir|abort)\(\) is not supported in workers/;
+const REFUSAL_PERMISSION: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null), { chdir: "chdir", abort: "exit" }),
+);
+
+/**
  * The denial an error carries, if it is a permission error that is not a
  * `NotCapable` (those are reported when they are created): a denied import.
  *
@@ -115,6 +125,22 @@ export function parseDenial(message: string): Denial | undefined {
 export function denialOf(error: unknown): Denial | undefined {
   if (!(error instanceof Error) || error instanceof Deno.errors.NotCapable) return undefined;
   return parseDenial(error.message);
+}
+
+/**
+ * node's `process.chdir` or `process.abort` refused by Deno itself in a
+ * Worker (runtime/worker/harden_realm.ts leaves them to it), named for the
+ * log like the refusals hardening makes. Unlike a permission denial it does
+ * not stop the work in flight: the call simply failed.
+ *
+ * @param error Anything thrown.
+ * @returns E.g. `{ permission: "chdir", target: "process.chdir" }`.
+ */
+export function workerRefusalOf(error: unknown): Denial | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const refusal: RegExpExecArray | null = apply(regExpExec, WORKER_REFUSAL, [error.message]);
+  if (refusal === null) return undefined;
+  return { permission: REFUSAL_PERMISSION[refusal[1]], target: `process.${refusal[1]}` };
 }
 
 let installed = false;

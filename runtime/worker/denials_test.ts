@@ -1,5 +1,12 @@
 import { assertEquals } from "../api/_test_assert.ts";
-import { denialOf, explainDenial, formatDenial, limitHitOf, parseDenial } from "./denials.ts";
+import {
+  denialOf,
+  explainDenial,
+  formatDenial,
+  limitHitOf,
+  parseDenial,
+  workerRefusalOf,
+} from "./denials.ts";
 
 Deno.test("denials: Deno's permission messages are parsed", () => {
   assertEquals(
@@ -42,6 +49,38 @@ Deno.test("denials: a denied import is recognised, a NotCapable is left to the h
   assertEquals(denialOf(imported), { permission: "read", target: "/tmp/x.ts" });
   assertEquals(denialOf(new Deno.errors.NotCapable(imported.message)), undefined);
   assertEquals(denialOf("a string"), undefined);
+});
+
+Deno.test("denials: node's chdir and abort, refused in a Worker, are named for the log", async () => {
+  const probe = `
+    const outcome = {};
+    for (const call of ["chdir", "abort"]) {
+      try { call === "chdir" ? process.chdir("/") : process.abort(); outcome[call] = "reached"; }
+      catch (error) { outcome[call] = error.message; }
+    }
+    postMessage(outcome);`;
+  const worker = new Worker(`data:application/javascript,${encodeURIComponent(probe)}`, {
+    type: "module",
+    deno: { permissions: "none" },
+  });
+  const messages = await new Promise<Record<string, string>>((resolve) =>
+    worker.onmessage = (event) => resolve(event.data)
+  );
+  worker.terminate();
+  assertEquals(workerRefusalOf(new TypeError(messages.chdir)), {
+    permission: "chdir",
+    target: "process.chdir",
+  });
+  assertEquals(workerRefusalOf(new TypeError(messages.abort)), {
+    permission: "exit",
+    target: "process.abort",
+  });
+  assertEquals(
+    workerRefusalOf(new TypeError("process.umask() is not supported in workers")),
+    undefined,
+  );
+  // Not a permission denial: the work in flight goes on.
+  assertEquals(denialOf(new TypeError(messages.chdir)), undefined);
 });
 
 Deno.test("denials: a Worker reports every NotCapable, caught or not, and cannot unhook", async () => {

@@ -27,6 +27,21 @@
  * permission either and writes into the backend's shared `deno_dir`: it is
  * removed.
  *
+ * Node's `process` object is never touched here: reading it makes Deno load
+ * its Node compatibility layer (about 10 ms, on every stub start), and a
+ * model reaches the same object through `import "node:process"` as well,
+ * which no getter can intercept. Its dangerous parts go through what this
+ * module does harden, whenever the model loads them: `process.on("SIG…")`
+ * calls `Deno.addSignalListener`, `process.exit` and `process.reallyExit`
+ * call `Deno.exit`, `process.stdin` reads through the object that was
+ * `Deno.stdin` (its methods are disabled on that object itself), and
+ * `process.stdout`/`process.stderr` write through the objects that were
+ * `Deno.stdout`/`Deno.stderr` (runtime/worker/console_sink.ts). In a Worker
+ * Deno itself makes `process.chdir` and `process.abort` throw (the runtime
+ * logs that refusal: `workerRefusalOf` in runtime/worker/denials.ts).
+ * runtime/worker/testdata/harden_node_probe.ts checks each of these with
+ * `process` loaded only after hardening, as a model's would be.
+ *
  * Every blocked attempt is reported like a permission denial (through
  * `onDenial`): reading a removed global goes through a getter that reports
  * it and answers `undefined`. What the model prints goes to `output`
@@ -67,6 +82,15 @@ export class SignalListenerError extends Error {
         "stub process reacts to them",
     );
     this.name = "SignalListenerError";
+  }
+}
+
+/** Thrown when model code tries to use standard input (the Worker's doorbell). */
+export class StdinDisabledError extends Error {
+  /** @param what What was used. */
+  constructor(what: string) {
+    super(`${what} is disabled for models: standard input belongs to the stub's runtime`);
+    this.name = "StdinDisabledError";
   }
 }
 
@@ -215,12 +239,44 @@ function removeStorage(): void {
 /**
  * Standard input is the Worker's doorbell (runtime/wire/doorbell.ts): the
  * runtime bound its reader before this runs. A model reading it could only
- * steal its own wake-ups, but it has no business there.
+ * steal its own wake-ups, but it has no business there. `Deno.stdin` goes;
+ * the object it held stays what node's `process.stdin` reads through (and
+ * closes), so its own methods are replaced: the doorbell's reader, bound to
+ * the prototype's, keeps working.
  */
 function removeStdin(): void {
+  const stdin: object = Deno.stdin;
   reportingHole(Deno, "stdin", "stdio", "Deno.stdin");
-  const process = (globalThis as unknown as { process?: object }).process;
-  if (process !== undefined) reportingHole(process, "stdin", "stdio", "process.stdin");
+  const refuse = (what: string): never => {
+    blocked("stdio", what);
+    throw new StdinDisabledError(what);
+  };
+  for (const key of ["read", "readSync", "setRaw"]) {
+    Object.defineProperty(stdin, key, {
+      value: function disabled(): never {
+        return refuse("standard input");
+      },
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
+  }
+  Object.defineProperty(stdin, "readable", {
+    get(): never {
+      return refuse("standard input");
+    },
+    configurable: false,
+    enumerable: false,
+  });
+  // node's stdin stream closes it when the stream ends: never the doorbell.
+  Object.defineProperty(stdin, "close", {
+    value: function close(): void {
+      blocked("stdio", "standard input");
+    },
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
 }
 
 function disableSignalListeners(): void {
@@ -239,37 +295,20 @@ function disableSignalListeners(): void {
       enumerable: true,
     });
   }
-  // node's process emits signals as events: refuse listeners for them.
-  const process = (globalThis as unknown as { process?: Record<string, unknown> }).process;
-  if (process === undefined) return;
-  const isSignal = (event: unknown) => typeof event === "string" && /^SIG[A-Z0-9]+$/.test(event);
-  const apply = Reflect.apply;
-  for (const key of ["on", "addListener", "once", "prependListener", "prependOnceListener"]) {
-    const original = process[key];
-    if (typeof original !== "function") continue;
-    Object.defineProperty(process, key, {
-      value: function listen(this: unknown, event: unknown, ...rest: unknown[]): unknown {
-        if (isSignal(event)) refuse(event);
-        return apply(original, this, [event, ...rest]);
-      },
-      writable: false,
-      configurable: false,
-      enumerable: false,
-    });
-  }
+  // node's process.on("SIG…") calls Deno.addSignalListener, looked up on
+  // the global Deno at each call: it is refused with the rest.
 }
 
+/**
+ * node's `process.exit` and `process.reallyExit` end in `Deno.exit`, looked
+ * up on the global Deno at each call; in a Worker `process.abort` throws.
+ */
 function disableExits(): void {
-  const process = (globalThis as { process?: object }).process;
-  const targets: [object | undefined, string, string][] = [
+  const targets: [object, string, string][] = [
     [Deno, "exit", "Deno.exit"],
     [globalThis, "close", "close"],
-    [process, "exit", "process.exit"],
-    [process, "reallyExit", "process.reallyExit"],
-    [process, "abort", "process.abort"],
   ];
   for (const [owner, key, what] of targets) {
-    if (owner === undefined) continue;
     Object.defineProperty(owner, key, {
       value: function disabled(): never {
         blocked("exit", what);
@@ -282,24 +321,17 @@ function disableExits(): void {
   }
 }
 
+/** In a Worker node's `process.chdir` throws by itself. */
 function disableChdir(): void {
-  const process = (globalThis as { process?: object }).process;
-  const targets: [object | undefined, string, string][] = [
-    [Deno, "chdir", "Deno.chdir"],
-    [process, "chdir", "process.chdir"],
-  ];
-  for (const [owner, key, what] of targets) {
-    if (owner === undefined) continue;
-    Object.defineProperty(owner, key, {
-      value: function disabled(): never {
-        blocked("chdir", what);
-        throw new ChdirDisabledError(what);
-      },
-      writable: false,
-      configurable: false,
-      enumerable: false,
-    });
-  }
+  Object.defineProperty(Deno, "chdir", {
+    value: function disabled(): never {
+      blocked("chdir", "Deno.chdir");
+      throw new ChdirDisabledError("Deno.chdir");
+    },
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
 }
 
 function removeNestedWorkers(): void {

@@ -65,7 +65,7 @@ Deno.test("harden realm: signals and the Cache API are blocked, and every block 
     worker: "blocked: TypeError",
     exit: "blocked: ExitDisabledError",
     stdin: "blocked: TypeError",
-    processStdin: "blocked: TypeError",
+    processStdin: "blocked: StdinDisabledError",
     read: "blocked: NotCapable",
   });
   assertEquals(seen.reported, [
@@ -77,7 +77,58 @@ Deno.test("harden realm: signals and the Cache API are blocked, and every block 
     { permission: "worker", target: "Worker" },
     { permission: "exit", target: "Deno.exit" },
     { permission: "stdio", target: "Deno.stdin" },
-    { permission: "stdio", target: "process.stdin" },
+    { permission: "stdio", target: "standard input" },
     { permission: "read", target: "/etc/hostname" },
+  ]);
+});
+
+Deno.test("harden realm: node's process, loaded only after hardening, cannot undo it", async () => {
+  const worker = new Worker(new URL("./testdata/harden_node_probe.ts", import.meta.url), {
+    type: "module",
+    deno: { permissions: "none" },
+  });
+  const seen = await new Promise<{ results: unknown; reported: unknown; printed: unknown }>(
+    (resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+    },
+  );
+  worker.terminate();
+  assertEquals(seen.results, {
+    loadedEarly: "false",
+    sameObject: "true",
+    signal: "blocked: SignalListenerError",
+    signalOnce: "blocked: SignalListenerError",
+    signalPrepend: "blocked: SignalListenerError",
+    otherEvent: "reached: object",
+    exit: "blocked: ExitDisabledError",
+    reallyExit: "blocked: ExitDisabledError",
+    abort: "blocked: TypeError",
+    chdir: "blocked: TypeError",
+    stdinRead: "blocked: StdinDisabledError",
+    stdoutWrite: "reached: boolean",
+    stderrWrite: "reached: boolean",
+    nodeWorker: "blocked: NestedWorkerError",
+    nodeWorkerBuiltin: "blocked: NestedWorkerError",
+    consoleLog: "reached: undefined",
+  });
+  assertEquals(seen.reported, [
+    { permission: "signal", target: "SIGTERM" },
+    { permission: "signal", target: "SIGINT" },
+    { permission: "signal", target: "SIGHUP" },
+    { permission: "exit", target: "Deno.exit" },
+    { permission: "exit", target: "Deno.exit" },
+    { permission: "stdio", target: "standard input" },
+    { permission: "worker", target: "node:worker_threads Worker" },
+    { permission: "worker", target: "node:worker_threads Worker" },
+  ]);
+  // Its streams write to the sink, not to the stub's descriptors 1 and 2.
+  assertEquals(seen.printed, [
+    [0, "process stdout"],
+    [2, "process stderr"],
+    [0, "console after process"],
   ]);
 });

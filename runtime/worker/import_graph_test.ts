@@ -4,6 +4,8 @@
  * no zod and no protobuf-es. Configurations reach it as Triton's JSON,
  * decoded by model_config/from_json.ts; `DataType` comes from
  * model_config/data_type.ts, the generated enum the schema re-exports.
+ * The stub's trusted thread (runtime/stub/main.ts) loads no npm package at
+ * all: resolving one costs every stub start a few milliseconds.
  *
  * @module
  */
@@ -53,4 +55,10 @@ Deno.test("the Worker's runtime imports hold no pbtxt parser, zod or protobuf-es
     specifier.includes("zod") || specifier.includes("@bufbuild/protobuf")
   );
   assertEquals(unwanted, []);
+});
+
+Deno.test("the stub's trusted thread imports no npm package", async () => {
+  const graph = await valueGraph(new URL("../stub/main.ts", import.meta.url));
+  assert(graph.has(new URL("../../sandbox/checks/check_verdicts.ts", import.meta.url).href));
+  assertEquals([...graph].filter((specifier) => specifier.startsWith("npm:")), []);
 });

@@ -30,7 +30,7 @@
 // `import "@triton/deno"` then resolves to this already-loaded module, which
 // needs no read permission outside the model directory.
 import "@triton/deno";
-import { denialOf, formatDenial, limitHitOf } from "./denials.ts";
+import { denialOf, formatDenial, limitHitOf, workerRefusalOf } from "./denials.ts";
 import { hardenRealm } from "./harden_realm.ts";
 import { ErrorCode, TritonError } from "../api/error.ts";
 import {
@@ -90,11 +90,12 @@ let modelName = "(loading)";
 let logSlot: LogSender | undefined;
 
 /**
- * Reports a denied import (a TypeError the loader threw) or a resource
- * limit (memory, descriptors) that reached the runtime.
+ * Reports a denied import (a TypeError the loader threw), node's chdir or
+ * abort refused in the Worker, or a resource limit (memory, descriptors)
+ * that reached the runtime.
  */
 function noticeError(error: unknown): void {
-  const denial = denialOf(error);
+  const denial = denialOf(error) ?? workerRefusalOf(error);
   if (denial !== undefined) logSlot?.send(LOG_LEVEL.WARN, formatDenial(denial));
   const limit = limitHitOf(error);
   if (limit !== undefined) logSlot?.send(LOG_LEVEL.WARN, limit);

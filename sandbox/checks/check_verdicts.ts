@@ -44,11 +44,6 @@
  * @module
  */
 
-import { encodeHex as stdEncodeHex } from "npm:deno-std@1.4.0/encoding/hex.js";
-
-/** `@std/encoding`'s `encodeHex`, typed (the npm build ships no declarations). */
-const encodeHex: (bytes: Uint8Array) => string = stdEncodeHex;
-
 /**
  * Where a backend keeps its verdicts: `<backend dir>/deno_dir/check_verdicts`
  * (`TDN_VERDICT_DIR` in ffi/src/stub_command.h, which lets the stub's trusted
@@ -254,6 +249,6 @@ async function readTree(
 }
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return encodeHex(digest);
+  // Uint8Array.prototype.toHex, built in: no npm package on the stub's start path.
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).toHex();
 }

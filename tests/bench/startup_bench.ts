@@ -11,7 +11,10 @@
  * - load with one instance, cold: sources no check has seen (a fresh
  *   comment each time), so the stub runs `deno check`; median of 3;
  * - one more instance of a loaded model (Triton reloads it with count 2
- *   and starts only the new instance's stub); median of 3;
+ *   and starts only the new instance's stub); median of 3; and the CPU
+ *   time the new stub used until the load returned (all its threads, from
+ *   /proc/<pid>/task/<tid>/schedstat), which a busy machine disturbs far
+ *   less than the wall time;
  * - memory of a stub after 100 requests of 1 MiB per input: RSS, PSS,
  *   anonymous (what the stub owns), file-backed;
  * - scale: N models (BENCH_MODELS, default 200) with one instance each,
@@ -81,6 +84,19 @@ function memoryOf(pid: number): Memory {
   };
 }
 
+/** CPU time a process used so far, all its threads, in ms (the scheduler's own count). */
+function cpuMillisOf(pid: number): number {
+  let nanoseconds = 0;
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(
+        Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
+      );
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return nanoseconds / 1e6;
+}
+
 async function timed(action: () => Promise<unknown> | unknown): Promise<number> {
   const started = performance.now();
   await action();
@@ -144,6 +160,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         }
       }
       const extra: number[] = [];
+      const extraCpu: number[] = [];
       let memory: Memory | undefined;
       for (let i = 0; i < 3; i++) {
         await server.loadModel(name);
@@ -151,7 +168,10 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
           ...server.modelConfig(name),
           instance_group: [{ count: 2, kind: "KIND_CPU" }],
         });
+        const before = new Set(childPids());
         extra.push(await timed(() => server.loadModel(name, { config: two })));
+        const added = childPids().filter((pid) => !before.has(pid));
+        if (added.length === 1) extraCpu.push(cpuMillisOf(added[0]));
         await server.unloadModel(name);
         await waitForNoChildren();
       }
@@ -166,6 +186,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         summary(warm),
         summary(cold),
         summary(extra),
+        summary(extraCpu),
         ...memoryCells(memory),
       ]);
     }
@@ -174,19 +195,22 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       TARGETS.warm,
       TARGETS.cold,
       TARGETS.extra,
+      "-",
       TARGETS.rss,
       "-",
       "-",
       "-",
     ]);
     console.log(
-      "\nModel load in Triton's core, ms: median (min-max); stub memory after 100 requests of 1 MiB, MiB",
+      "\nModel load in Triton's core, ms: median (min-max), the new stub's CPU ms for +1 instance; " +
+        "stub memory after 100 requests of 1 MiB, MiB",
     );
     console.log(renderTable([
       "backend",
       "load warm (5)",
       "load cold (3)",
       "+1 instance (3)",
+      "its CPU",
       "stub RSS",
       "PSS",
       "anon",

@@ -134,7 +134,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "atomics_wait", category: "Atomics.wait forever", outcome: "request", error: DEADLINE, log: DEADLINE },
   { name: "deno_exit", category: "Deno.exit", outcome: "request", error: /Deno\.exit\(\) is disabled/, log: denied("exit", "Deno.exit") },
   { name: "self_close", category: "Deno.exit", outcome: "request", error: /close\(\) is disabled/, log: denied("exit", "close") },
-  { name: "process_chdir", category: "working directory", outcome: "request", error: /process\.chdir\(\) is disabled/, log: denied("chdir", "process.chdir") },
+  // Deno itself refuses a Worker's process.chdir (runtime/worker/harden_realm.ts); the log names it.
+  { name: "process_chdir", category: "working directory", outcome: "request", error: /process\.chdir\(\) is not supported in workers/, log: denied("chdir", "process.chdir") },
+  { name: "process_stdin", category: "standard input", outcome: "request", error: /standard input is disabled for models/, log: denied("stdio", "standard input") },
   // Output.
   // At most: a burst of 20, 5 more a second for the ~1 s a case runs, and the rate-limit notices.
   { name: "stdout_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },

@@ -19,6 +19,8 @@ console.assert(false, "assert");
 console.group("quiet");
 await Deno.stdout.write(new TextEncoder().encode("stdout write\n"));
 Deno.stderr.writeSync(new TextEncoder().encode("stderr writeSync"));
+// Made on first use, then the same stream each time.
+const sameWritable = Deno.stdout.writable === Deno.stdout.writable;
 const writer = Deno.stdout.writable.getWriter();
 await writer.write(new TextEncoder().encode("stdout writable"));
 process.stdout.write("process stdout");
@@ -31,4 +33,8 @@ try {
 } catch {
   replaced = "no";
 }
-(globalThis as unknown as { postMessage(message: unknown): void }).postMessage({ lines, replaced });
+(globalThis as unknown as { postMessage(message: unknown): void }).postMessage({
+  lines,
+  replaced,
+  sameWritable,
+});

@@ -34,7 +34,14 @@ const results = {
   worker: await attempt(() => new anyGlobal.Worker("data:application/javascript,1")),
   exit: await attempt(() => Deno.exit(0)),
   stdin: await attempt(() => anyGlobal.Deno.stdin.readSync(new Uint8Array(1))),
-  processStdin: await attempt(() => anyGlobal.process.stdin.read()),
+  // The stream may throw the refusal at once or emit it as "error" (a pipe).
+  processStdin: await attempt(() =>
+    new Promise((resolve, reject) => {
+      anyGlobal.process.stdin.once("error", reject);
+      anyGlobal.process.stdin.once("data", resolve);
+      anyGlobal.process.stdin.read();
+    })
+  ),
   read: await attempt(() => Deno.readTextFileSync("/etc/hostname")),
 };
 (globalThis as unknown as { postMessage(message: unknown): void }).postMessage({
