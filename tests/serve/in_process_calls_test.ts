@@ -9,27 +9,22 @@
  * with a call in flight ends cleanly, a model unloaded while a call to it
  * is queued runs the call first, and a call to an ensemble runs the
  * ensemble's steps through their schedulers as an HTTP request to it does.
- * (A call still queued in the host when forwarding stops: host_bls_test.ts.) (The stand-in server's own schedulers
- * do the same: stand_in_server_test.ts.)
+ * A call still queued in the host when forwarding stops is tested in
+ * host_bls_test.ts; the stand-in server's own schedulers, which do the same,
+ * in stand_in_server_test.ts.
  */
 import { assert, assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
-import { ROOT, type ServeProcess, startServeProcess } from "./server_process.ts";
-
-function copyTree(from: string, to: string): void {
-  Deno.mkdirSync(to, { recursive: true });
-  for (const entry of Deno.readDirSync(from)) {
-    if (entry.name.endsWith("_test.ts")) continue;
-    if (entry.isDirectory) copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
-    else if (entry.isFile) Deno.copyFileSync(`${from}/${entry.name}`, `${to}/${entry.name}`);
-  }
-}
+import {
+  copyTree,
+  repositoryWith as repositoryIn,
+  ROOT,
+  type ServeProcess,
+  startServeProcess,
+} from "./server_process.ts";
 
 /** A repository with these example models and test fixtures. */
 function repositoryWith(examples: string[], fixtures: string[]): string {
-  const root = Deno.makeTempDirSync({ prefix: "in_process_calls_" });
-  for (const name of examples) copyTree(`${ROOT}models/${name}`, `${root}/${name}`);
-  for (const name of fixtures) copyTree(`${ROOT}tests/fixtures/${name}`, `${root}/${name}`);
-  return root;
+  return repositoryIn(examples, fixtures, "in_process_calls_");
 }
 
 function editConfig(repository: string, model: string, from: string, to: string): void {

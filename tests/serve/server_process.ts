@@ -151,7 +151,29 @@ export function makeFixtureRepository(models: string[], withBroken: boolean): st
   return root;
 }
 
-function copyTree(from: string, to: string): void {
+/**
+ * A repository in a temporary directory with copies of these example models
+ * (from `models/`) and test fixtures (from `tests/fixtures/`).
+ *
+ * @param examples Example model names.
+ * @param fixtures Fixture model names.
+ * @param prefix The temporary directory's prefix.
+ * @returns The repository's path.
+ */
+export function repositoryWith(examples: string[], fixtures: string[], prefix: string): string {
+  const root = Deno.makeTempDirSync({ prefix });
+  for (const name of examples) copyTree(`${ROOT}models/${name}`, `${root}/${name}`);
+  for (const name of fixtures) copyTree(`${ROOT}tests/fixtures/${name}`, `${root}/${name}`);
+  return root;
+}
+
+/**
+ * Copies a model directory (or any tree) without its `_test.ts` files.
+ *
+ * @param from The directory to copy.
+ * @param to Where the copy goes (created).
+ */
+export function copyTree(from: string, to: string): void {
   Deno.mkdirSync(to, { recursive: true });
   for (const entry of Deno.readDirSync(from)) {
     if (entry.name.endsWith("_test.ts")) continue;

@@ -8,23 +8,16 @@
  * unload other models through the model API.
  */
 import { assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
-import { ROOT, type ServeProcess, startServeProcess } from "./server_process.ts";
-
-function copyTree(from: string, to: string): void {
-  Deno.mkdirSync(to, { recursive: true });
-  for (const entry of Deno.readDirSync(from)) {
-    if (entry.name.endsWith("_test.ts")) continue;
-    if (entry.isDirectory) copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
-    else if (entry.isFile) Deno.copyFileSync(`${from}/${entry.name}`, `${to}/${entry.name}`);
-  }
-}
+import {
+  repositoryWith as repositoryIn,
+  ROOT,
+  type ServeProcess,
+  startServeProcess,
+} from "./server_process.ts";
 
 /** A repository with these example models and test fixtures. */
 function repositoryWith(examples: string[], fixtures: string[]): string {
-  const root = Deno.makeTempDirSync({ prefix: "stand_in_server_" });
-  for (const name of examples) copyTree(`${ROOT}models/${name}`, `${root}/${name}`);
-  for (const name of fixtures) copyTree(`${ROOT}tests/fixtures/${name}`, `${root}/${name}`);
-  return root;
+  return repositoryIn(examples, fixtures, "stand_in_server_");
 }
 
 async function infer(
