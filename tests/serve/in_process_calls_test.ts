@@ -16,6 +16,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
 import {
   copyTree,
+  infer,
   repositoryWith as repositoryIn,
   ROOT,
   type ServeProcess,
@@ -32,18 +33,6 @@ function editConfig(repository: string, model: string, from: string, to: string)
   const text = Deno.readTextFileSync(path);
   assertStringIncludes(text, from);
   Deno.writeTextFileSync(path, text.replace(from, to));
-}
-
-async function infer(
-  server: ServeProcess,
-  model: string,
-  body: Record<string, unknown>,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${server.url}/v2/models/${model}/infer`, {
-    method: "POST",
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 interface ModelStats {

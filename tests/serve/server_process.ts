@@ -152,6 +152,26 @@ export function makeFixtureRepository(models: string[], withBroken: boolean): st
 }
 
 /**
+ * Posts one KServe v2 JSON inference request to a running serve.
+ *
+ * @param server The serve process.
+ * @param model The model's name.
+ * @param body The request body (JSON).
+ * @returns The HTTP status and the parsed JSON answer.
+ */
+export async function infer(
+  server: ServeProcess,
+  model: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/v2/models/${model}/infer`, {
+    method: "POST",
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+/**
  * A repository in a temporary directory with copies of these example models
  * (from `models/`) and test fixtures (from `tests/fixtures/`).
  *

@@ -9,8 +9,8 @@
  */
 import { assertEquals, assertStringIncludes } from "../../runtime/serve/_test_assert.ts";
 import {
+  infer,
   repositoryWith as repositoryIn,
-  ROOT,
   type ServeProcess,
   startServeProcess,
 } from "./server_process.ts";
@@ -18,18 +18,6 @@ import {
 /** A repository with these example models and test fixtures. */
 function repositoryWith(examples: string[], fixtures: string[]): string {
   return repositoryIn(examples, fixtures, "stand_in_server_");
-}
-
-async function infer(
-  server: ServeProcess,
-  model: string,
-  body: Record<string, unknown>,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${server.url}/v2/models/${model}/infer`, {
-    method: "POST",
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 async function stats(server: ServeProcess, model: string): Promise<Record<string, number>> {
