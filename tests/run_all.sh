@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `deno task test`: every phase runs, even after one fails; the exit status is
-# the first failure's. Phases: the normal build's unit and end-to-end tests,
+# the first failure's. Phases: formatting and lint, the normal build's unit and end-to-end tests,
 # then the end-to-end tests again against the ASan/UBSan build. With
 # TRITON_HOME set, the declarations of Triton's API are checked against its
 # headers first, and the server API suite (tests/core/) runs in Triton's own
@@ -22,6 +22,8 @@ phase() {
 }
 # Without the normal build nothing can run.
 make -s build || exit
+# Formatting and lint are cheap and catch what no test does (an unused import).
+phase "format and lint" sh -c 'deno fmt --check && deno lint'
 if [ -n "${TRITON_HOME:-}" ]; then
   core="the real core at $TRITON_HOME"
   phase "Triton API declarations against $TRITON_HOME" make -s triton-api-check
