@@ -208,14 +208,7 @@ void host_forward_stop(void) {
 }
 
 int32_t host_forward_wait(uint32_t timeout_ms) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  const struct timespec deadline = host_deadline_in(timeout_ms);
   pthread_mutex_lock(&host_forward_lock);
   while (host_forward_open && host_forward_head == NULL) {
     if (pthread_cond_timedwait(&host_forward_changed, &host_forward_lock, &deadline) == ETIMEDOUT) {

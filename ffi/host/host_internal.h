@@ -35,6 +35,8 @@ TRITONSERVER_Error* host_error_new(TRITONSERVER_Error_Code code, const char* for
     __attribute__((format(printf, 2, 3)));
 /* Copies an error's text into the out-buffer, then deletes the error. */
 void host_error_take(TRITONSERVER_Error* error, char* out, uint32_t cap);
+/* CLOCK_REALTIME `ms` from now: the deadline pthread_cond_timedwait takes. */
+struct timespec host_deadline_in(uint32_t ms);
 
 /* ---- Violations of Triton's rules by the backend (violations.c). ---- */
 

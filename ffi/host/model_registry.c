@@ -29,18 +29,6 @@ static pthread_mutex_t host_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t host_registry_changed = PTHREAD_COND_INITIALIZER;
 static host_model_entry* host_registry_entries; /* oldest first */
 
-static struct timespec host_deadline_in(uint32_t ms) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += ms / 1000;
-  deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
-  return deadline;
-}
-
 void host_registry_add(TRITONBACKEND_Model* model) {
   host_model_entry* entry = host_alloc(sizeof *entry);
   entry->model = model;

@@ -42,14 +42,7 @@ bool host_request_wait_until(TRITONBACKEND_Request* request, host_request_predic
   /* A look without a wait takes no lock but the request's: serve looks at
    * every open stream on each event, from its event loop. */
   if (timeout_ms == 0) return ready(request, context);
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  const struct timespec deadline = host_deadline_in(timeout_ms);
   pthread_mutex_lock(&host_done_lock);
   for (;;) {
     uint64_t generation = host_done_generation;
@@ -73,14 +66,7 @@ uint64_t host_request_generation(void) {
 }
 
 uint64_t host_request_wait_change(uint64_t since, uint32_t timeout_ms) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  const struct timespec deadline = host_deadline_in(timeout_ms);
   pthread_mutex_lock(&host_done_lock);
   while (host_done_generation == since) {
     if (pthread_cond_timedwait(&host_done_cond, &host_done_lock, &deadline) == ETIMEDOUT) break;
