@@ -1,20 +1,10 @@
 import { assertEquals } from "../api/_test_assert.ts";
+import { runProbe } from "./testdata/run_probe.ts";
 
 Deno.test("console sink: every way of printing reaches the sink, a line per call", async () => {
-  const worker = new Worker(new URL("./testdata/console_probe.ts", import.meta.url), {
-    type: "module",
-    deno: { permissions: "none" },
-  });
-  const seen = await new Promise<{ lines: unknown; replaced: string; sameWritable: boolean }>(
-    (resolve, reject) => {
-      worker.onmessage = (event) => resolve(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new Error(event.message));
-      };
-    },
+  const seen = await runProbe<{ lines: unknown; replaced: string; sameWritable: boolean }>(
+    "console_probe.ts",
   );
-  worker.terminate();
   assertEquals(seen.lines, [
     [0, "log 1 { a: 2 }"],
     [0, "info"],

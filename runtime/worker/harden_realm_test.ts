@@ -1,18 +1,8 @@
 import { assertEquals } from "../api/_test_assert.ts";
+import { runProbe } from "./testdata/run_probe.ts";
 
 Deno.test("harden realm: WebGPU, nested Workers and exits are gone from a hardened Worker", async () => {
-  const worker = new Worker(new URL("./testdata/harden_probe.ts", import.meta.url), {
-    type: "module",
-    deno: { permissions: "none" },
-  });
-  const results = await new Promise((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(event.message));
-    };
-  });
-  worker.terminate();
+  const results = await runProbe("harden_probe.ts");
   assertEquals(results, {
     navigatorGpu: "blocked: Error",
     gpuGetterOnPrototype: "blocked: Error",
@@ -43,18 +33,7 @@ Deno.test("harden realm: an unhardened Worker does reach WebGPU (the probe can t
 });
 
 Deno.test("harden realm: signals and the Cache API are blocked, and every block is reported", async () => {
-  const worker = new Worker(new URL("./testdata/harden_report_probe.ts", import.meta.url), {
-    type: "module",
-    deno: { permissions: "none" },
-  });
-  const seen = await new Promise<{ results: unknown; reported: unknown }>((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(event.message));
-    };
-  });
-  worker.terminate();
+  const seen = await runProbe<{ results: unknown; reported: unknown }>("harden_report_probe.ts");
   assertEquals(seen.results, {
     denoSignal: "blocked: SignalListenerError",
     processSignal: "blocked: SignalListenerError",
@@ -83,20 +62,9 @@ Deno.test("harden realm: signals and the Cache API are blocked, and every block 
 });
 
 Deno.test("harden realm: node's process, loaded only after hardening, cannot undo it", async () => {
-  const worker = new Worker(new URL("./testdata/harden_node_probe.ts", import.meta.url), {
-    type: "module",
-    deno: { permissions: "none" },
-  });
-  const seen = await new Promise<{ results: unknown; reported: unknown; printed: unknown }>(
-    (resolve, reject) => {
-      worker.onmessage = (event) => resolve(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new Error(event.message));
-      };
-    },
+  const seen = await runProbe<{ results: unknown; reported: unknown; printed: unknown }>(
+    "harden_node_probe.ts",
   );
-  worker.terminate();
   assertEquals(seen.results, {
     loadedEarly: "false",
     sameObject: "true",
