@@ -11,6 +11,9 @@
 
 DENO_VERSION := 2.9.6
 PINNED_DENO  := $(CURDIR)/tools/deno/node_modules/@deno/linux-x64-glibc/deno
+# TypeScript's native compiler (its directory: the binary beside its lib.*.d.ts), installed with
+# the pinned Deno: the fast path of a model's type check (sandbox/checks/native_check.ts).
+PINNED_TSC_DIR := $(CURDIR)/tools/deno/node_modules/@typescript/typescript-linux-x64/lib
 DENO         ?= $(PINNED_DENO)
 BUILD        ?= build
 SANITIZE     ?=
@@ -69,7 +72,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/native_check/tsconfig.json
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -154,6 +157,7 @@ $(BACKEND_DIR)/.layout: $(PINNED_DENO)
 	ln -sfn $(CURDIR)/sandbox $(BACKEND_DIR)/sandbox
 	ln -sfn $(CURDIR)/ffi $(BACKEND_DIR)/ffi
 	ln -sfn $(DENO) $(BACKEND_DIR)/deno
+	ln -sfn $(PINNED_TSC_DIR) $(BACKEND_DIR)/typescript
 	@touch $@
 
 # Dependencies are cached at build/install time: stubs run with --cached-only and never fetch code,
@@ -164,6 +168,11 @@ $(BACKEND_DIR)/deno_dir/.cached: $(PINNED_DENO) deno.json deno.lock $(wildcard r
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache --no-config --import-map=runtime/import_map.json $(TS_ENTRYPOINTS)
 	DENO_DIR=$(abspath $(BACKEND_DIR)/deno_dir) HOME=$(abspath $(BACKEND_DIR)/deno_dir) $(DENO) cache runtime/serve/main.ts
 	@touch $@
+
+# What the native type check compiles against: Deno's declarations, the API's npm packages, the
+# compiler options (sandbox/checks/native_check_types.ts).
+$(BACKEND_DIR)/native_check/tsconfig.json: $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/.layout sandbox/checks/native_check_types.ts sandbox/checks/native_check.ts
+	$(DENO) run --no-config --allow-read --allow-write --allow-run sandbox/checks/native_check_types.ts $(abspath $(BACKEND_DIR))
 
 # The main job: serve models/ over Triton's HTTP/REST protocol (pass ARGS="--http-port 9000 ...").
 # Deno itself runs from build/deno/deno_dir (filled above): `deno task` installs the lock file's
@@ -212,6 +221,7 @@ install: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so 
 	install -d $(PREFIX) $(PREFIX)/deno_dir
 	install -m 0755 $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(PREFIX)/
 	install -m 0755 $(DENO) $(PREFIX)/deno
+	rm -rf $(PREFIX)/typescript && cp -R $(PINNED_TSC_DIR) $(PREFIX)/typescript
 	rm -rf $(PREFIX)/runtime $(PREFIX)/sandbox $(PREFIX)/ffi
 	cp -R runtime sandbox $(PREFIX)/
 	mkdir -p $(PREFIX)/ffi && cp -R ffi/stub ffi/include ffi/WIRE_FORMAT.md $(PREFIX)/ffi/
@@ -221,6 +231,7 @@ install: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so 
 	env -i DENO_DIR=$(PREFIX)/deno_dir HOME=$(PREFIX)/deno_dir NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 \
 		$(PREFIX)/deno cache --quiet --no-config --no-lock --import-map=$(PREFIX)/runtime/import_map.json \
 		$(addprefix $(PREFIX)/,$(TS_ENTRYPOINTS))
+	$(PREFIX)/deno run --no-config --allow-read --allow-write --allow-run $(PREFIX)/sandbox/checks/native_check_types.ts $(PREFIX)
 	chmod -R u+rwX,go+rX,go-w $(PREFIX)
 
 clean:

@@ -146,6 +146,7 @@ async function checkVersions(
           modelDirectory: modelDir,
         },
         firstRoot: `${backendDir}/runtime/api/mod.ts`,
+        native: imports === undefined ? { backendDir } : undefined,
         denoVersion: version,
       });
       const said = {

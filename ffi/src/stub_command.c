@@ -135,7 +135,9 @@ TRITONSERVER_Error* tdn_stub_command_build(
   if (sandbox->sys[0] != '\0') {
     push(arg, &count, ARG_CAPACITY, tdn_format("--allow-sys=%s", sandbox->sys), &complete);
   }
-  push(arg, &count, ARG_CAPACITY, tdn_format("--allow-run=%s", deno), &complete);
+  /* deno for `deno check`; TypeScript's native compiler for the check's fast path
+   * (sandbox/checks/native_check.ts). Neither ever runs model code. */
+  push(arg, &count, ARG_CAPACITY, tdn_format("--allow-run=%s,%s/typescript/tsc", deno, dir), &complete);
   push(arg, &count, ARG_CAPACITY, tdn_format("%s/runtime/stub/main.ts", dir), &complete);
   push(arg, &count, ARG_CAPACITY, strdup(backend->stub_library), &complete);
 

@@ -56,6 +56,8 @@ export async function checkModel(
         ? { cacheDir, runtimeDir, modelDirectory: located.repository }
         : undefined,
       firstRoot: `${runtimeDir}/runtime/api/mod.ts`,
+      // The native compiler knows the runtime's import map, not a model's own.
+      native: located.sandbox.importMap ? undefined : { backendDir: runtimeDir },
       onProgress,
     });
   } catch (error) {
