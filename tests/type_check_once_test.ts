@@ -5,7 +5,10 @@
  * checked by its first stub only (not by its second instance, nor when it
  * is loaded again), a model with the same sources in another directory is
  * not checked at all, and neither is one prepared with
- * `deno task prepare-model`.
+ * `deno task prepare-model`. TypeScript's native compiler, which looks
+ * first, passes add_sub without any `deno check`; the copies here also name
+ * Node's `Buffer`, which it does not declare, so that `deno check` decides,
+ * as it does for models the native compiler cannot pass.
  */
 
 import { assertEquals } from "./harness/assert.ts";
@@ -13,10 +16,14 @@ import { exampleModelDir, removeTemporaryCopy, temporaryCopy } from "./harness/f
 import { buildPaths, REPOSITORY_ROOT } from "./harness/paths.ts";
 import { withHost } from "./harness/session.ts";
 
-/** A copy of add_sub whose sources no check has seen: a fresh comment. */
-function freshAddSub(comment = crypto.randomUUID()): string {
+/**
+ * A copy of add_sub whose sources no check has seen: a fresh comment. With
+ * `nodeGlobal`, it also names Node's `Buffer`: only `deno check` passes it.
+ */
+function freshAddSub(comment = crypto.randomUUID(), nodeGlobal = true): string {
   const dir = temporaryCopy(exampleModelDir("add_sub"));
-  Deno.writeTextFileSync(`${dir}/1/model.ts`, `// ${comment}\n`, { append: true });
+  const extra = nodeGlobal ? "export type NodeBuffer = typeof Buffer;\n" : "";
+  Deno.writeTextFileSync(`${dir}/1/model.ts`, `// ${comment}\n${extra}`, { append: true });
   return dir;
 }
 
@@ -53,6 +60,21 @@ Deno.test("type check: once per set of sources, whichever instance, load or mode
     for (const path of [log, wrapper]) Deno.removeSync(path);
     removeTemporaryCopy(first);
     removeTemporaryCopy(twin);
+  }
+});
+
+Deno.test("type check: a model the native compiler passes loads without deno check", async () => {
+  const log = Deno.makeTempFileSync({ prefix: "tdn_deno_calls_" });
+  const wrapper = noteTaker(log);
+  const dir = freshAddSub(crypto.randomUUID(), false);
+  try {
+    await withHost((host) => {
+      host.loadModel(dir, { instanceCount: 2 }).unload();
+      assertEquals(checks(log), 0);
+    }, { "deno-path": wrapper });
+  } finally {
+    for (const path of [log, wrapper]) Deno.removeSync(path);
+    removeTemporaryCopy(dir);
   }
 });
 
