@@ -67,6 +67,7 @@ export const COMPILER_OPTIONS = {
   isolatedModules: true,
   useDefineForClassFields: true,
   allowImportingTsExtensions: true,
+  resolveJsonModule: true,
   lib: ["esnext"],
   types: [],
   skipLibCheck: true,

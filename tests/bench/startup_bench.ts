@@ -9,7 +9,8 @@
  * - load with one instance, warm: the sources were type-checked before
  *   (a verdict exists, sandbox/checks/check_verdicts.ts); median of 5, and range;
  * - load with one instance, cold: sources no check has seen (a fresh
- *   comment each time), so the stub runs `deno check`; median of 3;
+ *   comment each time), so the stub type-checks them (TypeScript's native
+ *   compiler, which passes this model without `deno check`); median of 3;
  * - one more instance of a loaded model (Triton reloads it with count 2
  *   and starts only the new instance's stub); median of 3; and the CPU
  *   time the new stub used until the load returned (all its threads, from
