@@ -196,6 +196,8 @@ export class FutexProxyClient {
   #busyParkSeq: number | undefined;
   /** The value of this thread's last doorbell sleep (`PARKED`). */
   #lastParked: number = PARKED.NO;
+  /** Whether this thread has slept on its doorbell before. */
+  #parkedBefore = false;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
@@ -225,7 +227,11 @@ export class FutexProxyClient {
     const timers = pending === undefined || pending();
     const value = call ? PARKED.CALL : timers ? PARKED.TIMERS : PARKED.IDLE;
     Atomics.store(this.#words, PROXY.DOORBELL_PARKED, value);
-    if (timers && this.#lastParked === PARKED.IDLE) this.#ringBell();
+    // The first sleep ends the stub's start: the main thread, which looks
+    // at this word only between its wait slices, is woken to see it
+    // (it then gives back the pages only starting needed).
+    if (!this.#parkedBefore || (timers && this.#lastParked === PARKED.IDLE)) this.#ringBell();
+    this.#parkedBefore = true;
     this.#lastParked = value;
   }
 
