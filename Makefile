@@ -40,7 +40,8 @@ GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/tensor_copy.
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
 # parameter reader, the custom metrics registry against a fake Triton older than the histogram
-# API, the parent's arena allocator and spin budget, and the client form of error texts (against
+# API, the parent's arena allocator and spin budget, a stub's standard error read into the log,
+# and the client form of error texts (against
 # the cases runtime/worker/client_text_test.ts checks too).
 JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/result_codec.c
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
@@ -50,6 +51,8 @@ POLICY_CACHE_CHECK_SRCS := tests/units/policy_cache_check.c ffi/src/policy_cache
 TENSOR_COPY_CHECK_SRCS := tests/units/tensor_copy_check.c ffi/src/tensor_copy.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
+STUB_STDERR_CHECK_SRCS := tests/units/stub_stderr_check.c tests/units/fake_triton.c \
+	ffi/src/stub_stderr.c ffi/src/stub_log.c ffi/src/log.c
 CLIENT_TEXT_CHECK_SRCS := tests/units/client_text_check.c ffi/src/client_text.c ffi/src/json_reader.c \
 	ffi/src/result_codec.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
@@ -72,7 +75,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/native_check/tsconfig.json
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/stub_stderr_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/native_check/tsconfig.json
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -116,6 +119,10 @@ $(BUILD)/units/buffer_pool_check: $(BUFFER_POOL_CHECK_SRCS) $(HEADERS) tests/uni
 $(BUILD)/units/stub_log_check: $(STUB_LOG_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(STUB_LOG_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
+
+$(BUILD)/units/stub_stderr_check: $(STUB_STDERR_CHECK_SRCS) $(HEADERS) tests/units/check.h tests/units/fake_triton.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(STUB_STDERR_CHECK_SRCS) -o $@ $(SANITIZE) -ldl -lpthread
 
 $(BUILD)/units/client_text_check: $(CLIENT_TEXT_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)

@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "log.h"
 #include "policy_eval.h"
+#include "stub_stderr.h"
 #include "trace.h"
 #include "triton_api.h"
 
@@ -236,5 +237,7 @@ TRITONSERVER_Error* TRITONBACKEND_Finalize(TRITONBACKEND_Backend* handle)
   TDN_RETURN_IF_ERROR_CTX(
       TRITONBACKEND_BackendState(handle, &state), "deno backend: cannot read the backend state");
   backend_free((tdn_backend*)state);
+  /* No stub is left; the library may be unloaded next. */
+  tdn_stub_stderr_shutdown();
   return NULL;
 }

@@ -46,56 +46,87 @@ static void make_printable(char* text, size_t length)
   }
 }
 
+/* Says once a minute at most that the bucket drops lines; counts the drop. */
+static void note_drop(tdn_stub_log* log, const char* model_name, const char* instance_name,
+                      uint64_t now_ns)
+{
+  const bool first_drop = log->suppressed++ == 0;
+  if (first_drop &&
+      (log->warned_at_ns == 0 || now_ns - log->warned_at_ns >= TDN_STUB_LOG_WARN_INTERVAL_NS)) {
+    /* So that a flood is visible even if the stub never logs again; the
+     * count follows with the next line that passes. */
+    log->warned_at_ns = now_ns == 0 ? 1 : now_ns;
+    tdn_log(
+        TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
+        "model '%s', instance '%s': log rate limit reached (%u lines, then %llu per second); "
+        "dropping lines from this stub (said at most once a minute)",
+        model_name, instance_name, TDN_STUB_LOG_BURST,
+        (unsigned long long)(1000000000ull / TDN_STUB_LOG_REFILL_NS));
+  }
+}
+
+/* " [N earlier line(s) ... dropped ...]" when the bucket dropped some; resets the count. */
+static void take_dropped_note(tdn_stub_log* log, char* note, size_t size)
+{
+  note[0] = '\0';
+  if (log->suppressed > 0) {
+    snprintf(
+        note, size, " [%llu earlier line(s) from this stub dropped by the rate limit]",
+        (unsigned long long)log->suppressed);
+    log->suppressed = 0;
+  }
+}
+
+void tdn_stub_log_line(
+    tdn_stub_log* log, TRITONSERVER_LogLevel level, const char* label, const char* text,
+    size_t length, const char* model_name, const char* instance_name, uint64_t now_ns)
+{
+  if (!take_token(log, now_ns)) {
+    note_drop(log, model_name, instance_name, now_ns);
+    return;
+  }
+  char line[TDN_MAX_LOG_LENGTH + 1];
+  if (length > TDN_MAX_LOG_LENGTH) {
+    length = TDN_MAX_LOG_LENGTH;
+  }
+  memcpy(line, text, length);
+  line[length] = '\0';
+  make_printable(line, length);
+  char dropped[96];
+  take_dropped_note(log, dropped, sizeof(dropped));
+  log->logged++;
+  tdn_log(
+      level, __FILE__, __LINE__, "model '%s', instance '%s': %s%s%s", model_name, instance_name,
+      label, line, dropped);
+}
+
 void tdn_stub_log_relay(
     tdn_stub_log* log, const uint8_t* arena, uint64_t arena_size, const tdn_record* record,
     const char* model_name, const char* instance_name, uint64_t now_ns)
 {
-  char text[TDN_MAX_LOG_LENGTH + 1];
   const bool fits = record->length <= TDN_MAX_LOG_LENGTH && record->offset <= arena_size &&
                     record->length <= arena_size - record->offset;
-  const size_t length = fits ? (size_t)record->length : 0;
-  /* Copied once: the stub may rewrite the block at any time. */
-  memcpy(text, arena + (fits ? record->offset : 0), length);
-  text[length] = '\0';
-  make_printable(text, length);
-
-  if (!take_token(log, now_ns)) {
-    const bool first_drop = log->suppressed++ == 0;
-    if (first_drop &&
-        (log->warned_at_ns == 0 || now_ns - log->warned_at_ns >= TDN_STUB_LOG_WARN_INTERVAL_NS)) {
-      /* So that a flood is visible even if the stub never logs again; the
-       * count follows with the next line that passes. */
-      log->warned_at_ns = now_ns == 0 ? 1 : now_ns;
-      tdn_log(
-          TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
-          "model '%s', instance '%s': log rate limit reached (%u lines, then %llu per second); "
-          "dropping lines from this stub (said at most once a minute)",
-          model_name, instance_name, TDN_STUB_LOG_BURST,
-          (unsigned long long)(1000000000ull / TDN_STUB_LOG_REFILL_NS));
-    }
-    return;
-  }
   const TRITONSERVER_LogLevel level =
       record->aux <= TRITONSERVER_LOG_VERBOSE ? (TRITONSERVER_LogLevel)record->aux
                                               : TRITONSERVER_LOG_WARN;
-  char dropped[96] = "";
-  if (log->suppressed > 0) {
-    snprintf(
-        dropped, sizeof(dropped), " [%llu earlier line(s) from this stub dropped by the rate limit]",
-        (unsigned long long)log->suppressed);
-    log->suppressed = 0;
-  }
-  log->logged++;
-  if (!fits) {
-    tdn_log(
-        TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
-        "model '%s', instance '%s': the stub sent a LOG of %llu bytes at %llu (at most %u, inside "
-        "the arena)%s",
-        model_name, instance_name, (unsigned long long)record->length,
-        (unsigned long long)record->offset, TDN_MAX_LOG_LENGTH, dropped);
+  if (fits) {
+    /* Copied once (inside tdn_stub_log_line): the stub may rewrite the block at any time. */
+    tdn_stub_log_line(
+        log, level, "", (const char*)arena + record->offset, (size_t)record->length, model_name,
+        instance_name, now_ns);
     return;
   }
+  if (!take_token(log, now_ns)) {
+    note_drop(log, model_name, instance_name, now_ns);
+    return;
+  }
+  char dropped[96];
+  take_dropped_note(log, dropped, sizeof(dropped));
+  log->logged++;
   tdn_log(
-      level, __FILE__, __LINE__, "model '%s', instance '%s': %s%s", model_name, instance_name,
-      text, dropped);
+      TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
+      "model '%s', instance '%s': the stub sent a LOG of %llu bytes at %llu (at most %u, inside "
+      "the arena)%s",
+      model_name, instance_name, (unsigned long long)record->length,
+      (unsigned long long)record->offset, TDN_MAX_LOG_LENGTH, dropped);
 }

@@ -10,9 +10,11 @@
 #ifndef TDN_STUB_LOG_H
 #define TDN_STUB_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tdn_wire.h"
+#include "triton_api.h"
 
 /* Lines a stub may log in a burst, and how fast the allowance comes back. */
 #define TDN_STUB_LOG_BURST 20u
@@ -39,5 +41,13 @@ void tdn_stub_log_init(tdn_stub_log* log);
 void tdn_stub_log_relay(
     tdn_stub_log* log, const uint8_t* arena, uint64_t arena_size, const tdn_record* record,
     const char* model_name, const char* instance_name, uint64_t now_ns);
+
+/* Writes one line of a stub's text (`length` bytes, not NUL-terminated; cut at
+ * TDN_MAX_LOG_LENGTH) to Triton's log at `level` after `label`, made
+ * printable and prefixed like a LOG record's, if the bucket allows. The text
+ * is copied before it is read for printing. */
+void tdn_stub_log_line(
+    tdn_stub_log* log, TRITONSERVER_LogLevel level, const char* label, const char* text,
+    size_t length, const char* model_name, const char* instance_name, uint64_t now_ns);
 
 #endif /* TDN_STUB_LOG_H */

@@ -27,6 +27,7 @@ typedef struct child_fds {
   int doorbell_tick;   /* becomes TDN_STUB_TICK_FD */
   int parent_ring;     /* becomes TDN_PARENT_DOORBELL_FD */
   int error;           /* becomes EXEC_ERROR_FD */
+  int standard_error;  /* becomes 2: a pipe to the parent (stub_stderr.h) */
 } child_fds;
 
 void tdn_doorbells_close(tdn_doorbells* doorbells)
@@ -77,7 +78,8 @@ static void __attribute__((noreturn)) exec_child(
            dup2(fds->region, TDN_STUB_REGION_FD) == TDN_STUB_REGION_FD &&
            dup2(fds->error, EXEC_ERROR_FD) == EXEC_ERROR_FD &&
            fcntl(EXEC_ERROR_FD, F_SETFD, FD_CLOEXEC) == 0 &&
-           dup2(fds->doorbell_tick, TDN_STUB_TICK_FD) == TDN_STUB_TICK_FD;
+           dup2(fds->doorbell_tick, TDN_STUB_TICK_FD) == TDN_STUB_TICK_FD &&
+           dup2(fds->standard_error, STDERR_FILENO) == STDERR_FILENO;
   if (ok) {
     /* Triton's sockets, model files and other stubs' regions stay out. */
     if (close_range(TDN_STUB_TICK_FD + 1, ~0u, 0) != 0) {
@@ -115,9 +117,10 @@ static int move_high(int fd)
 }
 
 bool tdn_stub_spawn(
-    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, pid_t* pid,
-    tdn_diag* diag)
+    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, int* stderr_fd,
+    pid_t* pid, tdn_diag* diag)
 {
+  *stderr_fd = -1;
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return tdn_diag_set(diag, "cannot create a pipe: %s", strerror(errno));
@@ -127,28 +130,35 @@ bool tdn_stub_spawn(
   /* The stub's doorbell: it blocks reading it; we never block writing it. */
   int stub_bell[2] = {-1, -1};
   int parent_bell[2] = {-1, -1};
+  int standard_error[2] = {-1, -1};
   bool ok = fds.error >= 0 && pipe2(stub_bell, O_CLOEXEC) == 0 &&
-            pipe2(parent_bell, O_CLOEXEC) == 0;
+            pipe2(parent_bell, O_CLOEXEC) == 0 && pipe2(standard_error, O_CLOEXEC) == 0;
   if (ok) {
     fds.doorbell_read = move_high(stub_bell[0]);
     fds.doorbell_tick = fcntl(stub_bell[1], F_DUPFD_CLOEXEC, HIGH_FD);
     fds.parent_ring = move_high(parent_bell[1]);
     fds.region = fcntl(region_fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    fds.standard_error = move_high(standard_error[1]);
     doorbells->ring_stub = stub_bell[1];
     doorbells->from_stub = parent_bell[0];
+    *stderr_fd = standard_error[0];
     /* Neither side may block on a doorbell: the parent's writer and reader
      * (Triton's threads), and the stub's writer (a parent that does not
      * read has a byte waiting already). The stub's reader blocks. */
     ok = fds.doorbell_read >= 0 && fds.doorbell_tick >= 0 && fds.parent_ring >= 0 &&
-         fds.region >= 0 && fcntl(doorbells->ring_stub, F_SETFL, O_NONBLOCK) == 0 &&
+         fds.region >= 0 && fds.standard_error >= 0 &&
+         fcntl(*stderr_fd, F_SETFL, O_NONBLOCK) == 0 &&
+         fcntl(doorbells->ring_stub, F_SETFL, O_NONBLOCK) == 0 &&
          fcntl(doorbells->from_stub, F_SETFL, O_NONBLOCK) == 0 &&
          fcntl(fds.parent_ring, F_SETFL, O_NONBLOCK) == 0;
   } else {
     for (int i = 0; i < 2; ++i) {
       if (stub_bell[i] >= 0) close(stub_bell[i]);
       if (parent_bell[i] >= 0) close(parent_bell[i]);
+      if (standard_error[i] >= 0) close(standard_error[i]);
     }
     fds.doorbell_read = fds.doorbell_tick = fds.parent_ring = fds.region = -1;
+    fds.standard_error = -1;
   }
   struct rlimit files;
   const unsigned max_fd =
@@ -166,8 +176,8 @@ bool tdn_stub_spawn(
       ok = tdn_diag_set(diag, "fork failed: %s", strerror(errno));
     }
   }
-  const int child_ends[] = {fds.error, fds.doorbell_read, fds.doorbell_tick, fds.parent_ring,
-                            fds.region};
+  const int child_ends[] = {fds.error,       fds.doorbell_read, fds.doorbell_tick,
+                            fds.parent_ring, fds.region,        fds.standard_error};
   for (size_t i = 0; i < sizeof(child_ends) / sizeof(child_ends[0]); ++i) {
     if (child_ends[i] >= 0) {
       close(child_ends[i]);
@@ -197,6 +207,10 @@ bool tdn_stub_spawn(
   }
   if (!ok) {
     tdn_doorbells_close(doorbells);
+    if (*stderr_fd >= 0) {
+      close(*stderr_fd);
+      *stderr_fd = -1;
+    }
   }
   close(error_read);
   return ok;

@@ -36,15 +36,16 @@ void tdn_doorbells_close(tdn_doorbells* doorbells);
 
 /* fork + execve with: descriptor 3 = region_fd; 0 = the stub's doorbell
  * (read end), 1 = the parent's doorbell (write end, non-blocking), 5 =
- * another writer of the stub's doorbell; 2 inherited; nothing else open;
+ * another writer of the stub's doorbell; 2 = a pipe whose non-blocking
+ * read end goes to *stderr_fd (stub_stderr.h; -1 on failure); nothing else open;
  * default signal handling, empty signal mask, its own process group; the
  * command's layers (rlimits, no_new_privs, seccomp) applied just before
  * execve. The parent's ends go to *doorbells. Fails if fork fails or the
  * exec itself fails (the child reports which layers it applied, then
  * execve's errno, through a close-on-exec pipe). */
 bool tdn_stub_spawn(
-    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, pid_t* pid,
-    tdn_diag* diag);
+    const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, int* stderr_fd,
+    pid_t* pid, tdn_diag* diag);
 
 /* True if the stub has exited; it is left a zombie (so its pid and process
  * group cannot be reused) until tdn_stub_kill_and_reap. `how` gets "exited

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics_batch.h"
 #include "record_check.h"
+#include "stub_stderr.h"
 #include "trace.h"
 #include "utf8.h"
 
@@ -75,6 +76,9 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
   if (supervisor->pid > 0) {
     tdn_stub_kill_and_reap(supervisor->pid, how);
   }
+  /* Its last words (a panic, the main thread's reason) are in the pipe still. */
+  tdn_stub_stderr_close(supervisor->standard_error);
+  supervisor->standard_error = NULL;
   /* BLS answers read both from Triton's threads (send_answer). */
   pthread_mutex_lock(&supervisor->lock);
   supervisor->pid = 0;
@@ -406,6 +410,7 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   /* INIT is the first block of the parent's half, at offset 0; it is free
    * again once the stub has answered. */
   tdn_arena_grant init_block;
+  int stderr_fd = -1;
   if (!tdn_arena_alloc_take(&supervisor->parent_half, config->init_json_length, &init_block)) {
     teardown(supervisor, NULL);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "the INIT arguments do not fit the arena");
@@ -419,11 +424,13 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
   if (!send_record(
           supervisor, TDN_MSG_INIT, 0, 0, init_block.offset, config->init_json_length, &why) ||
       !tdn_stub_spawn(
-          config->command, supervisor->region.fd, &supervisor->doorbells, &supervisor->pid,
-          &why)) {
+          config->command, supervisor->region.fd, &supervisor->doorbells, &stderr_fd,
+          &supervisor->pid, &why)) {
     teardown(supervisor, NULL);
     return tdn_error(TRITONSERVER_ERROR_INTERNAL, "cannot start the stub: %s", why.text);
   }
+  supervisor->standard_error =
+      tdn_stub_stderr_watch(stderr_fd, config->model_name, config->instance_name);
   pthread_mutex_lock(&supervisor->lock);
   tdn_channel_set_doorbells(
       &supervisor->channel, supervisor->doorbells.ring_stub, supervisor->doorbells.from_stub);

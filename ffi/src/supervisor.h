@@ -30,6 +30,7 @@
 #include "region.h"
 #include "result_codec.h"
 #include "stub_log.h"
+#include "stub_stderr.h"
 #include "stub_process.h"
 #include "triton_api.h"
 
@@ -104,6 +105,7 @@ typedef struct tdn_supervisor {
   uint64_t retry_at_ns;
   char* last_start_error;
   tdn_stub_log log; /* LOG records: rate limit across restarts */
+  tdn_stub_stderr* standard_error; /* the running stub's descriptor 2, read into the log */
   tdn_arena_alloc parent_half; /* the parent's half of the arena */
   tdn_cancel_watch* watch;     /* while a batch's answer is awaited */
   char* proposed_config;       /* auto-completion: the stub's CONFIG payload, NUL-terminated */

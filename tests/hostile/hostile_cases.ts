@@ -141,6 +141,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   // At most: a burst of 20, 5 more a second for the ~1 s a case runs, and the rate-limit notices.
   { name: "stdout_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },
   { name: "stderr_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },
+  { name: "stderr_descriptor_flood", category: "stdout/stderr flooding", outcome: "answered", log: /standard error: flood/, maxLogLines: 30 },
   { name: "huge_output", category: "huge and malformed outputs", outcome: "request", error: /above its limit of 1048576 bytes/, log: /outputs of \d+ bytes refused \(deno\.max_output_bytes is 1048576\)/ },
   { name: "malformed_output", category: "huge and malformed outputs", outcome: "request", error: /InferenceResponse|response/ },
   // The shared memory.

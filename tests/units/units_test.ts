@@ -17,6 +17,7 @@ const CHECKS: Record<string, string[]> = {
   policy_cache_check: [],
   tensor_copy_check: [],
   stub_log_check: [],
+  stub_stderr_check: [],
   client_text_check: [
     new URL("../fixtures/client_text_cases.json", import.meta.url).pathname,
   ],
