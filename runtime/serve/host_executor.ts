@@ -361,25 +361,9 @@ export class HostModel implements BatchExecutor {
    * queued) does not run.
    */
   #takeCall(request: InferRequest, call: InProcessCall): Deno.PointerObject | RequestOutcome {
-    const symbols = this.#library.symbols;
-    const error = new ErrorText();
-    for (const input of request.inputs.slice(call.inputCount)) {
-      const shape = new BigInt64Array(input.shape.map(BigInt));
-      const status = symbols.host_request_add_input(
-        call.handle,
-        cString(input.name),
-        dataTypeCode(input.datatype),
-        shape,
-        input.shape.length,
-        input.data,
-        BigInt(input.data.byteLength),
-        1,
-        error.buffer,
-        error.capacity,
-      );
-      if (status !== 0) return failed(ErrorCode.INTERNAL, error.text());
-    }
-    if (symbols.host_forward_claim(call.token) !== 1) {
+    const refused = this.#addInputs(call.handle, request.inputs.slice(call.inputCount));
+    if (refused !== undefined) return failed(ErrorCode.INTERNAL, refused);
+    if (this.#library.symbols.host_forward_claim(call.token) !== 1) {
       return failed(ErrorCode.CANCELLED, `the request to '${this.#name}' was cancelled`);
     }
     return call.handle;
@@ -410,6 +394,28 @@ export class HostModel implements BatchExecutor {
     return { ...failed(error.code, error.message), timings };
   }
 
+  /** Adds `inputs` to a host request; returns the host's reason if it refuses one. */
+  #addInputs(handle: Deno.PointerObject, inputs: InferRequest["inputs"]): string | undefined {
+    const error = new ErrorText();
+    for (const input of inputs) {
+      const shape = new BigInt64Array(input.shape.map(BigInt));
+      const status = this.#library.symbols.host_request_add_input(
+        handle,
+        cString(input.name),
+        dataTypeCode(input.datatype),
+        shape,
+        input.shape.length,
+        input.data,
+        BigInt(input.data.byteLength),
+        1,
+        error.buffer,
+        error.capacity,
+      );
+      if (status !== 0) return error.text();
+    }
+    return undefined;
+  }
+
   /** Builds a host request; returns the reason as a string if the host refuses it. */
   #buildRequest(request: InferRequest): Deno.PointerObject | string {
     const symbols = this.#library.symbols;
@@ -422,25 +428,10 @@ export class HostModel implements BatchExecutor {
       request.timeoutUs,
     );
     if (handle === null) return "the host refused to create a request";
-    const error = new ErrorText();
-    for (const input of request.inputs) {
-      const shape = new BigInt64Array(input.shape.map(BigInt));
-      const status = symbols.host_request_add_input(
-        handle,
-        cString(input.name),
-        dataTypeCode(input.datatype),
-        shape,
-        input.shape.length,
-        input.data,
-        BigInt(input.data.byteLength),
-        1,
-        error.buffer,
-        error.capacity,
-      );
-      if (status !== 0) {
-        symbols.host_request_free(handle);
-        return error.text();
-      }
+    const refused = this.#addInputs(handle, request.inputs);
+    if (refused !== undefined) {
+      symbols.host_request_free(handle);
+      return refused;
     }
     for (const output of request.requestedOutputs) {
       symbols.host_request_add_requested_output(handle, cString(output));
