@@ -358,6 +358,9 @@ export class Ring {
     for (;;) {
       const record = this.poll(spinMicros);
       if (record !== undefined) return record;
+      // Spin before the first sleep only: a wake-up here is mostly the event
+      // loop's tick, after which the record is rarely microseconds away.
+      spinMicros = 0;
       if (deadline === Infinity) deadline = performance.now() + timeoutMs;
       const head = this.#prepareToSleep(true);
       if (head !== undefined) {

@@ -294,7 +294,7 @@ export class WorkerBlsTransport implements BlsTransport {
     const busy = this.inFlight > 0;
     if (busy && this.#releaseInbox === undefined) {
       this.#setBusy(true);
-      this.#releaseInbox = this.#inbox.hold();
+      this.#releaseInbox = this.#inbox.hold({ answers: true });
     } else if (!busy && this.#releaseInbox !== undefined) {
       this.#releaseInbox();
       this.#releaseInbox = undefined;

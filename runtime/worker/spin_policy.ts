@@ -10,7 +10,7 @@
  * caught (the batch came after so many microseconds) or missed. It spins
  * while at least half of the last 16 spins caught their batch (one
  * instance serving a client back to back), for twice the median caught gap
- * (at least 20 us, at most 150 us), and stops when they mostly miss
+ * (at least 20 us, at most 150 us, or the maximum it is made with), and stops when they mostly miss
  * (requests spread over several instances, or sporadic traffic). While it
  * does not spin it learns nothing, so some waits are probes at the longest
  * spin: every 16th at first, then every 32nd, ... up to every 1024th while
@@ -52,13 +52,23 @@ export class SpinPolicy {
   /** Waits since the last probe, and how many make the next one due. */
   #sinceProbe = 0;
   #probeEvery = PROBE_EVERY;
+  readonly #maxMicros: number;
+
+  /**
+   * @param maxMicros The longest spin (also the probe's): the serve loop's
+   * is {@linkcode SPIN_MAX_MICROS}; the inbox spins longer for answers to
+   * calls (./inbox.ts).
+   */
+  constructor(maxMicros = SPIN_MAX_MICROS) {
+    this.#maxMicros = maxMicros;
+  }
 
   /** Microseconds to spin for the next batch (0: sleep at once). */
   nextSpinMicros(): number {
     if (this.#budget > 0) return this.#budget;
     if (++this.#sinceProbe < this.#probeEvery) return 0;
     this.#sinceProbe = 0;
-    return SPIN_MAX_MICROS;
+    return this.#maxMicros;
   }
 
   /**
@@ -94,6 +104,6 @@ export class SpinPolicy {
       return;
     }
     const median = sorted[caughtTotal >> 1];
-    this.#budget = Math.min(Math.max(Math.ceil(2 * median), SPIN_MIN_MICROS), SPIN_MAX_MICROS);
+    this.#budget = Math.min(Math.max(Math.ceil(2 * median), SPIN_MIN_MICROS), this.#maxMicros);
   }
 }
