@@ -194,10 +194,8 @@ export class FutexProxyClient {
   #asyncParks = 0;
   /** The park an asynchronous wait with model work pending waits for, if any. */
   #busyParkSeq: number | undefined;
-  /** The value of this thread's last doorbell sleep (`PARKED`). */
+  /** The value of this thread's last doorbell sleep (`PARKED`; `NO` before the first). */
   #lastParked: number = PARKED.NO;
-  /** Whether this thread has slept on its doorbell before. */
-  #parkedBefore = false;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
@@ -230,8 +228,8 @@ export class FutexProxyClient {
     // The first sleep ends the stub's start: the main thread, which looks
     // at this word only between its wait slices, is woken to see it
     // (it then gives back the pages only starting needed).
-    if (!this.#parkedBefore || (timers && this.#lastParked === PARKED.IDLE)) this.#ringBell();
-    this.#parkedBefore = true;
+    const first = this.#lastParked === PARKED.NO;
+    if (first || (timers && this.#lastParked === PARKED.IDLE)) this.#ringBell();
     this.#lastParked = value;
   }
 
