@@ -116,17 +116,13 @@ void tdn_stub_log_relay(
         instance_name, now_ns);
     return;
   }
-  if (!take_token(log, now_ns)) {
-    note_drop(log, model_name, instance_name, now_ns);
-    return;
-  }
-  char dropped[96];
-  take_dropped_note(log, dropped, sizeof(dropped));
-  log->logged++;
-  tdn_log(
-      TRITONSERVER_LOG_WARN, __FILE__, __LINE__,
-      "model '%s', instance '%s': the stub sent a LOG of %llu bytes at %llu (at most %u, inside "
-      "the arena)%s",
-      model_name, instance_name, (unsigned long long)record->length,
-      (unsigned long long)record->offset, TDN_MAX_LOG_LENGTH, dropped);
+  char notice[160];
+  const int length = snprintf(
+      notice, sizeof(notice),
+      "the stub sent a LOG of %llu bytes at %llu (at most %u, inside the arena)",
+      (unsigned long long)record->length, (unsigned long long)record->offset, TDN_MAX_LOG_LENGTH);
+  tdn_stub_log_line(
+      log, TRITONSERVER_LOG_WARN, "", notice,
+      length > 0 && (size_t)length < sizeof(notice) ? (size_t)length : 0, model_name,
+      instance_name, now_ns);
 }

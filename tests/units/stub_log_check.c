@@ -63,6 +63,21 @@ int main(void)
   now += 61000 * NS_PER_MS;
   relay(&log, "a\nE1206 forged", now);
   CHECK(strstr(fake_log, "a\nE1206") == NULL, "a line break passed through");
+
+  /* A LOG record that does not fit is reported, not read. */
+  now += 61000 * NS_PER_MS;
+  tdn_record oversized;
+  memset(&oversized, 0, sizeof(oversized));
+  oversized.kind = TDN_MSG_LOG;
+  oversized.length = TDN_MAX_LOG_LENGTH + 1;
+  tdn_stub_log_relay(&log, arena, sizeof(arena), &oversized, "m", "m_0_0", now);
+  char expected[160];
+  snprintf(
+      expected, sizeof(expected),
+      "model 'm', instance 'm_0_0': the stub sent a LOG of %u bytes at 0 (at most %u, inside the "
+      "arena)\n",
+      TDN_MAX_LOG_LENGTH + 1, TDN_MAX_LOG_LENGTH);
+  CHECK_HAS(fake_log, expected);
   if (check_failures == 0) {
     printf("stub_log_check: all checks passed\n");
   }
