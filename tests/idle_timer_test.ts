@@ -1,9 +1,11 @@
 /**
  * End-to-end, through the stand-in: a model's timers fire on time while its
- * instance is idle. An idle Worker sleeps on its doorbell and is ticked by
- * the stub's main thread: often while timers are pending, once a second
- * when none are (runtime/worker/timers.ts). A timer armed by a Worker whose
- * last sleep had none must still fire promptly, not at the next rare tick.
+ * instance is idle. An idle Worker first blocks on its doorbell and is
+ * ticked by the stub's main thread: often while timers are pending, after a
+ * second when none are (runtime/worker/timers.ts). A timer armed by a Worker
+ * whose last sleep had none must still fire promptly, not at the rare tick.
+ * After a tick the Worker sleeps in its event loop, where timers run on
+ * their own, with no ticks at all.
  *
  * @module
  */
@@ -38,6 +40,22 @@ Deno.test("idle timers: a timer armed in execute fires on time while the instanc
     // The timer is due 100 ms from now; the rare tick would fire it some
     // 800 ms late, ticks every 50 ms within a few tens.
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [checked] = model.execute(0, [arm(0)]);
+    assertEquals(checked.error, null, checked.error?.message);
+    const [fired, lateMs] = report(checked);
+    assertEquals(fired, 1);
+    assert(lateMs < 400, `the timer fired ${lateMs.toFixed(0)} ms late`);
+    model.unload();
+  }));
+
+Deno.test("idle timers: a timer due long after the last request fires on time from the event-loop sleep", () =>
+  withHost(async (host) => {
+    const model = host.loadModel(fixtureDir("idle_timer"), { instanceCount: 1 });
+    const [armed] = model.execute(0, [arm(1500)]);
+    assertEquals(armed.error, null, armed.error?.message);
+    // Ticked once (timers pending: within 50 ms), the Worker sleeps in its
+    // event loop long before the timer is due; nothing ticks it then.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const [checked] = model.execute(0, [arm(0)]);
     assertEquals(checked.error, null, checked.error?.message);
     const [fired, lateMs] = report(checked);

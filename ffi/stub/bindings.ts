@@ -4,9 +4,11 @@
  * and the parent check. Only the stub's trusted main thread loads this; the
  * model's Worker has no FFI permission.
  *
- * Every call here is synchronous on purpose: a blocking futex wait on the
- * calling thread is what makes the idle-to-busy wake-up cost ~0.2 us, while
- * Deno's `nonblocking` FFI has millisecond tails.
+ * Every call here but one is synchronous on purpose: a blocking futex wait
+ * on the calling thread is what makes the idle-to-busy wake-up cost ~0.2 us,
+ * while Deno's `nonblocking` FFI has millisecond tails. The exception,
+ * {@linkcode StubLibrary.parentExit}, waits for the parent's exit, which
+ * needs no speed, on one of Deno's blocking threads.
  *
  * @example Attach the region and wait on a word
  * ```ts ignore
@@ -27,6 +29,8 @@ const SYMBOLS = {
   tdn_futex_wait: { parameters: ["pointer", "u32", "i32"], result: "i32" },
   tdn_futex_wake: { parameters: ["pointer"], result: "i32" },
   tdn_parent_pid: { parameters: [], result: "i32" },
+  // The one call that blocks for good: it runs on a thread of Deno's.
+  tdn_stub_await_parent_exit: { parameters: ["i32"], result: "i32", nonblocking: true },
   tdn_stub_ring: { parameters: ["i32", "u8"], result: "i32" },
   tdn_stub_disable_webgpu: { parameters: [], result: "i32" },
   tdn_stub_release_file_pages: { parameters: [], result: "i64" },
@@ -70,6 +74,14 @@ export interface StubLibrary {
   futexWake(address: Deno.PointerObject): void;
   /** This process's parent process id (changes when the parent dies). */
   parentPid(): number;
+  /**
+   * Settles once the parent is gone: its end of the doorbell on descriptor
+   * `fd` closes (on a thread of Deno's; no timer, no polling).
+   *
+   * @returns True once the parent is gone; false at once if `fd` cannot be
+   * watched (then check {@linkcode StubLibrary.parentPid} now and then).
+   */
+  parentExit(fd: number): Promise<boolean>;
   /**
    * Rings a doorbell: one byte on descriptor `fd` (non-blocking; a full
    * pipe already holds a wake-up).
@@ -130,6 +142,9 @@ export function openStubLibrary(path: string): StubLibrary {
     },
     parentPid(): number {
       return symbols.tdn_parent_pid();
+    },
+    async parentExit(fd: number): Promise<boolean> {
+      return await symbols.tdn_stub_await_parent_exit(fd) === 0;
     },
     ring(fd: number, byte: number): boolean {
       return symbols.tdn_stub_ring(fd, byte) === 0;

@@ -35,6 +35,8 @@ async function libraryPath(): Promise<string> {
 const library: StubLibrary = openStubLibrary(await libraryPath());
 const libc = Deno.dlopen("libc.so.6", {
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  pipe: { parameters: ["buffer"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
 });
 const O_RDWR = 2;
 
@@ -123,4 +125,22 @@ Deno.test("bindings: releaseFilePages drops touched binary pages, which fault ba
   // Code runs on as before: the pages come back from the page cache.
   assertEquals(JSON.parse(JSON.stringify({ sum: [1, 2, 3].reduce((a, b) => a + b) })), { sum: 6 });
   assertEquals(new TextDecoder().decode(new TextEncoder().encode("still alive")), "still alive");
+});
+
+Deno.test("bindings: parentExit settles once the pipe's reading end is gone, not before", async () => {
+  const ends = new Int32Array(2);
+  assertEquals(libc.symbols.pipe(ends), 0);
+  const [reading, writing] = ends;
+  try {
+    let settled: boolean | undefined;
+    const exit = library.parentExit(writing).then((gone) => settled = gone);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assertStrictEquals(settled, undefined, "the reader (the parent) is still there");
+    libc.symbols.close(reading);
+    await exit;
+    assertStrictEquals(settled, true);
+  } finally {
+    libc.symbols.close(writing);
+  }
+  assertStrictEquals(await library.parentExit(-1), false, "a descriptor it cannot watch");
 });

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,26 @@ TDN_STUB_EXPORT int32_t tdn_stub_ring(int32_t fd, uint8_t byte) {
 /* The stub's parent process id: the stub compares it with the control
  * page's parent_pid to notice that Triton is gone (it is reparented). */
 TDN_STUB_EXPORT int32_t tdn_parent_pid(void) { return (int32_t)getppid(); }
+
+/*
+ * Returns once the parent is gone, without a timer: `fd` is the stub's end
+ * of the parent's doorbell (descriptor 1), a pipe whose reading end only the
+ * parent holds (made close-on-exec), so it closes when the parent exits,
+ * however it exits, and poll reports POLLERR here. The stub binds this as a
+ * nonblocking call: it occupies one of Deno's blocking threads, and an idle
+ * stub's main thread need not wake to look for its parent. Returns 0 once
+ * the parent is gone, -1 if `fd` cannot be watched.
+ */
+TDN_STUB_EXPORT int32_t tdn_stub_await_parent_exit(int32_t fd) {
+  struct pollfd watched = {.fd = fd, .events = 0, .revents = 0};
+  if (fd < 0) return -1; /* poll would skip it and wait for ever */
+  for (;;) {
+    const int ready = poll(&watched, 1, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0 || (watched.revents & POLLNVAL) != 0) return -1;
+    if ((watched.revents & (POLLERR | POLLHUP)) != 0) return 0;
+  }
+}
 
 /*
  * Turns WebGPU off for the whole process: Deno creates its WebGPU instance

@@ -75,6 +75,14 @@ export interface ServiceHooks {
    * answered READY (or the start failed) and waits for work.
    */
   afterStart?(): void;
+  /**
+   * A promise that settles when either end may be gone (the Worker died,
+   * the parent exited), or `undefined` when that cannot be watched for:
+   * with it, the main thread of a stub whose Worker sleeps in its event loop
+   * waits for events alone and wakes for nothing; without it, it checks
+   * both ends once a second.
+   */
+  ended?(): Promise<void> | undefined;
 }
 
 /** Timing of the waits (tests shorten them). */
@@ -83,7 +91,11 @@ export interface ServiceTiming {
   watchSliceMs: number;
   /** Sleep slice in a futex park for the Worker, milliseconds. */
   parkSliceMs: number;
-  /** Tick interval of a Worker asleep on its doorbell with no timers, milliseconds. */
+  /**
+   * Tick interval of a Worker blocked on its doorbell with no timers, and
+   * how often both ends are checked while it sleeps in its event loop,
+   * milliseconds.
+   */
   idleTickMs: number;
   /**
    * Tick interval of a Worker asleep on its doorbell while it awaits calls
@@ -115,6 +127,11 @@ export const DEFAULT_TIMING: ServiceTiming = Object.freeze({
  */
 const BUSY_PARK_SLICE_MIN_MS = 1;
 const BUSY_PARK_SLICE_MAX_MS = 8;
+
+/** Whether a Worker asleep this way (`PARKED`) needs ticks for its timers to run. */
+function wantsTicks(parked: number): boolean {
+  return parked !== PARKED.NO && parked !== PARKED.LOOP;
+}
 
 /** Serves the Worker's futex requests until the stub should exit. */
 export class FutexService {
@@ -167,22 +184,33 @@ export class FutexService {
         if (stop !== undefined) return stop;
         continue;
       }
-      // A Worker asleep on its doorbell gets a tick every slice, so that its
-      // model's timers and promises move with no traffic: every 50 ms when
-      // it has timers pending, every second when not (an idle instance
-      // then costs next to nothing).
+      // A Worker blocked on its doorbell gets a tick every slice, so that
+      // its model's timers and promises move with no traffic: every 50 ms
+      // when it has timers pending, every second when not. After one tick
+      // with no record it sleeps in its event loop instead (PARKED.LOOP),
+      // which needs no ticks: this thread then waits for either end's
+      // departure as an event (or checks both ends once a second).
       const parked = host.doorbellParked();
       if (parked !== PARKED.NO && !this.#started) {
         this.#started = true;
         this.#hooks.afterStart?.();
       }
-      const slice = parked === PARKED.IDLE
+      const ended = parked === PARKED.LOOP ? this.#hooks.ended?.() : undefined;
+      if (ended !== undefined) {
+        // The Worker needs no ticks and each end's departure is an event:
+        // sleep until the Worker rings or an end is gone.
+        await Promise.race([host.bellRung(bell), ended]);
+        const stop = await this.#checkBothEnds(errorTextOffset);
+        if (stop !== undefined) return stop;
+        continue;
+      }
+      const slice = parked === PARKED.IDLE || parked === PARKED.LOOP
         ? this.#timing.idleTickMs
         : parked === PARKED.CALL
         ? this.#timing.callTickMs
         : this.#timing.watchSliceMs;
       if (host.waitForBell(bell, slice) === "timed-out") {
-        if (parked !== PARKED.NO && host.doorbellParked() !== PARKED.NO) {
+        if (wantsTicks(parked) && wantsTicks(host.doorbellParked())) {
           this.#region.tickWorker();
         }
         const stop = await this.#checkBothEnds(errorTextOffset);

@@ -248,3 +248,56 @@ Deno.test("futex service: afterStart runs once, when the Worker first sleeps on 
     assertEquals(calls, parks ? 1 : 0, `parks: ${parks}`);
   }
 });
+
+Deno.test("futex service: a Worker asleep in its event loop gets no ticks; both ends are checked each idleTickMs", async () => {
+  const { region, ticks } = fakeRegion();
+  const proxy = createFutexProxy();
+  Atomics.store(new Int32Array(proxy), PROXY.DOORBELL_PARKED, PARKED.LOOP);
+  let checks = 0;
+  const code = await new FutexService(region, proxy, {
+    parentAlive: () => ++checks < 4,
+    workerFailure: () => undefined,
+  }, FAST).run(0);
+  assertEquals(code, 1);
+  assertEquals(checks, 4);
+  assertEquals(ticks.length, 0, "a Worker in its event loop runs its timers itself");
+});
+
+Deno.test("futex service: with ended, a Worker asleep in its event loop leaves the main thread asleep until the bell or an end", async () => {
+  const { region, ticks } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  Atomics.store(words, PROXY.DOORBELL_PARKED, PARKED.LOOP);
+  let endSeen = () => {};
+  const ended = new Promise<void>((resolve) => endSeen = resolve);
+  let checks = 0;
+  let gone = false;
+  const service = new FutexService(region, proxy, {
+    parentAlive: () => {
+      checks++;
+      return !gone;
+    },
+    workerFailure: () => undefined,
+    ended: () => ended,
+  }, FAST);
+  const run = service.run(0);
+  // With 5 ms slices, a timed wait would have checked about 40 times by now.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assertEquals(checks, 0, "no wake-up while nothing happened");
+  // The bell (the Worker left its event-loop sleep and blocks now): the
+  // service looks again, and ticks the blocked Worker on its slice.
+  Atomics.store(words, PROXY.DOORBELL_PARKED, PARKED.IDLE);
+  Atomics.add(words, PROXY.BELL, 1);
+  Atomics.notify(words, PROXY.BELL);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert(checks >= 1, "the bell woke the service");
+  assert(ticks.length >= 1, "a blocked Worker is ticked again");
+  // Back in the event loop; then the parent goes.
+  Atomics.store(words, PROXY.DOORBELL_PARKED, PARKED.LOOP);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const ticked = ticks.length;
+  gone = true;
+  endSeen();
+  assertEquals(await run, 1);
+  assertEquals(ticks.length, ticked, "no ticks while the Worker slept in its event loop");
+});

@@ -29,7 +29,7 @@
 
 import { openStubLibrary, type StubLibrary } from "../../ffi/stub/bindings.ts";
 import { writeErrorText } from "../wire/error_text.ts";
-import { ERROR_CODE, MSG, PROGRESS_PHASE } from "../wire/layout.ts";
+import { ERROR_CODE, MSG, PARENT_DOORBELL_FD, PROGRESS_PHASE } from "../wire/layout.ts";
 import type { WorkerStart } from "../worker/start_message.ts";
 import { EXIT_FAILURE } from "./exit_code.ts";
 import { type InitArgs, InitArgsError, parseInitArgs } from "./init_args.ts";
@@ -144,6 +144,15 @@ async function main(): Promise<number> {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
   let workerFailure: string | undefined;
+  // Either end's departure as an event: the main thread of an idle stub
+  // waits for it instead of looking every second.
+  let endSeen = () => {};
+  const ended = new Promise<void>((resolve) => endSeen = resolve);
+  let parentWatched = true;
+  library.parentExit(PARENT_DOORBELL_FD).then((gone) => {
+    if (gone) endSeen();
+    else parentWatched = false;
+  });
   let worker: Worker;
   try {
     worker = new Worker(WORKER_MAIN, {
@@ -169,10 +178,12 @@ async function main(): Promise<number> {
     // path in it; the stub's standard error (Triton's) has the whole text.
     const { full, client } = workerFailureText(event, located.repository);
     workerFailure = client;
+    endSeen();
     if (client !== full) console.error(`triton deno stub: model '${init.model_name}': ${full}`);
   });
   worker.addEventListener("messageerror", () => {
     workerFailure ??= "the model's Worker could not receive its start message";
+    endSeen();
   });
 
   // What only the rest of the start needs (the checks, the futex service)
@@ -228,6 +239,7 @@ async function main(): Promise<number> {
     // Pages of the deno binary used only to start leave the stub's resident
     // memory (the page cache, which all stubs share, keeps them).
     afterStart: () => library.releaseFilePages(),
+    ended: () => parentWatched ? ended : undefined,
   });
   return await service.run(initErrorAt);
 }

@@ -40,42 +40,64 @@ export type DoorbellWake =
 export interface Doorbell {
   /** Blocks this thread until a byte arrives, and says what woke it. */
   sleep(): DoorbellWake;
+  /**
+   * Waits for a byte without blocking this thread: the event loop runs
+   * meanwhile (the sleep of a Worker idle for a while; a wake-up costs one
+   * more thread hop than {@linkcode Doorbell.sleep}'s).
+   */
+  sleepAsync(): Promise<DoorbellWake>;
   /** Wakes a parent that sleeps on its doorbell. */
   ringParent(): void;
 }
 
 /** Reads once into `buffer`: the byte count, or null at end of file. */
 export type ReadOnce = (buffer: Uint8Array) => number | null;
+/** Reads once into `buffer` without blocking the thread: the byte count, or null at end of file. */
+export type ReadOnceAsync = (buffer: Uint8Array) => Promise<number | null>;
 /** Writes once from `buffer`: the byte count. */
 export type WriteOnce = (buffer: Uint8Array) => number;
+
+/** What the bytes of one read of the doorbell say. */
+function wakeFrom(bytes: Uint8Array): DoorbellWake {
+  if (bytes.length === 0) return "closed";
+  if (bytes.includes(DOORBELL_BYTE.TICK)) return "tick";
+  // Announced and published by now: the record is there.
+  return bytes.includes(DOORBELL_BYTE.COMING) && !bytes.includes(DOORBELL_BYTE.RECORD)
+    ? "coming"
+    : "record";
+}
 
 /**
  * The doorbells on standard input and output (descriptors 0 and 1).
  *
  * @param read Blocking read of the stub's doorbell (default `Deno.stdin.readSync`, bound now).
  * @param write Write of the parent's doorbell (default `Deno.stdout.writeSync`, bound now).
+ * @param readAsync Read of the stub's doorbell through the event loop
+ * (default `Deno.stdin.read`, bound now).
  */
 export function stdioDoorbell(
   read: ReadOnce = Deno.stdin.readSync.bind(Deno.stdin),
   write: WriteOnce = Deno.stdout.writeSync.bind(Deno.stdout),
+  readAsync: ReadOnceAsync = Deno.stdin.read.bind(Deno.stdin),
 ): Doorbell {
   const received = new Uint8Array(64);
   const ring = new Uint8Array([DOORBELL_BYTE.RECORD]);
   return {
     sleep(): DoorbellWake {
-      let count: number | null;
       try {
-        count = read(received);
+        return wakeFrom(received.subarray(0, read(received) ?? 0));
       } catch {
         return "closed";
       }
-      if (count === null || count === 0) return "closed";
-      const bytes = received.subarray(0, count);
-      if (bytes.includes(DOORBELL_BYTE.TICK)) return "tick";
-      // Announced and published by now: the record is there.
-      return bytes.includes(DOORBELL_BYTE.COMING) && !bytes.includes(DOORBELL_BYTE.RECORD)
-        ? "coming"
-        : "record";
+    },
+    async sleepAsync(): Promise<DoorbellWake> {
+      // Its own buffer: a read in flight owns it until it completes.
+      const buffer = new Uint8Array(64);
+      try {
+        return wakeFrom(buffer.subarray(0, await readAsync(buffer) ?? 0));
+      } catch {
+        return "closed";
+      }
     },
     ringParent(): void {
       try {

@@ -35,3 +35,17 @@ Deno.test("doorbell: no writer left, or a failed read, is closed", () => {
     "closed",
   );
 });
+
+Deno.test("doorbell: the event-loop sleep reads the same bytes through the asynchronous read", async () => {
+  const { RECORD, TICK, COMING } = DOORBELL_BYTE;
+  const asleep = (result: () => Promise<number | null>, bytes: number[] = []) =>
+    stdioDoorbell(() => 0, () => 1, async (buffer) => {
+      buffer.set(bytes);
+      return await result();
+    }).sleepAsync();
+  assertEquals(await asleep(() => Promise.resolve(1), [RECORD]), "record");
+  assertEquals(await asleep(() => Promise.resolve(1), [TICK]), "tick");
+  assertEquals(await asleep(() => Promise.resolve(1), [COMING]), "coming");
+  assertEquals(await asleep(() => Promise.resolve(null)), "closed");
+  assertEquals(await asleep(() => Promise.reject(new Error("bad descriptor"))), "closed");
+});

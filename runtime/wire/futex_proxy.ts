@@ -107,6 +107,12 @@ export const PARKED = {
    * (its timers, I/O) is not held up for long.
    */
   CALL: 3,
+  /**
+   * Asleep in its event loop (idle for a whole tick, it awaits the doorbell
+   * without blocking its thread): its timers and I/O run on their own, so
+   * it needs no ticks at all.
+   */
+  LOOP: 4,
 } as const;
 
 /** Control-page word index of a ring field. */
@@ -196,6 +202,10 @@ export class FutexProxyClient {
   #busyParkSeq: number | undefined;
   /** The value of this thread's last doorbell sleep (`PARKED`; `NO` before the first). */
   #lastParked: number = PARKED.NO;
+  /** An idle sleep awaits the doorbell in the event loop (see `sleepInEventLoop`). */
+  #idleInEventLoop = false;
+  /** A read of the doorbell is in flight in the event loop: nothing else may read it. */
+  #doorbellReading = false;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
@@ -220,22 +230,35 @@ export class FutexProxyClient {
    * may be in a long wait chosen when the last sleep had no timers; it is
    * woken to pick a shorter one when timers are pending now.
    */
-  #markParked(call = false): void {
+  #markParked(how: "blocked" | "call" | "loop" = "blocked"): void {
     const pending = this.#timing.timersPending;
     const timers = pending === undefined || pending();
-    const value = call ? PARKED.CALL : timers ? PARKED.TIMERS : PARKED.IDLE;
+    const value = how === "loop"
+      ? PARKED.LOOP
+      : how === "call"
+      ? PARKED.CALL
+      : timers
+      ? PARKED.TIMERS
+      : PARKED.IDLE;
     Atomics.store(this.#words, PROXY.DOORBELL_PARKED, value);
     // The first sleep ends the stub's start: the main thread, which looks
     // at this word only between its wait slices, is woken to see it
     // (it then gives back the pages only starting needed).
-    const first = this.#lastParked === PARKED.NO;
-    if (first || (timers && this.#lastParked === PARKED.IDLE)) this.#ringBell();
+    // A sleep that needs ticks after one in the event loop (which needs
+    // none: the main thread may be waiting with no limit), or one that
+    // needs them often after one that needed them rarely, wakes it too, to
+    // choose its next wait.
+    const last = this.#lastParked;
+    const first = last === PARKED.NO;
+    const ticksNeeded = value !== PARKED.LOOP &&
+      (last === PARKED.LOOP || (timers && last === PARKED.IDLE));
+    if (first || ticksNeeded) this.#ringBell();
     this.#lastParked = value;
   }
 
   /** Whether an asynchronous wait now would sleep on the doorbell. */
   #sleepsOnDoorbell(): boolean {
-    return this.#doorbell !== undefined && !this.#eventLoopBusy;
+    return this.#doorbell !== undefined && !this.#eventLoopBusy && !this.#doorbellReading;
   }
 
   /**
@@ -336,6 +359,7 @@ export class FutexProxyClient {
    */
   async #sleepOnDoorbell(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
     const doorbell = this.#doorbell!;
+    if (this.#idleInEventLoop) return await this.#sleepInEventLoop(words, index, expected);
     this.#markParked();
     let woke: DoorbellWake;
     try {
@@ -350,6 +374,33 @@ export class FutexProxyClient {
     } else if (woke === "tick") {
       await this.#idleTurn();
     }
+    return "ok";
+  }
+
+  /**
+   * The sleep of a Worker idle for a whole tick: it awaits its doorbell
+   * without blocking the thread, so that the model's timers and I/O run on
+   * time with no ticks from the main thread (`PARKED.LOOP`), and an idle
+   * instance wakes no thread at all. The first record after it costs one
+   * thread hop more than a blocking sleep's (the read completes on a thread
+   * of Deno's, which wakes this one).
+   */
+  async #sleepInEventLoop(
+    words: Int32Array,
+    index: number,
+    expected: number,
+  ): Promise<WaitOutcome> {
+    const doorbell = this.#doorbell!;
+    this.#markParked("loop");
+    this.#doorbellReading = true;
+    let woke: DoorbellWake;
+    try {
+      woke = Atomics.load(words, index) === expected ? await doorbell.sleepAsync() : "record";
+    } finally {
+      this.#doorbellReading = false;
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
+    }
+    if (woke === "closed") this.#doorbell = undefined;
     return "ok";
   }
 
@@ -372,7 +423,7 @@ export class FutexProxyClient {
     // A record, or other work: the caller re-checks before sleeping again.
     if (Atomics.load(words, index) !== expected || !this.#sleepsOnDoorbell()) return "ok";
     const doorbell = this.#doorbell!;
-    this.#markParked(true);
+    this.#markParked("call");
     let woke: DoorbellWake;
     try {
       woke = doorbell.sleep();
@@ -390,11 +441,14 @@ export class FutexProxyClient {
    * thread ticks it meanwhile.
    *
    * @returns What woke it, or `undefined` when it may not sleep that way now
-   * (no doorbell, model work pending, or an asynchronous park in progress).
+   * (no doorbell, model work pending, a read of it in flight in the event
+   * loop, or an asynchronous park in progress).
    */
   sleepOnDoorbellNow(): DoorbellWake | undefined {
     const doorbell = this.#doorbell;
-    if (doorbell === undefined || this.#eventLoopBusy || this.#asyncParks > 0) return undefined;
+    if (doorbell === undefined || !this.#sleepsOnDoorbell() || this.#asyncParks > 0) {
+      return undefined;
+    }
     this.#markParked();
     let woke: DoorbellWake;
     try {
@@ -407,15 +461,20 @@ export class FutexProxyClient {
   }
 
   /**
+   * While on, an idle Worker's asynchronous wait for its next record
+   * (`waitAsync` on `to_stub.tail`) sleeps in the event loop instead of
+   * blocking the thread: the serve loop turns it on once a whole tick
+   * passed with no record, and off when a record came.
+   */
+  sleepInEventLoop(on: boolean): void {
+    this.#idleInEventLoop = on;
+  }
+
+  /**
    * Lets the event loop go idle once, for about a millisecond, so that due
    * timers and finished I/O of the model run (Deno runs them only when its
    * event loop finds nothing ready).
    */
-  async idleTurn(): Promise<void> {
-    await this.#idleTurn();
-  }
-
-  /** Lets the event loop go idle once, for about a millisecond (see below). */
   async #idleTurn(): Promise<void> {
     const waiting = Atomics.waitAsync(this.#pause, 0, 0, 1);
     if (waiting.async) await waiting.value;
@@ -529,6 +588,15 @@ export class FutexProxyHost {
   }
 
   /**
+   * Settles once the Worker rings the bell past `bell` (at once if it has),
+   * leaving this thread's event loop free meanwhile.
+   */
+  async bellRung(bell: number): Promise<void> {
+    const waiting = Atomics.waitAsync(this.#words, PROXY.BELL, bell);
+    if (waiting.async) await waiting.value;
+  }
+
+  /**
    * Sleeps until the Worker rings the bell past `bell`, at most `timeoutMs`.
    *
    * @returns `"timed-out"` if nobody rang.
@@ -547,7 +615,8 @@ export class FutexProxyHost {
    */
   doorbellParked(): number {
     const value = Atomics.load(this.#words, PROXY.DOORBELL_PARKED);
-    return value === PARKED.NO || value === PARKED.IDLE || value === PARKED.CALL
+    return value === PARKED.NO || value === PARKED.IDLE || value === PARKED.CALL ||
+        value === PARKED.LOOP
       ? value
       : PARKED.TIMERS;
   }

@@ -18,6 +18,11 @@ const TO_STUB_HEAD = (CONTROL.TO_STUB + RING.HEAD) / 4;
 const TO_PARENT_TAIL = (CONTROL.TO_PARENT + RING.TAIL) / 4;
 const TO_PARENT_HEAD = (CONTROL.TO_PARENT + RING.HEAD) / 4;
 
+/** A doorbell's event-loop sleep, where a test expects none. */
+function notInEventLoop(): Promise<DoorbellWake> {
+  return Promise.reject(new Error("the Worker slept in its event loop"));
+}
+
 Deno.test("futex proxy: the Worker may park on the words it consumes or produces on, only", () => {
   assertEquals([...PARK_WORDS].sort(), [TO_STUB_TAIL, TO_PARENT_HEAD].sort());
   const client = new FutexProxyClient(createFutexProxy());
@@ -188,6 +193,7 @@ Deno.test("futex proxy: a doorbell sleep says whether timers are pending, and wa
       return "tick";
     },
     ringParent() {},
+    sleepAsync: notInEventLoop,
   };
   const client = new FutexProxyClient(
     buffer,
@@ -237,6 +243,7 @@ Deno.test("futex proxy: awaiting calls to other models, the Worker blocks on its
       return wake;
     },
     ringParent() {},
+    sleepAsync: notInEventLoop,
   };
   const client = new FutexProxyClient(
     buffer,
@@ -281,6 +288,7 @@ Deno.test("futex proxy: calls in flight beside other model work wait through the
       throw new Error("must not block");
     },
     ringParent() {},
+    sleepAsync: notInEventLoop,
   };
   const client = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
   client.setEventLoopBusy(true, true); // a decoupled batch streams, and calls are in flight
@@ -299,6 +307,7 @@ Deno.test("futex proxy: when the work ends, a wait parked through the main threa
   const doorbell: Doorbell = {
     sleep: (): DoorbellWake => "record",
     ringParent() {},
+    sleepAsync: notInEventLoop,
   };
   const client = new FutexProxyClient(buffer, { eventLoopSliceMs: 5 }, doorbell);
   client.setEventLoopBusy(true); // a decoupled batch streams
@@ -314,4 +323,58 @@ Deno.test("futex proxy: when the work ends, a wait parked through the main threa
   assertEquals(client.waiter.sleepMark(true), SLEEP.DOORBELL);
   // A later park is not cancelled by it.
   assertEquals(host.parkCancelled(park.seq + 1), false);
+});
+
+Deno.test("futex proxy: after a tick the idle Worker sleeps in its event loop, needing no ticks, and rings the bell when it blocks again", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const seen: { parked: number; bell: number }[] = [];
+  let answerLoopSleep = (_wake: DoorbellWake) => {};
+  const doorbell: Doorbell = {
+    sleep(): DoorbellWake {
+      seen.push({ parked: host.doorbellParked(), bell: host.bell() });
+      return "tick";
+    },
+    ringParent() {},
+    sleepAsync(): Promise<DoorbellWake> {
+      seen.push({ parked: host.doorbellParked(), bell: host.bell() });
+      return new Promise((resolve) => answerLoopSleep = resolve);
+    },
+  };
+  const client = new FutexProxyClient(
+    buffer,
+    { eventLoopSliceMs: 5, timersPending: () => false },
+    doorbell,
+  );
+  assertEquals(client.sleepOnDoorbellNow(), "tick");
+  const bell = host.bell();
+  client.sleepInEventLoop(true);
+  const waited = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  assertEquals(
+    seen.at(-1),
+    { parked: PARKED.LOOP, bell },
+    "asleep in the event loop; nobody woken",
+  );
+  assertEquals(client.sleepOnDoorbellNow(), undefined, "one reader of the doorbell at a time");
+  assertEquals(client.waiter.sleepMark(true), SLEEP.FUTEX, "others wait through the main thread");
+  // The model's timers and I/O run meanwhile: this thread is free.
+  let fired = false;
+  await new Promise<void>((resolve) =>
+    setTimeout(() => {
+      fired = true;
+      resolve();
+    }, 1)
+  );
+  assert(fired);
+  Atomics.store(words, TO_STUB_TAIL, 1); // the parent publishes, and rings
+  answerLoopSleep("record");
+  assertEquals(await waited, "ok");
+  assertEquals(host.doorbellParked(), PARKED.NO);
+  client.sleepInEventLoop(false);
+  // Blocked again, it needs ticks: the main thread, perhaps waiting with no
+  // limit, is woken to choose its wait.
+  assertEquals(client.sleepOnDoorbellNow(), "tick");
+  assertEquals(seen.at(-1), { parked: PARKED.IDLE, bell: bell + 1 });
+  assertEquals(host.doorbellParked(), PARKED.NO);
 });

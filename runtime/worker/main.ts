@@ -16,8 +16,10 @@
  * comes within microseconds (runtime/worker/spin_policy.ts; back-to-back
  * batches then cost no system call), then sleep in a blocking read of the Worker's
  * doorbell (runtime/wire/doorbell.ts), which the parent rings: one thread
- * hop, no event loop in between. The main thread's ticks wake it now and
- * then so that an idle model's stray timers and promises move. Awaiting
+ * hop, no event loop in between. The main thread's first tick (within
+ * 50 ms with timers pending, a second without) moves it to a sleep in its
+ * event loop, where the model's timers and promises run on their own and
+ * no more ticks come, until a record does. Awaiting
  * the answers of calls to other models, it sleeps on its doorbell as well,
  * once the model's ready work has run, ticked every 10 ms. With a decoupled
  * model's work pending it sleeps through the main thread's futex proxy
@@ -80,8 +82,8 @@ const closeWorker = globalThis.close.bind(globalThis);
 // Bound before the realm is hardened, which takes Deno.stdin and
 // Deno.stdout from the model: the doorbells on descriptors 0 and 1.
 const doorbell = stdioDoorbell();
-// Wrapped before any model code runs: an idle Worker with no timers pending
-// is ticked once a second instead of twenty times.
+// Wrapped before any model code runs: a blocked idle Worker with no timers
+// pending is ticked after a second instead of after 50 ms.
 const timers = trackTimers();
 
 let modelName = "(loading)";
@@ -345,11 +347,18 @@ async function serve(
     const spin = spinPolicy.nextSpinMicros();
     let next = inbox.poll(spin);
     while (next === undefined) {
-      // Idle: block on the doorbell, no promise between wake-up and record;
-      // a tick lets the event loop (the model's timers) run first.
+      // Idle: block on the doorbell, no promise between wake-up and record.
       const woke = inbox.nextBlocking(link.sleepOnDoorbell);
       if (woke === "tick") {
-        await link.idleTurn();
+        // A whole tick without a record: sleep in the event loop until one
+        // comes, so that the model's timers and I/O run on time and no
+        // thread wakes this one for nothing (an idle instance costs no CPU).
+        link.sleepInEventLoop(true);
+        try {
+          next = await inbox.nextAsync();
+        } finally {
+          link.sleepInEventLoop(false);
+        }
       } else if (woke === undefined || woke === "closed") {
         next = await inbox.nextAsync();
       } else {

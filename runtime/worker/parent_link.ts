@@ -49,8 +49,12 @@ export interface ParentLink {
    * @returns What woke it, or `undefined` when the Worker may not block now.
    */
   sleepOnDoorbell(): DoorbellWake | undefined;
-  /** Lets the event loop go idle once (after a tick woke the Worker). */
-  idleTurn(): Promise<void>;
+  /**
+   * From now on (until turned off), the idle Worker's asynchronous wait for
+   * work sleeps in its event loop, needing no ticks (after a whole tick with
+   * no record).
+   */
+  sleepInEventLoop(on: boolean): void;
 }
 
 /**
@@ -93,6 +97,6 @@ export function openParentLink(
     },
     requestExit: (code) => client.requestExit(code),
     sleepOnDoorbell: () => client.sleepOnDoorbellNow(),
-    idleTurn: () => client.idleTurn(),
+    sleepInEventLoop: (on) => client.sleepInEventLoop(on),
   };
 }

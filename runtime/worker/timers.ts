@@ -1,14 +1,15 @@
 /**
- * Knows whether the model has timers pending, so that an idle Worker asleep
- * on its doorbell is woken in time for them and otherwise left alone: the
- * stub's main thread ticks it every 50 ms while timers are pending and once
- * a second when none are (for stray promises and I/O). Idle instances then
- * cost next to nothing, which matters with hundreds of models per server.
+ * Knows whether the model has timers pending, so that an idle Worker
+ * blocked on its doorbell is woken in time for them: the stub's main thread
+ * ticks it after 50 ms while timers are pending and after a second when
+ * none are. After that tick the Worker sleeps in its event loop, where
+ * timers run on time by themselves, until its next record; so an idle
+ * instance costs nothing, which matters with hundreds of models per server.
  *
  * The global timer functions are wrapped once, before any model code runs;
  * the originals are bound then. Timers a model makes some other way
- * (`node:timers`) are not counted: they still run, within a second while
- * the Worker is idle.
+ * (`node:timers`) are not counted: they still run, at most a second late
+ * (at the tick).
  *
  * @example
  * ```ts ignore

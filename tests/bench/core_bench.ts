@@ -36,10 +36,11 @@ import {
   alternating,
   type Backend,
   childPids,
+  cpuBetween,
   ratio,
   type Run,
+  threadTimes,
   timedRun,
-  treeCpuSeconds,
   waitForStubs,
   writeIdentityModel,
 } from "./core_runner.ts";
@@ -322,19 +323,31 @@ async function main(): Promise<void> {
         await withModel(server, `${backend}_i${instances}`, async () => {
           await run(server, `${backend}_i${instances}`, 4, 1000, 4);
           await new Promise((resolve) => setTimeout(resolve, 2000));
-          const before = treeCpuSeconds();
+          const before = threadTimes();
           const started = performance.now();
           await new Promise((resolve) => setTimeout(resolve, 10_000));
           const seconds = (performance.now() - started) / 1000;
-          const share = (treeCpuSeconds() - before) / seconds;
-          rows.push([backend, String(instances), formatNumber(share * 100, 2)]);
+          const cpu = cpuBetween(before, threadTimes());
+          rows.push([
+            backend,
+            String(instances),
+            formatNumber((cpu.serverSeconds + cpu.stubSeconds) / seconds * 100, 3),
+            formatNumber(cpu.serverSeconds / seconds * 100, 3),
+            cpu.stubs === 0 ? "-" : formatNumber(cpu.stubSeconds / seconds / cpu.stubs * 1e6, 1),
+          ]);
         });
       }
       console.log(
-        "\nIdle: CPU of the server process and its stubs over 10 s without requests " +
-          "(after 1,000 requests and 2 s of rest; clock ticks of 10 ms)",
+        "\nIdle: CPU over 10 s without requests (after 1,000 requests and 2 s of rest; " +
+          "each thread's run time from schedstat)",
       );
-      console.log(renderTable(["backend", "instances", "CPU % of one core"], rows));
+      console.log(renderTable([
+        "backend",
+        "instances",
+        "all, % of one core",
+        "server process, %",
+        "per stub, us CPU per s",
+      ], rows));
     }
     if (ONLY.has("load")) {
       const rows: string[][] = [];

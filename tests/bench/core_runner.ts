@@ -42,6 +42,59 @@ export function treeCpuSeconds(): number {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
+/** Run time of each thread of this process and its child processes, nanoseconds, by "pid/tid". */
+export type ThreadTimes = Map<string, { pid: number; ns: number }>;
+
+/**
+ * Run time so far of every thread of this process and of its child
+ * processes (the stubs), from each thread's schedstat (nanoseconds, where
+ * /proc/<pid>/stat counts 10 ms clock ticks): what an idle row needs.
+ */
+export function threadTimes(): ThreadTimes {
+  const times: ThreadTimes = new Map();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const pid = Number(entry.name);
+    try {
+      if (pid !== Deno.pid) {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== Deno.pid) continue;
+      }
+      for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+        const ns = Number(
+          Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
+        );
+        times.set(`${pid}/${task.name}`, { pid, ns });
+      }
+    } catch { /* exited meanwhile */ }
+  }
+  return times;
+}
+
+/**
+ * CPU between two {@linkcode threadTimes} samples, seconds: this process's
+ * (the server's) and its child processes' (the stubs'), with how many stubs.
+ * A thread that ended in between loses its last slice; one that started
+ * counts whole.
+ */
+export function cpuBetween(
+  before: ThreadTimes,
+  after: ThreadTimes,
+): { serverSeconds: number; stubSeconds: number; stubs: number } {
+  let server = 0;
+  let stub = 0;
+  const stubs = new Set<number>();
+  for (const [thread, { pid, ns }] of after) {
+    const spent = ns - (before.get(thread)?.ns ?? 0);
+    if (pid === Deno.pid) server += spent;
+    else {
+      stub += spent;
+      stubs.add(pid);
+    }
+  }
+  return { serverSeconds: server / 1e9, stubSeconds: stub / 1e9, stubs: stubs.size };
+}
+
 /**
  * The benchmarks' backends: this one (and, with `BENCH_BASELINE`, another
  * build of it), python_backend and Triton's C++ identity backend.
