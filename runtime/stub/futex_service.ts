@@ -71,10 +71,12 @@ export interface ServiceHooks {
   /** Why the Worker died, once it has. */
   workerFailure(): string | undefined;
   /**
-   * Called once, the first time the Worker sleeps on its doorbell: it has
-   * answered READY (or the start failed) and waits for work.
+   * Called when the Worker settles: the first time it sleeps on its
+   * doorbell (it has answered READY, or the start failed, and waits for
+   * work), and each time it falls idle after work (it sleeps in its event
+   * loop): what it touched only to start, or to get busy, may go.
    */
-  afterStart?(): void;
+  settled?(): void;
   /**
    * A promise that settles when either end may be gone (the Worker died,
    * the parent exited), or `undefined` when that cannot be watched for:
@@ -139,7 +141,10 @@ export class FutexService {
   readonly #host: FutexProxyHost;
   readonly #hooks: ServiceHooks;
   readonly #timing: ServiceTiming;
+  /** The Worker was seen asleep on its doorbell: its start is over. */
   #started = false;
+  /** The Worker was last seen asleep in its event loop. */
+  #idle = false;
 
   /**
    * @param region The parent's side.
@@ -191,10 +196,11 @@ export class FutexService {
       // which needs no ticks: this thread then waits for either end's
       // departure as an event (or checks both ends once a second).
       const parked = host.doorbellParked();
-      if (parked !== PARKED.NO && !this.#started) {
-        this.#started = true;
-        this.#hooks.afterStart?.();
-      }
+      const settled = (parked !== PARKED.NO && !this.#started) ||
+        (parked === PARKED.LOOP && !this.#idle);
+      if (parked !== PARKED.NO) this.#started = true;
+      this.#idle = parked === PARKED.LOOP;
+      if (settled) this.#hooks.settled?.();
       const ended = parked === PARKED.LOOP ? this.#hooks.ended?.() : undefined;
       if (ended !== undefined) {
         // The Worker needs no ticks and each end's departure is an event:

@@ -232,7 +232,7 @@ Deno.test("futex service: a park the Worker cancelled ends at the next slice, th
   assertEquals(await run, 0);
 });
 
-Deno.test("futex service: afterStart runs once, when the Worker first sleeps on its doorbell", async () => {
+Deno.test("futex service: settled runs when the Worker first sleeps on its doorbell, and each time it falls idle", async () => {
   for (const parks of [false, true]) {
     const { region } = fakeRegion();
     const proxy = createFutexProxy();
@@ -242,11 +242,30 @@ Deno.test("futex service: afterStart runs once, when the Worker first sleeps on 
     const hooks: ServiceHooks = {
       parentAlive: () => performance.now() - started < 60,
       workerFailure: () => undefined,
-      afterStart: () => calls++,
+      settled: () => calls++,
     };
     assertEquals(await new FutexService(region, proxy, hooks, FAST).run(0), 1);
     assertEquals(calls, parks ? 1 : 0, `parks: ${parks}`);
   }
+  // Blocked, then idle in its event loop twice, with work in between.
+  const { region } = fakeRegion();
+  const proxy = createFutexProxy();
+  const words = new Int32Array(proxy);
+  const states = [PARKED.IDLE, PARKED.LOOP, PARKED.LOOP, PARKED.NO, PARKED.IDLE, PARKED.LOOP];
+  let calls = 0;
+  const seen: number[] = [];
+  const hooks: ServiceHooks = {
+    parentAlive: () => {
+      const next = states.shift();
+      if (next === undefined) return false;
+      Atomics.store(words, PROXY.DOORBELL_PARKED, next);
+      return true;
+    },
+    workerFailure: () => undefined,
+    settled: () => seen.push(++calls),
+  };
+  assertEquals(await new FutexService(region, proxy, hooks, FAST).run(0), 1);
+  assertEquals(seen, [1, 2, 3], "the start, then each fall into idleness (not each look at it)");
 });
 
 Deno.test("futex service: a Worker asleep in its event loop gets no ticks; both ends are checked each idleTickMs", async () => {

@@ -236,9 +236,11 @@ async function main(): Promise<number> {
   const service = new FutexService(region, proxy, {
     parentAlive,
     workerFailure: () => workerFailure,
-    // Pages of the deno binary used only to start leave the stub's resident
-    // memory (the page cache, which all stubs share, keeps them).
-    afterStart: () => library.releaseFilePages(),
+    // Pages of the deno binary used only to start, or while busy (V8's
+    // optimizing compilers, mostly), leave the stub's resident memory once
+    // it is ready, and again each time it falls idle (the page cache, which
+    // all stubs share, keeps them).
+    settled: () => library.releaseFilePages(),
     ended: () => parentWatched ? ended : undefined,
   });
   return await service.run(initErrorAt);

@@ -179,7 +179,13 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       await server.loadModel(name);
       await megabyteRequests(server, name, 100);
       const [stub] = childPids();
-      if (stub !== undefined) memory = memoryOf(stub);
+      let idle: Memory | undefined;
+      if (stub !== undefined) {
+        memory = memoryOf(stub);
+        // An idle stub gives back what it touched while busy.
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        idle = memoryOf(stub);
+      }
       await server.unloadModel(name);
       await waitForNoChildren();
       rows.push([
@@ -189,6 +195,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         summary(extra),
         summary(extraCpu),
         ...memoryCells(memory),
+        idle === undefined ? "-" : `${formatNumber(idle.rss, 1)} / ${formatNumber(idle.pss, 1)}`,
       ]);
     }
     rows.push([
@@ -201,10 +208,11 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       "-",
       "-",
       "-",
+      "-",
     ]);
     console.log(
       "\nModel load in Triton's core, ms: median (min-max), the new stub's CPU ms for +1 instance; " +
-        "stub memory after 100 requests of 1 MiB, MiB",
+        "stub memory after 100 requests of 1 MiB, MiB, and 2.5 s later, idle",
     );
     console.log(renderTable([
       "backend",
@@ -216,6 +224,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       "PSS",
       "anon",
       "file",
+      "idle RSS / PSS",
     ], rows));
   } finally {
     await server.stop();
