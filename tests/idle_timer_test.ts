@@ -63,3 +63,17 @@ Deno.test("idle timers: a timer due long after the last request fires on time fr
     assert(lateMs < 400, `the timer fired ${lateMs.toFixed(0)} ms late`);
     model.unload();
   }));
+
+Deno.test("idle timers: an instance asleep in its event loop unloads at once", () =>
+  withHost(async (host) => {
+    const model = host.loadModel(fixtureDir("idle_timer"), { instanceCount: 1 });
+    const [served] = model.execute(0, [arm(0)]);
+    assertEquals(served.error, null, served.error?.message);
+    // Past the tick: the Worker awaits its doorbell in its event loop.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = performance.now();
+    model.unload();
+    const seconds = (performance.now() - started) / 1000;
+    // FINALIZE wakes it like any record; a missed wake-up would wait for the unload's timeout.
+    assert(seconds < 2, `the unload took ${seconds.toFixed(1)} s`);
+  }));
