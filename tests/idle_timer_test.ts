@@ -28,41 +28,38 @@ function report(result: RequestResult): number[] {
   return Array.from(output.data);
 }
 
-Deno.test("idle timers: a timer armed in execute fires on time while the instance is idle", () =>
-  withHost(async (host) => {
+/**
+ * Loads the fixture, idles `idleFirstMs`, arms a timer of `delayMs`, waits
+ * `waitMs` and checks that the timer fired, at most 400 ms late.
+ */
+function firesOnTime(options: { idleFirstMs: number; delayMs: number; waitMs: number }) {
+  return withHost(async (host) => {
     const model = host.loadModel(fixtureDir("idle_timer"), { instanceCount: 1 });
-    // Idle a moment first: the Worker's sleep says "no timers", and the
-    // main thread begins a one-second wait.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const [armed] = model.execute(0, [arm(100)]);
+    await new Promise((resolve) => setTimeout(resolve, options.idleFirstMs));
+    const [armed] = model.execute(0, [arm(options.delayMs)]);
     assertEquals(armed.error, null, armed.error?.message);
     assertEquals(report(armed), [0, -1]);
-    // The timer is due 100 ms from now; the rare tick would fire it some
-    // 800 ms late, ticks every 50 ms within a few tens.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, options.waitMs));
     const [checked] = model.execute(0, [arm(0)]);
     assertEquals(checked.error, null, checked.error?.message);
     const [fired, lateMs] = report(checked);
     assertEquals(fired, 1);
     assert(lateMs < 400, `the timer fired ${lateMs.toFixed(0)} ms late`);
     model.unload();
-  }));
+  });
+}
 
+// Idle a moment first: the Worker's sleep says "no timers", and the main
+// thread begins a one-second wait. The timer is due 100 ms after it is
+// armed; the rare tick would fire it some 800 ms late, ticks every 50 ms
+// within a few tens.
+Deno.test("idle timers: a timer armed in execute fires on time while the instance is idle", () =>
+  firesOnTime({ idleFirstMs: 50, delayMs: 100, waitMs: 1500 }));
+
+// Ticked once (timers pending: within 50 ms), the Worker sleeps in its event
+// loop long before the timer is due; nothing ticks it then.
 Deno.test("idle timers: a timer due long after the last request fires on time from the event-loop sleep", () =>
-  withHost(async (host) => {
-    const model = host.loadModel(fixtureDir("idle_timer"), { instanceCount: 1 });
-    const [armed] = model.execute(0, [arm(1500)]);
-    assertEquals(armed.error, null, armed.error?.message);
-    // Ticked once (timers pending: within 50 ms), the Worker sleeps in its
-    // event loop long before the timer is due; nothing ticks it then.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const [checked] = model.execute(0, [arm(0)]);
-    assertEquals(checked.error, null, checked.error?.message);
-    const [fired, lateMs] = report(checked);
-    assertEquals(fired, 1);
-    assert(lateMs < 400, `the timer fired ${lateMs.toFixed(0)} ms late`);
-    model.unload();
-  }));
+  firesOnTime({ idleFirstMs: 0, delayMs: 1500, waitMs: 2000 }));
 
 Deno.test("idle timers: an instance asleep in its event loop unloads at once", () =>
   withHost(async (host) => {
