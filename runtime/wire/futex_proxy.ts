@@ -204,8 +204,6 @@ export class FutexProxyClient {
   #lastParked: number = PARKED.NO;
   /** An idle sleep awaits the doorbell in the event loop (see `sleepInEventLoop`). */
   #idleInEventLoop = false;
-  /** A read of the doorbell is in flight in the event loop: nothing else may read it. */
-  #doorbellReading = false;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
 
   /**
@@ -230,7 +228,7 @@ export class FutexProxyClient {
    * may be in a long wait chosen when the last sleep had no timers; it is
    * woken to pick a shorter one when timers are pending now.
    */
-  #markParked(how: "blocked" | "call" | "loop" = "blocked"): void {
+  #markParked(how: "blocked" | "call" | "loop"): void {
     const pending = this.#timing.timersPending;
     const timers = pending === undefined || pending();
     const value = how === "loop"
@@ -256,9 +254,41 @@ export class FutexProxyClient {
     this.#lastParked = value;
   }
 
-  /** Whether an asynchronous wait now would sleep on the doorbell. */
+  /**
+   * Whether an asynchronous wait now would sleep on the doorbell: not while
+   * a read of it is in flight in the event loop (`PARKED.LOOP`, which only
+   * this thread writes), since one reader takes each byte.
+   */
   #sleepsOnDoorbell(): boolean {
-    return this.#doorbell !== undefined && !this.#eventLoopBusy && !this.#doorbellReading;
+    return this.#doorbell !== undefined && !this.#eventLoopBusy &&
+      Atomics.load(this.#words, PROXY.DOORBELL_PARKED) !== PARKED.LOOP;
+  }
+
+  /**
+   * Marks this thread asleep (`how`), blocks on the doorbell unless the
+   * word at `index` of `words` no longer holds `expected` (when given), and
+   * unmarks it. A doorbell found closed has no writer left: the parent is
+   * gone and the main thread ends the stub; waits park through it from then
+   * on instead of spinning on the pipe.
+   */
+  #blockOnDoorbell(
+    doorbell: Doorbell,
+    how: "blocked" | "call",
+    words?: Int32Array,
+    index = 0,
+    expected = 0,
+  ): DoorbellWake {
+    this.#markParked(how);
+    let woke: DoorbellWake;
+    try {
+      woke = words !== undefined && Atomics.load(words, index) !== expected
+        ? "record"
+        : doorbell.sleep();
+    } finally {
+      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
+    }
+    if (woke === "closed") this.#doorbell = undefined;
+    return woke;
   }
 
   /**
@@ -358,22 +388,9 @@ export class FutexProxyClient {
    * the ring and sleeps again as needed.
    */
   async #sleepOnDoorbell(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
-    const doorbell = this.#doorbell!;
     if (this.#idleInEventLoop) return await this.#sleepInEventLoop(words, index, expected);
-    this.#markParked();
-    let woke: DoorbellWake;
-    try {
-      woke = Atomics.load(words, index) === expected ? doorbell.sleep() : "record";
-    } finally {
-      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
-    }
-    if (woke === "closed") {
-      // No writer left: the parent is gone, and the main thread ends the
-      // stub. Park through it from now on instead of spinning on the pipe.
-      this.#doorbell = undefined;
-    } else if (woke === "tick") {
-      await this.#idleTurn();
-    }
+    const woke = this.#blockOnDoorbell(this.#doorbell!, "blocked", words, index, expected);
+    if (woke === "tick") await this.#idleTurn();
     return "ok";
   }
 
@@ -392,12 +409,10 @@ export class FutexProxyClient {
   ): Promise<WaitOutcome> {
     const doorbell = this.#doorbell!;
     this.#markParked("loop");
-    this.#doorbellReading = true;
     let woke: DoorbellWake;
     try {
       woke = Atomics.load(words, index) === expected ? await doorbell.sleepAsync() : "record";
     } finally {
-      this.#doorbellReading = false;
       Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
     }
     if (woke === "closed") this.#doorbell = undefined;
@@ -422,16 +437,7 @@ export class FutexProxyClient {
     await yieldToEventLoop();
     // A record, or other work: the caller re-checks before sleeping again.
     if (Atomics.load(words, index) !== expected || !this.#sleepsOnDoorbell()) return "ok";
-    const doorbell = this.#doorbell!;
-    this.#markParked("call");
-    let woke: DoorbellWake;
-    try {
-      woke = doorbell.sleep();
-    } finally {
-      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
-    }
-    if (woke === "closed") this.#doorbell = undefined;
-    else if (woke === "tick") await this.#idleTurn();
+    if (this.#blockOnDoorbell(this.#doorbell!, "call") === "tick") await this.#idleTurn();
     return "ok";
   }
 
@@ -449,15 +455,7 @@ export class FutexProxyClient {
     if (doorbell === undefined || !this.#sleepsOnDoorbell() || this.#asyncParks > 0) {
       return undefined;
     }
-    this.#markParked();
-    let woke: DoorbellWake;
-    try {
-      woke = doorbell.sleep();
-    } finally {
-      Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
-    }
-    if (woke === "closed") this.#doorbell = undefined;
-    return woke;
+    return this.#blockOnDoorbell(doorbell, "blocked");
   }
 
   /**
