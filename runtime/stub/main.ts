@@ -146,11 +146,10 @@ async function main(): Promise<number> {
   let workerFailure: string | undefined;
   // Either end's departure as an event: the main thread of an idle stub
   // waits for it instead of looking every second.
-  let endSeen = () => {};
-  const ended = new Promise<void>((resolve) => endSeen = resolve);
+  const ended = Promise.withResolvers<void>();
   let parentWatched = true;
   library.parentExit(PARENT_DOORBELL_FD).then((gone) => {
-    if (gone) endSeen();
+    if (gone) ended.resolve();
     else parentWatched = false;
   });
   let worker: Worker;
@@ -178,12 +177,12 @@ async function main(): Promise<number> {
     // path in it; the stub's standard error (Triton's) has the whole text.
     const { full, client } = workerFailureText(event, located.repository);
     workerFailure = client;
-    endSeen();
+    ended.resolve();
     if (client !== full) console.error(`triton deno stub: model '${init.model_name}': ${full}`);
   });
   worker.addEventListener("messageerror", () => {
     workerFailure ??= "the model's Worker could not receive its start message";
-    endSeen();
+    ended.resolve();
   });
 
   // What only the rest of the start needs (the checks, the futex service)
@@ -241,7 +240,7 @@ async function main(): Promise<number> {
     // it is ready, and again each time it falls idle (the page cache, which
     // all stubs share, keeps them).
     settled: () => library.releaseFilePages(),
-    ended: () => parentWatched ? ended : undefined,
+    ended: () => parentWatched ? ended.promise : undefined,
   });
   return await service.run(initErrorAt);
 }
