@@ -10,8 +10,9 @@
  * caught (the batch came after so many microseconds) or missed. It spins
  * while at least half of the last 16 spins caught their batch (one
  * instance serving a client back to back), for twice the median caught gap
- * (at least 20 us, at most 150 us, or the maximum it is made with), and stops when they mostly miss
- * (requests spread over several instances, or sporadic traffic). While it
+ * (at least 20 us, at most 150 us, or the maximum it is made with), and
+ * stops when they mostly miss (requests spread over several instances, or
+ * sporadic traffic). While it
  * does not spin it learns nothing, so some waits are probes at the longest
  * spin: every 16th at first, then every 32nd, ... up to every 1024th while
  * probes keep missing (a probe burns its whole spin); one caught probe
