@@ -52,14 +52,8 @@ export type ThreadTimes = Map<string, { pid: number; ns: number }>;
  */
 export function threadTimes(): ThreadTimes {
   const times: ThreadTimes = new Map();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const pid = Number(entry.name);
+  for (const pid of [Deno.pid, ...childPids()]) {
     try {
-      if (pid !== Deno.pid) {
-        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== Deno.pid) continue;
-      }
       for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
         const ns = Number(
           Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
