@@ -54,16 +54,16 @@ export function isGone(pid: number): boolean {
 }
 
 /**
- * Pids of the live stubs this process started whose command line mentions
- * `modelDir` (the stub is allowed to read its model directory, so the path
- * appears in its --allow-read list).
+ * Pids of the live stubs `parent` (default: this process) started whose
+ * command line mentions `modelDir` (the stub is allowed to read its model
+ * directory, so the path appears in its --allow-read list).
  */
-export function findStubPids(modelDir: string): number[] {
+export function findStubPids(modelDir: string, parent: number = Deno.pid): number[] {
   const pids: number[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const pid = Number(entry.name);
-    if (parentPidOf(pid) !== Deno.pid || isGone(pid)) continue;
+    if (parentPidOf(pid) !== parent || isGone(pid)) continue;
     const args = commandLineOf(pid);
     if (args === null) continue;
     const joined = args.join(" ");

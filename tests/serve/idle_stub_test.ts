@@ -10,20 +10,9 @@
  */
 
 import { assert, assertEquals } from "../harness/assert.ts";
-import { commandLineOf, isGone, parentPidOf, waitFor } from "../harness/processes.ts";
+import { exampleModelDir } from "../harness/fixtures.ts";
+import { findStubPids, isGone, waitFor } from "../harness/processes.ts";
 import { startServeProcess } from "./server_process.ts";
-
-/** The stubs `serverPid` started. */
-function stubsOf(serverPid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const pid = Number(entry.name);
-    if (parentPidOf(pid) !== serverPid) continue;
-    if (commandLineOf(pid)?.join(" ").includes("runtime/stub/main.ts")) pids.push(pid);
-  }
-  return pids;
-}
 
 /**
  * Context switches so far of each stub's main thread and of its model's
@@ -65,7 +54,7 @@ Deno.test({
     });
     let stubs: number[] = [];
     try {
-      stubs = stubsOf(server.pid);
+      stubs = findStubPids(exampleModelDir("add_sub"), server.pid);
       assertEquals(stubs.length, 2, "add_sub has two instances");
       for (let i = 0; i < 4; i++) {
         const response = await fetch(`${server.url}/v2/models/add_sub/infer`, {
