@@ -12,11 +12,24 @@
  * instance serving a client back to back), for twice the median caught gap
  * (at least 20 us, at most 150 us, or the maximum it is made with), and
  * stops when they mostly miss (requests spread over several instances, or
- * sporadic traffic). While it
- * does not spin it learns nothing, so some waits are probes at the longest
- * spin: every 16th at first, then every 32nd, ... up to every 1024th while
- * probes keep missing (a probe burns its whole spin); one caught probe
- * starts the spinning again.
+ * sporadic traffic).
+ *
+ * While it does not spin it learns nothing, so now and then it tries
+ * again: a trial is 16 waits in a row at the longest spin, judged together
+ * as above. A single probe is not enough. A thread that sleeps between
+ * batches is woken on whichever core the scheduler picks, often the core
+ * of a thread that it serves (the client that submits the next request,
+ * say); once there, that thread is queued behind this one's spin and the
+ * batch comes only after the spin has given up, so every lone probe
+ * misses, although the batches come quickly when this thread sleeps. A
+ * thread that keeps spinning keeps its core busy, and the scheduler moves
+ * the others away within a few spins (measured in Triton's core on a
+ * 2-vCPU VM: one instance, one client, lone probes kept it asleep at
+ * 80-110 us a request; trials bring it back to 28-45 us). Trials come
+ * every 16th wait at first, then every 32nd, ... up to every 1024th while
+ * they keep failing; a trial ends at once, failed, on a gap longer than
+ * {@linkcode TRIAL_GIVE_UP_MICROS} (no spin was about to catch that one),
+ * so sporadic traffic pays one spin per trial, as for a probe.
  *
  * @example
  * ```ts
@@ -32,16 +45,18 @@
  * @module
  */
 
-/** Spins remembered. */
-const HISTORY = 16;
+/** Spins remembered, and the waits of a trial. */
+export const HISTORY = 16;
 /** The shortest spin when spinning. */
 export const SPIN_MIN_MICROS = 20;
-/** The longest spin (also the probe's). */
+/** The longest spin (also a trial's). */
 export const SPIN_MAX_MICROS = 150;
-/** Without spinning, one wait in this many probes at first... */
+/** Without spinning, one trial every this many waits at first... */
 export const PROBE_EVERY = 16;
-/** ...and at least this often however many probes missed. */
+/** ...and at least this often however many trials failed. */
 export const PROBE_EVERY_MAX = 1024;
+/** A gap this long (as measured, wake-up included) ends a trial as failed. */
+export const TRIAL_GIVE_UP_MICROS = 1000;
 
 /** See the module documentation. */
 export class SpinPolicy {
@@ -50,13 +65,15 @@ export class SpinPolicy {
   readonly #sorted = new Float64Array(HISTORY);
   #noted = 0;
   #budget = 0;
-  /** Waits since the last probe, and how many make the next one due. */
+  /** Waits left in the current trial (0: none). */
+  #trial = 0;
+  /** Waits since the last trial, and how many make the next one due. */
   #sinceProbe = 0;
   #probeEvery = PROBE_EVERY;
   readonly #maxMicros: number;
 
   /**
-   * @param maxMicros The longest spin (also the probe's): the serve loop's
+   * @param maxMicros The longest spin (also a trial's): the serve loop's
    * is {@linkcode SPIN_MAX_MICROS}; the inbox spins longer for answers to
    * calls (./inbox.ts).
    */
@@ -66,9 +83,12 @@ export class SpinPolicy {
 
   /** Microseconds to spin for the next batch (0: sleep at once). */
   nextSpinMicros(): number {
+    if (this.#trial > 0) return this.#maxMicros;
     if (this.#budget > 0) return this.#budget;
     if (++this.#sinceProbe < this.#probeEvery) return 0;
     this.#sinceProbe = 0;
+    this.#trial = HISTORY;
+    this.#noted = 0;
     return this.#maxMicros;
   }
 
@@ -82,18 +102,17 @@ export class SpinPolicy {
   noteWait(spunMicros: number, gapMicros: number): void {
     if (spunMicros <= 0) return; // a sleep says nothing about the true gap
     const caught = gapMicros <= spunMicros;
-    if (this.#budget === 0) {
-      // A probe. Caught: spin again, from a clean slate; missed: probe less often.
-      if (caught) {
-        this.#noted = 0;
-        this.#probeEvery = PROBE_EVERY;
-      } else {
-        this.#probeEvery = Math.min(this.#probeEvery * 2, PROBE_EVERY_MAX);
+    if (this.#trial > 0) {
+      if (!caught && gapMicros > TRIAL_GIVE_UP_MICROS) {
+        this.#trial = 0;
+        this.#failed();
         return;
       }
+      this.#trial--;
     }
     this.#outcomes[this.#noted % HISTORY] = caught ? gapMicros : Infinity;
     this.#noted++;
+    if (this.#trial > 0) return; // judged when the trial is complete
     const count = Math.min(this.#noted, HISTORY);
     const sorted = this.#sorted.subarray(0, count);
     sorted.set(this.#outcomes.subarray(0, count));
@@ -101,10 +120,19 @@ export class SpinPolicy {
     const caughtCount = sorted.findIndex((gap) => gap === Infinity);
     const caughtTotal = caughtCount < 0 ? count : caughtCount;
     if (caughtTotal * 2 < count) {
-      this.#budget = 0;
+      this.#failed();
       return;
     }
+    this.#probeEvery = PROBE_EVERY;
     const median = sorted[caughtTotal >> 1];
     this.#budget = Math.min(Math.max(Math.ceil(2 * median), SPIN_MIN_MICROS), this.#maxMicros);
+  }
+
+  /** Spinning stopped working (or a trial failed): sleep, and try less often after a trial. */
+  #failed(): void {
+    if (this.#budget === 0) {
+      this.#probeEvery = Math.min(this.#probeEvery * 2, PROBE_EVERY_MAX);
+    }
+    this.#budget = 0;
   }
 }
