@@ -81,6 +81,12 @@ void tdn_stub_log_line(
     tdn_stub_log* log, TRITONSERVER_LogLevel level, const char* label, const char* text,
     size_t length, const char* model_name, const char* instance_name, uint64_t now_ns)
 {
+  /* A line Triton would not print (info lines of a server started without
+   * info logging, say) costs the model none of its budget, and cannot make
+   * the rate limit warn about lines nobody would have seen. */
+  if (!TRITONSERVER_LogIsEnabled(level)) {
+    return;
+  }
   if (!take_token(log, now_ns)) {
     note_drop(log, model_name, instance_name, now_ns);
     return;

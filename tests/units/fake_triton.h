@@ -21,6 +21,8 @@ extern fake_counts fake;
 
 /* Every TRITONSERVER_LogMessage, one line each. */
 extern char fake_log[1 << 20];
+/* What TRITONSERVER_LogIsEnabled says for TRITONSERVER_LOG_INFO (the others: enabled). */
+extern bool fake_log_info_enabled;
 
 void fake_log_clear(void);
 size_t fake_log_lines(void);

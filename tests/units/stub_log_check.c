@@ -59,6 +59,27 @@ int main(void)
   }
   CHECK(count("log rate limit reached") == 2, "warned %zu times", count("log rate limit reached"));
 
+  /* With info logging off, a flood of info lines is neither printed nor
+   * counted: no warning, and a warning line afterwards passes at once. */
+  now += 61000 * NS_PER_MS;
+  fake_log_clear();
+  fake_log_info_enabled = false;
+  for (int i = 0; i < 1000; ++i, now += 10 * NS_PER_MS) {
+    relay(&log, "unseen line", now);
+  }
+  fake_log_info_enabled = true;
+  CHECK(count("unseen line") == 0, "%zu info lines printed with info logging off",
+        count("unseen line"));
+  CHECK(count("log rate limit reached") == 0, "warned about lines nobody would see");
+  tdn_record warning;
+  memset(&warning, 0, sizeof(warning));
+  warning.kind = TDN_MSG_LOG;
+  warning.aux = TRITONSERVER_LOG_WARN;
+  warning.length = strlen("a warning");
+  memcpy(arena, "a warning", warning.length);
+  tdn_stub_log_relay(&log, arena, sizeof(arena), &warning, "m", "m_0_0", now);
+  CHECK_HAS(fake_log, "model 'm', instance 'm_0_0': a warning");
+
   /* Control characters cannot start a forged line. */
   now += 61000 * NS_PER_MS;
   relay(&log, "a\nE1206 forged", now);
