@@ -4,8 +4,9 @@
  * test host does the same, so two `executeAsync` calls started together on
  * one instance reach the backend back to back. A decoupled model's Execute
  * returns while fewer than `deno.max_batches_in_flight` of its batches run,
- * so with 2 the second batch's async execute overlaps the first; with 1, or
- * for a model that is not decoupled, each batch runs alone.
+ * so with 2 the second batch's async execute overlaps the first; with 1
+ * each batch runs alone. The same holds for a model that is not decoupled,
+ * whose batches are then each answered when their execute settles.
  */
 
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
@@ -110,22 +111,57 @@ Deno.test({
     }),
 });
 
+/** The model, not decoupled, with `limit` batches in flight. */
+function notDecoupled(limit: number): (config: ModelConfig) => void {
+  return (config) => {
+    config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: false });
+    withInFlight(limit)(config);
+  };
+}
+
 Deno.test({
-  name: "batches in flight: an async model that is not decoupled runs one batch at a time",
+  name: "batches in flight: with 2, an instance of a model that is not decoupled runs two at once",
   sanitizeOps: false,
   fn: () =>
     withHost(async (host) => {
-      const model = host.loadModel(MODEL, {
-        // deno.max_batches_in_flight stays 2: it only applies to decoupled models.
-        configOverride: (config) => {
-          config.modelTransactionPolicy = create(ModelTransactionPolicySchema, {
-            decoupled: false,
-          });
-        },
-      });
+      const model = host.loadModel(MODEL, { configOverride: notDecoupled(2) });
+      await sendTogether(model, [0]);
+      const { answers } = await sendTogether(model, [300, 300]);
+      assertEquals(answers, [{ tag: 0, running: 2 }, { tag: 1, running: 2 }]);
+      // Never more than the limit: the third waits for one of the two.
+      const three = await sendTogether(model, [600, 200, 200]);
+      assertEquals(three.answers.map((a) => a.running), [2, 2, 2]);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "batches in flight: by default, a model that is not decoupled runs one batch at a time",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL, { configOverride: notDecoupled(1) });
       const { answers, elapsedMs } = await sendTogether(model, [200, 200]);
       assertEquals(answers, [{ tag: 0, running: 1 }, { tag: 1, running: 1 }]);
       assert(elapsedMs >= 390, `two 200 ms executes one after the other took ${elapsedMs} ms`);
+      model.unload();
+    }),
+});
+
+Deno.test({
+  name: "batches in flight: a failing batch of an overlapping model fails alone",
+  sanitizeOps: false,
+  fn: () =>
+    withHost(async (host) => {
+      const model = host.loadModel(MODEL, { configOverride: notDecoupled(2) });
+      // delay_ms -1 makes the model's execute throw (models/async_overlap).
+      const [bad, good] = await Promise.all([
+        model.executeAsync(0, [tagged(0, -1)]),
+        model.executeAsync(0, [tagged(1, 100)]),
+      ]);
+      assert(bad[0].error !== null, "the throwing batch succeeded");
+      assertEquals([bad[0].releaseCount, bad[0].final], [1, true]);
+      assertEquals(answer(good[0]).tag, 1);
       model.unload();
     }),
 });

@@ -249,12 +249,78 @@ static bool on_response(tdn_decoupled* decoupled, const tdn_record* record, tdn_
   return true;
 }
 
-/* Handles one record of a decoupled stub; false: protocol violation. */
+/* RESULT: the whole answer to a batch of a model that is not decoupled
+ * (its batches overlap: deno.max_batches_in_flight). Each request gets its
+ * one response, FINAL, as Execute would have sent it (instance.c). */
+static bool on_result(tdn_decoupled* decoupled, const tdn_record* record, tdn_diag* why)
+{
+  tdn_instance* instance = decoupled->instance;
+  tdn_flight* flight = find_flight(decoupled, record->id);
+  if (flight == NULL || flight->executed) {
+    return tdn_diag_set(
+        why, "sent a RESULT for batch %llu, which is not running", (unsigned long long)record->id);
+  }
+  tdn_supervisor* supervisor = &instance->supervisor;
+  const uint8_t* arena = tdn_supervisor_arena(supervisor);
+  tdn_result_view result;
+  if (!tdn_result_decode(
+          arena, tdn_supervisor_arena_size(supervisor), record->offset, record->length,
+          flight->batch.sendable_count, &result, why)) {
+    return false;
+  }
+  settle(decoupled, flight);
+  const uint64_t bytes = tdn_result_output_bytes(&result);
+  const uint64_t limit = instance->model->sandbox.max_output_bytes;
+  char refused[256] = "";
+  if (bytes > limit) {
+    TDN_LOG_WARN(
+        "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
+        instance->model->name, instance->name, (unsigned long long)bytes,
+        (unsigned long long)limit);
+    snprintf(
+        refused, sizeof(refused),
+        "instance '%s': the model's outputs for this batch are %llu bytes, above its limit of "
+        "%llu bytes (deno.max_output_bytes)",
+        instance->name, (unsigned long long)bytes, (unsigned long long)limit);
+  }
+  for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
+    const tdn_response_view* response = &result.responses[i];
+    if (refused[0] != '\0') {
+      fail_request(decoupled, flight, i, refused, TRITONSERVER_ERROR_INTERNAL);
+    } else if (response->problem == NULL && response->reschedule) {
+      finish_request(decoupled, flight, i, TRITONSERVER_REQUEST_RELEASE_RESCHEDULE);
+    } else {
+      if (!tdn_respond_streamed(
+              flight->factories[i], &flight->batch.sendable[i], response,
+              TRITONSERVER_RESPONSE_COMPLETE_FINAL, arena, instance->name)) {
+        flight->succeeded[i] = false;
+      }
+      finish_request(decoupled, flight, i, TRITONSERVER_REQUEST_RELEASE_ALL);
+    }
+  }
+  tdn_result_view_free(&result);
+  maybe_retire(decoupled, flight);
+  return true;
+}
+
+/* Handles one record of the stub of a model whose batches overlap; false:
+ * protocol violation. A decoupled model's stub answers with RESPONSE and
+ * EXECUTE_DONE, any other with one RESULT a batch. */
 static bool handle_record(tdn_decoupled* decoupled, const tdn_record* record, tdn_diag* why)
 {
+  const bool decoupled_model = decoupled->instance->model->sandbox.decoupled;
+  if ((record->kind == TDN_MSG_RESULT && decoupled_model) ||
+      ((record->kind == TDN_MSG_RESPONSE || record->kind == TDN_MSG_EXECUTE_DONE) &&
+       !decoupled_model)) {
+    return tdn_diag_set(
+        why, "sent record kind %u, which the stub of a %s model never sends", record->kind,
+        decoupled_model ? "decoupled" : "non-decoupled");
+  }
   switch (record->kind) {
     case TDN_MSG_RESPONSE:
       return on_response(decoupled, record, why);
+    case TDN_MSG_RESULT:
+      return on_result(decoupled, record, why);
     case TDN_MSG_EXECUTE_DONE: {
       tdn_flight* flight = find_flight(decoupled, record->id);
       if (flight == NULL || flight->executed) {
@@ -297,14 +363,16 @@ static bool handle_record(tdn_decoupled* decoupled, const tdn_record* record, td
     }
     default:
       return tdn_diag_set(
-          why, "sent record kind %u, which a decoupled model's stub never sends", record->kind);
+          why, "sent record kind %u, which the stub never sends while batches overlap",
+          record->kind);
   }
 }
 
 bool tdn_decoupled_on_record(void* context, const tdn_record* record)
 {
   tdn_decoupled* decoupled = context;
-  if (record->kind != TDN_MSG_RESPONSE && record->kind != TDN_MSG_EXECUTE_DONE) {
+  if (record->kind != TDN_MSG_RESPONSE && record->kind != TDN_MSG_EXECUTE_DONE &&
+      record->kind != TDN_MSG_RESULT) {
     return false;
   }
   tdn_diag why;
@@ -338,6 +406,11 @@ static bool end_request(
 static bool end_overdue(
     tdn_decoupled* decoupled, tdn_flight* flight, uint32_t index, uint64_t now, tdn_diag* why)
 {
+  if (!decoupled->instance->model->sandbox.decoupled) {
+    /* One RESULT answers the whole batch, and the execute deadline bounds
+     * it: a request of such a batch is never ended alone. */
+    return true;
+  }
   const char* name = decoupled->instance->name;
   const char* id = flight->batch.sendable[index].id;
   if (flight->cancelled_ns[index] != 0 && now >= flight->cancelled_ns[index] + CANCEL_GRACE_NS) {

@@ -1,10 +1,13 @@
 /*
- * decoupled.h: batches of a decoupled model (model_transaction_policy {
- * decoupled: true }). Execute sends EXECUTE and returns as soon as fewer
- * than max_batches_in_flight of the instance's batches have an execute()
- * still running in the stub; a pump thread takes the stub's records from
- * then on: RESPONSE (sent through the request's response factory, FINAL
- * closing it), EXECUTE_DONE, ERROR; forwards Triton's cancellations as
+ * decoupled.h: batches that outlive Execute: those of a decoupled model
+ * (model_transaction_policy { decoupled: true }), and those of any model
+ * with deno.max_batches_in_flight above 1 (tdn_sandbox_overlaps). Execute
+ * sends EXECUTE and returns as soon as fewer than max_batches_in_flight of
+ * the instance's batches have an execute() still running in the stub; a
+ * pump thread takes the stub's records from then on: RESPONSE (sent
+ * through the request's response factory, FINAL closing it), EXECUTE_DONE,
+ * RESULT (a model that is not decoupled: every request's one response,
+ * FINAL), ERROR; forwards Triton's cancellations as
  * CANCEL; and fails every open request, naming the instance, when the stub
  * dies, misses the execute deadline or breaks the protocol. A request is
  * released, and its statistics reported, when its FINAL has gone out; a

@@ -154,7 +154,8 @@ static TRITONSERVER_Error* instance_create(
         .memory_mb = instance->model->sandbox.memory_mb,
         .metrics = instance->metrics,
         .readiness = &instance->readiness,
-        .on_record = instance->model->sandbox.decoupled ? tdn_decoupled_on_record : NULL,
+        .on_record = tdn_sandbox_overlaps(&instance->model->sandbox) ? tdn_decoupled_on_record
+                                                                      : NULL,
         .record_context = &instance->decoupled,
         .on_side_record = tdn_bls_on_record,
         .on_teardown = tdn_bls_on_teardown,
@@ -295,26 +296,6 @@ static void fail_sent(tdn_collected_batch* batch, bool* succeeded, TRITONSERVER_
   TRITONSERVER_ErrorDelete(error);
 }
 
-/* Tensor bytes of every well-formed response (the model's output volume). */
-static uint64_t total_output_bytes(const tdn_result_view* result)
-{
-  uint64_t total = 0;
-  for (uint32_t r = 0; r < result->response_count; ++r) {
-    const tdn_response_view* response = &result->responses[r];
-    if (response->problem != NULL) {
-      continue;
-    }
-    for (uint32_t o = 0; o < response->output_count; ++o) {
-      /* Each size lies inside the arena, so the sum cannot overflow 64 bits
-       * for any realistic count; saturate anyway. */
-      if (__builtin_add_overflow(total, response->outputs[o].data_size, &total)) {
-        return UINT64_MAX;
-      }
-    }
-  }
-  return total;
-}
-
 /* What became of each request of a batch, by batch index. */
 typedef struct batch_outcome {
   bool* succeeded;   /* [count] */
@@ -333,7 +314,7 @@ static void answer_batch(
     return;
   }
   const tdn_result_view* result = &answer->result;
-  const uint64_t output_bytes = total_output_bytes(result);
+  const uint64_t output_bytes = tdn_result_output_bytes(result);
   const uint64_t output_limit = instance->model->sandbox.max_output_bytes;
   if (output_bytes > output_limit) {
     TDN_LOG_WARN(
@@ -420,10 +401,10 @@ static TRITONSERVER_Error* execute(
     }
   }
   times.compute_start = times.compute_end = tdn_now_ns();
-  if (instance->model->sandbox.decoupled) {
+  if (tdn_sandbox_overlaps(&instance->model->sandbox)) {
     /* Requests that could not be sent (already answered with their error
-     * above) are done now; the others belong to the decoupled path until
-     * their FINAL (decoupled.h). sendable_index is ascending, so walking it
+     * above) are done now; the others belong to the pump until their FINAL
+     * (decoupled.h). sendable_index is ascending, so walking it
      * beside the batch finds them without allocating: no out-of-memory path
      * may leave a request unreleased. */
     times.exec_end = tdn_now_ns();
@@ -626,10 +607,11 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(TRITONBACKEND_ModelInstance
   tdn_diag why;
   bool model_is_ready = true;
   if (pthread_mutex_trylock(&instance->life) == 0) {
-    /* A decoupled model's response thread watches its stub while it runs
-     * and gives it up when it dies; only then is the stub ours to restart. */
-    const bool ours = !instance->model->sandbox.decoupled || !tdn_decoupled_pump_running(
-                                                                  &instance->decoupled);
+    /* The response thread of a model whose batches overlap watches its
+     * stub while it runs and gives it up when it dies; only then is the
+     * stub ours to restart. */
+    const bool ours = !tdn_sandbox_overlaps(&instance->model->sandbox) ||
+                      !tdn_decoupled_pump_running(&instance->decoupled);
     if (ours) {
       tdn_supervisor_check_memory(&instance->supervisor, false);
     }

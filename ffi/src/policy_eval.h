@@ -38,9 +38,17 @@ typedef struct tdn_sandbox {
   uint64_t max_output_bytes;
   char* import_map; /* a data: URL, or "" for the runtime's own map */
   bool decoupled;   /* model_transaction_policy { decoupled: true } */
-  uint64_t max_batches_in_flight; /* 1..64; 1 unless decoupled */
+  uint64_t max_batches_in_flight; /* deno.max_batches_in_flight, 1..64 */
   uint64_t max_batch_size;        /* max_batch_size; 0 when the model does not batch */
 } tdn_sandbox;
+
+/* Whether Execute hands the model's batches to the pump and returns
+ * (decoupled.h): a decoupled model's always, any other model's when it may
+ * have more than one batch in flight on an instance. */
+static inline bool tdn_sandbox_overlaps(const tdn_sandbox* sandbox)
+{
+  return sandbox->decoupled || sandbox->max_batches_in_flight > 1;
+}
 
 /* Validates the operator's policy file (backend->policy_text), so that a
  * broken policy stops the backend at start instead of every model load. */

@@ -450,6 +450,25 @@ bool tdn_result_decode(
   return true;
 }
 
+uint64_t tdn_result_output_bytes(const tdn_result_view* result)
+{
+  uint64_t total = 0;
+  for (uint32_t r = 0; r < result->response_count; ++r) {
+    const tdn_response_view* response = &result->responses[r];
+    if (response->problem != NULL) {
+      continue;
+    }
+    for (uint32_t o = 0; o < response->output_count; ++o) {
+      /* Each size lies inside the arena, so the sum cannot overflow 64 bits
+       * for any realistic count; saturate anyway. */
+      if (__builtin_add_overflow(total, response->outputs[o].data_size, &total)) {
+        return UINT64_MAX;
+      }
+    }
+  }
+  return total;
+}
+
 void tdn_result_view_free(tdn_result_view* result)
 {
   for (uint32_t r = 0; r < result->response_count; ++r) {

@@ -102,6 +102,10 @@ bool tdn_result_decode(
 
 void tdn_result_view_free(tdn_result_view* result);
 
+/* Tensor bytes of every well-formed response (the model's output volume),
+ * saturating at UINT64_MAX. */
+uint64_t tdn_result_output_bytes(const tdn_result_view* result);
+
 /* Checks BYTES data: exactly element_count entries (u32 little-endian length,
  * then the bytes) that fill all `size` bytes. */
 bool tdn_bytes_layout_is_valid(const uint8_t* data, uint64_t size, uint64_t element_count);

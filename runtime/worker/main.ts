@@ -68,7 +68,13 @@ import { clientText } from "./client_text.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
-import { type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
+import {
+  type BatchAnswer,
+  type BatchContext,
+  batchesMayOverlap,
+  batchFailure,
+  runBatch,
+} from "./run_batch.ts";
 import { ReadinessProbes } from "./readiness.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
@@ -316,6 +322,11 @@ async function serve(
   marks: TraceMarks,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
+  // A model that is not decoupled but may have several batches in flight
+  // (deno.max_batches_in_flight; the parent enforces the number) runs each
+  // batch as a promise, as a decoupled model does, and answers each with
+  // its RESULT when it settles.
+  const overlapping = !decoupled && batchesMayOverlap(context.config);
   let running = 0;
   // The batch of a model that is not decoupled runs between these.
   let batchRunning = false;
@@ -388,21 +399,41 @@ async function serve(
         }
         // Lines that waited while the parent was idle go out while it listens.
         slot.flush();
+        const sendAnswer = (answer: BatchAnswer) => {
+          slot.flush();
+          flushMetrics(context, link);
+          marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
+          link.toParent.push(answer.record);
+          answer.scope.seal(link.toParent.published);
+          marks.flush();
+        };
+        if (overlapping) {
+          running++;
+          link.setEventLoopBusy(true);
+          runBatch(context, next).then((answer) => {
+            // Already answered for, and the stub is on its way out.
+            if (!interrupted) sendAnswer(answer);
+          }).catch((error) => {
+            console.error(
+              `model '${modelName}': batch failed: ${formatError(describeError(error))}`,
+            );
+          }).finally(() => {
+            running--;
+            if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
+          });
+          marks.flush();
+          break;
+        }
         batchRunning = true;
         const answer = await runBatch(context, next);
         batchRunning = false;
         // Already answered for, and the stub is on its way out.
         if (interrupted) return;
-        slot.flush();
-        flushMetrics(context, link);
-        marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
-        link.toParent.push(answer.record);
-        answer.scope.seal(link.toParent.published);
-        marks.flush();
+        sendAnswer(answer);
         break;
       }
       case MSG.FINALIZE:
-        if (decoupled) await closeLeftovers(open, () => running);
+        if (decoupled || overlapping) await closeLeftovers(open, () => running);
         {
           const outcome = await finalize(context.model);
           // Every line the model logged goes out before FINALIZED: the
@@ -520,7 +551,8 @@ async function drainLog(slot: LogSender): Promise<void> {
 }
 
 /**
- * Before a decoupled model's finalize: waits (up to 2 s) for running
+ * Before the finalize of a model whose batches overlap (decoupled, or
+ * `deno.max_batches_in_flight` above 1): waits (up to 2 s) for running
  * executes, then closes every request the model left open with an error
  * that says so: a request must never hang.
  */

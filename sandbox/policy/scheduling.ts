@@ -6,10 +6,10 @@
  * - `decoupled`: `model_transaction_policy { decoupled: true }`: responses go
  *   through per-request senders, any number of them, until FINAL;
  * - `maxBatchesInFlight`: parameter `deno.max_batches_in_flight` (1 to 64,
- *   default 1): how many batches of a decoupled model may have an
- *   `execute()` still running on one instance. Triton's `execute` call
- *   returns as soon as fewer are running; a model that is not decoupled
- *   always runs one batch at a time;
+ *   default 1): how many batches of the model may have an `execute()` still
+ *   running on one instance. Triton's `execute` call returns as soon as
+ *   fewer are running (for a model that is not decoupled, each batch is then
+ *   answered when its `execute()` settles);
  * - `maxBatchSize`: `max_batch_size` (0: the model does not batch): with it,
  *   a batch's size for Triton's statistics is the sum of its requests' first
  *   dimensions, and no request may be larger.
@@ -34,7 +34,7 @@ import { z } from "npm:zod@3.25.76";
 export interface Scheduling {
   /** Responses through senders, any number per request. */
   readonly decoupled: boolean;
-  /** Batches whose `execute()` may run at once (1 unless decoupled). */
+  /** Batches whose `execute()` may run at once on one instance. */
   readonly maxBatchesInFlight: number;
   /** `max_batch_size`: 0 when the model does not batch. */
   readonly maxBatchSize: number;
@@ -65,7 +65,7 @@ export function schedulingOf(configJson: string): Scheduling {
   const inFlight = Number.isInteger(wanted) && wanted >= 1 && wanted <= 64 ? wanted : 1;
   return {
     decoupled,
-    maxBatchesInFlight: decoupled ? inFlight : 1,
+    maxBatchesInFlight: inFlight,
     maxBatchSize: parsed.data.max_batch_size ?? 0,
   };
 }

@@ -5,11 +5,11 @@ Deno.test("scheduling: a plain model runs one batch at a time", () => {
   assertEquals(schedulingOf("{}"), { decoupled: false, maxBatchesInFlight: 1, maxBatchSize: 0 });
 });
 
-Deno.test("scheduling: the cap applies only to decoupled models", () => {
+Deno.test("scheduling: batches in flight, decoupled or not", () => {
   const parameters = { "deno.max_batches_in_flight": { string_value: "8" } };
   assertEquals(schedulingOf(JSON.stringify({ parameters })), {
     decoupled: false,
-    maxBatchesInFlight: 1,
+    maxBatchesInFlight: 8,
     maxBatchSize: 0,
   });
   assertEquals(

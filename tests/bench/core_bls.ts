@@ -6,7 +6,9 @@
  * - `bls_add_sub` (models/bls_add_sub) calling `add_sub` (models/add_sub),
  *   4 FP32 elements per input; python_backend: `py_bls`
  *   (tests/bench/models/python_bls, `InferenceRequest.exec()`) calling
- *   `py_add_sub`. Concurrency 1 and 4, one instance of each model.
+ *   `py_add_sub`. Concurrency 1 and 4, one instance of each model; and at
+ *   concurrency 4 the same caller with `deno.max_batches_in_flight` 4
+ *   (`bls_add_sub_overlap`), whose calls then overlap.
  * - Streaming: `bls_stream` (models/bls_stream) reading the stream of a
  *   one-word text from `stream_text` (its first response, then FINAL) and
  *   answering with it; python_backend: `py_bls_stream`
@@ -26,6 +28,8 @@ import { blsCalls, breakdown, parseTrace, renderBreakdown } from "./bls_trace.ts
 import { formatNumber, renderTable } from "./stats.ts";
 
 const DENO_MODELS = ["add_sub", "bls_add_sub", "stream_text", "bls_stream"] as const;
+/** bls_add_sub with `deno.max_batches_in_flight` 4. */
+const OVERLAP_MODEL = "bls_add_sub_overlap";
 const PYTHON_MODELS = ["py_add_sub", "py_bls", "py_stream_text", "py_bls_stream"] as const;
 
 /** The models of the group, by name, for the repository. */
@@ -40,6 +44,18 @@ export function writeBlsModels(repository: string, withPython: boolean): void {
       /count:\s*\d+/,
       "count: 1",
     );
+    if (name === "bls_add_sub") {
+      // The same caller with 4 batches in flight (README, "Batches in
+      // flight"): its concurrency-4 row.
+      const overlap = `${repository}/${OVERLAP_MODEL}`;
+      Deno.mkdirSync(`${overlap}/1`, { recursive: true });
+      Deno.copyFileSync(`${from}/1/model.ts`, `${overlap}/1/model.ts`);
+      Deno.writeTextFileSync(
+        `${overlap}/config.pbtxt`,
+        config.replace('name: "bls_add_sub"', `name: "${OVERLAP_MODEL}"`) +
+          'parameters { key: "deno.max_batches_in_flight" value: { string_value: "4" } }\n',
+      );
+    }
     Deno.writeTextFileSync(`${to}/config.pbtxt`, config);
   }
   if (!withPython) return;
@@ -87,7 +103,7 @@ export function writeBlsModels(repository: string, withPython: boolean): void {
 
 /** The models to load for the group. */
 export function blsModelNames(withPython: boolean): string[] {
-  return [...DENO_MODELS, ...(withPython ? PYTHON_MODELS : [])];
+  return [...DENO_MODELS, OVERLAP_MODEL, ...(withPython ? PYTHON_MODELS : [])];
 }
 
 function fp32Request(model: string): InferRequest {
@@ -120,6 +136,9 @@ export const BLS_SUBJECTS = {
   "python BLS": fp32Request("py_bls"),
   "python direct": fp32Request("py_add_sub"),
 } as const;
+
+/** The same with the caller that keeps 4 batches in flight. */
+const OVERLAP_SUBJECTS = { ...BLS_SUBJECTS, "deno BLS": fp32Request(OVERLAP_MODEL) } as const;
 
 /** The streaming subjects: a one-word stream through BLS, and directly. */
 export const STREAM_SUBJECTS = {
@@ -158,6 +177,12 @@ export async function benchBls(server: TritonServer, options: BlsBenchOptions): 
   const cases = [
     { label: "BLS add_sub, 4 FP32", table: BLS_SUBJECTS, concurrency: 1, requests: 4000 },
     { label: "BLS add_sub, 4 FP32", table: BLS_SUBJECTS, concurrency: 4, requests: 4000 },
+    {
+      label: "BLS add_sub, 4 FP32, 4 in flight",
+      table: OVERLAP_SUBJECTS,
+      concurrency: 4,
+      requests: 4000,
+    },
     { label: "BLS stream, first word", table: STREAM_SUBJECTS, concurrency: 1, requests: 2000 },
   ];
   for (const { label, table, concurrency, requests } of cases) {

@@ -112,6 +112,35 @@ output [
   assertEquals(values(answer, "OUTPUT1"), [3, 4]);
 });
 
+const ASYNC_OVERLAP = new URL("../../models/async_overlap/", import.meta.url);
+
+coreTest("two batches of a model that is not decoupled run at once with 2 in flight", {
+  models: [{
+    name: "async_overlap",
+    files: {
+      "1/model.ts": Deno.readTextFileSync(new URL("1/model.ts", ASYNC_OVERLAP)),
+      // Not decoupled; deno.max_batches_in_flight stays 2.
+      "config.pbtxt": Deno.readTextFileSync(new URL("config.pbtxt", ASYNC_OVERLAP)).replace(
+        "model_transaction_policy { decoupled: true }",
+        "",
+      ),
+    },
+  }],
+}, async (core) => {
+  const tagged = (tag: number) =>
+    core.infer("async_overlap", [tensor("TAG", "INT32", [1], new Int32Array([tag]))], {
+      parameters: { delay_ms: 300 },
+    });
+  const answers = await Promise.all([tagged(0), tagged(1)]);
+  for (const [tag, answer] of answers.entries()) {
+    assertEquals(answer.error, null, answer.error?.message);
+    assertEquals(values(answer, "TAG"), [tag]);
+    // Each saw the other running: Triton gave the instance the second batch
+    // while the first one's execute still awaited.
+    assertEquals(values(answer, "RUNNING"), [2]);
+  }
+});
+
 coreTest("BLS: a model reads a decoupled model's stream and stops it early", {
   models: ["bls_stream", "stream_text"],
 }, async (core) => {

@@ -1,14 +1,15 @@
 /**
  * async_overlap: shows batches in flight. `execute` is async and spends its
  * time awaiting (a timer here, an upstream service or a BLS call in a real
- * model), so with `deno.max_batches_in_flight` 2 a decoupled instance takes
+ * model), so with `deno.max_batches_in_flight` 2 an instance takes
  * its next batch while the first still waits. Each response reports
  * RUNNING: the most executes of the instance that were running at once
  * during its own (1 means it ran alone).
  *
  * Request parameter `delay_ms` (INT, default 200; the longest in the batch
  * counts). The model also works when not decoupled: then it returns its
- * responses, and Triton never overlaps its batches.
+ * responses, and its batches overlap just the same (each is answered when
+ * its execute settles).
  */
 import {
   ErrorCode,
