@@ -285,6 +285,9 @@ static bool on_result(tdn_decoupled* decoupled, const tdn_record* record, tdn_di
   }
   for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
     const tdn_response_view* response = &result.responses[i];
+    if (flight->finished[i]) {
+      continue; /* nothing ends such a request before its RESULT; should anything, once is enough */
+    }
     if (refused[0] != '\0') {
       fail_request(decoupled, flight, i, refused, TRITONSERVER_ERROR_INTERNAL);
     } else if (response->problem == NULL && response->reschedule) {
