@@ -346,6 +346,15 @@ async function serve(
     link.requestExit(EXIT_RESTART);
     return true;
   };
+  /** A batch's RESULT to the parent, with the log lines and metrics before it. */
+  const sendAnswer = (answer: BatchAnswer) => {
+    slot.flush();
+    flushMetrics(context, link);
+    marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
+    link.toParent.push(answer.record);
+    answer.scope.seal(link.toParent.published);
+    marks.flush();
+  };
   // A stream that outlives its execute keeps the event loop busy (the
   // model sends from timers and promises) until it closes.
   open.onEmpty = () => {
@@ -399,24 +408,22 @@ async function serve(
         }
         // Lines that waited while the parent was idle go out while it listens.
         slot.flush();
-        const sendAnswer = (answer: BatchAnswer) => {
-          slot.flush();
-          flushMetrics(context, link);
-          marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
-          link.toParent.push(answer.record);
-          answer.scope.seal(link.toParent.published);
-          marks.flush();
-        };
         if (overlapping) {
           running++;
           link.setEventLoopBusy(true);
+          const batchId = next.id;
           runBatch(context, next).then((answer) => {
             // Already answered for, and the stub is on its way out.
             if (!interrupted) sendAnswer(answer);
-          }).catch((error) => {
-            console.error(
-              `model '${modelName}': batch failed: ${formatError(describeError(error))}`,
-            );
+          }, (error) => {
+            // runBatch answers the model's failures itself; this is the
+            // runtime's own, and the batch still gets its answer now.
+            if (interrupted) return;
+            const { code, text } = batchFailure(context, error);
+            const scope = context.stubArena.scope();
+            const written = writeErrorTextIn(scope, text);
+            link.toParent.push(record(MSG.ERROR, code, batchId, written.offset, written.length));
+            scope.seal(link.toParent.published);
           }).finally(() => {
             running--;
             if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
