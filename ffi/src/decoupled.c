@@ -269,27 +269,17 @@ static bool on_result(tdn_decoupled* decoupled, const tdn_record* record, tdn_di
     return false;
   }
   settle(decoupled, flight);
-  const uint64_t bytes = tdn_result_output_bytes(&result);
-  const uint64_t limit = instance->model->sandbox.max_output_bytes;
-  char refused[256] = "";
-  if (bytes > limit) {
-    TDN_LOG_WARN(
-        "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
-        instance->model->name, instance->name, (unsigned long long)bytes,
-        (unsigned long long)limit);
-    snprintf(
-        refused, sizeof(refused),
-        "instance '%s': the model's outputs for this batch are %llu bytes, above its limit of "
-        "%llu bytes (deno.max_output_bytes)",
-        instance->name, (unsigned long long)bytes, (unsigned long long)limit);
-  }
+  TRITONSERVER_Error* too_large = tdn_result_check_volume(
+      &result, instance->model->sandbox.max_output_bytes, instance->model->name, instance->name);
   for (uint32_t i = 0; i < flight->batch.sendable_count; ++i) {
     const tdn_response_view* response = &result.responses[i];
     if (flight->finished[i]) {
       continue; /* nothing ends such a request before its RESULT; should anything, once is enough */
     }
-    if (refused[0] != '\0') {
-      fail_request(decoupled, flight, i, refused, TRITONSERVER_ERROR_INTERNAL);
+    if (too_large != NULL) {
+      fail_request(
+          decoupled, flight, i, TRITONSERVER_ErrorMessage(too_large),
+          TRITONSERVER_ErrorCode(too_large));
     } else if (response->problem == NULL && response->reschedule) {
       finish_request(decoupled, flight, i, TRITONSERVER_REQUEST_RELEASE_RESCHEDULE);
     } else {
@@ -300,6 +290,9 @@ static bool on_result(tdn_decoupled* decoupled, const tdn_record* record, tdn_di
       }
       finish_request(decoupled, flight, i, TRITONSERVER_REQUEST_RELEASE_ALL);
     }
+  }
+  if (too_large != NULL) {
+    TRITONSERVER_ErrorDelete(too_large);
   }
   tdn_result_view_free(&result);
   maybe_retire(decoupled, flight);

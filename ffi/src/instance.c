@@ -314,20 +314,10 @@ static void answer_batch(
     return;
   }
   const tdn_result_view* result = &answer->result;
-  const uint64_t output_bytes = tdn_result_output_bytes(result);
-  const uint64_t output_limit = instance->model->sandbox.max_output_bytes;
-  if (output_bytes > output_limit) {
-    TDN_LOG_WARN(
-        "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
-        instance->model->name, instance->name, (unsigned long long)output_bytes,
-        (unsigned long long)output_limit);
-    fail_sent(
-        batch, succeeded,
-        tdn_error(
-            TRITONSERVER_ERROR_INTERNAL,
-            "instance '%s': the model's outputs for this batch are %llu bytes, above its limit of "
-            "%llu bytes (deno.max_output_bytes)",
-            instance->name, (unsigned long long)output_bytes, (unsigned long long)output_limit));
+  TRITONSERVER_Error* too_large = tdn_result_check_volume(
+      result, instance->model->sandbox.max_output_bytes, instance->model->name, instance->name);
+  if (too_large != NULL) {
+    fail_sent(batch, succeeded, too_large);
     return;
   }
   for (uint32_t i = 0; i < batch->sendable_count; ++i) {

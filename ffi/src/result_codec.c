@@ -450,7 +450,9 @@ bool tdn_result_decode(
   return true;
 }
 
-uint64_t tdn_result_output_bytes(const tdn_result_view* result)
+/* Tensor bytes of every well-formed response (the model's output volume),
+ * saturating at UINT64_MAX. */
+static uint64_t output_bytes(const tdn_result_view* result)
 {
   uint64_t total = 0;
   for (uint32_t r = 0; r < result->response_count; ++r) {
@@ -467,6 +469,24 @@ uint64_t tdn_result_output_bytes(const tdn_result_view* result)
     }
   }
   return total;
+}
+
+TRITONSERVER_Error* tdn_result_check_volume(
+    const tdn_result_view* result, uint64_t limit, const char* model_name,
+    const char* instance_name)
+{
+  const uint64_t bytes = output_bytes(result);
+  if (bytes <= limit) {
+    return NULL;
+  }
+  TDN_LOG_WARN(
+      "model '%s', instance '%s': outputs of %llu bytes refused (deno.max_output_bytes is %llu)",
+      model_name, instance_name, (unsigned long long)bytes, (unsigned long long)limit);
+  return tdn_error(
+      TRITONSERVER_ERROR_INTERNAL,
+      "instance '%s': the model's outputs for this batch are %llu bytes, above its limit of %llu "
+      "bytes (deno.max_output_bytes)",
+      instance_name, (unsigned long long)bytes, (unsigned long long)limit);
 }
 
 void tdn_result_view_free(tdn_result_view* result)

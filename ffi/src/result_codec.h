@@ -102,9 +102,12 @@ bool tdn_result_decode(
 
 void tdn_result_view_free(tdn_result_view* result);
 
-/* Tensor bytes of every well-formed response (the model's output volume),
- * saturating at UINT64_MAX. */
-uint64_t tdn_result_output_bytes(const tdn_result_view* result);
+/* NULL when the result's tensor bytes (of its well-formed responses) are
+ * within `limit` (deno.max_output_bytes); otherwise logs a warning and
+ * returns the error for the batch's clients (the caller's). */
+TRITONSERVER_Error* tdn_result_check_volume(
+    const tdn_result_view* result, uint64_t limit, const char* model_name,
+    const char* instance_name);
 
 /* Checks BYTES data: exactly element_count entries (u32 little-endian length,
  * then the bytes) that fill all `size` bytes. */
