@@ -10,7 +10,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "../harness/assert.ts";
 import { findStubPids, isGone } from "../harness/processes.ts";
-import { coreTest, fp32, tensor, values } from "./core_session.ts";
+import { coreTest, fp32, type ModelSource, tensor, values } from "./core_session.ts";
 
 coreTest("a decoupled model streams one response per word, then FINAL", {
   models: ["stream_text"],
@@ -71,23 +71,30 @@ coreTest("BLS: a model calls another through Triton's in-process API", {
   assertEquals(stats.model_stats[0].inference_count, 1);
 });
 
-const BLS_ADD_SUB = new URL("../../models/bls_add_sub/", import.meta.url);
+/** An example model (models/`name`) with `from` in its configuration replaced by `to`. */
+function editedExample(name: string, from: string, to: string): ModelSource {
+  const directory = new URL(`../../models/${name}/`, import.meta.url);
+  return {
+    name,
+    files: {
+      "1/model.ts": Deno.readTextFileSync(new URL("1/model.ts", directory)),
+      "config.pbtxt": Deno.readTextFileSync(new URL("config.pbtxt", directory)).replace(from, to),
+    },
+  };
+}
 
 coreTest("BLS: a model calls a model of Triton's own identity backend", {
-  models: [{
+  models: [
     // bls_add_sub, declaring the identity model among those it may call.
-    name: "bls_add_sub",
-    files: {
-      "1/model.ts": Deno.readTextFileSync(new URL("1/model.ts", BLS_ADD_SUB)),
-      "config.pbtxt": Deno.readTextFileSync(new URL("config.pbtxt", BLS_ADD_SUB)).replace(
-        'key: "deno.allow_models" value: { string_value: "add_sub" }',
-        'key: "deno.allow_models" value: { string_value: "add_sub,identity_pair" }',
-      ),
-    },
-  }, {
-    name: "identity_pair",
-    files: {
-      "config.pbtxt": `name: "identity_pair"
+    editedExample(
+      "bls_add_sub",
+      'key: "deno.allow_models" value: { string_value: "add_sub" }',
+      'key: "deno.allow_models" value: { string_value: "add_sub,identity_pair" }',
+    ),
+    {
+      name: "identity_pair",
+      files: {
+        "config.pbtxt": `name: "identity_pair"
 backend: "identity"
 max_batch_size: 0
 input [
@@ -99,9 +106,10 @@ output [
   { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ -1 ] }
 ]
 `,
-      "1/.keep": "",
+        "1/.keep": "",
+      },
     },
-  }],
+  ],
   realCoreOnly: "Triton's identity backend ships with Triton, the stand-in has this build's only",
 }, async (core) => {
   const answer = await core.infer("bls_add_sub", [fp32("INPUT0", [1, 2]), fp32("INPUT1", [3, 4])], {
@@ -112,20 +120,9 @@ output [
   assertEquals(values(answer, "OUTPUT1"), [3, 4]);
 });
 
-const ASYNC_OVERLAP = new URL("../../models/async_overlap/", import.meta.url);
-
 coreTest("two batches of a model that is not decoupled run at once with 2 in flight", {
-  models: [{
-    name: "async_overlap",
-    files: {
-      "1/model.ts": Deno.readTextFileSync(new URL("1/model.ts", ASYNC_OVERLAP)),
-      // Not decoupled; deno.max_batches_in_flight stays 2.
-      "config.pbtxt": Deno.readTextFileSync(new URL("config.pbtxt", ASYNC_OVERLAP)).replace(
-        "model_transaction_policy { decoupled: true }",
-        "",
-      ),
-    },
-  }],
+  // Not decoupled; deno.max_batches_in_flight stays 2.
+  models: [editedExample("async_overlap", "model_transaction_policy { decoupled: true }", "")],
 }, async (core) => {
   const tagged = (tag: number) =>
     core.infer("async_overlap", [tensor("TAG", "INT32", [1], new Int32Array([tag]))], {
