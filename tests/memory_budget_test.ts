@@ -7,6 +7,8 @@
  * @module
  */
 
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import { ModelParameterSchema } from "../runtime/model_config/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
 import { fixtureDir } from "./harness/fixtures.ts";
 import type { InferRequest } from "./harness/host.ts";
@@ -39,5 +41,36 @@ Deno.test("memory budget: a stub over its budget is restarted after its batch, a
     assert(stubs[0] !== first, "the stub was not replaced");
     const [after] = model.execute(0, [request("after")]);
     assertEquals(after.error, null, after.error?.message);
+    model.unload();
+  }));
+
+Deno.test("memory budget: holds for a model with batches in flight, whose response thread watches it", () =>
+  withHost(async (host) => {
+    const directory = fixtureDir("memory_hog");
+    const model = host.loadModel(directory, {
+      configOverride: (config) => {
+        config.parameters["deno.max_batches_in_flight"] = create(ModelParameterSchema, {
+          stringValue: "2",
+        });
+      },
+    });
+    const [first] = findStubPids(directory);
+    const [hog] = model.execute(0, [request("hog")]);
+    // The response thread looks at the stub's memory at most every 50 ms,
+    // also while the batch runs: the request is served, or fails saying why.
+    assert(
+      hog.error === null || hog.error.message.includes("was over its memory budget"),
+      `the hog request failed otherwise: ${hog.error?.message}`,
+    );
+    const giveUpAt = Date.now() + 5000;
+    while (!host.log().includes("over its memory budget") && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assertStringIncludes(host.log(), "over its memory budget of 384 MiB");
+    const [after] = model.execute(0, [request("after")]);
+    assertEquals(after.error, null, after.error?.message);
+    const stubs = findStubPids(directory);
+    assertEquals(stubs.length, 1);
+    assert(stubs[0] !== first, "the stub was not replaced");
     model.unload();
   }));

@@ -535,6 +535,16 @@ static void* pump_main(void* argument)
             "restarting",
             (unsigned long long)supervisor->config.execute_timeout_ms, instance->name);
       }
+      /* The memory budget, as Execute's path looks at it after each batch
+       * (at most every 50 ms): over it, the stub was killed (and said so). */
+      tdn_supervisor_check_memory(supervisor, false);
+      if (!failed && supervisor->pid <= 0) {
+        failed = true;
+        snprintf(
+            message, sizeof(message),
+            "stub for instance '%.256s' was over its memory budget; it was killed and is restarting",
+            instance->name);
+      }
     }
     if (failed) {
       TDN_LOG_WARN("%s", message);
