@@ -224,6 +224,7 @@ async function main(): Promise<number> {
       modelInstanceDeviceId: init.model_instance_device_id,
     },
     allowGpu: located.sandbox.gpu,
+    batchesInFlight: located.sandbox.maxBatchesInFlight,
     autoComplete: init.auto_complete === "1",
     trace: init.backend_options.trace === "1",
   };

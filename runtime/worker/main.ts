@@ -68,13 +68,7 @@ import { clientText } from "./client_text.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
-import {
-  type BatchAnswer,
-  type BatchContext,
-  batchesMayOverlap,
-  batchFailure,
-  runBatch,
-} from "./run_batch.ts";
+import { type BatchAnswer, type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
 import { ReadinessProbes } from "./readiness.ts";
 import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
@@ -307,7 +301,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // message: from here on this thread alone uses them.
   slot.flush();
   link.toParent.push(record(MSG.READY, readiness.hooked ? READY_FLAG.HAS_IS_READY : 0));
-  await serve(context, link, inbox, slot, open, marks);
+  await serve(context, link, inbox, slot, open, marks, message.batchesInFlight > 1);
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
@@ -320,13 +314,14 @@ async function serve(
   slot: LogSender,
   open: OpenRequests,
   marks: TraceMarks,
+  batchesOverlap: boolean,
 ): Promise<void> {
   const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
   // A model that is not decoupled but may have several batches in flight
   // (deno.max_batches_in_flight; the parent enforces the number) runs each
   // batch as a promise, as a decoupled model does, and answers each with
   // its RESULT when it settles.
-  const overlapping = !decoupled && batchesMayOverlap(context.config);
+  const overlapping = !decoupled && batchesOverlap;
   let running = 0;
   // The batch of a model that is not decoupled runs between these.
   let batchRunning = false;

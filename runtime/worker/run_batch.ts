@@ -316,18 +316,6 @@ export function isIterativeSequence(config: ModelConfig): boolean {
     config.schedulingChoice.value.iterativeSequence;
 }
 
-/**
- * Whether the parent may send another batch before this one is answered:
- * `deno.max_batches_in_flight` above 1 (the sandbox evaluator validated it;
- * the parent enforces the number, so only "more than one" matters here).
- *
- * @param config The model's configuration.
- */
-export function batchesMayOverlap(config: ModelConfig): boolean {
-  const value = config.parameters["deno.max_batches_in_flight"]?.stringValue ?? "1";
-  return Number(value) > 1;
-}
-
 function isTritonError(value: unknown): value is TritonError {
   return value instanceof TritonError;
 }

@@ -44,6 +44,11 @@ export interface WorkerStart {
   /** WebGPU stays (the model was granted `deno.allow_gpu`). */
   allowGpu: boolean;
   /**
+   * `deno.max_batches_in_flight` as the parent enforces it (the sandbox
+   * record): above 1, batches of a model that is not decoupled overlap.
+   */
+  batchesInFlight: number;
+  /**
    * Run the model class's static `autoCompleteConfig` first, answer CONFIG,
    * and take the instance's identity and final configuration from INSTANCE
    * (ffi/src/auto_complete.h).
