@@ -344,7 +344,7 @@ async function main(): Promise<void> {
         });
       }
       console.log(
-        "\nIdle: CPU over 10 s without requests (after 1,000 requests and 2 s of rest; " +
+        "\nIdle: CPU over 10 s without requests (after 1,500 requests and 2 s of rest; " +
           "each thread's run time from schedstat)",
       );
       console.log(renderTable([
@@ -363,8 +363,8 @@ async function main(): Promise<void> {
         for (let i = 0; i < 3; i++) {
           await withModel(server, `${backend}_i1`, async (loadMs) => {
             loads.push(loadMs);
-            // The memory row of issue 10: 100 requests (and the minimal
-            // warm-up of 500) after the load, not a long-serving stub.
+            // The memory row of issue 10: 100 requests (after the shortest
+            // warm-up, as many again) after the load, not a long-serving stub.
             await run(server, `${backend}_i1`, MIB / 4, 100, 1, 0);
             const [stub] = childPids();
             if (stub !== undefined) memory = memoryMiB(stub);
