@@ -10,13 +10,9 @@
  */
 
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import {
-  type ModelConfig,
-  ModelParameterSchema,
-  ModelTransactionPolicySchema,
-} from "../runtime/model_config/mod.ts";
+import { type ModelConfig, ModelTransactionPolicySchema } from "../runtime/model_config/mod.ts";
 import { assert, assertEquals } from "./harness/assert.ts";
-import { exampleModelDir } from "./harness/fixtures.ts";
+import { exampleModelDir, withParameter } from "./harness/fixtures.ts";
 import type { InferRequest, LoadedModel, RequestResult } from "./harness/host.ts";
 import { withHost } from "./harness/session.ts";
 
@@ -60,14 +56,6 @@ async function sendTogether(
   return { answers: batches.map(([result]) => answer(result)), elapsedMs };
 }
 
-function withInFlight(limit: number): (config: ModelConfig) => void {
-  return (config) => {
-    config.parameters["deno.max_batches_in_flight"] = create(ModelParameterSchema, {
-      stringValue: String(limit),
-    });
-  };
-}
-
 Deno.test({
   name: "batches in flight: with 2, a decoupled instance runs two async executes at once",
   sanitizeOps: false,
@@ -103,7 +91,9 @@ Deno.test({
   sanitizeOps: false,
   fn: () =>
     withHost(async (host) => {
-      const model = host.loadModel(MODEL, { configOverride: withInFlight(1) });
+      const model = host.loadModel(MODEL, {
+        configOverride: withParameter("deno.max_batches_in_flight", "1"),
+      });
       const { answers, elapsedMs } = await sendTogether(model, [200, 200]);
       assertEquals(answers, [{ tag: 0, running: 1 }, { tag: 1, running: 1 }]);
       assert(elapsedMs >= 390, `two 200 ms executes one after the other took ${elapsedMs} ms`);
@@ -115,7 +105,7 @@ Deno.test({
 function notDecoupled(limit: number): (config: ModelConfig) => void {
   return (config) => {
     config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: false });
-    withInFlight(limit)(config);
+    withParameter("deno.max_batches_in_flight", String(limit))(config);
   };
 }
 

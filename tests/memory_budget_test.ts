@@ -7,10 +7,8 @@
  * @module
  */
 
-import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { ModelParameterSchema } from "../runtime/model_config/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
-import { fixtureDir } from "./harness/fixtures.ts";
+import { fixtureDir, withParameter } from "./harness/fixtures.ts";
 import type { InferRequest } from "./harness/host.ts";
 import { findStubPids } from "./harness/processes.ts";
 import { withHost } from "./harness/session.ts";
@@ -48,11 +46,7 @@ Deno.test("memory budget: holds for a model with batches in flight, whose respon
   withHost(async (host) => {
     const directory = fixtureDir("memory_hog");
     const model = host.loadModel(directory, {
-      configOverride: (config) => {
-        config.parameters["deno.max_batches_in_flight"] = create(ModelParameterSchema, {
-          stringValue: "2",
-        });
-      },
+      configOverride: withParameter("deno.max_batches_in_flight", "2"),
     });
     const [first] = findStubPids(directory);
     const [hog] = model.execute(0, [request("hog")]);

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import { type ModelConfig, ModelParameterSchema } from "../../runtime/model_config/mod.ts";
 import { REPOSITORY_ROOT } from "./paths.ts";
 
 /** Absolute path of tests/fixtures/<name>. */
@@ -24,6 +26,13 @@ export function fixtureDir(name: string): string {
 /** Absolute path of models/<name>. */
 export function exampleModelDir(name: string): string {
   return `${REPOSITORY_ROOT}/models/${name}`;
+}
+
+/** A configuration override (a host's `configOverride`) setting parameter `key` to `value`. */
+export function withParameter(key: string, value: string): (config: ModelConfig) => void {
+  return (config) => {
+    config.parameters[key] = create(ModelParameterSchema, { stringValue: value });
+  };
 }
 
 /** Whether a directory holds a config.pbtxt. */
