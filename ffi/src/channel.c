@@ -61,12 +61,15 @@ void tdn_channel_init(tdn_channel* channel, tdn_control* control)
   channel->to_parent = &control->to_parent;
   channel->ring_stub_fd = -1;
   channel->from_stub_fd = -1;
+  channel->stub_exit_fd = -1;
 }
 
-void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_stub_fd)
+void tdn_channel_set_doorbells(
+    tdn_channel* channel, int ring_stub_fd, int from_stub_fd, int stub_exit_fd)
 {
   channel->ring_stub_fd = ring_stub_fd;
   channel->from_stub_fd = from_stub_fd;
+  channel->stub_exit_fd = stub_exit_fd;
 }
 
 /* One byte on the stub's doorbell. A full pipe already holds a wake-up, and
@@ -79,20 +82,29 @@ static void ring_stub(const tdn_channel* channel, char bell)
   } while (wrote < 0 && errno == EINTR);
 }
 
-/* Sleeps until the stub rings or timeout_ns passes, then empties the
- * doorbell: the caller re-checks the ring whatever woke it. */
-static void await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
+/* Sleeps until the doorbell rings (the stub, or another of our threads),
+ * the stub exits or timeout_ns passes, then empties the doorbell: the
+ * caller re-checks the ring whatever woke it. True if it did not time out. */
+static bool await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
 {
-  struct pollfd bell = {.fd = channel->from_stub_fd, .events = POLLIN};
+  /* A negative fd (no pidfd) is skipped by ppoll. */
+  struct pollfd bells[2] = {
+      {.fd = channel->from_stub_fd, .events = POLLIN},
+      {.fd = channel->stub_exit_fd, .events = POLLIN},
+  };
   const struct timespec timeout = {
       .tv_sec = (time_t)(timeout_ns / TDN_NS_PER_SECOND),
       .tv_nsec = (long)(timeout_ns % TDN_NS_PER_SECOND),
   };
-  if (ppoll(&bell, 1, &timeout, NULL) > 0) {
+  if (ppoll(bells, 2, &timeout, NULL) <= 0) {
+    return false;
+  }
+  if (bells[0].revents != 0) {
     char drained[64];
     while (read(channel->from_stub_fd, drained, sizeof(drained)) == (ssize_t)sizeof(drained)) {
     }
   }
+  return true;
 }
 
 void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns)
@@ -240,16 +252,17 @@ tdn_receive_status tdn_channel_receive(
     const bool doorbell = channel->from_stub_fd >= 0;
     store(&ring->consumer_sleeping, doorbell ? TDN_SLEEP_DOORBELL : TDN_SLEEP_FUTEX);
     const uint32_t tail = load(&ring->tail);
+    bool rang = false;
     if (tail == channel->consumed) {
       if (doorbell) {
-        await_doorbell(channel, wait_ns - elapsed);
+        rang = await_doorbell(channel, wait_ns - elapsed);
       } else {
         futex_wait(&ring->tail, tail, wait_ns - elapsed);
       }
     }
     store(&ring->consumer_sleeping, 0);
     status = try_take(channel, record, diag);
-    if (status != TDN_NOTHING) {
+    if (status != TDN_NOTHING || rang) {
       return status;
     }
   }

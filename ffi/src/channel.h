@@ -25,9 +25,10 @@ typedef struct tdn_channel {
   tdn_ring* to_parent;
   /* The doorbells' parent ends (stub_process.h), -1 until the stub runs:
    * ring_stub wakes a stub that sleeps with TDN_SLEEP_DOORBELL; the parent
-   * sleeps on from_stub. */
+   * sleeps on from_stub, and on stub_exit beside it (-1 without one). */
   int ring_stub_fd;
   int from_stub_fd;
+  int stub_exit_fd;
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
   bool woke_stub;     /* the last send found the stub asleep and woke it */
@@ -40,8 +41,9 @@ typedef struct tdn_channel {
 void tdn_channel_init(tdn_channel* channel, tdn_control* control);
 
 /* Uses the doorbells of the stub just started (not owned: the supervisor
- * closes them). */
-void tdn_channel_set_doorbells(tdn_channel* channel, int ring_stub_fd, int from_stub_fd);
+ * closes them); stub_exit_fd (-1: none) ends a sleep when the stub exits. */
+void tdn_channel_set_doorbells(
+    tdn_channel* channel, int ring_stub_fd, int from_stub_fd, int stub_exit_fd);
 
 /* Publishes one record to the stub and wakes it if it sleeps. Fails only
  * if the stub has stopped consuming (ring full) or corrupted its head. */
@@ -63,13 +65,15 @@ uint32_t tdn_channel_stub_done(const tdn_channel* channel);
 
 typedef enum tdn_receive_status {
   TDN_RECEIVED, /* *record holds the next record */
-  TDN_NOTHING,  /* the wait elapsed with the ring empty */
+  TDN_NOTHING,  /* the wait elapsed, or a sleep ended early, with the ring empty */
   TDN_BROKEN,   /* the stub's tail is impossible; diag says how */
 } tdn_receive_status;
 
 /* Takes the next record from the stub. Spins for up to spin_ns watching the
  * tail, then sleeps on its doorbell (a futex before there is one) for at
- * most wait_ns in total. */
+ * most wait_ns in total. A sleep on the doorbell that ends without a record
+ * (another thread rang it, or the stub exited) ends the call, so that the
+ * caller can see why. */
 tdn_receive_status tdn_channel_receive(
     tdn_channel* channel, tdn_record* record, uint64_t spin_ns, uint64_t wait_ns, tdn_diag* diag);
 

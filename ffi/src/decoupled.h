@@ -24,6 +24,9 @@
 #include "tdn_wire.h"
 #include "triton_api.h"
 
+/* The response thread's name (at most 15 characters). */
+#define TDN_RESPONSE_THREAD_NAME "tdn-responses"
+
 struct tdn_instance;
 typedef struct tdn_flight tdn_flight;
 
@@ -36,6 +39,7 @@ typedef struct tdn_decoupled {
   bool pump_started;
   bool pump_exited;
   bool stopping;
+  bool pump_resting; /* nothing in flight for a while: the pump sleeps long */
   tdn_flight* flights; /* batches with open requests or a running execute */
   uint32_t executing;  /* batches whose execute() has not settled */
 } tdn_decoupled;

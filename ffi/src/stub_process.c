@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,13 +33,26 @@ typedef struct child_fds {
 
 void tdn_doorbells_close(tdn_doorbells* doorbells)
 {
-  if (doorbells->ring_stub >= 0) {
-    close(doorbells->ring_stub);
+  const int owned[] = {
+      doorbells->ring_stub, doorbells->from_stub, doorbells->wake_parent, doorbells->stub_exit};
+  for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); ++i) {
+    if (owned[i] >= 0) {
+      close(owned[i]);
+    }
   }
-  if (doorbells->from_stub >= 0) {
-    close(doorbells->from_stub);
-  }
-  doorbells->ring_stub = doorbells->from_stub = -1;
+  *doorbells = (tdn_doorbells)TDN_DOORBELLS_CLOSED;
+}
+
+/* A pidfd for the stub, or -1 (stub_process.h: stub_exit). */
+static int open_exit_bell(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  const long fd = syscall(SYS_pidfd_open, pid, 0); /* close-on-exec by definition */
+  return fd >= 0 ? (int)fd : -1;
+#else
+  (void)pid;
+  return -1;
+#endif
 }
 
 static void describe_status(int status, tdn_diag* how)
@@ -176,6 +190,11 @@ bool tdn_stub_spawn(
       ok = tdn_diag_set(diag, "fork failed: %s", strerror(errno));
     }
   }
+  if (ok) {
+    /* Before the child's end closes below; non-blocking like it (one
+     * open file description). */
+    doorbells->wake_parent = fcntl(fds.parent_ring, F_DUPFD_CLOEXEC, 0);
+  }
   const int child_ends[] = {fds.error,       fds.doorbell_read, fds.doorbell_tick,
                             fds.parent_ring, fds.region,        fds.standard_error};
   for (size_t i = 0; i < sizeof(child_ends) / sizeof(child_ends[0]); ++i) {
@@ -203,6 +222,7 @@ bool tdn_stub_spawn(
       ok = tdn_diag_set(diag, "cannot execute '%s': %s", command->path, strerror(exec_errno));
     } else {
       *pid = child;
+      doorbells->stub_exit = open_exit_bell(child);
     }
   }
   if (!ok) {

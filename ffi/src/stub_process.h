@@ -27,11 +27,19 @@ typedef struct tdn_stub_command {
 typedef struct tdn_doorbells {
   int ring_stub;  /* write a byte: wakes a stub that sleeps on its doorbell */
   int from_stub;  /* readable when the stub rang the parent */
+  /* Another writer of the parent's doorbell, kept by the parent: one of
+   * Triton's threads ends another's sleep on from_stub through it. -1 when
+   * it could not be made. */
+  int wake_parent;
+  /* The stub's pidfd: readable once the stub has exited, so a sleep on
+   * from_stub can end at its death rather than poll for it. -1 where the
+   * kernel has no pidfd_open (before Linux 5.3, some user-space kernels). */
+  int stub_exit;
 } tdn_doorbells;
 
-#define TDN_DOORBELLS_CLOSED {-1, -1}
+#define TDN_DOORBELLS_CLOSED {-1, -1, -1, -1}
 
-/* Closes both ends and marks them closed. */
+/* Closes every descriptor and marks them closed. */
 void tdn_doorbells_close(tdn_doorbells* doorbells);
 
 /* fork + execve with: descriptor 3 = region_fd; 0 = the stub's doorbell

@@ -10,9 +10,11 @@
  *
  * All waiting happens in await_record(): it spins for a batch's answer as
  * long as the stub's recent answers suggest (tdn_channel_spin_budget), then
- * sleeps on the channel in slices of at most 10 ms and between slices
- * checks the process and the deadline, so a dead or stuck stub is noticed
- * within a slice.
+ * sleeps on the channel and the stub's pidfd, so that its death ends the
+ * sleep, and between sleeps checks the process and the deadline. While a
+ * batch's cancellations need forwarding (Triton has no event for them),
+ * and where there is no pidfd, it sleeps in slices of at most 10 ms, so a
+ * dead or stuck stub is noticed within a slice.
  *
  * On the other side of the rings sits the model's Worker in the stub
  * (runtime/worker/main.ts, serve): it takes EXECUTE, runs
@@ -21,9 +23,11 @@
  */
 #include "supervisor.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "client_text.h"
@@ -44,6 +48,9 @@ typedef struct reply {
 } reply;
 
 #define SLICE_NS (10 * TDN_NS_PER_MS)    /* longest sleep between liveness checks */
+/* The longest sleep when the stub's exit ends a sleep by itself (pidfd):
+ * only a safety net. */
+#define WATCHED_SLICE_NS (1000 * TDN_NS_PER_MS)
 #define FINALIZE_GRACE_NS (5 * TDN_NS_PER_SECOND)
 #define BACKOFF_FIRST_MS 100ull
 #define BACKOFF_MAX_MS 5000ull
@@ -82,7 +89,7 @@ static void teardown(tdn_supervisor* supervisor, tdn_diag* how)
   /* BLS answers read both from Triton's threads (send_answer). */
   pthread_mutex_lock(&supervisor->lock);
   supervisor->pid = 0;
-  tdn_channel_set_doorbells(&supervisor->channel, -1, -1);
+  tdn_channel_set_doorbells(&supervisor->channel, -1, -1, -1);
   tdn_doorbells_close(&supervisor->doorbells);
   pthread_mutex_unlock(&supervisor->lock);
   if (supervisor->config.on_teardown != NULL && supervisor->region.base != NULL &&
@@ -214,14 +221,21 @@ static void take_metrics(tdn_supervisor* supervisor, const tdn_record* record)
 
 /* Waits for the next record that is not LOG, spinning spin_ns first.
  * deadline_ns 0: none. Publishes `done` for every record taken so far
- * before it sleeps: the stub may then reuse their payloads' space. */
+ * before it sleeps: the stub may then reuse their payloads' space.
+ * `wakeable`: tdn_supervisor_wake_waiter ends it (WAIT_DEADLINE); only the
+ * waits of tdn_supervisor_await are, whose callers take an early end as a
+ * slice's. */
 static wait_outcome await_record(
-    tdn_supervisor* supervisor, uint64_t deadline_ns, uint64_t spin_ns, tdn_record* record,
-    tdn_diag* why)
+    tdn_supervisor* supervisor, uint64_t deadline_ns, uint64_t spin_ns, bool wakeable,
+    tdn_record* record, tdn_diag* why)
 {
   uint64_t spin_now = spin_ns;
   for (;;) {
-    uint64_t slice = SLICE_NS;
+    /* A batch's cancellations are Triton's to poll: only then, or without
+     * a pidfd, does the sleep come in short slices. */
+    uint64_t slice = supervisor->watch == NULL && supervisor->channel.stub_exit_fd >= 0
+                         ? WATCHED_SLICE_NS
+                         : SLICE_NS;
     if (deadline_ns != 0) {
       const uint64_t now = tdn_now_ns();
       if (now >= deadline_ns) {
@@ -281,6 +295,9 @@ static wait_outcome await_record(
       return WAIT_RECORD;
     }
     tdn_channel_mark_done(&supervisor->channel);
+    if (wakeable && __atomic_exchange_n(&supervisor->wake_asked, false, __ATOMIC_ACQ_REL)) {
+      return WAIT_DEADLINE;
+    }
     if (supervisor->watch != NULL && !forward_cancellations(supervisor, why)) {
       return WAIT_BROKEN;
     }
@@ -433,7 +450,8 @@ static TRITONSERVER_Error* start_stub(tdn_supervisor* supervisor)
       tdn_stub_stderr_watch(stderr_fd, config->model_name, config->instance_name);
   pthread_mutex_lock(&supervisor->lock);
   tdn_channel_set_doorbells(
-      &supervisor->channel, supervisor->doorbells.ring_stub, supervisor->doorbells.from_stub);
+      &supervisor->channel, supervisor->doorbells.ring_stub, supervisor->doorbells.from_stub,
+      supervisor->doorbells.stub_exit);
   pthread_mutex_unlock(&supervisor->lock);
   /* A stub started for auto-completion answers INIT with CONFIG and waits
    * for INSTANCE before it initializes the model. */
@@ -489,7 +507,7 @@ static TRITONSERVER_Error* await_handshake(
   wait_outcome outcome;
   for (;;) {
     const uint64_t deadline = supervisor->heard_ns + window_ns;
-    outcome = await_record(supervisor, deadline, 0, &record, &why);
+    outcome = await_record(supervisor, deadline, 0, false, &record, &why);
     /* Heard from meanwhile: the window starts again from then. */
     if (outcome != WAIT_DEADLINE || supervisor->heard_ns + window_ns <= tdn_now_ns()) {
       break;
@@ -831,7 +849,7 @@ static TRITONSERVER_Error* execute(
   tdn_channel* channel = &supervisor->channel;
   tdn_record record;
   const wait_outcome outcome =
-      await_record(supervisor, deadline, tdn_channel_spin_budget(channel), &record, &why);
+      await_record(supervisor, deadline, tdn_channel_spin_budget(channel), false, &record, &why);
   supervisor->watch = NULL;
   if (outcome != WAIT_RECORD) {
     return execute_failed(supervisor, outcome, &why);
@@ -1009,7 +1027,7 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
       const uint64_t deadline = tdn_now_ns() + FINALIZE_GRACE_NS;
       tdn_record record;
       for (;;) {
-        const wait_outcome outcome = await_record(supervisor, deadline, 0, &record, &why);
+        const wait_outcome outcome = await_record(supervisor, deadline, 0, false, &record, &why);
         if (outcome == WAIT_RECORD && record.kind == TDN_MSG_FINALIZED) {
           if (record.aux != 0) {
             TDN_LOG_WARN("stub for instance '%s': the model's finalize() threw", name);
@@ -1055,10 +1073,27 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
   supervisor->proposed_config = NULL;
 }
 
+bool tdn_supervisor_wake_waiter(tdn_supervisor* supervisor)
+{
+  __atomic_store_n(&supervisor->wake_asked, true, __ATOMIC_RELEASE);
+  pthread_mutex_lock(&supervisor->lock); /* teardown closes the writer under it */
+  const int writer = supervisor->doorbells.wake_parent;
+  ssize_t wrote = -1;
+  if (writer >= 0) {
+    const char bell = 0;
+    do {
+      wrote = write(writer, &bell, 1);
+    } while (wrote < 0 && errno == EINTR);
+  }
+  pthread_mutex_unlock(&supervisor->lock);
+  /* A full pipe (EAGAIN) holds a wake-up already. */
+  return writer >= 0 && (wrote == 1 || errno == EAGAIN);
+}
+
 tdn_wait_outcome tdn_supervisor_await(
     tdn_supervisor* supervisor, uint64_t deadline_ns, tdn_record* record, tdn_diag* why)
 {
-  return await_record(supervisor, deadline_ns, 0, record, why);
+  return await_record(supervisor, deadline_ns, 0, true, record, why);
 }
 
 bool tdn_supervisor_send(

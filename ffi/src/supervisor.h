@@ -37,7 +37,7 @@
 /* How a wait for the stub ended. */
 typedef enum tdn_wait_outcome {
   WAIT_RECORD,   /* a record other than LOG, PROGRESS (or METRICS, when handled) arrived */
-  WAIT_DEADLINE, /* the deadline passed first */
+  WAIT_DEADLINE, /* the deadline passed first, or tdn_supervisor_wake_waiter ended the wait */
   WAIT_DIED,     /* the stub exited */
   WAIT_BROKEN,   /* protocol violation; `why` says what */
 } tdn_wait_outcome;
@@ -114,6 +114,7 @@ typedef struct tdn_supervisor {
   uint64_t memory_checked_ns; /* when the stub's resident memory was last looked at */
   uint32_t progress_phase; /* the last PROGRESS's TDN_PROGRESS_* (0: none yet) */
   bool model_has_is_ready; /* the running stub's READY said so (TDN_READY_HAS_IS_READY) */
+  bool wake_asked; /* tdn_supervisor_wake_waiter's request (atomic) */
 } tdn_supervisor;
 
 /* What became of one batch (tdn_supervisor_run_batch). */
@@ -206,9 +207,19 @@ void tdn_supervisor_check_memory(tdn_supervisor* supervisor, bool now);
 
 /* For the decoupled path and the readiness check: the building blocks of a batch. */
 
-/* Waits up to deadline_ns for a record (LOG and METRICS handled inside). */
+/* Waits up to deadline_ns for a record (LOG and METRICS handled inside).
+ * With the stub's pidfd (stub_process.h: stub_exit) and no batch's
+ * cancellations to watch, it sleeps to the deadline in one piece: the
+ * stub's death and tdn_supervisor_wake_waiter end the sleep. Without one
+ * it looks at the stub every 10 ms. */
 tdn_wait_outcome tdn_supervisor_await(
     tdn_supervisor* supervisor, uint64_t deadline_ns, tdn_record* record, tdn_diag* why);
+
+/* Ends the sleep of the thread in tdn_supervisor_await (WAIT_DEADLINE)
+ * from another thread, or makes its next wait return at once; false when
+ * it cannot (no stub, or no writer of the parent's doorbell): the waiter
+ * then ends its sleep at its deadline only. */
+bool tdn_supervisor_wake_waiter(tdn_supervisor* supervisor);
 
 /* Sends one record; false if no stub runs or it stopped consuming. */
 bool tdn_supervisor_send(

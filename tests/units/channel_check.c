@@ -2,11 +2,17 @@
  * channel_check: unit tests of the parent's side of the rings
  * (ffi/src/channel.c): the spin budget (how long it spins for an answer,
  * from the recent answers of stubs that were awake when the batch was
- * sent), and the bytes it writes on the stub's doorbell.
+ * sent), the bytes it writes on the stub's doorbell, and what ends the
+ * parent's sleep on its own doorbell.
  * Exit status: the failure count.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -83,7 +89,7 @@ static void test_doorbell_bytes(void)
   tdn_channel channel;
   memset(&control, 0, sizeof(control));
   tdn_channel_init(&channel, &control);
-  tdn_channel_set_doorbells(&channel, stub_bell[1], -1);
+  tdn_channel_set_doorbells(&channel, stub_bell[1], -1, -1);
   const tdn_record record = {.kind = TDN_MSG_EXECUTE};
   tdn_diag why;
 
@@ -108,8 +114,103 @@ static void test_doorbell_bytes(void)
   close(stub_bell[1]);
 }
 
+static uint64_t monotonic_ns(void)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* The parent asleep on its doorbell (an empty ring) for up to 60 s: how
+ * the receive ended and how long it slept. */
+static tdn_receive_status sleep_on_doorbell(
+    tdn_channel* channel, int from_stub, int stub_exit, uint64_t* slept_ns)
+{
+  memset(&control, 0, sizeof(control));
+  tdn_channel_init(channel, &control);
+  tdn_channel_set_doorbells(channel, -1, from_stub, stub_exit);
+  tdn_record record;
+  tdn_diag why;
+  const uint64_t start = monotonic_ns();
+  const tdn_receive_status status =
+      tdn_channel_receive(channel, &record, 0, 60ull * 1000000000ull, &why);
+  *slept_ns = monotonic_ns() - start;
+  return status;
+}
+
+static void* ring_after_a_moment(void* writer)
+{
+  usleep(20 * 1000);
+  const char bell = 0;
+  if (write(*(int*)writer, &bell, 1) != 1) {
+    abort();
+  }
+  return NULL;
+}
+
+/* Another thread of the parent (a new batch for a resting response
+ * thread) rings the doorbell: the sleep ends at once with nothing taken,
+ * and the byte is drained. */
+static void test_a_ring_without_a_record_ends_the_sleep(void)
+{
+  int bell[2];
+  if (pipe2(bell, O_NONBLOCK) != 0) {
+    CHECK(0, "no pipe");
+    return;
+  }
+  pthread_t ringer;
+  pthread_create(&ringer, NULL, ring_after_a_moment, &bell[1]);
+  tdn_channel channel;
+  uint64_t slept = 0;
+  const tdn_receive_status status = sleep_on_doorbell(&channel, bell[0], -1, &slept);
+  pthread_join(ringer, NULL);
+  CHECK(status == TDN_NOTHING, "nothing to take: %d", (int)status);
+  CHECK(slept < 30ull * 1000000000ull, "the ring ended the sleep (slept %llu ns of 60 s)",
+        (unsigned long long)slept);
+  CHECK(strcmp(drained(bell[0]), "") == 0, "the doorbell was emptied");
+  close(bell[0]);
+  close(bell[1]);
+}
+
+/* The stub's pidfd beside the doorbell: its exit ends the sleep, though
+ * nobody rings (a writer of the doorbell stays open, as the parent's own
+ * does). */
+static void test_the_stubs_exit_ends_the_sleep(void)
+{
+#ifdef SYS_pidfd_open
+  int bell[2];
+  if (pipe2(bell, O_NONBLOCK) != 0) {
+    CHECK(0, "no pipe");
+    return;
+  }
+  const pid_t child = fork();
+  if (child == 0) {
+    usleep(20 * 1000);
+    _exit(0);
+  }
+  const int stub_exit = (int)syscall(SYS_pidfd_open, child, 0);
+  CHECK(stub_exit >= 0, "pidfd_open: this kernel has it (Linux 5.3 and later)");
+  if (stub_exit >= 0) {
+    tdn_channel channel;
+    uint64_t slept = 0;
+    const tdn_receive_status status = sleep_on_doorbell(&channel, bell[0], stub_exit, &slept);
+    CHECK(status == TDN_NOTHING, "nothing to take: %d", (int)status);
+    CHECK(slept < 30ull * 1000000000ull, "the exit ended the sleep (slept %llu ns of 60 s)",
+          (unsigned long long)slept);
+    close(stub_exit);
+  } else {
+    kill(child, SIGKILL);
+  }
+  waitpid(child, NULL, 0);
+  close(bell[0]);
+  close(bell[1]);
+#endif
+}
+
 int main(void)
 {
+  test_a_ring_without_a_record_ends_the_sleep();
+  test_the_stubs_exit_ends_the_sleep();
   test_doorbell_bytes();
   test_nothing_known_spins_the_minimum();
   test_awake_answers();
