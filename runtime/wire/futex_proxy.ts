@@ -390,7 +390,12 @@ export class FutexProxyClient {
   async #sleepOnDoorbell(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
     if (this.#idleInEventLoop) return await this.#sleepInEventLoop(words, index, expected);
     const woke = this.#blockOnDoorbell(this.#doorbell!, "blocked", words, index, expected);
-    if (woke === "tick") await this.#idleTurn();
+    // A whole tick without a record: from now on this wait sleeps in the
+    // event loop, as the serve loop's own idle sleep does (`sleepInEventLoop`).
+    // It matters for a wait that began while model work was pending (a
+    // decoupled model's stream) and outlived it: blocked, it would be
+    // ticked every second for as long as the instance stays idle.
+    if (woke === "tick") this.#idleInEventLoop = true;
     return "ok";
   }
 
@@ -416,6 +421,9 @@ export class FutexProxyClient {
       Atomics.store(this.#words, PROXY.DOORBELL_PARKED, PARKED.NO);
     }
     if (woke === "closed") this.#doorbell = undefined;
+    // Work came: the next idle sleep blocks again (one thread hop less per
+    // record), until a tick finds it idle.
+    else this.#idleInEventLoop = false;
     return "ok";
   }
 
@@ -462,7 +470,9 @@ export class FutexProxyClient {
    * While on, an idle Worker's asynchronous wait for its next record
    * (`waitAsync` on `to_stub.tail`) sleeps in the event loop instead of
    * blocking the thread: the serve loop turns it on once a whole tick
-   * passed with no record, and off when a record came.
+   * passed with no record, and off when a record came. (An asynchronous
+   * wait that a tick wakes turns it on by itself, and a record that ends
+   * such a sleep turns it off.)
    */
   sleepInEventLoop(on: boolean): void {
     this.#idleInEventLoop = on;

@@ -378,3 +378,39 @@ Deno.test("futex proxy: after a tick the idle Worker sleeps in its event loop, n
   assertEquals(seen.at(-1), { parked: PARKED.IDLE, bell: bell + 1 });
   assertEquals(host.doorbellParked(), PARKED.NO);
 });
+
+Deno.test("futex proxy: a wait that outlived the model's work sleeps in the event loop after one tick, until a record comes", async () => {
+  const buffer = createFutexProxy();
+  const host = new FutexProxyHost(buffer);
+  const words = new Int32Array(CONTROL_SIZE / 4);
+  const seen: number[] = [];
+  let answerLoopSleep = (_wake: DoorbellWake) => {};
+  const doorbell: Doorbell = {
+    sleep(): DoorbellWake {
+      seen.push(host.doorbellParked());
+      return "tick";
+    },
+    ringParent() {},
+    sleepAsync(): Promise<DoorbellWake> {
+      seen.push(host.doorbellParked());
+      return new Promise((resolve) => answerLoopSleep = resolve);
+    },
+  };
+  const client = new FutexProxyClient(
+    buffer,
+    { eventLoopSliceMs: 5, timersPending: () => false },
+    doorbell,
+  );
+  // The work is over; the ring's reader (not the serve loop) waits on.
+  assertEquals(await client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity), "ok");
+  assertEquals(seen, [PARKED.IDLE], "blocked on the doorbell, and ticked");
+  // The reader re-checks the ring and waits again: in the event loop now.
+  const waited = client.waiter.waitAsync(words, TO_STUB_TAIL, 0, Infinity);
+  assertEquals(seen, [PARKED.IDLE, PARKED.LOOP], "no ticks needed any more");
+  Atomics.store(words, TO_STUB_TAIL, 1);
+  answerLoopSleep("record");
+  assertEquals(await waited, "ok");
+  // After the record, the next idle wait blocks again (the fast wake-up).
+  assertEquals(await client.waiter.waitAsync(words, TO_STUB_TAIL, 1, Infinity), "ok");
+  assertEquals(seen, [PARKED.IDLE, PARKED.LOOP, PARKED.IDLE]);
+});
