@@ -32,7 +32,13 @@ import { TritonServer } from "../../runtime/core/mod.ts";
 import { buildPaths } from "../harness/paths.ts";
 import { composeBackendDirectory, tritonHome } from "../../runtime/core/triton_home.ts";
 import { formatNumber, percentile, renderTable } from "./stats.ts";
-import { benchBls, blsModelNames, traceBls, writeBlsModels } from "./core_bls.ts";
+import {
+  benchBls,
+  blsModelNames,
+  idleStreamSubjects,
+  traceBls,
+  writeBlsModels,
+} from "./core_bls.ts";
 import {
   alternating,
   type Backend,
@@ -322,12 +328,13 @@ async function main(): Promise<void> {
     }
     if (ONLY.has("idle")) {
       // An idle instance must use no CPU: the most instances of each
-      // backend, loaded and served once, then left alone.
+      // backend, loaded and served, then left alone; and a decoupled model
+      // (its own response thread in the server) the same way.
       const instances = Math.max(...INSTANCES);
       const rows: string[][] = [];
-      for (const backend of backends) {
-        await withModel(server, `${backend}_i${instances}`, async () => {
-          await run(server, `${backend}_i${instances}`, 4, 1000, 4, 0);
+      const idleRow = async (label: string, model: string, serve: () => Promise<unknown>) => {
+        await withModel(server, model, async () => {
+          await serve();
           await new Promise((resolve) => setTimeout(resolve, 2000));
           const before = threadTimes();
           const started = performance.now();
@@ -335,21 +342,31 @@ async function main(): Promise<void> {
           const seconds = (performance.now() - started) / 1000;
           const cpu = cpuBetween(before, threadTimes());
           rows.push([
-            backend,
-            String(instances),
+            label,
+            String(cpu.stubs),
             formatNumber((cpu.serverSeconds + cpu.stubSeconds) / seconds * 100, 3),
             formatNumber(cpu.serverSeconds / seconds * 100, 3),
             cpu.stubs === 0 ? "-" : formatNumber(cpu.stubSeconds / seconds / cpu.stubs * 1e6, 1),
           ]);
         });
+      };
+      for (const backend of backends) {
+        await idleRow(
+          backend,
+          `${backend}_i${instances}`,
+          () => run(server, `${backend}_i${instances}`, 4, 1000, 4, 0),
+        );
+      }
+      for (const [label, subject] of idleStreamSubjects(home.hasPython)) {
+        await idleRow(label, subject.model, () => timedRun(server, subject, 200, 1, 0));
       }
       console.log(
-        "\nIdle: CPU over 10 s without requests (after 1,500 requests and 2 s of rest; " +
-          "each thread's run time from schedstat)",
+        "\nIdle: CPU over 10 s without requests (after 1,500 requests, or 400 to a decoupled " +
+          "model, and 2 s of rest; each thread's run time from schedstat)",
       );
       console.log(renderTable([
         "backend",
-        "instances",
+        "stubs",
         "all, % of one core",
         "server process, %",
         "per stub, us CPU per s",

@@ -148,6 +148,16 @@ export const STREAM_SUBJECTS = {
   "python direct": textRequest("py_stream_text", "first"),
 } as const;
 
+/** The decoupled models of the idle row: one-word streams, served directly. */
+export function idleStreamSubjects(withPython: boolean): [string, InferRequest][] {
+  return [
+    ["deno, decoupled", STREAM_SUBJECTS["deno direct"]],
+    ...(withPython
+      ? [["python, decoupled", STREAM_SUBJECTS["python direct"]] as [string, InferRequest]]
+      : []),
+  ];
+}
+
 type Subject = keyof typeof BLS_SUBJECTS;
 
 /** Options of {@linkcode benchBls}. */

@@ -4,7 +4,9 @@
  * run on their own), and the stub's main thread then waits for events only:
  * the Worker's bell, its death, or the parent's exit, which closes the
  * parent's doorbell. So no thread of an idle stub wakes, and a stub whose
- * server was killed leaves at once, without polling for it.
+ * server was killed leaves at once, without polling for it. The same holds
+ * for a decoupled model after its streams, and its response thread in the
+ * server rests (it wakes once a second, not 200 times).
  *
  * @module
  */
@@ -14,17 +16,17 @@ import { exampleModelDir } from "../harness/fixtures.ts";
 import { findStubPids, isGone, waitFor } from "../harness/processes.ts";
 import { startServeProcess } from "./server_process.ts";
 
-/**
- * Context switches so far of each stub's main thread and of its model's
- * Worker (the threads an idle tick wakes), by thread id.
- */
-function wakeUps(stubs: number[]): Map<string, number> {
+/** Context switches so far of a process's threads that `take` picks, by thread id. */
+function switchesOf(
+  pids: number[],
+  take: (pid: number, thread: string, name: string) => boolean,
+): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const pid of stubs) {
+  for (const pid of pids) {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
       const dir = `/proc/${pid}/task/${task.name}`;
       const name = Deno.readTextFileSync(`${dir}/comm`).trim();
-      if (task.name !== String(pid) && !name.startsWith("worker")) continue;
+      if (!take(pid, task.name, name)) continue;
       const status = Deno.readTextFileSync(`${dir}/status`);
       const switches = [...status.matchAll(/ctxt_switches:\s+(\d+)/g)]
         .reduce((sum, match) => sum + Number(match[1]), 0);
@@ -32,6 +34,23 @@ function wakeUps(stubs: number[]): Map<string, number> {
     }
   }
   return counts;
+}
+
+/**
+ * Context switches so far of each stub's main thread and of its model's
+ * Worker (the threads an idle tick wakes), by thread id.
+ */
+function wakeUps(stubs: number[]): Map<string, number> {
+  return switchesOf(
+    stubs,
+    (pid, thread, name) => thread === String(pid) || name.startsWith("worker"),
+  );
+}
+
+/** How many times each thread of `before` switched since. */
+function wokeSince(before: Map<string, number>, after: Map<string, number>): string[] {
+  return [...before].filter(([thread, count]) => after.get(thread) !== count)
+    .map(([thread, count]) => `${thread}: ${after.get(thread)! - count}`);
 }
 
 const ADD: string = JSON.stringify({
@@ -69,11 +88,8 @@ Deno.test({
       const before = wakeUps(stubs);
       assertEquals(before.size, 4, `a main thread and a Worker per stub: ${[...before.keys()]}`);
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      const after = wakeUps(stubs);
-      const woke = [...before].filter(([thread, count]) => after.get(thread) !== count)
-        .map(([thread, count]) => `${thread}: ${after.get(thread)! - count}`);
       // Ticks would wake each main thread and Worker twice a second.
-      assertEquals(woke, [], "threads of idle stubs woke");
+      assertEquals(wokeSince(before, wakeUps(stubs)), [], "threads of idle stubs woke");
     } finally {
       await server.stop("SIGKILL");
     }
@@ -86,5 +102,50 @@ Deno.test({
     );
     const seconds = (performance.now() - started) / 1000;
     assert(seconds < 1, `the stubs took ${seconds.toFixed(2)} s to leave`);
+  },
+});
+
+Deno.test({
+  name: "after its streams, a decoupled model's idle stub wakes none of its threads, and its " +
+    "response thread rests",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const server = await startServeProcess({
+      repository: "models",
+      args: ["--model", "stream_text", "--allow-grpc", "false"],
+    });
+    try {
+      const [stub] = findStubPids(exampleModelDir("stream_text"), server.pid);
+      assert(stub !== undefined, "stream_text's stub runs");
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(`${server.url}/v2/models/stream_text/generate_stream`, {
+          method: "POST",
+          body: JSON.stringify({ TEXT: "three short words" }),
+        });
+        const events = await response.text();
+        assertEquals(response.status, 200, events);
+        assert(events.includes("words"), events);
+      }
+      const responseThread = (_pid: number, _thread: string, name: string) =>
+        name === "tdn-responses";
+      // The streams' wait outlived their work: the main thread ends its park
+      // for it within a second, and ticks it a second later, which moves it
+      // to the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      const before = wakeUps([stub]);
+      const pumpBefore = switchesOf([server.pid], responseThread);
+      assertEquals(pumpBefore.size, 1, "one response thread in the server");
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assertEquals(wokeSince(before, wakeUps([stub])), [], "threads of the idle stub woke");
+      const pumpAfter = switchesOf([server.pid], responseThread);
+      const [[thread, count]] = [...pumpBefore];
+      const woke = pumpAfter.get(thread)! - count;
+      // Resting, it sleeps a second at a time: 2 or 3 wake-ups; watching
+      // (5 ms slices), it would wake about 400 times.
+      assert(woke <= 10, `the idle response thread woke ${woke} times in 2 s`);
+    } finally {
+      await server.stop("SIGKILL");
+    }
   },
 });
