@@ -42,8 +42,16 @@ export function treeCpuSeconds(): number {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Run time of each thread of this process and its child processes, nanoseconds, by "pid/tid". */
-export type ThreadTimes = Map<string, { pid: number; ns: number }>;
+/**
+ * Run time of each thread of this process and its child processes,
+ * nanoseconds, by "pid/tid"; `harness`: a thread of this process that runs
+ * the benchmark's own JavaScript (its main thread, V8's and Deno's
+ * runtime threads) rather than Triton's core or a backend.
+ */
+export type ThreadTimes = Map<string, { pid: number; ns: number; harness: boolean }>;
+
+/** Threads of Deno's own in this process, by name (the main thread is the other). */
+const HARNESS_THREAD_NAMES = /^(V8 |tokio-)/;
 
 /**
  * Run time so far of every thread of this process and of its child
@@ -55,10 +63,12 @@ export function threadTimes(): ThreadTimes {
   for (const pid of [Deno.pid, ...childPids()]) {
     try {
       for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-        const ns = Number(
-          Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0],
-        );
-        times.set(`${pid}/${task.name}`, { pid, ns });
+        const dir = `/proc/${pid}/task/${task.name}`;
+        const ns = Number(Deno.readTextFileSync(`${dir}/schedstat`).split(" ")[0]);
+        const harness = pid === Deno.pid &&
+          (task.name === String(pid) ||
+            HARNESS_THREAD_NAMES.test(Deno.readTextFileSync(`${dir}/comm`)));
+        times.set(`${pid}/${task.name}`, { pid, ns, harness });
       }
     } catch { /* exited meanwhile */ }
   }
@@ -67,9 +77,10 @@ export function threadTimes(): ThreadTimes {
 
 /**
  * CPU between two {@linkcode threadTimes} samples, seconds: this process's
- * (the server's) and its child processes' (the stubs'), with how many stubs.
- * A thread that ended in between loses its last slice; one that started
- * counts whole.
+ * threads of Triton's core and the backends (the server's; not the
+ * benchmark's own) and its child processes' (the stubs'), with how many
+ * stubs. A thread that ended in between loses its last slice; one that
+ * started counts whole.
  */
 export function cpuBetween(
   before: ThreadTimes,
@@ -78,8 +89,9 @@ export function cpuBetween(
   let server = 0;
   let stub = 0;
   const stubs = new Set<number>();
-  for (const [thread, { pid, ns }] of after) {
+  for (const [thread, { pid, ns, harness }] of after) {
     const spent = ns - (before.get(thread)?.ns ?? 0);
+    if (harness) continue;
     if (pid === Deno.pid) server += spent;
     else {
       stub += spent;
