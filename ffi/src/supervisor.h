@@ -115,6 +115,7 @@ typedef struct tdn_supervisor {
   uint32_t progress_phase; /* the last PROGRESS's TDN_PROGRESS_* (0: none yet) */
   bool model_has_is_ready; /* the running stub's READY said so (TDN_READY_HAS_IS_READY) */
   bool wake_asked; /* tdn_supervisor_wake_waiter's request (atomic) */
+  bool spin_asked; /* a call's last answer went out: the waiter, woken, spins (atomic) */
 } tdn_supervisor;
 
 /* What became of one batch (tdn_supervisor_run_batch). */
