@@ -48,9 +48,11 @@ void tdn_doorbells_close(tdn_doorbells* doorbells);
  * read end goes to *stderr_fd (stub_stderr.h; -1 on failure); nothing else open;
  * default signal handling, empty signal mask, its own process group; the
  * command's layers (rlimits, no_new_privs, seccomp) applied just before
- * execve. The parent's ends go to *doorbells. Fails if fork fails or the
- * exec itself fails (the child reports which layers it applied, then
- * execve's errno, through a close-on-exec pipe). */
+ * execve. The parent's ends go to *doorbells, with the parent's own writer
+ * of its doorbell and the stub's pidfd (each -1 if it could not be made:
+ * not a failure). Fails if fork fails or the exec itself fails (the child
+ * reports which layers it applied, then execve's errno, through a
+ * close-on-exec pipe). */
 bool tdn_stub_spawn(
     const tdn_stub_command* command, int region_fd, tdn_doorbells* doorbells, int* stderr_fd,
     pid_t* pid, tdn_diag* diag);
