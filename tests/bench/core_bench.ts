@@ -335,9 +335,10 @@ async function main(): Promise<void> {
       const idleRow = async (label: string, model: string, serve: () => Promise<unknown>) => {
         await withModel(server, model, async () => {
           await serve();
-          // A stream's wait that outlived its work takes up to 2 s to move
-          // to the event loop (runtime/wire/futex_proxy.ts): rest past that.
-          await new Promise((resolve) => setTimeout(resolve, 4000));
+          // A stream's wait that outlived its work took about 3 s to move
+          // to the event loop on a quiet machine (runtime/wire/futex_proxy.ts,
+          // tests/serve/idle_stub_test.ts): rest past that.
+          await new Promise((resolve) => setTimeout(resolve, 5000));
           const before = threadTimes();
           const started = performance.now();
           await new Promise((resolve) => setTimeout(resolve, 10_000));
@@ -364,7 +365,7 @@ async function main(): Promise<void> {
       }
       console.log(
         "\nIdle: CPU over 10 s without requests (after 1,500 requests, or 400 to a decoupled " +
-          "model, and 4 s of rest; each thread's run time from schedstat)",
+          "model, and 5 s of rest; each thread's run time from schedstat)",
       );
       console.log(renderTable([
         "backend",
