@@ -758,20 +758,19 @@ void tdn_supervisor_give_back(tdn_supervisor* supervisor, uint64_t handle)
 
 /* With the lock held (teardown closes the writer under it): one byte on
  * the parent's doorbell from the parent's own writer, which ends the
- * waiter's sleep there; false without a writer. A full pipe (EAGAIN) holds
- * a wake-up already. */
-static bool ring_own_doorbell(tdn_supervisor* supervisor)
+ * waiter's sleep there; nothing without a writer. A full pipe (EAGAIN)
+ * holds a wake-up already. */
+static void ring_own_doorbell(tdn_supervisor* supervisor)
 {
   const int writer = supervisor->doorbells.wake_parent;
   if (writer < 0) {
-    return false;
+    return;
   }
   const char bell = 0;
   ssize_t wrote;
   do {
     wrote = write(writer, &bell, 1);
   } while (wrote < 0 && errno == EINTR);
-  return wrote == 1 || errno == EAGAIN;
 }
 
 /* With the lock held, after a call's last answer went to the model: a
@@ -1116,13 +1115,12 @@ void tdn_supervisor_stop(tdn_supervisor* supervisor)
   supervisor->proposed_config = NULL;
 }
 
-bool tdn_supervisor_wake_waiter(tdn_supervisor* supervisor)
+void tdn_supervisor_wake_waiter(tdn_supervisor* supervisor)
 {
   __atomic_store_n(&supervisor->wake_asked, true, __ATOMIC_RELEASE);
   pthread_mutex_lock(&supervisor->lock);
-  const bool rang = ring_own_doorbell(supervisor);
+  ring_own_doorbell(supervisor);
   pthread_mutex_unlock(&supervisor->lock);
-  return rang;
 }
 
 tdn_wait_outcome tdn_supervisor_await(

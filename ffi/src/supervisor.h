@@ -217,10 +217,11 @@ tdn_wait_outcome tdn_supervisor_await(
     tdn_supervisor* supervisor, uint64_t deadline_ns, tdn_record* record, tdn_diag* why);
 
 /* Ends the sleep of the thread in tdn_supervisor_await (WAIT_DEADLINE)
- * from another thread, or makes its next wait return at once; false when
- * it cannot (no stub, or no writer of the parent's doorbell): the waiter
- * then ends its sleep at its deadline only. */
-bool tdn_supervisor_wake_waiter(tdn_supervisor* supervisor);
+ * from another thread, or makes its next wait return at once. Without a
+ * stub, or without a writer of the parent's doorbell
+ * (doorbells.wake_parent), the waiter ends its sleep at its deadline only:
+ * a caller that relies on the wake-up checks for that writer first. */
+void tdn_supervisor_wake_waiter(tdn_supervisor* supervisor);
 
 /* Sends one record; false if no stub runs or it stopped consuming. */
 bool tdn_supervisor_send(
