@@ -48,6 +48,7 @@ ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 CHANNEL_CHECK_SRCS := tests/units/channel_check.c ffi/src/channel.c
 BUFFER_POOL_CHECK_SRCS := tests/units/buffer_pool_check.c ffi/client/buffer_pool.c
 POLICY_CACHE_CHECK_SRCS := tests/units/policy_cache_check.c ffi/src/policy_cache.c
+SIBLINGS_CHECK_SRCS := tests/units/siblings_check.c ffi/src/siblings.c
 TENSOR_COPY_CHECK_SRCS := tests/units/tensor_copy_check.c ffi/src/tensor_copy.c
 STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ffi/src/stub_log.c \
 	ffi/src/log.c
@@ -75,7 +76,7 @@ $(PINNED_DENO): tools/deno/package.json tools/deno/package-lock.json
 	cd tools/deno && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
-build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/stub_stderr_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/native_check/tsconfig.json
+build: $(BACKEND_DIR)/libtriton_deno.so $(BACKEND_DIR)/libtriton_deno_stub.so $(BUILD)/libtriton_host.so $(BUILD)/libtriton_deno_client.so $(BUILD)/golden_c $(BUILD)/fake_bls/libtriton_fake_bls.so $(BUILD)/fake_cudart/libcudart_fake.so $(BUILD)/units/json_reader_check $(BUILD)/units/metrics_check $(BUILD)/units/arena_alloc_check $(BUILD)/units/channel_check $(BUILD)/units/buffer_pool_check $(BUILD)/units/policy_cache_check $(BUILD)/units/siblings_check $(BUILD)/units/tensor_copy_check $(BUILD)/units/stub_log_check $(BUILD)/units/stub_stderr_check $(BUILD)/units/client_text_check $(BACKEND_DIR)/.layout $(BACKEND_DIR)/deno_dir/.cached $(BACKEND_DIR)/native_check/tsconfig.json
 
 $(BACKEND_DIR)/libtriton_deno.so: $(LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
@@ -106,6 +107,10 @@ $(BUILD)/units/channel_check: $(CHANNEL_CHECK_SRCS) $(HEADERS) tests/units/check
 $(BUILD)/units/policy_cache_check: $(POLICY_CACHE_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Iffi/src $(POLICY_CACHE_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
+
+$(BUILD)/units/siblings_check: $(SIBLINGS_CHECK_SRCS) $(HEADERS) tests/units/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iffi/src $(SIBLINGS_CHECK_SRCS) -o $@ $(SANITIZE) -lpthread
 
 $(BUILD)/units/tensor_copy_check: $(TENSOR_COPY_CHECK_SRCS) $(HEADERS) tests/units/check.h
 	@mkdir -p $(@D)

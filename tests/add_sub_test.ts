@@ -195,3 +195,24 @@ Deno.test("every request is released exactly once and its statistics are reporte
     // no response after FINAL, no statistics after release, nothing leaked.
     model.unload();
   }));
+
+Deno.test("add_sub: early wake-ups of a sibling instance that never gets the batch stop", () =>
+  withHost(async (host) => {
+    // The test host gives every request to the lowest-numbered free
+    // instance, so a guess that instance 1 serves the next request (the one
+    // idle longest: ffi/src/siblings.h) never hits. The guessing must back
+    // off to occasional trials instead of waking instance 1 for every batch.
+    const model = host.loadModel(exampleModelDir("add_sub"));
+    assertEquals(model.instanceCount, 2);
+    const total = 3000;
+    const run = await model.bench(fp32Request("seq", [1, 2, 3, 4], [4, 3, 2, 1]), total, 1);
+    assertEquals(run.failures, 0);
+    model.unload();
+    const line = /woke the stub of its next instance early (\d+) times, (\d+) of them in time/
+      .exec(host.log());
+    // No line: no gap between batches was short enough to guess at all.
+    const [woken, inTime] = line === null ? [0, 0] : [Number(line[1]), Number(line[2])];
+    assertEquals(inTime, 0, "instance 1 never got a batch");
+    // Failed trials of at most 5 guesses each, ever more rarely: far fewer than the batches.
+    assert(woken <= 40, `woke instance 1 early ${woken} times for ${total} batches`);
+  }));

@@ -137,10 +137,15 @@ typedef struct tdn_record {
  * TICK: the stub's main thread lets the Worker's event loop turn. COMING: a
  * record is being written (the parent copies a batch's large inputs after
  * ringing): spin for it instead of sleeping again, so that the wake-up
- * overlaps the copy. The parent reads no meaning into bytes on its own. */
+ * overlaps the copy. SOON: a batch is likely within microseconds (another
+ * instance of the model just answered, and its batches come back to back):
+ * spin for it a while (TDN_SOON_SPIN_US), then sleep again. The parent
+ * reads no meaning into bytes on its own. */
 #define TDN_DOORBELL_RECORD 0x72u
 #define TDN_DOORBELL_TICK 0x74u
 #define TDN_DOORBELL_COMING 0x63u
+#define TDN_DOORBELL_SOON 0x73u
+#define TDN_SOON_SPIN_US 250u
 typedef struct tdn_ring {
   uint32_t tail; /* records published (futex word) */
   uint32_t consumer_sleeping;

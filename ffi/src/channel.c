@@ -171,13 +171,24 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
   return true;
 }
 
-bool tdn_channel_announce(const tdn_channel* channel)
+/* Rings `bell` only for a stub asleep on its doorbell. */
+static bool ring_sleeper(const tdn_channel* channel, char bell)
 {
   if (channel->ring_stub_fd < 0 || load(&channel->to_stub->consumer_sleeping) != TDN_SLEEP_DOORBELL) {
     return false;
   }
-  ring_stub(channel, (char)TDN_DOORBELL_COMING);
+  ring_stub(channel, bell);
   return true;
+}
+
+bool tdn_channel_announce(const tdn_channel* channel)
+{
+  return ring_sleeper(channel, (char)TDN_DOORBELL_COMING);
+}
+
+bool tdn_channel_wake_soon(const tdn_channel* channel)
+{
+  return ring_sleeper(channel, (char)TDN_DOORBELL_SOON);
 }
 
 uint32_t tdn_channel_unread(const tdn_channel* channel)

@@ -56,6 +56,12 @@ bool tdn_channel_send(tdn_channel* channel, const tdn_record* record, tdn_diag* 
  * wakes those. The send still rings if the stub sleeps again by then. */
 bool tdn_channel_announce(const tdn_channel* channel);
 
+/* Wakes a stub asleep on its doorbell with TDN_DOORBELL_SOON: a record is
+ * likely to come within microseconds (siblings.h), so it spins for one a
+ * while before sleeping again. Does nothing (false) to a stub that is awake
+ * or sleeps on a futex. */
+bool tdn_channel_wake_soon(const tdn_channel* channel);
+
 /* Records on to_stub the stub has not taken yet (as it reports; a value
  * it cannot have is TDN_RING_CAPACITY: no room). */
 uint32_t tdn_channel_unread(const tdn_channel* channel);

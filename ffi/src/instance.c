@@ -35,6 +35,9 @@ static void instance_free(tdn_instance* instance)
   if (instance == NULL) {
     return;
   }
+  if (instance->model != NULL) {
+    tdn_siblings_leave(instance->model->siblings, &instance->supervisor);
+  }
   tdn_decoupled_stop_pump(&instance->decoupled);
   tdn_supervisor_stop(&instance->supervisor);
   tdn_trace_flush();
@@ -191,6 +194,11 @@ static TRITONSERVER_Error* instance_create(
   }
   if (error == NULL) {
     report_layers(instance);
+    /* A model whose batches overlap answers from its response thread and
+     * seldom sleeps between batches: only the others wake a sibling. */
+    if (!tdn_sandbox_overlaps(&instance->model->sandbox)) {
+      tdn_siblings_join(instance->model->siblings, &instance->supervisor);
+    }
   }
   if (error != NULL) {
     instance_free(instance);
@@ -424,8 +432,11 @@ static TRITONSERVER_Error* execute(
   batch_outcome outcome = {.succeeded = succeeded, .rescheduled = succeeded + request_count};
   tdn_batch_answer answer;
   memset(&answer, 0, sizeof(answer));
+  tdn_siblings* siblings = instance->model->siblings;
+  tdn_siblings_begin(siblings, &instance->supervisor, times.exec_start);
   if (batch.sendable_count > 0) {
     tdn_supervisor_run_batch(&instance->supervisor, &batch, &answer);
+    tdn_siblings_answered(siblings, &instance->supervisor, tdn_now_ns());
     if (answer.compute_start_ns != 0) {
       times.compute_start = answer.compute_start_ns;
       times.compute_end = answer.compute_end_ns;
@@ -441,6 +452,7 @@ static TRITONSERVER_Error* execute(
   tdn_collected_batch_free(&batch);
   free(succeeded);
   tdn_supervisor_end_batch(&instance->supervisor, &answer, any_failed);
+  tdn_siblings_end(siblings, &instance->supervisor, tdn_now_ns());
   return NULL;
 }
 

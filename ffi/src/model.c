@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "log.h"
 #include "model.h"
+#include "supervisor.h"
 #include "triton_api.h"
 
 static void model_free(tdn_model* model)
@@ -20,6 +21,16 @@ static void model_free(tdn_model* model)
   }
   tdn_auto_complete_discard(model);
   tdn_metrics_model_free(model->metrics);
+  if (model->siblings != NULL) {
+    if (model->siblings->woken_total > 0) {
+      TDN_LOG_INFO(
+          "model '%s': woke the stub of its next instance early %llu times, %llu of them in time",
+          model->name, (unsigned long long)model->siblings->woken_total,
+          (unsigned long long)model->siblings->hits_total);
+    }
+    tdn_siblings_destroy(model->siblings);
+    free(model->siblings);
+  }
   free(model->name);
   free(model->repository);
   free(model->config_json);
@@ -145,6 +156,12 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
   }
   if (error == NULL && (model->metrics = tdn_metrics_model_new(model->name)) == NULL) {
     error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  if (error == NULL && (model->siblings = malloc(sizeof(*model->siblings))) == NULL) {
+    error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
+  }
+  if (error == NULL) {
+    tdn_siblings_init(model->siblings, tdn_supervisor_prewake);
   }
   if (error == NULL) {
     error = tdn_auto_complete(handle, model);

@@ -3,7 +3,8 @@
  * TRITONBACKEND_ModelInitialize, hung on the model handle, freed in
  * TRITONBACKEND_ModelFinalize after all its instances are gone. Instances
  * read it; nothing writes it after initialization except the custom metrics
- * registry, which has its own lock (metrics.h).
+ * registry and the instances' sibling list, which have their own locks
+ * (metrics.h, siblings.h).
  */
 #ifndef TDN_MODEL_H
 #define TDN_MODEL_H
@@ -15,6 +16,7 @@
 #include "backend.h"
 #include "metrics.h"
 #include "policy_eval.h"
+#include "siblings.h"
 
 typedef struct tdn_parked_stub tdn_parked_stub;
 
@@ -29,6 +31,7 @@ typedef struct tdn_model {
   size_t env_count;
   tdn_metrics_model* metrics; /* the families its instances declared */
   tdn_parked_stub* parked;    /* auto-completion's stub, until an instance adopts it */
+  tdn_siblings* siblings;     /* its instances, as candidates for the next batch (own lock) */
 } tdn_model;
 
 /* Reads (again) Triton's configuration of the model into config_json. */

@@ -787,6 +787,20 @@ static void wake_to_spin(tdn_supervisor* supervisor)
   }
 }
 
+void tdn_supervisor_prewake(void* member)
+{
+  tdn_supervisor* supervisor = member;
+  /* Never waits: a stub being started or torn down holds the lock, and
+   * an early wake-up is only worth what it saves. */
+  if (pthread_mutex_trylock(&supervisor->lock) != 0) {
+    return;
+  }
+  if (supervisor->pid > 0) {
+    tdn_channel_wake_soon(&supervisor->channel);
+  }
+  pthread_mutex_unlock(&supervisor->lock);
+}
+
 tdn_send_status tdn_supervisor_send_answer(
     tdn_supervisor* supervisor, const tdn_record* record, const uint64_t* blocks,
     uint32_t block_count, tdn_diag* why)

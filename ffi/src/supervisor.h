@@ -223,6 +223,11 @@ tdn_wait_outcome tdn_supervisor_await(
  * a caller that relies on the wake-up checks for that writer first. */
 void tdn_supervisor_wake_waiter(tdn_supervisor* supervisor);
 
+/* A tdn_sibling_wake (siblings.h): wakes the stub ahead of a likely
+ * batch (TDN_DOORBELL_SOON) if it sleeps on its doorbell. Never blocks:
+ * nothing happens while another thread holds the supervisor's lock. */
+void tdn_supervisor_prewake(void* member);
+
 /* Sends one record; false if no stub runs or it stopped consuming. */
 bool tdn_supervisor_send(
     tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,

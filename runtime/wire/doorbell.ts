@@ -31,6 +31,8 @@ export type DoorbellWake =
   | "record"
   /** A producer is writing a record (a large one): spin for it. */
   | "coming"
+  /** A batch is likely within microseconds: spin for it a while. */
+  | "soon"
   /** The main thread's tick: let the event loop run the model's timers. */
   | "tick"
   /** The doorbell's writers are all gone (the parent died), or it failed. */
@@ -62,9 +64,9 @@ function wakeFrom(bytes: Uint8Array): DoorbellWake {
   if (bytes.length === 0) return "closed";
   if (bytes.includes(DOORBELL_BYTE.TICK)) return "tick";
   // Announced and published by now: the record is there.
-  return bytes.includes(DOORBELL_BYTE.COMING) && !bytes.includes(DOORBELL_BYTE.RECORD)
-    ? "coming"
-    : "record";
+  if (bytes.includes(DOORBELL_BYTE.RECORD)) return "record";
+  if (bytes.includes(DOORBELL_BYTE.COMING)) return "coming";
+  return bytes.includes(DOORBELL_BYTE.SOON) ? "soon" : "record";
 }
 
 /**

@@ -12,10 +12,15 @@ function wakeFor(bytes: number[]): string {
 }
 
 Deno.test("doorbell: each byte says what woke the Worker", () => {
-  const { RECORD, TICK, COMING } = DOORBELL_BYTE;
+  const { RECORD, TICK, COMING, SOON } = DOORBELL_BYTE;
   assertEquals(wakeFor([RECORD]), "record");
   assertEquals(wakeFor([TICK]), "tick");
   assertEquals(wakeFor([COMING]), "coming");
+  assertEquals(wakeFor([SOON]), "soon");
+  // The batch that the early wake-up expected came before the Worker read.
+  assertEquals(wakeFor([SOON, RECORD]), "record");
+  assertEquals(wakeFor([SOON, COMING]), "coming");
+  assertEquals(wakeFor([SOON, TICK]), "tick");
   // Announced and then published before the Worker read: the record is there.
   assertEquals(wakeFor([COMING, RECORD]), "record");
   // A tick lets the event loop turn first, whatever else came.

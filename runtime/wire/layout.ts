@@ -36,7 +36,8 @@ export const STUB_TICK_FD = 5;
 /**
  * `TDN_DOORBELL_*`: bytes on the stub's doorbell: a producer's record, the
  * main thread's tick that lets the event loop of a Worker asleep on it
- * turn, or the parent's word that a record is on its way. The parent reads
+ * turn, or the parent's word that a record is on its way or likely soon
+ * (ffi/src/siblings.h). The parent reads
  * no meaning into the bytes on its own doorbell.
  */
 export const DOORBELL_BYTE = {
@@ -46,7 +47,12 @@ export const DOORBELL_BYTE = {
   TICK: 0x74,
   /** A record is being written (large inputs being copied): spin for it. */
   COMING: 0x63,
+  /** A batch is likely within microseconds: spin for it a while ({@linkcode SOON_SPIN_US}). */
+  SOON: 0x73,
 } as const;
+
+/** `TDN_SOON_SPIN_US`: how long a Worker woken by `DOORBELL_BYTE.SOON` spins for its batch. */
+export const SOON_SPIN_US = 250;
 
 /** `TDN_SLEEP_*`: how a consumer sleeps, stored in `consumer_sleeping`. */
 export const SLEEP = {

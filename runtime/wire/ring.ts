@@ -34,7 +34,7 @@
  * @module
  */
 
-import { RECORD, RING, RING_CAPACITY, SLEEP } from "./layout.ts";
+import { RECORD, RING, RING_CAPACITY, SLEEP, SOON_SPIN_US } from "./layout.ts";
 
 /** One `tdn_record`. */
 export interface WireRecord {
@@ -312,7 +312,9 @@ export class Ring {
    * A producer that announced its record ("coming": it rang before
    * writing a large one) is waited for by spinning, up to
    * {@linkcode ANNOUNCED_SPIN_MICROS}, so that this thread's wake-up
-   * overlapped the writing; then the ring sleeps again.
+   * overlapped the writing; then the ring sleeps again. A wake-up ahead of
+   * a likely batch ("soon": ffi/src/siblings.h) spins up to
+   * `SOON_SPIN_US` (layout.ts) the same way.
    *
    * @param sleep Blocks until a byte arrives on the doorbell; says why.
    * @param announcedSpinMicros How long to spin for an announced record.
@@ -320,7 +322,7 @@ export class Ring {
    * producer's byte ("tick", "closed").
    */
   popOnDoorbell(
-    sleep: () => "record" | "coming" | "tick" | "closed",
+    sleep: () => "record" | "coming" | "soon" | "tick" | "closed",
     announcedSpinMicros: number = ANNOUNCED_SPIN_MICROS,
   ): WireRecord | "tick" | "closed" {
     for (;;) {
@@ -331,8 +333,8 @@ export class Ring {
       const empty = this.#pendingCount(Atomics.load(this.#words, this.#tail), head) === 0;
       const woke = empty ? sleep() : "record";
       Atomics.store(this.#words, this.#consumerSleeping, 0);
-      if (woke === "coming") {
-        const announced = this.poll(announcedSpinMicros);
+      if (woke === "coming" || woke === "soon") {
+        const announced = this.poll(woke === "coming" ? announcedSpinMicros : SOON_SPIN_US);
         if (announced !== undefined) return announced;
       } else if (woke !== "record") {
         return woke;

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "../api/_test_assert.ts";
-import { MSG, RING, RING_CAPACITY } from "./layout.ts";
+import { MSG, RING, RING_CAPACITY, SOON_SPIN_US } from "./layout.ts";
 import { atomicsWaiter, Ring, RingCorruptedError, type WireRecord } from "./ring.ts";
 
 function record(id: number, extra: Partial<WireRecord> = {}): WireRecord {
@@ -143,6 +143,27 @@ Deno.test("ring: an announced record that does not come in time leaves the consu
   // The second byte (the record's own) woke it from a second sleep.
   assertEquals(wakes, ["coming", "record"]);
   assertEquals((got as WireRecord).id, 8n);
+});
+
+Deno.test("ring: a consumer woken ahead of a batch spins for it a while, then sleeps again", () => {
+  const { ring } = newRing();
+  const wakes: string[] = [];
+  const started = performance.now();
+  let spun = 0;
+  const got = ring.popOnDoorbell(() => {
+    if (wakes.length === 0) {
+      wakes.push("soon");
+      return "soon"; // another instance answered, but this batch went elsewhere
+    }
+    spun = (performance.now() - started) * 1000;
+    wakes.push("record");
+    ring.push(record(9));
+    return "record";
+  });
+  assertEquals(wakes, ["soon", "record"]);
+  assertEquals((got as WireRecord).id, 9n);
+  // It spun for the batch before it slept again.
+  assert(spun >= SOON_SPIN_US, `slept again after ${spun} us`);
 });
 
 /** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */

@@ -114,7 +114,7 @@ export class Inbox {
    * reader is already waiting on the ring.
    */
   nextBlocking(
-    sleep: () => "record" | "coming" | "tick" | "closed" | undefined,
+    sleep: () => "record" | "coming" | "soon" | "tick" | "closed" | undefined,
   ): WireRecord | "tick" | "closed" | undefined {
     if (this.#failure !== undefined) throw this.#failure.error;
     for (;;) {

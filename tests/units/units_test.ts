@@ -15,6 +15,7 @@ const CHECKS: Record<string, string[]> = {
   channel_check: [],
   buffer_pool_check: [],
   policy_cache_check: [],
+  siblings_check: [],
   tensor_copy_check: [],
   stub_log_check: [],
   stub_stderr_check: [],

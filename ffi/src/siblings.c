@@ -1,0 +1,206 @@
+/*
+ * siblings.c: waking the stub of a model's next instance ahead of its
+ * batch (siblings.h).
+ */
+#include <stdlib.h>
+
+#include "siblings.h"
+#include "tdn_wire.h"
+
+/* A guess hits when its sibling's batch begins within the Worker's spin. */
+#define HIT_WITHIN_NS ((uint64_t)TDN_SOON_SPIN_US * 1000)
+#define RECENT_MASK ((1u << TDN_SIBLINGS_HISTORY) - 1)
+
+void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake)
+{
+  /* The first guesses are a trial like any other. */
+  *siblings = (tdn_siblings){
+      .wake = wake,
+      .trial_left = TDN_SIBLINGS_HISTORY,
+      .trial_every = TDN_SIBLINGS_TRIAL_EVERY,
+  };
+  pthread_mutex_init(&siblings->lock, NULL);
+}
+
+void tdn_siblings_destroy(tdn_siblings* siblings)
+{
+  free(siblings->members);
+  siblings->members = NULL;
+  siblings->count = siblings->capacity = 0;
+  pthread_mutex_destroy(&siblings->lock);
+}
+
+/* The member's entry, or NULL. With the lock held. */
+static tdn_sibling* find(tdn_siblings* siblings, const void* member)
+{
+  for (size_t i = 0; i < siblings->count; ++i) {
+    if (siblings->members[i].member == member) {
+      return &siblings->members[i];
+    }
+  }
+  return NULL;
+}
+
+bool tdn_siblings_join(tdn_siblings* siblings, void* member)
+{
+  pthread_mutex_lock(&siblings->lock);
+  bool joined = true;
+  if (siblings->count == siblings->capacity) {
+    const size_t capacity = siblings->capacity == 0 ? 4 : 2 * siblings->capacity;
+    tdn_sibling* grown = realloc(siblings->members, capacity * sizeof(*grown));
+    if (grown == NULL) {
+      joined = false;
+    } else {
+      siblings->members = grown;
+      siblings->capacity = capacity;
+    }
+  }
+  if (joined) {
+    siblings->members[siblings->count++] = (tdn_sibling){.member = member};
+  }
+  pthread_mutex_unlock(&siblings->lock);
+  return joined;
+}
+
+void tdn_siblings_leave(tdn_siblings* siblings, const void* member)
+{
+  pthread_mutex_lock(&siblings->lock);
+  tdn_sibling* entry = find(siblings, member);
+  if (entry != NULL) {
+    if (entry->executing) {
+      siblings->executing--;
+    }
+    *entry = siblings->members[--siblings->count];
+  }
+  if (siblings->guessed == member) {
+    siblings->guessed = NULL;
+  }
+  pthread_mutex_unlock(&siblings->lock);
+}
+
+/* Notes whether the guess in flight hit. With the lock held. */
+static void note_guess(tdn_siblings* siblings, bool hit)
+{
+  siblings->guessed = NULL;
+  siblings->hits_total += hit ? 1u : 0u;
+  siblings->hits = siblings->hits << 1 | (hit ? 1u : 0u);
+  if (siblings->guesses_noted < TDN_SIBLINGS_HISTORY) {
+    siblings->guesses_noted++;
+  }
+  const uint32_t noted = siblings->guesses_noted;
+  const uint32_t mask = noted >= 32 ? ~0u : (1u << noted) - 1;
+  const uint32_t hits = (uint32_t)__builtin_popcount(siblings->hits & mask & RECENT_MASK);
+  const uint32_t misses = noted - hits;
+  if (siblings->trial_left > 0) {
+    siblings->trial_left--;
+    const bool failed = misses > TDN_SIBLINGS_HISTORY - TDN_SIBLINGS_HITS_NEEDED;
+    if (failed || siblings->trial_left == 0) {
+      /* Judged: a trial fails as soon as it cannot pass any more. */
+      siblings->trial_left = 0;
+      siblings->guessing = !failed;
+      siblings->trial_every =
+          failed ? (siblings->trial_every * 2 < TDN_SIBLINGS_TRIAL_EVERY_MAX
+                        ? siblings->trial_every * 2
+                        : TDN_SIBLINGS_TRIAL_EVERY_MAX)
+                 : TDN_SIBLINGS_TRIAL_EVERY;
+    }
+  } else if (siblings->guessing && noted >= TDN_SIBLINGS_HISTORY &&
+             hits < TDN_SIBLINGS_HITS_NEEDED) {
+    siblings->guessing = false;
+  }
+}
+
+/* Whether this answer may wake a guess: while guesses hit, during a trial,
+ * or when a trial is due. With the lock held. */
+static bool may_guess(tdn_siblings* siblings)
+{
+  if (siblings->guessing || siblings->trial_left > 0) {
+    return true;
+  }
+  if (++siblings->since_trial < siblings->trial_every) {
+    return false;
+  }
+  siblings->since_trial = 0;
+  siblings->trial_left = TDN_SIBLINGS_HISTORY;
+  siblings->hits = 0;
+  siblings->guesses_noted = 0;
+  return true;
+}
+
+void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now_ns)
+{
+  pthread_mutex_lock(&siblings->lock);
+  tdn_sibling* entry = find(siblings, member);
+  if (entry != NULL && siblings->guessed != NULL) {
+    /* The guess was for the model's next batch, whichever instance got it. */
+    note_guess(
+        siblings, siblings->guessed == member && now_ns - siblings->guessed_ns <= HIT_WITHIN_NS);
+  }
+  if (entry != NULL && !entry->executing) {
+    /* Only a gap in which nothing ran says how soon requests follow
+     * answers; with batches overlapping, no stub sleeps for long anyway. */
+    if (siblings->executing == 0 && siblings->last_end_ns != 0) {
+      const bool short_gap = now_ns - siblings->last_end_ns <= TDN_SIBLINGS_GAP_NS;
+      siblings->short_gaps = siblings->short_gaps << 1 | (short_gap ? 1u : 0u);
+      if (siblings->gaps_noted < TDN_SIBLINGS_HISTORY) {
+        siblings->gaps_noted++;
+      }
+    }
+    entry->executing = true;
+    siblings->executing++;
+  }
+  pthread_mutex_unlock(&siblings->lock);
+}
+
+/* Whether at least half of the recent gaps were back to back. With the lock held. */
+static bool back_to_back(const tdn_siblings* siblings)
+{
+  if (siblings->gaps_noted < TDN_SIBLINGS_HISTORY) {
+    return false;
+  }
+  const uint32_t recent = siblings->short_gaps & ((1u << TDN_SIBLINGS_HISTORY) - 1);
+  return 2 * (uint32_t)__builtin_popcount(recent) >= TDN_SIBLINGS_HISTORY;
+}
+
+void tdn_siblings_answered(tdn_siblings* siblings, const void* member, uint64_t now_ns)
+{
+  /* Never wait for the lock on the answer's path: another instance holds
+   * it for a few instructions at most, and a missed early wake-up costs
+   * only what it would have saved. */
+  if (pthread_mutex_trylock(&siblings->lock) != 0) {
+    return;
+  }
+  if (siblings->guessed != NULL) {
+    note_guess(siblings, false); /* no batch began since: nobody took it */
+  }
+  if (siblings->count > 1 && back_to_back(siblings) && may_guess(siblings)) {
+    tdn_sibling* next = NULL;
+    for (size_t i = 0; i < siblings->count; ++i) {
+      tdn_sibling* entry = &siblings->members[i];
+      if (entry->member != member && !entry->executing &&
+          (next == NULL || entry->last_end_ns < next->last_end_ns)) {
+        next = entry;
+      }
+    }
+    if (next != NULL) {
+      siblings->guessed = next->member;
+      siblings->guessed_ns = now_ns;
+      siblings->woken_total++;
+      siblings->wake(next->member);
+    }
+  }
+  pthread_mutex_unlock(&siblings->lock);
+}
+
+void tdn_siblings_end(tdn_siblings* siblings, const void* member, uint64_t now_ns)
+{
+  pthread_mutex_lock(&siblings->lock);
+  tdn_sibling* entry = find(siblings, member);
+  if (entry != NULL && entry->executing) {
+    entry->executing = false;
+    entry->last_end_ns = now_ns;
+    siblings->executing--;
+    siblings->last_end_ns = now_ns;
+  }
+  pthread_mutex_unlock(&siblings->lock);
+}
