@@ -9,7 +9,6 @@
 
 /* A guess hits when its sibling's batch begins within the Worker's spin. */
 #define HIT_WITHIN_NS ((uint64_t)TDN_SOON_SPIN_US * 1000)
-#define RECENT_MASK ((1u << TDN_SIBLINGS_HISTORY) - 1)
 
 void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake)
 {
@@ -87,9 +86,8 @@ static void note_guess(tdn_siblings* siblings, bool hit)
   if (siblings->guesses_noted < TDN_SIBLINGS_HISTORY) {
     siblings->guesses_noted++;
   }
-  const uint32_t noted = siblings->guesses_noted;
-  const uint32_t mask = noted >= 32 ? ~0u : (1u << noted) - 1;
-  const uint32_t hits = (uint32_t)__builtin_popcount(siblings->hits & mask & RECENT_MASK);
+  const uint32_t noted = siblings->guesses_noted; /* at most TDN_SIBLINGS_HISTORY */
+  const uint32_t hits = (uint32_t)__builtin_popcount(siblings->hits & ((1u << noted) - 1));
   const uint32_t misses = noted - hits;
   if (siblings->trial_left > 0) {
     siblings->trial_left--;
