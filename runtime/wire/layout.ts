@@ -37,8 +37,8 @@ export const STUB_TICK_FD = 5;
  * `TDN_DOORBELL_*`: bytes on the stub's doorbell: a producer's record, the
  * main thread's tick that lets the event loop of a Worker asleep on it
  * turn, or the parent's word that a record is on its way or likely soon
- * (ffi/src/siblings.h). The parent reads
- * no meaning into the bytes on its own doorbell.
+ * (ffi/src/siblings.h). The parent reads no meaning into the bytes on its
+ * own doorbell.
  */
 export const DOORBELL_BYTE = {
   /** A record was published. */
