@@ -77,17 +77,28 @@ void tdn_siblings_leave(tdn_siblings* siblings, const void* member)
   pthread_mutex_unlock(&siblings->lock);
 }
 
+static void note_outcome(tdn_outcomes* outcomes, bool yes)
+{
+  outcomes->bits = outcomes->bits << 1 | (yes ? 1u : 0u);
+  if (outcomes->noted < TDN_SIBLINGS_HISTORY) {
+    outcomes->noted++;
+  }
+}
+
+/* How many of the known outcomes were yes. */
+static uint32_t yes_count(const tdn_outcomes* outcomes)
+{
+  return (uint32_t)__builtin_popcount(outcomes->bits & ((1u << outcomes->noted) - 1));
+}
+
 /* Notes whether the guess in flight hit. With the lock held. */
 static void note_guess(tdn_siblings* siblings, bool hit)
 {
   siblings->guessed = NULL;
   siblings->hits_total += hit ? 1u : 0u;
-  siblings->hits = siblings->hits << 1 | (hit ? 1u : 0u);
-  if (siblings->guesses_noted < TDN_SIBLINGS_HISTORY) {
-    siblings->guesses_noted++;
-  }
-  const uint32_t noted = siblings->guesses_noted; /* at most TDN_SIBLINGS_HISTORY */
-  const uint32_t hits = (uint32_t)__builtin_popcount(siblings->hits & ((1u << noted) - 1));
+  note_outcome(&siblings->hits, hit);
+  const uint32_t noted = siblings->hits.noted;
+  const uint32_t hits = yes_count(&siblings->hits);
   const uint32_t misses = noted - hits;
   if (siblings->trial_left > 0) {
     siblings->trial_left--;
@@ -120,8 +131,7 @@ static bool may_guess(tdn_siblings* siblings)
   }
   siblings->since_trial = 0;
   siblings->trial_left = TDN_SIBLINGS_HISTORY;
-  siblings->hits = 0;
-  siblings->guesses_noted = 0;
+  siblings->hits = (tdn_outcomes){0};
   return true;
 }
 
@@ -138,11 +148,7 @@ void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now
     /* Only a gap in which nothing ran says how soon requests follow
      * answers; with batches overlapping, no stub sleeps for long anyway. */
     if (siblings->executing == 0 && siblings->last_end_ns != 0) {
-      const bool short_gap = now_ns - siblings->last_end_ns <= TDN_SIBLINGS_GAP_NS;
-      siblings->short_gaps = siblings->short_gaps << 1 | (short_gap ? 1u : 0u);
-      if (siblings->gaps_noted < TDN_SIBLINGS_HISTORY) {
-        siblings->gaps_noted++;
-      }
+      note_outcome(&siblings->short_gaps, now_ns - siblings->last_end_ns <= TDN_SIBLINGS_GAP_NS);
     }
     entry->executing = true;
     siblings->executing++;
@@ -153,11 +159,8 @@ void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now
 /* Whether at least half of the recent gaps were back to back. With the lock held. */
 static bool back_to_back(const tdn_siblings* siblings)
 {
-  if (siblings->gaps_noted < TDN_SIBLINGS_HISTORY) {
-    return false;
-  }
-  const uint32_t recent = siblings->short_gaps & ((1u << TDN_SIBLINGS_HISTORY) - 1);
-  return 2 * (uint32_t)__builtin_popcount(recent) >= TDN_SIBLINGS_HISTORY;
+  return siblings->short_gaps.noted == TDN_SIBLINGS_HISTORY &&
+         2 * yes_count(&siblings->short_gaps) >= TDN_SIBLINGS_HISTORY;
 }
 
 void tdn_siblings_answered(tdn_siblings* siblings, const void* member, uint64_t now_ns)

@@ -61,6 +61,13 @@ typedef struct tdn_sibling {
   uint64_t last_end_ns; /* when its last batch ended (0: none yet) */
 } tdn_sibling;
 
+/* The last TDN_SIBLINGS_HISTORY yes-or-no outcomes, newest in bit 0, and
+ * how many are known (at most TDN_SIBLINGS_HISTORY). */
+typedef struct tdn_outcomes {
+  uint32_t bits;
+  uint32_t noted;
+} tdn_outcomes;
+
 typedef struct tdn_siblings {
   pthread_mutex_t lock;
   tdn_sibling_wake wake;
@@ -68,16 +75,11 @@ typedef struct tdn_siblings {
   size_t count, capacity;
   uint32_t executing;   /* members in a batch now */
   uint64_t last_end_ns; /* the model's last batch end (0: none yet) */
-  /* Whether each recent gap was back to back, newest in bit 0. */
-  uint32_t short_gaps;
-  uint32_t gaps_noted;
+  tdn_outcomes short_gaps; /* whether each recent gap was back to back */
   /* The guess in flight: whom an answer woke, and when (NULL: none). */
   const void* guessed;
   uint64_t guessed_ns;
-  /* Whether each recent guess hit, newest in bit 0, and how many are known
-   * since guessing last (re)started. */
-  uint32_t hits;
-  uint32_t guesses_noted;
+  tdn_outcomes hits; /* whether each recent guess hit, since guessing last (re)started */
   bool guessing;        /* the last TDN_SIBLINGS_HISTORY guesses mostly hit */
   uint32_t trial_left;  /* guesses left in a trial (0: none running) */
   uint32_t since_trial; /* answers without guessing */
