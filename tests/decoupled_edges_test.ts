@@ -4,7 +4,9 @@
  * request ends, with an error naming it, when the model unloads), a send
  * after FINAL (the model's call throws; the request is unharmed), `execute`
  * throwing after it sent responses (each request still open gets the error
- * as its final response), and response parameters of every type.
+ * as its final response), response parameters of every type, and a model
+ * that floods the parent's doorbell once its stream has ended (its stub is
+ * restarted rather than waking the response thread for nothing forever).
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./harness/assert.ts";
@@ -163,5 +165,27 @@ Deno.test("decoupled edges: response parameters of every type reach Triton", () 
     const refused =
       "an INT outside int64: response parameter 'huge': 9223372036854775808n is outside int64";
     assert(await waitFor(() => host.log().includes(refused), 5_000), host.log());
+    model.unload();
+  }));
+
+Deno.test("decoupled edges: flooding the parent's doorbell after the stream restarts the stub", () =>
+  withHost(async (host) => {
+    const model = host.loadModel(fixtureDir("decoupled_doorbell_flood"));
+    const [flooding] = model.execute(0, [request("flooding", 7, { flood: true })]);
+    assertSettled(flooding);
+    assertEquals([flooding.responses[0].error, outputOf(flooding.responses[0])], [null, 7]);
+    // Nothing is in flight: the response thread rests on the doorbell, and
+    // the flood's bytes, explained by no record, break the protocol.
+    await waitFor(() => host.log().includes("rang the parent's doorbell more than"), 10_000);
+    assertStringIncludes(
+      host.log(),
+      "stub for instance 'decoupled_doorbell_flood_0' broke the protocol: rang the parent's " +
+        "doorbell more than 4096 times with no record to show for it (the model writes to the " +
+        "stub's descriptor 1?); it was killed and is restarting",
+    );
+    // A new stub serves the next request.
+    const [after] = model.execute(0, [request("after", 8)]);
+    assertSettled(after);
+    assertEquals([after.responses[0].error, outputOf(after.responses[0])], [null, 8]);
     model.unload();
   }));

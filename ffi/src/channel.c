@@ -70,6 +70,12 @@ void tdn_channel_set_doorbells(
   channel->ring_stub_fd = ring_stub_fd;
   channel->from_stub_fd = from_stub_fd;
   channel->stub_exit_fd = stub_exit_fd;
+  channel->bell_excess = 0;
+}
+
+void tdn_channel_count_own_ring(tdn_channel* channel)
+{
+  __atomic_add_fetch(&channel->own_rings, 1, __ATOMIC_SEQ_CST);
 }
 
 /* One byte on the stub's doorbell. A full pipe already holds a wake-up, and
@@ -82,10 +88,42 @@ static void ring_stub(const tdn_channel* channel, char bell)
   } while (wrote < 0 && errno == EINTR);
 }
 
+typedef enum bell_outcome { BELL_TIMED_OUT, BELL_WOKE, BELL_FLOODED } bell_outcome;
+
+/* Empties the parent's doorbell and counts the stub's bytes there (what our
+ * own threads wrote is theirs); BELL_FLOODED once they exceed
+ * TDN_DOORBELL_EXCESS_MAX beyond what records explain. Reads at most 16 KiB,
+ * so that a stub writing as fast as we read cannot keep us here. */
+static bell_outcome drain_doorbell(tdn_channel* channel)
+{
+  char drained[256];
+  uint32_t total = 0;
+  for (int i = 0; i < 64; ++i) {
+    const ssize_t got = read(channel->from_stub_fd, drained, sizeof(drained));
+    if (got <= 0) {
+      break;
+    }
+    total += (uint32_t)got;
+    if ((size_t)got < sizeof(drained)) {
+      break;
+    }
+  }
+  const uint32_t own = __atomic_exchange_n(&channel->own_rings, 0, __ATOMIC_SEQ_CST);
+  if (own > total) {
+    /* Ours, still in the pipe or written after this read: a later drain's. */
+    __atomic_add_fetch(&channel->own_rings, own - total, __ATOMIC_SEQ_CST);
+  }
+  const uint32_t from_stub = own < total ? total - own : 0;
+  channel->bell_excess = from_stub > TDN_DOORBELL_EXCESS_MAX - channel->bell_excess
+                             ? TDN_DOORBELL_EXCESS_MAX + 1
+                             : channel->bell_excess + from_stub;
+  return channel->bell_excess > TDN_DOORBELL_EXCESS_MAX ? BELL_FLOODED : BELL_WOKE;
+}
+
 /* Sleeps until the doorbell rings (the stub, or another of our threads),
  * the stub exits or timeout_ns passes, then empties the doorbell: the
- * caller re-checks the ring whatever woke it. True if it did not time out. */
-static bool await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
+ * caller re-checks the ring whatever woke it. */
+static bell_outcome await_doorbell(tdn_channel* channel, uint64_t timeout_ns)
 {
   /* A negative fd (no pidfd) is skipped by ppoll. */
   struct pollfd bells[2] = {
@@ -97,14 +135,9 @@ static bool await_doorbell(const tdn_channel* channel, uint64_t timeout_ns)
       .tv_nsec = (long)(timeout_ns % TDN_NS_PER_SECOND),
   };
   if (ppoll(bells, 2, &timeout, NULL) <= 0) {
-    return false;
+    return BELL_TIMED_OUT;
   }
-  if (bells[0].revents != 0) {
-    char drained[64];
-    while (read(channel->from_stub_fd, drained, sizeof(drained)) == (ssize_t)sizeof(drained)) {
-    }
-  }
-  return true;
+  return bells[0].revents != 0 ? drain_doorbell(channel) : BELL_WOKE;
 }
 
 void tdn_channel_note_answer(tdn_channel* channel, uint64_t answer_ns)
@@ -221,6 +254,8 @@ static tdn_receive_status try_take(tdn_channel* channel, tdn_record* record, tdn
   memcpy(record, &ring->records[channel->consumed % TDN_RING_CAPACITY], sizeof(*record));
   channel->consumed++;
   store(&ring->head, channel->consumed);
+  channel->bell_excess =
+      channel->bell_excess > TDN_DOORBELL_FORGIVEN ? channel->bell_excess - TDN_DOORBELL_FORGIVEN : 0;
   if (load(&ring->producer_sleeping) != 0) {
     futex_wake(&ring->head);
   }
@@ -266,7 +301,17 @@ tdn_receive_status tdn_channel_receive(
     bool rang = false;
     if (tail == channel->consumed) {
       if (doorbell) {
-        rang = await_doorbell(channel, wait_ns - elapsed);
+        const bell_outcome outcome = await_doorbell(channel, wait_ns - elapsed);
+        if (outcome == BELL_FLOODED) {
+          store(&ring->consumer_sleeping, 0);
+          tdn_diag_set(
+              diag,
+              "rang the parent's doorbell more than %u times with no record to show for it (the "
+              "model writes to the stub's descriptor 1?)",
+              TDN_DOORBELL_EXCESS_MAX);
+          return TDN_BROKEN;
+        }
+        rang = outcome == BELL_WOKE;
       } else {
         futex_wait(&ring->tail, tail, wait_ns - elapsed);
       }

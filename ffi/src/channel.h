@@ -32,6 +32,12 @@ typedef struct tdn_channel {
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
   bool woke_stub;     /* the last send found the stub asleep and woke it */
+  /* Bytes our own threads wrote on the parent's doorbell and no sleep has
+   * drained yet (atomic: any thread adds, the waiter takes), and bytes from
+   * the stub that no record explains (the waiter's alone): see
+   * TDN_DOORBELL_EXCESS_MAX. */
+  uint32_t own_rings;
+  uint32_t bell_excess;
   uint32_t answers;   /* answer times noted so far */
   uint64_t answer_ns[TDN_ANSWER_HISTORY]; /* recent answer times, a ring */
 } tdn_channel;
@@ -44,6 +50,22 @@ void tdn_channel_init(tdn_channel* channel, tdn_control* control);
  * closes them); stub_exit_fd (-1: none) ends a sleep when the stub exits. */
 void tdn_channel_set_doorbells(
     tdn_channel* channel, int ring_stub_fd, int from_stub_fd, int stub_exit_fd);
+
+/* The stub rings the parent's doorbell once for a record it publishes
+ * while the parent sleeps, so each record taken forgives
+ * TDN_DOORBELL_FORGIVEN bytes there (a ring that crossed a wake-up leaves
+ * its byte for the next sleep). Bytes beyond that are not the runtime's:
+ * the model can write to the doorbell (descriptor 1 of the stub, reachable
+ * through node:fs), and every byte ends a sleep of one of Triton's threads
+ * for nothing, which a flood turns into a thread of Triton's spinning, on
+ * CPU no cgroup of the stub's limits. More than TDN_DOORBELL_EXCESS_MAX
+ * unexplained bytes break the protocol: the stub is killed and restarted. */
+#define TDN_DOORBELL_FORGIVEN 8u
+#define TDN_DOORBELL_EXCESS_MAX 4096u
+
+/* Notes one byte that one of our threads wrote on the parent's doorbell
+ * (to end a waiter's sleep), so that it is not counted as the stub's. */
+void tdn_channel_count_own_ring(tdn_channel* channel);
 
 /* Publishes one record to the stub and wakes it if it sleeps. Fails only
  * if the stub has stopped consuming (ring full) or corrupted its head. */
@@ -72,7 +94,7 @@ uint32_t tdn_channel_stub_done(const tdn_channel* channel);
 typedef enum tdn_receive_status {
   TDN_RECEIVED, /* *record holds the next record */
   TDN_NOTHING,  /* the wait elapsed, or a sleep ended early, with the ring empty */
-  TDN_BROKEN,   /* the stub's tail is impossible; diag says how */
+  TDN_BROKEN,   /* the stub's tail is impossible, or it flooded our doorbell; diag says how */
 } tdn_receive_status;
 
 /* Takes the next record from the stub. Spins for up to spin_ns watching the

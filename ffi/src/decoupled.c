@@ -527,9 +527,16 @@ static void* pump_main(void* argument)
       failed = true;
       tdn_diag how;
       tdn_supervisor_kill(supervisor, &how);
-      snprintf(
-          message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
-          outcome == WAIT_DIED ? how.text : why.text);
+      if (outcome == WAIT_DIED) {
+        snprintf(
+            message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
+            how.text);
+      } else {
+        snprintf(
+            message, sizeof(message),
+            "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
+            instance->name, why.text);
+      }
     } else if (!failed && now >= next_watch_ns) {
       /* Every slice, also while records keep coming. */
       next_watch_ns = now + slice_ns;

@@ -771,6 +771,9 @@ static void ring_own_doorbell(tdn_supervisor* supervisor)
   do {
     wrote = write(writer, &bell, 1);
   } while (wrote < 0 && errno == EINTR);
+  if (wrote == 1) {
+    tdn_channel_count_own_ring(&supervisor->channel);
+  }
 }
 
 /* With the lock held, after a call's last answer went to the model: a

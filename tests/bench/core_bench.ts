@@ -23,7 +23,9 @@
  * directory of another build of this backend: the small and large rows
  * then compare this build with that one instead of with python_backend,
  * taking turns in the same run; it gets a `libtriton_denobase.so` link so
- * that Triton can load it as a second backend).
+ * that Triton can load it as a second backend), BENCH_LOG_INFO=1 (Triton's
+ * info log on standard error: what the backend says at unload, such as how
+ * often a model woke a sibling instance early).
  *
  * @module
  */
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
     modelRepository: repository,
     backendDirectory,
     modelControl: "explicit",
-    logInfo: false,
+    logInfo: Deno.env.get("BENCH_LOG_INFO") === "1",
   });
   console.log(
     `Real Triton core ${home.prefix}; ${navigator.hardwareConcurrency} CPUs; ` +

@@ -2,8 +2,9 @@
  * channel_check: unit tests of the parent's side of the rings
  * (ffi/src/channel.c): the spin budget (how long it spins for an answer,
  * from the recent answers of stubs that were awake when the batch was
- * sent), the bytes it writes on the stub's doorbell, and what ends the
- * parent's sleep on its own doorbell.
+ * sent), the bytes it writes on the stub's doorbell, what ends the
+ * parent's sleep on its own doorbell, and that bytes there which no record
+ * explains (a model writing to it) break the protocol.
  * Exit status: the failure count.
  */
 #include <fcntl.h>
@@ -207,8 +208,78 @@ static void test_the_stubs_exit_ends_the_sleep(void)
 #endif
 }
 
+/* Writes `count` bytes on the doorbell's write end. */
+static void ring_bytes(int writer, uint32_t count)
+{
+  char bytes[256];
+  memset(bytes, 'r', sizeof(bytes));
+  while (count > 0) {
+    const size_t chunk = count < sizeof(bytes) ? count : sizeof(bytes);
+    if (write(writer, bytes, chunk) != (ssize_t)chunk) {
+      abort();
+    }
+    count -= (uint32_t)chunk;
+  }
+}
+
+/* The stub publishes one (empty) record on to_parent. */
+static void publish_to_parent(void)
+{
+  const uint32_t tail = control.to_parent.tail;
+  memset(&control.to_parent.records[tail % TDN_RING_CAPACITY], 0, sizeof(tdn_record));
+  __atomic_store_n(&control.to_parent.tail, tail + 1, __ATOMIC_SEQ_CST);
+}
+
+/* A model that writes to the parent's doorbell itself (the stub's
+ * descriptor 1): each byte ends a sleep for nothing, so bytes that no
+ * record explains break the protocol past TDN_DOORBELL_EXCESS_MAX; the
+ * runtime's own rings (one per record) and the parent's own never do. */
+static void test_a_flooded_doorbell_breaks_the_protocol(void)
+{
+  int bell[2];
+  if (pipe2(bell, O_NONBLOCK) != 0) {
+    CHECK(0, "no pipe");
+    return;
+  }
+  fcntl(bell[1], F_SETPIPE_SZ, 1 << 20);
+  tdn_channel channel;
+  memset(&control, 0, sizeof(control));
+  tdn_channel_init(&channel, &control);
+  tdn_channel_set_doorbells(&channel, -1, bell[0], -1);
+  tdn_record record;
+  tdn_diag why = {0};
+  /* The runtime's rings: one byte per record (and a stale one now and then). */
+  bool broken = false;
+  for (int i = 0; i < 20000 && !broken; ++i) {
+    ring_bytes(bell[1], i % 7 == 0 ? 2 : 1);
+    broken = tdn_channel_receive(&channel, &record, 0, 1000000000ull, &why) == TDN_BROKEN;
+    publish_to_parent();
+    broken = broken || tdn_channel_receive(&channel, &record, 0, 1000000000ull, &why) != TDN_RECEIVED;
+  }
+  CHECK(!broken, "one ring per record broke the protocol: %s", why.text);
+  /* The parent's own threads: not the stub's bytes, however many. */
+  for (int i = 0; i < 3 * (int)TDN_DOORBELL_EXCESS_MAX; ++i) {
+    tdn_channel_count_own_ring(&channel);
+  }
+  ring_bytes(bell[1], 3 * TDN_DOORBELL_EXCESS_MAX);
+  tdn_receive_status status = tdn_channel_receive(&channel, &record, 0, 1000000000ull, &why);
+  CHECK(status == TDN_NOTHING, "the parent's own rings broke the protocol: %s", why.text);
+  CHECK(strcmp(drained(bell[0]), "") == 0, "the doorbell was emptied");
+  /* The model's: TDN_DOORBELL_EXCESS_MAX bytes are tolerated, one more is not. */
+  ring_bytes(bell[1], TDN_DOORBELL_EXCESS_MAX);
+  status = tdn_channel_receive(&channel, &record, 0, 1000000000ull, &why);
+  CHECK(status == TDN_NOTHING, "%u stray bytes are tolerated: %d", TDN_DOORBELL_EXCESS_MAX, (int)status);
+  ring_bytes(bell[1], 1);
+  status = tdn_channel_receive(&channel, &record, 0, 1000000000ull, &why);
+  CHECK(status == TDN_BROKEN, "one more breaks the protocol: %d", (int)status);
+  CHECK(strstr(why.text, "descriptor 1") != NULL, "the diagnosis names the descriptor: %s", why.text);
+  close(bell[0]);
+  close(bell[1]);
+}
+
 int main(void)
 {
+  test_a_flooded_doorbell_breaks_the_protocol();
   test_a_ring_without_a_record_ends_the_sleep();
   test_the_stubs_exit_ends_the_sleep();
   test_doorbell_bytes();
