@@ -20,8 +20,8 @@
  * idle (CPU of loaded instances that get no requests)),
  * BENCH_INSTANCES and BENCH_CONCURRENCY (comma lists narrowing the small
  * rows, default "1,2,4" and "1,4"), BENCH_BASELINE (the `build/deno`
- * directory of another build of this backend: the small and large rows
- * then compare this build with that one instead of with python_backend,
+ * directory of another build of this backend: the small, large and BLS
+ * rows then compare this build with that one instead of with python_backend,
  * taking turns in the same run; it gets a `libtriton_denobase.so` link so
  * that Triton can load it as a second backend), BENCH_LOG_INFO=1 (Triton's
  * info log on standard error: what the backend says at unload, such as how
@@ -76,7 +76,9 @@ function numberList(variable: string, fallback: number[]): number[] {
 /** Another build of this backend to compare with (BENCH_BASELINE). */
 const BASELINE = Deno.env.get("BENCH_BASELINE");
 if (BASELINE !== undefined) {
-  for (const group of [...ONLY]) if (group !== "small" && group !== "large") ONLY.delete(group);
+  for (const group of [...ONLY]) {
+    if (group !== "small" && group !== "large" && group !== "bls") ONLY.delete(group);
+  }
 }
 
 function memoryMiB(pid: number): { rss: number; pss: number } {
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
     for (const n of counts) writeIdentityModel(repository, backend, n);
   }
   if (home.hasIdentity) writeIdentityModel(repository, "identity", 1);
-  writeBlsModels(repository, home.hasPython);
+  writeBlsModels(repository, home.hasPython, BASELINE !== undefined);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
   if (BASELINE !== undefined) {
     // Triton loads backend "denobase" from denobase/libtriton_denobase.so; the
@@ -318,15 +320,22 @@ async function main(): Promise<void> {
       await traceBls(server, Deno.env.get("TDN_TRACE_FILE")!, SCALE, waitForStubs);
     }
     if (ONLY.has("bls")) {
-      const names = blsModelNames(home.hasPython);
+      const baseline = BASELINE !== undefined;
+      const names = blsModelNames(home.hasPython && !baseline, baseline);
       for (const name of names) await server.loadModel(name);
       try {
-        await benchBls(server, { repeat: REPEAT, scale: SCALE, withPython: home.hasPython });
+        await benchBls(server, {
+          repeat: REPEAT,
+          scale: SCALE,
+          withPython: home.hasPython && !baseline,
+          baseline,
+        });
       } finally {
         for (const name of names) await server.unloadModel(name);
         await waitForStubs();
       }
-      await tracedChild();
+      // The hops of this build's calls (not a comparison).
+      if (!baseline) await tracedChild();
     }
     if (ONLY.has("idle")) {
       // An idle instance must use no CPU: the most instances of each

@@ -18,6 +18,11 @@
  * Every model stays loaded while the group runs; the subjects take turns
  * (runtime of each cell: the median of `repeat` runs by p50).
  *
+ * With a baseline build (the benchmark's BENCH_BASELINE), the four models
+ * are also written for it (backend `denobase`, names prefixed with
+ * `base_`, each calling the other `base_` models), and they take
+ * python_backend's place in the table: one build against the other.
+ *
  * @module
  */
 
@@ -32,32 +37,17 @@ const DENO_MODELS = ["add_sub", "bls_add_sub", "stream_text", "bls_stream"] as c
 const OVERLAP_MODEL = "bls_add_sub_overlap";
 const PYTHON_MODELS = ["py_add_sub", "py_bls", "py_stream_text", "py_bls_stream"] as const;
 
-/** The models of the group, by name, for the repository. */
-export function writeBlsModels(repository: string, withPython: boolean): void {
-  for (const name of DENO_MODELS) {
-    const from = `${REPOSITORY_ROOT}/models/${name}`;
-    const to = `${repository}/${name}`;
-    Deno.mkdirSync(`${to}/1`, { recursive: true });
-    Deno.copyFileSync(`${from}/1/model.ts`, `${to}/1/model.ts`);
-    // One instance of each, whatever the example says.
-    const config = Deno.readTextFileSync(`${from}/config.pbtxt`).replace(
-      /count:\s*\d+/,
-      "count: 1",
-    );
-    if (name === "bls_add_sub") {
-      // The same caller with 4 batches in flight (README, "Batches in
-      // flight"): its concurrency-4 row.
-      const overlap = `${repository}/${OVERLAP_MODEL}`;
-      Deno.mkdirSync(`${overlap}/1`, { recursive: true });
-      Deno.copyFileSync(`${from}/1/model.ts`, `${overlap}/1/model.ts`);
-      Deno.writeTextFileSync(
-        `${overlap}/config.pbtxt`,
-        config.replace('name: "bls_add_sub"', `name: "${OVERLAP_MODEL}"`) +
-          'parameters { key: "deno.max_batches_in_flight" value: { string_value: "4" } }\n',
-      );
-    }
-    Deno.writeTextFileSync(`${to}/config.pbtxt`, config);
-  }
+/** The prefix of the baseline build's copies of the models. */
+const BASE = "base_";
+
+/**
+ * The models of the group, by name, for the repository.
+ *
+ * @param baseline Also the baseline build's copies (backend `denobase`).
+ */
+export function writeBlsModels(repository: string, withPython: boolean, baseline = false): void {
+  writeDenoModels(repository, "", "deno");
+  if (baseline) writeDenoModels(repository, BASE, "denobase");
   if (!withPython) return;
   const models = `${REPOSITORY_ROOT}/tests/bench/models`;
   const fp32 = (kind: string) =>
@@ -101,9 +91,51 @@ export function writeBlsModels(repository: string, withPython: boolean): void {
   ]);
 }
 
-/** The models to load for the group. */
-export function blsModelNames(withPython: boolean): string[] {
-  return [...DENO_MODELS, OVERLAP_MODEL, ...(withPython ? PYTHON_MODELS : [])];
+/**
+ * The example models, one instance each, named with `prefix`; the names
+ * they call, and may call, get it too, so that a baseline's copies call
+ * one another.
+ */
+function writeDenoModels(repository: string, prefix: string, backend: string): void {
+  const renamed = (text: string) =>
+    prefix === "" ? text : text
+      .replace(/"(bls_add_sub|add_sub|bls_stream|stream_text)"/g, `"${prefix}$1"`)
+      .replace('backend: "deno"', `backend: "${backend}"`);
+  for (const name of DENO_MODELS) {
+    const from = `${REPOSITORY_ROOT}/models/${name}`;
+    const to = `${repository}/${prefix}${name}`;
+    const model = renamed(Deno.readTextFileSync(`${from}/1/model.ts`));
+    // One instance of each, whatever the example says.
+    const config = renamed(Deno.readTextFileSync(`${from}/config.pbtxt`)).replace(
+      /count:\s*\d+/,
+      "count: 1",
+    );
+    Deno.mkdirSync(`${to}/1`, { recursive: true });
+    Deno.writeTextFileSync(`${to}/1/model.ts`, model);
+    Deno.writeTextFileSync(`${to}/config.pbtxt`, config);
+    if (name === "bls_add_sub") {
+      // The same caller with 4 batches in flight (README, "Batches in
+      // flight"): its concurrency-4 row.
+      const overlap = `${repository}/${prefix}${OVERLAP_MODEL}`;
+      Deno.mkdirSync(`${overlap}/1`, { recursive: true });
+      Deno.writeTextFileSync(`${overlap}/1/model.ts`, model);
+      Deno.writeTextFileSync(
+        `${overlap}/config.pbtxt`,
+        config.replace(`name: "${prefix}bls_add_sub"`, `name: "${prefix}${OVERLAP_MODEL}"`) +
+          'parameters { key: "deno.max_batches_in_flight" value: { string_value: "4" } }\n',
+      );
+    }
+  }
+}
+
+/** The models to load for the group (`baseline`: the baseline's copies too). */
+export function blsModelNames(withPython: boolean, baseline = false): string[] {
+  const deno = [...DENO_MODELS, OVERLAP_MODEL];
+  return [
+    ...deno,
+    ...(baseline ? deno.map((name) => BASE + name) : []),
+    ...(withPython ? PYTHON_MODELS : []),
+  ];
 }
 
 function fp32Request(model: string): InferRequest {
@@ -135,10 +167,16 @@ export const BLS_SUBJECTS = {
   "deno direct": fp32Request("add_sub"),
   "python BLS": fp32Request("py_bls"),
   "python direct": fp32Request("py_add_sub"),
+  "baseline BLS": fp32Request(`${BASE}bls_add_sub`),
+  "baseline direct": fp32Request(`${BASE}add_sub`),
 } as const;
 
 /** The same with the caller that keeps 4 batches in flight. */
-const OVERLAP_SUBJECTS = { ...BLS_SUBJECTS, "deno BLS": fp32Request(OVERLAP_MODEL) } as const;
+const OVERLAP_SUBJECTS = {
+  ...BLS_SUBJECTS,
+  "deno BLS": fp32Request(OVERLAP_MODEL),
+  "baseline BLS": fp32Request(`${BASE}${OVERLAP_MODEL}`),
+} as const;
 
 /** The streaming subjects: a one-word stream through BLS, and directly. */
 export const STREAM_SUBJECTS = {
@@ -146,6 +184,8 @@ export const STREAM_SUBJECTS = {
   "deno direct": textRequest("stream_text", "first"),
   "python BLS": textRequest("py_bls_stream", "first"),
   "python direct": textRequest("py_stream_text", "first"),
+  "baseline BLS": textRequest(`${BASE}bls_stream`, "first", { max_words: 1 }),
+  "baseline direct": textRequest(`${BASE}stream_text`, "first"),
 } as const;
 
 /** The decoupled models of the idle row: one-word streams, served directly. */
@@ -168,6 +208,8 @@ export interface BlsBenchOptions {
   scale: number;
   /** Whether python_backend's models are there. */
   withPython: boolean;
+  /** Compare with the baseline build's models instead of python_backend's. */
+  baseline?: boolean;
 }
 
 function p50(run: Run | undefined): string {
@@ -180,9 +222,11 @@ function p50(run: Run | undefined): string {
  * direct request to the called model).
  */
 export async function benchBls(server: TritonServer, options: BlsBenchOptions): Promise<void> {
-  const subjects: Subject[] = options.withPython
-    ? ["deno BLS", "python BLS", "deno direct", "python direct"]
-    : ["deno BLS", "deno direct"];
+  const other = options.baseline ? "baseline" : options.withPython ? "python" : undefined;
+  const subjects: Subject[] = other === undefined
+    ? ["deno BLS", "deno direct"]
+    : ["deno BLS", `${other} BLS`, "deno direct", `${other} direct`];
+  const them = other ?? "python";
   const rows: string[][] = [];
   const cases = [
     { label: "BLS add_sub, 4 FP32", table: BLS_SUBJECTS, concurrency: 1, requests: 4000 },
@@ -209,9 +253,9 @@ export async function benchBls(server: TritonServer, options: BlsBenchOptions): 
       String(concurrency),
       p50(deno),
       p50(results.get("deno direct")),
-      p50(results.get("python BLS")),
-      p50(results.get("python direct")),
-      ratio(deno, results.get("python BLS"), "p50Us"),
+      p50(results.get(`${them} BLS`)),
+      p50(results.get(`${them} direct`)),
+      ratio(deno, results.get(`${them} BLS`), "p50Us"),
       ratio(deno, results.get("deno direct"), "p50Us"),
       failed === 0 ? "" : `${failed} failed`,
     ]);
@@ -225,9 +269,9 @@ export async function benchBls(server: TritonServer, options: BlsBenchOptions): 
     "concurrency",
     "deno BLS",
     "deno direct",
-    "python BLS",
-    "python direct",
-    "BLS deno/python",
+    `${them} BLS`,
+    `${them} direct`,
+    `BLS deno/${them}`,
     "deno BLS/direct",
     "",
   ], rows));
