@@ -70,6 +70,9 @@ void tdn_channel_set_doorbells(
   channel->ring_stub_fd = ring_stub_fd;
   channel->from_stub_fd = from_stub_fd;
   channel->stub_exit_fd = stub_exit_fd;
+  /* A new pipe (or none): nothing of the old one's is counted. Our own
+   * writers ring under the same lock as this call (supervisor.c). */
+  __atomic_store_n(&channel->own_rings, 0, __ATOMIC_SEQ_CST);
   channel->bell_excess = 0;
 }
 

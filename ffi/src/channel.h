@@ -57,9 +57,9 @@ void tdn_channel_set_doorbells(
  * its byte for the next sleep). Bytes beyond that are not the runtime's:
  * the model can write to the doorbell (descriptor 1 of the stub, reachable
  * through node:fs), and every byte ends a sleep of one of Triton's threads
- * for nothing, which a flood turns into a thread of Triton's spinning, on
- * CPU no cgroup of the stub's limits. More than TDN_DOORBELL_EXCESS_MAX
- * unexplained bytes break the protocol: the stub is killed and restarted. */
+ * for nothing: a flood would keep that thread spinning, on CPU that none of
+ * the stub's limits bounds. More than TDN_DOORBELL_EXCESS_MAX unexplained
+ * bytes break the protocol: the stub is killed and restarted. */
 #define TDN_DOORBELL_FORGIVEN 8u
 #define TDN_DOORBELL_EXCESS_MAX 4096u
 
