@@ -8,8 +8,11 @@
  * The functions are bound when this module loads, before any model code
  * runs; the realm's `Deno.stdin` and `Deno.stdout` are then taken from the
  * model (runtime/worker/harden_realm.ts). The bytes mean nothing to the parent,
- * which re-checks its ring whatever woke it, so a model that found another
- * way to write there could only wake it for nothing.
+ * which re-checks its ring whatever woke it; but the model can still reach
+ * descriptor 1 through `node:fs`, so the parent counts the bytes against
+ * the records they announce (one per record published while it sleeps),
+ * and a stub that rings far more often breaks the protocol and is restarted
+ * (ffi/src/channel.h, TDN_DOORBELL_EXCESS_MAX). Ring only for a record.
  *
  * @example
  * ```ts ignore
