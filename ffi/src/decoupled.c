@@ -504,15 +504,11 @@ static void* pump_main(void* argument)
     const tdn_wait_outcome outcome =
         tdn_supervisor_await(supervisor, tdn_now_ns() + slice_ns, &record, &why);
     pthread_mutex_lock(&decoupled->lock);
-    bool failed = false;
+    /* A record the parent refuses, or a ring (or doorbell) it refuses. */
+    bool failed = outcome == WAIT_BROKEN;
     if (outcome == WAIT_RECORD) {
       failed = !handle_record(decoupled, &record, &why);
-      if (failed) {
-        snprintf(
-            message, sizeof(message),
-            "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
-            instance->name, why.text);
-      } else if (record.kind == TDN_MSG_ERROR && record.id == 0) {
+      if (!failed && record.kind == TDN_MSG_ERROR && record.id == 0) {
         /* The stub failed all its work and is ending: stop it now, so that
          * the next batch starts a new one instead of finding it gone. */
         tdn_supervisor_kill(supervisor, NULL);
@@ -522,21 +518,20 @@ static void* pump_main(void* argument)
         return NULL;
       }
     }
+    if (failed) {
+      snprintf(
+          message, sizeof(message),
+          "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
+          instance->name, why.text);
+    }
     const uint64_t now = tdn_now_ns();
-    if (outcome != WAIT_RECORD && outcome != WAIT_DEADLINE) {
+    if (outcome == WAIT_DIED) {
       failed = true;
       tdn_diag how;
       tdn_supervisor_kill(supervisor, &how);
-      if (outcome == WAIT_DIED) {
-        snprintf(
-            message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
-            how.text);
-      } else {
-        snprintf(
-            message, sizeof(message),
-            "stub for instance '%.256s' broke the protocol: %s; it was killed and is restarting",
-            instance->name, why.text);
-      }
+      snprintf(
+          message, sizeof(message), "stub for instance '%.256s' %s; restarting", instance->name,
+          how.text);
     } else if (!failed && now >= next_watch_ns) {
       /* Every slice, also while records keep coming. */
       next_watch_ns = now + slice_ns;

@@ -321,15 +321,11 @@ async function main(): Promise<void> {
     }
     if (ONLY.has("bls")) {
       const baseline = BASELINE !== undefined;
-      const names = blsModelNames(home.hasPython && !baseline, baseline);
+      const withPython = home.hasPython && !baseline;
+      const names = blsModelNames(withPython, baseline);
       for (const name of names) await server.loadModel(name);
       try {
-        await benchBls(server, {
-          repeat: REPEAT,
-          scale: SCALE,
-          withPython: home.hasPython && !baseline,
-          baseline,
-        });
+        await benchBls(server, { repeat: REPEAT, scale: SCALE, withPython, baseline });
       } finally {
         for (const name of names) await server.unloadModel(name);
         await waitForStubs();
