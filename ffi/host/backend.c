@@ -159,6 +159,26 @@ TRITONBACKEND_Backend* host_backend_load(const char* name, const char* library_p
       return NULL;
     }
   }
+  /* As Triton: asked once, after Initialize; optional. */
+  typedef TRITONSERVER_Error* (*attribute_fn)(TRITONBACKEND_Backend*,
+                                              TRITONBACKEND_BackendAttribute*);
+  attribute_fn get_attribute =
+      (attribute_fn)host_entry_point(backend->library, "TRITONBACKEND_GetBackendAttribute");
+  if (get_attribute != NULL) {
+    TRITONBACKEND_BackendAttribute attributes = {.parallel_instance_loading = false};
+    error = get_attribute(backend, &attributes);
+    if (error != NULL) {
+      host_error_take(error, error_text, error_cap);
+      /* Triton's backend object finalizes in its destructor. */
+      if (backend->finalize != NULL) {
+        TRITONSERVER_Error* finalized = backend->finalize(backend);
+        if (finalized != NULL) TRITONSERVER_ErrorDelete(finalized);
+      }
+      host_backend_free(backend);
+      return NULL;
+    }
+    backend->parallel_instance_loading = attributes.parallel_instance_loading;
+  }
   return backend;
 }
 
@@ -231,6 +251,15 @@ TRITONSERVER_Error* TRITONBACKEND_BackendState(TRITONBACKEND_Backend* backend, v
     return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid backend or out-pointer");
   }
   *state = backend->state;
+  return NULL;
+}
+
+TRITONSERVER_Error* TRITONBACKEND_BackendAttributeSetParallelModelInstanceLoading(
+    TRITONBACKEND_BackendAttribute* attributes, bool enabled) {
+  if (attributes == NULL) {
+    return host_error_new(TRITONSERVER_ERROR_INVALID_ARG, "invalid backend attributes");
+  }
+  attributes->parallel_instance_loading = enabled;
   return NULL;
 }
 

@@ -82,6 +82,14 @@ struct TRITONBACKEND_Backend {
   host_instance_fn instance_finalize;
   host_execute_fn instance_execute;
   host_instance_fn instance_ready; /* optional: TRITONBACKEND_ModelInstanceReady */
+  /* Set through TRITONBACKEND_GetBackendAttribute: a model's instances
+   * initialize on a thread each, as Triton does for such a backend. */
+  bool parallel_instance_loading;
+};
+
+/* What TRITONBACKEND_GetBackendAttribute fills in (the part the host uses). */
+struct TRITONBACKEND_BackendAttribute {
+  bool parallel_instance_loading;
 };
 
 /* Per-instance statistics, as reported by the backend. */

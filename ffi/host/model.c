@@ -8,6 +8,7 @@
  * ModelFinalize. The host does the same, so a backend that cannot cope with
  * finalizing half-built state fails here as it would in the server.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,29 +151,68 @@ static TRITONBACKEND_Model* host_model_create(TRITONBACKEND_Backend* backend, co
   return model;
 }
 
+/* One instance's ModelInstanceInitialize, on a thread of its own when the
+ * backend loads instances in parallel. */
+typedef struct host_instance_start {
+  TRITONBACKEND_ModelInstance* instance;
+  TRITONSERVER_Error* error;
+  pthread_t thread;
+  bool threaded;
+} host_instance_start;
+
+static void* host_instance_start_run(void* argument) {
+  host_instance_start* start = argument;
+  TRITONBACKEND_Backend* backend = start->instance->model->backend;
+  start->error = backend->instance_initialize(start->instance);
+  return NULL;
+}
+
 /* Creates and initializes the instances (names: NULL for the test host's
- * naming); on the first error the whole model is torn down and freed. */
+ * naming); on the first error the whole model is torn down and freed. As
+ * Triton: one after another, or all at once (a thread each, then the
+ * errors in instance order) when the backend asked for parallel loading. */
 static TRITONSERVER_Error* host_model_start_instances(TRITONBACKEND_Model* model, uint32_t count,
                                                       char* const* names) {
   TRITONBACKEND_Backend* backend = model->backend;
   model->instances = host_alloc(sizeof *model->instances * (count + 1u));
-  for (uint32_t i = 0; i < count; i++) {
+  host_instance_start* starts = host_alloc(sizeof *starts * (count + 1u));
+  const bool parallel = backend->parallel_instance_loading && count > 1;
+  TRITONSERVER_Error* error = NULL;
+  for (uint32_t i = 0; i < count && error == NULL; i++) {
     TRITONBACKEND_ModelInstance* instance =
         host_instance_new(model, i, count, names == NULL ? NULL : names[i]);
     model->instances[i] = instance;
     model->instance_count = i + 1;
-    if (backend->instance_initialize != NULL) {
-      TRITONSERVER_Error* error = backend->instance_initialize(instance);
-      if (error != NULL) {
-        TRITONSERVER_Error* teardown = host_model_teardown(model);
-        if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
-        host_model_free(model);
-        return error;
-      }
+    starts[i] = (host_instance_start){.instance = instance};
+    if (backend->instance_initialize == NULL) continue;
+    if (parallel) {
+      starts[i].threaded =
+          pthread_create(&starts[i].thread, NULL, host_instance_start_run, &starts[i]) == 0;
+      if (starts[i].threaded) continue;
     }
-    instance->initialized = true;
+    host_instance_start_run(&starts[i]);
+    error = starts[i].error;
   }
-  return NULL;
+  for (uint32_t i = 0; i < model->instance_count; i++) {
+    if (starts[i].threaded) pthread_join(starts[i].thread, NULL);
+  }
+  error = NULL;
+  for (uint32_t i = 0; i < model->instance_count; i++) {
+    if (starts[i].error == NULL) {
+      model->instances[i]->initialized = true;
+    } else if (error == NULL) {
+      error = starts[i].error;
+    } else {
+      TRITONSERVER_ErrorDelete(starts[i].error);
+    }
+  }
+  free(starts);
+  if (error != NULL) {
+    TRITONSERVER_Error* teardown = host_model_teardown(model);
+    if (teardown != NULL) TRITONSERVER_ErrorDelete(teardown);
+    host_model_free(model);
+  }
+  return error;
 }
 
 TRITONBACKEND_Model* host_model_load(TRITONBACKEND_Backend* backend, const char* name,

@@ -77,6 +77,7 @@ typedef struct TRITONBACKEND_Input TRITONBACKEND_Input;
 typedef struct TRITONBACKEND_Output TRITONBACKEND_Output;
 typedef struct TRITONBACKEND_Response TRITONBACKEND_Response;
 typedef struct TRITONBACKEND_ResponseFactory TRITONBACKEND_ResponseFactory;
+typedef struct TRITONBACKEND_BackendAttribute TRITONBACKEND_BackendAttribute;
 
 /* ---------------------------------------------------------------------
  * Enumerations. Numeric values are spelled out so that any drift from
@@ -499,6 +500,12 @@ TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_BackendState(
     TRITONBACKEND_Backend* backend, void** state);
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_BackendSetState(
     TRITONBACKEND_Backend* backend, void* state);
+/* What the backend tells the core about itself when it asks (optional
+ * TRITONBACKEND_GetBackendAttribute below): here, that instances of one
+ * model may be initialized on several threads at once. */
+TRITONDENO_EXPORT TRITONSERVER_Error*
+TRITONBACKEND_BackendAttributeSetParallelModelInstanceLoading(
+    TRITONBACKEND_BackendAttribute* backend_attributes, bool enabled);
 
 /* ---------------------------------------------------------------------
  * A loaded model: identity, repository directory, configuration (read,
@@ -822,6 +829,11 @@ TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(
  * not ready. */
 TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceReady(
     TRITONBACKEND_ModelInstance* instance);
+/* Optional: the core asks once, after TRITONBACKEND_Initialize, how to
+ * treat the backend's models (ffi/src/backend.c). */
+TRITONDENO_EXPORT TRITONSERVER_Error* TRITONBACKEND_GetBackendAttribute(
+    TRITONBACKEND_Backend* backend,
+    TRITONBACKEND_BackendAttribute* backend_attributes);
 
 #ifdef __cplusplus
 }

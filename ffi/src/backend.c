@@ -229,6 +229,24 @@ TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
   return NULL;
 }
 
+/* Triton asks this once, after TRITONBACKEND_Initialize. Instances of one
+ * model may start on several threads at once: each has its own stub, region
+ * and supervisor, and what they share (the model's parked auto-complete
+ * stub, its siblings) is locked. A model with N
+ * instances then loads in about the time of its slowest stub, not N times
+ * one stub's start; python_backend says the same. The preferred instance
+ * kinds stay unset, so that Triton fills in a group without a kind as it
+ * does for any backend. */
+TRITONSERVER_Error* TRITONBACKEND_GetBackendAttribute(
+    TRITONBACKEND_Backend* handle, TRITONBACKEND_BackendAttribute* attributes)
+{
+  (void)handle;
+  TDN_RETURN_IF_ERROR_CTX(
+      TRITONBACKEND_BackendAttributeSetParallelModelInstanceLoading(attributes, true),
+      "deno backend: cannot ask for parallel instance loading");
+  return NULL;
+}
+
 /* Triton calls this once when it unloads the backend, after every model of
  * the backend has been finalized. It frees the tdn_backend. */
 TRITONSERVER_Error* TRITONBACKEND_Finalize(TRITONBACKEND_Backend* handle)

@@ -16,6 +16,8 @@
  *   time the new stub used until the load returned (all its threads, from
  *   /proc/<pid>/task/<tid>/schedstat), which a busy machine disturbs far
  *   less than the wall time;
+ * - a model with 4 instances loaded from unloaded (median of 3): each
+ *   backend says whether its instances may start in parallel, and both do;
  * - memory of a stub after 100 requests of 1 MiB per input: RSS, PSS,
  *   anonymous (what the stub owns), file-backed;
  * - scale: N models (BENCH_MODELS, default 200) with one instance each,
@@ -176,6 +178,21 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         await server.unloadModel(name);
         await waitForNoChildren();
       }
+      // All at once from unloaded: the instances start in parallel
+      // (TRITONBACKEND_GetBackendAttribute), so this is near one stub's start.
+      const four: number[] = [];
+      await server.loadModel(name);
+      const fourConfig = JSON.stringify({
+        ...server.modelConfig(name),
+        instance_group: [{ count: 4, kind: "KIND_CPU" }],
+      });
+      await server.unloadModel(name);
+      await waitForNoChildren();
+      for (let i = 0; i < 3; i++) {
+        four.push(await timed(() => server.loadModel(name, { config: fourConfig })));
+        await server.unloadModel(name);
+        await waitForNoChildren();
+      }
       await server.loadModel(name);
       await megabyteRequests(server, name, 100);
       const [stub] = childPids();
@@ -194,6 +211,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         summary(cold),
         summary(extra),
         summary(extraCpu),
+        summary(four),
         ...memoryCells(memory),
         idle === undefined ? "-" : `${formatNumber(idle.rss, 1)} / ${formatNumber(idle.pss, 1)}`,
       ]);
@@ -203,6 +221,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       TARGETS.warm,
       TARGETS.cold,
       TARGETS.extra,
+      "-",
       "-",
       TARGETS.rss,
       "-",
@@ -220,6 +239,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       "load cold (3)",
       "+1 instance (3)",
       "its CPU",
+      "4 instances (3)",
       "stub RSS",
       "PSS",
       "anon",
