@@ -16,9 +16,9 @@ import {
   checkParameters,
   type InferenceParameters,
   NO_PARAMETERS,
+  parametersFromWire,
+  parametersToWire,
   type ParameterValue,
-  parseParameters,
-  toWire,
 } from "./parameters.ts";
 import { snapshotTensor, type Tensor, type TensorSnapshot } from "./tensor.ts";
 import { typedArrayFacts } from "./typed_array.ts";
@@ -54,7 +54,7 @@ export interface BlsWireRequest {
   readonly flags: number;
   /** uint64 timeout in microseconds (0n for none). */
   readonly timeoutMicros: bigint;
-  /** The request parameters in their wire JSON (see parameters.ts). */
+  /** The request parameters in the wire form ("" for none; see parameters.ts). */
   readonly parametersJson: string;
 }
 
@@ -70,7 +70,7 @@ export interface BlsWireResponse {
    * next batch reuses).
    */
   readonly outputs: readonly Tensor[];
-  /** The response parameters in their wire JSON; none when omitted. */
+  /** The response parameters in the wire form (see parameters.ts); none when omitted. */
   readonly parametersJson?: string;
   /** Set when the called model (or Triton) failed the request. */
   readonly error?: { readonly code: number; readonly message: string };
@@ -511,7 +511,7 @@ export class BlsRequest {
       correlationId: this.correlationId,
       flags: this.flags,
       timeoutMicros: this.timeoutMicros,
-      parametersJson: JSON.stringify(toWire(this.parameters)),
+      parametersJson: parametersToWire(this.parameters),
     };
   }
 }
@@ -600,7 +600,7 @@ function makeBlsResponse(wire: BlsWireResponse, owner: string): BlsResponse {
   }
   const parameters = wire.parametersJson === undefined
     ? NO_PARAMETERS
-    : parseParameters(wire.parametersJson, `the response to the ${owner}: parameter`);
+    : parametersFromWire(wire.parametersJson, `the response to the ${owner}: parameter`);
   let error: TritonError | undefined;
   if (wire.error !== undefined) {
     const code = typeof wire.error.code === "number" && wire.error.code in ErrorCode

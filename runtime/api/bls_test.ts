@@ -109,7 +109,7 @@ Deno.test("the wire request carries every field, checked and normalized", () => 
   ]);
   assertEquals(
     wire.parametersJson,
-    '[{"key":"n","type":"INT","value":"1"},{"key":"s","type":"STRING","value":"x"}]',
+    '{"n":{"type":"INT","value":"1"},"s":{"type":"STRING","value":"x"}}',
   );
   assertEquals(wire.inputs.map((input) => [input.name, input.datatypeCode, input.shape]), [
     ["X", 11, [2]],
@@ -132,7 +132,7 @@ Deno.test("defaults: latest version, no outputs named, no id, no timeout, no par
   assertEquals([bls.timeoutMicros, bls.parameters], [0n, {}]);
   assert(Object.isFrozen(bls) && Object.isFrozen(bls.inputs));
   void bls.exec();
-  assertEquals(transport.requests[0].parametersJson, "[]");
+  assertEquals(transport.requests[0].parametersJson, "");
   transport.respond(out(1), true);
   assertEquals(
     new BlsRequest({ modelName: "m", inputs: [], correlationId: "s-1" }).correlationId,
@@ -216,7 +216,7 @@ Deno.test("exec resolves with the single response", async () => {
   const transport = withTransport();
   const pending = request().exec();
   transport.respond(
-    { ...out(7), parametersJson: '[{"key":"k","type":"BOOL","value":true}]' },
+    { ...out(7), parametersJson: '{"k":{"type":"BOOL","value":"true"}}' },
     true,
   );
   const response = await pending;

@@ -22,13 +22,7 @@ export { snapshotTensor } from "./tensor.ts";
 export type { TensorSnapshot } from "./tensor.ts";
 export { snapshotResponse } from "./response.ts";
 export type { ResponseSnapshot } from "./response.ts";
-export {
-  encodeResponseParameters,
-  parametersFromEntries,
-  parseRequestParameters,
-  responseParameterEntries,
-} from "./parameters.ts";
-export type { WireParameter } from "./parameters.ts";
+export { checkParameters, parametersFromWire, parametersToWire } from "./parameters.ts";
 export { droppedLogLines, setLogSink } from "./logger.ts";
 export type { LogSink } from "./logger.ts";
 export { drainMetricOps, METRIC_KIND_CODES } from "./metrics.ts";

@@ -26,8 +26,8 @@ Deno.test("mod.ts keeps the runtime's hooks out of the public API", () => {
     "makeResponseSender",
     "makeRequest",
     "makeAutoCompleteConfig",
-    "parseRequestParameters",
-    "encodeResponseParameters",
+    "parametersFromWire",
+    "parametersToWire",
     "checkResponse",
     "snapshotResponse",
   ];

@@ -1,10 +1,16 @@
 /**
- * Request and response parameters, and their wire form: a JSON array of
- * `{"key", "type", "value"}` entries whose `type` is one of Triton's
- * parameter types (`TRITONSERVER_ParameterType`) `STRING`, `INT`, `BOOL` or
- * `DOUBLE`. An `INT` value travels as a decimal string, because a JSON number
- * cannot hold every int64; a `DOUBLE` value is a JSON number, or `"NaN"`,
- * `"Infinity"` or `"-Infinity"`, which JSON numbers cannot express.
+ * Request and response parameters, and their wire form, which the parent
+ * writes and reads as it is (ffi/src/batch_codec.c writes a request's,
+ * ffi/src/result_codec.c reads a response's; ffi/WIRE_FORMAT.md): a JSON
+ * object whose members are the parameters in order, each
+ * `{"type": T, "value": "<text>"}` where `T` is one of Triton's parameter
+ * types (`TRITONSERVER_ParameterType`) `STRING`, `INT`, `BOOL` or `DOUBLE`
+ * and every value is text: an `INT` in decimal (a JSON number cannot hold
+ * every int64), a `BOOL` `true` or `false`, a `DOUBLE` as a number or
+ * `nan`, `inf`, `-inf`; no parameters is the empty string. Requests,
+ * responses and calls to other models all use this one form, decoded once
+ * ({@linkcode parametersFromWire}) and encoded once
+ * ({@linkcode parametersToWire}).
  *
  * @module
  */
@@ -70,174 +76,148 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** The frozen empty parameter set, shared by everything that has none. */
 export const NO_PARAMETERS: InferenceParameters = Object.freeze({});
 
-const NON_FINITE = ["NaN", "Infinity", "-Infinity"] as const;
+/** A parameter's type on the wire: Triton's `TRITONSERVER_ParameterType` names. */
+type WireType = "STRING" | "INT" | "BOOL" | "DOUBLE";
 
-/** One parameter as the wire carries it. */
-export type WireParameter =
-  | { key: string; type: "STRING"; value: string }
-  | { key: string; type: "INT"; value: string }
-  | { key: string; type: "BOOL"; value: boolean }
-  | { key: string; type: "DOUBLE"; value: number | (typeof NON_FINITE)[number] };
-
-const WIRE_VALUE_CHECKS: Readonly<Record<WireParameter["type"], (value: unknown) => string>> = {
-  STRING: (value) => typeof value === "string" ? "" : `STRING value must be a string`,
-  INT: (value) =>
-    typeof value === "string" && /^-?[0-9]+$/.test(value)
-      ? ""
-      : "INT value must be a decimal integer string",
-  BOOL: (value) => typeof value === "boolean" ? "" : "BOOL value must be a boolean",
-  DOUBLE: (value) =>
-    typeof value === "number" || (NON_FINITE as readonly unknown[]).includes(value)
-      ? ""
-      : `DOUBLE value must be a number or one of ${NON_FINITE.join(", ")}`,
+/** How the wire spells the doubles a JSON number cannot hold (C's `strtod` reads them back). */
+const NON_FINITE_TEXT: Readonly<Record<string, number>> = {
+  nan: NaN,
+  inf: Infinity,
+  "-inf": -Infinity,
 };
 
-/**
- * Checks one wire entry (exactly `key`, `type`, `value`), explicitly rather
- * than with a schema library: the Worker loads this module with every model.
- *
- * @returns The entry, or the problem in words.
- */
-function readWireEntry(item: unknown): WireParameter | string {
-  if (typeof item !== "object" || item === null || Array.isArray(item)) {
-    return `expected an object, got ${describeValue(item)}`;
-  }
-  const entry = item as Record<string, unknown>;
-  const extra = Object.keys(entry).find((name) => !["key", "type", "value"].includes(name));
-  if (extra !== undefined) return `unknown field '${extra}'`;
-  if (typeof entry.key !== "string") return "key must be a string";
-  const type = entry.type;
-  if (typeof type !== "string" || !Object.hasOwn(WIRE_VALUE_CHECKS, type)) {
-    return `type must be one of ${Object.keys(WIRE_VALUE_CHECKS).join(", ")}`;
-  }
-  const problem = WIRE_VALUE_CHECKS[type as WireParameter["type"]](entry.value);
-  return problem === "" ? entry as unknown as WireParameter : `${problem} (at value)`;
-}
+/** A number as C's `%.17g` and JavaScript's `String` write one (no hex, no blanks). */
+const DECIMAL_NUMBER = /^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 
 /**
- * Decodes the parameters of a request from their wire JSON. `INT` values
- * become `number`s when they are safe integers and `bigint`s otherwise;
- * `DOUBLE` values become `number`s.
+ * Decodes parameters from the wire's form (what the parent writes for a
+ * request or a called model's response; see the module documentation). It
+ * is the one parse they get: `INT` values become `number`s when they are
+ * safe integers and `bigint`s otherwise; `DOUBLE` values become `number`s.
  *
- * @param json The wire JSON: an array of `{"key","type","value"}` entries.
- * @returns A frozen record, keys in wire order.
- * @throws {TritonError} `INVALID_ARG` if the JSON does not parse, is not an
- * array of well-formed entries, holds an `INT` outside int64, or repeats a
- * key; the message names the key (or the entry's index when it has none).
+ * @param json The wire form, or "" for none.
+ * @param owner Starts every message, e.g. `"request parameter"`.
+ * @returns A frozen record, keys in wire order (the shared empty set for none).
+ * @throws {TritonError} `INVALID_ARG` naming the key, if the text is not the
+ * wire form or a value does not read as its type (an `INT` outside int64).
  *
  * @internal Used by the Worker runtime through internal.ts.
  *
  * @example
  * ```ts
- * import { parseRequestParameters } from "./parameters.ts";
+ * import { parametersFromWire } from "./parameters.ts";
  *
- * const parameters = parseRequestParameters(
- *   '[{"key":"n","type":"INT","value":"9007199254740993"},{"key":"t","type":"DOUBLE","value":0.5}]',
+ * const parameters = parametersFromWire(
+ *   '{"n":{"type":"INT","value":"9007199254740993"},"t":{"type":"DOUBLE","value":"0.5"}}',
+ *   "request parameter",
  * );
  * console.log(parameters); // { n: 9007199254740993n, t: 0.5 }
  * ```
  */
-export function parseRequestParameters(json: string): InferenceParameters {
-  return parseParameters(json, "request parameter");
-}
-
-/**
- * Decodes parameters from their wire JSON; `owner` starts every message
- * (e.g. `"BLS response parameter"`).
- *
- * @internal Shared by request and BLS response decoding.
- *
- * @example
- * ```ts
- * import { parseParameters } from "./parameters.ts";
- *
- * console.log(parseParameters('[{"key":"ok","type":"BOOL","value":true}]', "BLS response parameter"));
- * // { ok: true }
- * ```
- */
-export function parseParameters(json: string, owner: string): InferenceParameters {
-  if (typeof json !== "string") {
-    throw invalid(`${owner}s must be JSON text, got ${describeValue(json)}`);
-  }
-  if (json === "" || json === "[]") return NO_PARAMETERS;
+export function parametersFromWire(json: string, owner: string): InferenceParameters {
+  if (json === "") return NO_PARAMETERS;
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (error) {
     throw invalid(`${owner}s are not valid JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(raw)) {
-    throw invalid(`${owner}s must be a JSON array, got ${describeValue(raw)}`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw invalid(`${owner}s must be a JSON object, got ${describeValue(raw)}`);
   }
-  return parametersFromEntries(raw, owner);
-}
-
-/**
- * Decodes parameters already in the entry-list form (`{key, type, value}`
- * items, as the wire decoder returns them), checking each: the one parse a
- * request's parameters get.
- *
- * @internal For the Worker runtime.
- *
- * @example
- * ```ts
- * import { parametersFromEntries } from "./parameters.ts";
- *
- * console.log(parametersFromEntries([{ key: "n", type: "INT", value: "7" }], "request parameter"));
- * // { n: 7n }
- * ```
- *
- * @param raw The entries.
- * @param owner What starts every message, e.g. `"request parameter"`.
- * @returns The frozen record.
- * @throws {TritonError} `INVALID_ARG` naming a bad entry.
- */
-export function parametersFromEntries(
-  raw: readonly unknown[],
-  owner: string,
-): InferenceParameters {
   const entries: [string, ParameterValue][] = [];
-  const seen = new Set<string>();
-  raw.forEach((item: unknown, index) => {
-    const where = entryName(owner, item, index);
-    const entry = readWireEntry(item);
-    if (typeof entry === "string") throw invalid(`${where} is malformed: ${entry}`);
-    if (seen.has(entry.key)) throw invalid(`${where} appears more than once`);
-    seen.add(entry.key);
-    entries.push([entry.key, decodeValue(entry, where)]);
-  });
+  for (const [key, item] of Object.entries(raw)) {
+    entries.push([key, decodeWireValue(item, `${owner} '${clip(key)}'`)]);
+  }
   if (entries.length === 0) return NO_PARAMETERS;
   // fromEntries defines own data properties, so a key such as "__proto__"
   // stays an ordinary key instead of replacing the prototype.
   return Object.freeze(Object.fromEntries(entries));
 }
 
-function entryName(owner: string, item: unknown, index: number): string {
-  if (typeof item === "object" && item !== null && "key" in item) {
-    const key: unknown = item.key;
-    if (typeof key === "string") return `${owner} '${key}'`;
+/** One member's `{"type", "value"}`, checked explicitly (the Worker loads no schema library). */
+function decodeWireValue(item: unknown, where: string): ParameterValue {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    throw invalid(`${where} is malformed: expected an object, got ${describeValue(item)}`);
   }
-  return `${owner} ${index}`;
+  const extra = Object.keys(item).find((name) => name !== "type" && name !== "value");
+  if (extra !== undefined) throw invalid(`${where} is malformed: unknown field '${extra}'`);
+  const { type, value } = item as { type?: unknown; value?: unknown };
+  if (typeof value !== "string") {
+    throw invalid(`${where} is malformed: its value must be text, got ${describeValue(value)}`);
+  }
+  switch (type) {
+    case "STRING":
+      return value;
+    case "BOOL":
+      if (value === "true" || value === "false") return value === "true";
+      throw invalid(`${where} is malformed: BOOL value must be "true" or "false"`);
+    case "INT": {
+      if (!/^-?[0-9]+$/.test(value)) {
+        throw invalid(`${where} is malformed: INT value must be a decimal integer`);
+      }
+      // More digits than int64 has: no need to convert to know it does not fit.
+      const digits = value.replace(/^(-?)0+(?=[0-9])/, "$1");
+      const exact = digits.length > 20 ? INT64_MAX + 1n : BigInt(digits);
+      if (exact < INT64_MIN || exact > INT64_MAX) {
+        throw invalid(`${where}: INT value ${value} is outside int64`);
+      }
+      const asNumber = Number(exact);
+      return Number.isSafeInteger(asNumber) ? asNumber : exact;
+    }
+    case "DOUBLE": {
+      if (Object.hasOwn(NON_FINITE_TEXT, value)) return NON_FINITE_TEXT[value];
+      if (!DECIMAL_NUMBER.test(value)) {
+        throw invalid(`${where} is malformed: DOUBLE value must be a number, nan, inf or -inf`);
+      }
+      return Number(value);
+    }
+    default:
+      throw invalid(`${where} is malformed: type must be one of STRING, INT, BOOL, DOUBLE`);
+  }
 }
 
-function decodeValue(entry: WireParameter, where: string): ParameterValue {
-  switch (entry.type) {
-    case "STRING":
-    case "BOOL":
-      return entry.value;
-    case "INT": {
-      // More digits than int64 has: no need to convert to know it does not fit.
-      const digits = entry.value.replace(/^(-?)0+(?=[0-9])/, "$1");
-      const value = digits.length > 20 ? INT64_MAX + 1n : BigInt(digits);
-      if (value < INT64_MIN || value > INT64_MAX) {
-        throw invalid(`${where}: INT value ${entry.value} is outside int64`);
-      }
-      const asNumber = Number(value);
-      return Number.isSafeInteger(asNumber) ? asNumber : value;
-    }
-    case "DOUBLE":
-      if (typeof entry.value === "number") return entry.value;
-      return entry.value === "NaN" ? NaN : entry.value === "Infinity" ? Infinity : -Infinity;
+/**
+ * Encodes parameters already checked by {@linkcode checkParameters} in the
+ * wire's form: a string becomes `STRING`, a boolean `BOOL`, a `bigint` or a
+ * whole-number `number` `INT` (as decimal text), any other number `DOUBLE`
+ * (`nan`, `inf` and `-inf` for the values a JSON number cannot hold).
+ *
+ * @param parameters The checked parameters.
+ * @returns The wire form, or "" when there are none.
+ *
+ * @internal Used by the Worker runtime through internal.ts, and by `BlsRequest`.
+ *
+ * @example
+ * ```ts
+ * import { parametersToWire } from "./parameters.ts";
+ *
+ * console.log(parametersToWire({ n: 3, p: 0.5, big: 2n ** 62n, ok: true }));
+ * // {"n":{"type":"INT","value":"3"},"p":{"type":"DOUBLE","value":"0.5"},
+ * //  "big":{"type":"INT","value":"4611686018427387904"},"ok":{"type":"BOOL","value":"true"}}
+ * ```
+ */
+export function parametersToWire(parameters: InferenceParameters): string {
+  const members = Object.entries(parameters).map(([key, value]) => {
+    const [type, text] = wireValueOf(value);
+    return [key, { type, value: text }] as const;
+  });
+  // fromEntries keeps a key such as "__proto__" an own member.
+  return members.length === 0 ? "" : JSON.stringify(Object.fromEntries(members));
+}
+
+function wireValueOf(value: ParameterValue): [WireType, string] {
+  switch (typeof value) {
+    case "string":
+      return ["STRING", value];
+    case "boolean":
+      return ["BOOL", String(value)];
+    case "bigint":
+      return ["INT", value.toString()];
+    default:
+      if (Number.isInteger(value)) return ["INT", BigInt(value).toString()];
+      if (Number.isFinite(value)) return ["DOUBLE", String(value)];
+      return ["DOUBLE", Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf"];
   }
 }
 
@@ -321,100 +301,6 @@ function checkValue(item: unknown, where: string): ParameterValue {
         `${where} must be a string, number, bigint or boolean, got ${describeValue(item)}`,
       );
   }
-}
-
-/**
- * Encodes parameters for the wire: a string becomes `STRING`, a boolean
- * `BOOL`, a `bigint` or a whole-number `number` `INT` (as a decimal string),
- * any other number `DOUBLE`.
- *
- * @param record The parameters; checked as {@linkcode checkParameters} does.
- * @returns The wire JSON (an array of `{"key","type","value"}`).
- * @throws {TritonError} `INVALID_ARG` naming the key at fault.
- *
- * @internal Used by the Worker runtime through internal.ts.
- *
- * @example
- * ```ts
- * import { encodeResponseParameters } from "./parameters.ts";
- *
- * console.log(encodeResponseParameters({ n: 3, big: 2n ** 62n, p: 0.5, s: "x", b: false }));
- * // [{"key":"n","type":"INT","value":"3"},{"key":"big","type":"INT","value":"4611686018427387904"},
- * //  {"key":"p","type":"DOUBLE","value":0.5},{"key":"s","type":"STRING","value":"x"},
- * //  {"key":"b","type":"BOOL","value":false}]
- * ```
- */
-export function encodeResponseParameters(record: unknown): string {
-  return encodeParameters(record, "response parameter");
-}
-
-/**
- * A response's parameters, checked, in the entry-list form the wire encoder
- * takes (no JSON in between).
- *
- * @internal For the Worker runtime.
- *
- * @example
- * ```ts
- * import { responseParameterEntries } from "./parameters.ts";
- *
- * console.log(responseParameterEntries({ n: 7 })); // [{ key: "n", type: "INT", value: "7" }]
- * ```
- *
- * @param record The response's parameters.
- * @returns The entries, in order.
- * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
- */
-export function responseParameterEntries(record: unknown): WireParameter[] {
-  return toWire(checkParameters(record, "response parameter"));
-}
-
-/**
- * Encodes parameters for the wire; `owner` starts every message.
- *
- * @internal Shared by response and BLS request encoding.
- *
- * @example
- * ```ts
- * import { encodeParameters } from "./parameters.ts";
- *
- * console.log(encodeParameters({ n: 1 }, "BLS request parameter"));
- * // [{"key":"n","type":"INT","value":"1"}]
- * ```
- */
-export function encodeParameters(record: unknown, owner: string): string {
-  return JSON.stringify(toWire(checkParameters(record, owner)));
-}
-
-/**
- * The wire entries of parameters already checked by {@linkcode checkParameters}.
- *
- * @example
- * ```ts
- * import { toWire } from "./parameters.ts";
- *
- * console.log(toWire({ p: 0.5 })); // [{ key: "p", type: "DOUBLE", value: 0.5 }]
- * ```
- */
-export function toWire(parameters: InferenceParameters): WireParameter[] {
-  return Object.entries(parameters).map(([key, value]): WireParameter => {
-    switch (typeof value) {
-      case "string":
-        return { key, type: "STRING", value };
-      case "boolean":
-        return { key, type: "BOOL", value };
-      case "bigint":
-        return { key, type: "INT", value: value.toString() };
-      default:
-        if (Number.isInteger(value)) return { key, type: "INT", value: BigInt(value).toString() };
-        if (Number.isFinite(value)) return { key, type: "DOUBLE", value };
-        return {
-          key,
-          type: "DOUBLE",
-          value: Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity",
-        };
-    }
-  });
 }
 
 function invalid(message: string): TritonError {

@@ -2,35 +2,48 @@ import { assert, assertEquals, assertStrictEquals, assertThrows } from "./_test_
 import { ErrorCode, TritonError } from "./error.ts";
 import {
   checkParameters,
-  encodeResponseParameters,
   MAX_PARAMETER_STRING_BYTES,
   MAX_PARAMETERS,
   NO_PARAMETERS,
-  parseRequestParameters,
+  parametersFromWire,
+  parametersToWire,
 } from "./parameters.ts";
 
-Deno.test("parseRequestParameters decodes every type, INT as number when safe", () => {
-  const parameters = parseRequestParameters(JSON.stringify([
-    { key: "s", type: "STRING", value: "héllo" },
-    { key: "small", type: "INT", value: "-42" },
-    { key: "safe_max", type: "INT", value: "9007199254740991" },
-    { key: "unsafe", type: "INT", value: "9007199254740993" },
-    { key: "int64_min", type: "INT", value: "-9223372036854775808" },
-    { key: "b", type: "BOOL", value: true },
-    { key: "d", type: "DOUBLE", value: 0.25 },
-    { key: "whole_double", type: "DOUBLE", value: 3 },
-    { key: "nan", type: "DOUBLE", value: "NaN" },
-    { key: "inf", type: "DOUBLE", value: "Infinity" },
-    { key: "ninf", type: "DOUBLE", value: "-Infinity" },
-  ]));
+/** The wire form of `[key, type, value text]` members, as the parent writes it. */
+function wire(...members: [string, string, string][]): string {
+  return JSON.stringify(
+    Object.fromEntries(members.map(([key, type, value]) => [key, { type, value }])),
+  );
+}
+
+const decode = (json: string) => parametersFromWire(json, "request parameter");
+
+Deno.test("parametersFromWire decodes every type, INT as number when safe", () => {
+  const parameters = decode(wire(
+    ["s", "STRING", "héllo"],
+    ["small", "INT", "-42"],
+    ["safe_max", "INT", "9007199254740991"],
+    ["unsafe", "INT", "9007199254740993"],
+    ["int64_min", "INT", "-9223372036854775808"],
+    ["b", "BOOL", "true"],
+    ["f", "BOOL", "false"],
+    ["d", "DOUBLE", "0.25"],
+    ["whole_double", "DOUBLE", "3"],
+    ["exponent", "DOUBLE", "1.0000000000000001e-300"],
+    ["nan", "DOUBLE", "nan"],
+    ["inf", "DOUBLE", "inf"],
+    ["ninf", "DOUBLE", "-inf"],
+  ));
   assertEquals(parameters.s, "héllo");
   assertStrictEquals(parameters.small, -42);
   assertStrictEquals(parameters.safe_max, Number.MAX_SAFE_INTEGER);
   assertStrictEquals(parameters.unsafe, 9007199254740993n);
   assertStrictEquals(parameters.int64_min, -(2n ** 63n));
   assertStrictEquals(parameters.b, true);
+  assertStrictEquals(parameters.f, false);
   assertStrictEquals(parameters.d, 0.25);
   assertStrictEquals(parameters.whole_double, 3);
+  assertStrictEquals(parameters.exponent, 1.0000000000000001e-300);
   assert(Number.isNaN(parameters.nan));
   assertStrictEquals(parameters.inf, Infinity);
   assertStrictEquals(parameters.ninf, -Infinity);
@@ -39,93 +52,98 @@ Deno.test("parseRequestParameters decodes every type, INT as number when safe", 
 });
 
 Deno.test("INT values with leading zeros decode to their value", () => {
-  const parameters = parseRequestParameters(
-    '[{"key":"a","type":"INT","value":"000000000000000000000007"},' +
-      '{"key":"b","type":"INT","value":"-0009"},{"key":"c","type":"INT","value":"-0"}]',
+  const parameters = decode(
+    wire(["a", "INT", "000000000000000000000007"], ["b", "INT", "-0009"], ["c", "INT", "-0"]),
   );
   assertEquals(parameters, { a: 7, b: -9, c: 0 });
 });
 
-Deno.test("parseRequestParameters returns the shared empty set for nothing", () => {
-  assertStrictEquals(parseRequestParameters(""), NO_PARAMETERS);
-  assertStrictEquals(parseRequestParameters("[]"), NO_PARAMETERS);
-  assertStrictEquals(parseRequestParameters(" [ ] "), parseRequestParameters(" [ ] "));
-  assertEquals(parseRequestParameters(" [ ] "), {});
+Deno.test("parametersFromWire returns the shared empty set for nothing", () => {
+  assertStrictEquals(decode(""), NO_PARAMETERS);
+  assertStrictEquals(decode("{}"), NO_PARAMETERS);
+  assertStrictEquals(decode(" { } "), NO_PARAMETERS);
 });
 
-Deno.test("a key such as __proto__ stays an ordinary key", () => {
-  const parameters = parseRequestParameters(
-    '[{"key":"__proto__","type":"STRING","value":"x"},{"key":"constructor","type":"BOOL","value":false}]',
-  );
+Deno.test("a key such as __proto__ stays an ordinary key, both ways", () => {
+  const json = '{"__proto__":{"type":"STRING","value":"x"},' +
+    '"constructor":{"type":"BOOL","value":"false"}}';
+  const parameters = decode(json);
   assertEquals(Object.keys(parameters), ["__proto__", "constructor"]);
   assertEquals(Object.getPrototypeOf(parameters), Object.prototype);
   assertStrictEquals(parameters["constructor"], false);
+  assertEquals(parametersToWire(parameters), json);
 });
 
-Deno.test("parseRequestParameters rejects malformed wire JSON, naming the key", () => {
+Deno.test("parametersFromWire rejects what is not the wire form, naming the key", () => {
   const cases: [string, string][] = [
     ["{not json", "request parameters are not valid JSON"],
-    ['{"key":"a"}', "request parameters must be a JSON array, got an object"],
-    ['[{"key":"n","type":"INT","value":5}]', "request parameter 'n' is malformed"],
-    ['[{"key":"n","type":"INT","value":"1.5"}]', "request parameter 'n' is malformed"],
+    ['[{"key":"a"}]', "request parameters must be a JSON object, got an array"],
+    ['"text"', "request parameters must be a JSON object, got a string"],
     [
-      '[{"key":"n","type":"INT","value":"9223372036854775808"}]',
+      '{"n":{"type":"INT","value":5}}',
+      "request parameter 'n' is malformed: its value must be text",
+    ],
+    [wire(["n", "INT", "1.5"]), "request parameter 'n' is malformed: INT value"],
+    [wire(["n", "INT", ""]), "request parameter 'n' is malformed: INT value"],
+    [
+      wire(["n", "INT", "9223372036854775808"]),
       "request parameter 'n': INT value 9223372036854775808 is outside int64",
     ],
     [
-      '[{"key":"n","type":"INT","value":"-9223372036854775809"}]',
+      wire(["n", "INT", "-9223372036854775809"]),
       "request parameter 'n': INT value -9223372036854775809 is outside int64",
     ],
-    ['[{"key":"n","type":"INT","value":"12345678901234567890"}]', "is outside int64"],
+    [wire(["n", "INT", "12345678901234567890"]), "is outside int64"],
     [
-      '[{"key":"n","type":"INT","value":"123456789012345678901234567890"}]',
+      wire(["n", "INT", "123456789012345678901234567890"]),
       "request parameter 'n': INT value 123456789012345678901234567890 is outside int64",
     ],
-    ['[{"key":"b","type":"BOOL","value":"true"}]', "request parameter 'b' is malformed"],
-    ['[{"key":"d","type":"DOUBLE","value":"nan"}]', "request parameter 'd' is malformed"],
-    ['[{"key":"s","type":"STRING","value":1}]', "request parameter 's' is malformed"],
-    ['[{"key":"x","type":"BYTES","value":""}]', "request parameter 'x' is malformed"],
-    ['[{"key":"x","type":"STRING","value":"","extra":1}]', "request parameter 'x' is malformed"],
-    ['[{"type":"STRING","value":""}]', "request parameter 0 is malformed"],
-    ["[1]", "request parameter 0 is malformed"],
-    [
-      '[{"key":"k","type":"STRING","value":"a"},{"key":"k","type":"BOOL","value":true}]',
-      "request parameter 'k' appears more than once",
-    ],
+    [wire(["b", "BOOL", "yes"]), "request parameter 'b' is malformed: BOOL value"],
+    [wire(["d", "DOUBLE", "NaN"]), "request parameter 'd' is malformed: DOUBLE value"],
+    [wire(["d", "DOUBLE", "0x10"]), "request parameter 'd' is malformed: DOUBLE value"],
+    [wire(["d", "DOUBLE", " "]), "request parameter 'd' is malformed: DOUBLE value"],
+    [wire(["x", "BYTES", ""]), "request parameter 'x' is malformed: type must be one of"],
+    ['{"x":{"type":"STRING","value":"","extra":1}}', "request parameter 'x' is malformed"],
+    ['{"x":1}', "request parameter 'x' is malformed: expected an object"],
   ];
   for (const [json, message] of cases) {
-    const error = assertThrows(() => parseRequestParameters(json), TritonError, message, json);
+    const error = assertThrows(() => decode(json), TritonError, message, json);
     assertEquals(error.code, ErrorCode.INVALID_ARG);
   }
 });
 
-Deno.test("encodeResponseParameters picks INT for whole numbers and bigints, DOUBLE otherwise", () => {
-  const json = encodeResponseParameters({
+Deno.test("parametersToWire picks INT for whole numbers and bigints, DOUBLE otherwise", () => {
+  const json = parametersToWire(checkParameters({
     n: 3,
     negative_zero: -0,
     big: 2n ** 62n,
     above_safe: 2 ** 60,
     p: 0.5,
+    tiny: 5e-324,
     nan: NaN,
     inf: Infinity,
     ninf: -Infinity,
     s: "x",
     b: false,
-  });
-  assertEquals(JSON.parse(json), [
-    { key: "n", type: "INT", value: "3" },
-    { key: "negative_zero", type: "INT", value: "0" },
-    { key: "big", type: "INT", value: "4611686018427387904" },
-    { key: "above_safe", type: "INT", value: "1152921504606846976" },
-    { key: "p", type: "DOUBLE", value: 0.5 },
-    { key: "nan", type: "DOUBLE", value: "NaN" },
-    { key: "inf", type: "DOUBLE", value: "Infinity" },
-    { key: "ninf", type: "DOUBLE", value: "-Infinity" },
-    { key: "s", type: "STRING", value: "x" },
-    { key: "b", type: "BOOL", value: false },
-  ]);
-  assertEquals(encodeResponseParameters({}), "[]");
-  assertEquals(encodeResponseParameters(undefined), "[]");
+  }, "response parameter"));
+  assertEquals(
+    json,
+    wire(
+      ["n", "INT", "3"],
+      ["negative_zero", "INT", "0"],
+      ["big", "INT", "4611686018427387904"],
+      ["above_safe", "INT", "1152921504606846976"],
+      ["p", "DOUBLE", "0.5"],
+      ["tiny", "DOUBLE", "5e-324"],
+      ["nan", "DOUBLE", "nan"],
+      ["inf", "DOUBLE", "inf"],
+      ["ninf", "DOUBLE", "-inf"],
+      ["s", "STRING", "x"],
+      ["b", "BOOL", "false"],
+    ),
+  );
+  assertEquals(parametersToWire({}), "");
+  assertEquals(parametersToWire(NO_PARAMETERS), "");
 });
 
 Deno.test("encoded parameters decode to the same values", () => {
@@ -137,9 +155,13 @@ Deno.test("encoded parameters decode to the same values", () => {
     e: "日本語",
     f: true,
     g: -7.25,
+    h: 2 ** 60,
   };
-  const decoded = parseRequestParameters(encodeResponseParameters(original));
-  assertEquals(decoded, original);
+  assertEquals(decode(parametersToWire(checkParameters(original, "response parameter"))), {
+    ...original,
+    // A whole double travels as INT and comes back as the integer it is.
+    h: 1152921504606846976n,
+  });
 });
 
 Deno.test("checkParameters enforces the limits, naming the key", () => {

@@ -87,7 +87,7 @@ export interface RequestInit {
   requestedOutputNames: string[];
   /** Where `allocateOutput` places output data. */
   allocator: ArenaAllocator;
-  /** The request's parameters (from `parseRequestParameters`); none when omitted. */
+  /** The request's parameters (decoded by `parametersFromWire`); none when omitted. */
   parameters?: InferenceParameters;
   /** Whether the model is decoupled (`model_transaction_policy { decoupled: true }`). */
   decoupled?: boolean;

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "./_test_assert.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { type ArenaAllocator, makeRequest, parseRequestParameters } from "./internal.ts";
+import { type ArenaAllocator, makeRequest, parametersFromWire } from "./internal.ts";
 import type { DataTypeName, FixedSizeDataTypeName } from "./datatype.ts";
 import { snapshotTensor, Tensor } from "./tensor.ts";
 import { TestArena, testRequest } from "./test_support.ts";
@@ -161,10 +161,11 @@ Deno.test("a request carries the parameters the runtime parsed", () => {
     inputs: [],
     requestedOutputNames: [],
     allocator: new TestArena(64),
-    parameters: parseRequestParameters(
-      '[{"key":"temperature","type":"DOUBLE","value":0.7},' +
-        '{"key":"seed","type":"INT","value":"4503599627370496"},' +
-        '{"key":"big","type":"INT","value":"-9223372036854775807"}]',
+    parameters: parametersFromWire(
+      '{"temperature":{"type":"DOUBLE","value":"0.7"},' +
+        '"seed":{"type":"INT","value":"4503599627370496"},' +
+        '"big":{"type":"INT","value":"-9223372036854775807"}}',
+      "request parameter",
     ),
   });
   assertEquals(request.parameters, {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "./_test_assert.ts";
 import { ErrorCode, TritonError } from "./error.ts";
-import { encodeResponseParameters, type ParameterValue } from "./parameters.ts";
+import { checkParameters, parametersToWire, type ParameterValue } from "./parameters.ts";
 import { InferenceResponse, snapshotResponse } from "./response.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -109,7 +109,7 @@ Deno.test("InferenceResponse refuses bad parameters and unknown options", () => 
 Deno.test("response parameters encode to the wire form", () => {
   const response = new InferenceResponse([], { parameters: { n: 1, d: 0.5 } });
   assertEquals(
-    encodeResponseParameters(response.parameters),
-    '[{"key":"n","type":"INT","value":"1"},{"key":"d","type":"DOUBLE","value":0.5}]',
+    parametersToWire(checkParameters(response.parameters, "response parameter")),
+    '{"n":{"type":"INT","value":"1"},"d":{"type":"DOUBLE","value":"0.5"}}',
   );
 });

@@ -46,7 +46,7 @@ import { setBlsTransport } from "./bls.ts";
 import { type CheckedResponse, checkResponse as runtimeCheck } from "./check_response.ts";
 import { ErrorCode, TritonError } from "./error.ts";
 import { makeRequest, makeResponseSender, tensorFromWire } from "./internal.ts";
-import { encodeResponseParameters, parseRequestParameters } from "./parameters.ts";
+import { checkParameters, parametersFromWire, parametersToWire } from "./parameters.ts";
 import type { InferenceParameters, ParameterValue } from "./parameters.ts";
 import type { InferenceRequest } from "./request.ts";
 import { InferenceResponse } from "./response.ts";
@@ -215,9 +215,10 @@ function buildRequest(
 function toParameters(
   parameters: Readonly<Record<string, ParameterValue>> | undefined,
 ): InferenceParameters | undefined {
-  return parameters === undefined
-    ? undefined
-    : parseRequestParameters(encodeResponseParameters(parameters));
+  return parameters === undefined ? undefined : parametersFromWire(
+    parametersToWire(checkParameters(parameters, "request parameter")),
+    "request parameter",
+  );
 }
 
 /**
@@ -370,7 +371,7 @@ function toCall(request: BlsWireRequest): TestModelCall {
       );
     }),
     requestedOutputNames: request.requestedOutputNames,
-    parameters: request.parametersJson === "" ? {} : parseRequestParameters(request.parametersJson),
+    parameters: parametersFromWire(request.parametersJson, "BLS request parameter"),
     correlationId: request.correlationId,
     flags: request.flags,
   };

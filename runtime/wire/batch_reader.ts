@@ -61,7 +61,7 @@ export interface WireRequest {
   inputs: WireTensor[];
   /** Requested output names; empty means all outputs. */
   requestedOutputNames: string[];
-  /** Parameters JSON in the wire's object form ("" when none; parameters_wire.ts). */
+  /** The parameters in the wire form ("" when none; runtime/api/parameters.ts decodes it). */
   parametersJson: string;
   /** The request's timeout in microseconds (0: none; beyond 2^53 rounded). */
   timeoutMicros: number;

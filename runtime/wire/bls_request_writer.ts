@@ -80,7 +80,7 @@ export interface BlsRequestData {
   flags: number;
   /** u64 timeout in microseconds, 0n for none. */
   timeoutMicros: bigint;
-  /** The parameters in the wire's object form ("" for none; parameters_wire.ts). */
+  /** The parameters in the wire form ("" for none; runtime/api/parameters.ts). */
   parametersJson: string;
 }
 

@@ -145,7 +145,7 @@ interface PlannedOutput {
 interface PlannedResponse {
   response: ResultResponse;
   message: Uint8Array;
-  /** parameters_json (parameters_wire.ts's object form), empty when none. */
+  /** parameters_json in the wire form (runtime/api/parameters.ts), empty when none. */
   parameters: Uint8Array;
   outputs: PlannedOutput[];
 }

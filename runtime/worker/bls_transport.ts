@@ -44,7 +44,6 @@ import {
   type ModelLoadWire,
   type ModelUnloadWire,
   tensorFromWire,
-  type WireParameter,
 } from "../api/internal.ts";
 import { ArenaExhaustedError } from "../wire/arena_allocator.ts";
 import {
@@ -54,7 +53,6 @@ import {
 } from "../wire/bls_request_writer.ts";
 import { readBlsResponse } from "../wire/result_codec.ts";
 import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Inbox } from "./inbox.ts";
@@ -146,7 +144,7 @@ export class WorkerBlsTransport implements BlsTransport {
         correlationId: request.correlationId,
         flags: request.flags,
         timeoutMicros: request.timeoutMicros,
-        parametersJson: wireFromEntries(JSON.parse(request.parametersJson) as WireParameter[]),
+        parametersJson: request.parametersJson,
       });
     } catch (error) {
       scope.release();
@@ -255,9 +253,7 @@ export class WorkerBlsTransport implements BlsTransport {
       });
       return {
         outputs,
-        parametersJson: decoded.parametersJson === ""
-          ? undefined
-          : JSON.stringify(entriesFromWire(decoded.parametersJson)),
+        parametersJson: decoded.parametersJson === "" ? undefined : decoded.parametersJson,
         error: decoded.error,
       };
     } catch (error) {

@@ -23,15 +23,15 @@ import type { ModelConfig } from "../model_config/config.ts";
 import { TritonError } from "../api/error.ts";
 import {
   type CheckedResponse,
+  checkParameters,
   checkResponse,
   makeRequest,
-  parametersFromEntries,
-  responseParameterEntries,
+  parametersFromWire,
+  parametersToWire,
   tensorFromWire,
 } from "../api/internal.ts";
 import type { InferenceParameters } from "../api/parameters.ts";
 import { InferenceResponse } from "../api/response.ts";
-import { entriesFromWire, wireFromEntries } from "../wire/parameters_wire.ts";
 import type { InferenceRequest } from "../api/request.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
 import { readBatch, type WireRequest } from "../wire/batch_reader.ts";
@@ -281,28 +281,24 @@ export function requestFromWire(
   });
 }
 
-const NO_PARAMETERS: InferenceParameters = Object.freeze({});
-
 /**
- * A request's parameters for the model: the wire text parsed once, the
- * entries checked by the model API. Most requests have none: that costs
- * nothing.
+ * A request's parameters for the model: the wire text parsed once. Most
+ * requests have none: that costs nothing.
  *
- * @param json The wire's object form, or "".
+ * @param json The wire form (runtime/api/parameters.ts), or "".
  * @throws {TritonError} `INVALID_ARG` naming a bad parameter.
  */
 export function requestParameters(json: string): InferenceParameters {
-  if (json === "") return NO_PARAMETERS;
-  return parametersFromEntries(entriesFromWire(json), "request parameter");
+  return parametersFromWire(json, "request parameter");
 }
 
-/** A response's parameters in the wire's object form ("" for none or not a response). */
+/** A response's parameters in the wire form ("" for none or not a response). */
 export function responseParameters(response: unknown): string {
   if (!(response instanceof InferenceResponse)) return "";
   const parameters = response.parameters;
   // The common case, on the busy path: no parameters, no JSON.
   for (const _ in parameters) {
-    return wireFromEntries(responseParameterEntries(parameters));
+    return parametersToWire(checkParameters(parameters, "response parameter"));
   }
   return "";
 }
