@@ -205,8 +205,7 @@ async function main(): Promise<number> {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
   const proxy = createFutexProxy();
-  const arenaForWorker = region.newArenaView();
-  const controlForWorker = region.newControlView();
+  const { arena: arenaForWorker, control: controlForWorker } = region.takeWorkerViews();
   const start: WorkerStart = {
     arena: arenaForWorker,
     control: controlForWorker,
