@@ -232,11 +232,10 @@ TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* handle)
 /* Triton asks this once, after TRITONBACKEND_Initialize. Instances of one
  * model may start on several threads at once: each has its own stub, region
  * and supervisor, and what they share (the model's parked auto-complete
- * stub, its siblings) is locked. A model with N
- * instances then loads in about the time of its slowest stub, not N times
- * one stub's start; python_backend says the same. The preferred instance
- * kinds stay unset, so that Triton fills in a group without a kind as it
- * does for any backend. */
+ * stub, its siblings) is locked. A model with N instances then loads in
+ * about the time of its slowest stub, not N stub starts one after another;
+ * python_backend says the same. The preferred instance kinds stay unset, so
+ * that Triton fills in a group without a kind as it does for any backend. */
 TRITONSERVER_Error* TRITONBACKEND_GetBackendAttribute(
     TRITONBACKEND_Backend* handle, TRITONBACKEND_BackendAttribute* attributes)
 {

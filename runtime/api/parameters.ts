@@ -115,6 +115,9 @@ const DECIMAL_NUMBER = /^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
  * ```
  */
 export function parametersFromWire(json: string, owner: string): InferenceParameters {
+  if (typeof json !== "string") {
+    throw invalid(`${owner}s must be JSON text, got ${describeValue(json)}`);
+  }
   if (json === "") return NO_PARAMETERS;
   let raw: unknown;
   try {

@@ -105,6 +105,7 @@ Deno.test("parametersFromWire rejects what is not the wire form, naming the key"
     [wire(["x", "BYTES", ""]), "request parameter 'x' is malformed: type must be one of"],
     ['{"x":{"type":"STRING","value":"","extra":1}}', "request parameter 'x' is malformed"],
     ['{"x":1}', "request parameter 'x' is malformed: expected an object"],
+    [42 as unknown as string, "request parameters must be JSON text, got a number"],
   ];
   for (const [json, message] of cases) {
     const error = assertThrows(() => decode(json), TritonError, message, json);
