@@ -205,7 +205,8 @@ async function main(): Promise<number> {
     failInit(region, errorCodeOf(error), initErrorAt, errorMessage(error));
   }
   const proxy = createFutexProxy();
-  const { arena: arenaForWorker, control: controlForWorker } = region.takeWorkerViews();
+  const arenaForWorker = region.newArenaView();
+  const controlForWorker = region.newControlView();
   const start: WorkerStart = {
     arena: arenaForWorker,
     control: controlForWorker,

@@ -44,7 +44,7 @@ export interface Region {
   ringParent(): void;
   /** Rings the Worker's doorbell with a tick (descriptor 5). */
   tickWorker(): void;
-  /** The arena as the main thread sees it: its first `startArenaSize` bytes, all it uses. */
+  /** The arena as the main thread sees it (the whole window past the control page). */
   readonly arena: ArrayBuffer;
   /** Bytes mapped past the control page: the most the arena can grow to. */
   readonly maxArenaSize: number;
@@ -58,13 +58,10 @@ export interface Region {
   readonly stubBase: number;
   /** The parent's process id as written in the control page, read at attach. */
   readonly parentPid: number;
-  /**
-   * The Worker's views, the whole window's arena and the control page, to
-   * transfer to it; made at attach, and handed out once.
-   *
-   * @throws {RegionError} When they were taken before.
-   */
-  takeWorkerViews(): { arena: ArrayBuffer; control: ArrayBuffer };
+  /** A fresh view of the arena (to transfer to the Worker). */
+  newArenaView(): ArrayBuffer;
+  /** A fresh view of the control page (to transfer to the Worker). */
+  newControlView(): ArrayBuffer;
 }
 
 /** The descriptor is not a usable region. */
@@ -94,22 +91,12 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
   const maxArenaSize = windowSize - CONTROL_SIZE;
   const control = Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE);
   const controlView = new DataView(control);
+  const arena = Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
   // tdn_stub_attach checked arena_size against the window before mapping.
   const startArenaSize = Number(controlView.getBigUint64(CONTROL.ARENA_SIZE, true));
   if (startArenaSize > maxArenaSize) {
     throw new RegionError(`arena_size ${startArenaSize} exceeds the ${maxArenaSize}-byte window`);
   }
-  // The main thread reads INIT and writes its error texts within the arena
-  // it found at start, so its view covers only that. A view of the whole
-  // window (the Worker's) counts as that much external memory in V8, which
-  // may start a garbage collection: made here, while this isolate's heap is
-  // small, that costs about 1 ms; made once the start had loaded the checks
-  // (or as a second such view), about 5 ms of every start.
-  const arena = Deno.UnsafePointerView.getArrayBuffer(base, startArenaSize, CONTROL_SIZE);
-  let workerViews: { arena: ArrayBuffer; control: ArrayBuffer } | undefined = {
-    arena: Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE),
-    control: Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE),
-  };
   const stubBase = Number(controlView.getBigUint64(CONTROL.STUB_BASE, true));
   if (stubBase * 2 !== startArenaSize) {
     throw new RegionError(`stub_base ${stubBase} is not half of arena_size ${startArenaSize}`);
@@ -162,11 +149,11 @@ export function attachRegion(library: StubLibrary, fd: number = STUB_REGION_FD):
     startArenaSize,
     stubBase,
     parentPid: controlView.getUint32(CONTROL.PARENT_PID, true),
-    takeWorkerViews() {
-      const views = workerViews;
-      if (views === undefined) throw new RegionError("the Worker's views were handed out before");
-      workerViews = undefined;
-      return views;
+    newArenaView(): ArrayBuffer {
+      return Deno.UnsafePointerView.getArrayBuffer(base, maxArenaSize, CONTROL_SIZE);
+    },
+    newControlView(): ArrayBuffer {
+      return Deno.UnsafePointerView.getArrayBuffer(base, CONTROL_SIZE);
     },
   };
 }
