@@ -429,14 +429,12 @@ async function main(): Promise<void> {
  * output pipe open), saying which.
  */
 function killLeftoverStubs(): void {
-  const left = childPids();
-  for (const pid of left) {
-    let name = "?";
+  for (const pid of childPids()) {
     try {
-      name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+      const name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
       Deno.kill(pid, "SIGKILL");
+      console.log(`(killed stub ${pid} (${name}), which outlived the server)`);
     } catch { /* gone meanwhile */ }
-    console.log(`(killed stub ${pid} (${name}), which outlived the server)`);
   }
 }
 

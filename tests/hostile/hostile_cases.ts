@@ -143,8 +143,9 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: "stderr_flood", category: "stdout/stderr flooding", outcome: "answered", log: /log rate limit reached/, maxLogLines: 30 },
   { name: "stderr_descriptor_flood", category: "stdout/stderr flooding", outcome: "answered", log: /standard error: flood/, maxLogLines: 30 },
   // Descriptor 1 is the parent's doorbell: a flood there would keep a thread of Triton's spinning.
-  { name: "doorbell_read", category: "the stub's descriptors", outcome: "request", error: DEADLINE, log: DEADLINE },
   { name: "doorbell_flood", category: "stdout/stderr flooding", outcome: "request", error: /broke the protocol/, log: /rang the parent's doorbell more than 4096 times .*descriptor 1/ },
+  // Descriptor 0 is the stub's own doorbell: a read there blocks only the model's own Worker.
+  { name: "doorbell_read", category: "the stub's descriptors", outcome: "request", error: DEADLINE, log: DEADLINE },
   { name: "huge_output", category: "huge and malformed outputs", outcome: "request", error: /above its limit of 1048576 bytes/, log: /outputs of \d+ bytes refused \(deno\.max_output_bytes is 1048576\)/ },
   { name: "malformed_output", category: "huge and malformed outputs", outcome: "request", error: /InferenceResponse|response/ },
   // The shared memory.
