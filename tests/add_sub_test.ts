@@ -213,6 +213,7 @@ Deno.test("add_sub: early wake-ups of a sibling instance that never gets the bat
     // No line: no gap between batches was short enough to guess at all.
     const [woken, inTime] = line === null ? [0, 0] : [Number(line[1]), Number(line[2])];
     assertEquals(inTime, 0, "instance 1 never got a batch");
-    // Failed trials of at most 5 guesses each, ever more rarely: far fewer than the batches.
-    assert(woken <= 40, `woke instance 1 early ${woken} times for ${total} batches`);
+    // Failed trials of at most 13 guesses each (ffi/src/siblings.h: a trial fails once more than
+    // 16 - 4 of its 16 guesses missed), ever more rarely: far fewer than the batches.
+    assert(woken <= 8 * 13, `woke instance 1 early ${woken} times for ${total} batches`);
   }));

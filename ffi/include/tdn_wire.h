@@ -139,8 +139,9 @@ typedef struct tdn_record {
  * ringing): spin for it instead of sleeping again, so that the wake-up
  * overlaps the copy. SOON: a batch is likely within microseconds (another
  * instance of the model just answered, and its batches come back to back):
- * spin for it a while (TDN_SOON_SPIN_US), then sleep again. The parent
- * reads no meaning into bytes on its own. */
+ * spin for it a while (TDN_SOON_SPIN_US, and only while to_stub.soon stays
+ * the odd value it had when the byte woke the Worker), then sleep again.
+ * The parent reads no meaning into bytes on its own. */
 #define TDN_DOORBELL_RECORD 0x72u
 #define TDN_DOORBELL_TICK 0x74u
 #define TDN_DOORBELL_COMING 0x63u
@@ -149,7 +150,9 @@ typedef struct tdn_record {
 typedef struct tdn_ring {
   uint32_t tail; /* records published (futex word) */
   uint32_t consumer_sleeping;
-  uint8_t pad0[56]; /* keeps producer and consumer words on separate cache lines */
+  uint32_t soon;    /* to_stub only, parent-written: odd while a TDN_DOORBELL_SOON wake-up
+                       stands, even once the batch went elsewhere */
+  uint8_t pad0[52]; /* keeps producer and consumer words on separate cache lines */
   uint32_t head; /* records consumed (futex word) */
   uint32_t producer_sleeping;
   uint32_t done; /* records the consumer has finished with: their payloads may be reused */

@@ -222,9 +222,20 @@ bool tdn_channel_announce(const tdn_channel* channel)
   return ring_sleeper(channel, (char)TDN_DOORBELL_COMING);
 }
 
-bool tdn_channel_wake_soon(const tdn_channel* channel)
+bool tdn_channel_wake_soon(tdn_channel* channel)
 {
+  /* The word first: the Worker reads it once the byte has woken it. */
+  if ((channel->soon & 1u) == 0) {
+    store(&channel->to_stub->soon, ++channel->soon);
+  }
   return ring_sleeper(channel, (char)TDN_DOORBELL_SOON);
+}
+
+void tdn_channel_call_off_soon(tdn_channel* channel)
+{
+  if ((channel->soon & 1u) != 0) {
+    store(&channel->to_stub->soon, ++channel->soon);
+  }
 }
 
 uint32_t tdn_channel_unread(const tdn_channel* channel)

@@ -32,6 +32,7 @@ typedef struct tdn_channel {
   uint32_t published; /* records we have put on to_stub */
   uint32_t consumed;  /* records we have taken from to_parent */
   bool woke_stub;     /* the last send found the stub asleep and woke it */
+  uint32_t soon;      /* what we last stored in to_stub->soon (never read back from the stub) */
   /* Bytes our own threads wrote on the parent's doorbell and no sleep has
    * drained yet (atomic: any thread adds, the waiter takes), and bytes from
    * the stub that no record explains (the waiter's alone): see
@@ -80,9 +81,15 @@ bool tdn_channel_announce(const tdn_channel* channel);
 
 /* Wakes a stub asleep on its doorbell with TDN_DOORBELL_SOON: a record is
  * likely to come within microseconds (siblings.h), so it spins for one a
- * while before sleeping again. Does nothing (false) to a stub that is awake
- * or sleeps on a futex. */
-bool tdn_channel_wake_soon(const tdn_channel* channel);
+ * while before sleeping again, as long as to_stub.soon stays odd (this
+ * sets it so). Does not ring (false) a stub that is awake or sleeps on a
+ * futex. With the supervisor's lock held, as for the call-off below. */
+bool tdn_channel_wake_soon(tdn_channel* channel);
+
+/* Calls off a SOON wake-up that still stands (the batch went to another
+ * instance): to_stub.soon turns even, and a Worker spinning for the batch
+ * sleeps again at once instead of spinning out TDN_SOON_SPIN_US. */
+void tdn_channel_call_off_soon(tdn_channel* channel);
 
 /* Records on to_stub the stub has not taken yet (as it reports; a value
  * it cannot have is TDN_RING_CAPACITY: no room). */

@@ -161,7 +161,7 @@ static TRITONSERVER_Error* model_create(TRITONBACKEND_Model* handle, tdn_model**
     error = tdn_error(TRITONSERVER_ERROR_INTERNAL, "out of memory");
   }
   if (error == NULL) {
-    tdn_siblings_init(model->siblings, tdn_supervisor_prewake);
+    tdn_siblings_init(model->siblings, tdn_supervisor_prewake, tdn_supervisor_call_off_prewake);
   }
   if (error == NULL) {
     error = tdn_auto_complete(handle, model);

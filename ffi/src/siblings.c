@@ -10,11 +10,12 @@
 /* A guess hits when its sibling's batch begins within the Worker's spin. */
 #define HIT_WITHIN_NS ((uint64_t)TDN_SOON_SPIN_US * 1000)
 
-void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake)
+void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake, tdn_sibling_wake call_off)
 {
   /* The first guesses are a trial like any other. */
   *siblings = (tdn_siblings){
       .wake = wake,
+      .call_off = call_off,
       .trial_left = TDN_SIBLINGS_HISTORY,
       .trial_every = TDN_SIBLINGS_TRIAL_EVERY,
   };
@@ -140,11 +141,30 @@ void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now
   pthread_mutex_lock(&siblings->lock);
   tdn_sibling* entry = find(siblings, member);
   if (entry != NULL && siblings->guessed != NULL) {
-    /* The guess was for the model's next batch, whichever instance got it. */
+    /* The guess was for the model's next batch, whichever instance got it;
+     * a sibling woken for a batch that went elsewhere stops spinning. */
+    if (siblings->guessed != member) {
+      siblings->call_off((void*)siblings->guessed);
+    }
     note_guess(
         siblings, siblings->guessed == member && now_ns - siblings->guessed_ns <= HIT_WITHIN_NS);
   }
   if (entry != NULL && !entry->executing) {
+    /* Triton's queue woke the instance thread that had waited longest for
+     * this request. When another took it (a thread that came back to the
+     * queue before the woken one ran), the woken one found nothing and
+     * waits again, now at the back of the queue: so it is here. */
+    tdn_sibling* front = NULL;
+    for (size_t i = 0; i < siblings->count; ++i) {
+      tdn_sibling* other = &siblings->members[i];
+      if (other != entry && !other->executing &&
+          (front == NULL || other->last_end_ns < front->last_end_ns)) {
+        front = other;
+      }
+    }
+    if (front != NULL && front->last_end_ns < entry->last_end_ns) {
+      front->last_end_ns = now_ns;
+    }
     /* Only a gap in which nothing ran says how soon requests follow
      * answers; with batches overlapping, no stub sleeps for long anyway. */
     if (siblings->executing == 0 && siblings->last_end_ns != 0) {
@@ -172,9 +192,15 @@ void tdn_siblings_answered(tdn_siblings* siblings, const void* member, uint64_t 
     return;
   }
   if (siblings->guessed != NULL) {
+    siblings->call_off((void*)siblings->guessed);
     note_guess(siblings, false); /* no batch began since: nobody took it */
   }
-  if (siblings->count > 1 && back_to_back(siblings) && may_guess(siblings)) {
+  /* Only an answer with no other batch in flight: then the model's next
+   * request finds every other stub idle. With batches overlapping, requests
+   * are queued or on their way to instances that are busy, the guesses
+   * miss, and a Worker spinning for nothing takes a core from them. */
+  if (siblings->count > 1 && siblings->executing == 1 && back_to_back(siblings) &&
+      may_guess(siblings)) {
     tdn_sibling* next = NULL;
     for (size_t i = 0; i < siblings->count; ++i) {
       tdn_sibling* entry = &siblings->members[i];

@@ -19,20 +19,28 @@
  * early.
  *
  * The guess is not always right: an instance thread that returns to
- * Triton's queue after the next request arrived takes that request itself,
- * and the sibling woken for it goes to the back of the queue (measured in
- * Triton's core with 4 instances: runs in which one instance was skipped
- * for thousands of requests). A wrong guess costs the sibling's Worker a
- * spin of up to TDN_SOON_SPIN_US, so the guesses are judged: an early
- * wake-up hits when the sibling's batch begins within that spin. While at
- * least 12 of the last 16 hit, every answer wakes its guess; below that it
+ * Triton's queue before the thread woken for the next request has run takes
+ * that request itself (in Triton's core on 2 vCPUs, 12-25% of requests at
+ * concurrency 1), and the woken thread, finding nothing, waits again at the
+ * back of the queue. The guess follows that: when a batch begins on an
+ * instance other than the one at the front, the front one moves to the
+ * back (with 4 instances, 85% of next instances guessed right against 65%
+ * without, replaying a trace). A sibling woken for a batch that then
+ * begins elsewhere is called off at once (to_stub.soon turns even), so a
+ * wrong guess costs a spin until then rather than all of
+ * TDN_SOON_SPIN_US. Guesses are made only when the answering instance is
+ * the model's only one in a batch, and they are judged: an early wake-up
+ * hits when the sibling's batch begins within that spin. While at least 4
+ * of the last 16 hit, every such answer wakes its guess; below that it
  * stops, and tries again with a trial of 16 guesses judged together, after
  * 16 answers at first and after twice as many for each trial that failed
- * (at most 1024).
+ * (at most 1024). At concurrency 1 in Triton's core 60-90% hit; with
+ * batches overlapping (concurrency 4) about 10%, and there they stop.
  *
  * Thread safety: one lock; every call may come from any instance's thread.
- * `wake` is called with the lock held, so a member cannot leave during it;
- * it must not block (supervisor.c's tdn_supervisor_prewake only tries its
+ * `wake` and `call_off` are called with the lock held, so a member cannot
+ * leave during them; they must not block (supervisor.c's
+ * tdn_supervisor_prewake and tdn_supervisor_call_off_prewake only try their
  * stub's lock).
  */
 #ifndef TDN_SIBLINGS_H
@@ -48,7 +56,7 @@
 /* How many recent gaps, and how many recent guesses, decide. */
 #define TDN_SIBLINGS_HISTORY 16
 /* Of the last TDN_SIBLINGS_HISTORY guesses, this many must have hit. */
-#define TDN_SIBLINGS_HITS_NEEDED 12
+#define TDN_SIBLINGS_HITS_NEEDED 4
 /* Answers without guessing before the first trial, and at most between two. */
 #define TDN_SIBLINGS_TRIAL_EVERY 16
 #define TDN_SIBLINGS_TRIAL_EVERY_MAX 1024
@@ -71,6 +79,7 @@ typedef struct tdn_outcomes {
 typedef struct tdn_siblings {
   pthread_mutex_t lock;
   tdn_sibling_wake wake;
+  tdn_sibling_wake call_off;
   tdn_sibling* members;
   size_t count, capacity;
   uint32_t executing;   /* members in a batch now */
@@ -87,8 +96,9 @@ typedef struct tdn_siblings {
   uint64_t woken_total, hits_total; /* for the log at unload */
 } tdn_siblings;
 
-/* `wake` wakes a member's stub ahead of a batch. */
-void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake);
+/* `wake` wakes a member's stub ahead of a batch; `call_off` tells it that
+ * the batch went elsewhere. */
+void tdn_siblings_init(tdn_siblings* siblings, tdn_sibling_wake wake, tdn_sibling_wake call_off);
 void tdn_siblings_destroy(tdn_siblings* siblings);
 
 /* Adds a member; false when out of memory (the member is then never woken

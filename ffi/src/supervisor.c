@@ -804,6 +804,19 @@ void tdn_supervisor_prewake(void* member)
   pthread_mutex_unlock(&supervisor->lock);
 }
 
+void tdn_supervisor_call_off_prewake(void* member)
+{
+  tdn_supervisor* supervisor = member;
+  /* Never waits either: a spin that is not called off ends by itself. */
+  if (pthread_mutex_trylock(&supervisor->lock) != 0) {
+    return;
+  }
+  if (supervisor->pid > 0) {
+    tdn_channel_call_off_soon(&supervisor->channel);
+  }
+  pthread_mutex_unlock(&supervisor->lock);
+}
+
 tdn_send_status tdn_supervisor_send_answer(
     tdn_supervisor* supervisor, const tdn_record* record, const uint64_t* blocks,
     uint32_t block_count, tdn_diag* why)

@@ -228,6 +228,11 @@ void tdn_supervisor_wake_waiter(tdn_supervisor* supervisor);
  * nothing happens while another thread holds the supervisor's lock. */
 void tdn_supervisor_prewake(void* member);
 
+/* A tdn_sibling_wake too: calls off that wake-up once the batch went to
+ * another instance, so that the stub's Worker stops spinning for it. Never
+ * blocks, as above. */
+void tdn_supervisor_call_off_prewake(void* member);
+
 /* Sends one record; false if no stub runs or it stopped consuming. */
 bool tdn_supervisor_send(
     tdn_supervisor* supervisor, uint16_t kind, uint32_t aux, uint64_t id, uint64_t offset,

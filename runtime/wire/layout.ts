@@ -219,6 +219,8 @@ export const RING = {
   TAIL: 0,
   /** u32 set by a consumer about to sleep on `TAIL`. */
   CONSUMER_SLEEPING: 4,
+  /** u32, `to_stub` only: odd while a `DOORBELL_BYTE.SOON` wake-up stands; even once the parent calls it off. */
+  SOON: 8,
   /** u32 records consumed (futex word); on its own cache line. */
   HEAD: 64,
   /** u32 set by a producer about to sleep on `HEAD` (ring full). */

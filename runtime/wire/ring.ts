@@ -132,6 +132,7 @@ export class Ring {
   readonly #records: number;
   readonly #tail: number;
   readonly #consumerSleeping: number;
+  readonly #soon: number;
   readonly #head: number;
   readonly #producerSleeping: number;
   readonly #done: number;
@@ -163,6 +164,7 @@ export class Ring {
     this.#records = RING.RECORDS;
     this.#tail = (byteOffset + RING.TAIL) >> 2;
     this.#consumerSleeping = (byteOffset + RING.CONSUMER_SLEEPING) >> 2;
+    this.#soon = (byteOffset + RING.SOON) >> 2;
     this.#head = (byteOffset + RING.HEAD) >> 2;
     this.#producerSleeping = (byteOffset + RING.PRODUCER_SLEEPING) >> 2;
     this.#done = (byteOffset + RING.DONE) >> 2;
@@ -313,17 +315,21 @@ export class Ring {
    * writing a large one) is waited for by spinning, up to
    * {@linkcode ANNOUNCED_SPIN_MICROS}, so that this thread's wake-up
    * overlapped the writing; then the ring sleeps again. A wake-up ahead of
-   * a likely batch ("soon": ffi/src/siblings.h) spins up to
-   * `SOON_SPIN_US` (layout.ts) the same way.
+   * a likely batch ("soon": ffi/src/siblings.h) spins the same way, up to
+   * `SOON_SPIN_US` (layout.ts), while the ring's `SOON` word stays odd: the
+   * producer makes it even when the batch went to another instance, and
+   * the ring then sleeps again at once.
    *
    * @param sleep Blocks until a byte arrives on the doorbell; says why.
    * @param announcedSpinMicros How long to spin for an announced record.
+   * @param soonSpinMicros How long to spin for a likely batch.
    * @returns The record, or what ended the sleep when it was not a
    * producer's byte ("tick", "closed").
    */
   popOnDoorbell(
     sleep: () => "record" | "coming" | "soon" | "tick" | "closed",
     announcedSpinMicros: number = ANNOUNCED_SPIN_MICROS,
+    soonSpinMicros: number = SOON_SPIN_US,
   ): WireRecord | "tick" | "closed" {
     for (;;) {
       const record = this.tryPop();
@@ -333,9 +339,15 @@ export class Ring {
       const empty = this.#pendingCount(Atomics.load(this.#words, this.#tail), head) === 0;
       const woke = empty ? sleep() : "record";
       Atomics.store(this.#words, this.#consumerSleeping, 0);
-      if (woke === "coming" || woke === "soon") {
-        const announced = this.poll(woke === "coming" ? announcedSpinMicros : SOON_SPIN_US);
+      if (woke === "coming") {
+        const announced = this.poll(announcedSpinMicros);
         if (announced !== undefined) return announced;
+      } else if (woke === "soon") {
+        const standing = Atomics.load(this.#words, this.#soon);
+        if ((standing & 1) !== 0 && this.#spin(soonSpinMicros, standing)) {
+          const record = this.tryPop();
+          if (record !== undefined) return record;
+        }
       } else if (woke !== "record") {
         return woke;
       }
@@ -394,8 +406,11 @@ export class Ring {
     return this.#pendingCount(tail, head) === 0 ? head : undefined;
   }
 
-  /** Busy-waits up to `micros` for a record; true if one is there. */
-  #spin(micros: number): boolean {
+  /**
+   * Busy-waits up to `micros` for a record; true if one is there. With
+   * `soon`, gives up early once the `SOON` word is no longer that value.
+   */
+  #spin(micros: number, soon?: number): boolean {
     if (micros <= 0) return false;
     const head = this.#words[this.#head];
     // The clock is read only after a first round of loads: a record that is
@@ -405,6 +420,7 @@ export class Ring {
       for (let i = 0; i < 64; i++) {
         if (Atomics.load(this.#words, this.#tail) !== head) return true;
       }
+      if (soon !== undefined && Atomics.load(this.#words, this.#soon) !== soon) return false;
       const now = performance.now();
       if (end === 0) end = now + micros / 1000;
       else if (now >= end) return false;

@@ -146,7 +146,8 @@ Deno.test("ring: an announced record that does not come in time leaves the consu
 });
 
 Deno.test("ring: a consumer woken ahead of a batch spins for it a while, then sleeps again", () => {
-  const { ring } = newRing();
+  const { ring, words } = newRing();
+  Atomics.store(words, RING.SOON / 4, 1); // the parent's wake-up stands
   const wakes: string[] = [];
   const started = performance.now();
   let spun = 0;
@@ -164,6 +165,61 @@ Deno.test("ring: a consumer woken ahead of a batch spins for it a while, then sl
   assertEquals((got as WireRecord).id, 9n);
   // It spun for the batch before it slept again.
   assert(spun >= SOON_SPIN_US, `slept again after ${spun} us`);
+});
+
+Deno.test("ring: a consumer woken ahead of a batch that was already called off sleeps again at once", () => {
+  const { ring, words } = newRing();
+  Atomics.store(words, RING.SOON / 4, 2); // woken for a batch that began elsewhere meanwhile
+  const wakes: string[] = [];
+  const started = performance.now();
+  const got = ring.popOnDoorbell(
+    () => {
+      const woke = wakes.length === 0 ? "soon" : "closed";
+      wakes.push(woke);
+      return woke;
+    },
+    undefined,
+    60_000_000,
+  ); // a spin that would outlast the test
+  assertEquals(got, "closed");
+  assertEquals(wakes, ["soon", "closed"]);
+  const seconds = (performance.now() - started) / 1000;
+  assert(seconds < 30, `spun ${seconds} s for a batch called off before the wake-up`);
+});
+
+Deno.test("ring: a consumer spinning for a likely batch stops when the producer calls it off", async () => {
+  // The ring, then one word: "woken", set by the consumer's doorbell sleep.
+  const buffer = new SharedArrayBuffer(RING.SIZE + 4);
+  const words = new Int32Array(buffer);
+  const ring = new Ring(buffer, 0, atomicsWaiter);
+  Atomics.store(words, RING.SOON / 4, 3);
+  const producer = new Worker(new URL("./testdata/call_off_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const ready = new Promise((resolve) => producer.onmessage = resolve);
+    producer.postMessage({ buffer });
+    await ready;
+    let sleeps = 0;
+    const started = performance.now();
+    const got = ring.popOnDoorbell(
+      () => {
+        if (++sleeps > 1) return "closed";
+        Atomics.store(words, RING.SIZE / 4, 1);
+        Atomics.notify(words, RING.SIZE / 4);
+        return "soon";
+      },
+      undefined,
+      60_000_000,
+    ); // a spin that would outlast the test unless called off
+    assertEquals(got, "closed");
+    assertEquals(sleeps, 2);
+    assertEquals(Atomics.load(words, RING.SOON / 4), 4);
+    const seconds = (performance.now() - started) / 1000;
+    assert(seconds < 30, `spun ${seconds} s after the call-off`);
+  } finally {
+    producer.terminate();
+  }
 });
 
 /** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */

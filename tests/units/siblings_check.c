@@ -2,10 +2,13 @@
  * siblings_check: unit tests of the early wake-up of a model's next
  * instance (ffi/src/siblings.c): while batches come back to back, an answer
  * wakes the idle sibling whose last batch ended longest ago (never itself,
- * never one in a batch); sporadic traffic, a lone instance, or too few gaps
- * seen wake nobody; guesses that keep missing stop, and a later trial
- * starts them again once they would hit; a member that left is never
- * woken. Exit status: the failure count.
+ * never one in a batch), and only when no other batch is in flight;
+ * sporadic traffic, a lone instance, or too few gaps seen wake nobody; a
+ * member woken for a batch that began elsewhere is called off, and the
+ * member at the front of Triton's queue that such a batch passed over goes
+ * to its back; guesses that keep missing stop, and a later trial starts
+ * them again once they would hit; a member that left is never woken. Exit
+ * status: the failure count.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 static int members[4];
 static const void* woken;
 static int wake_count;
+static const void* called_off;
 
 static void note_wake(void* member)
 {
@@ -25,15 +29,26 @@ static void note_wake(void* member)
   wake_count++;
 }
 
+static void note_call_off(void* member)
+{
+  called_off = member;
+}
+
+/* The index of `member` in `members`, -1 for none. */
+static int index_of(const void* member)
+{
+  for (int i = 0; i < 4; ++i) {
+    if (member == &members[i]) {
+      return i;
+    }
+  }
+  return -1;
+}
+
 /* Which member was woken (index into `members`), -1 for none; resets. */
 static int take_woken(void)
 {
-  int index = -1;
-  for (int i = 0; i < 4; ++i) {
-    if (woken == &members[i]) {
-      index = i;
-    }
-  }
+  const int index = index_of(woken);
   woken = NULL;
   return index;
 }
@@ -53,11 +68,12 @@ static int batch(tdn_siblings* siblings, int member, uint64_t* now, uint64_t gap
 
 static void join(tdn_siblings* siblings, int count)
 {
-  tdn_siblings_init(siblings, note_wake);
+  tdn_siblings_init(siblings, note_wake, note_call_off);
   for (int i = 0; i < count; ++i) {
     CHECK(tdn_siblings_join(siblings, &members[i]), "member %d joins", i);
   }
   wake_count = 0;
+  called_off = NULL;
 }
 
 static void test_round_robin_back_to_back(void)
@@ -127,16 +143,17 @@ static void test_missed_guesses_stop_and_trials_resume(void)
   tdn_siblings siblings;
   join(&siblings, 3);
   uint64_t now = 1000 * US;
-  /* Triton serves 0 and 1 only: the guess, 2 (idle longest), always misses. */
+  /* Member 0's thread always comes back to Triton's queue first and takes
+   * the next request itself: a guess (never itself) always misses. */
   for (int i = 0; i < TDN_SIBLINGS_HISTORY; ++i) {
-    batch(&siblings, i % 2, &now, 10 * US);
+    batch(&siblings, 0, &now, 10 * US);
   }
   wake_count = 0;
   const int skipped = 2000;
   for (int i = 0; i < skipped; ++i) {
-    batch(&siblings, i % 2, &now, 10 * US);
+    batch(&siblings, 0, &now, 10 * US);
   }
-  /* Each failed trial stops after its 5th miss; trials come ever more rarely. */
+  /* Each failed trial stops as soon as it cannot pass; trials come ever more rarely. */
   const int misses_per_trial = TDN_SIBLINGS_HISTORY - TDN_SIBLINGS_HITS_NEEDED + 1;
   CHECK(wake_count <= 8 * misses_per_trial, "%d wake-ups for %d batches that never hit", wake_count, skipped);
   CHECK(wake_count >= 3 * misses_per_trial, "only %d wake-ups: no trials", wake_count);
@@ -151,6 +168,47 @@ static void test_missed_guesses_stop_and_trials_resume(void)
   }
   CHECK(siblings.guessing, "a trial of guesses that hit did not start them again");
   CHECK(hits >= TDN_SIBLINGS_TRIAL_EVERY_MAX, "only %d guesses once they hit", hits);
+  tdn_siblings_destroy(&siblings);
+}
+
+static void test_wrong_guess_called_off_and_front_to_back(void)
+{
+  tdn_siblings siblings;
+  join(&siblings, 3);
+  uint64_t now = 1000 * US;
+  for (int i = 0; i < 2 * TDN_SIBLINGS_HISTORY; ++i) {
+    batch(&siblings, i % 3, &now, 10 * US);
+  }
+  /* Round robin so far: the next batch is member 2's, whose answer wakes 0. */
+  const int next = (2 * TDN_SIBLINGS_HISTORY) % 3;
+  CHECK(next == 2, "the test expects member 2 next, not %d", next);
+  CHECK(batch(&siblings, 2, &now, 10 * US) == 0, "member 2's answer did not wake member 0");
+  CHECK(called_off == NULL, "a guess was called off before any batch began");
+  /* Member 2 came back to Triton's queue first and took the request: the
+   * early wake-up of member 0 is called off... */
+  CHECK(batch(&siblings, 2, &now, 10 * US) == 1, "the guess did not skip member 0, now at the back");
+  CHECK(index_of(called_off) == 0, "member 0's wake-up was not called off");
+  /* ...and member 0, woken by Triton for nothing, waits at the back: the
+   * answer wakes member 1, and a hit calls nothing off. */
+  called_off = NULL;
+  CHECK(batch(&siblings, 1, &now, 10 * US) == 0, "after member 1, member 0 is next");
+  CHECK(called_off == NULL, "a hit called off member %d", index_of(called_off));
+  tdn_siblings_destroy(&siblings);
+}
+
+static void test_no_guess_beside_another_batch(void)
+{
+  tdn_siblings siblings;
+  join(&siblings, 3);
+  uint64_t now = 1000 * US;
+  for (int i = 0; i < 2 * TDN_SIBLINGS_HISTORY; ++i) {
+    batch(&siblings, i % 3, &now, 10 * US);
+  }
+  /* Member 1 in a batch: member 0's answer wakes nobody, not even idle member 2. */
+  tdn_siblings_begin(&siblings, &members[1], now);
+  tdn_siblings_begin(&siblings, &members[0], now);
+  tdn_siblings_answered(&siblings, &members[0], now + 50 * US);
+  CHECK(take_woken() == -1, "an answer beside another batch woke a sibling");
   tdn_siblings_destroy(&siblings);
 }
 
@@ -183,6 +241,8 @@ int main(void)
   test_sporadic_wakes_nobody();
   test_busy_self_and_alone();
   test_missed_guesses_stop_and_trials_resume();
+  test_wrong_guess_called_off_and_front_to_back();
+  test_no_guess_beside_another_batch();
   test_left_member_never_woken();
   if (check_failures == 0) {
     printf("siblings_check: all checks passed\n");

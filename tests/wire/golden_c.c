@@ -671,6 +671,7 @@ static int print_layout(void)
   printf(",\"RING\":{");
   first = 1;
   FIELD(tdn_ring, tail, "TAIL"); FIELD(tdn_ring, consumer_sleeping, "CONSUMER_SLEEPING");
+  FIELD(tdn_ring, soon, "SOON");
   FIELD(tdn_ring, head, "HEAD"); FIELD(tdn_ring, producer_sleeping, "PRODUCER_SLEEPING");
   FIELD(tdn_ring, done, "DONE"); FIELD(tdn_ring, records, "RECORDS");
   STRUCT_END(tdn_ring);
