@@ -790,31 +790,32 @@ static void wake_to_spin(tdn_supervisor* supervisor)
   }
 }
 
-void tdn_supervisor_prewake(void* member)
+/* Wakes a running stub ahead of a likely batch (`soon`), or calls that
+ * off. Never waits: a stub being started or torn down holds the lock, an
+ * early wake-up is only worth what it saves, and a spin that is not called
+ * off ends by itself. */
+static void prewake(void* member, bool soon)
 {
   tdn_supervisor* supervisor = member;
-  /* Never waits: a stub being started or torn down holds the lock, and
-   * an early wake-up is only worth what it saves. */
   if (pthread_mutex_trylock(&supervisor->lock) != 0) {
     return;
   }
-  if (supervisor->pid > 0) {
+  if (supervisor->pid > 0 && soon) {
     tdn_channel_wake_soon(&supervisor->channel);
+  } else if (supervisor->pid > 0) {
+    tdn_channel_call_off_soon(&supervisor->channel);
   }
   pthread_mutex_unlock(&supervisor->lock);
 }
 
+void tdn_supervisor_prewake(void* member)
+{
+  prewake(member, true);
+}
+
 void tdn_supervisor_call_off_prewake(void* member)
 {
-  tdn_supervisor* supervisor = member;
-  /* Never waits either: a spin that is not called off ends by itself. */
-  if (pthread_mutex_trylock(&supervisor->lock) != 0) {
-    return;
-  }
-  if (supervisor->pid > 0) {
-    tdn_channel_call_off_soon(&supervisor->channel);
-  }
-  pthread_mutex_unlock(&supervisor->lock);
+  prewake(member, false);
 }
 
 tdn_send_status tdn_supervisor_send_answer(

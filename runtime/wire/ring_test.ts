@@ -100,18 +100,28 @@ Deno.test("ring: the producer wakes only a consumer that said it sleeps", () => 
   assertEquals(wakes, 1);
 });
 
+/**
+ * Runs `body` while a test Worker (testdata/) that shares `buffer` runs:
+ * it says it is ready once it has the buffer.
+ */
+async function withProducer(script: string, buffer: SharedArrayBuffer, body: () => void) {
+  const producer = new Worker(new URL(`./testdata/${script}`, import.meta.url), { type: "module" });
+  try {
+    const ready = new Promise((resolve) => producer.onmessage = resolve);
+    producer.postMessage({ buffer });
+    await ready;
+    body();
+  } finally {
+    producer.terminate();
+  }
+}
+
 Deno.test("ring: a consumer woken by an announcement spins for the record instead of sleeping again", async () => {
   // The ring, then one word: "announced", set by the consumer's doorbell sleep.
   const buffer = new SharedArrayBuffer(RING.SIZE + 4);
   const words = new Int32Array(buffer);
   const ring = new Ring(buffer, 0, atomicsWaiter);
-  const producer = new Worker(new URL("./testdata/announce_worker.ts", import.meta.url), {
-    type: "module",
-  });
-  try {
-    const ready = new Promise((resolve) => producer.onmessage = resolve);
-    producer.postMessage({ buffer });
-    await ready;
+  await withProducer("announce_worker.ts", buffer, () => {
     let sleeps = 0;
     const got = ring.popOnDoorbell(() => {
       sleeps++;
@@ -123,9 +133,7 @@ Deno.test("ring: a consumer woken by an announcement spins for the record instea
     assertEquals(sleeps, 1);
     assertEquals((got as WireRecord).id, 7n);
     assertEquals(Atomics.load(words, RING.CONSUMER_SLEEPING / 4), 0);
-  } finally {
-    producer.terminate();
-  }
+  });
 });
 
 Deno.test("ring: an announced record that does not come in time leaves the consumer asleep again", () => {
@@ -193,13 +201,7 @@ Deno.test("ring: a consumer spinning for a likely batch stops when the producer 
   const words = new Int32Array(buffer);
   const ring = new Ring(buffer, 0, atomicsWaiter);
   Atomics.store(words, RING.SOON / 4, 3);
-  const producer = new Worker(new URL("./testdata/call_off_worker.ts", import.meta.url), {
-    type: "module",
-  });
-  try {
-    const ready = new Promise((resolve) => producer.onmessage = resolve);
-    producer.postMessage({ buffer });
-    await ready;
+  await withProducer("call_off_worker.ts", buffer, () => {
     let sleeps = 0;
     const started = performance.now();
     const got = ring.popOnDoorbell(
@@ -217,9 +219,7 @@ Deno.test("ring: a consumer spinning for a likely batch stops when the producer 
     assertEquals(Atomics.load(words, RING.SOON / 4), 4);
     const seconds = (performance.now() - started) / 1000;
     assert(seconds < 30, `spun ${seconds} s after the call-off`);
-  } finally {
-    producer.terminate();
-  }
+  });
 });
 
 /** Round trips to an echo Worker (synchronous: the Worker runs on its own thread). */
