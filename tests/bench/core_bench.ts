@@ -44,8 +44,10 @@ import {
 import {
   alternating,
   type Backend,
+  BASELINE,
   childPids,
   cpuBetween,
+  linkBaseline,
   ratio,
   type Run,
   threadTimes,
@@ -73,8 +75,6 @@ function numberList(variable: string, fallback: number[]): number[] {
   return values;
 }
 
-/** Another build of this backend to compare with (BENCH_BASELINE). */
-const BASELINE = Deno.env.get("BENCH_BASELINE");
 if (BASELINE !== undefined) {
   for (const group of [...ONLY]) {
     if (group !== "small" && group !== "large" && group !== "bls") ONLY.delete(group);
@@ -189,17 +189,7 @@ async function main(): Promise<void> {
   if (home.hasIdentity) writeIdentityModel(repository, "identity", 1);
   writeBlsModels(repository, home.hasPython, BASELINE !== undefined);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
-  if (BASELINE !== undefined) {
-    // Triton loads backend "denobase" from denobase/libtriton_denobase.so; the
-    // backend resolves its directory, so its stub tree is the baseline's own.
-    const library = `${BASELINE}/libtriton_denobase.so`;
-    try {
-      Deno.lstatSync(library);
-    } catch {
-      Deno.symlinkSync("libtriton_deno.so", library);
-    }
-    Deno.symlinkSync(BASELINE, `${backendDirectory}/denobase`);
-  }
+  if (BASELINE !== undefined) linkBaseline(backendDirectory, BASELINE);
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
     clientLibrary: buildPaths().clientLibrary,

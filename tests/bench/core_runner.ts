@@ -322,3 +322,26 @@ export async function alternating<K extends string>(
   }
   return medians;
 }
+
+/**
+ * Another build of this backend to compare with: the `build/deno` directory
+ * of that build (`BENCH_BASELINE`), or undefined.
+ */
+export const BASELINE: string | undefined = Deno.env.get("BENCH_BASELINE");
+
+/**
+ * Makes the baseline build loadable as a second backend, "denobase", from
+ * `backendDirectory` (runtime/core/triton_home.ts): Triton loads it from
+ * `denobase/libtriton_denobase.so`, a link made beside the baseline's own
+ * library, and the backend resolves its directory, so its stubs run the
+ * baseline's own runtime.
+ */
+export function linkBaseline(backendDirectory: string, baseline: string): void {
+  const library = `${baseline}/libtriton_denobase.so`;
+  try {
+    Deno.lstatSync(library);
+  } catch {
+    Deno.symlinkSync("libtriton_deno.so", library);
+  }
+  Deno.symlinkSync(baseline, `${backendDirectory}/denobase`);
+}

@@ -27,7 +27,11 @@
  *   server process and all stubs (RSS sum, PSS sum).
  *
  * Usage: [TRITON_HOME=<prefix>] deno run -A --unstable-worker-options tests/bench/startup_bench.ts
- * Environment: BENCH_ONLY (comma list: load, scale), BENCH_MODELS.
+ * Environment: BENCH_ONLY (comma list: load, scale), BENCH_MODELS,
+ * BENCH_BASELINE (the `build/deno` directory of another build of this
+ * backend, as for core_bench.ts: the load rows in Triton's core then
+ * compare this build with that one instead of with python_backend, taking
+ * turns in every round).
  *
  * @module
  */
@@ -42,9 +46,11 @@ import { Host } from "../harness/host.ts";
 import { buildPaths } from "../harness/paths.ts";
 import {
   type Backend,
+  BASELINE,
   benchLoop,
   childPids,
   identityConfigText,
+  linkBaseline,
   waitForNoChildren,
   writeIdentityModel,
 } from "./core_runner.ts";
@@ -125,12 +131,29 @@ const TARGETS = {
   rss: "<= 45",
 };
 
-/** The load rows in Triton's core. */
+/** One backend's load measurements. */
+interface LoadTimes {
+  warm: number[];
+  cold: number[];
+  extra: number[];
+  extraCpu: number[];
+  four: number[];
+}
+
+/**
+ * The load rows in Triton's core. The backends take turns in every round
+ * of every row, so that a slow spell of the machine hits all of them.
+ */
 async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): Promise<void> {
   const repository = Deno.makeTempDirSync({ prefix: "startup_bench_repo_" });
-  const backends: Backend[] = home.hasPython ? ["deno", "python"] : ["deno"];
+  const backends: Backend[] = BASELINE !== undefined
+    ? ["deno", "denobase"]
+    : home.hasPython
+    ? ["deno", "python"]
+    : ["deno"];
   for (const backend of backends) writeModel(repository, `${backend}_warm`, backend);
   const backendDirectory = composeBackendDirectory(home, buildPaths().backendDir);
+  if (BASELINE !== undefined) linkBaseline(backendDirectory, BASELINE);
   const server = await TritonServer.start({
     coreLibrary: home.coreLibrary,
     clientLibrary: buildPaths().clientLibrary,
@@ -139,63 +162,75 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
     modelControl: "explicit",
     logInfo: false,
   });
+  const unload = async (name: string) => {
+    await server.unloadModel(name);
+    await waitForNoChildren();
+  };
+  const withCount = (name: string, count: number) =>
+    JSON.stringify({
+      ...server.modelConfig(name),
+      instance_group: [{ count, kind: "KIND_CPU" }],
+    });
   try {
+    const times = new Map<Backend, LoadTimes>();
+    for (const backend of backends) {
+      times.set(backend, { warm: [], cold: [], extra: [], extraCpu: [], four: [] });
+      await server.loadModel(`${backend}_warm`); // checks the sources (or finds them checked)
+      await unload(`${backend}_warm`);
+    }
+    for (let i = 0; i < 5; i++) {
+      for (const backend of backends) {
+        const name = `${backend}_warm`;
+        times.get(backend)!.warm.push(await timed(() => server.loadModel(name)));
+        await unload(name);
+      }
+    }
+    for (let i = 0; i < 3; i++) {
+      for (const backend of backends.filter((backend) => backend !== "python")) {
+        const name = `${backend}_cold_${i}`;
+        writeModel(repository, name, backend, crypto.randomUUID());
+        times.get(backend)!.cold.push(await timed(() => server.loadModel(name)));
+        await unload(name);
+      }
+    }
+    for (let i = 0; i < 3; i++) {
+      for (const backend of backends) {
+        const name = `${backend}_warm`;
+        await server.loadModel(name);
+        const two = withCount(name, 2);
+        const before = new Set(childPids());
+        const row = times.get(backend)!;
+        row.extra.push(await timed(() => server.loadModel(name, { config: two })));
+        const added = childPids().filter((pid) => !before.has(pid));
+        if (added.length === 1) row.extraCpu.push(cpuMillisOf(added[0]));
+        await unload(name);
+      }
+    }
+    // All at once from unloaded: the instances start in parallel
+    // (TRITONBACKEND_GetBackendAttribute), so this is near one stub's start.
+    const four = new Map<Backend, string>();
+    for (const backend of backends) {
+      const name = `${backend}_warm`;
+      await server.loadModel(name);
+      four.set(backend, withCount(name, 4));
+      await unload(name);
+    }
+    for (let i = 0; i < 3; i++) {
+      for (const backend of backends) {
+        const name = `${backend}_warm`;
+        times.get(backend)!.four.push(
+          await timed(() => server.loadModel(name, { config: four.get(backend)! })),
+        );
+        await unload(name);
+      }
+    }
     const rows: string[][] = [];
     for (const backend of backends) {
       const name = `${backend}_warm`;
-      await server.loadModel(name); // the first load checks the sources (or finds them checked)
-      await server.unloadModel(name);
-      await waitForNoChildren();
-      const warm: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        warm.push(await timed(() => server.loadModel(name)));
-        await server.unloadModel(name);
-        await waitForNoChildren();
-      }
-      const cold: number[] = [];
-      if (backend === "deno") {
-        for (let i = 0; i < 3; i++) {
-          const coldName = `deno_cold_${i}`;
-          writeModel(repository, coldName, "deno", crypto.randomUUID());
-          cold.push(await timed(() => server.loadModel(coldName)));
-          await server.unloadModel(coldName);
-          await waitForNoChildren();
-        }
-      }
-      const extra: number[] = [];
-      const extraCpu: number[] = [];
-      let memory: Memory | undefined;
-      for (let i = 0; i < 3; i++) {
-        await server.loadModel(name);
-        const two = JSON.stringify({
-          ...server.modelConfig(name),
-          instance_group: [{ count: 2, kind: "KIND_CPU" }],
-        });
-        const before = new Set(childPids());
-        extra.push(await timed(() => server.loadModel(name, { config: two })));
-        const added = childPids().filter((pid) => !before.has(pid));
-        if (added.length === 1) extraCpu.push(cpuMillisOf(added[0]));
-        await server.unloadModel(name);
-        await waitForNoChildren();
-      }
-      // All at once from unloaded: the instances start in parallel
-      // (TRITONBACKEND_GetBackendAttribute), so this is near one stub's start.
-      const four: number[] = [];
-      await server.loadModel(name);
-      const fourConfig = JSON.stringify({
-        ...server.modelConfig(name),
-        instance_group: [{ count: 4, kind: "KIND_CPU" }],
-      });
-      await server.unloadModel(name);
-      await waitForNoChildren();
-      for (let i = 0; i < 3; i++) {
-        four.push(await timed(() => server.loadModel(name, { config: fourConfig })));
-        await server.unloadModel(name);
-        await waitForNoChildren();
-      }
       await server.loadModel(name);
       await megabyteRequests(server, name, 100);
       const [stub] = childPids();
+      let memory: Memory | undefined;
       let idle: Memory | undefined;
       if (stub !== undefined) {
         memory = memoryOf(stub);
@@ -203,15 +238,15 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
         await new Promise((resolve) => setTimeout(resolve, 2500));
         idle = memoryOf(stub);
       }
-      await server.unloadModel(name);
-      await waitForNoChildren();
+      await unload(name);
+      const row = times.get(backend)!;
       rows.push([
-        backend,
-        summary(warm),
-        summary(cold),
-        summary(extra),
-        summary(extraCpu),
-        summary(four),
+        backend === "denobase" ? "baseline" : backend,
+        summary(row.warm),
+        summary(row.cold),
+        summary(row.extra),
+        summary(row.extraCpu),
+        summary(row.four),
         ...memoryCells(memory),
         idle === undefined ? "-" : `${formatNumber(idle.rss, 1)} / ${formatNumber(idle.pss, 1)}`,
       ]);
@@ -233,6 +268,7 @@ async function coreLoadRows(home: NonNullable<ReturnType<typeof tritonHome>>): P
       "\nModel load in Triton's core, ms: median (min-max), the new stub's CPU ms for +1 instance; " +
         "stub memory after 100 requests of 1 MiB, MiB, and 2.5 s later, idle",
     );
+    if (BASELINE !== undefined) console.log(`baseline: the build in ${BASELINE}`);
     console.log(renderTable([
       "backend",
       "load warm (5)",
