@@ -136,6 +136,22 @@ static bool may_guess(tdn_siblings* siblings)
   return true;
 }
 
+/* The idle member other than `except` whose last batch ended longest ago:
+ * the front of Triton's queue as far as we know it (NULL: none). With the
+ * lock held. */
+static tdn_sibling* queue_front(tdn_siblings* siblings, const void* except)
+{
+  tdn_sibling* front = NULL;
+  for (size_t i = 0; i < siblings->count; ++i) {
+    tdn_sibling* entry = &siblings->members[i];
+    if (entry->member != except && !entry->executing &&
+        (front == NULL || entry->last_end_ns < front->last_end_ns)) {
+      front = entry;
+    }
+  }
+  return front;
+}
+
 void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now_ns)
 {
   pthread_mutex_lock(&siblings->lock);
@@ -154,14 +170,7 @@ void tdn_siblings_begin(tdn_siblings* siblings, const void* member, uint64_t now
      * this request. When another took it (a thread that came back to the
      * queue before the woken one ran), the woken one found nothing and
      * waits again, now at the back of the queue: so it is here. */
-    tdn_sibling* front = NULL;
-    for (size_t i = 0; i < siblings->count; ++i) {
-      tdn_sibling* other = &siblings->members[i];
-      if (other != entry && !other->executing &&
-          (front == NULL || other->last_end_ns < front->last_end_ns)) {
-        front = other;
-      }
-    }
+    tdn_sibling* front = queue_front(siblings, member);
     if (front != NULL && front->last_end_ns < entry->last_end_ns) {
       front->last_end_ns = now_ns;
     }
@@ -201,14 +210,7 @@ void tdn_siblings_answered(tdn_siblings* siblings, const void* member, uint64_t 
    * miss, and a Worker spinning for nothing takes a core from them. */
   if (siblings->count > 1 && siblings->executing == 1 && back_to_back(siblings) &&
       may_guess(siblings)) {
-    tdn_sibling* next = NULL;
-    for (size_t i = 0; i < siblings->count; ++i) {
-      tdn_sibling* entry = &siblings->members[i];
-      if (entry->member != member && !entry->executing &&
-          (next == NULL || entry->last_end_ns < next->last_end_ns)) {
-        next = entry;
-      }
-    }
+    tdn_sibling* next = queue_front(siblings, member);
     if (next != NULL) {
       siblings->guessed = next->member;
       siblings->guessed_ns = now_ns;
