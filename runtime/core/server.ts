@@ -172,6 +172,17 @@ function registerRepository(hook: ConfigHook, repository: string): void {
   }
 }
 
+/**
+ * How long after a load completes an unload (or the server's stop) waits in
+ * Triton's core, ms. Triton's backend thread wakes the loading thread as it
+ * finishes an instance's last start-up step and takes the instance back
+ * into its own list only afterwards; an unload that comes first stops that
+ * thread while the list is empty and the core crashes
+ * (`StopBackendThread`, core 73aad7c, with any backend). The thread needs
+ * microseconds; this leaves it thousands of times that.
+ */
+export const UNLOAD_AFTER_LOAD_MS = 25;
+
 /** A running in-process server. */
 export class TritonServer {
   /** The core's API. */
@@ -185,6 +196,8 @@ export class TritonServer {
   readonly #repository: string;
   readonly #configHook: ConfigHook | undefined;
   #stopped = false;
+  /** When the last load (of any model) returned, `performance.now()`. */
+  #loadEnded = performance.now();
 
   private constructor(
     core: CoreLibrary,
@@ -359,6 +372,17 @@ export class TritonServer {
     name: string,
     options: { config?: string; files?: readonly { path: string; bytes: Uint8Array }[] } = {},
   ): Promise<void> {
+    try {
+      await this.#load(name, options);
+    } finally {
+      this.#loadEnded = performance.now();
+    }
+  }
+
+  async #load(
+    name: string,
+    options: { config?: string; files?: readonly { path: string; bytes: Uint8Array }[] },
+  ): Promise<void> {
     const s = this.core.symbols;
     // Triton reads the repository again on every load; the stand-in is
     // handed what config.pbtxt says now.
@@ -419,10 +443,13 @@ export class TritonServer {
    * `TRITONSERVER_ServerUnloadModel`, or with `dependents`
    * `TRITONSERVER_ServerUnloadModelAndDependents` (the models loaded only
    * as this one's dependencies go too): returns once the unload has started.
+   * In Triton's core it begins no sooner than {@linkcode UNLOAD_AFTER_LOAD_MS}
+   * after the last load returned.
    *
    * @throws {CoreError} With Triton's reason.
    */
   async unloadModel(name: string, options: { dependents?: boolean } = {}): Promise<void> {
+    await this.#settleAfterLoad();
     const s = this.core.symbols;
     const error = options.dependents === true
       ? await s.TRITONSERVER_ServerUnloadModelAndDependents(this.handle, cString(name))
@@ -515,6 +542,7 @@ export class TritonServer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#settleAfterLoad();
     const s = this.core.symbols;
     const stopped = await s.TRITONSERVER_ServerStop(this.handle);
     if (stopped !== null) throw takeError(this.core, stopped);
@@ -525,6 +553,16 @@ export class TritonServer {
     this.client.close();
     this.core.close();
     if (error !== undefined) throw error;
+  }
+
+  /**
+   * In Triton's core, waits until {@linkcode UNLOAD_AFTER_LOAD_MS} have
+   * passed since the last load returned (the stand-in has no such race).
+   */
+  async #settleAfterLoad(): Promise<void> {
+    if (this.#configHook !== undefined) return;
+    const wait = this.#loadEnded + UNLOAD_AFTER_LOAD_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
   }
 
   #flag(call: (out: Uint8Array<ArrayBuffer>) => Deno.PointerValue): boolean {

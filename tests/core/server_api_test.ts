@@ -12,7 +12,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "../harness/assert.ts";
 import { REPOSITORY_ROOT } from "../harness/paths.ts";
-import { CoreError } from "../../runtime/core/mod.ts";
+import { CoreError, UNLOAD_AFTER_LOAD_MS } from "../../runtime/core/mod.ts";
 import { CORE_LABEL, coreTest, fp32, tensor, values, withCore } from "./core_session.ts";
 
 interface IndexEntry {
@@ -298,6 +298,30 @@ Deno.test({
     );
     assertStringIncludes(explicit.message, "load failed for model 'syntax_error'");
   },
+});
+
+coreTest("an unload right after a load waits for Triton's instance threads to settle", {
+  models: ["add_sub"],
+  startupModels: [],
+  realCoreOnly: "the race is in Triton's core (StopBackendThread); the stand-in has none",
+}, async (core) => {
+  // Load and unload back to back, as a test or an operator's script does:
+  // each unload starts no sooner than UNLOAD_AFTER_LOAD_MS after the load
+  // (and of a reload, which starts instances of its own too).
+  for (let round = 0; round < 3; round++) {
+    await core.server.loadModel("add_sub");
+    const loaded = performance.now();
+    await core.server.unloadModel("add_sub");
+    const waited = performance.now() - loaded;
+    assert(waited >= UNLOAD_AFTER_LOAD_MS - 1, `unloaded ${waited.toFixed(1)} ms after the load`);
+    await until(() => {
+      try {
+        return !core.server.modelReady("add_sub");
+      } catch {
+        return true; // no version left: unloaded
+      }
+    }, "add_sub unloads");
+  }
 });
 
 coreTest("without exit_on_error the server starts, the failed model UNAVAILABLE", {
