@@ -227,10 +227,12 @@ async function main(): Promise<void> {
             cell(ours, "p50Us", 1),
             cell(ours, "p99Us", 1),
             cell(ours, "cpuUsPerRequest", 1),
+            cell(ours, "waitUsPerRequest", 1),
             cell(python, "requestsPerSecond"),
             cell(python, "p50Us", 1),
             cell(python, "p99Us", 1),
             cell(python, "cpuUsPerRequest", 1),
+            cell(python, "waitUsPerRequest", 1),
             ratio(ours, python, "p50Us"),
             ratio(ours, python, "requestsPerSecond"),
           ]);
@@ -239,7 +241,9 @@ async function main(): Promise<void> {
       console.log(
         `\n4 FP32 elements per input (identity, 2 inputs, 2 outputs), ${
           Math.round(4000 * SCALE)
-        } requests a run after ${WARMUP_SECONDS} s of warm-up, median of ${REPEAT} runs by p50`,
+        } requests a run after ${WARMUP_SECONDS} s of warm-up, median of ${REPEAT} runs by p50; ` +
+          "wait: what the server's and the stubs' threads spent ready to run, waiting for a " +
+          "CPU (schedstat, a yielding spinner's included), per request",
       );
       const other = BASELINE !== undefined ? "baseline" : "python";
       if (BASELINE !== undefined) console.log(`baseline: the build in ${BASELINE}`);
@@ -250,10 +254,12 @@ async function main(): Promise<void> {
         "p50 us",
         "p99 us",
         "CPU us/req",
+        "wait us/req",
         `${other} req/s`,
         "p50 us",
         "p99 us",
         "CPU us/req",
+        "wait us/req",
         `p50 deno/${other}`,
         `req/s deno/${other}`,
       ], rows));

@@ -22,6 +22,15 @@ export interface Run {
   p99Us: number;
   /** CPU of this process and its child processes (the stubs), per request. */
   cpuUsPerRequest: number;
+  /**
+   * Time the threads of the server process (Triton's, the backends' and the
+   * client loop's; not the benchmark's JavaScript) and of the stubs spent
+   * ready to run but waiting for a CPU (the run queue), per request, summed
+   * over threads: where threads outnumber cores, what they wait for each
+   * other. A spinning thread that offers its CPU (`sched_yield`) counts its
+   * wait for it back.
+   */
+  waitUsPerRequest: number;
   /** Requests whose response carried an error. */
   failed: number;
 }
@@ -45,13 +54,23 @@ export function treeCpuSeconds(): number {
 /**
  * Run time of each thread of this process and its child processes,
  * nanoseconds, by "pid/tid"; `harness`: a thread of this process that runs
- * the benchmark's own JavaScript (its main thread, V8's and Deno's
- * runtime threads) rather than Triton's core or a backend.
+ * the benchmark's own JavaScript (its main thread and V8's threads) rather
+ * than Triton's core or a backend.
  */
-export type ThreadTimes = Map<string, { pid: number; ns: number; harness: boolean }>;
+export type ThreadTimes = Map<
+  string,
+  { pid: number; ns: number; waitNs: number; harness: boolean }
+>;
 
-/** Threads of Deno's own in this process, by name (the main thread is the other). */
-const HARNESS_THREAD_NAMES = /^(V8 |tokio-)/;
+/**
+ * V8's threads in this process, by name (the main thread is the other
+ * harness thread). Deno's tokio threads are not told apart: Triton's own
+ * threads (the instance threads above all) inherit the name of the thread
+ * that created them, which is one of tokio's (the FFI call that started the
+ * server or loaded the model), so they count as the server's; at rest
+ * Deno's run nothing.
+ */
+const HARNESS_THREAD_NAMES = /^V8 /;
 
 /**
  * Run time so far of every thread of this process and of its child
@@ -64,11 +83,12 @@ export function threadTimes(): ThreadTimes {
     try {
       for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
         const dir = `/proc/${pid}/task/${task.name}`;
-        const ns = Number(Deno.readTextFileSync(`${dir}/schedstat`).split(" ")[0]);
+        // schedstat: time on a CPU, time waiting in a run queue (ns), slices.
+        const [ns, waitNs] = Deno.readTextFileSync(`${dir}/schedstat`).split(" ").map(Number);
         const harness = pid === Deno.pid &&
           (task.name === String(pid) ||
             HARNESS_THREAD_NAMES.test(Deno.readTextFileSync(`${dir}/comm`)));
-        times.set(`${pid}/${task.name}`, { pid, ns, harness });
+        times.set(`${pid}/${task.name}`, { pid, ns, waitNs, harness });
       }
     } catch { /* exited meanwhile */ }
   }
@@ -85,20 +105,27 @@ export function threadTimes(): ThreadTimes {
 export function cpuBetween(
   before: ThreadTimes,
   after: ThreadTimes,
-): { serverSeconds: number; stubSeconds: number; stubs: number } {
+): { serverSeconds: number; stubSeconds: number; stubs: number; waitSeconds: number } {
   let server = 0;
   let stub = 0;
+  let wait = 0;
   const stubs = new Set<number>();
-  for (const [thread, { pid, ns, harness }] of after) {
+  for (const [thread, { pid, ns, waitNs, harness }] of after) {
     const spent = ns - (before.get(thread)?.ns ?? 0);
     if (harness) continue;
+    wait += waitNs - (before.get(thread)?.waitNs ?? 0);
     if (pid === Deno.pid) server += spent;
     else {
       stub += spent;
       stubs.add(pid);
     }
   }
-  return { serverSeconds: server / 1e9, stubSeconds: stub / 1e9, stubs: stubs.size };
+  return {
+    serverSeconds: server / 1e9,
+    stubSeconds: stub / 1e9,
+    stubs: stubs.size,
+    waitSeconds: wait / 1e9,
+  };
 }
 
 /**
@@ -273,15 +300,18 @@ export async function timedRun(
     // Warm-up: the JIT's tiers, caches, the first touch of the arena.
     const warmUntil = performance.now() + warmupSeconds * 1000;
     do await bench(Math.min(500, requests)); while (performance.now() < warmUntil);
+    const threadsBefore = threadTimes();
     const cpuBefore = treeCpuSeconds();
     const { latencies, elapsedNs, failed } = await bench(requests);
     const cpu = treeCpuSeconds() - cpuBefore;
+    const { waitSeconds } = cpuBetween(threadsBefore, threadTimes());
     const micros = Array.from(latencies, (ns) => Number(ns) / 1000);
     return {
       requestsPerSecond: requests / (elapsedNs / 1e9),
       p50Us: percentile(micros, 0.5),
       p99Us: percentile(micros, 0.99),
       cpuUsPerRequest: (cpu * 1e6) / requests,
+      waitUsPerRequest: (waitSeconds * 1e6) / requests,
       failed,
     };
   } finally {

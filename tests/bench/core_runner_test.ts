@@ -2,7 +2,14 @@ import { assertEquals } from "../harness/assert.ts";
 import { alternating, type Run } from "./core_runner.ts";
 
 function run(p50Us: number): Run {
-  return { requestsPerSecond: 1e6 / p50Us, p50Us, p99Us: p50Us, cpuUsPerRequest: 1, failed: 0 };
+  return {
+    requestsPerSecond: 1e6 / p50Us,
+    p50Us,
+    p99Us: p50Us,
+    cpuUsPerRequest: 1,
+    waitUsPerRequest: 1,
+    failed: 0,
+  };
 }
 
 Deno.test("alternating: subjects take turns and each keeps its median run by p50", async () => {
