@@ -7,12 +7,15 @@
  * IS_READY, empty otherwise), or aux = the error code (never 0: UNKNOWN is
  * sent as INTERNAL) and the error's text.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bls_internal.h"
 #include "client_text.h"
+#include "clock.h"
 #include "errors.h"
 #include "json_reader.h"
 #include "log.h"
@@ -132,6 +135,39 @@ static const char* operation_verb(uint32_t operation)
   }
 }
 
+/*
+ * Triton's core (73aad7c) can crash when a model is unloaded right after a
+ * load returned: the backend thread of a new instance wakes the loading
+ * thread before it has taken the instance back into its own list, and an
+ * unload that comes first stops that thread while the list is empty
+ * (StopBackendThread). A model must not be able to do that to the server
+ * by loading and unloading at once, so an unload made through the model
+ * API starts no sooner than this long after the last load made through it
+ * (the backend thread needs microseconds). runtime/core/server.ts does the
+ * same for its own clients.
+ */
+#define UNLOAD_AFTER_LOAD_NS (25ull * TDN_NS_PER_MS)
+
+/* When the last load made by any model of this backend returned, or 0. */
+static _Atomic uint64_t last_load_end_ns;
+
+static void settle_after_load(void)
+{
+  const uint64_t ready_at = last_load_end_ns + UNLOAD_AFTER_LOAD_NS;
+  uint64_t now = tdn_now_ns();
+  while (now < ready_at) {
+    const uint64_t left = ready_at - now;
+    struct timespec pause = {
+        .tv_sec = (time_t)(left / TDN_NS_PER_SECOND),
+        .tv_nsec = (long)(left % TDN_NS_PER_SECOND),
+    };
+    if (nanosleep(&pause, NULL) != 0 && errno != EINTR) {
+      return;
+    }
+    now = tdn_now_ns();
+  }
+}
+
 /* Runs the operation; *text gets the answer's text (caller frees). */
 static uint32_t run_operation(const control_job* job, char** text)
 {
@@ -143,8 +179,10 @@ static uint32_t run_operation(const control_job* job, char** text)
     case TDN_CONTROL_LOAD:
       error = spec->config == NULL ? TRITONSERVER_ServerLoadModel(server, spec->model_name)
                                    : load_with_parameters(server, spec);
+      last_load_end_ns = tdn_now_ns();
       break;
     case TDN_CONTROL_UNLOAD:
+      settle_after_load();
       error = spec->unload_dependents
                   ? TRITONSERVER_ServerUnloadModelAndDependents(server, spec->model_name)
                   : TRITONSERVER_ServerUnloadModel(server, spec->model_name);

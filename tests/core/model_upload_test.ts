@@ -150,3 +150,22 @@ coreTest("model upload: a model may upload only names its allow_model_control de
   assertStringIncludes(refused, "deno.allow_model_control");
   assertEquals(ready(core, "made"), false);
 });
+
+coreTest(
+  "model control: a model's unload right after its load waits for Triton's instance threads",
+  {
+    models: ["bls_control", "add_sub"],
+    startupModels: ["bls_control"],
+  },
+  async (core) => {
+    // Triton's core can crash on an unload that follows a load at once
+    // (ffi/src/bls_control.c): the backend starts such an unload 25 ms after
+    // the load returned. The model measures from the load's answer, which
+    // reaches it after that moment: 13 ms are left for the answer's way.
+    for (let round = 0; round < 2; round++) {
+      const waited = Number(await control(core, { action: "load_unload", model: "add_sub" }));
+      assert(waited >= 12, `the unload was answered ${waited.toFixed(1)} ms after the load`);
+    }
+    assertEquals(ready(core, "add_sub"), false);
+  },
+);
