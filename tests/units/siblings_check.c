@@ -66,6 +66,15 @@ static int batch(tdn_siblings* siblings, int member, uint64_t* now, uint64_t gap
   return index;
 }
 
+/* `batches` batches of members 0 to count - 1 in turn, 10 us apart: the
+ * back-to-back traffic that lets the guesses begin. */
+static void round_robin(tdn_siblings* siblings, int count, uint64_t* now, int batches)
+{
+  for (int i = 0; i < batches; ++i) {
+    batch(siblings, i % count, now, 10 * US);
+  }
+}
+
 static void join(tdn_siblings* siblings, int count)
 {
   tdn_siblings_init(siblings, note_wake, note_call_off);
@@ -120,9 +129,7 @@ static void test_busy_self_and_alone(void)
   tdn_siblings siblings;
   join(&siblings, 2);
   uint64_t now = 1000 * US;
-  for (int i = 0; i < TDN_SIBLINGS_HISTORY; ++i) {
-    batch(&siblings, i % 2, &now, 10 * US);
-  }
+  round_robin(&siblings, 2, &now, TDN_SIBLINGS_HISTORY);
   /* Member 1 in a batch of its own: member 0's answer wakes nobody. */
   tdn_siblings_begin(&siblings, &members[1], now);
   tdn_siblings_begin(&siblings, &members[0], now);
@@ -176,9 +183,7 @@ static void test_wrong_guess_called_off_and_front_to_back(void)
   tdn_siblings siblings;
   join(&siblings, 3);
   uint64_t now = 1000 * US;
-  for (int i = 0; i < 2 * TDN_SIBLINGS_HISTORY; ++i) {
-    batch(&siblings, i % 3, &now, 10 * US);
-  }
+  round_robin(&siblings, 3, &now, 2 * TDN_SIBLINGS_HISTORY);
   /* Round robin so far: the next batch is member 2's, whose answer wakes 0. */
   const int next = (2 * TDN_SIBLINGS_HISTORY) % 3;
   CHECK(next == 2, "the test expects member 2 next, not %d", next);
@@ -201,9 +206,7 @@ static void test_no_guess_beside_another_batch(void)
   tdn_siblings siblings;
   join(&siblings, 3);
   uint64_t now = 1000 * US;
-  for (int i = 0; i < 2 * TDN_SIBLINGS_HISTORY; ++i) {
-    batch(&siblings, i % 3, &now, 10 * US);
-  }
+  round_robin(&siblings, 3, &now, 2 * TDN_SIBLINGS_HISTORY);
   /* Member 1 in a batch: member 0's answer wakes nobody, not even idle member 2. */
   tdn_siblings_begin(&siblings, &members[1], now);
   tdn_siblings_begin(&siblings, &members[0], now);
@@ -217,9 +220,7 @@ static void test_left_member_never_woken(void)
   tdn_siblings siblings;
   join(&siblings, 4);
   uint64_t now = 1000 * US;
-  for (int i = 0; i < 2 * TDN_SIBLINGS_HISTORY; ++i) {
-    batch(&siblings, i % 4, &now, 10 * US);
-  }
+  round_robin(&siblings, 4, &now, 2 * TDN_SIBLINGS_HISTORY);
   tdn_siblings_leave(&siblings, &members[2]);
   tdn_siblings_leave(&siblings, &members[2]); /* twice: no-op */
   for (int i = 0; i < 12; ++i) {
