@@ -51,7 +51,7 @@ import {
   writeBlsRequest,
   writeControlRequest,
 } from "../wire/bls_request_writer.ts";
-import { readBlsResponse } from "../wire/result_codec.ts";
+import { readBlsResponse } from "../wire/batch_codec.ts";
 import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";

@@ -13,7 +13,7 @@ import {
   RECORD_FLAG,
   RING,
 } from "../wire/layout.ts";
-import { writeResult } from "../wire/result_codec.ts";
+import { writeResult } from "../wire/batch_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";

@@ -34,12 +34,16 @@ import type { InferenceParameters } from "../api/parameters.ts";
 import { InferenceResponse } from "../api/response.ts";
 import type { InferenceRequest } from "../api/request.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
-import { readBatch, type WireRequest } from "../wire/batch_reader.ts";
+import {
+  readBatch,
+  type ResultResponse,
+  type WireRequest,
+  writeResult,
+} from "../wire/batch_codec.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG } from "../wire/layout.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Cancellations } from "./cancellations.ts";
-import { type ResultResponse, writeResult } from "../wire/result_codec.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { clientText } from "./client_text.ts";
 import { BatchSlots, type SlotOutcome } from "./batch_slots.ts";

@@ -28,10 +28,9 @@ import { ErrorCode, TritonError } from "../api/error.ts";
 import { type CheckedResponse, checkResponse, makeResponseSender } from "../api/internal.ts";
 import { InferenceResponse } from "../api/response.ts";
 import type { ResponseSender } from "../api/response_sender.ts";
-import { readBatch } from "../wire/batch_reader.ts";
+import { readBatch, type ResultAllocator, writeResult } from "../wire/batch_codec.ts";
 import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
-import { type ResultAllocator, writeResult } from "../wire/result_codec.ts";
 import type { Ring, WireRecord } from "../wire/ring.ts";
 import type { ArenaScope } from "../wire/stub_arena.ts";
 import {

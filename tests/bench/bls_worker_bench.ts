@@ -15,7 +15,7 @@
 import { BlsRequest, Tensor } from "../../runtime/api/mod.ts";
 import { setBlsTransport } from "../../runtime/api/internal.ts";
 import { DATATYPE, MSG, RECORD_FLAG, RING } from "../../runtime/wire/layout.ts";
-import { writeResult } from "../../runtime/wire/result_codec.ts";
+import { writeResult } from "../../runtime/wire/batch_codec.ts";
 import { atomicsWaiter, Ring } from "../../runtime/wire/ring.ts";
 import { StubArena } from "../../runtime/wire/stub_arena.ts";
 import { WorkerBlsTransport } from "../../runtime/worker/bls_transport.ts";

@@ -4,7 +4,7 @@
  * parent's own decoder (ffi/src/bls_request.c, through build/golden_c)
  * reads it, and the stub tampering with it the ways the parent refuses.
  * The answers go the other way in the RESULT layout, which the Worker's
- * reader (runtime/wire/result_codec.ts) takes.
+ * reader (runtime/wire/batch_codec.ts) takes.
  *
  * @module
  */
@@ -17,7 +17,7 @@ import {
   writeBlsRequest,
 } from "../../runtime/wire/bls_request_writer.ts";
 import { BLS_REQUEST, DATATYPE, ERROR_CODE, TENSOR } from "../../runtime/wire/layout.ts";
-import { readBlsResponse, writeResult } from "../../runtime/wire/result_codec.ts";
+import { readBlsResponse, writeResult } from "../../runtime/wire/batch_codec.ts";
 
 const goldenC = new URL("../../build/golden_c", import.meta.url);
 const HALF = 4096;

@@ -28,7 +28,12 @@
 
 import { assertEquals, assertStringIncludes } from "../../runtime/api/_test_assert.ts";
 import { BumpAllocator } from "../../runtime/wire/arena_allocator.ts";
-import { readBatch } from "../../runtime/wire/batch_reader.ts";
+import {
+  readBatch,
+  readBlsResponse,
+  type ResultResponse,
+  writeResult,
+} from "../../runtime/wire/batch_codec.ts";
 import { requestParameters } from "../../runtime/worker/run_batch.ts";
 import * as layout from "../../runtime/wire/layout.ts";
 import {
@@ -50,11 +55,6 @@ import {
 import { drainMetricOps, MetricFamily } from "../../runtime/api/metrics.ts";
 import { encodeMetricBatch, type MetricBatch } from "../../runtime/wire/metrics_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
-import {
-  readBlsResponse,
-  type ResultResponse,
-  writeResult,
-} from "../../runtime/wire/result_codec.ts";
 
 const root = new URL("../../", import.meta.url);
 const resultGolden = new URL("tests/wire/golden/result_v3.bin", root);
