@@ -1,9 +1,12 @@
 /**
- * One EXECUTE inside the Worker: decode the batch from the arena, build the
- * requests, await the model's `execute`, check each response against the
- * model configuration, and write the RESULT in the stub's half of the arena.
- * Any failure of the batch as a whole becomes an ERROR record whose text is
- * in the arena. Everything the batch wrote belongs to one arena scope, which
+ * One EXECUTE inside the Worker: decode the batch from the arena
+ * (runtime/wire/batch_codec.ts), build the requests, await the model's
+ * `execute`, settle each request's outcome (the response `execute` returned,
+ * the one sent through its response sender, or a reschedule:
+ * {@linkcode BatchSlots}), check each response against the model
+ * configuration (runtime/api/check_response.ts), and write the RESULT in the
+ * stub's half of the arena. Any failure of the batch as a whole becomes an
+ * ERROR record whose text is in the arena. Everything the batch wrote belongs to one arena scope, which
  * the caller seals with the answer's sequence number once it has pushed it.
  *
  * @example
@@ -20,12 +23,13 @@
 
 import type { TraceMarks } from "./trace_marks.ts";
 import type { ModelConfig } from "../model_config/config.ts";
-import { TritonError } from "../api/error.ts";
+import { ErrorCode, TritonError } from "../api/error.ts";
 import {
   type CheckedResponse,
   checkParameters,
   checkResponse,
   makeRequest,
+  makeResponseSender,
   parametersFromWire,
   parametersToWire,
   tensorFromWire,
@@ -46,7 +50,6 @@ import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Cancellations } from "./cancellations.ts";
 import type { WireRecord } from "../wire/ring.ts";
 import { clientText } from "./client_text.ts";
-import { BatchSlots, type SlotOutcome } from "./batch_slots.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import type { LoadedModel } from "./load_model.ts";
 
@@ -318,4 +321,177 @@ export function isIterativeSequence(config: ModelConfig): boolean {
 
 function isTritonError(value: unknown): value is TritonError {
   return value instanceof TritonError;
+}
+
+// ---- Each request's outcome ------------------------------------------------
+
+/** One request's end: a response to check, one already checked and sent, an error or a reschedule. */
+export type SlotOutcome =
+  | { kind: "returned"; response: unknown }
+  | { kind: "sent"; checked: CheckedResponse; response: InferenceResponse }
+  | { kind: "error"; error: TritonError }
+  | { kind: "reschedule" };
+
+interface Slot {
+  readonly id: string;
+  sender: ResponseSender | undefined;
+  sent: { checked: CheckedResponse; response: InferenceResponse } | undefined;
+  final: boolean;
+  rescheduled: boolean;
+  readonly done: PromiseWithResolvers<void>;
+}
+
+/**
+ * What each request of a batch ends with, for a model that is not
+ * decoupled: the response `execute` returned in its place, the one response
+ * it sent through its response sender (from `execute` or later), or a
+ * reschedule (`request.reschedule()`, no response this turn). The batch's
+ * RESULT is written once every request has one of them.
+ */
+export class BatchSlots {
+  readonly #slots: Slot[];
+  readonly #checker: (index: number, response: InferenceResponse) => CheckedResponse;
+  readonly #reschedulable: boolean;
+  readonly #isCancelled: (index: number) => boolean;
+  /** Why nothing more may be sent: the batch is over. */
+  #over: string | undefined;
+
+  /**
+   * @param requestIds The batch's request ids, in order ("" for none).
+   * @param options Whether requests may be rescheduled (iterative sequence
+   * batching), the response check and the cancellation flag of request `index`.
+   */
+  constructor(
+    requestIds: readonly string[],
+    options: {
+      reschedulable: boolean;
+      checker: (index: number, response: InferenceResponse) => CheckedResponse;
+      isCancelled: (index: number) => boolean;
+    },
+  ) {
+    this.#slots = requestIds.map((id) => ({
+      id,
+      sender: undefined,
+      sent: undefined,
+      final: false,
+      rescheduled: false,
+      done: Promise.withResolvers<void>(),
+    }));
+    this.#checker = options.checker;
+    this.#reschedulable = options.reschedulable;
+    this.#isCancelled = options.isCancelled;
+  }
+
+  /** The response sender of request `index` (one response, then the final flag). */
+  sender(index: number): ResponseSender {
+    const slot = this.#slots[index];
+    slot.sender ??= makeResponseSender({
+      requestId: slot.id,
+      requestIndex: index,
+      single: true,
+      isCancelled: () => this.#isCancelled(index),
+      checker: (response) => this.#checker(index, response),
+      refusal: () => {
+        if (slot.rescheduled) return "the request was rescheduled: it gets no response this turn";
+        return this.#over;
+      },
+      transport: (_index, response, final, checked) => {
+        if (response !== undefined && checked !== undefined) slot.sent = { checked, response };
+        if (final) {
+          slot.final = true;
+          slot.done.resolve();
+        }
+      },
+    });
+    return slot.sender;
+  }
+
+  /** Request `index`'s `reschedule()`, or undefined when the model cannot reschedule. */
+  rescheduler(index: number): (() => void) | undefined {
+    if (!this.#reschedulable) return undefined;
+    const slot = this.#slots[index];
+    return () => {
+      const owner = slot.id === "" ? `request ${index} of the batch` : `request '${slot.id}'`;
+      if (this.#over !== undefined) {
+        throw new TritonError(
+          `${owner} cannot be rescheduled: ${this.#over}`,
+          ErrorCode.INVALID_ARG,
+        );
+      }
+      if (slot.sent !== undefined || slot.final) {
+        throw new TritonError(
+          `${owner} already has its response; it cannot also be rescheduled`,
+          ErrorCode.INVALID_ARG,
+        );
+      }
+      slot.rescheduled = true;
+    };
+  }
+
+  /**
+   * Ends the batch: from `execute`'s return value and what the requests'
+   * senders carry, each request's outcome; waits for the responses of
+   * requests whose sender was taken and that `execute` left without one.
+   *
+   * @param returned What `execute` returned (or resolved with).
+   * @throws {TypeError} If it is neither an array with one entry per request
+   * nor `undefined`/`null`: the whole batch fails.
+   */
+  async settle(returned: unknown): Promise<SlotOutcome[]> {
+    try {
+      const count = this.#slots.length;
+      let entries: readonly unknown[];
+      if (returned === undefined || returned === null) {
+        entries = new Array(count).fill(undefined);
+      } else if (!Array.isArray(returned)) {
+        throw new TypeError(
+          "execute() must return an array with one response per request (undefined in the " +
+            "place of a request answered through its response sender or rescheduled); it " +
+            `returned ${typeof returned}`,
+        );
+      } else if (returned.length !== count) {
+        throw new TypeError(
+          `execute() must return one response per request: it returned ${returned.length} for ${count} request(s)`,
+        );
+      } else {
+        entries = returned;
+      }
+      return await Promise.all(entries.map((entry, i) => this.#outcome(i, entry)));
+    } finally {
+      this.#over = "its batch is over";
+    }
+  }
+
+  /** Ends the batch without outcomes (`execute` threw): later sends are refused. */
+  abandon(): void {
+    this.#over = "its batch failed (execute threw)";
+  }
+
+  async #outcome(index: number, entry: unknown): Promise<SlotOutcome> {
+    const slot = this.#slots[index];
+    const owner = slot.id === "" ? `request ${index} of the batch` : `request '${slot.id}'`;
+    const error = (message: string): SlotOutcome => ({
+      kind: "error",
+      error: new TritonError(`${owner}: ${message}`, ErrorCode.INVALID_ARG),
+    });
+    if (entry !== undefined && entry !== null) {
+      if (slot.rescheduled) {
+        return error("it was rescheduled, and execute also returned a response for it");
+      }
+      if (slot.sent !== undefined) {
+        return error(
+          "it got a response through its response sender, and execute also returned one",
+        );
+      }
+      return { kind: "returned", response: entry };
+    }
+    if (slot.rescheduled) return { kind: "reschedule" };
+    if (slot.sender === undefined) {
+      return error(
+        "execute returned no response for it and sent none through its response sender",
+      );
+    }
+    await slot.done.promise;
+    return { kind: "sent", checked: slot.sent!.checked, response: slot.sent!.response };
+  }
 }
