@@ -2,7 +2,7 @@
  * The RESULT record family, both directions: the Worker writes a batch's
  * responses as a RESULT payload (and a decoupled response as a RESPONSE
  * payload) and reads the parent's BLS_RESPONSE payloads, which have the same
- * layout with one response. The parent's side is ffi/src/result_codec.c.
+ * layout with one response. The parent's side is ffi/src/batch_codec.c.
  *
  * Writing. Layout, from a 64-aligned base the allocator hands out (after
  * everything the batch already allocated): `tdn_result_header`; `tdn_response[n]`; the
