@@ -31,19 +31,19 @@ LIB_SRCS  := $(wildcard ffi/src/*.c)
 STUB_SRCS := $(wildcard ffi/stub/*.c)
 HOST_SRCS := $(wildcard ffi/host/*.c)
 CLIENT_SRCS := $(wildcard ffi/client/*.c)
-# What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton. The two codecs
-# (batch_codec.c, result_codec.c) hold their Triton glue beside their wire halves; a program that
+# What tests/wire/golden_c.c links: the wire encoders and decoders, no Triton. The codecs (the
+# batch's, batch_codec.c, both ways) hold their Triton glue beside their wire halves; a program that
 # links them without Triton keeps only the code it reaches (WIRE_ONLY), so a Triton call reachable
 # from an encoder or decoder fails its link.
 WIRE_ONLY := -ffunction-sections -fdata-sections -Wl,--gc-sections
-GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/result_codec.c ffi/src/tensor_copy.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
+GOLDEN_SRCS := ffi/src/batch_codec.c ffi/src/tensor_copy.c ffi/src/json_reader.c ffi/src/bls_request.c ffi/src/record_check.c ffi/src/metrics_batch.c
 FAKE_BLS_SRCS := $(wildcard tests/harness/fake_backend/fake_bls*.c)
 # The C unit tests (tests/units/, run by tests/units/units_test.ts): the JSON reader and the
 # parameter reader, the custom metrics registry against a fake Triton older than the histogram
 # API, the parent's arena allocator and spin budget, a stub's standard error read into the log,
 # and the client form of error texts (against
 # the cases runtime/worker/client_text_test.ts checks too).
-JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/result_codec.c
+JSON_CHECK_SRCS := tests/units/json_reader_check.c ffi/src/json_reader.c ffi/src/batch_codec.c
 ARENA_CHECK_SRCS := tests/units/arena_alloc_check.c ffi/src/arena_alloc.c
 CHANNEL_CHECK_SRCS := tests/units/channel_check.c ffi/src/channel.c
 BUFFER_POOL_CHECK_SRCS := tests/units/buffer_pool_check.c ffi/client/buffer_pool.c
@@ -55,7 +55,7 @@ STUB_LOG_CHECK_SRCS := tests/units/stub_log_check.c tests/units/fake_triton.c ff
 STUB_STDERR_CHECK_SRCS := tests/units/stub_stderr_check.c tests/units/fake_triton.c \
 	ffi/src/stub_stderr.c ffi/src/stub_log.c ffi/src/log.c
 CLIENT_TEXT_CHECK_SRCS := tests/units/client_text_check.c ffi/src/client_text.c ffi/src/json_reader.c \
-	ffi/src/result_codec.c
+	ffi/src/batch_codec.c
 METRICS_CHECK_SRCS := tests/units/metrics_check.c tests/units/fake_triton.c ffi/src/metrics.c \
 	ffi/src/metrics_batch.c ffi/src/id_map.c ffi/src/histogram_api.c ffi/src/json_reader.c ffi/src/log.c
 HEADERS   := $(wildcard ffi/include/*.h ffi/src/*.h ffi/stub/*.h ffi/host/*.h ffi/client/*.h)

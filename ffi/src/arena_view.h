@@ -1,6 +1,6 @@
 /*
  * arena_view.h: bounds-checked reads of what the stub wrote in the arena.
- * Every decoder of stub payloads (result_codec.c, bls_request.c) reads
+ * Every decoder of stub payloads (batch_codec.c, bls_request.c) reads
  * through these, so an offset or size the stub forged can never reach
  * outside the arena.
  */

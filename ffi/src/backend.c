@@ -5,8 +5,8 @@
  *
  * Reading order for a newcomer: backend.c -> model.c -> instance.c (where
  * requests arrive) -> supervisor.c (the stub's life) -> channel.c/region.c
- * (the wire), with batch_codec.c and result_codec.c on either side of the
- * stub.
+ * (the wire), with batch_codec.c, the batch's codec both ways, on this side
+ * of the stub.
  */
 #include <limits.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * bls_payload.c: see bls_payload.h. The layout is result_codec.c's
+ * bls_payload.c: see bls_payload.h. The layout is batch_codec.c's
  * one-response RESULT; this file reads Triton's response into it and takes
  * the blocks. Triton's own values are trusted but still bounded by the
  * wire's limits, so the stub never sees what it could not have sent.
@@ -12,7 +12,6 @@
 #include "batch_codec.h"
 #include "datatype.h"
 #include "errors.h"
-#include "result_codec.h"
 #include "tensor_copy.h"
 
 /* Triton's response read for the encoder: outputs[i]'s data lies at bases[i]

@@ -11,7 +11,7 @@
 
 #include "arena_view.h"
 #include "datatype.h"
-#include "result_codec.h"
+#include "batch_codec.h"
 #include "tdn_wire.h"
 #include "utf8.h"
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "diag.h"
-#include "result_codec.h"
+#include "batch_codec.h"
 
 /* Limits beyond tdn_wire.h's. */
 #define TDN_BLS_MAX_INPUTS 1024u

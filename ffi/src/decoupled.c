@@ -14,7 +14,6 @@
 #include "instance.h"
 #include "log.h"
 #include "record_check.h"
-#include "result_codec.h"
 
 #define PUMP_SLICE_NS (5 * TDN_NS_PER_MS) /* cancellation and deadline checks */
 /* With nothing in flight for PUMP_REST_AFTER_NS the pump rests: it sleeps

@@ -5,7 +5,7 @@
  *   TRITONBACKEND_ModelInstanceExecute
  *     tdn_batch_collect        (batch_codec.c)  Triton requests -> descriptions
  *     tdn_supervisor_run_batch (supervisor.c)   descriptions -> EXECUTE -> RESULT, decoded
- *     tdn_respond_result       (result_codec.c) outputs -> Triton responses
+ *     tdn_respond_result       (batch_codec.c)  outputs -> Triton responses
  *   then statistics and RequestRelease, and tdn_supervisor_end_batch
  *   (memory budget, a restart if the stub failed).
  *
@@ -26,7 +26,6 @@
 #include "init_args.h"
 #include "instance.h"
 #include "log.h"
-#include "result_codec.h"
 #include "stub_command.h"
 #include "trace.h"
 

@@ -6,7 +6,7 @@
  *   tdn_supervisor_encode_batch    descriptions -> EXECUTE payload in the
  *                                  parent's half (batch_codec.c's encoder)
  *   execute                        EXECUTE -> RESULT | ERROR
- *   tdn_result_decode              the RESULT payload, validated (result_codec.c)
+ *   tdn_result_decode              the RESULT payload, validated (batch_codec.c)
  *
  * All waiting happens in await_record(): it spins for a batch's answer as
  * long as the stub's recent answers suggest (tdn_channel_spin_budget), then

@@ -28,7 +28,6 @@
 #include "metrics.h"
 #include "readiness.h"
 #include "region.h"
-#include "result_codec.h"
 #include "stub_log.h"
 #include "stub_stderr.h"
 #include "stub_process.h"

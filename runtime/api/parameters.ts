@@ -1,7 +1,7 @@
 /**
  * Request and response parameters, and their wire form, which the parent
- * writes and reads as it is (ffi/src/batch_codec.c writes a request's,
- * ffi/src/batch_codec.c reads a response's; ffi/WIRE_FORMAT.md): a JSON
+ * writes and reads as it is (ffi/src/batch_codec.c writes a request's and
+ * reads a response's; ffi/WIRE_FORMAT.md): a JSON
  * object whose members are the parameters in order, each
  * `{"type": T, "value": "<text>"}` where `T` is one of Triton's parameter
  * types (`TRITONSERVER_ParameterType`) `STRING`, `INT`, `BOOL` or `DOUBLE`

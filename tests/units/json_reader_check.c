@@ -1,7 +1,7 @@
 /*
  * json_reader_check: unit tests of ffi/src/json_reader.c (every kind, the
  * limits, the errors) and of its callers that have no Triton dependency
- * (the parameter reader in result_codec.c): they still refuse every kind they did not take before
+ * (the parameter reader in batch_codec.c): they still refuse every kind they did not take before
  * numbers, arrays and booleans existed. Exit status: the failure count.
  */
 #include <locale.h>
@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "json_reader.h"
-#include "result_codec.h"
+#include "batch_codec.h"
 
 static tdn_json_value* parse(const char* text, unsigned depth, tdn_diag* why)
 {
@@ -133,7 +133,7 @@ static void test_limits(void)
   refused_limited("[[[[1]]]]", &limits, "nested too deeply");
 }
 
-/* The parameter reader (result_codec.c) checks kinds: numbers, arrays and booleans stay refused. */
+/* The parameter reader (batch_codec.c) checks kinds: numbers, arrays and booleans stay refused. */
 static void test_parameter_list_refuses_new_kinds(void)
 {
   const char* const refused_lists[] = {

@@ -1,7 +1,7 @@
 /*
  * golden_c: the C side of the wire golden test. It runs the backend's own
- * encoder (ffi/src/batch_codec.c) and decoder (ffi/src/result_codec.c)
- * against committed bytes that the TypeScript side checks too.
+ * encoders and decoder (ffi/src/batch_codec.c) against committed bytes that
+ * the TypeScript side checks too.
  *
  *   golden_c write-batch FILE   encode the sample batch below, write arena [0, arena_used)
  *   golden_c check-batch FILE   exit 0 only if the encoder reproduces FILE byte for byte
@@ -34,7 +34,6 @@
 #include "bls_request.h"
 #include "record_check.h"
 #include "metrics_batch.h"
-#include "result_codec.h"
 #include "tdn_wire.h"
 
 /* ---- The sample batch (tests/wire/golden/batch_v3.bin) ------------------ */
