@@ -17,7 +17,7 @@
  * dead or stuck stub is noticed within a slice.
  *
  * On the other side of the rings sits the model's Worker in the stub
- * (runtime/worker/main.ts, serve): it takes EXECUTE, runs
+ * (runtime/worker/serve.ts): it takes EXECUTE, runs
  * runtime/worker/run_batch.ts (the model's execute) and answers; the stub's
  * main thread (runtime/stub/futex_service.ts) only makes futex calls for it.
  */

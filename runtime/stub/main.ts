@@ -15,7 +15,7 @@
  *    proxy, model URL) and import the model. From then on the main thread
  *    leaves the rings alone: the Worker answers READY or ERROR itself and
  *    then serves the parent's records directly
- *    (runtime/worker/main.ts -> run_batch.ts);
+ *    (runtime/worker/serve.ts -> run_batch.ts);
  * 5. serves the Worker's futex requests and watches both ends
  *    (futex_service.ts) until the Worker asks to exit (0 after FINALIZED)
  *    or something fails (exit 1: the parent restarts the stub); once the

@@ -9,14 +9,11 @@
  * LOG records, runtime/wire/log_sender.ts), import and construct
  * the model, `initialize` it, answer READY or ERROR on the region's
  * `to_parent` ring; then serve EXECUTE and FINALIZE records straight from
- * the region's `to_stub` ring (runtime/worker/parent_link.ts): the main
- * thread is not on the request path.
+ * the region's `to_stub` ring (runtime/worker/serve.ts, through
+ * runtime/worker/parent_link.ts): the main thread is not on the request path.
  *
- * Waiting between batches: spin on `to_stub` when the next batch usually
- * comes within microseconds (runtime/worker/spin_policy.ts; back-to-back
- * batches then cost no system call), then sleep in a blocking read of the Worker's
- * doorbell (runtime/wire/doorbell.ts), which the parent rings: one thread
- * hop, no event loop in between. The main thread's first tick (within
+ * Waiting between batches (runtime/worker/serve.ts): spin, then sleep on
+ * the Worker's doorbell. The main thread's first tick (within
  * 50 ms with timers pending, a second without) moves it to a sleep in its
  * event loop, where the model's timers and promises run on their own and
  * no more ticks come, until a record does. Awaiting
@@ -34,9 +31,8 @@
 import "@triton/deno";
 import { denialOf, formatDenial, limitHitOf, workerRefusalOf } from "./denials.ts";
 import { hardenRealm } from "./harden_realm.ts";
-import { ErrorCode, TritonError } from "../api/error.ts";
+import { TritonError } from "../api/error.ts";
 import {
-  drainMetricOps,
   makeAutoCompleteConfig,
   makeInitializeArgs,
   setBlsTransport,
@@ -46,31 +42,27 @@ import { modelConfigFromJson } from "../model_config/from_json.ts";
 import { writeErrorText, writeErrorTextIn } from "../wire/error_text.ts";
 import {
   ERROR_CODE,
-  FINALIZED_AUX,
   LOG_LEVEL,
   MSG,
   PROGRESS_PHASE,
   READY_FLAG,
   RECORD_FLAG,
-  TRACE_EVENT,
 } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
-import type { WireRecord } from "../wire/ring.ts";
-import { encodeMetricBatch } from "../wire/metrics_codec.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
 import { Inbox } from "./inbox.ts";
 import { parseInstanceArgs } from "./instance_args.ts";
-import { OpenRequests, runDecoupledBatch } from "./run_decoupled.ts";
+import { OpenRequests } from "./run_decoupled.ts";
 import { clientText } from "./client_text.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
-import { type BatchAnswer, type BatchContext, batchFailure, runBatch } from "./run_batch.ts";
+import type { BatchContext } from "./run_batch.ts";
+import { EXIT_RESTART, flushMetrics, serve, wireRecord } from "./serve.ts";
 import { ReadinessProbes } from "./readiness.ts";
-import { SpinPolicy } from "./spin_policy.ts";
 import { trackTimers } from "./timers.ts";
 import { TraceMarks } from "./trace_marks.ts";
 import type { WorkerStart } from "./start_message.ts";
@@ -164,7 +156,7 @@ self.addEventListener("message", (event: Event) => {
           text,
         );
         link.toParent.tryPush(
-          record(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
+          wireRecord(MSG.ERROR, ERROR_CODE.INTERNAL, 0n, written.offset, written.length),
         );
       }
     } finally {
@@ -173,13 +165,6 @@ self.addEventListener("message", (event: Event) => {
     }
   });
 }, { once: true });
-
-/** Exit code that has the parent start a new stub. */
-const EXIT_RESTART = 1;
-
-function record(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRecord {
-  return { kind, flags: 0, aux, id, offset, length };
-}
 
 async function start(message: WorkerStart, opened: (link: ParentLink) => void): Promise<void> {
   const arena = message.arena;
@@ -226,12 +211,12 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   let model: LoadedModel;
   try {
     // Phase markers for the parent's start timeout (it measures silence).
-    link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.LOADING));
+    link.toParent.tryPush(wireRecord(MSG.PROGRESS, PROGRESS_PHASE.LOADING));
     model = await loadModel(message.modelUrl);
     if (message.autoComplete) await autoComplete(model, message, link, arena, stubArena);
     setBlsTransport(bls);
     if (model.initialize !== undefined) {
-      link.toParent.tryPush(record(MSG.PROGRESS, PROGRESS_PHASE.INITIALIZING));
+      link.toParent.tryPush(wireRecord(MSG.PROGRESS, PROGRESS_PHASE.INITIALIZING));
       await model.initialize(makeInitializeArgs(message.initialize));
     }
   } catch (thrown) {
@@ -252,7 +237,7 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
     const text = clientText(full, message.initialize.modelRepository);
     slot.flush();
     const written = writeErrorTextIn(stubArena.scope(), text);
-    link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
+    link.toParent.push(wireRecord(MSG.ERROR, code, 0n, written.offset, written.length));
     link.requestExit(EXIT_RESTART);
     return;
   }
@@ -300,171 +285,18 @@ async function start(message: WorkerStart, opened: (link: ParentLink) => void): 
   // The main thread stopped touching the rings before it posted the start
   // message: from here on this thread alone uses them.
   slot.flush();
-  link.toParent.push(record(MSG.READY, readiness.hooked ? READY_FLAG.HAS_IS_READY : 0));
-  await serve(context, link, inbox, slot, open, marks, message.batchesInFlight > 1);
-}
-
-/** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
-const spinPolicy = new SpinPolicy();
-
-async function serve(
-  context: BatchContext,
-  link: ParentLink,
-  inbox: Inbox,
-  slot: LogSender,
-  open: OpenRequests,
-  marks: TraceMarks,
-  batchesOverlap: boolean,
-): Promise<void> {
-  const decoupled = context.config.modelTransactionPolicy?.decoupled === true;
-  // A model that is not decoupled but may have several batches in flight
-  // (deno.max_batches_in_flight; the parent enforces the number) runs each
-  // batch as a promise, as a decoupled model does, and answers each with
-  // its RESULT when it settles.
-  const overlapping = !decoupled && batchesOverlap;
-  let running = 0;
-  // The batch of a model that is not decoupled runs between these.
-  let batchRunning = false;
-  let interrupted = false;
-  interruptWork = (error) => {
-    if (interrupted || (!batchRunning && running === 0 && open.size === 0)) return false;
-    if (!deniedOrLimited(error)) return false;
-    // The work in flight fails now (batch id 0: all of it), and the stub
-    // restarts, so that nothing the stuck work does later can reach the
-    // arena or the rings.
-    interrupted = true;
-    context.halted = () => true;
-    const { code, text } = batchFailure(context, error);
-    slot.flush();
-    const written = writeErrorTextIn(context.stubArena.scope(), `${text}; the stub is restarting`);
-    link.toParent.push(record(MSG.ERROR, code, 0n, written.offset, written.length));
-    link.requestExit(EXIT_RESTART);
-    return true;
-  };
-  /** A batch's RESULT to the parent, with the log lines and metrics before it. */
-  const sendAnswer = (answer: BatchAnswer) => {
-    slot.flush();
-    flushMetrics(context, link);
-    marks.mark(TRACE_EVENT.RESULT_SENT, answer.record.id);
-    link.toParent.push(answer.record);
-    answer.scope.seal(link.toParent.published);
-    marks.flush();
-  };
-  // A stream that outlives its execute keeps the event loop busy (the
-  // model sends from timers and promises) until it closes.
-  open.onEmpty = () => {
-    if (running === 0) link.setEventLoopBusy(false);
-  };
-  for (;;) {
-    // Spin without a promise on the busy path; sleep (letting the event
-    // loop turn) only when nothing came.
-    const answeredAt = performance.now();
-    const spin = spinPolicy.nextSpinMicros();
-    let next = inbox.poll(spin);
-    while (next === undefined) {
-      // Idle: block on the doorbell, no promise between wake-up and record.
-      const woke = inbox.nextBlocking(link.sleepOnDoorbell);
-      if (woke === "tick") {
-        // A whole tick without a record: sleep in the event loop until one
-        // comes, so that the model's timers and I/O run on time and no
-        // thread wakes this one for nothing (an idle instance costs no CPU).
-        link.sleepInEventLoop(true);
-        try {
-          next = await inbox.nextAsync();
-        } finally {
-          link.sleepInEventLoop(false);
-        }
-      } else if (woke === undefined || woke === "closed") {
-        next = await inbox.nextAsync();
-      } else {
-        next = woke;
-      }
-    }
-    spinPolicy.noteWait(spin, (performance.now() - answeredAt) * 1000);
-    switch (next.kind) {
-      case MSG.EXECUTE: {
-        marks.mark(TRACE_EVENT.EXECUTE_TAKEN, next.id);
-        if (decoupled) {
-          slot.flush();
-          running++;
-          link.setEventLoopBusy(true);
-          runDecoupledBatch(context, next, link.toParent, open).catch((error) => {
-            console.error(
-              `model '${modelName}': decoupled batch failed: ${formatError(describeError(error))}`,
-            );
-          }).finally(() => {
-            flushMetrics(context, link);
-            running--;
-            if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
-            slot.flush();
-          });
-          marks.flush();
-          break;
-        }
-        // Lines that waited while the parent was idle go out while it listens.
-        slot.flush();
-        if (overlapping) {
-          running++;
-          link.setEventLoopBusy(true);
-          const batchId = next.id;
-          runBatch(context, next).then((answer) => {
-            // Already answered for, and the stub is on its way out.
-            if (!interrupted) sendAnswer(answer);
-          }, (error) => {
-            // runBatch answers the model's failures itself; this is the
-            // runtime's own, and the batch still gets its answer now.
-            if (interrupted) return;
-            const { code, text } = batchFailure(context, error);
-            const scope = context.stubArena.scope();
-            const written = writeErrorTextIn(scope, text);
-            link.toParent.push(record(MSG.ERROR, code, batchId, written.offset, written.length));
-            scope.seal(link.toParent.published);
-          }).finally(() => {
-            running--;
-            if (running === 0 && open.size === 0) link.setEventLoopBusy(false);
-          });
-          marks.flush();
-          break;
-        }
-        batchRunning = true;
-        const answer = await runBatch(context, next);
-        batchRunning = false;
-        // Already answered for, and the stub is on its way out.
-        if (interrupted) return;
-        sendAnswer(answer);
-        break;
-      }
-      case MSG.FINALIZE:
-        if (decoupled || overlapping) await closeLeftovers(open, () => running);
-        {
-          const outcome = await finalize(context.model);
-          // Every line the model logged goes out before FINALIZED: the
-          // parent reads the ring until then.
-          await drainLog(slot);
-          link.toParent.push(record(MSG.FINALIZED, outcome));
-        }
-        link.requestExit(0);
-        return;
-      default: {
-        const known = next.kind < 64;
-        const text = known
-          ? `the stub received record kind ${next.kind} while idle`
-          : `the model runtime does not know record kind ${next.kind}`;
-        const scope = context.stubArena.scope();
-        const written = writeErrorTextIn(scope, text);
-        link.toParent.push(
-          record(
-            MSG.ERROR,
-            known ? ERROR_CODE.INTERNAL : ERROR_CODE.UNSUPPORTED,
-            next.id,
-            written.offset,
-            written.length,
-          ),
-        );
-        scope.seal(link.toParent.published);
-      }
-    }
-  }
+  link.toParent.push(wireRecord(MSG.READY, readiness.hooked ? READY_FLAG.HAS_IS_READY : 0));
+  await serve({
+    context,
+    link,
+    inbox,
+    slot,
+    open,
+    marks,
+    batchesOverlap: message.batchesInFlight > 1,
+    mustInterrupt: deniedOrLimited,
+    setInterrupt: (interrupt) => (interruptWork = interrupt),
+  });
 }
 
 /**
@@ -500,7 +332,7 @@ async function autoComplete(
     new Uint8Array(arena, offset, bytes.byteLength).set(bytes);
     length = bytes.byteLength;
   }
-  link.toParent.push(record(MSG.CONFIG, 0, 0n, offset, length));
+  link.toParent.push(wireRecord(MSG.CONFIG, 0, 0n, offset, length));
   scope.seal(link.toParent.published);
   const instance = await link.toStub.popAsync(Infinity, 50);
   if (instance === undefined || instance.kind !== MSG.INSTANCE) {
@@ -523,64 +355,6 @@ class AutoCompleteThrew extends Error {
   constructor(cause: unknown) {
     super("autoCompleteConfig threw", { cause });
     this.name = "AutoCompleteThrew";
-  }
-}
-
-/**
- * Sends the model's queued metric operations as one METRICS record (the
- * parent applies them through Triton's metrics API). Called with each
- * batch's answer: updates are batched, never a round trip each.
- */
-function flushMetrics(context: BatchContext, link: ParentLink): void {
-  const ops = drainMetricOps();
-  if (ops === undefined) return;
-  const scope = context.stubArena.scope();
-  const bytes = encodeMetricBatch(ops);
-  const offset = scope.reserve(bytes.byteLength);
-  new Uint8Array(context.arena, offset, bytes.byteLength).set(bytes);
-  link.toParent.push(record(MSG.METRICS, 0, 0n, offset, bytes.byteLength));
-  scope.seal(link.toParent.published);
-}
-
-/** Sends every queued log line, waiting (up to 2 s) for room on the ring. */
-async function drainLog(slot: LogSender): Promise<void> {
-  const giveUpAt = performance.now() + 2000;
-  slot.flush();
-  while (slot.pending > 0 && performance.now() < giveUpAt) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    slot.flush();
-  }
-}
-
-/**
- * Before the finalize of a model whose batches overlap (decoupled, or
- * `deno.max_batches_in_flight` above 1): waits (up to 2 s) for running
- * executes, then closes every request the model left open with an error
- * that says so: a request must never hang.
- */
-async function closeLeftovers(open: OpenRequests, running: () => number): Promise<void> {
-  const giveUpAt = performance.now() + 2000;
-  while (running() > 0 && performance.now() < giveUpAt) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  for (const request of [...open]) {
-    request.fail(
-      new TritonError(
-        `model '${modelName}' did not close the response sender of request '${request.requestId}' before the instance was finalized`,
-        ErrorCode.INTERNAL,
-      ),
-    );
-  }
-}
-
-async function finalize(model: LoadedModel): Promise<number> {
-  if (model.finalize === undefined) return FINALIZED_AUX.OK;
-  try {
-    await model.finalize();
-    return FINALIZED_AUX.OK;
-  } catch (error) {
-    console.error(`model '${modelName}': finalize() failed: ${formatError(describeError(error))}`);
-    return FINALIZED_AUX.THREW;
   }
 }
 
