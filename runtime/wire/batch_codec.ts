@@ -207,12 +207,7 @@ function readRequest(reader: Reader, at: number, where: string): WireRequest {
 
   const inputCount = reader.u32(at + REQUEST.INPUT_COUNT);
   const inputsAt = reader.u64(at + REQUEST.INPUTS_OFFSET, where, "inputs_offset");
-  reader.check(inputsAt, inputCount * TENSOR.SIZE, where, "inputs");
-  const inputs: WireTensor[] = new Array(inputCount);
-  for (let j = 0; j < inputCount; j++) {
-    const tensorWhere = new TensorWhere(where, "input", j);
-    inputs[j] = readTensor(reader, inputsAt + j * TENSOR.SIZE, tensorWhere, EXECUTE_INPUT);
-  }
+  const inputs = readTensors(reader, inputsAt, inputCount, where, "input", EXECUTE_INPUT);
 
   const outputCount = reader.u32(at + REQUEST.REQUESTED_OUTPUT_COUNT);
   const outputsAt = reader.u64(
@@ -567,12 +562,7 @@ export function readBlsResponse(
     throw new PayloadFormatError(`${where} output_count is ${outputCount}; at most ${MAX_OUTPUTS}`);
   }
   const tensorsAt = reader.u64(at + RESPONSE.OUTPUTS_OFFSET, where, "outputs_offset");
-  reader.check(tensorsAt, outputCount * TENSOR.SIZE, where, "outputs");
-  const outputs: BlsResponseOutput[] = new Array(outputCount);
-  for (let i = 0; i < outputCount; i++) {
-    const tensorWhere = new TensorWhere(where, "output", i);
-    outputs[i] = readTensor(reader, tensorsAt + i * TENSOR.SIZE, tensorWhere, BLS_OUTPUT);
-  }
+  const outputs = readTensors(reader, tensorsAt, outputCount, where, "output", BLS_OUTPUT);
   const parametersJson = text("parameters_json", at + RESPONSE.PARAMETERS_JSON);
   return { error, outputs, parametersJson };
 }
@@ -600,6 +590,24 @@ const EXECUTE_INPUT: TensorRules = {
   decoder: strictUtf8,
 };
 const BLS_OUTPUT: TensorRules = { aligned: false, maxNameLength: Infinity, decoder: lenientUtf8 };
+
+/** Reads the `count` consecutive `tdn_tensor`s at `at`: a request's inputs, a response's outputs. */
+function readTensors(
+  reader: Reader,
+  at: number,
+  count: number,
+  where: string,
+  role: "input" | "output",
+  rules: TensorRules,
+): WireTensor[] {
+  reader.check(at, count * TENSOR.SIZE, where, role === "input" ? "inputs" : "outputs");
+  const tensors: WireTensor[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const tensorWhere = new TensorWhere(where, role, i);
+    tensors[i] = readTensor(reader, at + i * TENSOR.SIZE, tensorWhere, rules);
+  }
+  return tensors;
+}
 
 function readTensor(
   reader: Reader,
