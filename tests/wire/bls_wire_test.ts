@@ -18,19 +18,9 @@ import {
 } from "../../runtime/wire/bls_request_writer.ts";
 import { BLS_REQUEST, DATATYPE, ERROR_CODE, TENSOR } from "../../runtime/wire/layout.ts";
 import { readBlsResponse, writeResult } from "../../runtime/wire/batch_codec.ts";
+import { goldenCReads } from "../harness/golden_c.ts";
 
-const goldenC = new URL("../../build/golden_c", import.meta.url);
 const HALF = 4096;
-
-/** build/golden_c, which `make build` builds: missing, the C half fails (never skips). */
-function requireGoldenC(): void {
-  try {
-    if (Deno.statSync(goldenC).isFile) return;
-  } catch {
-    // reported below
-  }
-  throw new Error("build/golden_c is missing: run `make build` (the C half must run)");
-}
 
 /** "ab", "" in Triton's BYTES layout. */
 const BYTES_AB = new Uint8Array([2, 0, 0, 0, 0x61, 0x62, 0, 0, 0, 0]);
@@ -66,20 +56,8 @@ function sampleArena(request: BlsRequestData = SAMPLE): Uint8Array {
 }
 
 /** Runs `golden_c read-bls` on the arena: the JSON it prints, or its complaint. */
-async function parentReads(arena: Uint8Array): Promise<{ ok: boolean; text: string }> {
-  requireGoldenC();
-  const path = await Deno.makeTempFile({ prefix: "tdn_bls_wire_" });
-  try {
-    await Deno.writeFile(path, arena);
-    const output = await new Deno.Command(goldenC, { args: ["read-bls", path, String(HALF)] })
-      .output();
-    const decoder = new TextDecoder();
-    return output.success
-      ? { ok: true, text: decoder.decode(output.stdout) }
-      : { ok: false, text: decoder.decode(output.stderr) };
-  } finally {
-    await Deno.remove(path);
-  }
+function parentReads(arena: Uint8Array): Promise<{ ok: boolean; text: string }> {
+  return goldenCReads("read-bls", arena, [String(HALF)]);
 }
 
 Deno.test({

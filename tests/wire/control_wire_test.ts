@@ -17,8 +17,8 @@ import {
 } from "../../runtime/wire/bls_request_writer.ts";
 import { CONTROL_FILE, CONTROL_OP, CONTROL_REQUEST } from "../../runtime/wire/layout.ts";
 import { assertThrows } from "../harness/assert.ts";
+import { goldenCReads } from "../harness/golden_c.ts";
 
-const goldenC = new URL("../../build/golden_c", import.meta.url);
 const HALF = 4096;
 const utf8 = new TextEncoder();
 
@@ -39,23 +39,8 @@ function controlArena(name: string, version: number, options: ControlRequestOpti
 }
 
 /** Runs `golden_c read-control` on the arena: the JSON it prints, or its complaint. */
-async function parentReads(
-  arena: Uint8Array,
-  operation: number,
-): Promise<{ ok: boolean; text: string }> {
-  const path = await Deno.makeTempFile({ prefix: "tdn_control_wire_" });
-  try {
-    await Deno.writeFile(path, arena);
-    const output = await new Deno.Command(goldenC, {
-      args: ["read-control", path, String(HALF), String(operation)],
-    }).output();
-    const decoder = new TextDecoder();
-    return output.success
-      ? { ok: true, text: decoder.decode(output.stdout) }
-      : { ok: false, text: decoder.decode(output.stderr) };
-  } finally {
-    await Deno.remove(path);
-  }
+function parentReads(arena: Uint8Array, operation: number): Promise<{ ok: boolean; text: string }> {
+  return goldenCReads("read-control", arena, [String(HALF), String(operation)]);
 }
 
 const LOAD: ControlRequestOptions = {

@@ -49,12 +49,17 @@ import {
   READY_FLAG,
   RECORD,
   RECORD_FLAG,
+  RESPONSE,
+  RESULT_HEADER,
   RING,
+  STR,
+  TENSOR,
   TRACE_EVENT,
 } from "../../runtime/wire/layout.ts";
 import { drainMetricOps, MetricFamily } from "../../runtime/api/metrics.ts";
 import { encodeMetricBatch, type MetricBatch } from "../../runtime/wire/metrics_codec.ts";
 import { atomicsWaiter, Ring, type WireRecord } from "../../runtime/wire/ring.ts";
+import { goldenCReads, runGoldenC } from "../harness/golden_c.ts";
 
 const root = new URL("../../", import.meta.url);
 const resultGolden = new URL("tests/wire/golden/result_v3.bin", root);
@@ -63,17 +68,6 @@ const stubRecordsGolden = new URL("tests/wire/golden/stub_records_v3.bin", root)
 const parentRecordsGolden = new URL("tests/wire/golden/parent_records_v3.bin", root);
 const bls_responseGolden = new URL("tests/wire/golden/bls_response_v3.bin", root);
 const metricsGolden = new URL("tests/wire/golden/metrics_v3.bin", root);
-const goldenC = new URL("build/golden_c", root);
-
-/** Runs build/golden_c; a missing binary fails the test (the C half never skips). */
-async function runGoldenC(args: string[]): Promise<Deno.CommandOutput> {
-  if (!(await exists(goldenC))) {
-    throw new Error(
-      "build/golden_c is missing: run `make build` (the C half of the wire goldens must run)",
-    );
-  }
-  return await new Deno.Command(goldenC, { args }).output();
-}
 
 /** BYTES elements in Triton's layout: u32 little-endian length, then the bytes. */
 function bytesTensor(elements: string[]): Uint8Array {
@@ -221,6 +215,90 @@ Deno.test({
     const stderr = new TextDecoder().decode(output.stderr);
     assertEquals(output.code, 0, stderr);
     assertEquals(JSON.parse(new TextDecoder().decode(output.stdout)), SAMPLE_RESULT_JSON);
+  },
+});
+
+Deno.test({
+  name: "the C result reader refuses a tampered RESULT, naming the field (the stub is untrusted)",
+  async fn() {
+    const golden = await Deno.readFile(resultGolden);
+    // Offsets in the sample: response 0 has OUTPUT0 (FP32 [1, 4]) and
+    // OUTPUT1 (BYTES [1]); response 1 is an error.
+    const view = new DataView(golden.buffer);
+    const u64 = (at: number) => Number(view.getBigUint64(at, true));
+    const response = (r: number) => u64(RESULT_HEADER.RESPONSES_OFFSET) + r * RESPONSE.SIZE;
+    const output = (o: number) => u64(response(0) + RESPONSE.OUTPUTS_OFFSET) + o * TENSOR.SIZE;
+    const cases: [string, (view: DataView) => void, string][] = [
+      [
+        "a response count that is not the batch's",
+        (v) => v.setUint32(RESULT_HEADER.RESPONSE_COUNT, 2, true),
+        "response_count 2 for a batch of 3",
+      ],
+      ["an unknown status", (v) => v.setUint32(response(1) + RESPONSE.STATUS, 2, true), "status 2"],
+      [
+        "an unknown error code",
+        (v) => v.setUint32(response(1) + RESPONSE.ERROR_CODE, 99, true),
+        "error_code 99",
+      ],
+      [
+        "more outputs than the wire allows",
+        (v) => v.setUint32(response(0) + RESPONSE.OUTPUT_COUNT, 5000, true),
+        "5000 outputs",
+      ],
+      [
+        "an unknown datatype",
+        (v) => v.setUint32(output(0) + TENSOR.DATATYPE, 99, true),
+        "'OUTPUT0' with datatype 99",
+      ],
+      ["a rank above the limit", (v) => v.setUint32(output(0) + TENSOR.RANK, 65, true), "rank 65"],
+      [
+        "a negative dimension",
+        (v) => v.setBigInt64(u64(output(0) + TENSOR.SHAPE_OFFSET), -1n, true),
+        "dimension 0 = -1",
+      ],
+      [
+        "data outside the arena",
+        (v) => v.setBigUint64(output(0) + TENSOR.DATA_OFFSET, 1n << 40n, true),
+        "outside the",
+      ],
+      [
+        "data off the tensor alignment",
+        (v) =>
+          v.setBigUint64(
+            output(0) + TENSOR.DATA_OFFSET,
+            BigInt(u64(output(0) + TENSOR.DATA_OFFSET) + 4),
+            true,
+          ),
+        "expected a multiple of 64",
+      ],
+      [
+        "a size that does not match the shape",
+        (v) => v.setBigUint64(output(0) + TENSOR.DATA_SIZE, 12n, true),
+        "data_size 12, expected 16",
+      ],
+      [
+        "BYTES lengths that overrun the data",
+        (v) => v.setUint32(u64(output(1) + TENSOR.DATA_OFFSET), 200, true),
+        "length-prefixed",
+      ],
+      [
+        "a name that is not UTF-8",
+        (v) => v.setUint8(u64(output(0) + TENSOR.NAME + STR.OFFSET), 0xff),
+        "not UTF-8",
+      ],
+      [
+        "the same output twice",
+        (v) => v.setUint8(u64(output(1) + TENSOR.NAME + STR.OFFSET) + 6, "0".charCodeAt(0)),
+        "'OUTPUT0' twice",
+      ],
+    ];
+    for (const [what, tamper, expected] of cases) {
+      const bytes = golden.slice();
+      tamper(new DataView(bytes.buffer));
+      const read = await goldenCReads("read-result", bytes);
+      assertEquals(read.ok, false, `${what}: the parent accepted it`);
+      assertStringIncludes(read.text, expected, what);
+    }
   },
 });
 
