@@ -877,9 +877,10 @@ bool tdn_bytes_layout_is_valid(const uint8_t* data, uint64_t size, uint64_t elem
   return at == size;
 }
 
-/* Copies a string out of the arena, NUL-terminated. With `strict` it must be
- * valid UTF-8 without NULs; otherwise such bytes become '?'. */
-static char* copy_string(const arena_view* arena, const tdn_str* str, bool strict)
+/* Copies a string out of the arena, NUL-terminated; NULL if it lies outside
+ * or memory runs out. With `sanitize`, invalid UTF-8 and NULs become '?';
+ * without, the caller checks the copy (never the arena, which can change). */
+static char* copy_string(const arena_view* arena, const tdn_str* str, bool sanitize)
 {
   if (!in_bounds(arena, str->offset, str->length)) {
     return NULL;
@@ -890,57 +891,58 @@ static char* copy_string(const arena_view* arena, const tdn_str* str, bool stric
   }
   memcpy(copy, arena->base + str->offset, str->length);
   copy[str->length] = '\0';
-  if (strict && !tdn_utf8_is_valid_text((const uint8_t*)copy, str->length)) {
-    free(copy);
-    return NULL;
+  if (sanitize) {
+    tdn_utf8_sanitize(copy, str->length);
   }
-  tdn_utf8_sanitize(copy, str->length);
   return copy;
 }
 
-/* Decodes and checks one output; false with the problem described. */
-static bool decode_output(
-    const arena_view* arena, const tdn_tensor* tensor, uint32_t response_index,
-    uint32_t output_index, tdn_output_view* out, tdn_diag* problem)
+/* The one checker of a stub's tensor header (see batch_codec.h): an output
+ * of a RESULT/RESPONSE here, an input of a BLS_REQUEST for bls_request.c. */
+bool tdn_tensor_decode(
+    const arena_view* arena, const tdn_tensor* tensor, uint32_t index,
+    const tdn_tensor_rules* rules, tdn_tensor_view* out, uint8_t** bytes_copy, tdn_diag* why)
 {
+  const char* kind = rules->kind;
   if (tensor->name.length == 0 || tensor->name.length > TDN_MAX_NAME_LENGTH) {
     return tdn_diag_set(
-        problem, "returned output %u of response %u with a name of %u bytes, expected 1 to %u",
-        output_index, response_index, tensor->name.length, TDN_MAX_NAME_LENGTH);
+        why, "%s %u%s with a name of %u bytes, expected 1 to %u", kind, index, rules->where,
+        tensor->name.length, TDN_MAX_NAME_LENGTH);
   }
   if (!in_bounds(arena, tensor->name.offset, tensor->name.length)) {
     return tdn_diag_set(
-        problem, "returned output %u of response %u with its name outside the arena", output_index,
-        response_index);
+        why, "%s %u%s with its name outside the arena", kind, index, rules->where);
   }
-  out->name = copy_string(arena, &tensor->name, true);
+  out->name = copy_string(arena, &tensor->name, false);
   if (out->name == NULL) {
     return tdn_diag_set(
-        problem, "returned output %u of response %u with a name that is not UTF-8 text",
-        output_index, response_index);
+        why, "%s %u%s that could not be decoded: out of memory", kind, index, rules->where);
+  }
+  if (!tdn_utf8_is_valid_text((const uint8_t*)out->name, tensor->name.length)) {
+    return tdn_diag_set(
+        why, "%s %u%s with a name that is not UTF-8 text without NUL bytes", kind, index,
+        rules->where);
   }
   const char* name = out->name;
   if (!tdn_datatype_is_valid(tensor->datatype)) {
     return tdn_diag_set(
-        problem, "returned output '%s' with datatype %u, expected %u to %u", name, tensor->datatype,
+        why, "%s '%s' with datatype %u, expected %u to %u", kind, name, tensor->datatype,
         TDN_DATATYPE_FIRST, TDN_DATATYPE_LAST);
   }
   out->datatype = tensor->datatype;
   if (tensor->rank > TDN_MAX_RANK) {
     return tdn_diag_set(
-        problem, "returned output '%s' with rank %u, at most %u allowed",
-        name, tensor->rank, TDN_MAX_RANK);
+        why, "%s '%s' with rank %u, at most %u allowed", kind, name, tensor->rank, TDN_MAX_RANK);
   }
   out->rank = tensor->rank;
   if (tensor->rank > 0) {
     out->shape = malloc((size_t)tensor->rank * sizeof(int64_t));
     if (out->shape == NULL) {
-      return tdn_diag_set(
-          problem, "returned output '%s' that could not be decoded: out of memory", name);
+      return tdn_diag_set(why, "%s '%s' that could not be decoded: out of memory", kind, name);
     }
     if (!read_struct(arena, tensor->shape_offset, out->shape, (uint64_t)tensor->rank * 8)) {
       return tdn_diag_set(
-          problem, "returned output '%s' with shape_offset %llu outside the arena", name,
+          why, "%s '%s' with shape_offset %llu outside the arena", kind, name,
           (unsigned long long)tensor->shape_offset);
     }
   }
@@ -948,24 +950,25 @@ static bool decode_output(
   for (uint32_t d = 0; d < out->rank; ++d) {
     if (out->shape[d] < 0) {
       return tdn_diag_set(
-          problem, "returned output '%s' with dimension %u = %lld, expected >= 0", name, d,
+          why, "%s '%s' with dimension %u = %lld, expected >= 0", kind, name, d,
           (long long)out->shape[d]);
     }
     if (__builtin_mul_overflow(elements, (uint64_t)out->shape[d], &elements)) {
-      return tdn_diag_set(problem, "returned output '%s' whose element count overflows", name);
+      return tdn_diag_set(why, "%s '%s' whose element count overflows", kind, name);
     }
   }
   out->element_count = elements;
-  if (tensor->data_offset % TDN_TENSOR_ALIGN != 0) {
+  if (rules->aligned && tensor->data_offset % TDN_TENSOR_ALIGN != 0) {
     return tdn_diag_set(
-        problem, "returned output '%s' with data_offset %llu, expected a multiple of %u", name,
+        why, "%s '%s' with data_offset %llu, expected a multiple of %u", kind, name,
         (unsigned long long)tensor->data_offset, TDN_TENSOR_ALIGN);
   }
-  if (!in_bounds(arena, tensor->data_offset, tensor->data_size)) {
+  if (tensor->data_offset < rules->data_start ||
+      !in_bounds(arena, tensor->data_offset, tensor->data_size)) {
     return tdn_diag_set(
-        problem, "returned output '%s' with data [%llu, +%llu) outside the %llu-byte arena", name,
+        why, "%s '%s' with data [%llu, +%llu) outside %s [%llu, %llu)", kind, name,
         (unsigned long long)tensor->data_offset, (unsigned long long)tensor->data_size,
-        (unsigned long long)arena->size);
+        rules->region, (unsigned long long)rules->data_start, (unsigned long long)arena->size);
   }
   out->data_offset = tensor->data_offset;
   out->data_size = tensor->data_size;
@@ -973,23 +976,33 @@ static bool decode_output(
   char shape_text[256];
   tdn_format_shape(shape_text, sizeof(shape_text), out->shape, out->rank);
   if (out->datatype == TDN_DATATYPE_BYTES) {
-    if (!tdn_bytes_layout_is_valid(arena->base + out->data_offset, out->data_size, elements)) {
+    const uint8_t* data = arena->base + out->data_offset;
+    if (bytes_copy != NULL) {
+      /* Checked on our own copy: the stub cannot rewrite a length after. */
+      *bytes_copy = malloc(out->data_size > 0 ? out->data_size : 1);
+      if (*bytes_copy == NULL) {
+        return tdn_diag_set(why, "%s '%s' that could not be copied: out of memory", kind, name);
+      }
+      memcpy(*bytes_copy, data, out->data_size);
+      data = *bytes_copy;
+    }
+    if (!tdn_bytes_layout_is_valid(data, out->data_size, elements)) {
       return tdn_diag_set(
-          problem, "returned output '%s' whose BYTES data (%llu bytes) is not %llu length-prefixed "
-          "elements for shape %s",
-          name, (unsigned long long)out->data_size, (unsigned long long)elements, shape_text);
+          why, "%s '%s' whose BYTES data (%llu bytes) is not %llu length-prefixed elements for "
+          "shape %s",
+          kind, name, (unsigned long long)out->data_size, (unsigned long long)elements, shape_text);
     }
     return true;
   }
   uint64_t expected;
   if (__builtin_mul_overflow(elements, tdn_datatype_size(out->datatype), &expected)) {
-    return tdn_diag_set(problem, "returned output '%s' whose byte size overflows", name);
+    return tdn_diag_set(why, "%s '%s' whose byte size overflows", kind, name);
   }
   if (expected != out->data_size) {
     return tdn_diag_set(
-        problem, "returned output '%s' with data_size %llu, expected %llu for %s %s", name,
+        why, "%s '%s' with data_size %llu, expected %llu: %s %s needs %llu bytes", kind, name,
         (unsigned long long)out->data_size, (unsigned long long)expected,
-        tdn_datatype_name(out->datatype), shape_text);
+        tdn_datatype_name(out->datatype), shape_text, (unsigned long long)expected);
   }
   return true;
 }
@@ -1035,13 +1048,13 @@ static bool decode_response(
         index,
         wire.error_message.length, TDN_MAX_ERROR_LENGTH);
   }
-  out->error_message = copy_string(arena, &wire.error_message, false);
+  out->error_message = copy_string(arena, &wire.error_message, true);
   if (out->error_message == NULL) {
     return tdn_diag_set(problem, "returned response %u with its error message outside the arena",
     index);
   }
   if (wire.parameters_json.length > 0) {
-    char* json = copy_string(arena, &wire.parameters_json, false);
+    char* json = copy_string(arena, &wire.parameters_json, true);
     if (json == NULL) {
       return tdn_diag_set(problem, "returned response %u with its parameters outside the arena",
                           index);
@@ -1063,12 +1076,16 @@ static bool decode_response(
   if (wire.output_count == 0) {
     return true;
   }
-  out->outputs = calloc(wire.output_count, sizeof(tdn_output_view));
+  out->outputs = calloc(wire.output_count, sizeof(tdn_tensor_view));
   if (out->outputs == NULL) {
     return tdn_diag_set(problem, "returned response %u that could not be decoded: out of memory",
     index);
   }
   out->output_count = wire.output_count;
+  char where[32];
+  snprintf(where, sizeof(where), " of response %u", index);
+  const tdn_tensor_rules rules = {
+      .kind = "returned output", .where = where, .region = "the arena", .aligned = true};
   for (uint32_t k = 0; k < wire.output_count; ++k) {
     tdn_tensor tensor;
     const uint64_t tensor_offset = wire.outputs_offset + (uint64_t)k * sizeof(tdn_tensor);
@@ -1079,7 +1096,8 @@ static bool decode_response(
           index,
           (unsigned long long)wire.outputs_offset, k);
     }
-    if (!decode_output(arena, &tensor, index, k, &out->outputs[k], problem)) {
+    /* BYTES data is checked in place; add_output checks Triton's copy again. */
+    if (!tdn_tensor_decode(arena, &tensor, k, &rules, &out->outputs[k], NULL, problem)) {
       return false;
     }
     for (uint32_t earlier = 0; earlier < k; ++earlier) {
@@ -1344,7 +1362,7 @@ static bool is_requested(const tdn_request_desc* desc, const char* name)
 }
 
 static TRITONSERVER_Error* add_output(
-    TRITONBACKEND_Response* response, const tdn_output_view* output, const uint8_t* arena,
+    TRITONBACKEND_Response* response, const tdn_tensor_view* output, const uint8_t* arena,
     const char* instance_name)
 {
   TRITONBACKEND_Output* handle = NULL;

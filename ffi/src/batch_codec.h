@@ -68,6 +68,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena_view.h"
 #include "diag.h"
 #include "tdn_wire.h"
 #include "triton_api.h"
@@ -190,15 +191,37 @@ void tdn_collected_batch_free(tdn_collected_batch* batch);
 
 /* ---- 4. The RESULT/RESPONSE decoder: the trust boundary (no Triton) ------ */
 
-typedef struct tdn_output_view {
+/* A tensor header the stub wrote, checked: an output of a response here, an
+ * input of a BLS request (bls_request.h). */
+typedef struct tdn_tensor_view {
   char* name;      /* valid UTF-8, 1..TDN_MAX_NAME_LENGTH bytes */
   uint32_t datatype; /* a valid TRITONSERVER_DataType */
   uint32_t rank;
   int64_t* shape;  /* rank dims, each >= 0; NULL when rank is 0 */
   uint64_t element_count;
-  uint64_t data_offset; /* arena-relative; [offset, offset + size) is inside the arena */
+  uint64_t data_offset; /* arena-relative; [offset, offset + size) is inside the rules' region */
   uint64_t data_size;   /* matches the shape and datatype */
-} tdn_output_view;
+} tdn_tensor_view;
+
+/* What differs between the readers of a tdn_tensor. */
+typedef struct tdn_tensor_rules {
+  const char* kind;     /* begins each message: "returned output", "input" */
+  const char* where;    /* follows the index while the name is unknown: " of response 2", "" */
+  const char* region;   /* where the data must lie: "the arena", "the stub's half" */
+  uint64_t data_start;  /* the region is [data_start, arena size) */
+  bool aligned;         /* data_offset must be a multiple of TDN_TENSOR_ALIGN */
+} tdn_tensor_rules;
+
+/* The one place a tensor header the stub wrote is checked: name, datatype,
+ * rank, shape (copied), element count, data region and size. BYTES data is
+ * checked in place when `bytes_copy` is NULL (the caller checks its own copy
+ * again before anyone reads it); otherwise it is first copied into
+ * *bytes_copy (ours to free) and the copy is checked, so the stub cannot
+ * change it after. False with `why` naming the tensor and the field; `out`
+ * (zeroed by the caller) is then partly filled, still freeable. */
+bool tdn_tensor_decode(
+    const arena_view* arena, const tdn_tensor* tensor, uint32_t index,
+    const tdn_tensor_rules* rules, tdn_tensor_view* out, uint8_t** bytes_copy, tdn_diag* why);
 
 typedef struct tdn_response_view {
   /* NULL when the response is well-formed; otherwise what was wrong with
@@ -209,7 +232,7 @@ typedef struct tdn_response_view {
   bool reschedule;      /* TDN_RESPONSE_RESCHEDULE: no response, release with RESCHEDULE */
   char* error_message;  /* NUL-terminated; invalid UTF-8 and NULs replaced by '?' */
   uint32_t output_count;
-  tdn_output_view* outputs;
+  tdn_tensor_view* outputs;
   tdn_parameter_list parameters; /* response parameters, checked */
 } tdn_response_view;
 

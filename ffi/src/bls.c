@@ -381,11 +381,12 @@ static TRITONSERVER_Error* build_request(
   TDN_RETURN_IF_ERROR(
       TRITONSERVER_InferenceRequestSetTimeoutMicroseconds(request, spec->timeout_us));
   for (uint32_t i = 0; i < spec->input_count; ++i) {
-    const tdn_bls_input* input = &spec->inputs[i];
+    const tdn_tensor_view* input = &spec->inputs[i].tensor;
+    const uint8_t* owned = spec->inputs[i].owned;
     TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceRequestAddInput(
         request, input->name, (TRITONSERVER_DataType)input->datatype, input->shape, input->rank));
-    const void* data = input->owned != NULL ? (const void*)input->owned
-                                            : (const void*)(arena + input->data_offset);
+    const void* data =
+        owned != NULL ? (const void*)owned : (const void*)(arena + input->data_offset);
     TDN_RETURN_IF_ERROR(TRITONSERVER_InferenceRequestAppendInputData(
         request, input->name, data, input->data_size, TRITONSERVER_MEMORY_CPU, 0));
   }

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "arena_view.h"
-#include "datatype.h"
 #include "batch_codec.h"
 #include "tdn_wire.h"
 #include "utf8.h"
@@ -47,85 +46,6 @@ static bool copy_text(
   return true;
 }
 
-/* One input: name, datatype, shape, and data inside the stub's half. */
-static bool decode_input(
-    const arena_view* arena, uint64_t stub_base, const tdn_tensor* tensor, uint32_t index,
-    tdn_bls_input* input, tdn_diag* why)
-{
-  char what[64];
-  snprintf(what, sizeof(what), "input %u's name", index);
-  if (!copy_text(arena, &tensor->name, TDN_MAX_NAME_LENGTH, false, what, &input->name, why)) {
-    return false;
-  }
-  const char* name = input->name;
-  if (!tdn_datatype_is_valid(tensor->datatype)) {
-    return tdn_diag_set(
-        why, "input '%s' has datatype %u; expected %u to %u", name, tensor->datatype,
-        TDN_DATATYPE_FIRST, TDN_DATATYPE_LAST);
-  }
-  input->datatype = tensor->datatype;
-  if (tensor->rank > TDN_MAX_RANK) {
-    return tdn_diag_set(
-        why, "input '%s' has rank %u; at most %u", name, tensor->rank, TDN_MAX_RANK);
-  }
-  input->rank = tensor->rank;
-  if (tensor->rank > 0) {
-    input->shape = malloc((size_t)tensor->rank * sizeof(int64_t));
-    if (input->shape == NULL) {
-      return tdn_diag_set(why, "input '%s' cannot be copied: out of memory", name);
-    }
-    if (!read_struct(arena, tensor->shape_offset, input->shape, (uint64_t)tensor->rank * 8)) {
-      return tdn_diag_set(why, "input '%s' has its shape outside the arena", name);
-    }
-  }
-  uint64_t elements = 1;
-  for (uint32_t d = 0; d < input->rank; ++d) {
-    if (input->shape[d] < 0) {
-      return tdn_diag_set(
-          why, "input '%s' has dimension %u = %lld; expected >= 0", name, d,
-          (long long)input->shape[d]);
-    }
-    if (__builtin_mul_overflow(elements, (uint64_t)input->shape[d], &elements)) {
-      return tdn_diag_set(why, "input '%s' has an element count that overflows", name);
-    }
-  }
-  if (tensor->data_offset < stub_base ||
-      !in_bounds(arena, tensor->data_offset, tensor->data_size)) {
-    return tdn_diag_set(
-        why, "input '%s' has its data [%llu, +%llu) outside the stub's half [%llu, %llu)", name,
-        (unsigned long long)tensor->data_offset, (unsigned long long)tensor->data_size,
-        (unsigned long long)stub_base, (unsigned long long)arena->size);
-  }
-  input->data_offset = tensor->data_offset;
-  input->data_size = tensor->data_size;
-  char shape_text[256];
-  tdn_format_shape(shape_text, sizeof(shape_text), input->shape, input->rank);
-  if (input->datatype == TDN_DATATYPE_BYTES) {
-    /* Checked on our own copy: the stub cannot rewrite a length after. */
-    input->owned = malloc(input->data_size > 0 ? input->data_size : 1);
-    if (input->owned == NULL) {
-      return tdn_diag_set(why, "input '%s' cannot be copied: out of memory", name);
-    }
-    memcpy(input->owned, arena->base + input->data_offset, input->data_size);
-    if (!tdn_bytes_layout_is_valid(input->owned, input->data_size, elements)) {
-      return tdn_diag_set(
-          why, "input '%s' has BYTES data (%llu bytes) that is not %llu length-prefixed "
-          "elements for shape %s",
-          name, (unsigned long long)input->data_size, (unsigned long long)elements, shape_text);
-    }
-    return true;
-  }
-  uint64_t expected = 0;
-  if (__builtin_mul_overflow(elements, tdn_datatype_size(input->datatype), &expected) ||
-      expected != input->data_size) {
-    return tdn_diag_set(
-        why, "input '%s' has %llu data bytes; %s %s needs %llu", name,
-        (unsigned long long)input->data_size, tdn_datatype_name(input->datatype), shape_text,
-        (unsigned long long)expected);
-  }
-  return true;
-}
-
 static bool decode_inputs(
     const arena_view* arena, uint64_t stub_base, const tdn_bls_request* wire, tdn_bls_spec* spec,
     tdn_diag* why)
@@ -142,6 +62,8 @@ static bool decode_inputs(
     return tdn_diag_set(why, "the inputs cannot be copied: out of memory");
   }
   spec->input_count = wire->input_count;
+  const tdn_tensor_rules rules = {
+      .kind = "input", .where = "", .region = "the stub's half", .data_start = stub_base};
   for (uint32_t i = 0; i < wire->input_count; ++i) {
     tdn_tensor tensor;
     if (wire->inputs_offset > UINT64_MAX - (uint64_t)wire->input_count * sizeof(tdn_tensor) ||
@@ -150,12 +72,15 @@ static bool decode_inputs(
             sizeof(tensor))) {
       return tdn_diag_set(why, "input %u lies outside the arena", i);
     }
-    if (!decode_input(arena, stub_base, &tensor, i, &spec->inputs[i], why)) {
+    tdn_bls_input* input = &spec->inputs[i];
+    /* Triton reads fixed-size data in place (its size cannot change under
+     * it); BYTES data is copied and the copy checked and read. */
+    if (!tdn_tensor_decode(arena, &tensor, i, &rules, &input->tensor, &input->owned, why)) {
       return false;
     }
     for (uint32_t earlier = 0; earlier < i; ++earlier) {
-      if (strcmp(spec->inputs[earlier].name, spec->inputs[i].name) == 0) {
-        return tdn_diag_set(why, "input '%s' appears twice", spec->inputs[i].name);
+      if (strcmp(spec->inputs[earlier].tensor.name, input->tensor.name) == 0) {
+        return tdn_diag_set(why, "input '%s' appears twice", input->tensor.name);
       }
     }
   }
@@ -275,8 +200,8 @@ bool tdn_bls_spec_decode(
 void tdn_bls_spec_free(tdn_bls_spec* spec)
 {
   for (uint32_t i = 0; i < spec->input_count; ++i) {
-    free(spec->inputs[i].name);
-    free(spec->inputs[i].shape);
+    free(spec->inputs[i].tensor.name);
+    free(spec->inputs[i].tensor.shape);
     free(spec->inputs[i].owned);
   }
   free(spec->inputs);

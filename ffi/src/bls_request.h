@@ -23,12 +23,7 @@
 #define TDN_BLS_MAX_ID_LENGTH 65536u
 
 typedef struct tdn_bls_input {
-  char* name;
-  uint32_t datatype;
-  uint32_t rank;
-  int64_t* shape; /* rank dims, each >= 0; NULL when rank is 0 */
-  uint64_t data_offset; /* arena-relative, inside the stub's half */
-  uint64_t data_size;
+  tdn_tensor_view tensor; /* its data lies inside the stub's half */
   uint8_t* owned; /* BYTES: the checked copy Triton reads instead; else NULL */
 } tdn_bls_input;
 

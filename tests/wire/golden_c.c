@@ -244,7 +244,7 @@ static int read_result(const char* path)
     }
     printf("],\"outputs\":[");
     for (uint32_t k = 0; k < response->output_count; ++k) {
-      const tdn_output_view* output = &response->outputs[k];
+      const tdn_tensor_view* output = &response->outputs[k];
       printf("%s{\"name\":", k == 0 ? "" : ",");
       print_json_string(output->name);
       printf(",\"datatype\":%u,\"shape\":[", output->datatype);
@@ -301,15 +301,16 @@ static int read_bls(const char* path, const char* base_text)
   printf(",\"correlation\":\"%llu\",\"flags\":%u,\"timeout_us\":\"%llu\",\"inputs\":[",
          (unsigned long long)spec.correlation_id, spec.flags, (unsigned long long)spec.timeout_us);
   for (uint32_t i = 0; i < spec.input_count; ++i) {
-    const tdn_bls_input* input = &spec.inputs[i];
+    const tdn_tensor_view* input = &spec.inputs[i].tensor;
+    const uint8_t* owned = spec.inputs[i].owned;
     printf("%s{\"name\":", i == 0 ? "" : ",");
     print_json_string(input->name);
     printf(",\"datatype\":%u,\"shape\":[", input->datatype);
     for (uint32_t d = 0; d < input->rank; ++d) {
       printf("%s%lld", d == 0 ? "" : ",", (long long)input->shape[d]);
     }
-    printf("],\"copied\":%s,\"data_hex\":", input->owned != NULL ? "true" : "false");
-    print_hex(input->owned != NULL ? input->owned : arena + input->data_offset, input->data_size);
+    printf("],\"copied\":%s,\"data_hex\":", owned != NULL ? "true" : "false");
+    print_hex(owned != NULL ? owned : arena + input->data_offset, input->data_size);
     printf("}");
   }
   printf("],\"outputs\":[");
