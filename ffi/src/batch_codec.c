@@ -1000,9 +1000,9 @@ bool tdn_tensor_decode(
   }
   if (expected != out->data_size) {
     return tdn_diag_set(
-        why, "%s '%s' with data_size %llu, expected %llu: %s %s needs %llu bytes", kind, name,
+        why, "%s '%s' with data_size %llu, expected %llu for %s %s", kind, name,
         (unsigned long long)out->data_size, (unsigned long long)expected,
-        tdn_datatype_name(out->datatype), shape_text, (unsigned long long)expected);
+        tdn_datatype_name(out->datatype), shape_text);
   }
   return true;
 }

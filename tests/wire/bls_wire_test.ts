@@ -116,7 +116,7 @@ Deno.test({
       [
         "a size that does not match the shape",
         (arena, view) => view.setBigUint64(tensorField(arena, 0, TENSOR.DATA_SIZE), 4n, true),
-        "needs 8",
+        "data_size 4, expected 8",
       ],
       [
         "BYTES lengths that overrun the data",
