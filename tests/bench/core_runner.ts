@@ -320,9 +320,11 @@ export async function timedRun(
 }
 
 /**
- * Measures each of `subjects` `repeat` times, taking turns (A B A B ...), so
- * that a slow spell of the machine hits all of them; keeps each one's
- * median run by p50. A subject whose run fails (a model that stopped
+ * Measures each of `subjects` `repeat` times, taking turns, so that a slow
+ * spell of the machine hits all of them; the order turns around every other
+ * round (A B, B A, A B, ...), so that no subject always runs first (right
+ * after a load, an unload or the other's run). Keeps each one's median run
+ * by p50. A subject whose run fails (a model that stopped
  * answering, say) is left out of the later rounds and of the result, with
  * one line saying why; the others go on.
  */
@@ -334,7 +336,7 @@ export async function alternating<K extends string>(
   const runs = new Map<K, Run[]>(subjects.map((subject) => [subject, []]));
   const failed = new Set<K>();
   for (let round = 0; round < repeat; round++) {
-    for (const subject of subjects) {
+    for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
       if (failed.has(subject)) continue;
       try {
         runs.get(subject)!.push(await measure(subject));
