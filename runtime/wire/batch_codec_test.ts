@@ -248,7 +248,7 @@ function blsPayload(): { arena: ArrayBuffer; offset: number; length: number } {
       shape: [2],
       bytes: new Uint8Array(new Float32Array([1.5, -2]).buffer),
     }],
-    parameters: '{"k":["STRING","v"]}',
+    parameters: '{"k":{"type":"STRING","value":"v"}}',
   }]);
   return { arena, ...written };
 }
@@ -257,7 +257,7 @@ Deno.test("batch codec, BLS_RESPONSE: reads what the RESULT writer wrote, data i
   const { arena, offset, length } = blsPayload();
   const response = readBlsResponse(arena, offset, length);
   assertEquals(response.error, undefined);
-  assertEquals(response.parametersJson, '{"k":["STRING","v"]}');
+  assertEquals(response.parametersJson, '{"k":{"type":"STRING","value":"v"}}');
   assertEquals(response.outputs.length, 1);
   const [output] = response.outputs;
   assertEquals([output.name, output.datatype, output.shape], ["OUT", DATATYPE.FP32, [2]]);

@@ -52,6 +52,20 @@ export interface WireRecord {
   length: number;
 }
 
+/**
+ * A record to push, with `flags` 0.
+ *
+ * @param kind The record kind (`MSG`).
+ * @param aux Its kind-specific number.
+ * @param id The batch or call it belongs to.
+ * @param offset Its payload's arena offset.
+ * @param length Its payload's length.
+ * @returns The record.
+ */
+export function wireRecord(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRecord {
+  return { kind, flags: 0, aux, id, offset, length };
+}
+
 /** Outcome of a wait: woken (or the word already differed), or timed out. */
 export type WaitOutcome = "ok" | "timed-out";
 

@@ -53,7 +53,7 @@ import {
 } from "../wire/bls_request_writer.ts";
 import { readBlsResponse } from "../wire/batch_codec.ts";
 import { CONTROL_OP, ERROR_CODE, MSG, RECORD_FLAG, TRACE_EVENT } from "../wire/layout.ts";
-import type { Ring, WireRecord } from "../wire/ring.ts";
+import { type Ring, type WireRecord, wireRecord } from "../wire/ring.ts";
 import type { ArenaScope, StubArena } from "../wire/stub_arena.ts";
 import type { Inbox } from "./inbox.ts";
 import type { TraceMarks } from "./trace_marks.ts";
@@ -154,14 +154,14 @@ export class WorkerBlsTransport implements BlsTransport {
     this.#marks?.mark(TRACE_EVENT.BLS_SENT, id);
     // Sent before the inbox's reader parks: a parent asleep is then woken
     // at once (a park in progress delays wakes by up to a millisecond).
-    this.#toParent.push(record(MSG.BLS_REQUEST, id, 0, written.offset, written.length));
+    this.#toParent.push(wireRecord(MSG.BLS_REQUEST, 0, id, written.offset, written.length));
     this.#changed();
     return {
       cancel: () => {
         const call = this.#calls.get(id);
         if (call === undefined || call.cancelled) return;
         call.cancelled = true;
-        this.#toParent.push(record(MSG.BLS_CANCEL, id));
+        this.#toParent.push(wireRecord(MSG.BLS_CANCEL, 0, id));
       },
     };
   }
@@ -204,7 +204,7 @@ export class WorkerBlsTransport implements BlsTransport {
     }
     return new Promise<string>((resolve, reject) => {
       this.#controls.set(id, { resolve, reject });
-      this.#toParent.push(record(MSG.CONTROL, id, operation, written.offset, written.length));
+      this.#toParent.push(wireRecord(MSG.CONTROL, operation, id, written.offset, written.length));
       // The parent copies the name, configuration and files when it takes the record.
       scope.seal(this.#toParent.published);
       this.#changed();
@@ -297,10 +297,6 @@ export class WorkerBlsTransport implements BlsTransport {
       this.#setBusy(false);
     }
   }
-}
-
-function record(kind: number, id: bigint, aux = 0, offset = 0, length = 0): WireRecord {
-  return { kind, flags: 0, aux, id, offset, length };
 }
 
 function asRequestError(error: unknown, owner: string): TritonError {

@@ -50,6 +50,7 @@ import {
 } from "../wire/layout.ts";
 import { stdioDoorbell } from "../wire/doorbell.ts";
 import { LogSender } from "../wire/log_sender.ts";
+import { wireRecord } from "../wire/ring.ts";
 import { StubArena } from "../wire/stub_arena.ts";
 import { WorkerBlsTransport } from "./bls_transport.ts";
 import { Cancellations } from "./cancellations.ts";
@@ -61,7 +62,7 @@ import { describeError, formatError } from "./describe_error.ts";
 import { type LoadedModel, loadModel, ModelShapeError } from "./load_model.ts";
 import { openParentLink, type ParentLink } from "./parent_link.ts";
 import type { BatchContext } from "./run_batch.ts";
-import { EXIT_RESTART, flushMetrics, serve, wireRecord } from "./serve.ts";
+import { EXIT_RESTART, flushMetrics, serve } from "./serve.ts";
 import { ReadinessProbes } from "./readiness.ts";
 import { trackTimers } from "./timers.ts";
 import { TraceMarks } from "./trace_marks.ts";

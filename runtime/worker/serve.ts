@@ -21,7 +21,7 @@ import { writeErrorTextIn } from "../wire/error_text.ts";
 import { ERROR_CODE, FINALIZED_AUX, MSG, TRACE_EVENT } from "../wire/layout.ts";
 import type { LogSender } from "../wire/log_sender.ts";
 import { encodeMetricBatch } from "../wire/metrics_codec.ts";
-import type { WireRecord } from "../wire/ring.ts";
+import { wireRecord } from "../wire/ring.ts";
 import { describeError, formatError } from "./describe_error.ts";
 import type { Inbox } from "./inbox.ts";
 import type { LoadedModel } from "./load_model.ts";
@@ -61,20 +61,6 @@ export interface ServeLoop {
    * it returns whether it did.
    */
   setInterrupt: (interrupt: (error: unknown) => boolean) => void;
-}
-
-/**
- * A record to push on a ring.
- *
- * @param kind The record kind (`MSG`).
- * @param aux Its kind-specific number.
- * @param id The batch or call it belongs to.
- * @param offset Its payload's arena offset.
- * @param length Its payload's length.
- * @returns The record.
- */
-export function wireRecord(kind: number, aux = 0, id = 0n, offset = 0, length = 0): WireRecord {
-  return { kind, flags: 0, aux, id, offset, length };
 }
 
 /** How long to busy-wait for the next batch (runtime/worker/spin_policy.ts). */
