@@ -973,8 +973,8 @@ bool tdn_tensor_decode(
   out->data_offset = tensor->data_offset;
   out->data_size = tensor->data_size;
 
+  /* The shape in words, for the two messages below only (not on every tensor). */
   char shape_text[256];
-  tdn_format_shape(shape_text, sizeof(shape_text), out->shape, out->rank);
   if (out->datatype == TDN_DATATYPE_BYTES) {
     const uint8_t* data = arena->base + out->data_offset;
     if (bytes_copy != NULL) {
@@ -987,6 +987,7 @@ bool tdn_tensor_decode(
       data = *bytes_copy;
     }
     if (!tdn_bytes_layout_is_valid(data, out->data_size, elements)) {
+      tdn_format_shape(shape_text, sizeof(shape_text), out->shape, out->rank);
       return tdn_diag_set(
           why, "%s '%s' whose BYTES data (%llu bytes) is not %llu length-prefixed elements for "
           "shape %s",
@@ -999,6 +1000,7 @@ bool tdn_tensor_decode(
     return tdn_diag_set(why, "%s '%s' whose byte size overflows", kind, name);
   }
   if (expected != out->data_size) {
+    tdn_format_shape(shape_text, sizeof(shape_text), out->shape, out->rank);
     return tdn_diag_set(
         why, "%s '%s' with data_size %llu, expected %llu for %s %s", kind, name,
         (unsigned long long)out->data_size, (unsigned long long)expected,
